@@ -1,0 +1,74 @@
+/**
+ * Makes the threaded SIMD build of tfjs-backend-wasm 4.22 work under Deno.
+ *
+ * Deno defines `process.versions.node`, so tfjs treats it as Node: the multithread flag is forced off, and
+ * Emscripten starts its pthread workers through `node:worker_threads` from a `blob:` URL, which Deno rejects.
+ * {@link enableWasmThreads} forces the flag, writes the pthread worker to a real `.cjs` file under `gen/` (next
+ * to this module, git-ignored), and makes `URL.createObjectURL` return that file for the worker script. Inside
+ * the worker it replaces Emscripten's `Object.assign(global, {location, …})` (Deno's worker `location` is
+ * getter-only) and points `URL.createObjectURL` at the Emscripten factory file.
+ *
+ * It also makes `os.cpus()` report `2 × max(threads, cores)` entries: the wasm backend caps its XNNPACK pool at
+ * half of that count, which would otherwise allow only 1 thread on a 2-core machine.
+ *
+ * This edits tfjs internals by text: re-verify thread count and gradients after any tfjs or Deno upgrade.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { createRequire } from "node:module";
+
+const WORKER_MODULE = "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js";
+const FACTORY_FILE = "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js";
+const GLOBAL_ASSIGN = "Object.assign(global,";
+
+let enabledFor = 0;
+
+/**
+ * Enables the threaded wasm binary for up to `threads` threads. Call before the wasm backend initialises
+ * (before `tf.setBackend("wasm")`), then `setThreadsCount(threads)`. Repeated calls only raise the cap.
+ *
+ * @example
+ * enableWasmThreads(2);
+ * wasm.setThreadsCount(2);
+ * await tf.setBackend("wasm");
+ */
+export function enableWasmThreads(threads: number, genDir = new URL("./gen/", import.meta.url)): void {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`enableWasmThreads: threads must be a positive integer, got ${threads}`);
+  }
+  const require = createRequire(import.meta.url);
+  const os = require("node:os") as { cpus(): unknown[] };
+  if (enabledFor === 0) {
+    const workerPath = writeWorker(require, genDir);
+    const createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = (obj: Blob) =>
+      obj instanceof Blob && obj.type === "application/javascript" ? workerPath : createObjectURL(obj);
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
+  }
+  const wanted = 2 * Math.max(threads, navigator.hardwareConcurrency);
+  if (wanted > enabledFor) {
+    const real = os.cpus.call(os);
+    os.cpus = () => Array.from({ length: wanted }, (_, i) => real[i % real.length]);
+    enabledFor = wanted;
+  }
+}
+
+function writeWorker(require: NodeRequire, genDir: URL): string {
+  const factoryPath = require.resolve(FACTORY_FILE);
+  const { wasmWorkerContents } = require(WORKER_MODULE) as { wasmWorkerContents: string };
+  if (!wasmWorkerContents.includes(GLOBAL_ASSIGN)) {
+    throw new Error(
+      `enableWasmThreads: '${GLOBAL_ASSIGN}' not found in ${WORKER_MODULE}; the tfjs-backend-wasm version ` +
+        `differs from 4.22 — re-derive the worker patch or use threads: 1`,
+    );
+  }
+  const prelude = `URL.createObjectURL=function(){return ${JSON.stringify(factoryPath)}};` +
+    `URL.revokeObjectURL=function(){};` +
+    `function __defineAll(t,o){for(const k of Object.keys(o)){try{Object.defineProperty(t,k,` +
+    `{value:o[k],writable:true,configurable:true,enumerable:true})}catch(_){try{t[k]=o[k]}catch(_2){}}}return t}\n`;
+  // Same transformation tfjs applies before making its Blob: literal newlines in the source become "\n".
+  const body = wasmWorkerContents.replace(/\n/g, "\\n").replace(GLOBAL_ASSIGN, "__defineAll(global,");
+  Deno.mkdirSync(genDir, { recursive: true });
+  const file = new URL("tfjs-wasm-pthread-worker.cjs", genDir);
+  Deno.writeTextFileSync(file, prelude + body);
+  return file.pathname;
+}
