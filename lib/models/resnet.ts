@@ -1,0 +1,104 @@
+/**
+ * ResNets with basic blocks: the CIFAR ResNet20 of He et al. (2016) and a torchvision-style ResNet18.
+ * Every block ends in a ReLU layer named `s{stage}b{block}_out` (after the residual addition); these are the
+ * selectivity layers (paper.md §1.2). The stem is not one.
+ */
+import * as tfl from "@tensorflow/tfjs-layers";
+import {
+  type ArchitectureGraph,
+  batchNorm,
+  connect,
+  conv2d,
+  convBnRelu,
+  dense,
+  relu,
+  type Sym,
+} from "./layers.ts";
+import type { LayerSeeds } from "./init.ts";
+import { ZeroPadShortcut } from "./custom_layers.ts";
+
+/** How a block that changes shape builds its shortcut: option A (`pad`, CIFAR) or B (`projection`, ImageNet). */
+type Shortcut = "pad" | "projection";
+
+function basicBlock(
+  seeds: LayerSeeds,
+  x: Sym,
+  prefix: string,
+  filters: number,
+  strides: number,
+  shortcut: Shortcut,
+): Sym {
+  const inChannels = x.shape.at(-1)!;
+  const y1 = convBnRelu(seeds, x, `${prefix}_1`, filters, 3, strides);
+  const y2 = connect(batchNorm(`${prefix}_2_bn`), connect(conv2d(seeds, `${prefix}_2_conv`, filters, 3), y1));
+  let skip = x;
+  if (strides !== 1 || inChannels !== filters) {
+    skip = shortcut === "pad"
+      ? connect(new ZeroPadShortcut({ name: `${prefix}_shortcut`, outChannels: filters }), x)
+      : connect(
+        batchNorm(`${prefix}_shortcut_bn`),
+        connect(conv2d(seeds, `${prefix}_shortcut_conv`, filters, 1, strides), x),
+      );
+  }
+  return connect(relu(`${prefix}_out`), connect(tfl.layers.add({ name: `${prefix}_add` }), [y2, skip]));
+}
+
+function stagesOfBlocks(
+  seeds: LayerSeeds,
+  x: Sym,
+  widths: number[],
+  blocksPerStage: number,
+  shortcut: Shortcut,
+): { x: Sym; stages: string[][] } {
+  const stages: string[][] = [];
+  widths.forEach((filters, s) => {
+    const names: string[] = [];
+    for (let b = 0; b < blocksPerStage; b++) {
+      const prefix = `s${s + 1}b${b + 1}`;
+      x = basicBlock(seeds, x, prefix, filters, s > 0 && b === 0 ? 2 : 1, shortcut);
+      names.push(`${prefix}_out`);
+    }
+    stages.push(names);
+  });
+  return { x, stages };
+}
+
+function head(seeds: LayerSeeds, x: Sym, numClasses: number): Sym {
+  return connect(
+    dense(seeds, "logits", numClasses),
+    connect(tfl.layers.globalAveragePooling2d({ name: "gap" }), x),
+  );
+}
+
+/**
+ * CIFAR ResNet20 (He et al. 2016): 3×3 conv16 stem, 3 stages of 3 basic blocks with 16/32/64 channels (stride 2
+ * at the first block of stages 2 and 3, parameter-free zero-padding shortcuts), GAP, dense. 0.27 M parameters.
+ */
+export function resnet20Graph(seeds: LayerSeeds, x: Sym, numClasses: number): ArchitectureGraph {
+  const body = stagesOfBlocks(seeds, convBnRelu(seeds, x, "stem", 16, 3), [16, 32, 64], 3, "pad");
+  return { logits: head(seeds, body.x, numClasses), stages: body.stages };
+}
+
+/** ResNet18 stem: torchvision's 7×7/2 conv + 3×3/2 max-pool (`imagenet`) or a 3×3/1 conv alone (`cifar`). */
+export type ResNet18Stem = "imagenet" | "cifar";
+
+/**
+ * torchvision-style ResNet18: stem, 4 stages of 2 basic blocks with 64/128/256/512 channels (projection
+ * shortcuts: 1×1 conv + BN), GAP, dense. 11.2 M parameters (with 200 classes). Paddings are TF 'same'.
+ */
+export function resnet18Graph(
+  seeds: LayerSeeds,
+  x: Sym,
+  numClasses: number,
+  stem: ResNet18Stem,
+): ArchitectureGraph {
+  let y: Sym;
+  if (stem === "imagenet") {
+    y = convBnRelu(seeds, x, "stem", 64, 7, 2);
+    y = connect(tfl.layers.maxPooling2d({ name: "stem_pool", poolSize: 3, strides: 2, padding: "same" }), y);
+  } else {
+    y = convBnRelu(seeds, x, "stem", 64, 3);
+  }
+  const body = stagesOfBlocks(seeds, y, [64, 128, 256, 512], 2, "projection");
+  return { logits: head(seeds, body.x, numClasses), stages: body.stages };
+}
