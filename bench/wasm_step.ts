@@ -19,12 +19,20 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "3" },
   },
 });
-const [threads, batch, steps, warmup] = [values.threads, values.batch, values.steps, values.warmup].map(Number);
+const [threads, batch, steps, warmup] = [values.threads, values.batch, values.steps, values.warmup].map(
+  Number,
+);
 
 const info = await initBackend(values.backend as BackendChoice, { threads });
 const model = tfl.sequential({
   layers: [
-    tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: "same", activation: "relu" }),
+    tfl.layers.conv2d({
+      inputShape: [28, 28, 1],
+      filters: 32,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+    }),
     tfl.layers.maxPooling2d({ poolSize: 2 }),
     tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: "same", activation: "relu" }),
     tfl.layers.maxPooling2d({ poolSize: 2 }),

@@ -34,7 +34,11 @@ export function batchMatMulTransposed(backendName: string): KernelFn {
     const rows = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
     const cols = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
     const outShape = [...Array(Math.max(ra, rb) - 2).fill(1), rows, cols];
-    const out = requireStockKernel("Reshape", backendName)({ inputs: { x: product }, attrs: { shape: outShape }, backend });
+    const out = requireStockKernel("Reshape", backendName)({
+      inputs: { x: product },
+      attrs: { shape: outShape },
+      backend,
+    });
     backend.disposeData(product.dataId);
     return out;
   };

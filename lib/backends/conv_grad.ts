@@ -43,8 +43,15 @@ export function filterGradTconv(backendName: string): KernelFn {
     if (!isNhwc(attrs)) return fallback("Conv2DBackpropFilter", backendName, "only NHWC is composed")(args);
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const c = convInfo(x.shape, attrs.filterShape as number[], attrs);
-    const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = c;
-    const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: Ho, outWidth: Wo } = c;
+    const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci } = c;
+    const {
+      strideHeight: sh,
+      strideWidth: sw,
+      filterHeight: kh,
+      filterWidth: kw,
+      outHeight: Ho,
+      outWidth: Wo,
+    } = c;
     const { top, left } = c.padInfo;
     // Rows/columns of the padded input the forward conv actually reads; trailing leftovers are cropped.
     const needH = kh + sh * (Ho - 1), needW = kw + sw * (Wo - 1);
@@ -122,7 +129,9 @@ export function inputGradXconv(backendName: string): KernelFn {
     const { filterHeight: kh, filterWidth: kw, outHeight: Ho, outWidth: Wo } = c;
     const padTop = kh - 1 - c.padInfo.top, padLeft = kw - 1 - c.padInfo.left;
     if (padTop < 0 || padLeft < 0) {
-      return fallback("Conv2DBackpropInput", backendName, "padding larger than kernel-1 is not composed")(args);
+      return fallback("Conv2DBackpropInput", backendName, "padding larger than kernel-1 is not composed")(
+        args,
+      );
     }
     const s = scratch(backend, backendName);
     let up = dy;

@@ -55,7 +55,10 @@ function fusedBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, ep
         const s1 = tf.sum(d, axes);
         const s2 = tf.sum(tf.mul(d, xcS), axes);
         const centred = tf.sub(d, tf.div(s1, m));
-        const dx = tf.mul(tf.sub(centred, tf.mul(xcS, tf.mul(tf.square(rstdS), tf.div(s2, m)))), tf.mul(gS, rstdS));
+        const dx = tf.mul(
+          tf.sub(centred, tf.mul(xcS, tf.mul(tf.square(rstdS), tf.div(s2, m)))),
+          tf.mul(gS, rstdS),
+        );
         return [dx, tf.mul(rstdS, s2), s1];
       },
     };

@@ -66,7 +66,12 @@ export function scratch(backend: tf.KernelBackend, backendName: string) {
   const temps: tf.TensorInfo[] = [];
   return {
     /** Runs a stock kernel; its output is freed on `release` unless `keep` is true. */
-    run(kernelName: string, inputs: tf.NamedTensorInfoMap | tf.TensorInfo[], attrs: tf.NamedAttrMap = {}, keep = false) {
+    run(
+      kernelName: string,
+      inputs: tf.NamedTensorInfoMap | tf.TensorInfo[],
+      attrs: tf.NamedAttrMap = {},
+      keep = false,
+    ) {
       // Variadic kernels (Concat, AddN) take an array.
       const named = inputs as tf.NamedTensorInfoMap;
       const out = requireStockKernel(kernelName, backendName)({ inputs: named, attrs, backend });

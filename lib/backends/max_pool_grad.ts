@@ -71,7 +71,12 @@ export const maxPoolGradWasm: KernelFn = ({ inputs, attrs = {}, backend }) => {
   const b = backend as unknown as WasmHeapBackend;
   const out = b.makeOutput(input.shape, "float32");
   // Views are taken after makeOutput, which may grow (and so detach) the heap.
-  maxPoolGradInto(poolInfo(input, attrs), b.typedArrayFromHeap(input), b.typedArrayFromHeap(dy), b.typedArrayFromHeap(out));
+  maxPoolGradInto(
+    poolInfo(input, attrs),
+    b.typedArrayFromHeap(input),
+    b.typedArrayFromHeap(dy),
+    b.typedArrayFromHeap(out),
+  );
   return out;
 };
 

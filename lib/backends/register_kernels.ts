@@ -48,16 +48,26 @@ export function registerTrainingKernels(
 ): string[] {
   const c = { ...DEFAULT_KERNELS[backendName], ...choice };
   if (backendName === "wasm" && c.filterGrad === "stock") {
-    throw new Error("filterGrad 'stock' on wasm: the wasm backend has no Conv2DBackpropFilter; use tconv or im2col");
+    throw new Error(
+      "filterGrad 'stock' on wasm: the wasm backend has no Conv2DBackpropFilter; use tconv or im2col",
+    );
   }
   if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
   }
   const filterGrad = { tconv: filterGradTconv, im2col: filterGradIm2col, stock: undefined }[c.filterGrad];
   install("Conv2DBackpropFilter", backendName, filterGrad?.(backendName));
-  install("Conv2DBackpropInput", backendName, c.inputGrad === "xconv" ? inputGradXconv(backendName) : undefined);
+  install(
+    "Conv2DBackpropInput",
+    backendName,
+    c.inputGrad === "xconv" ? inputGradXconv(backendName) : undefined,
+  );
   install("MaxPoolGrad", backendName, c.maxPoolGrad === "js" ? maxPoolGradJs[backendName] : undefined);
-  install("BatchMatMul", backendName, c.matMul === "transpose" ? batchMatMulTransposed(backendName) : undefined);
+  install(
+    "BatchMatMul",
+    backendName,
+    c.matMul === "transpose" ? batchMatMulTransposed(backendName) : undefined,
+  );
   const ours: [string, string][] = [
     ["Conv2DBackpropFilter", c.filterGrad],
     ["Conv2DBackpropInput", c.inputGrad],

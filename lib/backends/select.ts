@@ -55,7 +55,9 @@ function cpuModel(): string {
 }
 
 async function activate(name: BackendName): Promise<void> {
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend("${name}") failed (see the warning above)`);
+  if (!(await tf.setBackend(name))) {
+    throw new Error(`tf.setBackend("${name}") failed (see the warning above)`);
+  }
   await tf.ready();
 }
 
