@@ -1,0 +1,193 @@
+/**
+ * The content-addressed object cache under `.pipeline/cache/objects/`: one read-only file per digest
+ * (`ab/cdef…`), directory manifests stored like files. Outputs are committed into it after a stage runs and
+ * checked out of it (verified against their digest first) to restore a stage without running it.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { sha256Hex } from "./canonical.ts";
+import { PipelineError } from "./errors.ts";
+import { hashFileStreaming } from "./file_digest.ts";
+import { dirManifest, type Hasher, parseManifest, type TreeNode } from "./hash.ts";
+
+/** A cache object whose bytes no longer match its digest; it has been removed. */
+export class DamagedObjectError extends PipelineError {
+  constructor(readonly digest: string, readonly path: string) {
+    super(`cache object ${digest.slice(0, 12)} (for '${path}') is damaged on disk; it was removed`);
+  }
+}
+
+/** What the lock records of an output or dep: its digest and size; `nfiles` only for directories. */
+export interface Digested {
+  readonly digest: string;
+  readonly size: number;
+  readonly nfiles?: number;
+}
+
+/** Whether a recorded digest is a directory's. */
+export function isDirDigest(d: Digested): boolean {
+  return d.nfiles !== undefined;
+}
+
+/**
+ * The object store.
+ *
+ * @example
+ * ```ts
+ * const cache = new ObjectCache("/proj/.pipeline/cache");
+ * await cache.commit("/proj", "outputs/model", node);
+ * await cache.checkout("/proj", "outputs/model", { digest: node.digest, size: node.size, nfiles: 2 }, hasher);
+ * ```
+ */
+export class ObjectCache {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Path of the object with `digest`. */
+  objectPath(digest: string): string {
+    return `${this.dir}/objects/${digest.slice(0, 2)}/${digest.slice(2)}`;
+  }
+
+  /** Whether the object exists (not verified). */
+  has(digest: string): boolean {
+    try {
+      Deno.statSync(this.objectPath(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether every object of a recorded output is present: the file, or the manifest tree and all its files. */
+  hasAll(d: Digested): boolean {
+    if (!this.has(d.digest)) return false;
+    if (!isDirDigest(d)) return true;
+    return this.#rows(d.digest).every(([, type, digest, size]) =>
+      this.hasAll({ digest, size, nfiles: type === "dir" ? 0 : undefined })
+    );
+  }
+
+  /** Store a workspace file or directory tree (already hashed as `node`). */
+  async commit(root: string, rel: string, node: TreeNode): Promise<void> {
+    if (node.type === "file") {
+      if (!this.has(node.digest)) {
+        await this.#store(node.digest, (tmp) => Deno.copyFile(`${root}/${rel}`, tmp));
+      }
+      return;
+    }
+    for (const [name, child] of node.entries) await this.commit(root, `${rel}/${name}`, child);
+    if (!this.has(node.digest)) {
+      const manifest = dirManifest(node.entries);
+      await this.#store(node.digest, (tmp) => Deno.writeTextFile(tmp, manifest));
+    }
+  }
+
+  /**
+   * Put a recorded output back into the workspace at `rel`, replacing what is there. Every object is verified
+   * first; a damaged one is removed and a {@link DamagedObjectError} thrown, leaving the workspace untouched.
+   */
+  async checkout(root: string, rel: string, d: Digested, hasher: Hasher): Promise<void> {
+    await this.#verifyTree(d, rel);
+    const target = `${root}/${rel}`;
+    const tmp = `${target}.pipeline-checkout`;
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dirname(target), { recursive: true });
+    const placed: [string, string][] = [];
+    const place = async (digest: string, isDir: boolean, at: string, relAt: string) => {
+      if (!isDir) {
+        await Deno.copyFile(this.objectPath(digest), at);
+        await Deno.chmod(at, 0o644);
+        placed.push([relAt, digest]);
+        return;
+      }
+      await Deno.mkdir(at);
+      for (const [name, type, child] of this.#rows(digest)) {
+        await place(child, type === "dir", `${at}/${name}`, `${relAt}/${name}`);
+      }
+    };
+    await place(d.digest, isDirDigest(d), tmp, rel);
+    await Deno.remove(target, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    await Deno.rename(tmp, target);
+    for (const [path, digest] of placed) hasher.remember(path, digest);
+  }
+
+  /** The digest of a file inside a recorded directory output, or undefined if it is not there. */
+  digestInside(d: Digested, inner: string): Digested | undefined {
+    let cur: Digested = d;
+    for (const name of inner.split("/")) {
+      if (!isDirDigest(cur) || !this.has(cur.digest)) return undefined;
+      const row = this.#rows(cur.digest).find((r) => r[0] === name);
+      if (!row) return undefined;
+      cur = { digest: row[2], size: row[3], nfiles: row[1] === "dir" ? 0 : undefined };
+    }
+    return cur;
+  }
+
+  /** Every digest referenced by a recorded output (its manifests and files), for garbage collection. */
+  referenced(d: Digested, into: Set<string>): void {
+    into.add(d.digest);
+    if (!isDirDigest(d) || !this.has(d.digest)) return;
+    for (const [, type, digest, size] of this.#rows(d.digest)) {
+      this.referenced({ digest, size, nfiles: type === "dir" ? 0 : undefined }, into);
+    }
+  }
+
+  /** All digests in the store. */
+  *objects(): Generator<string> {
+    let prefixes: Deno.DirEntry[];
+    try {
+      prefixes = [...Deno.readDirSync(`${this.dir}/objects`)];
+    } catch {
+      return;
+    }
+    for (const p of prefixes) {
+      for (const o of Deno.readDirSync(`${this.dir}/objects/${p.name}`)) {
+        if (!o.name.endsWith(".tmp")) yield p.name + o.name;
+      }
+    }
+  }
+
+  /** Delete an object. */
+  async remove(digest: string): Promise<void> {
+    await Deno.remove(this.objectPath(digest)).catch(() => {});
+  }
+
+  #rows(digest: string) {
+    return parseManifest(Deno.readTextFileSync(this.objectPath(digest)));
+  }
+
+  async #verifyTree(d: Digested, rel: string): Promise<void> {
+    const path = this.objectPath(d.digest);
+    const actual = isDirDigest(d)
+      ? sha256Hex(await Deno.readTextFile(path).catch(() => ""))
+      : await hashFileStreaming(path).catch(() => "");
+    if (actual !== d.digest) {
+      await this.remove(d.digest);
+      throw new DamagedObjectError(d.digest, rel);
+    }
+    if (!isDirDigest(d)) return;
+    for (const [name, type, digest, size] of this.#rows(d.digest)) {
+      await this.#verifyTree({ digest, size, nfiles: type === "dir" ? 0 : undefined }, `${rel}/${name}`);
+    }
+  }
+
+  async #store(digest: string, write: (tmp: string) => Promise<void>): Promise<void> {
+    const path = this.objectPath(digest);
+    await Deno.mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    try {
+      await write(tmp);
+      await Deno.chmod(tmp, 0o444);
+      await Deno.rename(tmp, path);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The local executor: each command runs as `bash -c` in its own process group (through `setsid`), so an
+ * interrupt stops the command and everything it started.
+ *
+ * @module
+ */
+import type { Executor, Job, JobResult } from "../executor.ts";
+
+/**
+ * Runs jobs as local processes.
+ *
+ * @example
+ * ```ts
+ * const result = await new LocalExecutor().run(job);
+ * if (result.code !== 0) console.error("failed");
+ * ```
+ */
+export class LocalExecutor implements Executor {
+  /** Run each command of the job in turn. */
+  async run(job: Job): Promise<JobResult> {
+    const started = performance.now();
+    using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
+    const slots = Object.fromEntries(
+      Object.entries(job.resources).map((
+        [name, ids],
+      ) => [`PIPELINE_${name.toUpperCase()}_SLOTS`, ids.join(",")]),
+    );
+    const gpu: Record<string, string> = job.resources.gpu
+      ? { CUDA_VISIBLE_DEVICES: job.resources.gpu.join(",") }
+      : {};
+    for (const cmd of job.cmd) {
+      await writeAll(log, new TextEncoder().encode(`$ ${cmd}\n`));
+      job.onLine(`$ ${cmd}`);
+      const child = new Deno.Command("setsid", {
+        args: ["bash", "--noprofile", "--norc", "-o", "pipefail", "-c", cmd],
+        cwd: job.cwd,
+        env: { ...job.env, ...slots, ...gpu },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const stop = () => {
+        try {
+          Deno.kill(-child.pid, "SIGTERM");
+        } catch { /* already gone */ }
+        setTimeout(() => {
+          try {
+            Deno.kill(-child.pid, "SIGKILL");
+          } catch { /* already gone */ }
+        }, 3000);
+      };
+      if (job.signal.aborted) stop();
+      job.signal.addEventListener("abort", stop);
+      const [status] = await Promise.all([
+        child.status,
+        pump(child.stdout, log, job.onLine),
+        pump(child.stderr, log, job.onLine),
+      ]);
+      job.signal.removeEventListener("abort", stop);
+      if (!status.success) {
+        const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
+        return { code, signal: status.signal ?? undefined, ms: performance.now() - started };
+      }
+      if (job.signal.aborted) return { code: 130, signal: "SIGINT", ms: performance.now() - started };
+    }
+    return { code: 0, ms: performance.now() - started };
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, log: Deno.FsFile, onLine: (line: string) => void) {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    await writeAll(log, chunk);
+    pending += decoder.decode(chunk, { stream: true });
+    const lines = pending.split(/\r?\n|\r/);
+    pending = lines.pop()!;
+    for (const line of lines) if (line.trim()) onLine(line);
+  }
+  if (pending.trim()) onLine(pending);
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array) {
+  let n = 0;
+  while (n < bytes.length) n += await file.write(bytes.subarray(n));
+}
+
+function signalNumber(signal: Deno.Signal): number {
+  return { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 }[signal as string] ?? 0;
+}

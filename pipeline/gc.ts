@@ -1,0 +1,63 @@
+/**
+ * Garbage collection: drop cache objects that neither the lock nor the workspace's outputs refer to (and, unless
+ * kept, run-cache entries that no longer have their objects).
+ *
+ * @module
+ */
+import type { Project } from "./project.ts";
+
+/** What {@link gc} removed (or would remove, with `dry`). */
+export interface GcReport {
+  readonly objects: number;
+  readonly bytes: number;
+  readonly runEntries: number;
+}
+
+/**
+ * Collect garbage. With `keepRunCache`, objects referenced by any run-cache entry are kept too.
+ *
+ * @example
+ * ```ts
+ * const r = await gc(project, { dry: false, keepRunCache: false });
+ * console.log(`removed ${r.objects} objects`);
+ * ```
+ */
+export async function gc(project: Project, opts: { dry: boolean; keepRunCache: boolean }): Promise<GcReport> {
+  const keep = new Set<string>();
+  for (const entry of Object.values(project.lock)) {
+    for (const rec of Object.values(entry.outs)) project.objects.referenced(rec, keep);
+  }
+  for (const stage of project.spec.stages) {
+    for (const out of stage.outs) {
+      const node = await project.hasher.node(out.path);
+      if (node && project.objects.has(node.digest)) {
+        project.objects.referenced(
+          node.type === "dir" ? { digest: node.digest, size: node.size, nfiles: node.nfiles } : node,
+          keep,
+        );
+      }
+    }
+  }
+  const runs = [...project.runs.all()];
+  if (opts.keepRunCache) {
+    for (const { entry } of runs) {
+      for (const rec of Object.values(entry.outs)) project.objects.referenced(rec, keep);
+    }
+  }
+  let objects = 0, bytes = 0;
+  for (const digest of [...project.objects.objects()]) {
+    if (keep.has(digest)) continue;
+    objects++;
+    bytes += Deno.statSync(project.objects.objectPath(digest)).size;
+    if (!opts.dry) await project.objects.remove(digest);
+  }
+  let runEntries = 0;
+  for (const { file, entry } of runs) {
+    const complete = Object.keys(entry.outs).length > 0 &&
+      Object.values(entry.outs).every((o) => project.objects.hasAll(o));
+    if (complete) continue;
+    runEntries++;
+    if (!opts.dry) await Deno.remove(file).catch(() => {});
+  }
+  return { objects, bytes, runEntries };
+}

@@ -1,0 +1,58 @@
+/**
+ * Reading files from git revisions, and the default revision to compare against.
+ *
+ * @module
+ */
+
+async function git(cwd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
+  try {
+    const r = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "null" }).output();
+    return { ok: r.success, out: new TextDecoder().decode(r.stdout) };
+  } catch {
+    return { ok: false, out: "" };
+  }
+}
+
+/**
+ * The text of `path` (relative to `root`) at git revision `rev`, or undefined if it is not there.
+ *
+ * @example
+ * ```ts
+ * await gitShow(".", "HEAD", "params.yaml");
+ * ```
+ */
+export async function gitShow(root: string, rev: string, path: string): Promise<string | undefined> {
+  const r = await git(root, ["show", `${rev}:./${path}`]);
+  return r.ok ? r.out : undefined;
+}
+
+/** Whether `rev` names a commit. */
+export async function revExists(root: string, rev: string): Promise<boolean> {
+  return (await git(root, ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`])).ok;
+}
+
+/**
+ * The revision to compare with when none is given: HEAD, or in CI (`CI` set) the merge base of HEAD with the
+ * pull request's base branch (`GITHUB_BASE_REF`, `CI_MERGE_REQUEST_TARGET_BRANCH_NAME`) or the default branch.
+ *
+ * @example
+ * ```ts
+ * const base = await defaultBaseRev("."); // "HEAD" locally
+ * ```
+ */
+export async function defaultBaseRev(root: string): Promise<string> {
+  if (!Deno.env.get("CI")) return "HEAD";
+  const target = Deno.env.get("GITHUB_BASE_REF") ?? Deno.env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME");
+  const originHead = (await git(root, ["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])).out.trim();
+  const candidates = [
+    ...(target ? [`origin/${target}`, target] : []),
+    ...(originHead ? [originHead] : []),
+    "origin/main",
+    "origin/master",
+  ];
+  for (const branch of candidates) {
+    const mb = await git(root, ["merge-base", "HEAD", branch]);
+    if (mb.ok && mb.out.trim()) return mb.out.trim();
+  }
+  return "HEAD";
+}

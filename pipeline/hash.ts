@@ -1,0 +1,188 @@
+/**
+ * Content digests of workspace paths: files by SHA-256 of their bytes, directories as Merkle trees (a manifest
+ * of each entry's name, type, digest and size, hashed), globs by the sorted list of what they match. Unchanged
+ * files come from the state cache; large files are hashed in parallel.
+ *
+ * @module
+ */
+import { canonicalJson, sha256Hex } from "./canonical.ts";
+import { expandGlob } from "./glob.ts";
+import { HashPool } from "./hash_pool.ts";
+import type { StateCache } from "./state.ts";
+
+/** A file's digest. */
+export interface FileNode {
+  readonly type: "file";
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** A directory's digest, with its entries (the Merkle tree). */
+export interface DirNode {
+  readonly type: "dir";
+  readonly digest: string;
+  readonly size: number;
+  readonly nfiles: number;
+  readonly entries: ReadonlyMap<string, TreeNode>;
+}
+
+/** A file or directory digest. */
+export type TreeNode = FileNode | DirNode;
+
+/** Names never descended into when hashing directories. */
+const SKIP = new Set([".git", ".pipeline"]);
+
+/**
+ * The manifest of a directory: its entries sorted by name, as canonical JSON. Its SHA-256 is the directory's
+ * digest.
+ *
+ * @example
+ * ```ts
+ * const dir = await hasher.node("outputs/data") as DirNode;
+ * sha256Hex(dirManifest(dir)) === dir.digest; // true
+ * ```
+ */
+export function dirManifest(
+  entries: ReadonlyMap<string, { type: string; digest: string; size: number }>,
+): string {
+  const names = [...entries.keys()].sort();
+  return canonicalJson({
+    entries: names.map((name) => {
+      const e = entries.get(name)!;
+      return [name, e.type, e.digest, e.size];
+    }),
+  });
+}
+
+/** Parse a manifest back into `[name, type, digest, size]` rows. */
+export function parseManifest(text: string): [string, "file" | "dir", string, number][] {
+  return JSON.parse(text).entries;
+}
+
+/** The digest of a glob's expansion: each matched file's path and digest. */
+export interface GlobDigest {
+  readonly digest: string;
+  readonly size: number;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/**
+ * Computes digests of root-relative paths, through the state cache.
+ *
+ * @example
+ * ```ts
+ * const hasher = new Hasher(".", state);
+ * const node = await hasher.node("params.yaml");
+ * hasher.close();
+ * ```
+ */
+export class Hasher {
+  readonly #root: string;
+  readonly #state: StateCache;
+  readonly #pool = new HashPool();
+
+  constructor(root: string, state: StateCache) {
+    this.#root = root;
+    this.#state = state;
+  }
+
+  /** The digest of a file or directory, or undefined when it does not exist. */
+  async node(rel: string): Promise<TreeNode | undefined> {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(this.#abs(rel));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    }
+    if (info.isFile) return { type: "file", digest: await this.#file(rel, info), size: info.size };
+    return await this.#dir(rel);
+  }
+
+  /** The digest of everything a glob matches now. */
+  async glob(pattern: string): Promise<GlobDigest> {
+    const files: Record<string, string> = {};
+    let size = 0;
+    for (const path of await expandGlob(this.#root, pattern)) {
+      const info = Deno.statSync(this.#abs(path));
+      files[path] = await this.#file(path, info);
+      size += info.size;
+    }
+    return { digest: sha256Hex(canonicalJson(files)), size, files };
+  }
+
+  /** Record a digest already known for a file (e.g. one just checked out of the cache). */
+  remember(rel: string, digest: string): void {
+    this.#state.set(rel, Deno.statSync(this.#abs(rel)), digest);
+  }
+
+  /** Stop the hashing workers. */
+  close(): void {
+    this.#pool.close();
+  }
+
+  #abs(rel: string): string {
+    return rel === "" ? this.#root : `${this.#root}/${rel}`;
+  }
+
+  async #file(rel: string, info: Deno.FileInfo): Promise<string> {
+    const known = this.#state.get(rel, info);
+    if (known) return known;
+    const digest = await this.#pool.hash(this.#abs(rel), info.size);
+    this.#state.set(rel, info, digest);
+    return digest;
+  }
+
+  async #dir(rel: string): Promise<DirNode> {
+    const files: { rel: string; info: Deno.FileInfo }[] = [];
+    const subdirs = new Map<string, string[]>();
+    const walk = (dir: string) => {
+      const children: string[] = [];
+      subdirs.set(dir, children);
+      for (const entry of Deno.readDirSync(this.#abs(dir))) {
+        if (SKIP.has(entry.name)) continue;
+        const child = dir === "" ? entry.name : `${dir}/${entry.name}`;
+        const info = Deno.statSync(this.#abs(child));
+        if (info.isDirectory) {
+          children.push(entry.name);
+          walk(child);
+        } else if (info.isFile) files.push({ rel: child, info });
+      }
+    };
+    walk(rel);
+    const entriesOf = new Map<string, Map<string, TreeNode>>([...subdirs.keys()].map((d) => [d, new Map()]));
+    await forEachLimited(files, 32, async (f) => {
+      const slash = f.rel.lastIndexOf("/");
+      const parent = entriesOf.get(slash < 0 ? "" : f.rel.slice(0, slash))!;
+      parent.set(f.rel.slice(slash + 1), {
+        type: "file",
+        digest: await this.#file(f.rel, f.info),
+        size: f.info.size,
+      });
+    });
+    const build = (dir: string): DirNode => {
+      const entries = entriesOf.get(dir)!;
+      for (const name of subdirs.get(dir)!) entries.set(name, build(dir === "" ? name : `${dir}/${name}`));
+      let size = 0, nfiles = 0;
+      for (const e of entries.values()) {
+        size += e.size;
+        nfiles += e.type === "dir" ? e.nfiles : 1;
+      }
+      return { type: "dir", digest: sha256Hex(dirManifest(entries)), size, nfiles, entries };
+    };
+    return build(rel);
+  }
+}
+
+/** Run `fn` over `items` with at most `limit` calls in flight (bounds open files). */
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}

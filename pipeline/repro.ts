@@ -1,0 +1,210 @@
+/**
+ * `repro`: bring the selected stages up to date, in dependency order, up to `jobs` at a time and within the
+ * resource pool. Each stage is decided when its upstream has finished; failures stop new launches (or, with
+ * `keepGoing`, only skip what depends on them).
+ *
+ * @module
+ */
+import { OutputBackup } from "./backup.ts";
+import { PipelineError } from "./errors.ts";
+import type { Executor } from "./executor.ts";
+import { downstreamOf, selectStages } from "./graph.ts";
+import { type LockEntry, writeLock } from "./lock.ts";
+import { decide, type Decision, planAll } from "./plan.ts";
+import type { Project } from "./project.ts";
+import type { Reporter } from "./progress.ts";
+import { carryOut, type StageOutcome } from "./stage_run.ts";
+
+/** Options of one `repro`. */
+export interface ReproOptions {
+  /** Stage or group names; empty for all. */
+  readonly targets: readonly string[];
+  /** Print the plan and change nothing. */
+  readonly dry: boolean;
+  /** Run the selected stages even when up to date (upstream stages are still decided normally). */
+  readonly force: boolean;
+  /** Stages run at once. */
+  readonly jobs: number;
+  /** After a failure, keep running what does not depend on it. */
+  readonly keepGoing: boolean;
+  /** Resource pool overrides from the command line, e.g. `{ gpu: 2 }`. */
+  readonly resources: Readonly<Record<string, number>>;
+}
+
+/** The result of each stage considered. */
+export interface ReproReport {
+  readonly ok: boolean;
+  readonly decisions: ReadonlyMap<string, Decision>;
+  readonly outcomes: ReadonlyMap<string, StageOutcome>;
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Run `repro`.
+ *
+ * @example
+ * ```ts
+ * const report = await repro(project, { targets: [], dry: false, force: false, jobs: 2, keepGoing: false,
+ *   resources: {} }, new LocalExecutor(), makeReporter(), signal);
+ * ```
+ */
+export async function repro(
+  project: Project,
+  opts: ReproOptions,
+  executor: Executor,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<ReproReport> {
+  const names = selectStages(project.graph, opts.targets);
+  const forced = new Set(opts.force ? selectStages(project.graph, opts.targets, false) : []);
+  if (opts.dry) {
+    const plan = await planAll(project, names);
+    return { ok: true, decisions: new Map(plan.map((d) => [d.stage, d])), outcomes: new Map(), skipped: [] };
+  }
+  for (const stage of await OutputBackup.recover(project.root, `${project.dir}/tmp`)) {
+    reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
+  }
+  const pool = new ResourcePool({ ...project.spec.resources, ...opts.resources });
+  for (const name of names) pool.check(project.graph.stages.get(name)!);
+
+  let lockWrites = Promise.resolve();
+  const recordLock = (name: string, entry: LockEntry) => {
+    project.lock[name] = entry;
+    lockWrites = lockWrites.then(() => writeLock(project.root, project.lock));
+    return lockWrites;
+  };
+
+  const decisions = new Map<string, Decision>();
+  const outcomes = new Map<string, StageOutcome>();
+  const pending = new Set(names);
+  const skipped = new Set<string>();
+  const running = new Map<string, Promise<void>>();
+  let stopLaunching = false;
+  let failed = false;
+
+  const ready = (name: string) =>
+    (project.graph.upstream.get(name) ?? []).every((u) => !pending.has(u) && !running.has(u));
+
+  const launch = (name: string) => {
+    const stage = project.graph.stages.get(name)!;
+    const slots = pool.take(stage);
+    const task = (async () => {
+      let decision: Decision;
+      try {
+        decision = await decide(project, stage);
+      } catch (e) {
+        if (!(e instanceof PipelineError)) throw e;
+        outcomes.set(name, { status: "failed", ms: 0, error: e.message });
+        reporter.finish(name, false, e.message);
+        return onFailure(name);
+      }
+      if (forced.has(name) && decision.action !== "frozen") {
+        decision = { ...decision, action: "run", reasons: ["--force"] };
+      }
+      decisions.set(name, decision);
+      if (decision.action === "up-to-date" || decision.action === "frozen") return;
+      reporter.start(
+        name,
+        `${decision.action === "restore" ? "restoring" : "running"} (${decision.reasons.join("; ")})`,
+      );
+      const outcome = await carryOut(project, stage, decision, {
+        executor,
+        signal,
+        slots,
+        onLine: (line) => reporter.line(name, line),
+        recordLock,
+      });
+      outcomes.set(name, outcome);
+      for (const w of outcome.warnings ?? []) reporter.info(`warning: ${name}: ${w}`);
+      const secs = (outcome.ms / 1000).toFixed(1);
+      if (outcome.status === "failed") {
+        reporter.finish(name, false, `${outcome.error} (${secs}s)`);
+        if (outcome.logPath) reporter.info(logTail(outcome.logPath, name));
+        return onFailure(name);
+      }
+      reporter.finish(name, true, `${outcome.status} in ${secs}s`);
+    })().finally(() => {
+      pool.give(slots);
+      running.delete(name);
+    });
+    running.set(name, task);
+  };
+
+  const onFailure = (name: string) => {
+    failed = true;
+    if (!opts.keepGoing) stopLaunching = true;
+    for (const d of downstreamOf(project.graph, name)) {
+      if (pending.delete(d)) skipped.add(d);
+    }
+  };
+
+  while (pending.size > 0 || running.size > 0) {
+    if (signal.aborted) stopLaunching = true;
+    if (!stopLaunching) {
+      for (const name of [...pending]) {
+        if (running.size >= opts.jobs) break;
+        if (!ready(name) || !pool.fits(project.graph.stages.get(name)!)) continue;
+        pending.delete(name);
+        launch(name);
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  await lockWrites;
+  for (const name of pending) skipped.add(name);
+  return { ok: !failed && !signal.aborted, decisions, outcomes, skipped: [...skipped] };
+}
+
+function logTail(path: string, stage: string, lines = 20): string {
+  try {
+    const all = Deno.readTextFileSync(path).trimEnd().split("\n");
+    return `--- last ${Math.min(lines, all.length)} lines of ${stage}'s log (${path}) ---\n` +
+      all.slice(-lines).join("\n");
+  } catch {
+    return `(no log at ${path})`;
+  }
+}
+
+/** Named resources with numbered slots (e.g. gpu 0 and 1); stages take whole units. */
+class ResourcePool {
+  #free = new Map<string, number[]>();
+  #size: Readonly<Record<string, number>>;
+
+  constructor(size: Readonly<Record<string, number>>) {
+    this.#size = size;
+    for (const [name, n] of Object.entries(size)) {
+      this.#free.set(
+        name,
+        Array.from({ length: n }, (_, i) => i),
+      );
+    }
+  }
+
+  check(stage: { name: string; resources: Readonly<Record<string, number>> }) {
+    for (const [name, n] of Object.entries(stage.resources)) {
+      if (n > (this.#size[name] ?? 0)) {
+        throw new PipelineError(
+          `stage '${stage.name}' needs ${name}=${n} but the pool has ${name}=${this.#size[name] ?? 0}; ` +
+            `declare 'resources: {${name}: N}' at the top of pipeline.yaml or pass --resources ${name}=N`,
+        );
+      }
+    }
+  }
+
+  fits(stage: { resources: Readonly<Record<string, number>> }): boolean {
+    return Object.entries(stage.resources).every(([name, n]) => (this.#free.get(name)?.length ?? 0) >= n);
+  }
+
+  take(stage: { resources: Readonly<Record<string, number>> }): Record<string, number[]> {
+    return Object.fromEntries(
+      Object.entries(stage.resources).map((
+        [name, n],
+      ) => [name, this.#free.get(name)!.splice(0, Math.ceil(n))]),
+    );
+  }
+
+  give(slots: Record<string, number[]>) {
+    for (const [name, ids] of Object.entries(slots)) this.#free.get(name)!.push(...ids);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The run-cache: every distinct successful result of a stage, keyed by its stage key, under
+ * `.pipeline/cache/runs/<key>/<entry digest>.json`. A stage whose key was seen before is restored from the newest
+ * entry whose objects are all still in the cache, without running.
+ *
+ * @module
+ */
+import { writeFileAtomic } from "./atomic.ts";
+import { canonicalJson, sha256Hex } from "./canonical.ts";
+import type { ObjectCache } from "./cache.ts";
+import type { LockEntry } from "./lock.ts";
+
+/**
+ * Run-cache entries.
+ *
+ * @example
+ * ```ts
+ * const runs = new RunCache(".pipeline/cache");
+ * await runs.save(entry);
+ * runs.find(entry.key, objects); // entry
+ * ```
+ */
+export class RunCache {
+  readonly #dir: string;
+
+  constructor(cacheDir: string) {
+    this.#dir = `${cacheDir}/runs`;
+  }
+
+  /** Keep `entry` (idempotent: one file per distinct result). */
+  async save(entry: LockEntry): Promise<void> {
+    const text = canonicalJson(entry);
+    await writeFileAtomic(`${this.#dir}/${entry.key}/${sha256Hex(text)}.json`, text);
+  }
+
+  /** The newest entry for `key` whose output objects are all present, if any. */
+  find(key: string, objects: ObjectCache): LockEntry | undefined {
+    return this.entries(key).find((e) => Object.values(e.outs).every((o) => objects.hasAll(o)));
+  }
+
+  /** All entries for `key`, newest first. */
+  entries(key: string): LockEntry[] {
+    const dir = `${this.#dir}/${key}`;
+    let names: string[];
+    try {
+      names = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".json")).map((e) => e.name);
+    } catch {
+      return [];
+    }
+    return names
+      .map((n) => ({ path: `${dir}/${n}`, mtime: Deno.statSync(`${dir}/${n}`).mtime?.getTime() ?? 0 }))
+      .sort((a, b) => b.mtime - a.mtime)
+      .flatMap((f) => {
+        try {
+          return [JSON.parse(Deno.readTextFileSync(f.path)) as LockEntry];
+        } catch {
+          return [];
+        }
+      });
+  }
+
+  /** Every stored entry, with the file that holds it. */
+  *all(): Generator<{ file: string; entry: LockEntry }> {
+    let keys: Deno.DirEntry[];
+    try {
+      keys = [...Deno.readDirSync(this.#dir)];
+    } catch {
+      return;
+    }
+    for (const k of keys) {
+      for (const f of Deno.readDirSync(`${this.#dir}/${k.name}`)) {
+        const file = `${this.#dir}/${k.name}/${f.name}`;
+        try {
+          yield { file, entry: JSON.parse(Deno.readTextFileSync(file)) };
+        } catch {
+          // An unreadable entry is skipped; gc removes it.
+          yield { file, entry: { key: k.name, cmd: [], deps: {}, params: {}, outs: {} } };
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,397 @@
+/**
+ * `pipeline.yaml`: parse, validate, expand `matrix`/`foreach`, and interpolate `${…}` into stage definitions.
+ *
+ * @module
+ */
+import { posix } from "node:path";
+import { didYouMean, PipelineError } from "./errors.ts";
+import { interpolate, interpolateDeep, interpolateString } from "./interpolate.ts";
+import { allKeys, lookup, type Params } from "./params.ts";
+import { readYaml, type YamlFile } from "./yaml_file.ts";
+
+/** Name of the pipeline file at the project root. */
+export const PIPELINE_FILE = "pipeline.yaml";
+
+/** What an output is for: a plain artifact, a metrics file, or plot data. */
+export type OutKind = "outs" | "metrics" | "plots";
+
+/** A declared output (outs, metrics and plots alike). */
+export interface OutSpec {
+  /** Root-relative posix path. */
+  readonly path: string;
+  readonly kind: OutKind;
+  /** Stored in the content-addressed cache (default true). */
+  readonly cache: boolean;
+  /** Kept in place while the stage runs instead of being moved aside (default false). */
+  readonly persist: boolean;
+  /** Plot options (`x`, `y`, `title`, `template` or a Vega-Lite `spec` file), for plots. */
+  readonly plot?: Readonly<Record<string, string>>;
+}
+
+/** One stage after expansion and interpolation. */
+export interface StageSpec {
+  /** Unique name; `group@suffix` for matrix and foreach stages. */
+  readonly name: string;
+  /** The matrix or foreach group this stage came from. */
+  readonly group?: string;
+  /** Commands, run in order in `wdir`, stopping at the first failure. */
+  readonly cmd: readonly string[];
+  /** Root-relative working directory ("" for the root). */
+  readonly wdir: string;
+  /** Root-relative deps: files, directories or globs. */
+  readonly deps: readonly string[];
+  /** Dotted keys of params.yaml (a key may name a whole section). */
+  readonly params: readonly string[];
+  readonly outs: readonly OutSpec[];
+  readonly frozen: boolean;
+  readonly alwaysChanged: boolean;
+  /** Resource claims, e.g. `{ gpu: 1 }`, drawn from the pipeline's pool. */
+  readonly resources: Readonly<Record<string, number>>;
+  readonly desc?: string;
+  /** `file:line:col` of the stage, for messages. */
+  readonly where: string;
+}
+
+/** A validated pipeline. */
+export interface PipelineSpec {
+  /** Stages in file order (expanded groups in place). */
+  readonly stages: readonly StageSpec[];
+  /** Pool of resources stages draw from. */
+  readonly resources: Readonly<Record<string, number>>;
+  readonly file: YamlFile;
+}
+
+const TOP_KEYS = ["stages", "vars", "resources"];
+const STAGE_KEYS = [
+  "cmd",
+  "wdir",
+  "deps",
+  "params",
+  "outs",
+  "metrics",
+  "plots",
+  "frozen",
+  "always_changed",
+  "resources",
+  "desc",
+  "meta",
+  "matrix",
+  "foreach",
+  "do",
+];
+const OUT_KEYS = ["cache", "persist", "desc"];
+const PLOT_KEYS = [...OUT_KEYS, "x", "y", "title", "template", "spec", "x_label", "y_label"];
+
+/**
+ * Read and validate `pipeline.yaml` in `root` against the given params.
+ *
+ * @example
+ * ```ts
+ * const params = await loadParams(".");
+ * const spec = await loadPipeline(".", params);
+ * console.log(spec.stages.map((s) => s.name));
+ * ```
+ */
+export async function loadPipeline(root: string, params: Params): Promise<PipelineSpec> {
+  const file = await readYaml(posix.join(root, PIPELINE_FILE)).catch((e) => {
+    if (e instanceof PipelineError && e.message.endsWith("file not found")) {
+      throw new PipelineError(`${PIPELINE_FILE} not found in ${root}: create it, or pass -C DIR`);
+    }
+    throw e;
+  });
+  return parsePipeline({
+    ...file,
+    path: PIPELINE_FILE,
+    where: (p) => file.where(p).replace(file.path, PIPELINE_FILE),
+  }, params);
+}
+
+/** Validate an already-parsed pipeline file (see {@link loadPipeline}). */
+export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
+  const top = file.value;
+  if (!isRecord(top)) {
+    throw new PipelineError(`${file.where([])}: the top level must be a mapping with 'stages'`);
+  }
+  checkKeys(top, TOP_KEYS, [], file, "the top level");
+  const vars = top.vars ?? {};
+  if (!isRecord(vars)) throw new PipelineError(`${file.where(["vars"])}: 'vars' must be a mapping`);
+  const context: Record<string, unknown> = { ...params.values, ...vars };
+  const resources = parseResources(top.resources ?? {}, ["resources"], file);
+  if (!isRecord(top.stages) || Object.keys(top.stages).length === 0) {
+    throw new PipelineError(`${file.where(["stages"])}: 'stages' must be a mapping of stage names to stages`);
+  }
+  const stages: StageSpec[] = [];
+  const seen = new Map<string, string>();
+  for (const [name, body] of Object.entries(top.stages)) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+      throw new PipelineError(
+        `${
+          file.where(["stages", name])
+        }: stage name '${name}' may only use letters, digits, '_', '-' and '.'`,
+      );
+    }
+    for (const stage of expandStage(name, body, file, context, params)) {
+      const prev = seen.get(stage.name);
+      if (prev) throw new PipelineError(`${stage.where}: stage '${stage.name}' is also defined at ${prev}`);
+      seen.set(stage.name, stage.where);
+      stages.push(stage);
+    }
+  }
+  return { stages, resources, file };
+}
+
+function expandStage(
+  name: string,
+  body: unknown,
+  file: YamlFile,
+  context: Record<string, unknown>,
+  params: Params,
+): StageSpec[] {
+  const at = ["stages", name];
+  if (!isRecord(body)) throw new PipelineError(`${file.where(at)}: stage '${name}' must be a mapping`);
+  checkKeys(body, STAGE_KEYS, at, file, `stage '${name}'`);
+  if (body.matrix !== undefined && body.foreach !== undefined) {
+    throw new PipelineError(`${file.where(at)}: stage '${name}' has both 'matrix' and 'foreach'; use one`);
+  }
+  if (body.foreach !== undefined) {
+    if (!isRecord(body.do)) {
+      throw new PipelineError(
+        `${file.where([...at, "foreach"])}: 'foreach' needs a 'do' mapping with the stage`,
+      );
+    }
+    checkKeys(
+      body.do,
+      STAGE_KEYS.filter((k) => !["matrix", "foreach", "do"].includes(k)),
+      [...at, "do"],
+      file,
+      `stage '${name}'`,
+    );
+    const items = resolveAxis(body.foreach, context, file, [...at, "foreach"]);
+    const entries: [string, unknown][] = Array.isArray(items)
+      ? items.map((v, i) => [isScalar(v) ? String(v) : String(i), v])
+      : Object.entries(items);
+    return entries.map(([key, item]) =>
+      buildStage(`${name}@${key}`, name, body.do as Record<string, unknown>, [...at, "do"], file, {
+        ...context,
+        item,
+        key,
+      }, params)
+    );
+  }
+  if (body.do !== undefined) {
+    throw new PipelineError(`${file.where([...at, "do"])}: 'do' goes with 'foreach'`);
+  }
+  if (body.matrix !== undefined) {
+    if (!isRecord(body.matrix) || Object.keys(body.matrix).length === 0) {
+      throw new PipelineError(`${file.where([...at, "matrix"])}: 'matrix' must map axis names to lists`);
+    }
+    let combos: { item: Record<string, unknown>; suffix: string[] }[] = [{ item: {}, suffix: [] }];
+    for (const [axis, raw] of Object.entries(body.matrix)) {
+      const values = resolveAxis(raw, context, file, [...at, "matrix", axis]);
+      if (!Array.isArray(values) || values.length === 0) {
+        throw new PipelineError(
+          `${file.where([...at, "matrix", axis])}: matrix axis '${axis}' must be a non-empty list`,
+        );
+      }
+      combos = combos.flatMap((c) =>
+        values.map((v, i) => ({
+          item: { ...c.item, [axis]: v },
+          suffix: [...c.suffix, isScalar(v) ? String(v) : `${axis}${i}`],
+        }))
+      );
+    }
+    return combos.map((c) =>
+      buildStage(`${name}@${c.suffix.join("-")}`, name, body, at, file, { ...context, item: c.item }, params)
+    );
+  }
+  return [buildStage(name, undefined, body, at, file, context, params)];
+}
+
+function buildStage(
+  name: string,
+  group: string | undefined,
+  body: Record<string, unknown>,
+  at: (string | number)[],
+  file: YamlFile,
+  context: Record<string, unknown>,
+  params: Params,
+): StageSpec {
+  const where = (k: (string | number)[]) => file.where([...at, ...k]);
+  const str = (v: unknown, k: (string | number)[]) => {
+    if (typeof v !== "string" && typeof v !== "number") {
+      throw new PipelineError(`${where(k)}: expected a string`);
+    }
+    return interpolateString(String(v), context, where(k));
+  };
+  const cmdRaw = body.cmd;
+  if (cmdRaw === undefined) throw new PipelineError(`${where([])}: stage '${name}' has no 'cmd'`);
+  const cmd = Array.isArray(cmdRaw) ? cmdRaw.map((c, i) => str(c, ["cmd", i])) : [str(cmdRaw, ["cmd"])];
+  if (cmd.length === 0 || cmd.some((c) => c.trim() === "")) {
+    throw new PipelineError(`${where(["cmd"])}: stage '${name}' has an empty 'cmd'`);
+  }
+  const wdir = body.wdir === undefined ? "" : normalizePath(str(body.wdir, ["wdir"]), "", where(["wdir"]));
+  const list = (key: string): unknown[] => {
+    const v = body[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw new PipelineError(`${where([key])}: '${key}' must be a list`);
+    return v;
+  };
+  const deps = list("deps").map((d, i) => normalizePath(str(d, ["deps", i]), wdir, where(["deps", i])));
+  const paramKeys = list("params").map((p, i) => {
+    if (isRecord(p)) {
+      throw new PipelineError(
+        `${where(["params", i])}: params are dotted keys of params.yaml, e.g. 'train.lr'`,
+      );
+    }
+    const key = str(p, ["params", i]);
+    if (lookup(params.values, key) === undefined) {
+      throw new PipelineError(
+        `${where(["params", i])}: stage '${name}' declares param '${key}', which params.yaml does not have` +
+          didYouMean(key, allKeys(params.values)),
+      );
+    }
+    return key;
+  });
+  const outs: OutSpec[] = [];
+  for (const kind of ["outs", "metrics", "plots"] as const) {
+    list(kind).forEach((o, i) => outs.push(parseOut(o, kind, wdir, [...at, kind, i], file, context)));
+  }
+  const flag = (key: string) => {
+    const v = body[key];
+    if (v !== undefined && typeof v !== "boolean") {
+      throw new PipelineError(`${where([key])}: '${key}' must be true or false`);
+    }
+    return v === true;
+  };
+  const resources = parseResources(interpolateDeep(body.resources ?? {}, context, where(["resources"])), [
+    ...at,
+    "resources",
+  ], file);
+  return {
+    name,
+    group,
+    cmd,
+    wdir,
+    deps,
+    params: paramKeys,
+    outs,
+    frozen: flag("frozen"),
+    alwaysChanged: flag("always_changed"),
+    resources,
+    desc: typeof body.desc === "string" ? body.desc : undefined,
+    where: where([]),
+  };
+}
+
+function parseOut(
+  raw: unknown,
+  kind: OutKind,
+  wdir: string,
+  at: (string | number)[],
+  file: YamlFile,
+  context: Record<string, unknown>,
+): OutSpec {
+  let path: unknown = raw;
+  let opts: Record<string, unknown> = {};
+  if (isRecord(raw)) {
+    const keys = Object.keys(raw);
+    if (keys.length !== 1) {
+      throw new PipelineError(`${file.where(at)}: write an out as 'path' or as 'path: {cache: false, ...}'`);
+    }
+    path = keys[0];
+    opts = raw[keys[0]] === null ? {} : raw[keys[0]] as Record<string, unknown>;
+    if (!isRecord(opts)) {
+      throw new PipelineError(`${file.where([...at, keys[0]])}: out options must be a mapping`);
+    }
+    checkKeys(opts, kind === "plots" ? PLOT_KEYS : OUT_KEYS, [...at, keys[0]], file, `out '${keys[0]}'`);
+  }
+  if (typeof path !== "string") throw new PipelineError(`${file.where(at)}: an out must be a path`);
+  const resolved = normalizePath(interpolateString(path, context, file.where(at)), wdir, file.where(at));
+  const bool = (k: string, dflt: boolean) => {
+    const v = opts[k];
+    if (v === undefined) return dflt;
+    if (typeof v !== "boolean") {
+      throw new PipelineError(`${file.where([...at, path as string, k])}: '${k}' must be true or false`);
+    }
+    return v;
+  };
+  const plotOpts = Object.fromEntries(
+    Object.entries(opts).filter(([k]) => !OUT_KEYS.includes(k)).map((
+      [k, v],
+    ) => [k, String(interpolate(String(v), context, file.where(at)))]),
+  );
+  return {
+    path: resolved,
+    kind,
+    cache: bool("cache", true),
+    persist: bool("persist", false),
+    plot: kind === "plots" ? plotOpts : undefined,
+  };
+}
+
+function resolveAxis(
+  raw: unknown,
+  context: Record<string, unknown>,
+  file: YamlFile,
+  at: (string | number)[],
+): unknown[] | Record<string, unknown> {
+  const value = typeof raw === "string" ? interpolate(raw, context, file.where(at)) : raw;
+  if (Array.isArray(value) || isRecord(value)) return value;
+  throw new PipelineError(`${file.where(at)}: expected a list (or a '\${key}' naming a list in params.yaml)`);
+}
+
+function parseResources(raw: unknown, at: (string | number)[], file: YamlFile): Record<string, number> {
+  if (!isRecord(raw)) {
+    throw new PipelineError(`${file.where(at)}: 'resources' must map names to numbers, e.g. {gpu: 1}`);
+  }
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== "number" || !(v >= 0)) {
+      throw new PipelineError(`${file.where([...at, k])}: resource '${k}' must be a number ≥ 0`);
+    }
+  }
+  return raw as Record<string, number>;
+}
+
+/**
+ * A root-relative posix path for `path` given relative to `wdir`; paths may not leave the project.
+ *
+ * @example
+ * ```ts
+ * normalizePath("../data/x.csv", "sub", "here"); // "data/x.csv"
+ * ```
+ */
+export function normalizePath(path: string, wdir: string, at: string): string {
+  if (posix.isAbsolute(path)) {
+    throw new PipelineError(`${at}: '${path}' is absolute; use a path inside the project`);
+  }
+  const joined = posix.normalize(posix.join(wdir, path)).replace(/\/+$/, "");
+  if (joined === ".." || joined.startsWith("../")) {
+    throw new PipelineError(`${at}: '${path}' points outside the project`);
+  }
+  return joined === "." ? "" : joined;
+}
+
+function checkKeys(
+  obj: Record<string, unknown>,
+  allowed: string[],
+  at: (string | number)[],
+  file: YamlFile,
+  what: string,
+) {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) {
+      throw new PipelineError(
+        `${file.where([...at, key])}: unknown key '${key}' in ${what}${didYouMean(key, allowed)}; ` +
+          `allowed: ${allowed.join(", ")}`,
+      );
+    }
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function isScalar(v: unknown): boolean {
+  return v === null || ["string", "number", "boolean"].includes(typeof v);
+}

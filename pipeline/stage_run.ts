@@ -1,0 +1,167 @@
+/**
+ * Carrying out one stage's decision: restore its outputs from the cache, or run its command and record the
+ * result (outputs committed to the cache, a run-cache entry, the lock entry). A failed or interrupted run puts
+ * the previous outputs back and records nothing.
+ *
+ * @module
+ */
+import { OutputBackup } from "./backup.ts";
+import { DamagedObjectError, type Digested } from "./cache.ts";
+import type { Executor } from "./executor.ts";
+import type { DepRecord, LockEntry } from "./lock.ts";
+import { runCacheable } from "./plan.ts";
+import type { Decision } from "./plan.ts";
+import type { Project } from "./project.ts";
+import type { StageSpec } from "./spec.ts";
+
+/** How carrying out a stage ended. */
+export interface StageOutcome {
+  readonly status: "ran" | "restored" | "failed";
+  readonly ms: number;
+  /** For failures: what went wrong, and what to do. */
+  readonly error?: string;
+  /** The log of the run, when the command ran. */
+  readonly logPath?: string;
+  /** Warnings worth showing (e.g. a dep changed while the stage ran). */
+  readonly warnings?: readonly string[];
+}
+
+/** What {@link carryOut} needs besides the project. */
+export interface RunContext {
+  readonly executor: Executor;
+  readonly signal: AbortSignal;
+  readonly onLine: (line: string) => void;
+  /** Resource slots granted to the stage. */
+  readonly slots: Readonly<Record<string, readonly number[]>>;
+  /** Serialises lock writes between concurrently finishing stages. */
+  readonly recordLock: (name: string, entry: LockEntry) => Promise<void>;
+}
+
+/**
+ * Restore or run `stage` as `decision` says. A damaged cache object during a restore falls back to running.
+ *
+ * @example
+ * ```ts
+ * const outcome = await carryOut(project, stage, decision, ctx);
+ * ```
+ */
+export async function carryOut(
+  project: Project,
+  stage: StageSpec,
+  decision: Decision,
+  ctx: RunContext,
+): Promise<StageOutcome> {
+  const started = performance.now();
+  if (decision.action === "restore" && decision.result) {
+    try {
+      for (const [path, rec] of Object.entries(decision.result.outs)) {
+        await project.objects.checkout(project.root, path, rec, project.hasher);
+      }
+      await ctx.recordLock(stage.name, decision.result);
+      return { status: "restored", ms: performance.now() - started };
+    } catch (e) {
+      if (!(e instanceof DamagedObjectError)) throw e;
+      ctx.onLine(`${e.message}; running the stage instead`);
+    }
+  }
+  return await runCommand(project, stage, decision, ctx, started);
+}
+
+async function runCommand(
+  project: Project,
+  stage: StageSpec,
+  decision: Decision,
+  ctx: RunContext,
+  started: number,
+): Promise<StageOutcome> {
+  const fp = decision.fingerprint!;
+  const logDir = `${project.dir}/logs/${encodeURIComponent(stage.name)}`;
+  await Deno.mkdir(logDir, { recursive: true });
+  const logPath = `${logDir}/${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
+  const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
+  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable);
+  const fail = async (error: string): Promise<StageOutcome> => {
+    await backup.restore();
+    return { status: "failed", ms: performance.now() - started, error, logPath };
+  };
+  let result;
+  try {
+    result = await ctx.executor.run({
+      stage: stage.name,
+      cmd: stage.cmd,
+      cwd: stage.wdir ? `${project.root}/${stage.wdir}` : project.root,
+      env: {
+        PIPELINE_ROOT: project.root,
+        PIPELINE_STAGE: stage.name,
+        PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),
+      },
+      resources: ctx.slots,
+      logPath,
+      onLine: ctx.onLine,
+      signal: ctx.signal,
+    });
+  } catch (e) {
+    return await fail(`could not start: ${(e as Error).message}`);
+  }
+  if (ctx.signal.aborted) return await fail("interrupted; previous outputs were put back");
+  if (result.code !== 0) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
+    return await fail(`command ${how}; previous outputs were put back`);
+  }
+  const outs: Record<string, Digested> = {};
+  for (const out of stage.outs) {
+    const node = await project.hasher.node(out.path);
+    if (!node) {
+      return await fail(
+        `finished but did not write its declared out '${out.path}'; fix the command or the 'outs' in ` +
+          `pipeline.yaml (${stage.where})`,
+      );
+    }
+    if (out.cache || out.kind !== "outs") await project.objects.commit(project.root, out.path, node);
+    outs[out.path] = node.type === "dir"
+      ? { digest: node.digest, size: node.size, nfiles: node.nfiles }
+      : { digest: node.digest, size: node.size };
+  }
+  const warnings = await depsChangedDuringRun(project, fp.deps);
+  const entry: LockEntry = {
+    key: decision.key!,
+    cmd: stage.cmd,
+    ...(stage.wdir ? { wdir: stage.wdir } : {}),
+    deps: fp.deps,
+    params: fp.params,
+    outs,
+  };
+  if (runCacheable(stage) && warnings.length === 0) await project.runs.save(entry);
+  await ctx.recordLock(stage.name, entry);
+  await backup.discard();
+  return { status: "ran", ms: performance.now() - started, logPath, warnings };
+}
+
+async function depsChangedDuringRun(
+  project: Project,
+  deps: Readonly<Record<string, DepRecord>>,
+): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const [path, before] of Object.entries(deps)) {
+    const now = before.files ? await project.hasher.glob(path) : await project.hasher.node(path);
+    if (now?.digest !== before.digest) {
+      warnings.push(`dep '${path}' changed while the stage ran; the stage will run again next time`);
+    }
+  }
+  return warnings;
+}
+
+/** Declared params as one nested object: `{ "train.lr": 0.1 }` becomes `{ train: { lr: 0.1 } }`. */
+export function nestParams(flat: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split(".");
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      if (node[part] === null || typeof node[part] !== "object") node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return out;
+}
