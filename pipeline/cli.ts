@@ -30,6 +30,7 @@ import { closeProject, openProject, type Project } from "./project.ts";
 import { makeReporter } from "./progress.ts";
 import { acquireReproLock } from "./project_lock.ts";
 import { repro } from "./repro.ts";
+import { PIPELINE_FILE } from "./spec.ts";
 import { cell, renderTable } from "./table.ts";
 import { parse as parseYamlText } from "yaml";
 
@@ -93,6 +94,15 @@ async function withProject<T>(root: string, sets: string[], fn: (p: Project) => 
   }
 }
 
+/** Fail early, before creating `.pipeline/`, when `root` has no pipeline file. */
+function requirePipelineFile(root: string): void {
+  try {
+    Deno.statSync(`${root}/${PIPELINE_FILE}`);
+  } catch {
+    throw new PipelineError(`${PIPELINE_FILE} not found in ${root}: create it, or pass -C DIR`);
+  }
+}
+
 function parseResources(items: string[]): Record<string, number> {
   return Object.fromEntries(items.map((item) => {
     const m = item.match(/^([A-Za-z_][\w-]*)=(\d+(?:\.\d+)?)$/);
@@ -115,8 +125,10 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
     throw new PipelineError(`--jobs '${values.jobs}': expected a whole number ≥ 1`);
   }
   const t0 = performance.now();
+  requirePipelineFile(root);
+  const reporter = makeReporter();
+  using _lock = values.dry ? undefined : await acquireReproLock(`${root}/.pipeline`, (m) => reporter.info(m));
   return await withProject(root, values.set ?? [], async (project) => {
-    const reporter = makeReporter();
     const controller = new AbortController();
     const onSignal = () => {
       if (!controller.signal.aborted) {
@@ -127,7 +139,6 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, onSignal);
     try {
-      using _lock = values.dry ? undefined : await acquireReproLock(project.dir, (m) => reporter.info(m));
       const report = await repro(
         project,
         {
@@ -291,8 +302,9 @@ async function cmdMetrics(root: string, args: string[]): Promise<number> {
 
 async function cmdGc(root: string, args: string[]): Promise<number> {
   const { values } = options(args, { dry: { type: "boolean" }, "keep-run-cache": { type: "boolean" } });
+  requirePipelineFile(root);
+  using _lock = await acquireReproLock(`${root}/.pipeline`, (m) => console.error(m));
   return await withProject(root, [], async (project) => {
-    using _lock = await acquireReproLock(project.dir, (m) => console.error(m));
     const r = await gc(project, {
       dry: values.dry ?? false,
       keepRunCache: values["keep-run-cache"] ?? false,
