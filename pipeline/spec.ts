@@ -219,7 +219,7 @@ function buildStage(
   const where = (k: (string | number)[]) => file.where([...at, ...k]);
   const str = (v: unknown, k: (string | number)[]) => {
     if (typeof v !== "string" && typeof v !== "number") {
-      throw new PipelineError(`${where(k)}: expected a string`);
+      throw new PipelineError(`${where(k)}: expected a string, got ${JSON.stringify(v)} (quote it in YAML)`);
     }
     return interpolateString(String(v), context, where(k));
   };
