@@ -6,9 +6,8 @@
  * @module
  */
 import { dirname } from "node:path";
-import { sha256Hex } from "./canonical.ts";
 import { PipelineError } from "./errors.ts";
-import { hashFileStreaming } from "./file_digest.ts";
+import { digestBytes, hashFileStreaming } from "./file_digest.ts";
 import { dirManifest, type Hasher, parseManifest, type TreeNode } from "./hash.ts";
 
 /** A cache object whose bytes no longer match its digest; it has been removed. */
@@ -165,7 +164,7 @@ export class ObjectCache {
   async #verifyTree(d: Digested, rel: string): Promise<void> {
     const path = this.objectPath(d.digest);
     const actual = isDirDigest(d)
-      ? sha256Hex(await Deno.readTextFile(path).catch(() => ""))
+      ? await digestBytes(await Deno.readTextFile(path).catch(() => ""))
       : await hashFileStreaming(path).catch(() => "");
     if (actual !== d.digest) {
       await this.remove(d.digest);

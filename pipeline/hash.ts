@@ -1,11 +1,12 @@
 /**
- * Content digests of workspace paths: files by SHA-256 of their bytes, directories as Merkle trees (a manifest
+ * Content digests of workspace paths: files by XXH3-128 of their bytes (file_digest.ts), directories as Merkle trees (a manifest
  * of each entry's name, type, digest and size, hashed), globs by the sorted list of what they match. Unchanged
  * files come from the state cache; large files are hashed in parallel.
  *
  * @module
  */
-import { canonicalJson, sha256Hex } from "./canonical.ts";
+import { canonicalJson } from "./canonical.ts";
+import { digestBytes } from "./file_digest.ts";
 import { expandGlob } from "./glob.ts";
 import { HashPool } from "./hash_pool.ts";
 import type { StateCache } from "./state.ts";
@@ -33,13 +34,13 @@ export type TreeNode = FileNode | DirNode;
 const SKIP = new Set([".git", ".pipeline"]);
 
 /**
- * The manifest of a directory: its entries sorted by name, as canonical JSON. Its SHA-256 is the directory's
+ * The manifest of a directory: its entries sorted by name, as canonical JSON. Its digest is the directory's
  * digest.
  *
  * @example
  * ```ts
  * const dir = await hasher.node("outputs/data") as DirNode;
- * sha256Hex(dirManifest(dir)) === dir.digest; // true
+ * (await digestBytes(dirManifest(dir.entries))) === dir.digest; // true
  * ```
  */
 export function dirManifest(
@@ -108,7 +109,7 @@ export class Hasher {
       files[path] = await this.#file(path, info);
       size += info.size;
     }
-    return { digest: sha256Hex(canonicalJson(files)), size, files };
+    return { digest: await digestBytes(canonicalJson(files)), size, files };
   }
 
   /** Record a digest already known for a file (e.g. one just checked out of the cache). */
@@ -160,17 +161,19 @@ export class Hasher {
         size: f.info.size,
       });
     });
-    const build = (dir: string): DirNode => {
+    const build = async (dir: string): Promise<DirNode> => {
       const entries = entriesOf.get(dir)!;
-      for (const name of subdirs.get(dir)!) entries.set(name, build(dir === "" ? name : `${dir}/${name}`));
+      for (const name of subdirs.get(dir)!) {
+        entries.set(name, await build(dir === "" ? name : `${dir}/${name}`));
+      }
       let size = 0, nfiles = 0;
       for (const e of entries.values()) {
         size += e.size;
         nfiles += e.type === "dir" ? e.nfiles : 1;
       }
-      return { type: "dir", digest: sha256Hex(dirManifest(entries)), size, nfiles, entries };
+      return { type: "dir", digest: await digestBytes(dirManifest(entries)), size, nfiles, entries };
     };
-    return build(rel);
+    return await build(rel);
   }
 }
 

@@ -31,7 +31,7 @@ export class HashPool {
     this.#size = Math.max(1, size);
   }
 
-  /** Hex SHA-256 of the file at absolute `path` whose size is `size` bytes. */
+  /** Content digest of the file at absolute `path` whose size is `size` bytes. */
   async hash(path: string, size: number): Promise<string> {
     if (size < INLINE_BELOW || this.#size === 1) return await hashFileStreaming(path);
     const worker = await this.#acquire();

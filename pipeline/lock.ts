@@ -9,6 +9,7 @@ import { writeFileAtomic } from "./atomic.ts";
 import type { Digested } from "./cache.ts";
 import { sortKeys } from "./canonical.ts";
 import { PipelineError } from "./errors.ts";
+import { DIGEST_ALGORITHM } from "./file_digest.ts";
 
 /** Name of the lock file at the project root. */
 export const LOCK_FILE = "pipeline.lock";
@@ -33,7 +34,8 @@ export interface LockEntry {
 /** The whole lock: stage name → entry. */
 export type Lock = Record<string, LockEntry>;
 
-const HEADER = "# Written by the pipeline runner after each successful stage. Do not edit by hand.\n";
+const HEADER = "# Written by the pipeline runner after each successful stage. Do not edit by hand.\n" +
+  `# Content digests: ${DIGEST_ALGORITHM}; stage keys: SHA-256.\n`;
 
 /**
  * Parse lock text (from the workspace or a git revision); `source` names it in errors.

@@ -1,0 +1,215 @@
+/**
+ * Training throughput (images/s) of the project's training step (lib/train/loop.ts `trainStep`: forward with
+ * selectivity outputs, CE − α·μ_SI, gradients, momentum SGD) for each model on each backend, next to PyTorch on
+ * CPU (bench/train_torch.py, same architectures) at the same batch size and thread count.
+ *
+ * Each (model, backend) runs in its own process (the wasm thread count is fixed per process). Inputs are random
+ * [0, 1] pixels held in memory, so the numbers measure compute only; throughput = batch / median step time
+ * after warm-up.
+ *
+ * Usage:
+ *   deno run -A bench/train.ts [--models cnn,resnet20,resnet18] [--backends wasm,cpu] [--threads 2]
+ *     [--batch 128] [--steps 6] [--warmup 2] [--alpha 0] [--torch python3]
+ * `--backends` may include webgpu (llvmpipe here; very slow). `--torch ''` skips PyTorch. Per-config steps can
+ * be set like `--steps resnet18=2,cpu=2,6` (model or backend name, first match wins, bare number = default).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type BackendChoice, initBackend } from "../lib/backends/select.ts";
+import { buildModel } from "../lib/models/registry.ts";
+import { Rng } from "../lib/random.ts";
+import { stepContext, type TrainConfig, trainStep } from "../lib/train/loop.ts";
+
+/** Input shape and classes of each model, as the project trains them. */
+const SHAPES: Record<string, { shape: [number, number, number]; classes: number }> = {
+  cnn: { shape: [28, 28, 1], classes: 10 },
+  resnet20: { shape: [32, 32, 3], classes: 10 },
+  resnet18: { shape: [64, 64, 3], classes: 200 },
+};
+
+interface Result {
+  model: string;
+  backend: string;
+  device: string;
+  imagesPerSec: number;
+  medianStepMs: number;
+  steps: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function child(
+  model: string,
+  backend: string,
+  threads: number,
+  batch: number,
+  steps: number,
+  warmup: number,
+  alpha: number,
+) {
+  const info = await initBackend(backend as BackendChoice, { threads });
+  const { shape, classes } = SHAPES[model];
+  const built = buildModel(model, { inputShape: shape, numClasses: classes, seed: 1 });
+  const config: TrainConfig = {
+    epochs: 1,
+    batchSize: batch,
+    lr: 0.01,
+    schedule: { kind: "constant" },
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    alpha,
+    seed: 1,
+    augmentation: { kind: "none" },
+    evalBatchSize: batch,
+    siEpsilon: 1e-7,
+    siGrouping: "block",
+  };
+  const ctx = stepContext(built, config);
+  const rng = new Rng(7);
+  const x = Float32Array.from({ length: batch * shape[0] * shape[1] * shape[2] }, () => rng.uniform());
+  const labels = Int32Array.from({ length: batch }, () => rng.int(classes));
+  const b = { x, labels, shape: [batch, ...shape] as [number, number, number, number] };
+  const times: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    await trainStep(ctx, b, 0.01, { epoch: 1, batch: i + 1 });
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  const ms = median(times);
+  const result: Result = {
+    model,
+    backend: info.backend,
+    device: info.device,
+    imagesPerSec: (batch * 1000) / ms,
+    medianStepMs: ms,
+    steps,
+  };
+  console.log(`RESULT ${JSON.stringify(result)}`);
+}
+
+function stepsFor(spec: string, model: string, backend: string): number {
+  let fallback = 6;
+  for (const part of spec.split(",")) {
+    const [k, v] = part.includes("=") ? part.split("=") : [null, part];
+    if (k === null) fallback = Number(v);
+    else if (k === model || k === backend) return Number(v);
+  }
+  return fallback;
+}
+
+async function runProcess(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (out.code !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).slice(-800)}`);
+  }
+  return text;
+}
+
+const parseResults = (text: string): Result[] =>
+  text.split("\n").filter((l) => l.startsWith("RESULT ")).map((l) => JSON.parse(l.slice(7)));
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      models: { type: "string", default: "cnn,resnet20" },
+      backends: { type: "string", default: "wasm,cpu" },
+      threads: { type: "string", default: "2" },
+      batch: { type: "string", default: "128" },
+      steps: { type: "string", default: "resnet18=3,cpu=2,6" },
+      warmup: { type: "string", default: "2" },
+      alpha: { type: "string", default: "0" },
+      torch: { type: "string", default: "python3" },
+      child: { type: "string" },
+    },
+  });
+  const threads = Number(values.threads), batch = Number(values.batch), warmup = Number(values.warmup);
+  if (values.child) {
+    const [model, backend] = values.child.split(":");
+    await child(
+      model,
+      backend,
+      threads,
+      batch,
+      stepsFor(values.steps, model, backend),
+      warmup,
+      Number(values.alpha),
+    );
+    return;
+  }
+  const models = values.models.split(","), backends = values.backends.split(",");
+  const torch = new Map<string, Result>();
+  if (values.torch) {
+    const script = new URL("./train_torch.py", import.meta.url).pathname;
+    const steps = Math.max(...models.map((m) => stepsFor(values.steps, m, "torch")));
+    const text = await runProcess(values.torch, [
+      script,
+      "--models",
+      models.join(","),
+      "--threads",
+      values.threads,
+      "--batch",
+      values.batch,
+      "--steps",
+      String(steps),
+      "--warmup",
+      values.warmup,
+    ]);
+    for (const r of parseResults(text)) torch.set(r.model, r);
+  }
+  const rows: string[] = [];
+  rows.push("| model | backend | device | steps | ms/step | img/s | ÷ PyTorch CPU |");
+  rows.push("|---|---|---|---:|---:|---:|---:|");
+  for (const model of models) {
+    const t = torch.get(model);
+    if (t) {
+      rows.push(
+        `| ${model} | pytorch | ${t.device} | ${t.steps} | ${t.medianStepMs.toFixed(0)} | ${
+          t.imagesPerSec.toFixed(1)
+        } | 1.00 |`,
+      );
+    }
+    for (const backend of backends) {
+      const self = new URL(import.meta.url).pathname;
+      let r: Result;
+      try {
+        const text = await runProcess(Deno.execPath(), [
+          "run",
+          "-A",
+          self,
+          "--child",
+          `${model}:${backend}`,
+          "--threads",
+          values.threads,
+          "--batch",
+          values.batch,
+          "--steps",
+          values.steps,
+          "--warmup",
+          values.warmup,
+          "--alpha",
+          values.alpha,
+        ]);
+        r = parseResults(text)[0];
+      } catch (e) {
+        rows.push(
+          `| ${model} | ${backend} | failed: ${(e as Error).message.split("\n")[0].slice(0, 80)} | | | | |`,
+        );
+        continue;
+      }
+      const ratio = t ? (r.imagesPerSec / t.imagesPerSec).toFixed(3) : "-";
+      rows.push(
+        `| ${model} | ${r.backend} | ${r.device} | ${r.steps} | ${r.medianStepMs.toFixed(0)} | ${
+          r.imagesPerSec.toFixed(1)
+        } | ${ratio} |`,
+      );
+      console.error(rows.at(-1));
+    }
+  }
+  console.log(`batch ${batch}, ${threads} threads, alpha ${values.alpha}, warm-up ${warmup} steps\n`);
+  console.log(rows.join("\n"));
+}
+
+if (import.meta.main) await main();
