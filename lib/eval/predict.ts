@@ -1,0 +1,54 @@
+/**
+ * Batched inference of a classifier on uint8 NHWC images: predicted classes and accuracy. Each batch is
+ * converted to [0, 1] float32 and run through `model.predict` under `tf.tidy`; results are read with
+ * `await data()` (safe under webgpu).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+
+/**
+ * The argmax class of every image (`images`: n·H·W·C uint8 bytes, NHWC), `batchSize` at a time.
+ *
+ * @example
+ * const pred = await predictClasses(model, test.images, test.shape, 256);
+ */
+export async function predictClasses(
+  model: tfl.LayersModel,
+  images: Uint8Array,
+  shape: readonly [number, number, number],
+  batchSize: number,
+): Promise<Int32Array> {
+  const [h, w, c] = shape;
+  const size = h * w * c;
+  if (images.length % size !== 0) {
+    throw new Error(`predictClasses: ${images.length} bytes are not a whole number of ${h}x${w}x${c} images`);
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`predictClasses: batchSize must be a positive integer, got ${batchSize}`);
+  }
+  const n = images.length / size;
+  const out = new Int32Array(n);
+  for (let start = 0; start < n; start += batchSize) {
+    const b = Math.min(batchSize, n - start);
+    const pixels = Float32Array.from(images.subarray(start * size, (start + b) * size), (v) => v / 255);
+    const classes = tf.tidy(() => {
+      const logits = model.predict(tf.tensor4d(pixels, [b, h, w, c])) as tf.Tensor;
+      return tf.argMax(logits, -1);
+    });
+    out.set(await classes.data() as Int32Array, start);
+    classes.dispose();
+  }
+  return out;
+}
+
+/** Share of `predicted[i] === labels[i]`. */
+export function accuracyOf(predicted: ArrayLike<number>, labels: ArrayLike<number>): number {
+  if (predicted.length !== labels.length || labels.length === 0) {
+    throw new Error(`accuracyOf: ${predicted.length} predictions for ${labels.length} labels`);
+  }
+  let hits = 0;
+  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) hits++;
+  return hits / labels.length;
+}
