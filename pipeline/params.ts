@@ -107,7 +107,7 @@ export async function loadParams(root: string, overrides: Record<string, unknown
   let file: YamlFile | undefined;
   try {
     await Deno.stat(`${root}/${PARAMS_FILE}`);
-    file = await readYaml(`${root}/${PARAMS_FILE}`);
+    file = await readYaml(`${root}/${PARAMS_FILE}`, PARAMS_FILE);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }

@@ -93,17 +93,12 @@ const PLOT_KEYS = [...OUT_KEYS, "x", "y", "title", "template", "spec", "x_label"
  * ```
  */
 export async function loadPipeline(root: string, params: Params): Promise<PipelineSpec> {
-  const file = await readYaml(posix.join(root, PIPELINE_FILE)).catch((e) => {
-    if (e instanceof PipelineError && e.message.endsWith("file not found")) {
-      throw new PipelineError(`${PIPELINE_FILE} not found in ${root}: create it, or pass -C DIR`);
-    }
-    throw e;
-  });
-  return parsePipeline({
-    ...file,
-    path: PIPELINE_FILE,
-    where: (p) => file.where(p).replace(file.path, PIPELINE_FILE),
-  }, params);
+  try {
+    await Deno.stat(posix.join(root, PIPELINE_FILE));
+  } catch {
+    throw new PipelineError(`${PIPELINE_FILE} not found in ${root}: create it, or pass -C DIR`);
+  }
+  return parsePipeline(await readYaml(posix.join(root, PIPELINE_FILE), PIPELINE_FILE), params);
 }
 
 /** Validate an already-parsed pipeline file (see {@link loadPipeline}). */

@@ -56,20 +56,20 @@ export function parseYaml(path: string, text: string): YamlFile {
 }
 
 /**
- * Read and parse a YAML file; a missing file throws a {@link PipelineError} that says so.
+ * Read and parse a YAML file, naming it `name` in messages; a missing file throws a {@link PipelineError}.
  *
  * @example
  * ```ts
- * const params = await readYaml("params.yaml");
+ * const params = await readYaml("/proj/params.yaml", "params.yaml");
  * ```
  */
-export async function readYaml(path: string): Promise<YamlFile> {
+export async function readYaml(path: string, name = path): Promise<YamlFile> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new PipelineError(`${path}: file not found`);
+    if (e instanceof Deno.errors.NotFound) throw new PipelineError(`${name}: file not found`);
     throw e;
   }
-  return parseYaml(path, text);
+  return parseYaml(name, text);
 }
