@@ -78,7 +78,13 @@ function wideMargin() {
   return { m, x, y, v };
 }
 
-const PGD: Omit<PgdOptions, "eps" | "norm"> = { steps: 20, stepSize: 0, randomStart: true, restarts: 1, seed: 7 };
+const PGD: Omit<PgdOptions, "eps" | "norm"> = {
+  steps: 20,
+  stepSize: 0,
+  randomStart: true,
+  restarts: 1,
+  seed: 7,
+};
 
 Deno.test("PGD L∞ on a linear model reaches the optimal corner x + eps·sign(w_other − w_true) from a random start", async () => {
   const { m, x, y, v } = wideMargin();
@@ -92,7 +98,9 @@ Deno.test("PGD L∞ on a linear model reaches the optimal corner x + eps·sign(w
 Deno.test("PGD L2 on a linear model converges to x + eps·v/‖v‖ (the maximiser on the ball)", async () => {
   const { m, x, y, v } = wideMargin();
   const eps = 0.3;
-  const adv = await rows(await pgd(m.f, x, y, { ...PGD, steps: 40, eps, norm: "l2", stepSize: 2.5 * eps / 20 }));
+  const adv = await rows(
+    await pgd(m.f, x, y, { ...PGD, steps: 40, eps, norm: "l2", stepSize: 2.5 * eps / 20 }),
+  );
   for (let i = 0; i < 2; i++) {
     const d = sub(adv[i], X.slice(i * D, (i + 1) * D));
     const cos = d.reduce((s, a, k) => s + a * v[k], 0) / (norm2(d) * norm2(v));
@@ -103,8 +111,8 @@ Deno.test("PGD L2 on a linear model converges to x + eps·v/‖v‖ (the maximis
 
 Deno.test("APGD reaches the same optima on the linear model (L∞ corner, L2 boundary point)", async () => {
   const { m, x, y, v } = wideMargin();
-  const inf = await rows(await apgd(m.f, x, y, { eps: 0.1, norm: "linf", steps: 20, seed: 3 }));
-  const l2 = await rows(await apgd(m.f, x, y, { eps: 0.3, norm: "l2", steps: 40, seed: 3 }));
+  const inf = await rows(apgd(m.f, x, y, { eps: 0.1, norm: "linf", steps: 20, seed: 3 }));
+  const l2 = await rows(apgd(m.f, x, y, { eps: 0.3, norm: "l2", steps: 40, seed: 3 }));
   for (let i = 0; i < 2; i++) {
     const x0 = X.slice(i * D, (i + 1) * D);
     assertClose(inf[i], x0.map((p, k) => p + 0.1 * sign(v[k])), 1e-6, `L∞ sample ${i}`);
@@ -136,9 +144,11 @@ Deno.test("eps 0 and step 0 leave the input unchanged; the caller's tensor is no
       fgsm(m.f, x, y, { eps: 0, norm }),
       await pgd(m.f, x, y, { ...PGD, eps: 0, norm }),
       await pgd(m.f, x, y, { ...PGD, eps: 0.1, norm, randomStart: false }), // step size 0
-      await apgd(m.f, x, y, { eps: 0, norm, steps: 10, seed: 1 }),
+      apgd(m.f, x, y, { eps: 0, norm, steps: 10, seed: 1 }),
     ];
-    for (const [k, o] of outs.entries()) assertEquals(Array.from(await o.data()), before, `${norm} attack ${k}`);
+    for (const [k, o] of outs.entries()) {
+      assertEquals(Array.from(await o.data()), before, `${norm} attack ${k}`);
+    }
   }
   assertEquals(Array.from(await x.data()), before);
 });
@@ -161,7 +171,12 @@ Deno.test("random starts are fixed by seed and sample id, not by batch compositi
 Deno.test("PGD rejects bad options with the key in the message", async () => {
   const m = linear(W3, [0, 0, 0]);
   const { x, y } = batch();
-  for (const [bad, key] of [[{ eps: -1 }, "eps"], [{ steps: 0 }, "steps"], [{ restarts: 2, randomStart: false }, "restarts"]]) {
+  for (
+    const [bad, key] of [[{ eps: -1 }, "eps"], [{ steps: 0 }, "steps"], [
+      { restarts: 2, randomStart: false },
+      "restarts",
+    ]]
+  ) {
     let msg = "";
     try {
       await pgd(m.f, x, y, { ...PGD, eps: 0.1, norm: "linf", ...bad as object });

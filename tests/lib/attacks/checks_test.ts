@@ -55,7 +55,12 @@ Deno.test("in-ball passes a correct FGSM and catches an attack that overshoots e
 
 Deno.test("in-ball catches pixels outside [0, 1] and NaN", async () => {
   const shifted = await perturbationStats(X, tf.add(X, 0.0) as tf.Tensor4D, "linf");
-  expectCheck(() => checkInBall("pgd-linf", "linf", 0.1, { ...shifted, max: 1.01 }), "in-ball", "pgd-linf", 0.1);
+  expectCheck(
+    () => checkInBall("pgd-linf", "linf", 0.1, { ...shifted, max: 1.01 }),
+    "in-ball",
+    "pgd-linf",
+    0.1,
+  );
   const nan = await perturbationStats(X, tf.mul(X, NaN) as tf.Tensor4D, "linf");
   expectCheck(() => checkInBall("pgd-linf", "linf", 0.1, nan), "in-ball", "pgd-linf", 0.1);
 });
@@ -83,7 +88,12 @@ Deno.test("pgd-vs-fgsm fails when the iterative attack is weaker than the single
   const ok = [{ eps: 0, accuracy: 0.9 }, { eps: 0.1, accuracy: 0.2 }];
   assertEquals(checkStronger("pgd-linf", ok, "fgsm-linf", fgsmCurve, 0).check, "pgd-vs-fgsm");
   const weak = [{ eps: 0, accuracy: 0.9 }, { eps: 0.1, accuracy: 0.45 }];
-  expectCheck(() => checkStronger("pgd-linf", weak, "fgsm-linf", fgsmCurve, 0.01), "pgd-vs-fgsm", "pgd-linf", 0.1);
+  expectCheck(
+    () => checkStronger("pgd-linf", weak, "fgsm-linf", fgsmCurve, 0.01),
+    "pgd-vs-fgsm",
+    "pgd-linf",
+    0.1,
+  );
 });
 
 Deno.test("curve area: trapezoid normalised by the largest eps, with (0, clean) added when 0 is missing", () => {

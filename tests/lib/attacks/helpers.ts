@@ -53,6 +53,8 @@ export async function rows(t: tf.Tensor): Promise<number[][]> {
 export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
   if (a.length !== b.length) throw new Error(`${what}: lengths ${a.length} vs ${b.length}`);
   for (let i = 0; i < a.length; i++) {
-    if (!(Math.abs(a[i] - b[i]) <= tol)) throw new Error(`${what}: element ${i}: ${a[i]} vs ${b[i]} (tol ${tol})`);
+    if (!(Math.abs(a[i] - b[i]) <= tol)) {
+      throw new Error(`${what}: element ${i}: ${a[i]} vs ${b[i]} (tol ${tol})`);
+    }
   }
 }

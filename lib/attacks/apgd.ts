@@ -1,0 +1,171 @@
+/**
+ * APGD-CE (Croce & Hein, arXiv:2003.01690; robustness.md §10), the project's check against gradient masking
+ * and badly tuned step sizes: PGD with momentum and a per-sample step size that starts at 2ε and is halved at
+ * checkpoints when progress stalls, restarting from the best point found so far. It needs no step-size tuning,
+ * so a model that looks robust under PGD but not under APGD was evaluated with too weak a PGD.
+ *
+ * Port of AutoAttack's `apgd-ce` (one run, untargeted cross-entropy), per sample:
+ * 1. Start at x₀ = P(x + ε·t/‖t‖) (lib/attacks/starts.ts, kind "apgd"); η = 2ε.
+ * 2. z = P(xₖ + η·d(∇)); xₖ₊₁ = P(xₖ + a·(z − xₖ) + (1 − a)·(xₖ − xₖ₋₁)), a = 1 at the first step, else 0.75.
+ * 3. Keep the highest-loss point x_best and its gradient.
+ * 4. Checkpoints: the first after ⌊0.22·N⌋ steps, then intervals shrinking by ⌊0.03·N⌋ down to ⌊0.06·N⌋
+ *    (each at least 1). At a checkpoint ending an interval of k steps, halve η and jump back to x_best (with
+ *    its gradient) where the loss rose in at most 0.75·k of those steps, or where η was not halved at the
+ *    previous checkpoint and the best loss has not improved since.
+ *
+ * Differences from AutoAttack: the first step's "rise" compares with the loss at x₀ (AutoAttack compares with
+ * a zero-initialised history row); for samples never misclassified the highest-loss point x_best is returned
+ * (AutoAttack returns x₀). As in the other attacks, a broken sample returns its first misclassified iterate.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type LogitsFn, lossGradient } from "./model.ts";
+import { type Norm, project, steepestDirection } from "./norms.ts";
+import { randomStart } from "./starts.ts";
+import { AdversarialTracker, selectRows } from "./tracker.ts";
+
+/** Options of {@link apgd}. */
+export interface ApgdOptions {
+  eps: number;
+  norm: Norm;
+  /** Iterations N (AutoAttack: 100). */
+  steps: number;
+  seed: number;
+  /** Per-sample ids for the random start (lib/attacks/starts.ts); default 0..B-1. */
+  ids?: ArrayLike<number>;
+}
+
+/** The iterations after which APGD checks progress (1-based step counts), for N steps. */
+export function apgdCheckpoints(steps: number): number[] {
+  let interval = Math.max(Math.floor(0.22 * steps), 1);
+  const decrease = Math.max(Math.floor(0.03 * steps), 1);
+  const minimum = Math.max(Math.floor(0.06 * steps), 1);
+  const out: number[] = [];
+  for (let at = interval; at <= steps; at += interval) {
+    out.push(at);
+    interval = Math.max(interval - decrease, minimum);
+  }
+  return out;
+}
+
+/** Mutable per-sample state; every field is owned here and replaced with {@link State.set}. */
+class State {
+  t: Record<string, tf.Tensor> = {};
+  set(values: Record<string, tf.Tensor>): void {
+    for (const [k, v] of Object.entries(values)) {
+      if (this.t[k] !== v) this.t[k]?.dispose();
+      this.t[k] = v;
+    }
+  }
+  dispose(): void {
+    tf.dispose(Object.values(this.t));
+  }
+}
+
+/**
+ * Adversarial examples for the batch `x` with integer `labels`; the caller disposes the result.
+ *
+ * @example
+ * const xAdv = apgd(f, x, labels, { eps: 8 / 255, norm: "linf", steps: 100, seed: 0 });
+ */
+export function apgd(
+  f: LogitsFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  options: ApgdOptions,
+): tf.Tensor4D {
+  const { eps, norm, steps, seed } = options;
+  if (!(eps >= 0)) throw new Error(`apgd: eps must be ≥ 0, got ${eps}`);
+  if (!Number.isInteger(steps) || steps < 1) {
+    throw new Error(`apgd: steps must be an integer ≥ 1, got ${steps}`);
+  }
+  const ids = options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i);
+  const checkpoints = new Set(apgdCheckpoints(steps));
+  const b = x.shape[0];
+  const tracker = new AdversarialTracker(x);
+  const s = new State();
+  try {
+    const x0 = tf.tidy(() =>
+      project(
+        x,
+        randomStart(x, eps, norm, "apgd", { seed, ids, restart: 0, purpose: `apgd-${norm}` }),
+        eps,
+        norm,
+      )
+    );
+    const first = lossGradient(f, x0, labels);
+    tracker.update(x0, first.logits, labels);
+    first.logits.dispose();
+    s.set({
+      xk: x0,
+      xPrev: tf.clone(x0),
+      grad: first.grad,
+      loss: first.loss,
+      xBest: tf.clone(x0),
+      gradBest: tf.clone(first.grad),
+      lossBest: tf.clone(first.loss),
+      lossBestAtCheck: tf.clone(first.loss),
+      halvedAtCheck: tf.zeros([b], "bool"),
+      rises: tf.zeros([b]),
+      eta: tf.fill([b, 1, 1, 1], 2 * eps),
+    });
+    let lastCheck = 0;
+    for (let i = 1; i <= steps; i++) {
+      const t = s.t;
+      const a = i === 1 ? 1 : 0.75;
+      const xNew = tf.tidy(() => {
+        const xk = t.xk as tf.Tensor4D;
+        const z = project(
+          x,
+          tf.add(xk, tf.mul(steepestDirection(t.grad as tf.Tensor4D, norm), t.eta)) as tf.Tensor4D,
+          eps,
+          norm,
+        );
+        const moved = tf.add(tf.add(xk, tf.mul(tf.sub(z, xk), a)), tf.mul(tf.sub(xk, t.xPrev), 1 - a));
+        return project(x, moved as tf.Tensor4D, eps, norm);
+      });
+      const { grad, logits, loss } = lossGradient(f, xNew, labels);
+      tracker.update(xNew, logits, labels);
+      logits.dispose();
+      const updated = tf.tidy(() => {
+        const improved = tf.greater(loss, t.lossBest) as tf.Tensor1D;
+        return {
+          rises: tf.add(t.rises, tf.cast(tf.greater(loss, t.loss), "float32")),
+          xBest: selectRows(improved, xNew, t.xBest),
+          gradBest: selectRows(improved, grad, t.gradBest),
+          lossBest: tf.where(improved, loss, t.lossBest),
+        };
+      });
+      // The old iterate becomes xPrev (moved, not copied); the old xPrev is freed.
+      const oldXk = t.xk;
+      delete t.xk;
+      s.set({ ...updated, xPrev: oldXk, xk: xNew, grad, loss });
+      if (checkpoints.has(i)) {
+        const k = i - lastCheck;
+        lastCheck = i;
+        const c = s.t;
+        const reset = tf.tidy(() => {
+          const oscillating = tf.lessEqual(c.rises, 0.75 * k);
+          const stalled = tf.logicalAnd(
+            tf.logicalNot(c.halvedAtCheck),
+            tf.greaterEqual(c.lossBestAtCheck, c.lossBest),
+          );
+          return tf.logicalOr(oscillating, stalled) as tf.Tensor1D;
+        });
+        const next = tf.tidy(() => ({
+          eta: selectRows(reset, tf.div(c.eta, 2), c.eta),
+          xk: selectRows(reset, c.xBest, c.xk),
+          grad: selectRows(reset, c.gradBest, c.grad),
+          lossBestAtCheck: tf.clone(c.lossBest),
+          rises: tf.zerosLike(c.rises),
+        }));
+        s.set({ ...next, halvedAtCheck: reset });
+      }
+    }
+    return tracker.result(s.t.xBest as tf.Tensor4D);
+  } finally {
+    s.dispose();
+    tracker.dispose();
+  }
+}

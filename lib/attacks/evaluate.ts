@@ -1,0 +1,166 @@
+/**
+ * Runs a set of attacks at a set of radii over a labelled image set, batch by batch, and records per sample
+ * whether it stays correct, with the perturbation statistics of every (attack, ε) for the sanity checks.
+ * Pixels are uint8 on input and float32 [0, 1] (x/255) during the attack; accuracy is measured on the float
+ * adversarial images, not re-quantised to uint8.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { mergeStats, type PerturbationStats, perturbationStats } from "./checks.ts";
+import type { LogitsFn } from "./model.ts";
+import { type AttackName, type AttackSettings, parseAttackName, runAttack } from "./registry.ts";
+
+/** Images to attack: uint8 NHWC pixels of the samples in `indices` (rows of `images`). */
+export interface AttackSet {
+  images: Uint8Array;
+  labels: Uint8Array;
+  shape: [number, number, number];
+  /** Rows to evaluate, in order; they also seed the random starts. */
+  indices: ArrayLike<number>;
+}
+
+/** One attack run over all samples at one ε. */
+export interface AttackOutcome {
+  attack: AttackName;
+  eps: number;
+  /** 1 where the sample is correct clean and under the attack. */
+  robust: Uint8Array;
+  stats: PerturbationStats;
+}
+
+/** Adversarial examples of the first samples, at the largest ε of each attack. */
+export interface ExampleImages {
+  /** Rows of the attack set (its `indices` values). */
+  ids: number[];
+  labels: number[];
+  clean: { pixels: Float32Array; predictions: number[] };
+  attacks: { attack: AttackName; eps: number; pixels: Float32Array; predictions: number[] }[];
+}
+
+/** What {@link evaluateAttacks} returns. */
+export interface AttackEvaluation {
+  /** 1 where the clean image is classified correctly. */
+  clean: Uint8Array;
+  outcomes: AttackOutcome[];
+  examples: ExampleImages;
+}
+
+/** Options of {@link evaluateAttacks}. */
+export interface EvaluateAttacksOptions {
+  attacks: AttackName[];
+  /** Radii per norm, pixel units. */
+  eps: { linf: number[]; l2: number[] };
+  settings: AttackSettings;
+  batchSize: number;
+  /** How many of the first samples to keep as example images. */
+  examples: number;
+  /** Called after each batch. */
+  onBatch?(done: number, total: number): void;
+}
+
+function floatBatch(set: AttackSet, rows: ArrayLike<number>): tf.Tensor4D {
+  const [h, w, c] = set.shape;
+  const size = h * w * c;
+  const x = new Float32Array(rows.length * size);
+  for (let i = 0; i < rows.length; i++) {
+    const src = set.images.subarray(rows[i] * size, rows[i] * size + size);
+    for (let k = 0; k < size; k++) x[i * size + k] = src[k] / 255;
+  }
+  return tf.tensor4d(x, [rows.length, h, w, c]);
+}
+
+async function correctMask(f: LogitsFn, x: tf.Tensor4D, labels: tf.Tensor1D): Promise<{
+  correct: Uint8Array;
+  predictions: Int32Array;
+}> {
+  const pred = tf.tidy(() => tf.argMax(f(x), 1));
+  const p = await pred.data() as Int32Array;
+  const y = await labels.data();
+  pred.dispose();
+  return { correct: Uint8Array.from(p, (v, i) => (v === y[i] ? 1 : 0)), predictions: p };
+}
+
+/**
+ * Attacks every sample of `set` with every attack at every ε of its norm (the grid order of `options.eps`).
+ *
+ * @example
+ * const result = await evaluateAttacks(inferenceLogits(model), set, {
+ *   attacks: ["fgsm-linf", "pgd-linf"], eps: { linf: [0, 2 / 255, 8 / 255], l2: [] },
+ *   settings, batchSize: 250, examples: 8,
+ * });
+ */
+export async function evaluateAttacks(
+  f: LogitsFn,
+  set: AttackSet,
+  options: EvaluateAttacksOptions,
+): Promise<AttackEvaluation> {
+  const n = set.indices.length;
+  const size = set.shape[0] * set.shape[1] * set.shape[2];
+  const runs = options.attacks.flatMap((attack) =>
+    options.eps[parseAttackName(attack).norm].map((eps) => ({ attack, eps }))
+  );
+  const clean = new Uint8Array(n);
+  const robust = runs.map(() => new Uint8Array(n));
+  const stats: (PerturbationStats | null)[] = runs.map(() => null);
+  const keep = Math.min(options.examples, n);
+  const ids = Array.from({ length: keep }, (_, i) => set.indices[i]);
+  const examples: ExampleImages = {
+    ids,
+    labels: ids.map((r) => set.labels[r]),
+    clean: { pixels: new Float32Array(keep * size), predictions: [] },
+    attacks: [],
+  };
+  const largest = options.attacks.map((attack) => {
+    const grid = options.eps[parseAttackName(attack).norm];
+    return {
+      attack,
+      eps: Math.max(...grid),
+      pixels: new Float32Array(keep * size),
+      predictions: [] as number[],
+    };
+  });
+  for (let start = 0; start < n; start += options.batchSize) {
+    const rows = Array.from(
+      { length: Math.min(options.batchSize, n - start) },
+      (_, i) => set.indices[start + i],
+    );
+    const x = floatBatch(set, rows);
+    const labels = tf.tensor1d(rows.map((r) => set.labels[r]), "int32");
+    const take = Math.max(0, Math.min(keep - start, rows.length));
+    try {
+      const c = await correctMask(f, x, labels);
+      clean.set(c.correct, start);
+      if (take > 0) {
+        examples.clean.pixels.set((await x.data()).subarray(0, take * size), start * size);
+        examples.clean.predictions.push(...c.predictions.subarray(0, take));
+      }
+      for (let r = 0; r < runs.length; r++) {
+        const { attack, eps } = runs[r];
+        const xAdv = await runAttack(attack, f, x, labels, eps, options.settings, rows);
+        try {
+          const a = await correctMask(f, xAdv, labels);
+          for (let i = 0; i < rows.length; i++) robust[r][start + i] = c.correct[i] & a.correct[i];
+          const s = await perturbationStats(x, xAdv, parseAttackName(attack).norm);
+          stats[r] = stats[r] ? mergeStats(stats[r]!, s) : s;
+          const ex = largest.find((l) => l.attack === attack && l.eps === eps);
+          if (ex && take > 0 && ex.predictions.length < keep) {
+            ex.pixels.set((await xAdv.data()).subarray(0, take * size), start * size);
+            ex.predictions.push(...a.predictions.subarray(0, take));
+          }
+        } finally {
+          xAdv.dispose();
+        }
+      }
+    } finally {
+      tf.dispose([x, labels]);
+    }
+    options.onBatch?.(start + rows.length, n);
+  }
+  examples.attacks = largest;
+  return {
+    clean,
+    outcomes: runs.map((run, r) => ({ ...run, robust: robust[r], stats: stats[r]! })),
+    examples,
+  };
+}
