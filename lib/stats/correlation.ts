@@ -1,0 +1,58 @@
+/**
+ * Pearson and Spearman correlation coefficients.
+ *
+ * @module
+ */
+import { type Numbers, requireFinite } from "./descriptive.ts";
+import { averageRanks } from "./ranks.ts";
+
+function requirePairs(x: Numbers, y: Numbers, what: string): void {
+  if (x.length !== y.length) throw new Error(`${what}: x has ${x.length} values but y has ${y.length}`);
+  requireFinite(x, 2, `${what} (x)`);
+  requireFinite(y, 2, `${what} (y)`);
+}
+
+/**
+ * Pearson's product-moment correlation r = Σ(x−x̄)(y−ȳ) / √(Σ(x−x̄)² Σ(y−ȳ)²). NaN when x or y is constant
+ * (the correlation is undefined there). Needs n ≥ 2 paired finite values.
+ *
+ * @example
+ * ```ts
+ * pearson([1, 2, 3], [2, 4, 7]); // ≈ 0.9934
+ * ```
+ */
+export function pearson(x: Numbers, y: Numbers): number {
+  requirePairs(x, y, "pearson");
+  const n = x.length;
+  let mx = 0, my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = x[i] - mx, dy = y[i] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  if (sxx === 0 || syy === 0) return NaN;
+  // Rounding can push |r| a hair past 1 for exactly collinear data.
+  return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
+}
+
+/**
+ * Spearman's rank correlation: Pearson's r of the average ranks (ties share the mean rank, which is the
+ * tie-corrected coefficient, not the 1 − 6Σd²/(n(n²−1)) shortcut). NaN when either variable is constant.
+ *
+ * @example
+ * ```ts
+ * spearman([1, 2, 3, 4], [1, 3, 2, 4]); // 0.8
+ * ```
+ */
+export function spearman(x: Numbers, y: Numbers): number {
+  requirePairs(x, y, "spearman");
+  return pearson(averageRanks(x), averageRanks(y));
+}
