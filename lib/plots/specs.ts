@@ -1,0 +1,202 @@
+/**
+ * Vega-Lite specs for the report's figures, built from plain rows by small functions. Every spec carries its
+ * data inline (no URLs), so rendering needs no file or network access. NaN values are written as null, which
+ * Vega-Lite leaves out of the marks (e.g. the band of an α with a single seed).
+ *
+ * @module
+ */
+import type { TopLevelSpec } from "vega-lite";
+
+/** Axis and title text of a figure. */
+export interface Labels {
+  title: string;
+  /** A second title line (e.g. "Spearman ρ = −0.41 [−0.66, −0.09]"). */
+  subtitle?: string;
+  x: string;
+  y: string;
+  /** Legend title of the colour channel. */
+  group?: string;
+}
+
+/** One point of a line with an error band: `mean` at `x`, the band from `lo` to `hi`. */
+export interface BandPoint {
+  group: string;
+  x: number;
+  mean: number;
+  lo: number;
+  hi: number;
+}
+
+/** One point of a scatter plot. */
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  group?: string;
+}
+
+/** One value of a per-layer figure: `value` for `layer` (ordered as given) in `group` (e.g. an α). */
+export interface LayerValue {
+  layer: string;
+  group: string;
+  value: number;
+}
+
+const WIDTH = 360;
+const HEIGHT = 240;
+
+function title(labels: Labels): { text: string; subtitle?: string } {
+  return labels.subtitle === undefined
+    ? { text: labels.title }
+    : { text: labels.title, subtitle: labels.subtitle };
+}
+
+function finiteOrNull(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Lines of the mean per group with a shaded band (e.g. a 95 % CI across seeds), x quantitative.
+ *
+ * @example
+ * ```ts
+ * lineWithBands([{ group: "PGD", x: 0.5, mean: 0.4, lo: 0.35, hi: 0.45 }, …],
+ *   { title: "Accuracy vs ε", x: "ε (/255)", y: "accuracy", group: "attack" });
+ * ```
+ */
+export function lineWithBands(points: readonly BandPoint[], labels: Labels): TopLevelSpec {
+  const values = points.map((p) => ({
+    group: p.group,
+    x: p.x,
+    mean: finiteOrNull(p.mean),
+    lo: finiteOrNull(p.lo),
+    hi: finiteOrNull(p.hi),
+  }));
+  const x = { field: "x", type: "quantitative", title: labels.x, scale: { zero: false } } as const;
+  const color = { field: "group", type: "nominal", title: labels.group ?? "group" } as const;
+  return {
+    title: title(labels),
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    encoding: { x, color },
+    layer: [
+      {
+        mark: { type: "area", opacity: 0.2 },
+        encoding: {
+          y: { field: "lo", type: "quantitative", title: labels.y, scale: { zero: false } },
+          y2: { field: "hi" },
+        },
+      },
+      {
+        mark: { type: "line", point: true },
+        encoding: { y: { field: "mean", type: "quantitative", title: labels.y } },
+      },
+    ],
+  };
+}
+
+/**
+ * A scatter plot with a fitted line y = intercept + slope·x drawn across the range of x (the fit comes from
+ * lib/stats, so the figure shows exactly the reported slope). Pass `fit: null` for points only.
+ *
+ * @example
+ * ```ts
+ * const fit = linearFit(si, acc);
+ * scatterWithFit(points, fit, { title: "Clean accuracy vs μ_SI", x: "μ_SI", y: "accuracy", group: "α" });
+ * ```
+ */
+export function scatterWithFit(
+  points: readonly ScatterPoint[],
+  fit: { slope: number; intercept: number } | null,
+  labels: Labels,
+): TopLevelSpec {
+  const values = points.map((p) => ({ x: p.x, y: p.y, group: p.group ?? "" }));
+  const xs = points.map((p) => p.x).filter(Number.isFinite);
+  const x = { field: "x", type: "quantitative", title: labels.x, scale: { zero: false } } as const;
+  const y = { field: "y", type: "quantitative", title: labels.y, scale: { zero: false } } as const;
+  const scatter = {
+    data: { values },
+    mark: { type: "point", filled: true, size: 50 },
+    encoding: {
+      x,
+      y,
+      ...(points.some((p) => p.group !== undefined)
+        ? { color: { field: "group", type: "nominal", title: labels.group ?? "group" } as const }
+        : {}),
+    },
+  } as const;
+  if (fit === null || xs.length === 0) {
+    return { title: title(labels), width: WIDTH, height: HEIGHT, ...scatter };
+  }
+  const ends = [Math.min(...xs), Math.max(...xs)].map((v) => ({ x: v, y: fit.intercept + fit.slope * v }));
+  return {
+    title: title(labels),
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      scatter,
+      {
+        data: { values: ends },
+        mark: { type: "line", color: "#333", strokeDash: [6, 3] },
+        encoding: { x, y },
+      },
+    ],
+  };
+}
+
+/**
+ * Grouped bars of a per-layer value: layers along x in the order given, one bar per group inside each layer.
+ *
+ * @example
+ * ```ts
+ * layerBars([{ layer: "block1", group: "α=0", value: 0.31 }, …], { title: "SI per layer", x: "layer", y: "SI" });
+ * ```
+ */
+export function layerBars(values: readonly LayerValue[], labels: Labels): TopLevelSpec {
+  const layers = [...new Set(values.map((v) => v.layer))];
+  return {
+    title: title(labels),
+    width: { step: 12 * Math.max(1, new Set(values.map((v) => v.group)).size) },
+    height: HEIGHT,
+    data: { values: values.map((v) => ({ ...v, value: finiteOrNull(v.value) })) },
+    mark: "bar",
+    encoding: {
+      x: { field: "layer", type: "ordinal", sort: layers, title: labels.x },
+      xOffset: { field: "group", type: "nominal" },
+      y: { field: "value", type: "quantitative", title: labels.y },
+      color: { field: "group", type: "nominal", title: labels.group ?? "group" },
+    },
+  };
+}
+
+/**
+ * A heatmap of a per-layer value: layers along x (order given), groups along y, value as colour, with the
+ * value printed in each cell.
+ *
+ * @example
+ * ```ts
+ * layerHeatmap(values, { title: "Participation ratio", x: "layer", y: "α", group: "PR" });
+ * ```
+ */
+export function layerHeatmap(values: readonly LayerValue[], labels: Labels): TopLevelSpec {
+  const layers = [...new Set(values.map((v) => v.layer))];
+  const groups = [...new Set(values.map((v) => v.group))];
+  return {
+    title: title(labels),
+    data: { values: values.map((v) => ({ ...v, value: finiteOrNull(v.value) })) },
+    encoding: {
+      x: { field: "layer", type: "ordinal", sort: layers, title: labels.x },
+      y: { field: "group", type: "ordinal", sort: groups, title: labels.y },
+    },
+    layer: [
+      {
+        mark: "rect",
+        encoding: { color: { field: "value", type: "quantitative", title: labels.group ?? "value" } },
+      },
+      {
+        mark: { type: "text", fontSize: 9 },
+        encoding: { text: { field: "value", type: "quantitative", format: ".3~g" } },
+      },
+    ],
+  };
+}
