@@ -1,0 +1,265 @@
+/**
+ * The training loop: minibatch SGD with momentum on `L = CE − α·μ_SI` (paper.md §2), where μ_SI is the
+ * differentiable class selectivity of the current minibatch over the model's selectivity layers, computed in
+ * the same training-mode forward pass as the logits. Per epoch: seeded shuffle and augmentation, learning rate
+ * from the schedule, then validation accuracy, loss and μ_SI in inference mode, then the `onEpoch` hook (the
+ * stage writes its checkpoint there).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import type { PreparedSplit } from "../data/prepared.ts";
+import { withSelectivityOutputs } from "../models/multi_output.ts";
+import type { BuiltModel } from "../models/registry.ts";
+import { deriveSeed, Rng } from "../random.ts";
+import { regularizedLoss } from "../selectivity/minibatch.ts";
+import type { LayerGrouping } from "../selectivity/si.ts";
+import { type Augmentation, type Batch, batchIndices, epochOrder, makeBatch } from "./batches.ts";
+import { evaluateSplit } from "./evaluate.ts";
+import { learningRateAt, type LrSchedule } from "./schedule.ts";
+import { MomentumSgd } from "./sgd.ts";
+import { captureState, type EpochRecord, restoreState, type TrainState } from "./state.ts";
+
+/** Hyper-parameters of {@link trainModel}. */
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  /** Base learning rate. */
+  lr: number;
+  schedule: LrSchedule;
+  momentum: number;
+  weightDecay: number;
+  /** Regularizer strength: > 0 encourages selectivity, < 0 discourages it, 0 is plain CE. */
+  alpha: number;
+  /** Seeds shuffling and augmentation (model init is seeded when the model is built). */
+  seed: number;
+  augmentation: Augmentation;
+  evalBatchSize: number;
+  /** ε of the selectivity index. */
+  siEpsilon: number;
+  /** How selectivity layers are averaged, in the regularizer and in evaluation. */
+  siGrouping: LayerGrouping;
+}
+
+/** Progress of one training step, for progress bars. */
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+}
+
+/** Callbacks of {@link trainModel}. */
+export interface TrainHooks {
+  /** After each step. */
+  onBatch?(progress: BatchProgress): void;
+  /** After each epoch, with the full state (awaited; a thrown error stops training). */
+  onEpoch?(state: TrainState, record: EpochRecord): Promise<void> | void;
+}
+
+/** Thrown when the loss or the minibatch selectivity becomes NaN or infinite. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly batch: number,
+    readonly loss: number,
+    readonly crossEntropy: number,
+    readonly meanSI: number,
+    config: TrainConfig,
+  ) {
+    super(
+      `training diverged at epoch ${epoch}, batch ${batch}: loss ${loss} (cross-entropy ${crossEntropy}, ` +
+        `minibatch mean SI ${meanSI}) with lr ${config.lr}, alpha ${config.alpha}, batch size ` +
+        `${config.batchSize}. Try a lower learning rate (train.lr), a smaller |alpha|, or a larger batch ` +
+        `(train.batch_size); check that the input data is sane (no NaN pixels).`,
+    );
+    this.name = "TrainingDivergedError";
+  }
+}
+
+/** The outcome of {@link trainModel}; the model's weights are the trained ones. */
+export interface TrainResult {
+  history: EpochRecord[];
+  trainSeconds: number;
+  trainImages: number;
+}
+
+function checkConfig(c: TrainConfig): void {
+  const bad = (what: string) => {
+    throw new Error(`trainModel: ${what}`);
+  };
+  if (!Number.isInteger(c.epochs) || c.epochs < 1) bad(`epochs must be a positive integer, got ${c.epochs}`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 2) {
+    bad(`batch size must be an integer ≥ 2, got ${c.batchSize}`);
+  }
+  if (!(c.lr > 0)) bad(`lr must be > 0, got ${c.lr}`);
+  if (!Number.isFinite(c.alpha)) bad(`alpha must be finite, got ${c.alpha}`);
+}
+
+/** Indices of the selectivity outputs per averaging group (undefined = each layer its own group). */
+function groupIndices(built: BuiltModel, grouping: LayerGrouping): number[][] | undefined {
+  if (grouping === "block") return undefined;
+  return built.selectivityStages.map((stage) => stage.map((name) => built.selectivityLayers.indexOf(name)));
+}
+
+/**
+ * Trains `built.model` in place on `data.train`, validating on `data.val` (skipped when empty) after every
+ * epoch. With `resume`, the weights, velocities and history are restored first and training continues with
+ * epoch `resume.epochsDone + 1`; the result is identical to an uninterrupted run on the same backend.
+ *
+ * @example
+ * const built = buildModel("cnn", { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+ * const result = await trainModel(built, data, config, { onEpoch: (s) => saveCheckpoint(dir, s, fp) });
+ */
+export async function trainModel(
+  built: BuiltModel,
+  data: { train: PreparedSplit; val: PreparedSplit },
+  config: TrainConfig,
+  hooks: TrainHooks = {},
+  resume?: TrainState,
+): Promise<TrainResult> {
+  checkConfig(config);
+  const model: tfl.LayersModel = built.model;
+  const ctx = stepContext(built, config);
+  const { tap, sgd, numClasses } = ctx;
+  const evalOptions = {
+    numClasses,
+    selectivityLayers: built.selectivityLayers,
+    batchSize: config.evalBatchSize,
+    epsilon: config.siEpsilon,
+    grouping: config.siGrouping,
+    stages: built.selectivityStages,
+  };
+  let history: EpochRecord[] = [];
+  let trainSeconds = 0;
+  let trainImages = 0;
+  let start = 0;
+  if (resume) {
+    if (resume.epochsDone > config.epochs) {
+      throw new Error(
+        `cannot resume: checkpoint has ${resume.epochsDone} epochs, the run only ${config.epochs}`,
+      );
+    }
+    restoreState(model, sgd, resume);
+    history = resume.history.map((r) => ({ ...r }));
+    ({ trainSeconds, trainImages, epochsDone: start } = resume);
+  }
+  try {
+    for (let e = start; e < config.epochs; e++) {
+      const lr = learningRateAt(config.schedule, config.lr, e, config.epochs);
+      const augmentRng = new Rng(deriveSeed(config.seed, "augment", e));
+      const batches = batchIndices(epochOrder(data.train.n, config.seed, e), config.batchSize);
+      const sums = { loss: 0, ce: 0, si: 0, hits: 0, n: 0 };
+      let seconds = 0;
+      for (let b = 0; b < batches.length; b++) {
+        const batch = makeBatch(data.train, batches[b], config.augmentation, augmentRng);
+        const t0 = performance.now();
+        const [loss, ce, si, hits] = await trainStep(ctx, batch, lr, { epoch: e + 1, batch: b + 1 });
+        seconds += (performance.now() - t0) / 1000;
+        const size = batches[b].length;
+        sums.loss += loss * size;
+        sums.ce += ce * size;
+        sums.si += si * size;
+        sums.hits += hits;
+        sums.n += size;
+        hooks.onBatch?.({ epoch: e + 1, epochs: config.epochs, batch: b + 1, batches: batches.length, loss });
+      }
+      trainSeconds += seconds;
+      trainImages += sums.n;
+      const val = data.val.n > 0 ? await evaluateSplit(tap, data.val, evalOptions) : null;
+      const record: EpochRecord = {
+        epoch: e + 1,
+        lr,
+        loss: sums.loss / sums.n,
+        ce: sums.ce / sums.n,
+        train_mean_si: sums.si / sums.n,
+        acc: sums.hits / sums.n,
+        val_acc: val?.accuracy ?? null,
+        val_loss: val?.loss ?? null,
+        val_mean_si: val?.meanSI ?? null,
+        images_per_sec: sums.n / seconds,
+      };
+      history.push(record);
+      if (hooks.onEpoch) {
+        const state = await captureState(model, sgd, {
+          epochsDone: e + 1,
+          history,
+          trainSeconds,
+          trainImages,
+        });
+        await hooks.onEpoch(state, record);
+      }
+    }
+  } finally {
+    sgd.dispose();
+  }
+  return { history, trainSeconds, trainImages };
+}
+
+/** What {@link trainStep} needs: the tap model, the optimizer and the loss settings. */
+export interface StepContext {
+  /** The model with selectivity outputs (`withSelectivityOutputs`). */
+  tap: tfl.LayersModel;
+  sgd: MomentumSgd;
+  config: TrainConfig;
+  numClasses: number;
+  /** Selectivity output indices per averaging group (undefined: one group per layer). */
+  groups?: number[][];
+}
+
+/**
+ * The training context of a built model: its tap model and a fresh optimizer over its trainable weights.
+ * Dispose `sgd` when done.
+ */
+export function stepContext(built: BuiltModel, config: TrainConfig): StepContext {
+  const model = built.model;
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return {
+    tap: withSelectivityOutputs(model, built.selectivityLayers),
+    sgd: new MomentumSgd(variables, { momentum: config.momentum, weightDecay: config.weightDecay }),
+    config,
+    numClasses: model.outputs[0].shape.at(-1)!,
+    groups: groupIndices(built, config.siGrouping),
+  };
+}
+
+/**
+ * One SGD step on `batch` with learning rate `lr`; returns [loss, cross-entropy, minibatch μ_SI, correct
+ * predictions]. Throws {@link TrainingDivergedError} (before updating anything) when the loss or μ_SI is not
+ * finite; `where` (1-based epoch and batch) is for that message.
+ */
+export async function trainStep(
+  ctx: StepContext,
+  batch: Batch,
+  lr: number,
+  where: { epoch: number; batch: number },
+): Promise<number[]> {
+  const { tap, sgd, config, numClasses, groups } = ctx;
+  const x = tf.tensor4d(batch.x, batch.shape);
+  const labels = tf.tensor1d(batch.labels, "int32");
+  let terms: tf.Tensor | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const [logits, ...acts] = tap.apply(x, { training: true }) as tf.Tensor[];
+    const r = regularizedLoss(logits, acts, labels, {
+      alpha: config.alpha,
+      numClasses,
+      epsilon: config.siEpsilon,
+      groups,
+    });
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
+    terms = tf.keep(tf.stack([r.loss, r.crossEntropy, r.meanSI, hits]));
+    return r.loss;
+  }, sgd.variables as tf.Variable[]);
+  try {
+    const values = Array.from(await terms!.data());
+    if (!values.slice(0, 3).every(Number.isFinite)) {
+      throw new TrainingDivergedError(where.epoch, where.batch, values[0], values[1], values[2], config);
+    }
+    sgd.step(grads, lr);
+    return values;
+  } finally {
+    tf.dispose([x, labels, value, terms!, ...Object.values(grads)]);
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * Stage `train`: trains one model on the prepared data with the selectivity regularizer `CE − α·μ_SI` and
+ * writes it out.
+ *
+ * Run: `deno run -A stages/train.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR] [--out DIR]
+ * [--checkpoints DIR]`. Params (sections `train`, `model`, `si`; see params.yaml for every key) come from the
+ * runner, or params.yaml by hand.
+ *
+ * Writes, for run `a{A}-s{S}` (A and S exactly as given on the command line):
+ * - `{out}/a{A}-s{S}/`: model.json + weights.bin (lib/models/io.ts);
+ * - `{out}/a{A}-s{S}.curves.json`: per-epoch loss, accuracy, validation accuracy, μ_SI (lib/train/state.ts);
+ * - `{out}/a{A}-s{S}.metrics.json`: final test/val accuracy and μ_SI, params, backend, throughput, wall time.
+ *
+ * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/`; a restarted run with the same settings resumes
+ * from the last complete epoch and ends with the same weights. The directory is removed after success. It is not
+ * a pipeline out (the runner would hash and cache it, and delete it before a rerun, which defeats resuming).
+ *
+ * Backend: `--backend`, else env `PIPELINE_BACKEND`, else `train.backend`; threads likewise (`--threads`,
+ * `PIPELINE_THREADS`, `train.threads`). Flags and env are not in the stage fingerprint.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import Progress from "cli-progress";
+import { stageParams } from "./support/params.ts";
+import { type BackendInfo, initBackend } from "../lib/backends/select.ts";
+import { loadPrepared, type PreparedData } from "../lib/data/prepared.ts";
+import { saveModel } from "../lib/models/io.ts";
+import { withSelectivityOutputs } from "../lib/models/multi_output.ts";
+import { buildModel, MODEL_NAMES } from "../lib/models/registry.ts";
+import { type Augmentation, augmentationFor, channelStats } from "../lib/train/batches.ts";
+import { loadCheckpoint, saveCheckpoint } from "../lib/train/checkpoint.ts";
+import { evaluateSplit } from "../lib/train/evaluate.ts";
+import { type TrainConfig, trainModel, type TrainResult } from "../lib/train/loop.ts";
+import type { LrSchedule } from "../lib/train/schedule.ts";
+import type { EpochRecord } from "../lib/train/state.ts";
+
+const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
+
+const scheduleSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("step"),
+    milestones: z.array(z.number().gt(0).lt(1)).default([0.5, 0.75]),
+    gamma: z.number().gt(0).max(1).default(0.1),
+  }),
+  z.object({ kind: z.literal("cosine"), min_factor: z.number().min(0).max(1).default(0) }),
+  z.object({ kind: z.literal("constant") }),
+]);
+
+/** Schema of the stage's params object. */
+export const trainParamsSchema = z.object({
+  train: z.object({
+    epochs: z.number().int().positive(),
+    batch_size: z.number().int().min(2),
+    lr: z.number().positive(),
+    schedule: scheduleSchema.prefault({ kind: "step" }),
+    momentum: z.number().min(0).lt(1).default(0.9),
+    weight_decay: z.number().min(0).default(1e-4),
+    /** `auto`: crop+flip for cifar10/tiny-imagenet, none otherwise (lib/train/batches.ts). */
+    augment: z.enum(["auto", "none", "crop-flip"]).default("auto"),
+    crop_padding: z.number().int().min(0).default(4),
+    eval_batch_size: z.number().int().positive().default(256),
+    backend: backendEnum.default("auto"),
+    threads: z.number().int().positive().nullish(),
+  }),
+  model: z.object({
+    name: z.enum(MODEL_NAMES),
+    stem: z.enum(["imagenet", "cifar"]).default("imagenet"),
+  }),
+  si: z.object({
+    epsilon: z.number().positive().default(1e-7),
+    layer_grouping: z.enum(["block", "stage"]).default("block"),
+  }).prefault({}),
+});
+
+/** Validated params of the train stage. */
+export type TrainParams = z.infer<typeof trainParamsSchema>;
+/** A concrete backend choice. */
+export type BackendParam = z.infer<typeof backendEnum>;
+
+/** Validates the params object; the error lists every bad key as `section.key: message`. */
+export function parseTrainParams(params: Record<string, unknown>): TrainParams {
+  const parsed = trainParamsSchema.safeParse(params);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) =>
+      `${i.path.map(String).join(".") || "(root)"}: ${i.message}`
+    );
+    throw new Error(`train: invalid params: ${issues.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+/** The schedule param in lib/train's form. */
+export function scheduleOf(p: TrainParams["train"]["schedule"]): LrSchedule {
+  switch (p.kind) {
+    case "step":
+      return { kind: "step", milestones: p.milestones, gamma: p.gamma };
+    case "cosine":
+      return { kind: "cosine", minFactor: p.min_factor };
+    case "constant":
+      return { kind: "constant" };
+  }
+}
+
+/**
+ * The backend and thread count to use: the `--backend`/`--threads` flag, else the `PIPELINE_BACKEND` /
+ * `PIPELINE_THREADS` environment variable, else the params. Flags and environment are outside the stage
+ * fingerprint, so they pick the hardware without invalidating results.
+ */
+export function runtimeChoice(
+  p: TrainParams["train"],
+  flags: { backend?: string; threads?: string },
+  env: { get(key: string): string | undefined },
+): { backend: BackendParam; threads: number | undefined } {
+  const backendText = flags.backend ?? env.get("PIPELINE_BACKEND");
+  const backend = backendText === undefined ? p.backend : backendEnum.safeParse(backendText);
+  if (typeof backend === "object" && !backend.success) {
+    throw new Error(
+      `train: backend '${backendText}' (from --backend or PIPELINE_BACKEND) is not one of ` +
+        backendEnum.options.join(", "),
+    );
+  }
+  const threadsText = flags.threads ?? env.get("PIPELINE_THREADS");
+  const threads = threadsText === undefined ? p.threads ?? undefined : Number(threadsText);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
+    throw new Error(
+      `train: threads '${threadsText}' (from --threads or PIPELINE_THREADS) must be a positive integer`,
+    );
+  }
+  return { backend: typeof backend === "string" ? backend : backend.data, threads };
+}
+
+/** Command-line options of the stage. */
+export interface TrainArgs {
+  /** α as given (also names the run). */
+  alpha: string;
+  /** Seed as given (also names the run). */
+  seed: string;
+  backend?: string;
+  threads?: string;
+  data: string;
+  out: string;
+  checkpoints: string;
+}
+
+/** Parses the stage's command line; `--alpha` and `--seed` are required. */
+export function parseTrainArgs(argv: string[]): TrainArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      alpha: { type: "string" },
+      seed: { type: "string" },
+      backend: { type: "string" },
+      threads: { type: "string" },
+      data: { type: "string", default: "outputs/data" },
+      out: { type: "string", default: "outputs/models" },
+      checkpoints: { type: "string", default: "outputs/checkpoints" },
+    },
+    allowPositionals: false,
+  });
+  for (const key of ["alpha", "seed"] as const) {
+    if (values[key] === undefined) throw new Error(`train: --${key} is required (e.g. --alpha 0.3 --seed 1)`);
+  }
+  if (!Number.isFinite(Number(values.alpha))) {
+    throw new Error(`train: --alpha '${values.alpha}' is not a number`);
+  }
+  if (!Number.isSafeInteger(Number(values.seed))) {
+    throw new Error(`train: --seed '${values.seed}' is not an integer`);
+  }
+  return values as TrainArgs;
+}
+
+/** Name of one run: `a{alpha}-s{seed}` with the values as written on the command line. */
+export function runName(args: Pick<TrainArgs, "alpha" | "seed">): string {
+  return `a${args.alpha}-s${args.seed}`;
+}
+
+/** The training augmentation the params ask for on `dataset`. */
+export function augmentationOf(p: TrainParams["train"], dataset: string): Augmentation {
+  if (p.augment === "auto") return augmentationFor(dataset);
+  return p.augment === "none" ? { kind: "none" } : { kind: "crop-flip", padding: p.crop_padding };
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What a checkpoint must agree on to be resumed: params (minus threads), α, seed, data, backend. */
+function checkpointFingerprint(p: TrainParams, args: TrainArgs, data: PreparedData, backend: string) {
+  const { threads: _threads, backend: _backend, ...train } = p.train;
+  return sha256(
+    JSON.stringify({
+      train,
+      model: p.model,
+      si: p.si,
+      alpha: args.alpha,
+      seed: args.seed,
+      meta: data.meta,
+      backend,
+    }),
+  );
+}
+
+/** Reports progress: a bar on a terminal, one line per epoch otherwise. */
+function progressReporter(name: string) {
+  const terminal = Deno.stdout.isTerminal();
+  const bar = terminal
+    ? new Progress.SingleBar({
+      format: `${name} epoch {epoch}/{epochs} |{bar}| {value}/{total} loss {loss}`,
+      hideCursor: true,
+    }, Progress.Presets.shades_classic)
+    : null;
+  return {
+    onBatch(p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) {
+      if (!bar) return;
+      const payload = { epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(4) };
+      if (p.batch === 1) bar.start(p.batches, 1, payload);
+      else bar.update(p.batch, payload);
+      if (p.batch === p.batches) bar.stop();
+    },
+    onEpoch(r: EpochRecord) {
+      const f = (x: number | null, d = 4) => x === null ? "-" : x.toFixed(d);
+      console.log(
+        `${name} epoch ${r.epoch}: lr ${r.lr.toPrecision(3)} loss ${f(r.loss)} acc ${f(r.acc)} ` +
+          `train SI ${f(r.train_mean_si)} | val acc ${f(r.val_acc)} val SI ${f(r.val_mean_si)} ` +
+          `(${r.images_per_sec.toFixed(0)} img/s)`,
+      );
+    },
+  };
+}
+
+/** Final metrics of a run (the metrics file). */
+export interface TrainMetrics {
+  run: string;
+  alpha: number;
+  seed: number;
+  dataset: string;
+  model: string;
+  test: { acc: number; loss: number; mean_si: number };
+  val: { acc: number | null; loss: number | null; mean_si: number | null };
+  epochs: number;
+  resumed_from_epoch: number;
+  images_per_sec: number;
+  train_seconds: number;
+  wall_seconds: number;
+  backend: Pick<BackendInfo, "backend" | "device" | "threads" | "tfjsVersion">;
+  params: TrainParams;
+}
+
+/**
+ * Runs the stage: loads the data, trains (resuming from a matching checkpoint), evaluates on the test split,
+ * writes the model, curves and metrics, and removes the checkpoint. Returns the metrics.
+ */
+export async function runTrain(
+  p: TrainParams,
+  args: TrainArgs,
+  env: { get(key: string): string | undefined } = Deno.env,
+): Promise<TrainMetrics> {
+  const t0 = performance.now();
+  const name = runName(args);
+  const runtime = runtimeChoice(p.train, args, env);
+  const backend = await initBackend(runtime.backend, { threads: runtime.threads });
+  console.log(`${name}: backend ${backend.backend} on ${backend.device}`);
+  const data = await loadPrepared(args.data);
+  const seed = Number(args.seed);
+  const built = buildModel(p.model.name, {
+    inputShape: data.meta.shape,
+    numClasses: data.meta.classes.length,
+    seed,
+    normalization: channelStats(data.train),
+    stem: p.model.stem,
+  });
+  const config: TrainConfig = {
+    epochs: p.train.epochs,
+    batchSize: p.train.batch_size,
+    lr: p.train.lr,
+    schedule: scheduleOf(p.train.schedule),
+    momentum: p.train.momentum,
+    weightDecay: p.train.weight_decay,
+    alpha: Number(args.alpha),
+    seed,
+    augmentation: augmentationOf(p.train, data.meta.dataset),
+    evalBatchSize: p.train.eval_batch_size,
+    siEpsilon: p.si.epsilon,
+    siGrouping: p.si.layer_grouping,
+  };
+  const ckptDir = join(args.checkpoints, name);
+  const fingerprint = await checkpointFingerprint(p, args, data, backend.backend);
+  const loaded = await loadCheckpoint(ckptDir, fingerprint);
+  if (loaded.state) console.log(`${name}: resuming after epoch ${loaded.state.epochsDone} from ${ckptDir}`);
+  else if (!loaded.reason.startsWith("no checkpoint")) {
+    console.log(`${name}: starting fresh: ${loaded.reason}`);
+  }
+  const progress = progressReporter(name);
+  const result: TrainResult = await trainModel(built, data, config, {
+    onBatch: progress.onBatch,
+    onEpoch: async (state, record) => {
+      progress.onEpoch(record);
+      await saveCheckpoint(ckptDir, state, fingerprint);
+    },
+  }, loaded.state ?? undefined);
+
+  const tap = withSelectivityOutputs(built.model, built.selectivityLayers);
+  const test = await evaluateSplit(tap, data.test, {
+    numClasses: data.meta.classes.length,
+    selectivityLayers: built.selectivityLayers,
+    batchSize: p.train.eval_batch_size,
+    epsilon: p.si.epsilon,
+    grouping: p.si.layer_grouping,
+    stages: built.selectivityStages,
+  });
+  const last = result.history.at(-1)!;
+  const metrics: TrainMetrics = {
+    run: name,
+    alpha: config.alpha,
+    seed,
+    dataset: data.meta.dataset,
+    model: p.model.name,
+    test: { acc: test.accuracy, loss: test.loss, mean_si: test.meanSI },
+    val: { acc: last.val_acc, loss: last.val_loss, mean_si: last.val_mean_si },
+    epochs: config.epochs,
+    resumed_from_epoch: loaded.state?.epochsDone ?? 0,
+    images_per_sec: result.trainImages / result.trainSeconds,
+    train_seconds: result.trainSeconds,
+    wall_seconds: (performance.now() - t0) / 1000,
+    backend: {
+      backend: backend.backend,
+      device: backend.device,
+      threads: backend.threads,
+      tfjsVersion: backend.tfjsVersion,
+    },
+    params: p,
+  };
+  await saveModel(built.model, join(args.out, name));
+  await Deno.writeTextFile(
+    join(args.out, `${name}.curves.json`),
+    JSON.stringify(result.history, null, 2) + "\n",
+  );
+  await Deno.writeTextFile(join(args.out, `${name}.metrics.json`), JSON.stringify(metrics, null, 2) + "\n");
+  await Deno.remove(ckptDir, { recursive: true });
+  built.model.dispose();
+  return metrics;
+}
+
+if (import.meta.main) {
+  try {
+    const args = parseTrainArgs(Deno.args);
+    const m = await runTrain(parseTrainParams(stageParams()), args);
+    console.log(
+      `train ${m.run}: test acc ${m.test.acc.toFixed(4)}, test mean SI ${m.test.mean_si.toFixed(4)}, ` +
+        `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${m.images_per_sec.toFixed(0)} img/s, ` +
+        `${m.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
+    );
+  } catch (e) {
+    console.error((e as Error).message);
+    Deno.exit(1);
+  }
+}
