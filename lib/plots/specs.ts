@@ -181,11 +181,16 @@ export function layerBars(values: readonly LayerValue[], labels: Labels): TopLev
 export function layerHeatmap(values: readonly LayerValue[], labels: Labels): TopLevelSpec {
   const layers = [...new Set(values.map((v) => v.layer))];
   const groups = [...new Set(values.map((v) => v.group))];
+  const finite = values.map((v) => v.value).filter(Number.isFinite);
+  // Cell text turns white on the darker half of the colour scale.
+  const mid = finite.length === 0 ? 0 : (Math.min(...finite) + Math.max(...finite)) / 2;
   return {
     title: title(labels),
+    width: { step: 44 },
+    height: { step: 24 },
     data: { values: values.map((v) => ({ ...v, value: finiteOrNull(v.value) })) },
     encoding: {
-      x: { field: "layer", type: "ordinal", sort: layers, title: labels.x },
+      x: { field: "layer", type: "ordinal", sort: layers, title: labels.x, axis: { labelAngle: -30 } },
       y: { field: "group", type: "ordinal", sort: groups, title: labels.y },
     },
     layer: [
@@ -194,8 +199,11 @@ export function layerHeatmap(values: readonly LayerValue[], labels: Labels): Top
         encoding: { color: { field: "value", type: "quantitative", title: labels.group ?? "value" } },
       },
       {
-        mark: { type: "text", fontSize: 9 },
-        encoding: { text: { field: "value", type: "quantitative", format: ".3~g" } },
+        mark: { type: "text", fontSize: 10 },
+        encoding: {
+          text: { field: "value", type: "quantitative", format: ".3~g" },
+          color: { condition: { test: `datum.value > ${mid}`, value: "white" }, value: "black" },
+        },
       },
     ],
   };

@@ -1,0 +1,61 @@
+/**
+ * What a report is made of; the HTML and Markdown builders take these shapes.
+ *
+ * @module
+ */
+import type { ExpectedSign, Verdict } from "../stats/verdict.ts";
+import type { Cell } from "./format.ts";
+
+/** A table: column headers and rows of cells (one cell per column). */
+export interface Table {
+  columns: string[];
+  rows: Cell[][];
+}
+
+/** The check of one headline claim (paper §9), with the numbers its verdict was computed from. */
+export interface ClaimCheck {
+  /** Claim number or short id, e.g. "5". */
+  id: string;
+  /** The claim in words, e.g. "Corrupted accuracy vs μ_SI has a negative slope". */
+  claim: string;
+  expectedSign: ExpectedSign;
+  /** Estimated effect, e.g. Spearman ρ. */
+  estimate: number;
+  /** Its confidence interval. */
+  lo: number;
+  hi: number;
+  /** Number of networks (or replicates) behind the estimate. */
+  n: number;
+  /** How the estimate and interval were computed, e.g. "Spearman ρ, 95 % percentile bootstrap (10000, seed 0)". */
+  method: string;
+  /** Permutation p-value, if computed. */
+  p?: number;
+  /** From lib/stats/verdict.ts, never written by hand. */
+  verdict: Verdict;
+}
+
+/** A figure: SVG markup (from lib/plots/render.ts) and a caption. */
+export interface Figure {
+  svg: string;
+  caption: string;
+}
+
+/** An example image (e.g. a corrupted or adversarial input) as PNG bytes. */
+export interface ExampleImage {
+  png: Uint8Array;
+  caption: string;
+}
+
+/** Everything the report shows. */
+export interface ReportContent {
+  title: string;
+  /** The configuration the results were made with (shown as YAML). */
+  params: Record<string, unknown>;
+  /** Per-α summary (mean and CI over seeds). */
+  summary: Table;
+  claims: ClaimCheck[];
+  figures: Figure[];
+  examples: ExampleImage[];
+  /** Free-text notes (e.g. which inputs were missing). */
+  notes: string[];
+}

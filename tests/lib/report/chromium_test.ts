@@ -1,0 +1,77 @@
+/**
+ * Opens the HTML report in headless Chromium (Debian `chromium`) and checks that it renders every figure and
+ * image with nothing blocked. Skipped when /usr/bin/chromium is absent (install with `apt-get install -y chromium`).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { buildHtmlReport } from "../../../lib/report/html.ts";
+import { sampleReport } from "./fixture.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const present = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!present) console.warn(`chromium_test: skipped, ${CHROMIUM} not found (apt-get install -y chromium)`);
+
+async function chromium(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
+  try {
+    const out = await new Deno.Command(CHROMIUM, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+        ...args,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    const res = { stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    assert.ok(out.success, `chromium failed: ${res.stderr.slice(-2000)}`);
+    return res;
+  } finally {
+    await Deno.remove(profile, { recursive: true });
+  }
+}
+
+Deno.test({
+  name:
+    "headless Chromium renders the report with every figure and image (slow: ~5–10 s, two Chromium launches)",
+  ignore: !present,
+  sanitizeResources: false,
+  fn: async () => {
+    const content = await sampleReport();
+    const dir = await Deno.makeTempDir({ prefix: "report-test-" });
+    try {
+      const file = join(dir, "index.html");
+      await Deno.writeTextFile(file, buildHtmlReport(content));
+      const { stdout, stderr } = await chromium(["--dump-dom", `file://${file}`]);
+      assert.equal(
+        stdout.split("<svg").length - 1,
+        content.figures.length,
+        "one <svg> per figure in the DOM",
+      );
+      assert.equal(stdout.split("<img").length - 1, content.examples.length);
+      assert.ok(stdout.includes("Clean accuracy &lt;falls&gt;"), "escaped caption survives parsing as text");
+      assert.ok(!/Refused to (load|apply|execute)/.test(stderr), `CSP blocked something: ${stderr}`);
+      const png = join(dir, "shot.png");
+      await chromium(["--window-size=1200,1600", `--screenshot=${png}`, `file://${file}`]);
+      const shot = await Deno.readFile(png);
+      assert.deepEqual([...shot.subarray(1, 4)], [0x50, 0x4e, 0x47], "screenshot is a PNG");
+      assert.ok(shot.length > 20_000, `screenshot suspiciously small (${shot.length} bytes)`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
