@@ -4,14 +4,15 @@
  * Call before or after the backend initialises; kernels are looked up at dispatch time.
  */
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
+import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
 
 /** Which implementation each replaceable kernel uses; `stock` keeps (or restores) the backend's own. */
 export interface TrainingKernelChoice {
-  /** `Conv2DBackpropFilter`. wasm has no stock one. */
-  filterGrad: "tconv" | "im2col" | "stock";
+  /** `Conv2DBackpropFilter`. wasm has no stock one; `tiled` (a split-K WGSL shader) is webgpu only. */
+  filterGrad: "tconv" | "im2col" | "tiled" | "stock";
   /** `Conv2DBackpropInput`. */
   inputGrad: "xconv" | "stock";
   /** `MaxPoolGrad`: `js` exists for wasm and cpu only. */
@@ -20,10 +21,11 @@ export interface TrainingKernelChoice {
   matMul: "transpose" | "stock";
 }
 
-/** The measured best choice per backend (backends.md §2, §4). */
+/** Per backend: wasm and cpu as measured best in backends.md §2, §4; webgpu as measured by bench/gpu/. */
 export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelChoice> = {
   wasm: { filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "transpose" },
-  webgpu: { filterGrad: "im2col", inputGrad: "xconv", maxPoolGrad: "stock", matMul: "stock" },
+  // The stock webgpu dx is fast on an H200 (2.7 ms per ResNet20 step); only dW needs replacing there.
+  webgpu: { filterGrad: "tiled", inputGrad: "stock", maxPoolGrad: "stock", matMul: "stock" },
   cpu: { filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "stock" },
 };
 
@@ -52,11 +54,19 @@ export function registerTrainingKernels(
       "filterGrad 'stock' on wasm: the wasm backend has no Conv2DBackpropFilter; use tconv or im2col",
     );
   }
+  if (c.filterGrad === "tiled" && backendName !== "webgpu") {
+    throw new Error(`filterGrad 'tiled' is a WGSL shader for webgpu only, not '${backendName}'`);
+  }
   if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
   }
-  const filterGrad = { tconv: filterGradTconv, im2col: filterGradIm2col, stock: undefined }[c.filterGrad];
-  install("Conv2DBackpropFilter", backendName, filterGrad?.(backendName));
+  const filterGrad = {
+    tconv: filterGradTconv(backendName),
+    im2col: filterGradIm2col(backendName),
+    tiled: c.filterGrad === "tiled" ? filterGradTiledWebGpu() : undefined,
+    stock: undefined,
+  }[c.filterGrad];
+  install("Conv2DBackpropFilter", backendName, filterGrad);
   install(
     "Conv2DBackpropInput",
     backendName,

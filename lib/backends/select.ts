@@ -11,6 +11,8 @@ import "@tensorflow/tfjs-backend-webgpu";
 import { createRequire } from "node:module";
 import { registerFastBatchNormGrad } from "./batch_norm_grad.ts";
 import { registerTrainingKernels } from "./register_kernels.ts";
+import { registerReductionGrads } from "./reduction_grads.ts";
+import { useQueueWriteUploads } from "./webgpu_uploads.ts";
 import { loadTfjsNode } from "./tfjs_node.ts";
 import { type AdapterSummary, probeWebGpuAdapter } from "./webgpu_adapter.ts";
 import { enableWasmThreads } from "./wasm_threads.ts";
@@ -38,7 +40,7 @@ export interface BackendInfo {
   threads: number | null;
   /** Whether the wasm SIMD binary runs; null for other backends. */
   simd: boolean | null;
-  /** Our kernels now installed on this backend, as "Kernel:variant". */
+  /** Our kernels (on webgpu also gradient and upload changes) now installed, as "Kernel:variant". */
   kernels: string[];
   /** Whether the fast FusedBatchNorm gradient is registered. */
   fastBatchNormGrad: boolean;
@@ -109,6 +111,9 @@ async function initWebGpu(requireHardware: boolean): Promise<BackendInfo> {
   }
   const kernels = registerTrainingKernels("webgpu");
   await activate("webgpu");
+  registerReductionGrads();
+  kernels.push("SumGrad/MeanGrad:fill");
+  if (useQueueWriteUploads(tf.backend())) kernels.push("uploads:writeBuffer");
   const device = adapter.description || `vendor ${adapter.vendor} device ${adapter.device}`;
   return { ...baseInfo("webgpu", device, kernels), adapter };
 }

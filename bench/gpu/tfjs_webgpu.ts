@@ -1,0 +1,189 @@
+/**
+ * tfjs webgpu training-step benchmark for the project's models (lib/models: `cnn` on 28×28×1, `resnet20` on
+ * 32×32×3; 10 classes), random data held on the device, plain SGD (lr 0.01) on softmax cross-entropy.
+ *
+ * Variants (each in its own process, since gradient registrations are process-wide):
+ * - `stock`: tfjs-backend-webgpu as shipped (stock dW shader, stock BN/Sum/Mean gradients, stock uploads);
+ * - `dw`: + our tiled split-K `Conv2DBackpropFilter` shader;
+ * - `dw+grads`: + the fast FusedBatchNorm gradient and the Sum/Mean gradients without CPU-side `ones`;
+ * - `ours`: `initBackend("webgpu")`, i.e. what the pipeline gets (the above + uploads via writeBuffer).
+ *
+ * Per step it measures enqueue time (until `minimize` returns) and wall time (until the loss is read back);
+ * then a pipelined block that reads only the last loss; optionally one `tf.profile` step (per-kernel GPU
+ * time when the adapter has `timestamp-query`); and WebGPU API call counts per step. Prints
+ * `RESULT {json}` on one line, progress on stderr.
+ *
+ * Usage: deno run -A bench/gpu/tfjs_webgpu.ts --model resnet20 --variant ours --batch 128 [--steps 10]
+ *        [--warmup 3] [--pipelined 10] [--max-seconds 20] [--profile]
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-webgpu";
+import { parseArgs } from "node:util";
+import { diff, installGpuCounters, snapshot } from "./gpu_counters.ts";
+import { initBackend } from "../../lib/backends/select.ts";
+import { registerTrainingKernels } from "../../lib/backends/register_kernels.ts";
+import { registerFastBatchNormGrad } from "../../lib/backends/batch_norm_grad.ts";
+import { registerReductionGrads } from "../../lib/backends/reduction_grads.ts";
+import { buildModel } from "../../lib/models/registry.ts";
+
+const VARIANTS = ["stock", "dw", "dw+grads", "ours"] as const;
+const INPUTS: Record<string, number[]> = { cnn: [28, 28, 1], resnet20: [32, 32, 3] };
+
+const { values: a } = parseArgs({
+  options: {
+    model: { type: "string", default: "resnet20" },
+    variant: { type: "string", default: "ours" },
+    batch: { type: "string", default: "128" },
+    steps: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
+    pipelined: { type: "string", default: "10" },
+    "max-seconds": { type: "string", default: "20" },
+    profile: { type: "boolean", default: false },
+  },
+});
+const variant = a.variant as typeof VARIANTS[number];
+if (!VARIANTS.includes(variant)) {
+  throw new Error(`--variant must be one of ${VARIANTS.join(", ")}, got ${variant}`);
+}
+if (!INPUTS[a.model!]) {
+  throw new Error(`--model must be one of ${Object.keys(INPUTS).join(", ")}, got ${a.model}`);
+}
+const [batch, steps, warmup, pipelined, maxSeconds] = [
+  a.batch,
+  a.steps,
+  a.warmup,
+  a.pipelined,
+  a["max-seconds"],
+]
+  .map(Number);
+const log = (msg: string) => console.error(`[tfjs ${a.model} ${variant} b${batch}] ${msg}`);
+
+installGpuCounters();
+let setup: string[] = [];
+if (variant === "ours") {
+  const info = await initBackend("webgpu");
+  setup = info.kernels;
+  log(`adapter: ${JSON.stringify(info.adapter)}`);
+} else {
+  if (!(await tf.setBackend("webgpu"))) throw new Error("the webgpu backend did not initialise");
+  await tf.ready();
+  if (variant !== "stock") setup = registerTrainingKernels("webgpu", { inputGrad: "stock" });
+  if (variant === "dw+grads") {
+    registerFastBatchNormGrad();
+    registerReductionGrads();
+    setup.push("FusedBatchNormGrad:fast", "SumGrad/MeanGrad:fill");
+  }
+}
+const adapterFeatures = [...((tf.backend() as unknown as { device: GPUDevice }).device?.features ?? [])];
+
+const { model } = buildModel(a.model!, { inputShape: INPUTS[a.model!], numClasses: 10, seed: 1 });
+const optimizer = tf.train.sgd(0.01);
+const x = tf.randomNormal([batch, ...INPUTS[a.model!]], 0, 1, "float32", 1);
+const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 2), 10);
+const step = () =>
+  optimizer.minimize(
+    () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
+    true,
+  )!;
+
+const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
+const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+
+// Warm-up (pipelines compile here), then synced steps: read the loss back after each.
+const first: number[] = [];
+for (let i = 0; i < warmup; i++) {
+  const t0 = performance.now();
+  const loss = step();
+  await loss.data();
+  loss.dispose();
+  first.push(performance.now() - t0);
+  log(`warm-up step ${i + 1}: ${first[i].toFixed(0)} ms`);
+}
+const enqueue: number[] = [], wall: number[] = [];
+const losses: number[] = [];
+let perStep = {};
+const tStart = performance.now();
+for (let i = 0; i < steps; i++) {
+  const before = snapshot();
+  const t0 = performance.now();
+  const loss = step();
+  const t1 = performance.now();
+  losses.push((await loss.data())[0]);
+  const t2 = performance.now();
+  loss.dispose();
+  enqueue.push(t1 - t0);
+  wall.push(t2 - t0);
+  if (i === 0) perStep = diff(before, snapshot());
+  if ((performance.now() - tStart) / 1000 > maxSeconds) {
+    log(`stopping after ${i + 1} synced steps (--max-seconds ${maxSeconds})`);
+    break;
+  }
+}
+const medianMs = median(wall);
+log(`synced: median ${medianMs.toFixed(1)} ms (enqueue ${median(enqueue).toFixed(1)} ms)`);
+
+// Pipelined: keep the GPU fed, read only the last loss (as a training loop that logs every N steps would).
+let pipelinedMs: number | null = null;
+const nPipe = Math.min(pipelined, Math.max(1, Math.floor((maxSeconds * 1000) / medianMs)));
+if (nPipe > 1) {
+  const t0 = performance.now();
+  let last: tf.Scalar | null = null;
+  for (let i = 0; i < nPipe; i++) {
+    last?.dispose();
+    last = step();
+  }
+  losses.push((await last!.data())[0]);
+  last!.dispose();
+  pipelinedMs = (performance.now() - t0) / nPipe;
+  log(`pipelined: ${pipelinedMs.toFixed(1)} ms/step over ${nPipe} steps`);
+}
+
+let profile = null;
+if (a.profile) {
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    const loss = step();
+    await loss.data();
+    return loss;
+  });
+  const profiledWallMs = performance.now() - t0;
+  const byKernel = new Map<string, { calls: number; ms: number }>();
+  for (const k of info.kernels) {
+    const e = byKernel.get(k.name) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    byKernel.set(k.name, e);
+  }
+  const kernels = [...byKernel.entries()].map(([name, e]) => ({ name, calls: e.calls, ms: round(e.ms, 2) }))
+    .sort((p, q) => q.ms - p.ms);
+  profile = {
+    profiledWallMs: round(profiledWallMs),
+    kernelCount: info.kernels.length,
+    kernelMsSum: round(kernels.reduce((s, k) => s + k.ms, 0), 2),
+    kernels,
+  };
+  log(`profile: ${info.kernels.length} kernels, ${profile.kernelMsSum} ms GPU time summed`);
+}
+
+const result = {
+  impl: "tfjs-webgpu",
+  variant,
+  model: a.model,
+  batch,
+  setup,
+  adapterFeatures,
+  firstStepMs: round(first[0] ?? NaN),
+  syncedSteps: wall.length,
+  medianMs: round(medianMs, 2),
+  medianEnqueueMs: round(median(enqueue), 2),
+  imgPerSec: Math.round(batch / (medianMs / 1000)),
+  pipelinedMs: pipelinedMs === null ? null : round(pipelinedMs, 2),
+  pipelinedImgPerSec: pipelinedMs === null ? null : Math.round(batch / (pipelinedMs / 1000)),
+  losses: losses.map((l) => round(l, 4)),
+  finite: losses.every(Number.isFinite),
+  numTensors: tf.memory().numTensors,
+  gpuCallsPerStep: perStep,
+  profile,
+};
+console.log(`RESULT ${JSON.stringify(result)}`);
+Deno.exit(0);

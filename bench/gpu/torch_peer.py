@@ -1,0 +1,111 @@
+"""PyTorch peer of bench/gpu/tfjs_webgpu.ts: the same architectures as lib/models (cnn, resnet20 option A),
+eager fp32 CUDA, random data on the device, plain SGD (lr 0.01) on cross-entropy, median step after warm-up
+(synchronised per step). Prints one `RESULT {json}` line per model and batch.
+
+Usage: python3 bench/gpu/torch_peer.py [--batches 128,512] [--steps 30] [--warmup 5]
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def conv_bn(cin, cout, k=3, stride=1):
+    # TF 'same' padding for odd k and stride 1 equals k//2; for stride 2 on even sizes TF pads (0,1) vs
+    # PyTorch's (1,1): the FLOPs and shapes match, which is what a throughput peer needs.
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1))
+
+
+class Cnn(nn.Module):
+    """conv16-BN-ReLU → conv32-BN-ReLU-maxpool → conv64-BN-ReLU-maxpool → GAP → dense (lib/models/cnn.ts)."""
+
+    def __init__(self, cin=1, classes=10):
+        super().__init__()
+        self.b1, self.b2, self.b3 = conv_bn(cin, 16), conv_bn(16, 32), conv_bn(32, 64)
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = F.relu(self.b1(x))
+        x = F.max_pool2d(F.relu(self.b2(x)), 2)
+        x = F.max_pool2d(F.relu(self.b3(x)), 2)
+        return self.fc(x.mean((2, 3)))
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1, self.c2 = conv_bn(cin, cout, 3, stride), conv_bn(cout, cout, 3, 1)
+        self.pad = cout - cin if (stride != 1 or cin != cout) else None
+
+    def forward(self, x):
+        y = self.c2(F.relu(self.c1(x)))
+        if self.pad is not None:  # option A: subsample, zero-pad channels on both sides
+            x = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        return F.relu(y + x)
+
+
+class ResNet20(nn.Module):
+    """CIFAR ResNet20 with option-A shortcuts (lib/models/resnet.ts)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = conv_bn(3, 16)
+        blocks, cin = [], 16
+        for s, w in enumerate([16, 32, 64]):
+            for b in range(3):
+                blocks.append(Block(cin, w, 2 if s > 0 and b == 0 else 1))
+                cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        return self.fc(self.blocks(F.relu(self.stem(x))).mean((2, 3)))
+
+
+MODELS = {"cnn": (lambda: Cnn(), (1, 28, 28)), "resnet20": (lambda: ResNet20(), (3, 32, 32))}
+
+
+def bench(name, batch, steps, warmup, max_seconds):
+    make, shape = MODELS[name]
+    model = make().cuda()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.randn(batch, *shape, device="cuda")
+    y = torch.randint(0, 10, (batch,), device="cuda")
+    times, start = [], time.perf_counter()
+    for i in range(warmup + steps):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        torch.cuda.synchronize()
+        if i >= warmup:
+            times.append((time.perf_counter() - t0) * 1000)
+            if time.perf_counter() - start > max_seconds:
+                break
+    ms = statistics.median(times)
+    return {"impl": "torch", "variant": f"torch {torch.__version__} eager", "model": name, "batch": batch,
+            "syncedSteps": len(times), "medianMs": round(ms, 3), "imgPerSec": round(batch / (ms / 1000)),
+            "loss": round(loss.item(), 4), "device": torch.cuda.get_device_name(0)}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--batches", default="128,512")
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--max-seconds", type=float, default=15)
+    a = p.parse_args()
+    torch.backends.cudnn.benchmark = True
+    for name in MODELS:
+        for batch in map(int, a.batches.split(",")):
+            print("RESULT " + json.dumps(bench(name, batch, a.steps, a.warmup, a.max_seconds)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+/**
+ * `Conv2DBackpropFilter` for webgpu as one tiled WGSL matrix multiply over an implicit im2col, with split-K.
+ *
+ * dW [kh·kw·Ci, Co] = A [kh·kw·Ci, K] · B [K, Co] with K = N·Ho·Wo, A[(i·kw+j)·Ci+c, (n,oh,ow)] =
+ * x[n, oh·sh−top+i, ow·sw−left+j, c] (0 outside the image) and B = dy viewed as [K, Co]. Neither matrix is
+ * materialised: each 256-thread workgroup stages 32×32 tiles of A and B in workgroup memory and accumulates a
+ * 32×32 block of dW (2×2 values per thread). The stock shader gives each filter element one invocation looping
+ * over all of K (a 3×3 16→16 layer at batch 128: 2,304 invocations × 131k products); here K is split into
+ * `splits` slices so that even small layers fill the GPU, each slice writing a partial [splits, M, Co] that a
+ * second, flat program sums in a fixed order (deterministic; no atomics).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type KernelFn, stockKernel } from "./kernel_registry.ts";
+import { ceilDiv, runProgram, type WebGpuProgram } from "./webgpu_program.ts";
+
+const TILE = 32;
+
+/** How a filter gradient is cut into workgroups. */
+export interface FilterGradPlan {
+  /** GEMM sizes: M = kh·kw·Ci rows, K = N·Ho·Wo reduction length. */
+  m: number;
+  k: number;
+  /** Output tiles along M and Co. */
+  tilesM: number;
+  tilesN: number;
+  /** K slices, each `kTilesPerSplit` tiles of 32 long. */
+  splits: number;
+  kTilesPerSplit: number;
+}
+
+/**
+ * Chooses the split-K factor: aim for about `targetWorkgroups` workgroups while keeping at least
+ * `minKTiles` K tiles (32 each) per slice, so partial sums stay a small fraction of the work.
+ *
+ * @example
+ * planFilterGrad(144, 16, 131072).splits // 3×3 16→16 at batch 128: 5 tiles, 205 slices of 640
+ */
+export function planFilterGrad(
+  m: number,
+  co: number,
+  k: number,
+  targetWorkgroups = 1024,
+  minKTiles = 8,
+): FilterGradPlan {
+  const tilesM = ceilDiv(m, TILE), tilesN = ceilDiv(co, TILE);
+  const kTiles = ceilDiv(k, TILE);
+  const wanted = Math.min(ceilDiv(targetWorkgroups, tilesM * tilesN), Math.floor(kTiles / minKTiles));
+  const kTilesPerSplit = ceilDiv(kTiles, Math.max(1, wanted));
+  return { m, k, tilesM, tilesN, splits: ceilDiv(kTiles, kTilesPerSplit), kTilesPerSplit };
+}
+
+const GEMM_UNIFORMS = "inH : i32, inW : i32, ci : i32, outH : i32, outW : i32, co : i32, kw : i32, " +
+  "strideH : i32, strideW : i32, padTop : i32, padLeft : i32, m : i32, k : i32, kTilesPerSplit : i32, ";
+
+/** Partial dW per K slice: output [splits, M, Co]. */
+class FilterGradGemmProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = "ourConv2DFilterGradSplitK";
+  dispatchLayout = { x: [2], y: [1], z: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [256, 1, 1];
+  variableNames = ["x", "dy"];
+  uniforms = GEMM_UNIFORMS;
+
+  constructor(plan: FilterGradPlan, co: number) {
+    this.outputShape = [plan.splits, plan.m, co];
+    this.dispatch = [plan.tilesN, plan.tilesM, plan.splits];
+  }
+
+  getUserCode(): string {
+    return `
+      var<workgroup> tileA : array<f32, ${TILE * TILE}>;
+      var<workgroup> tileB : array<f32, ${TILE * TILE}>;
+
+      fn main() {
+        let li = i32(localIndex);
+        let tx = li % 16;
+        let ty = li / 16;
+        let col0 = i32(workgroupId.x) * ${TILE};
+        let row0 = i32(workgroupId.y) * ${TILE};
+        let split = i32(workgroupId.z);
+        let kBegin = split * uniforms.kTilesPerSplit * ${TILE};
+        let kEnd = min(kBegin + uniforms.kTilesPerSplit * ${TILE}, uniforms.k);
+        let outHW = uniforms.outH * uniforms.outW;
+
+        // This thread loads column 'lane' of both tiles at K offsets lk, lk+8, lk+16, lk+24.
+        let lane = li % ${TILE};
+        let lk = li / ${TILE};
+        let row = row0 + lane;
+        let rowOk = row < uniforms.m;
+        let tap = row / uniforms.ci;
+        let c = row % uniforms.ci;
+        let fi = tap / uniforms.kw;
+        let fj = tap % uniforms.kw;
+        let col = col0 + lane;
+        let colOk = col < uniforms.co;
+
+        var acc00 = 0.0; var acc01 = 0.0; var acc10 = 0.0; var acc11 = 0.0;
+        for (var t = 0; t < uniforms.kTilesPerSplit; t++) {
+          let k0 = kBegin + t * ${TILE};
+          for (var e = 0; e < 4; e++) {
+            let kk = lk + 8 * e;
+            let kIdx = k0 + kk;
+            var av = 0.0;
+            var bv = 0.0;
+            if (kIdx < kEnd) {
+              if (rowOk) {
+                let n = kIdx / outHW;
+                let rem = kIdx % outHW;
+                let ih = (rem / uniforms.outW) * uniforms.strideH - uniforms.padTop + fi;
+                let iw = (rem % uniforms.outW) * uniforms.strideW - uniforms.padLeft + fj;
+                if (ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
+                  av = x[((n * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.ci + c];
+                }
+              }
+              if (colOk) {
+                bv = dy[kIdx * uniforms.co + col];
+              }
+            }
+            tileA[kk * ${TILE} + lane] = av;
+            tileB[kk * ${TILE} + lane] = bv;
+          }
+          workgroupBarrier();
+          for (var kk = 0; kk < ${TILE}; kk++) {
+            let a0 = tileA[kk * ${TILE} + ty];
+            let a1 = tileA[kk * ${TILE} + ty + 16];
+            let b0 = tileB[kk * ${TILE} + tx];
+            let b1 = tileB[kk * ${TILE} + tx + 16];
+            acc00 = fma(a0, b0, acc00);
+            acc01 = fma(a0, b1, acc01);
+            acc10 = fma(a1, b0, acc10);
+            acc11 = fma(a1, b1, acc11);
+          }
+          workgroupBarrier();
+        }
+        let base = split * uniforms.m * uniforms.co;
+        let r0 = row0 + ty;
+        let r1 = r0 + 16;
+        let c0 = col0 + tx;
+        let c1 = c0 + 16;
+        if (r0 < uniforms.m && c0 < uniforms.co) { result[base + r0 * uniforms.co + c0] = acc00; }
+        if (r0 < uniforms.m && c1 < uniforms.co) { result[base + r0 * uniforms.co + c1] = acc01; }
+        if (r1 < uniforms.m && c0 < uniforms.co) { result[base + r1 * uniforms.co + c0] = acc10; }
+        if (r1 < uniforms.m && c1 < uniforms.co) { result[base + r1 * uniforms.co + c1] = acc11; }
+      }
+    `;
+  }
+}
+
+/** Sums the partials [splits, size] over the first axis, in slice order. */
+class SumSlicesProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = "ourSumSlices";
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  variableNames = ["partials"];
+  uniforms = "splits : i32, ";
+  size = true;
+
+  constructor(outputShape: number[]) {
+    this.outputShape = outputShape;
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    this.dispatch = [ceilDiv(tf.util.sizeFromShape(outputShape), 64), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          var s = 0.0;
+          for (var i = 0; i < uniforms.splits; i++) {
+            s = s + partials[i * uniforms.size + index];
+          }
+          setOutputAtIndex(index, s);
+        }
+      }
+    `;
+  }
+}
+
+/**
+ * The webgpu `Conv2DBackpropFilter` kernel (NHWC; other layouts go to the stock kernel).
+ * `targetWorkgroups` tunes the split-K factor (see {@link planFilterGrad}).
+ */
+export function filterGradTiledWebGpu(targetWorkgroups = 1024): KernelFn {
+  return (args) => {
+    const { inputs, attrs = {}, backend } = args;
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const filterShape = attrs.filterShape as [number, number, number, number];
+    if ((attrs.dataFormat ?? "NHWC") !== "NHWC") {
+      const stock = stockKernel("Conv2DBackpropFilter", "webgpu");
+      if (!stock) throw new Error("Conv2DBackpropFilter on webgpu: only NHWC is tiled, and no stock kernel");
+      return stock(args);
+    }
+    const c = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      attrs.strides as [number, number],
+      1,
+      attrs.pad as "same",
+      attrs.dimRoundingMode as "floor" | undefined,
+    );
+    const m = c.filterHeight * c.filterWidth * c.inChannels;
+    const plan = planFilterGrad(m, c.outChannels, c.batchSize * c.outHeight * c.outWidth, targetWorkgroups);
+    const partial = runProgram(backend, new FilterGradGemmProgram(plan, c.outChannels), [x, dy], [
+      c.inHeight,
+      c.inWidth,
+      c.inChannels,
+      c.outHeight,
+      c.outWidth,
+      c.outChannels,
+      c.filterWidth,
+      c.strideHeight,
+      c.strideWidth,
+      c.padInfo.top,
+      c.padInfo.left,
+      m,
+      plan.k,
+      plan.kTilesPerSplit,
+    ]);
+    // One slice: the partial already is dW; the reshape is a relabelling, as the stock Reshape does.
+    if (plan.splits === 1) return { ...partial, shape: filterShape };
+    const out = runProgram(backend, new SumSlicesProgram(filterShape), [partial], [plan.splits]);
+    backend.disposeData(partial.dataId);
+    return out;
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The parts of tfjs-backend-webgpu 4.22 our custom WGSL programs use, typed structurally (the package does not
+ * export its program interface at runtime, and its `WebGPUBackend` type pulls in DOM-only declarations).
+ *
+ * A program supplies the WGSL body (`getUserCode`, defining `fn main()` or, for a flat dispatch layout,
+ * `fn main(index: i32)`); tfjs prepends bindings (`result`, one `array<f32>` per `variableNames` entry),
+ * a `uniforms` struct (input/output shapes plus the program's own `uniforms` fields, filled in order from
+ * the `uniformData` given to {@link runProgram}) and helpers such as `setOutputAtIndex`. Pipelines are cached
+ * by `shaderKey` plus input ranks and dtypes, so shape-dependent values must be uniforms, not WGSL constants.
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+
+/** What `backend.runWebGPUProgram` needs from a program. */
+export interface WebGpuProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  variableNames: string[];
+  /** WGSL struct fields appended to the uniforms, e.g. `"splits : i32, "`. */
+  uniforms?: string;
+  /** Adds `uniforms.size` (the output's element count). */
+  size?: boolean;
+  getUserCode(): string;
+}
+
+/** One program-defined uniform value, in declaration order. */
+export interface UniformValue {
+  type: "int32" | "float32" | "uint32";
+  data: number[];
+}
+
+/** The webgpu backend methods we call. */
+export interface WebGpuBackendLike extends tf.KernelBackend {
+  runWebGPUProgram(
+    program: WebGpuProgram,
+    inputs: tf.TensorInfo[],
+    outputDtype: tf.DataType,
+    uniformData?: UniformValue[],
+  ): tf.TensorInfo;
+  device: GPUDevice;
+}
+
+/** Runs `program` on the webgpu `backend`; `ints` become `int32` uniforms in the order the program declares. */
+export function runProgram(
+  backend: tf.KernelBackend,
+  program: WebGpuProgram,
+  inputs: tf.TensorInfo[],
+  ints: number[] = [],
+): tf.TensorInfo {
+  const b = backend as WebGpuBackendLike;
+  if (typeof b.runWebGPUProgram !== "function") {
+    throw new Error(`${program.shaderKey}: needs the webgpu backend, got ${backend.constructor.name}`);
+  }
+  return b.runWebGPUProgram(program, inputs, "float32", ints.map((v) => ({ type: "int32", data: [v] })));
+}
+
+/** `ceil(a / b)` for positive integers. */
+export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);

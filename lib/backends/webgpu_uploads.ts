@@ -1,0 +1,64 @@
+/**
+ * CPU→GPU uploads through `queue.writeBuffer` for tfjs-backend-webgpu 4.22.
+ *
+ * The stock `uploadToGPU` takes a storage buffer from the pool and, when the pooled buffer is not mapped,
+ * creates a new mapped staging buffer for every upload (never pooled, destroyed at the next submit) and
+ * records a copy. Every scalar a training step makes on the CPU (learning rate, epsilons, loss scale, …) pays
+ * for a buffer creation and destruction that way. `queue.writeBuffer` lets the WebGPU implementation stage
+ * the bytes itself. It is ordered before the commands still being recorded, which is safe: the backend only
+ * returns a buffer to its pool once no unsubmitted command uses it, and `uniforms` already use the same call.
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+
+interface TensorData {
+  values: tf.backend_util.BackendValues | null;
+  dtype: tf.DataType;
+  shape: number[];
+  resource: unknown;
+}
+
+interface UploadingBackend {
+  tensorMap: { get(dataId: unknown): TensorData };
+  bufferManager: { acquireBuffer(size: number, usage: number): GPUBuffer };
+  queue: GPUQueue;
+  uploadToGPU(dataId: unknown): void;
+}
+
+const patched = new WeakSet<object>();
+
+function asWords(values: tf.backend_util.BackendValues, dtype: tf.DataType): Float32Array | Int32Array {
+  const numbers = values as ArrayLike<number>;
+  if (dtype === "float32") return values instanceof Float32Array ? values : Float32Array.from(numbers);
+  return values instanceof Int32Array ? values : Int32Array.from(numbers);
+}
+
+/**
+ * Makes `backend` (a tfjs `WebGPUBackend`) upload CPU values with `queue.writeBuffer`. Idempotent; returns
+ * false when the backend does not look like tfjs-backend-webgpu 4.22 (nothing is changed then).
+ *
+ * @example
+ * useQueueWriteUploads(tf.backend());
+ */
+export function useQueueWriteUploads(backend: tf.KernelBackend): boolean {
+  const b = backend as unknown as UploadingBackend;
+  if (patched.has(b)) return true;
+  if (typeof b.uploadToGPU !== "function" || !b.bufferManager || !b.queue || !b.tensorMap) return false;
+  const stock = b.uploadToGPU.bind(b);
+  b.uploadToGPU = (dataId: unknown) => {
+    const d = b.tensorMap.get(dataId);
+    if (d.resource != null || d.values == null || !["float32", "int32", "bool"].includes(d.dtype)) {
+      return stock(dataId);
+    }
+    const words = asWords(d.values, d.dtype);
+    if (words.byteLength === 0) return stock(dataId);
+    const buffer = b.bufferManager.acquireBuffer(
+      words.byteLength,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    );
+    b.queue.writeBuffer(buffer, 0, words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
+    d.values = null;
+    d.resource = buffer;
+  };
+  patched.add(b);
+  return true;
+}
