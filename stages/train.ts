@@ -145,10 +145,23 @@ export interface TrainArgs {
   checkpoints: string;
 }
 
-/** Parses the stage's command line; `--alpha` and `--seed` are required. */
+/**
+ * Parses the stage's command line; `--alpha` and `--seed` are required. A negative number may follow its
+ * option as a separate word (`--alpha -0.3`), which node's parseArgs alone rejects.
+ */
 export function parseTrainArgs(argv: string[]): TrainArgs {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (/^--(alpha|seed)$/.test(argv[i]) && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      args.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      args.push(argv[i]);
+    }
+  }
   const { values } = parseArgs({
-    args: argv,
+    args,
     options: {
       alpha: { type: "string" },
       seed: { type: "string" },

@@ -1,0 +1,124 @@
+/**
+ * Whole-loop behaviour on a tiny synthetic task with the small CNN on the wasm backend (1 thread): determinism,
+ * exact resume after a simulated kill, divergence detection, and the sign of the selectivity regularizer.
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../../../lib/backends/select.ts";
+import type { PreparedSplit } from "../../../lib/data/prepared.ts";
+import { makeSynthetic } from "../../../lib/data/synthetic.ts";
+import { buildModel } from "../../../lib/models/registry.ts";
+import { loadCheckpoint, saveCheckpoint } from "../../../lib/train/checkpoint.ts";
+import {
+  stepContext,
+  type TrainConfig,
+  TrainingDivergedError,
+  trainModel,
+  trainStep,
+} from "../../../lib/train/loop.ts";
+
+await initBackend("wasm", { threads: 1 });
+
+function synthetic(n: number, seed: number): PreparedSplit {
+  const d = makeSynthetic({ n, classes: 4, shape: [12, 12, 1], seed });
+  return { images: d.images, labels: d.labels, n, shape: d.shape };
+}
+const data = { train: synthetic(192, 1), val: synthetic(96, 2) };
+
+const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
+  epochs: 3,
+  batchSize: 32,
+  lr: 0.05,
+  schedule: { kind: "step", milestones: [0.5], gamma: 0.5 },
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  alpha: 0.5,
+  seed: 3,
+  augmentation: { kind: "crop-flip", padding: 2 }, // exercise the seeded augmentation across the resume
+  evalBatchSize: 96,
+  siEpsilon: 1e-7,
+  siGrouping: "block",
+  ...over,
+});
+
+const build = (seed = 3) => buildModel("cnn", { inputShape: [12, 12, 1], numClasses: 4, seed });
+const weightsOf = (m: ReturnType<typeof build>) => Promise.all(m.model.getWeights().map((w) => w.data()));
+const withoutSpeed = <T extends { images_per_sec: number }>(h: T[]) =>
+  h.map(({ images_per_sec: _, ...r }) => r);
+
+Deno.test("same params, seed and backend → identical weights and history; another seed differs", async () => {
+  const a = build(), b = build(), c = build(4);
+  const ra = await trainModel(a, data, config());
+  const rb = await trainModel(b, data, config());
+  await trainModel(c, data, config({ seed: 4 }));
+  assert.deepEqual(await weightsOf(a), await weightsOf(b));
+  assert.deepEqual(withoutSpeed(ra.history), withoutSpeed(rb.history));
+  assert.notDeepEqual(await weightsOf(a), await weightsOf(c));
+  assert.ok(ra.history[2].loss < ra.history[0].loss, "loss did not fall");
+  for (const m of [a, b, c]) m.model.dispose();
+});
+
+Deno.test("a run killed after epoch 1 and resumed from its checkpoint ends with the uninterrupted weights", async () => {
+  const dir = await Deno.makeTempDir();
+  const full = build();
+  const rFull = await trainModel(full, data, config());
+
+  const killed = build();
+  const kill = new Error("simulated kill");
+  await assert.rejects(
+    trainModel(killed, data, config(), {
+      onEpoch: async (state) => {
+        await saveCheckpoint(dir, state, "fp");
+        if (state.epochsDone === 1) throw kill;
+      },
+    }),
+    (e) => e === kill,
+  );
+  killed.model.dispose();
+
+  const loaded = await loadCheckpoint(dir, "fp");
+  assert.equal(loaded.state?.epochsDone, 1);
+  const resumed = build(); // fresh process state: new model with the same seed, then the checkpoint
+  const rResumed = await trainModel(resumed, data, config(), {}, loaded.state!);
+  assert.deepEqual(await weightsOf(resumed), await weightsOf(full));
+  assert.deepEqual(withoutSpeed(rResumed.history), withoutSpeed(rFull.history));
+  for (const m of [full, resumed]) m.model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a NaN loss stops training with an error naming epoch, batch and what to try; no SGD update", async () => {
+  const built = build();
+  const ctx = stepContext(built, config());
+  // The forward pass itself updates the BN moving statistics; the trainable weights must stay as they were.
+  const trainable = () => Promise.all(ctx.sgd.variables.map((v) => v.data()));
+  const before = await trainable();
+  const x = new Float32Array(4 * 12 * 12).fill(0.5);
+  x[7] = NaN;
+  const batch = {
+    x,
+    labels: Int32Array.from([0, 1, 2, 3]),
+    shape: [4, 12, 12, 1] as [number, number, number, number],
+  };
+  await assert.rejects(trainStep(ctx, batch, 0.1, { epoch: 2, batch: 5 }), (e) => {
+    assert.ok(e instanceof TrainingDivergedError);
+    assert.match(e.message, /diverged at epoch 2, batch 5: loss NaN/);
+    assert.match(e.message, /lower learning rate \(train\.lr\)/);
+    return true;
+  });
+  assert.deepEqual(await trainable(), before);
+  ctx.sgd.dispose();
+  built.model.dispose();
+  assert.equal(tf.getBackend(), "wasm");
+});
+
+Deno.test("alpha > 0 raises the minibatch selectivity relative to alpha < 0", async () => {
+  const si: number[] = [];
+  for (const alpha of [-1, 1]) {
+    const m = build();
+    const r = await trainModel(m, data, config({ alpha, augmentation: { kind: "none" } }));
+    si.push(r.history.at(-1)!.train_mean_si);
+    assert.ok(r.history.at(-1)!.val_mean_si! >= 0);
+    m.model.dispose();
+  }
+  assert.ok(si[1] > si[0] + 0.05, `minibatch SI with alpha 1 (${si[1]}) not above alpha -1 (${si[0]})`);
+});

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseDataParams, prepareData } from "../../stages/prepare_data.ts";
+import { parseTrainArgs, parseTrainParams, runtimeChoice } from "../../stages/train.ts";
+import { CHECKPOINT_JSON } from "../../lib/train/checkpoint.ts";
+
+const env = (vars: Record<string, string>) => ({ get: (k: string) => vars[k] });
+const baseParams = {
+  train: { epochs: 6, batch_size: 32, lr: 0.05, schedule: { kind: "cosine" }, backend: "cpu", threads: 1 },
+  model: { name: "cnn" },
+  si: {},
+};
+
+Deno.test("train params: defaults, and errors that name the key", () => {
+  const p = parseTrainParams(baseParams);
+  assert.equal(p.train.momentum, 0.9);
+  assert.equal(p.train.augment, "auto");
+  assert.deepEqual(p.train.schedule, { kind: "cosine", min_factor: 0 });
+  assert.equal(p.si.epsilon, 1e-7);
+  assert.throws(
+    () => parseTrainParams({ ...baseParams, model: { name: "vgg" } }),
+    /invalid params: model\.name/,
+  );
+  assert.throws(
+    () => parseTrainParams({ ...baseParams, train: { ...baseParams.train, lr: -1 } }),
+    /train\.lr/,
+  );
+  assert.throws(
+    () => parseTrainParams({ ...baseParams, train: { ...baseParams.train, schedule: { kind: "poly" } } }),
+    /train\.schedule\.kind/,
+  );
+});
+
+Deno.test("train args: negative alpha as a separate word; backend precedence flag > env > param", () => {
+  const a = parseTrainArgs(["--alpha", "-0.3", "--seed", "2"]);
+  assert.equal(a.alpha, "-0.3");
+  assert.equal(a.seed, "2");
+  assert.throws(() => parseTrainArgs(["--seed", "1"]), /--alpha is required/);
+  assert.throws(() => parseTrainArgs(["--alpha", "x", "--seed", "1"]), /--alpha 'x' is not a number/);
+  const t = parseTrainParams(baseParams).train;
+  assert.deepEqual(runtimeChoice(t, {}, env({})), { backend: "cpu", threads: 1 });
+  assert.deepEqual(runtimeChoice(t, {}, env({ PIPELINE_BACKEND: "wasm", PIPELINE_THREADS: "2" })), {
+    backend: "wasm",
+    threads: 2,
+  });
+  assert.deepEqual(
+    runtimeChoice(t, { backend: "webgpu" }, env({ PIPELINE_BACKEND: "wasm" })).backend,
+    "webgpu",
+  );
+  assert.throws(() => runtimeChoice(t, {}, env({ PIPELINE_BACKEND: "gpu" })), /backend 'gpu'.*not one of/);
+});
+
+/** Runs the stage as a process; returns the child so a test can kill it. */
+function spawnStage(root: string, alpha: string) {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../stages/train.ts", import.meta.url).pathname,
+      "--alpha",
+      alpha,
+      "--seed",
+      "1",
+      "--backend",
+      "wasm",
+      "--threads",
+      "1",
+      "--data",
+      join(root, "data"),
+      "--out",
+      join(root, "models"),
+      "--checkpoints",
+      join(root, "ckpt"),
+    ],
+    env: { PIPELINE_PARAMS: JSON.stringify(baseParams) },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+Deno.test("train stage: outputs, metrics; a killed run resumes and ends with the uninterrupted weights", async () => {
+  const root = await Deno.makeTempDir();
+  await prepareData(parseDataParams({
+    data: {
+      name: "synthetic",
+      out: join(root, "data"),
+      val_fraction: 0.2,
+      synthetic: { train: 160, test: 40 },
+    },
+  }));
+  const full = await spawnStage(root, "-0.5").output();
+  assert.equal(full.code, 0, text(full.stderr));
+  const name = "a-0.5-s1";
+  const metrics = JSON.parse(await Deno.readTextFile(join(root, "models", `${name}.metrics.json`)));
+  assert.equal(metrics.alpha, -0.5);
+  assert.equal(metrics.backend.backend, "wasm");
+  assert.ok(metrics.test.acc >= 0 && metrics.test.acc <= 1 && metrics.test.mean_si >= 0);
+  assert.equal(metrics.params.train.epochs, 6);
+  const curves = JSON.parse(await Deno.readTextFile(join(root, "models", `${name}.curves.json`)));
+  assert.deepEqual(curves.map((r: { epoch: number }) => r.epoch), [1, 2, 3, 4, 5, 6]);
+  const fullWeights = await Deno.readFile(join(root, "models", name, "weights.bin"));
+  await assert.rejects(Deno.stat(join(root, "ckpt", name)), Deno.errors.NotFound); // removed after success
+
+  // Kill a second run (SIGKILL) once its first checkpoint exists, then run again.
+  await Deno.remove(join(root, "models"), { recursive: true });
+  const victim = spawnStage(root, "-0.5");
+  const ckpt = join(root, "ckpt", name, CHECKPOINT_JSON);
+  for (;;) {
+    const done = await Deno.readTextFile(ckpt).then((t) => JSON.parse(t).epochs_done as number, () => 0);
+    if (done >= 1) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  victim.kill("SIGKILL");
+  await victim.output();
+  const resumed = await spawnStage(root, "-0.5").output();
+  assert.equal(resumed.code, 0, text(resumed.stderr));
+  assert.match(text(resumed.stdout), /resuming after epoch [1-5]/);
+  assert.deepEqual(await Deno.readFile(join(root, "models", name, "weights.bin")), fullWeights);
+  await Deno.remove(root, { recursive: true });
+});
