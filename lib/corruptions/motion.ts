@@ -26,8 +26,8 @@ export function motionKernel(
   const sum = taps.reduce((a, b) => a + b, 0);
   return taps.map((t, i) => ({
     k: t / sum,
-    dx: Math.ceil(i * Math.cos(theta) - 0.5),
-    dy: Math.ceil(i * Math.sin(theta) - 0.5),
+    dx: Math.ceil(i * Math.cos(theta) - 0.5) + 0, // + 0 turns −0 into 0
+    dy: Math.ceil(i * Math.sin(theta) - 0.5) + 0,
   }));
 }
 
