@@ -9,7 +9,7 @@
  *
  * Usage:
  *   deno run -A bench/train.ts [--models cnn,resnet20,resnet18] [--backends wasm,cpu] [--threads 2]
- *     [--batch 128] [--steps 6] [--warmup 2] [--alpha 0] [--torch python3]
+ *     [--batch 128] [--steps 6] [--warmup 2] [--alpha 0] [--torch /usr/bin/python3]
  * `--backends` may include webgpu (llvmpipe here; very slow). `--torch ''` skips PyTorch. Per-config steps can
  * be set like `--steps resnet18=2,cpu=2,6` (model or backend name, first match wins, bare number = default).
  *
@@ -121,7 +121,7 @@ async function main() {
       steps: { type: "string", default: "resnet18=3,cpu=2,6" },
       warmup: { type: "string", default: "2" },
       alpha: { type: "string", default: "0" },
-      torch: { type: "string", default: "python3" },
+      torch: { type: "string", default: "/usr/bin/python3" },
       child: { type: "string" },
     },
   });
