@@ -42,6 +42,7 @@ import {
   CORRUPTIONS,
   corruptStored,
   EXTRA_CORRUPTIONS,
+  isCorruptionName,
 } from "../lib/corruptions/registry.ts";
 import { tableForSide } from "../lib/corruptions/params.ts";
 import { type AccuracyTable, summarizeCorruptions } from "../lib/corruptions/metrics.ts";
@@ -51,9 +52,14 @@ const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
 
 /** Schema of the stage's `corrupt` params. */
 export const corruptParamsSchema = z.object({
-  corruptions: z.union([z.enum(["all", "benchmark", "extra"]), z.array(z.enum(CORRUPTIONS)).min(1)]).default(
-    "all",
-  ),
+  corruptions: z.union([
+    z.enum(["all", "benchmark", "extra"]),
+    z.array(
+      z.string().refine(isCorruptionName, {
+        error: (iss) => `unknown corruption '${iss.input}' (known: ${CORRUPTIONS.join(", ")})`,
+      }),
+    ).min(1),
+  ], { error: 'use "all", "benchmark", "extra" or a list of corruption names' }).default("all"),
   severities: z.array(z.number().int().min(1).max(5)).min(1).default([1, 2, 3, 4, 5]),
   seed: z.number().int().default(0),
   batch_size: z.number().int().positive().default(256),
@@ -83,7 +89,7 @@ export function selectedCorruptions(choice: CorruptParams["corruptions"]): Corru
   if (choice === "all") return [...CORRUPTIONS];
   if (choice === "benchmark") return [...BENCHMARK_CORRUPTIONS];
   if (choice === "extra") return [...EXTRA_CORRUPTIONS];
-  return CORRUPTIONS.filter((n) => choice.includes(n));
+  return CORRUPTIONS.filter((n) => (choice as string[]).includes(n));
 }
 
 /** Command-line options of the stage. */
@@ -237,8 +243,17 @@ async function main(): Promise<void> {
     for (const severity of severities) {
       const t0 = performance.now();
       let set: { images: Uint8Array; labels: Uint8Array };
-      if (p.official_dir) set = await officialSet(name, severity);
-      else {
+      if (p.official_dir) {
+        const official = await officialSet(name, severity);
+        if (official.shape.join("x") !== shape.join("x")) {
+          throw new Error(
+            `corrupt-eval: official ${name} images are ${official.shape.join("x")}, the model takes ${
+              shape.join("x")
+            }`,
+          );
+        }
+        set = official;
+      } else {
         const images = new Uint8Array(test.images.length);
         for (let k = 0; k < subset.length; k++) {
           const rng = corruptionRng(p.seed, name, severity, subset[k]);
