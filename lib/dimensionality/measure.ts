@@ -1,0 +1,55 @@
+/**
+ * Dimensionality of layer representations (paper.md §6): PCA eigenvalues (pca.ts) → components at a variance
+ * threshold and participation ratio (spectrum.ts), for clean representations X and for a perturbation's
+ * change ΔX = X_pert − X_clean (and X_pert itself, for the secondary dim(X_pert) − dim(X_clean)).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { pcaEigenvalues } from "./pca.ts";
+import { type SpectrumDimensionality, spectrumDimensionality } from "./spectrum.ts";
+
+/** Dimensionality of one sample matrix [N, D]. Does not dispose `x`. */
+export async function dimensionalityOf(x: tf.Tensor2D, threshold: number): Promise<SpectrumDimensionality> {
+  return spectrumDimensionality(await pcaEigenvalues(x), threshold);
+}
+
+/** One layer under one perturbation. */
+export interface PerturbationDimensionality {
+  /** Of ΔX = X_pert − X_clean. */
+  delta: SpectrumDimensionality;
+  /** Of X_pert. */
+  perturbed: SpectrumDimensionality;
+}
+
+/**
+ * Per layer, the dimensionality of ΔX and of X_pert, for representations `clean[l]` and `perturbed[l]` of the
+ * same samples in the same order. Disposes nothing.
+ *
+ * @example
+ * const perLayer = await perturbationDimensionality(clean.features, noisy.features, 0.95);
+ */
+export async function perturbationDimensionality(
+  clean: tf.Tensor2D[],
+  perturbed: tf.Tensor2D[],
+  threshold: number,
+): Promise<PerturbationDimensionality[]> {
+  if (clean.length !== perturbed.length) {
+    throw new Error(
+      `perturbationDimensionality: ${clean.length} clean layers vs ${perturbed.length} perturbed`,
+    );
+  }
+  const out: PerturbationDimensionality[] = [];
+  for (let l = 0; l < clean.length; l++) {
+    const delta = tf.sub(perturbed[l], clean[l]) as tf.Tensor2D;
+    try {
+      out.push({
+        delta: await dimensionalityOf(delta, threshold),
+        perturbed: await dimensionalityOf(perturbed[l], threshold),
+      });
+    } finally {
+      delta.dispose();
+    }
+  }
+  return out;
+}

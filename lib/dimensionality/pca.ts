@@ -1,0 +1,32 @@
+/**
+ * PCA eigenvalues of a sample matrix X (N samples × D features, paper.md §6 step 3): center the columns,
+ * form the covariance XᵀX/(N−1) (D×D) or, when N < D, the Gram matrix XXᵀ/(N−1) (N×N, same non-zero
+ * eigenvalues), both with tfjs (float32), then take the eigenvalues in float64 (lib/linalg).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { symmetricEigenvalues } from "../linalg/symmetric_eigen.ts";
+
+/**
+ * Eigenvalues (descending) of the sample covariance of the rows of `x` [N, D], N ≥ 2. Their count is
+ * min(N, D). Does not dispose `x`.
+ *
+ * @example
+ * const lambda = await pcaEigenvalues(tf.tensor2d([[1, 1], [-1, -1], [1, -1], [-1, 1]]));
+ * // covariance diag(4/3, 4/3) → [4/3, 4/3]
+ */
+export async function pcaEigenvalues(x: tf.Tensor2D): Promise<Float64Array> {
+  const [n, d] = x.shape;
+  if (n < 2) throw new Error(`PCA needs at least 2 samples, got ${n}`);
+  const moment = tf.tidy(() => {
+    const centered = tf.sub(x, tf.mean(x, 0, true));
+    return n < d
+      ? tf.matMul(centered, centered, false, true) // N×N Gram
+      : tf.matMul(centered, centered, true, false); // D×D scatter
+  });
+  const scatter = await moment.data();
+  moment.dispose();
+  // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact.
+  return symmetricEigenvalues(Float64Array.from(scatter, (v) => v / (n - 1)), Math.min(n, d));
+}

@@ -1,0 +1,107 @@
+/**
+ * Stage `measure-gradients`: input–unit gradient variability of one trained model (paper.md §7). For every unit
+ * u of every selectivity layer and every sample x of a fixed, seeded, class-stratified subset of the test split,
+ * s_u(x) = ‖∂a_u(x)/∂x‖ (a_u: spatial mean of the post-ReLU channel, pixels in [0, 1]); then per layer the CV
+ * across samples (per unit, averaged over units) and across units (per sample, averaged over samples), units
+ * with zero mean norm excluded (lib/gradients).
+ *
+ * Run: `deno run -A stages/measure_gradients.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR]
+ * [--models DIR] [--out DIR]`. Params, section `grad`:
+ * - `n_samples` (100; paper 500): test images, stratified by class, the same for every network. The cost is
+ *   units × samples backward passes; see the report of the stage for the measured CV stability at 100.
+ * - `norm` (`l2` | `l1`), `seed` (0, seeds the subset), `max_batch` (512: images per backward pass).
+ *
+ * Writes `{out}/a{A}-s{S}.json` (default outputs/gradients): per-layer summary and per-unit CV and mean norm.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../lib/backends/select.ts";
+import { loadPrepared } from "../lib/data/prepared.ts";
+import { stratifiedSample } from "../lib/data/split.ts";
+import { unitGradientNorms } from "../lib/gradients/unit_gradients.ts";
+import { gradientVariability } from "../lib/gradients/variability.ts";
+import { loadModel } from "../lib/models/io.ts";
+import { selectivityLayersOf } from "../lib/models/registry.ts";
+import { deriveSeed } from "../lib/random.ts";
+import { makeBatch } from "../lib/train/batches.ts";
+import { parseMeasureArgs, parseSection, writeJson } from "./support/measure_cli.ts";
+import { stageParams } from "./support/params.ts";
+
+const STAGE = "measure-gradients";
+
+/** Schema of the `grad` section. */
+export const gradSchema = z.object({
+  n_samples: z.number().int().min(2).default(100),
+  norm: z.enum(["l2", "l1"]).default("l2"),
+  seed: z.number().int().default(0),
+  max_batch: z.number().int().positive().default(512),
+});
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const args = parseMeasureArgs(STAGE, Deno.args, "outputs/gradients", Deno.env);
+  const p = parseSection(STAGE, stageParams(), "grad", gradSchema);
+  const info = await initBackend(args.backend, { threads: args.threads });
+  const data = await loadPrepared(args.data);
+  const model = await loadModel(join(args.models, args.run));
+  const { selectivityLayers } = selectivityLayersOf(model);
+  const rows = stratifiedSample(data.test.labels, p.n_samples, deriveSeed(p.seed, "grad-subset"));
+  const batch = makeBatch(data.test, rows);
+  const x = tf.tensor4d(batch.x, batch.shape);
+  const layers = [];
+  for (const layer of selectivityLayers) {
+    const t0 = performance.now();
+    const norms = await unitGradientNorms(model, layer, x, { norm: p.norm, maxBatch: p.max_batch });
+    const v = gradientVariability(norms);
+    const seconds = (performance.now() - t0) / 1000;
+    layers.push({
+      name: layer,
+      ...v,
+      per_unit_mean_norm: norms.map((s) => s.reduce((a, b) => a + b, 0) / s.length),
+      time_s: seconds,
+    });
+    console.log(
+      `${STAGE} ${args.run}: ${layer} CV across samples ${v.across_samples.cv?.toFixed(4) ?? "-"}, ` +
+        `across units ${
+          v.across_units.cv?.toFixed(4) ?? "-"
+        } (${v.excluded_units}/${v.units} units excluded) ` +
+        `in ${seconds.toFixed(1)} s`,
+    );
+  }
+  x.dispose();
+  const mean = (xs: (number | null)[]) => {
+    const ok = xs.filter((v): v is number => v !== null);
+    return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null;
+  };
+  const seconds = (performance.now() - started) / 1000;
+  const path = await writeJson(args.out, `${args.run}.json`, {
+    run: args.run,
+    alpha: Number(args.alpha),
+    seed: Number(args.seed),
+    dataset: data.meta.dataset,
+    params: { grad: p },
+    n_samples: rows.length,
+    /** Layer means (each layer weighs the same, like μ_SI). */
+    network: {
+      cv_across_samples: mean(layers.map((l) => l.across_samples.cv)),
+      cv_across_units: mean(layers.map((l) => l.across_units.cv)),
+    },
+    layers,
+    backend: { name: info.backend, device: info.device, threads: info.threads },
+    time_s: seconds,
+  });
+  console.log(`${STAGE} ${args.run}: -> ${path} in ${seconds.toFixed(1)} s (${info.device})`);
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error((e as Error).message);
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}
