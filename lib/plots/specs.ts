@@ -50,12 +50,18 @@ function title(labels: Labels): { text: string; subtitle?: string } {
     : { text: labels.title, subtitle: labels.subtitle };
 }
 
+/** Groups in order of first appearance (legends follow the caller's order, e.g. ascending α, not text order). */
+function groupOrder(rows: readonly { group?: string }[]): string[] {
+  return [...new Set(rows.map((r) => r.group ?? ""))];
+}
+
 function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
 /**
- * Lines of the mean per group with a shaded band (e.g. a 95 % CI across seeds), x quantitative.
+ * Lines of the mean per group with a shaded band (e.g. a 95 % CI across seeds), x quantitative; the legend
+ * is shown only when there is more than one group.
  *
  * @example
  * ```ts
@@ -72,7 +78,15 @@ export function lineWithBands(points: readonly BandPoint[], labels: Labels): Top
     hi: finiteOrNull(p.hi),
   }));
   const x = { field: "x", type: "quantitative", title: labels.x, scale: { zero: false } } as const;
-  const color = { field: "group", type: "nominal", title: labels.group ?? "group" } as const;
+  // A single group needs no legend.
+  const legend = new Set(points.map((p) => p.group)).size > 1 ? {} : null;
+  const color = {
+    field: "group",
+    type: "nominal",
+    title: labels.group ?? "group",
+    legend,
+    sort: groupOrder(points),
+  } as const;
   return {
     title: title(labels),
     width: WIDTH,
@@ -121,7 +135,14 @@ export function scatterWithFit(
       x,
       y,
       ...(points.some((p) => p.group !== undefined)
-        ? { color: { field: "group", type: "nominal", title: labels.group ?? "group" } as const }
+        ? {
+          color: {
+            field: "group",
+            type: "nominal",
+            title: labels.group ?? "group",
+            sort: groupOrder(values),
+          } as const,
+        }
         : {}),
     },
   } as const;
@@ -162,9 +183,9 @@ export function layerBars(values: readonly LayerValue[], labels: Labels): TopLev
     mark: "bar",
     encoding: {
       x: { field: "layer", type: "ordinal", sort: layers, title: labels.x },
-      xOffset: { field: "group", type: "nominal" },
+      xOffset: { field: "group", type: "nominal", sort: groupOrder(values) },
       y: { field: "value", type: "quantitative", title: labels.y },
-      color: { field: "group", type: "nominal", title: labels.group ?? "group" },
+      color: { field: "group", type: "nominal", title: labels.group ?? "group", sort: groupOrder(values) },
     },
   };
 }

@@ -15,7 +15,7 @@ body { font: 15px/1.45 system-ui, sans-serif; color: #222; max-width: 1100px; ma
 h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; margin-top: 2em; }
 table { border-collapse: collapse; font-size: 13px; margin: .5em 0; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
-th { background: #f3f3f3; } td.text, th.text { text-align: left; } td.nowrap { white-space: nowrap; }
+th { background: #f3f3f3; } td.text, th.text { text-align: left; } td { white-space: nowrap; } td.wrap { white-space: normal; }
 pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .8em; overflow-x: auto; font-size: 12px; max-height: 28em; }
 .verdict { font-weight: 600; padding: .1em .5em; border-radius: 3px; white-space: nowrap; }
 .reproduced { background: #d9f2dd; color: #145a23; }
@@ -23,7 +23,7 @@ pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .8em; overflow-x:
 .inconclusive { background: #eee; color: #555; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.5em; }
 figure { margin: 0; } figure svg { max-width: 100%; height: auto; display: block; }
-figcaption { font-size: 13px; color: #555; max-width: 520px; }
+figcaption { font-size: 13px; color: #555; max-width: 440px; }
 .examples { display: flex; flex-wrap: wrap; gap: 1em; }
 .examples img { image-rendering: pixelated; width: 96px; height: auto; border: 1px solid #ccc; }
 .examples figcaption { max-width: 120px; }
@@ -58,13 +58,13 @@ function claimsHtml(claims: ClaimCheck[]): string {
   const rows = claims.map((c) =>
     "<tr>" +
     `<td class="text">${escapeHtml(c.id)}</td>` +
-    `<td class="text">${escapeHtml(c.claim)}</td>` +
+    `<td class="text wrap">${escapeHtml(c.claim)}</td>` +
     `<td>${c.expectedSign > 0 ? "positive" : "negative"}</td>` +
     `<td>${escapeHtml(formatNumber(c.estimate))}</td>` +
-    `<td class="nowrap">${escapeHtml(formatInterval(c.lo, c.hi))}</td>` +
+    `<td>${escapeHtml(formatInterval(c.lo, c.hi))}</td>` +
     `<td>${c.n}</td>` +
     `<td>${escapeHtml(c.p === undefined ? "—" : formatNumber(c.p, 3))}</td>` +
-    `<td class="text">${escapeHtml(c.method)}</td>` +
+    `<td class="text wrap">${escapeHtml(c.method)}</td>` +
     `<td><span class="verdict ${verdictClass(c.verdict)}">${escapeHtml(c.verdict)}</span></td>` +
     "</tr>"
   );

@@ -34,6 +34,8 @@ Deno.test("line plot with bands renders lines, areas and axis titles", async () 
     assert.ok(svg.includes(part), `missing ${part}`);
   }
   assert.ok(svg.includes(">FGSM</text>") && svg.includes(">PGD</text>"), "legend entries");
+  const single = await renderSvg(lineWithBands(bands.slice(0, 3), { title: "one", x: "ε", y: "acc" }));
+  assert.ok(svg.includes("role-legend") && !single.includes("role-legend"), "legend only for several groups");
 });
 
 Deno.test("scatter with fit draws the fit line from the given slope across the x range", async () => {
@@ -45,6 +47,14 @@ Deno.test("scatter with fit draws the fit line from the given slope across the x
   assertBalancedTags(svg);
   assert.equal(count(svg, 'aria-roledescription="point"'), 3, "one symbol per point");
   assert.ok(svg.includes("mark-line") && svg.includes(">μ_SI</text>"));
+  const grouped = await renderSvg(scatterWithFit(
+    [{ x: 1, y: 1, group: "-1" }, { x: 2, y: 2, group: "-0.3" }, { x: 3, y: 2, group: "0" }],
+    null,
+    { title: "t", x: "x", y: "y" },
+  ));
+  const legend = grouped.slice(grouped.indexOf("role-legend"));
+  const at = (label: string) => legend.indexOf(`>${label}</text>`);
+  assert.ok(at("-1") >= 0 && at("-1") < at("-0.3") && at("-0.3") < at("0"), "legend keeps the given order");
   const bare = await renderSvg(scatterWithFit(points, null, { title: "t", x: "μ_SI", y: "acc" }));
   assert.ok(!bare.includes("mark-line"), "no fit line without a fit");
 });
