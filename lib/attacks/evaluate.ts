@@ -27,6 +27,8 @@ export interface AttackOutcome {
   /** 1 where the sample is correct clean and under the attack. */
   robust: Uint8Array;
   stats: PerturbationStats;
+  /** Wall time of the attack and its evaluation over all batches. */
+  seconds: number;
 }
 
 /** Adversarial examples of the first samples, at the largest ε of each attack. */
@@ -103,6 +105,7 @@ export async function evaluateAttacks(
   const clean = new Uint8Array(n);
   const robust = runs.map(() => new Uint8Array(n));
   const stats: (PerturbationStats | null)[] = runs.map(() => null);
+  const seconds = runs.map(() => 0);
   const keep = Math.min(options.examples, n);
   const ids = Array.from({ length: keep }, (_, i) => set.indices[i]);
   const examples: ExampleImages = {
@@ -137,6 +140,7 @@ export async function evaluateAttacks(
       }
       for (let r = 0; r < runs.length; r++) {
         const { attack, eps } = runs[r];
+        const t0 = performance.now();
         const xAdv = await runAttack(attack, f, x, labels, eps, options.settings, rows);
         try {
           const a = await correctMask(f, xAdv, labels);
@@ -150,6 +154,7 @@ export async function evaluateAttacks(
           }
         } finally {
           xAdv.dispose();
+          seconds[r] += (performance.now() - t0) / 1000;
         }
       }
     } finally {
@@ -160,7 +165,7 @@ export async function evaluateAttacks(
   examples.attacks = largest;
   return {
     clean,
-    outcomes: runs.map((run, r) => ({ ...run, robust: robust[r], stats: stats[r]! })),
+    outcomes: runs.map((run, r) => ({ ...run, robust: robust[r], stats: stats[r]!, seconds: seconds[r] })),
     examples,
   };
 }

@@ -1,0 +1,229 @@
+/**
+ * Stage `attack-eval`: white-box adversarial robustness of one trained model (paper.md §5, robustness.md
+ * §9–13). Attacks a seeded stratified subset (or all) of the prepared test split with every configured attack
+ * at every ε of its norm, runs the sanity checks (the stage fails if one fails), and writes the metrics.
+ *
+ * Run: `deno run -A stages/attack_eval.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR]
+ * [--models DIR] [--out DIR]`. Params (section `attack`) come from the runner, or params.yaml by hand.
+ * Defaults: data `outputs/data`, models `outputs/models`, out `outputs/attack`.
+ *
+ * Reads `{models}/a{A}-s{S}/` (lib/models/io.ts) and the prepared data; writes
+ * - `{out}/a{A}-s{S}.json`: clean and robust accuracy per attack and ε, normalised area under each
+ *   accuracy–ε curve, per-norm worst case over attacks, perturbation stats, the passed checks, timing,
+ *   backend, and the example images' ids, labels and predictions;
+ * - `{out}/a{A}-s{S}.png`: example images, one row per sample: clean | each attack at its largest ε.
+ *
+ * Backend: `--backend`, else env `PIPELINE_BACKEND`, else `auto`; threads: `--threads`, else
+ * `PIPELINE_THREADS`. Neither is a param, so the backend does not change the stage fingerprint.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { stageParams } from "./support/params.ts";
+import { type BackendChoice, initBackend } from "../lib/backends/select.ts";
+import { loadPrepared } from "../lib/data/prepared.ts";
+import { stratifiedSample } from "../lib/data/split.ts";
+import { loadModel } from "../lib/models/io.ts";
+import { deriveSeed } from "../lib/random.ts";
+import { evaluateAttacks } from "../lib/attacks/evaluate.ts";
+import { exampleGridPng } from "../lib/attacks/examples.ts";
+import { inferenceLogits } from "../lib/attacks/model.ts";
+import { ATTACK_NAMES, parseAttackName } from "../lib/attacks/registry.ts";
+import { buildReport } from "../lib/attacks/report.ts";
+
+const epsGrid = z.array(z.number().min(0)).refine(
+  (a) => new Set(a).size === a.length,
+  "values must be distinct",
+);
+
+/** Schema of the `attack` params. */
+export const attackParamsSchema = z.object({
+  /** Attack names `{fgsm,pgd,apgd}-{linf,l2}`. */
+  attacks: z.array(z.enum(ATTACK_NAMES)).min(1),
+  /** L∞ radii in units of 1/255 (pixels in [0, 1]). */
+  eps_linf_255: epsGrid.default([0, 0.5, 1, 2, 4, 8]),
+  /** L2 radii in pixel units ([0, 1] scale). */
+  eps_l2: epsGrid.default([0, 0.125, 0.25, 0.5, 1]),
+  pgd: z.object({
+    steps: z.number().int().positive().default(20),
+    /** Step α = step_factor·ε/steps. */
+    step_factor: z.number().positive().default(2.5),
+    restarts: z.number().int().positive().default(1),
+    random_start: z.boolean().default(true),
+  }).prefault({}),
+  apgd: z.object({ steps: z.number().int().positive().default(100) }).prefault({}),
+  /** Test images to attack: null = the whole test split, else a seeded stratified subset of this size. */
+  n_examples: z.number().int().positive().nullable().default(null),
+  batch_size: z.number().int().positive().default(250),
+  /** Seeds the subset and the random starts (the same for every model, so models see the same draws). */
+  seed: z.number().int().default(0),
+  /** Allowed accuracy rise with ε, and of PGD/APGD over FGSM (at least one sample). */
+  tolerance: z.number().min(0).max(1).default(0.005),
+  /** Example images in the PNG. */
+  example_images: z.number().int().min(0).default(8),
+});
+
+/** Validated `attack` params. */
+export type AttackParams = z.infer<typeof attackParamsSchema>;
+
+/** Validates the stage's params; errors name the key as `attack.<key>`. */
+export function parseAttackParams(params: Record<string, unknown>): AttackParams {
+  const parsed = attackParamsSchema.safeParse(params.attack);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) =>
+      `attack${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`
+    );
+    throw new Error(`attack-eval: invalid params: ${issues.join("; ")}`);
+  }
+  const p = parsed.data;
+  for (const norm of new Set(p.attacks.map((a) => parseAttackName(a).norm))) {
+    const key = norm === "linf" ? "eps_linf_255" : "eps_l2";
+    if (!p[key].some((e) => e > 0)) {
+      throw new Error(`attack-eval: invalid params: attack.${key} needs an eps > 0 for the ${norm} attacks`);
+    }
+  }
+  if (p.pgd.restarts > 1 && !p.pgd.random_start) {
+    throw new Error(
+      "attack-eval: invalid params: attack.pgd.restarts > 1 needs attack.pgd.random_start: true",
+    );
+  }
+  return p;
+}
+
+/** Command-line options. */
+export interface AttackArgs {
+  alpha: string;
+  seed: string;
+  backend: BackendChoice;
+  threads?: number;
+  data: string;
+  models: string;
+  out: string;
+}
+
+/** Parses the command line and the backend environment (`PIPELINE_BACKEND`, `PIPELINE_THREADS`). */
+export function parseAttackArgs(
+  args: string[],
+  env: { get(k: string): string | undefined } = Deno.env,
+): AttackArgs {
+  const { values } = parseArgs({
+    args,
+    options: {
+      alpha: { type: "string" },
+      seed: { type: "string" },
+      backend: { type: "string" },
+      threads: { type: "string" },
+      data: { type: "string", default: "outputs/data" },
+      models: { type: "string", default: "outputs/models" },
+      out: { type: "string", default: "outputs/attack" },
+    },
+  });
+  if (values.alpha === undefined || !Number.isFinite(Number(values.alpha))) {
+    throw new Error(`attack-eval: --alpha must be a number (e.g. --alpha 0.3), got '${values.alpha ?? ""}'`);
+  }
+  if (values.seed === undefined || !Number.isSafeInteger(Number(values.seed))) {
+    throw new Error(`attack-eval: --seed must be an integer (e.g. --seed 1), got '${values.seed ?? ""}'`);
+  }
+  const backend = values.backend ?? env.get("PIPELINE_BACKEND") ?? "auto";
+  const choices = ["auto", "tensorflow", "webgpu", "wasm", "cpu"];
+  if (!choices.includes(backend)) {
+    throw new Error(
+      `attack-eval: backend '${backend}' (--backend or PIPELINE_BACKEND) is not one of ${choices}`,
+    );
+  }
+  const threadsText = values.threads ?? env.get("PIPELINE_THREADS");
+  const threads = threadsText === undefined ? undefined : Number(threadsText);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
+    throw new Error(
+      `attack-eval: threads '${threadsText}' (--threads or PIPELINE_THREADS) must be a positive integer`,
+    );
+  }
+  return {
+    alpha: values.alpha,
+    seed: values.seed,
+    backend: backend as BackendChoice,
+    threads,
+    data: values.data!,
+    models: values.models!,
+    out: values.out!,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const args = parseAttackArgs(Deno.args);
+  const p = parseAttackParams(stageParams());
+  const run = `a${args.alpha}-s${args.seed}`;
+  const backend = await initBackend(args.backend, { threads: args.threads });
+  const data = await loadPrepared(args.data);
+  const test = data.test;
+  const model = await loadModel(join(args.models, run));
+  const indices = p.n_examples === null
+    ? Uint32Array.from({ length: test.n }, (_, i) => i)
+    : stratifiedSample(test.labels, p.n_examples, deriveSeed(p.seed, "attack-subset"));
+  const eps = { linf: p.eps_linf_255.map((e) => e / 255), l2: p.eps_l2 };
+  console.log(`${run}: ${indices.length} test images, ${p.attacks.join(", ")} on ${backend.device}`);
+  const ev = await evaluateAttacks(inferenceLogits(model), { ...test, indices }, {
+    attacks: p.attacks,
+    eps,
+    settings: {
+      pgd: {
+        steps: p.pgd.steps,
+        stepFactor: p.pgd.step_factor,
+        restarts: p.pgd.restarts,
+        randomStart: p.pgd.random_start,
+      },
+      apgd: { steps: p.apgd.steps },
+      seed: deriveSeed(p.seed, "attack-starts"),
+    },
+    batchSize: p.batch_size,
+    examples: p.example_images,
+    onBatch: (done, total) => console.log(`${run}: ${done}/${total} images attacked`),
+  });
+  const report = buildReport(ev, p.tolerance);
+  for (const [name, c] of Object.entries(report.attacks)) {
+    const pts = c.eps.map((e, i) =>
+      `${c.norm === "linf" ? `${+(e * 255).toFixed(3)}/255` : e}: ${c.accuracy[i].toFixed(3)}`
+    );
+    console.log(`${run} ${name}: ${pts.join(", ")} | auc ${c.auc.toFixed(4)} (${c.seconds.toFixed(1)} s)`);
+  }
+  await Deno.mkdir(args.out, { recursive: true });
+  const png = `${run}.png`;
+  if (ev.examples.ids.length > 0) {
+    await Deno.writeFile(join(args.out, png), exampleGridPng(ev.examples, test.shape));
+  }
+  const metrics = {
+    run,
+    alpha: Number(args.alpha),
+    seed: Number(args.seed),
+    dataset: data.meta.dataset,
+    ...report,
+    params: p,
+    examples: {
+      png: ev.examples.ids.length > 0 ? png : null,
+      columns: ["clean", ...ev.examples.attacks.map((a) => `${a.attack}@${a.eps}`)],
+      test_indices: ev.examples.ids,
+      labels: ev.examples.labels,
+      predictions: [ev.examples.clean.predictions, ...ev.examples.attacks.map((a) => a.predictions)],
+    },
+    backend: { name: backend.backend, device: backend.device, threads: backend.threads },
+    wall_seconds: (performance.now() - started) / 1000,
+  };
+  await Deno.writeTextFile(join(args.out, `${run}.json`), JSON.stringify(metrics, null, 2) + "\n");
+  console.log(
+    `${run}: clean ${report.clean_accuracy.toFixed(4)}, ${report.checks.length} checks passed, ` +
+      `${metrics.wall_seconds.toFixed(1)} s -> ${join(args.out, `${run}.json`)}`,
+  );
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+    Deno.exit(0); // wasm worker threads would keep the process alive
+  } catch (e) {
+    console.error((e as Error).message);
+    Deno.exit(1);
+  }
+}
