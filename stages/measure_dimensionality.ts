@@ -8,8 +8,10 @@
  * Run: `deno run -A stages/measure_dimensionality.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR]
  * [--models DIR] [--out DIR]`. Params, section `dim` (defaults sized for CPU; paper values in brackets):
  * - `n_samples` (256 [2000]); `seed` (0): seeds the sample, the feature subset and the corruptions.
- * - `representation`: `flatten` [default] | `spatial_mean`; `max_features` (null = no cap): for `flatten`, a
- *   layer with more features keeps a seeded random subset of this many coordinates (lib/dimensionality).
+ * - `representation`: `flatten` [default] | `spatial_mean`; `max_features` (32768; null = no cap): for `flatten`, a
+ *   layer with more features keeps a seeded random subset of this many coordinates (lib/dimensionality). The
+ *   default leaves every layer of the CNN (≤ 25,088) and ResNet20 (≤ 16,384) exact and bounds the memory of
+ *   ResNet18's large maps (N × 32768 float32 per layer and condition).
  * - `variance_threshold` (0.95).
  * - `corruptions` (list of names) × `severities` (list of 1..5), generated as in corrupt-eval (stored as uint8).
  * - `attacks`: list of `{name, eps}` (lib/attacks names, eps in [0, 1] pixel units); `pgd`
@@ -48,7 +50,7 @@ export const dimSchema = z.object({
   n_samples: z.number().int().min(2).default(256),
   seed: z.number().int().default(0),
   representation: z.enum(["flatten", "spatial_mean"]).default("flatten"),
-  max_features: z.number().int().positive().nullable().default(null),
+  max_features: z.number().int().positive().nullable().default(32768),
   variance_threshold: z.number().gt(0).max(1).default(0.95),
   corruptions: z.array(z.enum(CORRUPTIONS)).default(["gaussian_noise", "defocus_blur", "fog", "contrast"]),
   severities: z.array(z.number().int().min(1).max(5)).default([3]),
