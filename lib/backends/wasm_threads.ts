@@ -69,6 +69,9 @@ function writeWorker(require: NodeRequire, genDir: URL): string {
   const body = wasmWorkerContents.replace(/\n/g, "\\n").replace(GLOBAL_ASSIGN, "__defineAll(global,");
   Deno.mkdirSync(genDir, { recursive: true });
   const file = new URL("tfjs-wasm-pthread-worker.cjs", genDir);
-  Deno.writeTextFileSync(file, prelude + body);
+  // Write-then-rename: another process starting its workers from this file must never see it half-written.
+  const tmp = new URL(`tfjs-wasm-pthread-worker.cjs.${Deno.pid}.tmp`, genDir);
+  Deno.writeTextFileSync(tmp, prelude + body);
+  Deno.renameSync(tmp, file);
   return file.pathname;
 }
