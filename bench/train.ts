@@ -10,8 +10,8 @@
  * Usage:
  *   deno run -A bench/train.ts [--models cnn,resnet20,resnet18] [--backends wasm,cpu] [--threads 2]
  *     [--batch 128] [--steps 6] [--warmup 2] [--alpha 0] [--torch /usr/bin/python3]
- * `--backends` may include webgpu (llvmpipe here; very slow). `--torch ''` skips PyTorch. Per-config steps can
- * be set like `--steps resnet18=2,cpu=2,6` (model or backend name, first match wins, bare number = default).
+ * The pure-JS cpu backend runs only for `--cpu-models` (default cnn). `--backends` may include webgpu (llvmpipe here; very slow). `--torch ''` skips PyTorch. Per-config steps can
+ * be set like `--steps resnet18=2,cpu=2,6`; `--timeout S` (default 300) gives up on one configuration after S seconds (model or backend name, first match wins, bare number = default).
  *
  * @module
  */
@@ -98,8 +98,11 @@ function stepsFor(spec: string, model: string, backend: string): number {
   return fallback;
 }
 
-async function runProcess(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+async function runProcess(cmd: string, args: string[], timeoutS: number): Promise<string> {
+  const signal = AbortSignal.timeout(timeoutS * 1000);
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null", signal })
+    .output();
+  if (signal.aborted) throw new Error(`timed out after ${timeoutS} s`);
   const text = new TextDecoder().decode(out.stdout);
   if (out.code !== 0) {
     throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).slice(-800)}`);
@@ -122,6 +125,8 @@ async function main() {
       warmup: { type: "string", default: "2" },
       alpha: { type: "string", default: "0" },
       torch: { type: "string", default: "/usr/bin/python3" },
+      "cpu-models": { type: "string", default: "cnn" },
+      timeout: { type: "string", default: "300" },
       child: { type: "string" },
     },
   });
@@ -156,7 +161,7 @@ async function main() {
       String(steps),
       "--warmup",
       values.warmup,
-    ]);
+    ], Number(values.timeout));
     for (const r of parseResults(text)) torch.set(r.model, r);
   }
   const rows: string[] = [];
@@ -172,6 +177,7 @@ async function main() {
       );
     }
     for (const backend of backends) {
+      if (backend === "cpu" && !values["cpu-models"].split(",").includes(model)) continue;
       const self = new URL(import.meta.url).pathname;
       let r: Result;
       try {
@@ -191,7 +197,7 @@ async function main() {
           values.warmup,
           "--alpha",
           values.alpha,
-        ]);
+        ], Number(values.timeout));
         r = parseResults(text)[0];
       } catch (e) {
         rows.push(
