@@ -1,20 +1,26 @@
 /**
- * Stage `aggregate` (first version): gathers the per-network metrics of the other stages, summarises them per
- * α, checks the paper's headline claims across networks, and writes the report.
+ * Stage `aggregate`: gathers the per-network metrics of every other stage into one table (a row per trained
+ * network), summarises it per α (mean and 95 % CI over seeds), checks the paper's headline claims across
+ * networks (lib/report/claims.ts; seeds pooled, one observation per network), draws the figures and writes the
+ * report.
  *
- * Run: `deno run -A stages/aggregate.ts [--models DIR] [--corruption DIR] [--examples DIR] [--out DIR]`.
- * Params (section `aggregate`, all optional): `seed` (resampling, default 0), `resamples` (bootstrap, 10000),
- * `permutations` (10000), `level` (0.95), `max_examples` (example images shown, 8).
+ * Run: `deno run -A stages/aggregate.ts [--models DIR] [--selectivity DIR] [--gradients DIR]
+ * [--dimensionality DIR] [--corruption DIR] [--corruption-examples DIR] [--attack DIR] [--out DIR]`
+ * (defaults: `outputs/<name>`, `outputs/corruption-examples`, out `outputs/report`). Params (section
+ * `aggregate`, all optional): `seed` (resampling, default 0), `resamples` (bootstrap, 10000), `permutations`
+ * (10000), `level` (0.95), `max_examples` (corruption example images per shown network, 4).
  *
- * Reads whatever exists (a missing input is a note in the report, not an error):
- * - `{models}/a{A}-s{S}.metrics.json` (train; default outputs/models): test accuracy, μ_SI;
- * - `{corruption}/a{A}-s{S}.json` (corrupt-eval; default outputs/corruption): corrupted accuracy, clean-controlled;
- * - `{examples}/a{A}-s{S}/*.png` (default outputs/corruption-examples): a few example images.
+ * Reads, for every run `a{A}-s{S}` found: `{models}/a{A}-s{S}.metrics.json` (train), and `a{A}-s{S}.json` in
+ * `{selectivity}`, `{gradients}`, `{dimensionality}`, `{corruption}`, `{attack}`; example images from
+ * `{corruption-examples}/a{A}-s{S}/*.png` and `{attack}/a{A}-s{S}.png` of the lowest and highest α. A missing
+ * directory or file is a note in the report, and a claim without its metrics is "unchecked"; a file that is not
+ * valid JSON or lacks a field its reader needs is an error naming the file and field.
  *
- * Writes to `{out}` (default outputs/report): `table.csv` (one row per network), `verdicts.json`,
- * `plots/*.svg`, `index.html` (self-contained) and `summary.md`.
+ * Writes to `{out}`: `table.csv` and `table.json` (one row per network, every metric), `per_alpha.csv` and
+ * `per_alpha.json`, `verdicts.json`, `plots/*.svg`, `index.html` (self-contained) and `summary.md`.
  *
- * To add a stage's metrics: write a reader in lib/report/records.ts and add a line to {@link SOURCES}.
+ * To add a stage's metrics: write a reader in lib/report/readers.ts and add it to {@link sources}; to add a
+ * claim: a line in CLAIMS (lib/report/claims.ts).
  *
  * @module
  */
@@ -22,21 +28,32 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
-import { summarizeGroups } from "../lib/stats/confidence.ts";
+import { fillMissing, mergeRecords, type NetworkRecord } from "../lib/report/records.ts";
 import {
-  mergeRecords,
   type MetricsReader,
-  type NetworkRecord,
+  readAttackMetrics,
   readCorruptionMetrics,
+  readDimensionalityMetrics,
+  readGradientMetrics,
+  readSelectivityMetrics,
   readTrainMetrics,
-} from "../lib/report/records.ts";
-import { checkClaims, type ClaimResult, CLAIMS } from "../lib/report/claims.ts";
-import { type MetricColumn, perAlphaTable } from "../lib/report/summary_table.ts";
-import type { ExampleImage, Figure, ReportContent } from "../lib/report/content.ts";
+} from "../lib/report/readers.ts";
+import { checkClaims, CLAIMS, verdictsJson } from "../lib/report/claims.ts";
+import {
+  type MetricColumn,
+  metricKeys,
+  networkTable,
+  perAlphaCsv,
+  perAlphaSummary,
+  perAlphaTable,
+  recordsCsv,
+} from "../lib/report/summary_table.ts";
+import type { ClaimCheck, ExampleImage, ReportContent } from "../lib/report/content.ts";
+import { reportFigures } from "../lib/report/figures.ts";
+import { columnLabel } from "../lib/report/labels.ts";
 import { buildHtmlReport } from "../lib/report/html.ts";
 import { buildMarkdownSummary } from "../lib/report/markdown.ts";
 import { formatInterval, formatNumber } from "../lib/report/format.ts";
-import { lineWithBands, scatterWithFit } from "../lib/plots/specs.ts";
 import { renderSvg } from "../lib/plots/render.ts";
 
 const aggregateParamsSchema = z.object({
@@ -44,33 +61,54 @@ const aggregateParamsSchema = z.object({
   resamples: z.number().int().min(100).default(10000),
   permutations: z.number().int().min(100).default(10000),
   level: z.number().gt(0).lt(1).default(0.95),
-  max_examples: z.number().int().min(0).default(8),
+  max_examples: z.number().int().min(0).default(4),
 });
 
-/** The metrics shown per α, in table and figure order. */
-const METRICS: readonly MetricColumn[] = [
-  { key: "mean_si", label: "μ_SI" },
-  { key: "test_acc", label: "test accuracy" },
-  { key: "corrupted_acc", label: "corrupted accuracy" },
-  { key: "corrupted_ratio", label: "corrupted / clean" },
+/** The headline metrics of the per-α and per-network tables, in column order (those present are shown). */
+const HEADLINE: readonly string[] = [
+  "mean_si",
+  "test_acc",
+  "corrupted_acc",
+  "corrupted_ratio",
+  "adv_auc:worst-linf",
+  "dim_clean_early",
+  "dim_delta_corruption_early",
+  "dim_delta_attack_early",
+  "grad_cv_samples",
+  "grad_cv_units",
 ];
 
-const LABELS: Record<string, string> = {
-  alpha: "α",
-  ...Object.fromEntries(METRICS.map((m) => [m.key, m.label])),
-};
+const SEED_NOTE =
+  "Seeds are pooled: every trained network (α, seed) is one observation in the claim checks, " +
+  "and the bootstrap resamples networks. The per-α tables and curves show the mean and t interval over seeds.";
 
-interface Args {
+/** Command-line directories of the stage. */
+export interface AggregateArgs {
   models: string;
+  selectivity: string;
+  gradients: string;
+  dimensionality: string;
   corruption: string;
-  examples: string;
+  "corruption-examples": string;
+  attack: string;
   out: string;
 }
 
 /** Where each stage's per-network metrics live: `{dir}/{run}{suffix}`. */
-const SOURCES = (args: Args): { stage: string; dir: string; suffix: string; read: MetricsReader }[] => [
+const sources = (
+  args: AggregateArgs,
+): { stage: string; dir: string; suffix: string; read: MetricsReader }[] => [
   { stage: "train", dir: args.models, suffix: ".metrics.json", read: readTrainMetrics },
+  { stage: "measure-selectivity", dir: args.selectivity, suffix: ".json", read: readSelectivityMetrics },
+  { stage: "measure-gradients", dir: args.gradients, suffix: ".json", read: readGradientMetrics },
+  {
+    stage: "measure-dimensionality",
+    dir: args.dimensionality,
+    suffix: ".json",
+    read: readDimensionalityMetrics,
+  },
   { stage: "corrupt-eval", dir: args.corruption, suffix: ".json", read: readCorruptionMetrics },
+  { stage: "attack-eval", dir: args.attack, suffix: ".json", read: readAttackMetrics },
 ];
 
 async function listDir(dir: string): Promise<string[] | null> {
@@ -84,112 +122,99 @@ async function listDir(dir: string): Promise<string[] | null> {
   }
 }
 
-/** Reads every source; returns the merged records and notes on what was missing or unreadable. */
-async function readRecords(args: Args): Promise<{ records: NetworkRecord[]; notes: string[] }> {
+/**
+ * Reads every source; returns the merged records and notes on what was missing. Throws on a file that is not
+ * valid JSON or fails its reader, naming the file.
+ */
+async function readRecords(args: AggregateArgs): Promise<{ records: NetworkRecord[]; notes: string[] }> {
   const entries: { run: string; values: Record<string, number> }[] = [];
   const notes: string[] = [];
-  for (const source of SOURCES(args)) {
-    const names = await listDir(source.dir);
-    const files = (names ?? []).filter((n) => n.endsWith(source.suffix) && !n.endsWith(".curves.json"));
+  const runsOf = new Map<string, Set<string>>();
+  for (const source of sources(args)) {
+    const files = ((await listDir(source.dir)) ?? []).filter((n) => n.endsWith(source.suffix));
     if (files.length === 0) {
       notes.push(`${source.stage}: no *${source.suffix} files in ${source.dir}`);
       continue;
     }
+    const runs = new Set<string>();
     for (const name of files) {
       const path = join(source.dir, name);
       let json: unknown;
       try {
         json = JSON.parse(await Deno.readTextFile(path));
       } catch (e) {
-        notes.push(`${path}: not readable JSON (${(e as Error).message}); skipped`);
-        continue;
+        throw new Error(`${path}: not valid JSON (${(e as Error).message}); rerun stage ${source.stage}`);
       }
-      entries.push({ run: name.slice(0, -source.suffix.length), values: source.read(json) });
+      const run = name.slice(0, -source.suffix.length);
+      entries.push({ run, values: source.read(json, path) });
+      runs.add(run);
     }
+    runsOf.set(source.stage, runs);
   }
   const { records, skipped } = mergeRecords(entries);
-  for (const run of skipped) notes.push(`${run}: not a run name of the form a{alpha}-s{seed}; skipped`);
+  for (const run of new Set(skipped)) {
+    notes.push(`${run}: not a run name of the form a{alpha}-s{seed}; skipped`);
+  }
+  for (const [stage, runs] of runsOf) {
+    const lacking = records.filter((r) => !runs.has(r.run)).map((r) => r.run);
+    if (lacking.length > 0) notes.push(`${stage}: no output for ${lacking.join(", ")}`);
+  }
+  const filled = fillMissing(records, "mean_si", "train_mean_si");
+  if (filled.length > 0) {
+    notes.push(`μ_SI from the train stage (no measure-selectivity output) for ${filled.join(", ")}`);
+  }
   return { records, notes };
 }
 
-function tableCsv(records: readonly NetworkRecord[]): string {
-  const keys = [...new Set(records.flatMap((r) => Object.keys(r.values)))].sort();
-  const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [["run", "alpha", "seed", ...keys].join(",")];
-  for (const r of records) {
-    lines.push(
-      [quote(r.run), r.alpha, r.seed, ...keys.map((k) => (k in r.values ? r.values[k] : ""))].join(","),
-    );
+async function readPng(path: string): Promise<Uint8Array | null> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
   }
-  return lines.join("\n") + "\n";
 }
 
-async function figures(records: readonly NetworkRecord[], results: readonly ClaimResult[], level: number) {
-  const out: { name: string; figure: Figure }[] = [];
-  for (const m of METRICS) {
-    const groups = summarizeGroups(
-      records.filter((r) => m.key in r.values).map((r) => ({ key: r.alpha, value: r.values[m.key] })),
-      level,
-    );
-    if (groups.length < 2) continue;
-    const spec = lineWithBands(
-      groups.map((g) => ({ group: m.label, x: g.key, mean: g.mean, lo: g.lo, hi: g.hi })),
-      { title: `${m.label} vs α`, x: "α", y: m.label, group: "metric" },
-    );
-    const n = Math.max(...groups.map((g) => g.n));
-    out.push({
-      name: `${m.key}_vs_alpha`,
-      figure: {
-        svg: await renderSvg(spec),
-        caption: `${m.label} per α: mean and ${
-          Math.round(level * 100)
-        } % t interval over seeds (up to ${n} per α).`,
-      },
-    });
-  }
-  for (const { spec, association: a } of results) {
-    const pts = records.filter((r) => (spec.x === "alpha" || spec.x in r.values) && spec.y in r.values);
-    const x = (r: NetworkRecord) => (spec.x === "alpha" ? r.alpha : r.values[spec.x]);
-    const fit = Number.isFinite(a.slope) ? a : null;
-    const svg = await renderSvg(scatterWithFit(
-      pts.map((r) => ({ x: x(r), y: r.values[spec.y], group: String(r.alpha) })),
-      fit,
-      {
-        title: `Claim ${spec.id}: ${LABELS[spec.y] ?? spec.y} vs ${LABELS[spec.x] ?? spec.x}`,
-        subtitle: `Spearman ρ = ${formatNumber(a.rho, 3)} ${formatInterval(a.lo, a.hi)}, slope ${
-          formatNumber(a.slope, 3)
-        }, n = ${a.n}`,
-        x: LABELS[spec.x] ?? spec.x,
-        y: LABELS[spec.y] ?? spec.y,
-        group: "α",
-      },
-    ));
-    out.push({
-      name: `claim${spec.id}_${spec.y}_vs_${spec.x}`,
-      figure: {
-        svg,
-        caption: `${spec.claim}: one point per network; dashed: least-squares line. ${a.verdict}.`,
-      },
-    });
-  }
-  return out;
-}
-
-async function examples(dir: string, max: number): Promise<ExampleImage[]> {
-  const runs = (await listDir(dir)) ?? [];
+/** Example images of the lowest and highest α (first seed): the attack grid, then corruption images. */
+async function examples(
+  args: AggregateArgs,
+  records: readonly NetworkRecord[],
+  max: number,
+): Promise<ExampleImage[]> {
+  const shown = [...new Set([records[0], records.find((r) => r.alpha === records.at(-1)?.alpha)])]
+    .filter((r): r is NetworkRecord => r !== undefined);
   const out: ExampleImage[] = [];
-  for (const run of runs) {
-    for (const name of (await listDir(join(dir, run))) ?? []) {
-      if (out.length >= max) return out;
-      if (!name.endsWith(".png")) continue;
-      out.push({ png: await Deno.readFile(join(dir, run, name)), caption: `${run} ${name.slice(0, -4)}` });
+  for (const r of shown) {
+    const attack = await readPng(join(args.attack, `${r.run}.png`));
+    if (attack) {
+      out.push({ png: attack, caption: `${r.run} adversarial: clean | each attack at its largest ε` });
+    }
+    const dir = join(args["corruption-examples"], r.run);
+    const names = ((await listDir(dir)) ?? []).filter((n) => n.endsWith(".png")).slice(0, max);
+    for (const name of names) {
+      out.push({
+        png: await Deno.readFile(join(dir, name)),
+        caption: `${r.run} ${name.slice(0, -4)}: clean, then severities`,
+      });
     }
   }
   return out;
 }
 
-/** Builds and writes the report; returns what it wrote. */
-export async function aggregate(args: Args, params: Record<string, unknown>): Promise<ReportContent> {
+function title(params: Record<string, unknown>, n: number): string {
+  const name = (section: string) => {
+    const v = (params[section] as { name?: unknown } | undefined)?.name;
+    return typeof v === "string" ? v : undefined;
+  };
+  const what = [name("model"), name("data")].filter(Boolean).join(" / ");
+  return `Selectivity and robustness${what ? `: ${what}` : ""}, ${n} networks`;
+}
+
+/** Builds and writes the report; returns its content and the claim checks (all claims, checked or not). */
+export async function aggregate(
+  args: AggregateArgs,
+  params: Record<string, unknown>,
+): Promise<ReportContent> {
   const parsed = aggregateParamsSchema.safeParse(params.aggregate ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -197,62 +222,92 @@ export async function aggregate(args: Args, params: Record<string, unknown>): Pr
   }
   const p = parsed.data;
   const { records, notes } = await readRecords(args);
-  const { results, unchecked } = checkClaims(records, CLAIMS, {
+  const results = checkClaims(records, CLAIMS, {
     seed: p.seed,
     resamples: p.resamples,
     permutations: p.permutations,
     level: p.level,
   });
-  const figs = await figures(records, results, p.level);
-  const content: ReportContent = {
-    title: `Selectivity and robustness: ${records.length} networks`,
-    params,
-    summary: perAlphaTable(records, METRICS.filter((m) => records.some((r) => m.key in r.values)), p.level),
-    claims: results.map((r) => r.check),
-    figures: figs.map((f) => f.figure),
-    examples: await examples(args.examples, p.max_examples),
-    notes: [...notes, ...unchecked],
-  };
+  const figures = [];
   await Deno.mkdir(join(args.out, "plots"), { recursive: true });
-  for (const f of figs) await Deno.writeTextFile(join(args.out, "plots", `${f.name}.svg`), f.figure.svg);
-  await Deno.writeTextFile(join(args.out, "table.csv"), tableCsv(records));
-  await Deno.writeTextFile(
-    join(args.out, "verdicts.json"),
-    JSON.stringify(results.map((r) => ({ ...r.spec, ...r.association })), null, 2) + "\n",
-  );
-  await Deno.writeTextFile(join(args.out, "index.html"), buildHtmlReport(content));
-  await Deno.writeTextFile(join(args.out, "summary.md"), buildMarkdownSummary(content));
+  for (const f of reportFigures(records, results, p.level)) {
+    const svg = await renderSvg(f.spec);
+    await Deno.writeTextFile(join(args.out, "plots", `${f.name}.svg`), svg);
+    figures.push({ svg, caption: f.caption });
+  }
+  const headline: MetricColumn[] = HEADLINE.filter((k) => records.some((r) => k in r.values))
+    .map((key) => ({ key, label: columnLabel(key) }));
+  const summary = perAlphaSummary(records, metricKeys(records), p.level);
+  const content: ReportContent = {
+    title: title(params, records.length),
+    params,
+    summary: perAlphaTable(records, headline, p.level),
+    networks: networkTable(records, headline),
+    claims: results.map((r) => r.check),
+    figures,
+    examples: await examples(args, records, p.max_examples),
+    notes: [SEED_NOTE, ...notes],
+  };
+  const write = (name: string, text: string) => Deno.writeTextFile(join(args.out, name), text);
+  const json = (v: unknown) =>
+    JSON.stringify(v, (_, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x), 2) + "\n";
+  await write("table.csv", recordsCsv(records));
+  await write("table.json", json(records));
+  await write("per_alpha.csv", perAlphaCsv(summary));
+  await write("per_alpha.json", json(summary));
+  await write("verdicts.json", verdictsJson(results));
+  await write("index.html", buildHtmlReport(content));
+  await write("summary.md", buildMarkdownSummary(content));
   return content;
 }
 
 /** Parses the command line of the stage. */
-export function parseAggregateArgs(argv: string[]): Args {
+export function parseAggregateArgs(argv: string[]): AggregateArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
       models: { type: "string", default: "outputs/models" },
+      selectivity: { type: "string", default: "outputs/selectivity" },
+      gradients: { type: "string", default: "outputs/gradients" },
+      dimensionality: { type: "string", default: "outputs/dimensionality" },
       corruption: { type: "string", default: "outputs/corruption" },
-      examples: { type: "string", default: "outputs/corruption-examples" },
+      "corruption-examples": { type: "string", default: "outputs/corruption-examples" },
+      attack: { type: "string", default: "outputs/attack" },
       out: { type: "string", default: "outputs/report" },
     },
     strict: true,
   });
-  return values as Args;
+  return values as AggregateArgs;
+}
+
+/** The verdicts as a small fixed-width text table for the terminal. */
+export function verdictTable(claims: readonly ClaimCheck[]): string {
+  const rows = [
+    ["claim", "verdict", "estimate", "CI", "p", "n"],
+    ...claims.map((c) => [
+      c.id,
+      c.verdict,
+      formatNumber(c.estimate, 3),
+      formatInterval(c.lo, c.hi),
+      formatNumber(c.p ?? NaN, 3),
+      String(c.n),
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
 }
 
 if (import.meta.main) {
   try {
     const args = parseAggregateArgs(Deno.args);
     const content = await aggregate(args, stageParams());
-    for (const c of content.claims) {
-      console.log(
-        `aggregate: claim ${c.id}: ρ = ${formatNumber(c.estimate, 3)} ${
-          formatInterval(c.lo, c.hi)
-        } → ${c.verdict}`,
-      );
-    }
-    for (const n of content.notes) console.log(`aggregate: note: ${n}`);
-    console.log(`aggregate: ${content.figures.length} figures -> ${join(args.out, "index.html")}`);
+    console.log(verdictTable(content.claims));
+    for (const c of content.claims.filter((c) => c.note)) console.log(`aggregate: claim ${c.id}: ${c.note}`);
+    for (const n of content.notes.slice(1)) console.log(`aggregate: note: ${n}`);
+    console.log(
+      `aggregate: ${content.networks.rows.length} networks, ${content.figures.length} figures -> ` +
+        `${join(args.out, "index.html")} (and summary.md, table.csv, verdicts.json)`,
+    );
   } catch (e) {
     console.error(`aggregate: ${(e as Error).message}`);
     Deno.exit(1);

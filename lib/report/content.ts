@@ -19,7 +19,9 @@ export interface ClaimCheck {
   /** The claim in words, e.g. "Corrupted accuracy vs μ_SI has a negative slope". */
   claim: string;
   expectedSign: ExpectedSign;
-  /** Estimated effect, e.g. Spearman ρ. */
+  /** What `estimate` is, e.g. "Spearman ρ(mean_si, corrupted_ratio)". */
+  statistic: string;
+  /** Estimated effect, e.g. Spearman ρ (NaN when unchecked). */
   estimate: number;
   /** Its confidence interval. */
   lo: number;
@@ -30,8 +32,10 @@ export interface ClaimCheck {
   method: string;
   /** Permutation p-value, if computed. */
   p?: number;
-  /** From lib/stats/verdict.ts, never written by hand. */
-  verdict: Verdict;
+  /** From lib/stats/verdict.ts, never written by hand; "unchecked" when the inputs were missing. */
+  verdict: Verdict | "unchecked";
+  /** Why the claim is unchecked. */
+  note?: string;
 }
 
 /** A figure: SVG markup (from lib/plots/render.ts) and a caption. */
@@ -53,6 +57,8 @@ export interface ReportContent {
   params: Record<string, unknown>;
   /** Per-α summary (mean and CI over seeds). */
   summary: Table;
+  /** One row per network (selected columns; the full table is in table.csv). */
+  networks: Table;
   claims: ClaimCheck[];
   figures: Figure[];
   examples: ExampleImage[];

@@ -14,6 +14,7 @@ const CSS = `
 body { font: 15px/1.45 system-ui, sans-serif; color: #222; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
 h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; margin-top: 2em; }
 table { border-collapse: collapse; font-size: 13px; margin: .5em 0; }
+.scroll { overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
 th { background: #f3f3f3; } td.text, th.text { text-align: left; } td { white-space: nowrap; } td.wrap { white-space: normal; }
 pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .8em; overflow-x: auto; font-size: 12px; max-height: 28em; }
@@ -21,6 +22,7 @@ pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .8em; overflow-x:
 .reproduced { background: #d9f2dd; color: #145a23; }
 .contradicted { background: #f8d7d7; color: #7a1616; }
 .inconclusive { background: #eee; color: #555; }
+.unchecked { background: #fff; color: #777; border: 1px dashed #bbb; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.5em; }
 figure { margin: 0; } figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 13px; color: #555; max-width: 440px; }
@@ -44,22 +46,25 @@ function tableHtml(table: Table): string {
     });
     return `<tr>${cells.join("")}</tr>`;
   });
-  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body.join("\n")}\n</tbody></table>`;
+  return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${
+    body.join("\n")
+  }\n</tbody></table></div>`;
 }
 
 function verdictClass(v: ClaimCheck["verdict"]): string {
-  return v === "reproduced" ? "reproduced" : v === "contradicted" ? "contradicted" : "inconclusive";
+  return v === "inconclusive at this scale" ? "inconclusive" : v;
 }
 
 function claimsHtml(claims: ClaimCheck[]): string {
   if (claims.length === 0) return "<p>No claim could be checked with the results present.</p>";
-  const head = ["#", "claim", "expected", "estimate", "95 % CI", "n", "p", "method", "verdict"]
-    .map((h, i) => `<th${i === 1 || i === 7 ? ' class="text"' : ""}>${h}</th>`).join("");
+  const head = ["#", "claim", "expected", "statistic", "estimate", "CI", "n", "p", "method", "verdict"]
+    .map((h, i) => `<th${[1, 3, 8].includes(i) ? ' class="text"' : ""}>${h}</th>`).join("");
   const rows = claims.map((c) =>
     "<tr>" +
     `<td class="text">${escapeHtml(c.id)}</td>` +
     `<td class="text wrap">${escapeHtml(c.claim)}</td>` +
     `<td>${c.expectedSign > 0 ? "positive" : "negative"}</td>` +
+    `<td class="text wrap">${escapeHtml(c.statistic)}</td>` +
     `<td>${escapeHtml(formatNumber(c.estimate))}</td>` +
     `<td>${escapeHtml(formatInterval(c.lo, c.hi))}</td>` +
     `<td>${c.n}</td>` +
@@ -109,6 +114,7 @@ export function buildHtmlReport(content: ReportContent): string {
   const parts = [
     section("Verdicts on the paper's claims", claimsHtml(content.claims)),
     section("Summary per α (mean and 95 % CI over seeds)", tableHtml(content.summary)),
+    section("Per network (all columns in table.csv)", tableHtml(content.networks)),
     section(
       "Figures",
       content.figures.length === 0

@@ -18,12 +18,12 @@ function markdownTable(columns: string[], rows: string[][]): string {
   ].join("\n");
 }
 
-function summaryTable(table: Table): string {
+function cellTable(table: Table): string {
   return markdownTable(
     table.columns,
     table.rows.map((row, i) => {
       if (row.length !== table.columns.length) {
-        throw new Error(`summary table: row ${i} has ${row.length} cells, expected ${table.columns.length}`);
+        throw new Error(`report table: row ${i} has ${row.length} cells, expected ${table.columns.length}`);
       }
       return row.map(formatCell);
     }),
@@ -33,7 +33,7 @@ function summaryTable(table: Table): string {
 function claimsTable(claims: ClaimCheck[]): string {
   if (claims.length === 0) return "No claim could be checked with the results present.";
   return markdownTable(
-    ["#", "claim", "expected", "estimate", "95 % CI", "n", "p", "verdict"],
+    ["#", "claim", "expected", "estimate", "CI", "n", "p", "verdict"],
     claims.map((c) => [
       c.id,
       c.claim,
@@ -54,8 +54,8 @@ function fence(text: string): string {
 }
 
 /**
- * The Markdown summary: title, verdict table (with each claim's method listed below it), per-α table, notes and
- * the configuration as a YAML code block. Figures and images are left to the HTML report.
+ * The Markdown summary: title, verdict table (with each claim's method listed below it), per-α and per-network
+ * tables, notes and the configuration as a YAML code block. Figures and images are left to the HTML report.
  *
  * @example
  * ```ts
@@ -72,11 +72,17 @@ export function buildMarkdownSummary(content: ReportContent): string {
     "",
     claimsTable(content.claims),
     "",
-    ...content.claims.map((c) => `- ${escapeMarkdown(c.id)}: ${escapeMarkdown(c.method)}`),
+    ...content.claims.map((c) =>
+      `- ${escapeMarkdown(c.id)}: ${escapeMarkdown(c.note ? c.note : `${c.statistic}; ${c.method}`)}`
+    ),
     ...(content.claims.length > 0 ? [""] : []),
     "## Summary per α (mean and 95 % CI over seeds)",
     "",
-    summaryTable(content.summary),
+    cellTable(content.summary),
+    "",
+    "## Per network",
+    "",
+    cellTable(content.networks),
     "",
   ];
   if (content.notes.length > 0) {

@@ -1,7 +1,6 @@
 /**
  * Per-network records for the aggregate stage: each stage's metrics file is read into a flat map of named
- * numbers, and the maps of one run (`a{α}-s{seed}`) are merged. Readers are tolerant: a field that is missing or
- * not a finite number is left out, so a partial pipeline still gives a report.
+ * numbers (lib/report/readers.ts), and the maps of one run (`a{α}-s{seed}`) are merged into one record.
  *
  * @module
  */
@@ -14,46 +13,6 @@ export interface NetworkRecord {
   /** Metric name → value, merged across stages (e.g. `mean_si`, `test_acc`, `corrupted_ratio`). */
   values: Record<string, number>;
 }
-
-/** Turns the parsed JSON of one metrics file into named numbers. */
-export type MetricsReader = (json: unknown) => Record<string, number>;
-
-/** The value at `path` inside `json` if it is a finite number. */
-function numberAt(json: unknown, path: string[]): number | undefined {
-  let v: unknown = json;
-  for (const key of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
-/** A reader that copies the finite numbers found at the given paths to the given names. */
-function pick(paths: Record<string, string[]>): MetricsReader {
-  return (json) => {
-    const out: Record<string, number> = {};
-    for (const [name, path] of Object.entries(paths)) {
-      const v = numberAt(json, path);
-      if (v !== undefined) out[name] = v;
-    }
-    return out;
-  };
-}
-
-/** Reads `outputs/models/a…-s….metrics.json` (stage train): test accuracy and μ_SI on the test split. */
-export const readTrainMetrics: MetricsReader = pick({
-  test_acc: ["test", "acc"],
-  mean_si: ["test", "mean_si"],
-  val_acc: ["val", "acc"],
-});
-
-/** Reads `outputs/corruption/a…-s….json` (stage corrupt-eval): mean corrupted accuracy, clean-controlled. */
-export const readCorruptionMetrics: MetricsReader = pick({
-  corrupt_clean_acc: ["clean_accuracy"],
-  corrupted_acc: ["mean_corrupted_accuracy"],
-  corrupted_ratio: ["benchmark", "ratio"],
-  corrupted_drop: ["benchmark", "drop"],
-});
 
 const RUN = /^a(-?\d+(?:\.\d+)?(?:e-?\d+)?)-s(-?\d+)$/;
 
@@ -108,4 +67,24 @@ export function columns(records: readonly NetworkRecord[], names: readonly strin
   const values: Record<string, number[]> = {};
   for (const n of names) values[n] = kept.map((r) => (n === "alpha" ? r.alpha : r.values[n]));
   return { records: kept, values };
+}
+
+/**
+ * Copies `from` into `to` for every record that has `from` but not `to` (e.g. μ_SI of training where
+ * measure-selectivity did not run); returns the runs filled.
+ *
+ * @example
+ * ```ts
+ * fillMissing(records, "mean_si", "train_mean_si"); // ["a1-s2"]
+ * ```
+ */
+export function fillMissing(records: NetworkRecord[], to: string, from: string): string[] {
+  const filled: string[] = [];
+  for (const r of records) {
+    if (!(to in r.values) && from in r.values) {
+      r.values[to] = r.values[from];
+      filled.push(r.run);
+    }
+  }
+  return filled;
 }

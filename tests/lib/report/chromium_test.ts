@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildHtmlReport } from "../../../lib/report/html.ts";
 import { sampleReport } from "./fixture.ts";
+import { aggregate } from "../../../stages/aggregate.ts";
+import { fixtureArgs, writeFixture } from "../../stages/aggregate_fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const present = (() => {
@@ -72,6 +74,42 @@ Deno.test({
       assert.ok(shot.length > 20_000, `screenshot suspiciously small (${shot.length} bytes)`);
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "headless Chromium renders the aggregate report with every kind of plot (slow: ~5 s)",
+  ignore: !present,
+  sanitizeResources: false,
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "aggregate-chromium-" });
+    try {
+      await writeFixture(root);
+      const args = fixtureArgs(root);
+      const content = await aggregate(args, { aggregate: { resamples: 200, permutations: 100 } });
+      const names = [...Deno.readDirSync(join(args.out, "plots"))].map((e) => e.name).sort();
+      for (
+        const kind of [
+          "selectivity_vs_alpha",
+          "accuracy_vs_alpha",
+          "gradient_variability_vs_alpha",
+          "corruption_accuracy_vs_severity",
+          "adversarial_accuracy_pgd-linf",
+          "adversarial_accuracy_worst-linf",
+          "claim5",
+          "claim8",
+          "dim_clean_per_layer",
+          "dim_delta_corruption_per_layer",
+          "dim_delta_attack_per_layer",
+        ]
+      ) assert.ok(names.includes(`${kind}.svg`), `${kind}.svg missing from ${names.join()}`);
+      const { stdout, stderr } = await chromium(["--dump-dom", `file://${join(args.out, "index.html")}`]);
+      assert.equal(stdout.split("<svg").length - 1, content.figures.length, "one <svg> per figure");
+      assert.equal(stdout.split("<img").length - 1, content.examples.length);
+      assert.ok(!/Refused to (load|apply|execute)/.test(stderr), `CSP blocked something: ${stderr}`);
+    } finally {
+      await Deno.remove(root, { recursive: true });
     }
   },
 });

@@ -56,6 +56,7 @@ export async function sampleReport(): Promise<ReportContent> {
         id: "1",
         claim: "μ_SI increases with α",
         expectedSign: 1,
+        statistic: "Spearman ρ(alpha, mean_si)",
         estimate: 0.9,
         lo: 0.8,
         hi: 0.95,
@@ -68,6 +69,7 @@ export async function sampleReport(): Promise<ReportContent> {
         id: "6",
         claim: "Adversarial accuracy vs μ_SI | positive",
         expectedSign: 1,
+        statistic: "Spearman ρ(mean_si, adv_auc:worst-linf)",
         estimate: -0.1,
         lo: -0.5,
         hi: 0.3,
@@ -76,6 +78,10 @@ export async function sampleReport(): Promise<ReportContent> {
         verdict: verdict(1, -0.1, { lo: -0.5, hi: 0.3 }),
       },
     ],
+    networks: {
+      columns: ["run", "α", "seed", "μ_SI"],
+      rows: [["a-1-s0", -1, 0, 0.2], ["a1-s0", 1, 0, 0.6]],
+    },
     figures,
     examples: [{ png: gradientPng(), caption: "gaussian_noise s3" }, {
       png: gradientPng(),

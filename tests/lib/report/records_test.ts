@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  columns,
-  mergeRecords,
-  parseRunName,
-  readCorruptionMetrics,
-  readTrainMetrics,
-} from "../../../lib/report/records.ts";
+import { columns, fillMissing, mergeRecords, parseRunName } from "../../../lib/report/records.ts";
+import { epsLabel, readCorruptionMetrics, readTrainMetrics } from "../../../lib/report/readers.ts";
+import { columnLabel } from "../../../lib/report/labels.ts";
 import { perAlphaTable } from "../../../lib/report/summary_table.ts";
 import { checkClaims, CLAIMS } from "../../../lib/report/claims.ts";
 
@@ -16,16 +12,29 @@ Deno.test("run names parse to α and seed", () => {
   assert.equal(parseRunName("model-7"), null);
 });
 
-Deno.test("readers keep finite numbers and drop missing or non-numeric fields", () => {
-  assert.deepEqual(readTrainMetrics({ test: { acc: 0.8, mean_si: 0.3 }, val: { acc: "x" } }), {
+Deno.test("readers name the file and field of a malformed file; null fields give no column", () => {
+  assert.deepEqual(readTrainMetrics({ test: { acc: 0.8, mean_si: 0.3 }, val: { acc: null } }, "m.json"), {
     test_acc: 0.8,
-    mean_si: 0.3,
+    train_mean_si: 0.3,
   });
-  assert.deepEqual(readTrainMetrics(null), {});
-  assert.deepEqual(
-    readCorruptionMetrics({ clean_accuracy: 0.9, mean_corrupted_accuracy: null, benchmark: { ratio: 0.7 } }),
-    { corrupt_clean_acc: 0.9, corrupted_ratio: 0.7 },
+  assert.throws(
+    () => readTrainMetrics({ test: { acc: "x", mean_si: 0.3 } }, "m.json"),
+    /^Error: m\.json: test\.acc: /,
   );
+  assert.throws(() => readTrainMetrics(null, "m.json"), /m\.json: \(top level\)/);
+  assert.deepEqual(
+    readCorruptionMetrics(
+      { clean_accuracy: 0.9, benchmark: { mean_accuracy: 0.6, drop: 0.3, ratio: null }, per_severity: {} },
+      "c.json",
+    ),
+    { corrupt_clean_acc: 0.9, corrupted_acc: 0.6, corrupted_drop: 0.3 },
+  );
+  assert.equal(epsLabel("linf", 2 / 255), "2");
+  assert.equal(epsLabel("linf", 0.5 / 255), "0.5");
+  assert.equal(epsLabel("l2", 0.25), "0.25");
+  assert.equal(columnLabel("adv_acc:pgd-linf:2"), "accuracy pgd-linf ε=2/255");
+  assert.equal(columnLabel("corrupted_acc_sev:3"), "corrupted accuracy, severity 3");
+  assert.equal(columnLabel("unknown_key"), "unknown_key");
 });
 
 Deno.test("records merge per run, sort by α then seed, and skip foreign names", () => {
@@ -43,6 +52,11 @@ Deno.test("records merge per run, sort by α then seed, and skip foreign names",
     alpha: [1],
     corrupted_ratio: [0.7],
   });
+  records[0].values.train_mean_si = 0.2;
+  assert.deepEqual(fillMissing(records, "mean_si", "train_mean_si"), [], "a measured μ_SI is kept");
+  delete records[0].values.mean_si;
+  assert.deepEqual(fillMissing(records, "mean_si", "train_mean_si"), ["a-1-s1"]);
+  assert.equal(records[0].values.mean_si, 0.2);
 });
 
 Deno.test("per-α table: mean and t interval over seeds, computed by hand", () => {
@@ -66,18 +80,19 @@ Deno.test("claims are checked only where their metrics exist, each with its own 
     }))
   );
   const { records } = mergeRecords(entries);
-  const { results, unchecked } = checkClaims(records, CLAIMS, { seed: 0, resamples: 500, permutations: 200 });
-  assert.deepEqual(results.map((r) => r.spec.id), ["1"]);
+  const results = checkClaims(records, CLAIMS, { seed: 0, resamples: 500, permutations: 200 });
+  assert.deepEqual(results.filter((r) => r.stats !== null).map((r) => r.spec.id), ["1"]);
   // α ranks [1.5,1.5,3.5,3.5,5.5,5.5], μ_SI ranks 1..6: Σdxdy = 16, Σdx² = 16, Σdy² = 17.5 → ρ = 4/√17.5.
   assert.ok(Math.abs(results[0].check.estimate - 4 / Math.sqrt(17.5)) < 1e-15);
   // μ_SI increases with α in every pair, so every defined resample has ρ > 0 and the CI excludes 0.
   assert.ok(results[0].check.lo > 0);
   assert.equal(results[0].check.verdict, "reproduced");
-  assert.equal(unchecked.length, 2);
+  assert.equal(results[1].check.verdict, "unchecked");
+  assert.equal(results[1].check.note, "no network has corrupted_ratio");
   const again = checkClaims(records, CLAIMS.slice(0, 1), { seed: 0, resamples: 500, permutations: 200 });
   assert.deepEqual(
-    again.results[0].association,
-    results[0].association,
+    again[0].stats,
+    results[0].stats,
     "other claims do not shift the seed",
   );
 });

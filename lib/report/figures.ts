@@ -1,0 +1,233 @@
+/**
+ * The aggregate report's figures as Vega-Lite specs, built from the per-network records and claim results:
+ * metrics vs α (mean and CI band over seeds), corrupted accuracy vs severity and adversarial accuracy vs ε per
+ * α, one scatter per checked claim, and per-layer dimensionality heatmaps. Render with lib/plots/render.ts.
+ *
+ * @module
+ */
+import type { TopLevelSpec } from "vega-lite";
+import { summarizeGroups } from "../stats/confidence.ts";
+import { type BandPoint, layerHeatmap, lineWithBands, scatterWithFit } from "../plots/specs.ts";
+import type { ClaimResult } from "./claims.ts";
+import { formatInterval, formatNumber } from "./format.ts";
+import { columnLabel } from "./labels.ts";
+import type { NetworkRecord } from "./records.ts";
+
+/** A figure to render: file name (without extension), spec and caption. */
+export interface FigureSpec {
+  name: string;
+  spec: TopLevelSpec;
+  caption: string;
+}
+
+/** Metrics drawn against α, grouped into figures that share a y axis. */
+const VS_ALPHA: readonly { name: string; title: string; y: string; keys: readonly string[] }[] = [
+  { name: "selectivity_vs_alpha", title: "Mean selectivity vs α", y: "μ_SI", keys: ["mean_si"] },
+  {
+    name: "accuracy_vs_alpha",
+    title: "Accuracy vs α",
+    y: "accuracy",
+    keys: ["test_acc", "corrupted_acc", "adv_auc:worst-linf"],
+  },
+  {
+    name: "gradient_variability_vs_alpha",
+    title: "Input–unit gradient variability vs α",
+    y: "coefficient of variation",
+    keys: ["grad_cv_samples", "grad_cv_units"],
+  },
+];
+
+/** Per-layer dimensionality columns shown as heatmaps (layer × α). */
+const LAYER_HEATMAPS: readonly { prefix: string; title: string }[] = [
+  { prefix: "dim_clean", title: "Dimensionality of clean representations" },
+  { prefix: "dim_delta_corruption", title: "Dimensionality of ΔX, corruptions" },
+  { prefix: "dim_delta_attack", title: "Dimensionality of ΔX, adversarial attacks" },
+];
+
+/** Mean and CI over the seeds of each α of `value(record)` (records where it is undefined are left out). */
+function perAlpha(
+  records: readonly NetworkRecord[],
+  value: (r: NetworkRecord) => number | undefined,
+  level: number,
+) {
+  const pairs = records.flatMap((r) => {
+    const v = value(r);
+    return v === undefined ? [] : [{ key: r.alpha, value: v }];
+  });
+  return summarizeGroups(pairs, level);
+}
+
+const pctCI = (level: number) => `${Math.round(level * 100)} % t interval over seeds`;
+
+function vsAlpha(records: readonly NetworkRecord[], level: number): FigureSpec[] {
+  const out: FigureSpec[] = [];
+  for (const f of VS_ALPHA) {
+    const points: BandPoint[] = [];
+    for (const key of f.keys) {
+      for (const g of perAlpha(records, (r) => r.values[key], level)) {
+        points.push({ group: columnLabel(key), x: g.key, mean: g.mean, lo: g.lo, hi: g.hi });
+      }
+    }
+    if (new Set(points.map((p) => p.x)).size < 2) continue;
+    out.push({
+      name: f.name,
+      spec: lineWithBands(points, { title: f.title, x: "α", y: f.y, group: "metric" }),
+      caption: `${f.title}: mean per α with its ${pctCI(level)}.`,
+    });
+  }
+  return out;
+}
+
+/** Keys `{prefix}:{a}:{b}…` present in any record, split after the prefix, in first-seen order. */
+function qualifiedKeys(records: readonly NetworkRecord[], prefix: string): string[][] {
+  const seen = new Map<string, string[]>();
+  for (const r of records) {
+    for (const k of Object.keys(r.values)) {
+      if (k.startsWith(`${prefix}:`) && !seen.has(k)) seen.set(k, k.split(":").slice(1));
+    }
+  }
+  return [...seen.values()];
+}
+
+/** Lines per α of `value(record, x)` over the given x positions. */
+function curvesPerAlpha(
+  records: readonly NetworkRecord[],
+  xs: readonly { x: number; value: (r: NetworkRecord) => number | undefined }[],
+  level: number,
+): BandPoint[] {
+  const alphas = [...new Set(records.map((r) => r.alpha))].sort((a, b) => a - b);
+  return alphas.flatMap((alpha) =>
+    xs.flatMap(({ x, value }) =>
+      perAlpha(records.filter((r) => r.alpha === alpha), value, level).map((g) => ({
+        group: String(alpha),
+        x,
+        mean: g.mean,
+        lo: g.lo,
+        hi: g.hi,
+      }))
+    )
+  );
+}
+
+function corruptionCurves(records: readonly NetworkRecord[], level: number): FigureSpec[] {
+  const severities = qualifiedKeys(records, "corrupted_acc_sev").map(([s]) => s)
+    .sort((a, b) => Number(a) - Number(b));
+  if (severities.length === 0) return [];
+  const xs = [
+    { x: 0, value: (r: NetworkRecord) => r.values.corrupt_clean_acc },
+    ...severities.map((s) => ({
+      x: Number(s),
+      value: (r: NetworkRecord) => r.values[`corrupted_acc_sev:${s}`],
+    })),
+  ];
+  return [{
+    name: "corruption_accuracy_vs_severity",
+    spec: lineWithBands(curvesPerAlpha(records, xs, level), {
+      title: "Corrupted accuracy vs severity",
+      x: "severity (0 = clean)",
+      y: "accuracy (mean over corruptions)",
+      group: "α",
+    }),
+    caption:
+      `Accuracy under the benchmark corruptions evaluated, averaged over corruptions, per severity and α ` +
+      `(mean and ${pctCI(level)}).`,
+  }];
+}
+
+function attackCurves(records: readonly NetworkRecord[], level: number): FigureSpec[] {
+  const keys = qualifiedKeys(records, "adv_acc");
+  const attacks = [...new Set(keys.map(([a]) => a))];
+  return attacks.map((attack) => {
+    const eps = keys.filter(([a]) => a === attack).map(([, e]) => e).sort((a, b) => Number(a) - Number(b));
+    const xs = eps.map((e) => ({
+      x: Number(e),
+      value: (r: NetworkRecord) => r.values[`adv_acc:${attack}:${e}`],
+    }));
+    const linf = attack.endsWith("linf");
+    return {
+      name: `adversarial_accuracy_${attack}`,
+      spec: lineWithBands(curvesPerAlpha(records, xs, level), {
+        title: `Adversarial accuracy vs ε: ${attack}`,
+        x: linf ? "ε (/255)" : "ε (L2, pixels in [0, 1])",
+        y: "robust accuracy",
+        group: "α",
+      }),
+      caption: `Robust accuracy under ${attack}${
+        attack.startsWith("worst") ? " (a sample counts only if it survives every attack of the norm)" : ""
+      } per ε and α (mean and ${pctCI(level)}).`,
+    };
+  });
+}
+
+function claimScatters(results: readonly ClaimResult[]): FigureSpec[] {
+  return results.filter((r) => r.stats !== null).map(({ spec, check, stats, records }) => {
+    const x = (r: NetworkRecord) => (spec.x === "alpha" ? r.alpha : r.values[spec.x]);
+    const points = records.map((r) => ({ x: x(r), y: r.values[spec.y], group: String(r.alpha) }));
+    const paired = spec.kind === "paired";
+    const fit = paired
+      ? { slope: 1, intercept: 0 }
+      : "slope" in stats! && Number.isFinite(stats.slope)
+      ? stats
+      : null;
+    const estimate = paired
+      ? `mean difference ${formatNumber(check.estimate, 3)}`
+      : `Spearman ρ = ${formatNumber(check.estimate, 3)}`;
+    return {
+      name: `claim${spec.id}`,
+      spec: scatterWithFit(points, fit, {
+        title: `Claim ${spec.id}: ${columnLabel(spec.y)} vs ${columnLabel(spec.x)}`,
+        subtitle: `${estimate} ${formatInterval(check.lo, check.hi)}, p = ${
+          formatNumber(check.p ?? NaN, 3)
+        }, n = ${check.n}: ${check.verdict}`,
+        x: columnLabel(spec.x),
+        y: columnLabel(spec.y),
+        group: "α",
+      }),
+      caption: `${spec.claim}. One point per network; dashed: ${
+        paired ? "y = x (points above it have y > x)" : "least-squares line"
+      }.`,
+    };
+  });
+}
+
+function layerHeatmaps(records: readonly NetworkRecord[], level: number): FigureSpec[] {
+  return LAYER_HEATMAPS.flatMap(({ prefix, title }) => {
+    const layers = qualifiedKeys(records, prefix).filter((k) => k.length === 1).map(([l]) => l);
+    if (layers.length === 0) return [];
+    const values = layers.flatMap((layer) =>
+      perAlpha(records, (r) => r.values[`${prefix}:${layer}`], level).map((g) => ({
+        layer,
+        group: String(g.key),
+        value: g.mean,
+      }))
+    );
+    return [{
+      name: `${prefix}_per_layer`,
+      spec: layerHeatmap(values, { title, x: "layer", y: "α", group: "components" }),
+      caption: `${title}: PCA components reaching the variance threshold, per layer (early → late) and α, ` +
+        `mean over seeds.`,
+    }];
+  });
+}
+
+/**
+ * Every figure of the report that the records support (a figure without data is left out).
+ *
+ * @example
+ * ```ts
+ * for (const f of reportFigures(records, results, 0.95)) await Deno.writeTextFile(`${f.name}.svg`, await renderSvg(f.spec));
+ * ```
+ */
+export function reportFigures(
+  records: readonly NetworkRecord[],
+  results: readonly ClaimResult[],
+  level: number,
+): FigureSpec[] {
+  return [
+    ...vsAlpha(records, level),
+    ...corruptionCurves(records, level),
+    ...attackCurves(records, level),
+    ...claimScatters(results),
+    ...layerHeatmaps(records, level),
+  ];
+}
