@@ -6,7 +6,14 @@
  * - `stock`: tfjs-backend-webgpu as shipped (stock dW shader, stock BN/Sum/Mean gradients, stock uploads);
  * - `dw`: + our tiled split-K `Conv2DBackpropFilter` shader;
  * - `dw+grads`: + the fast FusedBatchNorm gradient and the Sum/Mean gradients without CPU-side `ones`;
- * - `ours`: `initBackend("webgpu")`, i.e. what the pipeline gets (the above + uploads via writeBuffer).
+ * - `phase1`: `initBackend("webgpu")` of phase 1 (the above + uploads via writeBuffer), i.e. without the WGSL
+ *   batch-norm and fused-SGD kernels and with the stock tfjs-layers BatchNormalization training path;
+ * - `ours`: `initBackend("webgpu")`, i.e. what the pipeline gets now (phase 1 + `FastBatchNormalization` on the
+ *   WGSL batch-norm kernels + fused momentum-SGD kernels).
+ * All variants but `ours` run the stock BatchNormalization training path (as in phase 1).
+ *
+ * `--optimizer sgd` is plain `tf.train.sgd(0.01)` (as the PyTorch peer); `momentum` is lib/train's
+ * `MomentumSgd` (μ 0.9, weight decay 5e-4, as the `train` stage), on the fused kernels when registered.
  *
  * Per step it measures enqueue time (until `minimize` returns) and wall time (until the loss is read back);
  * then a pipelined block that reads only the last loss; optionally one `tf.profile` step (per-kernel GPU
@@ -14,7 +21,7 @@
  * `RESULT {json}` on one line, progress on stderr.
  *
  * Usage: deno run -A bench/gpu/tfjs_webgpu.ts --model resnet20 --variant ours --batch 128 [--steps 10]
- *        [--warmup 3] [--pipelined 10] [--max-seconds 20] [--profile]
+ *        [--warmup 3] [--pipelined 10] [--max-seconds 20] [--optimizer sgd|momentum] [--profile]
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
@@ -25,8 +32,13 @@ import { registerTrainingKernels } from "../../lib/backends/register_kernels.ts"
 import { registerFastBatchNormGrad } from "../../lib/backends/batch_norm_grad.ts";
 import { registerReductionGrads } from "../../lib/backends/reduction_grads.ts";
 import { buildModel } from "../../lib/models/registry.ts";
+import { FastBatchNormalization } from "../../lib/backends/fast_batch_norm.ts";
+import { unregisterBatchNormKernels } from "../../lib/backends/webgpu_batch_norm.ts";
+import { unregisterFusedSgdKernels } from "../../lib/backends/fused_sgd.ts";
+import { MomentumSgd } from "../../lib/train/sgd.ts";
 
-const VARIANTS = ["stock", "dw", "dw+grads", "ours"] as const;
+const VARIANTS = ["stock", "dw", "dw+grads", "phase1", "ours"] as const;
+const OPTIMIZERS = ["sgd", "momentum"];
 const INPUTS: Record<string, number[]> = { cnn: [28, 28, 1], resnet20: [32, 32, 3] };
 
 const { values: a } = parseArgs({
@@ -38,9 +50,13 @@ const { values: a } = parseArgs({
     warmup: { type: "string", default: "3" },
     pipelined: { type: "string", default: "10" },
     "max-seconds": { type: "string", default: "20" },
+    optimizer: { type: "string", default: "sgd" },
     profile: { type: "boolean", default: false },
   },
 });
+if (!OPTIMIZERS.includes(a.optimizer!)) {
+  throw new Error(`--optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${a.optimizer}`);
+}
 const variant = a.variant as typeof VARIANTS[number];
 if (!VARIANTS.includes(variant)) {
   throw new Error(`--variant must be one of ${VARIANTS.join(", ")}, got ${variant}`);
@@ -56,13 +72,23 @@ const [batch, steps, warmup, pipelined, maxSeconds] = [
   a["max-seconds"],
 ]
   .map(Number);
-const log = (msg: string) => console.error(`[tfjs ${a.model} ${variant} b${batch}] ${msg}`);
+const label = `${variant}/${a.optimizer}`;
+const log = (msg: string) => console.error(`[tfjs ${a.model} ${label} b${batch}] ${msg}`);
 
 installGpuCounters();
 let setup: string[] = [];
-if (variant === "ours") {
+if (variant !== "ours") {
+  // The phase-1 layer: FastBatchNormalization's parent class is the stock BatchNormalization.
+  FastBatchNormalization.prototype.call = Object.getPrototypeOf(FastBatchNormalization.prototype).call;
+}
+if (variant === "ours" || variant === "phase1") {
   const info = await initBackend("webgpu");
   setup = info.kernels;
+  if (variant === "phase1") {
+    unregisterBatchNormKernels();
+    unregisterFusedSgdKernels();
+    setup = setup.filter((k) => !k.startsWith("Our"));
+  }
   log(`adapter: ${JSON.stringify(info.adapter)}`);
 } else {
   if (!(await tf.setBackend("webgpu"))) throw new Error("the webgpu backend did not initialise");
@@ -77,14 +103,21 @@ if (variant === "ours") {
 const adapterFeatures = [...((tf.backend() as unknown as { device: GPUDevice }).device?.features ?? [])];
 
 const { model } = buildModel(a.model!, { inputShape: INPUTS[a.model!], numClasses: 10, seed: 1 });
-const optimizer = tf.train.sgd(0.01);
 const x = tf.randomNormal([batch, ...INPUTS[a.model!]], 0, 1, "float32", 1);
 const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 2), 10);
-const step = () =>
-  optimizer.minimize(
-    () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
-    true,
-  )!;
+const lossFn = () =>
+  tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+const momentumSgd = new MomentumSgd(variables, { momentum: 0.9, weightDecay: 5e-4 });
+const plainSgd = tf.train.sgd(0.01);
+/** One training step; returns the loss (the caller reads and disposes it). */
+const step = (): tf.Scalar => {
+  if (a.optimizer === "sgd") return plainSgd.minimize(lossFn, true)!;
+  const { value, grads } = tf.variableGrads(lossFn, variables);
+  momentumSgd.step(grads, 0.01);
+  tf.dispose(grads);
+  return value;
+};
 
 const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
@@ -167,7 +200,8 @@ if (a.profile) {
 
 const result = {
   impl: "tfjs-webgpu",
-  variant,
+  variant: label,
+  optimizer: a.optimizer,
   model: a.model,
   batch,
   setup,

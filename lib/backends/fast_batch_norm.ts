@@ -6,13 +6,24 @@
  * Backward, with M elements per channel, xc = x − mean, S1 = Σ dy, S2 = Σ dy·xc:
  * dx = γ·rstd·(dy − S1/M − xc·rstd²·S2/M), dγ = rstd·S2, dβ = S1.
  *
- * Inference, the moving-statistics update and the saved config are the stock layer's. Only channels-last with
+ * When the active backend has our batch-norm kernels (webgpu, see webgpu_batch_norm.ts), the forward pass, the
+ * backward pass and the moving-statistics update run as 7 dedicated kernels; elsewhere as tf ops.
+ *
+ * Inference, the moving-statistics formula and the saved config are the stock layer's. Only channels-last with
  * both γ and β is fused; any other configuration runs the stock layer code. The class is registered with
  * `tf.serialization` as "FastBatchNormalization", so saved models that use it load back with
  * `tfl.loadLayersModel` once this module is imported.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import {
+  BN_APPLY,
+  BN_GRAD_INPUT,
+  BN_GRAD_REDUCE,
+  BN_STATS,
+  hasBatchNormKernels,
+  MOVING_AVERAGE,
+} from "./webgpu_batch_norm.ts";
 
 /** Constructor arguments: those of `tfl.layers.batchNormalization`. */
 export type FastBatchNormalizationArgs = NonNullable<Parameters<typeof tfl.layers.batchNormalization>[0]>;
@@ -67,6 +78,32 @@ function fusedBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, ep
   return { y, mean: stats[0], variance: stats[1] };
 }
 
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
+  tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
+
+/** {@link fusedBatchNormTrain} on our dedicated kernels; the statistics come back as one [2, C] tensor. */
+function kernelBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number) {
+  let stats: tf.Tensor | null = null;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    stats = tf.keep(run(BN_STATS, { x: xIn }));
+    save([xIn, stats, g]);
+    return {
+      value: run(BN_APPLY, { x: xIn, stats, gamma: g, beta: b }, { epsilon }),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [xS, statsS, gS]: tf.Tensor[]) => {
+        const d = dy as tf.Tensor;
+        const dbeta = run(BN_GRAD_REDUCE, { dy: d }, { withX: false, epsilon });
+        const dgamma = run(BN_GRAD_REDUCE, { dy: d, x: xS, stats: statsS }, { withX: true, epsilon });
+        const dx = run(BN_GRAD_INPUT, { dy: d, x: xS, stats: statsS, gamma: gS, dgamma, dbeta }, { epsilon });
+        return [dx, dgamma, dbeta];
+      },
+    };
+  });
+  const y = op(x, gamma, beta);
+  return { y, stats: stats! as tf.Tensor };
+}
+
 /**
  * Drop-in replacement for `tfl.layers.batchNormalization` with a fused training path.
  *
@@ -84,6 +121,16 @@ export class FastBatchNormalization extends StockBatchNormalizationClass {
     const channelsLast = s.axis === -1 || s.axis === x.rank - 1;
     if (!kwargs.training || !channelsLast || !s.gamma || !s.beta) return super.call(inputs, kwargs);
     const { gamma, beta } = s;
+    if (hasBatchNormKernels()) {
+      return tf.tidy(() => {
+        const { y, stats } = kernelBatchNormTrain(x, gamma.read(), beta.read(), s.epsilon);
+        [s.movingMean, s.movingVariance].forEach((variable, row) => {
+          variable.write(run(MOVING_AVERAGE, { old: variable.read(), stats }, { row, momentum: s.momentum }));
+        });
+        stats.dispose();
+        return y;
+      });
+    }
     return tf.tidy(() => {
       const { y, mean, variance } = fusedBatchNormTrain(x, gamma.read(), beta.read(), s.epsilon);
       for (const [variable, batchValue] of [[s.movingMean, mean], [s.movingVariance, variance]] as const) {

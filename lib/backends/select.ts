@@ -12,6 +12,8 @@ import { createRequire } from "node:module";
 import { registerFastBatchNormGrad } from "./batch_norm_grad.ts";
 import { registerTrainingKernels } from "./register_kernels.ts";
 import { registerReductionGrads } from "./reduction_grads.ts";
+import { registerBatchNormKernels } from "./webgpu_batch_norm.ts";
+import { registerFusedSgdKernels } from "./fused_sgd.ts";
 import { useQueueWriteUploads } from "./webgpu_uploads.ts";
 import { loadTfjsNode } from "./tfjs_node.ts";
 import { type AdapterSummary, probeWebGpuAdapter } from "./webgpu_adapter.ts";
@@ -112,7 +114,7 @@ async function initWebGpu(requireHardware: boolean): Promise<BackendInfo> {
   const kernels = registerTrainingKernels("webgpu");
   await activate("webgpu");
   registerReductionGrads();
-  kernels.push("SumGrad/MeanGrad:fill");
+  kernels.push("SumGrad/MeanGrad:fill", ...registerBatchNormKernels(), ...registerFusedSgdKernels());
   if (useQueueWriteUploads(tf.backend())) kernels.push("uploads:writeBuffer");
   const device = adapter.description || `vendor ${adapter.vendor} device ${adapter.device}`;
   return { ...baseInfo("webgpu", device, kernels), adapter };

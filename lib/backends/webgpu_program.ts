@@ -42,18 +42,26 @@ export interface WebGpuBackendLike extends tf.KernelBackend {
   device: GPUDevice;
 }
 
-/** Runs `program` on the webgpu `backend`; `ints` become `int32` uniforms in the order the program declares. */
+/**
+ * Runs `program` on the webgpu `backend`; `ints` become `int32` uniforms, then `floats` `float32` ones, in the
+ * order the program declares (all its `i32` fields before its `f32` fields).
+ */
 export function runProgram(
   backend: tf.KernelBackend,
   program: WebGpuProgram,
   inputs: tf.TensorInfo[],
   ints: number[] = [],
+  floats: number[] = [],
 ): tf.TensorInfo {
   const b = backend as WebGpuBackendLike;
   if (typeof b.runWebGPUProgram !== "function") {
     throw new Error(`${program.shaderKey}: needs the webgpu backend, got ${backend.constructor.name}`);
   }
-  return b.runWebGPUProgram(program, inputs, "float32", ints.map((v) => ({ type: "int32", data: [v] })));
+  const uniforms: UniformValue[] = [
+    ...ints.map((v): UniformValue => ({ type: "int32", data: [v] })),
+    ...floats.map((v): UniformValue => ({ type: "float32", data: [v] })),
+  ];
+  return b.runWebGPUProgram(program, inputs, "float32", uniforms);
 }
 
 /** `ceil(a / b)` for positive integers. */

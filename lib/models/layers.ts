@@ -5,6 +5,7 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { convInitializer, denseInitializer, type LayerSeeds } from "./init.ts";
 import { InputNormalization } from "./custom_layers.ts";
+import { FastBatchNormalization } from "../backends/fast_batch_norm.ts";
 
 /** A symbolic tensor of a functional model under construction. */
 export type Sym = tfl.SymbolicTensor;
@@ -25,7 +26,7 @@ export function connect(layer: tfl.layers.Layer, x: Sym | Sym[]): Sym {
  * every architecture follows. Channels-last; momentum 0.9 in tfjs terms (= PyTorch momentum 0.1), ε 1e-5.
  */
 export function batchNorm(name: string): tfl.layers.Layer {
-  return tfl.layers.batchNormalization({ name, axis: -1, momentum: 0.9, epsilon: 1e-5 });
+  return new FastBatchNormalization({ name, axis: -1, momentum: 0.9, epsilon: 1e-5 });
 }
 
 /** 'same'-padded convolution without bias (a batch norm follows), He-normal fan-out init. */

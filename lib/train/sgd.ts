@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { momentumSgdUpdate } from "../backends/fused_sgd.ts";
 
 /** Hyper-parameters of {@link MomentumSgd}. */
 export interface SgdOptions {
@@ -17,7 +18,8 @@ export interface SgdOptions {
 }
 
 /**
- * Momentum SGD over a fixed list of variables.
+ * Momentum SGD over a fixed list of variables (on webgpu two fused kernels per variable, see
+ * lib/backends/fused_sgd.ts).
  *
  * @example
  * const sgd = new MomentumSgd(vars, { momentum: 0.9, weightDecay: 1e-4 });
@@ -45,10 +47,9 @@ export class MomentumSgd {
       this.variables.forEach((w, i) => {
         const g0 = grads[w.name];
         if (g0 === undefined) throw new Error(`MomentumSgd: no gradient for variable '${w.name}'`);
-        const g = weightDecay === 0 ? g0 : tf.add(g0, tf.mul(weightDecay, w));
-        const v = tf.add(tf.mul(momentum, this.#velocity[i]), g);
+        const [v, wNew] = momentumSgdUpdate(w, this.#velocity[i], g0, { lr, momentum, weightDecay });
         this.#velocity[i].assign(v);
-        w.assign(tf.sub(w, tf.mul(lr, v)));
+        w.assign(wNew);
       });
     });
   }

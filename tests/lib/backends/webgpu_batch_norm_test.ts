@@ -1,0 +1,109 @@
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import "@tensorflow/tfjs-backend-webgpu";
+import { assert, assertLess } from "./assert.ts";
+import { REF, relErr, runOn, seeded } from "./reference.ts";
+import { FastBatchNormalization } from "../../../lib/backends/fast_batch_norm.ts";
+import {
+  BN_APPLY,
+  BN_GRAD_INPUT,
+  BN_GRAD_REDUCE,
+  BN_STATS,
+  MOVING_AVERAGE,
+  registerBatchNormKernels,
+} from "../../../lib/backends/webgpu_batch_norm.ts";
+import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+
+const noAdapter = (await probeWebGpuAdapter()) === null;
+if (noAdapter) console.warn("webgpu batch-norm tests skipped: no WebGPU adapter");
+
+const tensor = (shape: number[], seed: number, scale = 1, shift = 0) =>
+  tf.add(tf.mul(tf.tensor(seeded(tf.util.sizeFromShape(shape), seed), shape), scale), shift);
+
+/**
+ * One training-mode pass of a BN layer (stock or fast) on x: [y, dx, dγ, dβ, moving mean, moving variance] for
+ * the loss Σ y·r.
+ */
+function bnPass(fast: boolean, shape: number[], seed: number, shift: number): tf.Tensor[] {
+  const args = { momentum: 0.9, epsilon: 1e-3 };
+  const bn = fast ? new FastBatchNormalization(args) : tfl.layers.batchNormalization(args);
+  const c = shape[shape.length - 1];
+  bn.build(shape);
+  bn.weights.forEach((w, i) => {
+    const positive = w.name.includes("gamma") || w.name.includes("variance");
+    w.write(tensor([c], seed + 10 + i, positive ? 0.3 : 0.5, positive ? 1 : 0));
+  });
+  const [gamma, beta] = bn.trainableWeights.map((w) => w.read() as tf.Variable);
+  const x = tensor(shape, seed, 2, shift);
+  const r = tensor(shape, seed + 1);
+  let y: tf.Tensor | null = null;
+  const loss = (xt: tf.Tensor): tf.Scalar => {
+    const out = bn.apply(xt, { training: true }) as tf.Tensor;
+    y = tf.keep(out);
+    return tf.sum(tf.mul(out, r));
+  };
+  const { grads } = tf.variableGrads(() => loss(x), [gamma, beta]);
+  const dx = tf.grad(loss)(x);
+  const moving = bn.weights.filter((w) => w.name.includes("moving")).map((w) => w.read());
+  return [y!, dx, grads[gamma.name], grads[beta.name], ...moving];
+}
+
+// Rank 2–4; 1 to 33 channels; row counts below, at and well above the 256 threads of a workgroup.
+const SHAPES = [[4, 3], [2, 5, 5, 3], [3, 7, 33], [4, 9, 9, 16], [1300, 5], [2, 16, 16, 1]];
+
+Deno.test({
+  name: "webgpu batch-norm kernels train like the stock layer on cpu: y, dx, dγ, dβ, moving statistics",
+  ignore: noAdapter,
+  fn: async () => {
+    registerBatchNormKernels();
+    for (const [i, shape] of SHAPES.entries()) {
+      for (const shift of [0, 50]) {
+        const ref = await runOn(REF, () => bnPass(false, shape, 100 + i, shift));
+        const got = await runOn("webgpu", () => bnPass(true, shape, 100 + i, shift));
+        ["y", "dx", "dgamma", "dbeta", "moving mean", "moving variance"].forEach((name, k) => {
+          assertLess(relErr(ref[k], got[k]), 2e-5, `${name}, shape [${shape}], shift ${shift}`);
+        });
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "webgpu batch-norm statistics stay accurate far from zero (shifted sums), vs float64 loops",
+  ignore: noAdapter,
+  fn: async () => {
+    registerBatchNormKernels();
+    const [rows, c] = [3000, 4];
+    const x = Float32Array.from(seeded(rows * c, 7), (v, i) => 1000 * (1 + (i % c)) + v);
+    const [stats] = await runOn("webgpu", () => [
+      tf.engine().runKernel(BN_STATS, { x: tf.tensor2d(x, [rows, c]) }, {}) as tf.Tensor,
+    ]);
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0, s2 = 0;
+      for (let r = 0; r < rows; r++) s += x[r * c + ch];
+      const mean = s / rows;
+      for (let r = 0; r < rows; r++) s2 += (x[r * c + ch] - mean) ** 2;
+      const variance = s2 / rows;
+      assertLess(Math.abs(stats[ch] - mean) / mean, 1e-6, `mean of channel ${ch}`);
+      assertLess(Math.abs(stats[c + ch] - variance) / variance, 1e-3, `variance of channel ${ch}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "FastBatchNormalization on webgpu runs only our kernels for BN (7 per layer and step)",
+  ignore: noAdapter,
+  fn: async () => {
+    registerBatchNormKernels();
+    await tf.setBackend("webgpu");
+    const info = await tf.profile(() => bnPass(true, [4, 6, 6, 8], 3, 0).slice(1, 4));
+    const names = info.kernels.map((k) => k.name);
+    const ours = [BN_STATS, BN_APPLY, BN_GRAD_REDUCE, BN_GRAD_INPUT, MOVING_AVERAGE];
+    for (const name of ours) assert(names.includes(name), `${name} ran`);
+    // bnPass runs the forward twice (variableGrads, then grad w.r.t. x): 2 × (2 + 3 + 2).
+    assert(names.filter((n) => ours.includes(n)).length === 14, `our kernel count in ${names}`);
+    for (const banned of ["Mean", "Square", "FusedBatchNorm", "Rsqrt", "SquaredDifference"]) {
+      assert(!names.includes(banned), `no ${banned} kernel`);
+    }
+  },
+});
