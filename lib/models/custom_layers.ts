@@ -105,14 +105,11 @@ export class ZeroPadShortcut extends tfl.layers.Layer {
     return tf.tidy(() => {
       const x = singleInput(inputs);
       const [b, h, w, c] = x.shape;
-      // Reshape + slice instead of a strided slice: tfjs has gradients for Slice but not StridedSlice.
-      const pairs = tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]);
-      const even = tf.reshape(tf.slice(pairs, [0, 0, 0, 0, 0, 0], [b, h / 2, 1, w / 2, 1, c]), [
-        b,
-        h / 2,
-        w / 2,
-        c,
-      ]);
+      // Reshape + slice instead of a strided slice: tfjs has gradients for Slice but not StridedSlice. Rank 4
+      // only: the gradient of Slice is a Pad, and tfjs-backend-webgpu 4.22 pads rank-6 tensors with zeros.
+      // Row pairs × (column pairs · channels): [b·h/2, 2, w/2, 2c]; the even row, even column is [:, 0, :, :c].
+      const rows = tf.reshape(x, [b * h / 2, 2, w / 2, 2 * c]);
+      const even = tf.reshape(tf.slice(rows, [0, 0, 0, 0], [b * h / 2, 1, w / 2, c]), [b, h / 2, w / 2, c]);
       const side = (this.outChannels - c) / 2;
       return tf.pad(even, [[0, 0], [0, 0], [0, 0], [side, side]]);
     });
