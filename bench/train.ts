@@ -142,7 +142,7 @@ async function main() {
       warmup,
       Number(values.alpha),
     );
-    return;
+    Deno.exit(0); // wasm pthread workers would otherwise keep the process alive
   }
   const models = values.models.split(","), backends = values.backends.split(",");
   const torch = new Map<string, Result>();

@@ -367,6 +367,9 @@ if (import.meta.main) {
         `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${m.images_per_sec.toFixed(0)} img/s, ` +
         `${m.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
     );
+    // wasm pthread workers (threads > 1) keep the event loop alive; without an explicit exit the process can
+    // hang after finishing (seen with stdin not a terminal, i.e. under the runner).
+    Deno.exit(0);
   } catch (e) {
     console.error((e as Error).message);
     Deno.exit(1);
