@@ -15,6 +15,7 @@ import { registerReductionGrads } from "./reduction_grads.ts";
 import { registerBatchNormKernels } from "./webgpu_batch_norm.ts";
 import { registerFusedSgdKernels } from "./fused_sgd.ts";
 import { useQueueWriteUploads } from "./webgpu_uploads.ts";
+import { useDispatchCache } from "./webgpu_dispatch_cache.ts";
 import { loadTfjsNode } from "./tfjs_node.ts";
 import { type AdapterSummary, probeWebGpuAdapter } from "./webgpu_adapter.ts";
 import { enableWasmThreads } from "./wasm_threads.ts";
@@ -31,6 +32,8 @@ export const AUTO_ORDER: readonly BackendName[] = ["tensorflow", "webgpu", "wasm
 export interface BackendOptions {
   /** wasm threads (default: all cores). Fixed for the process once wasm has initialised. */
   threads?: number;
+  /** webgpu: cache uniform buffers and bind groups across dispatches (default true; webgpu_dispatch_cache.ts). */
+  dispatchCache?: boolean;
 }
 
 /** What was initialised, for metrics files and logs. */
@@ -101,7 +104,7 @@ async function initWasm(threads: number): Promise<BackendInfo> {
   return { ...info, threads: actual, simd };
 }
 
-async function initWebGpu(requireHardware: boolean): Promise<BackendInfo> {
+async function initWebGpu(requireHardware: boolean, dispatchCache: boolean): Promise<BackendInfo> {
   const adapter = await probeWebGpuAdapter();
   if (!adapter) {
     throw new Error(
@@ -116,6 +119,10 @@ async function initWebGpu(requireHardware: boolean): Promise<BackendInfo> {
   registerReductionGrads();
   kernels.push("SumGrad/MeanGrad:fill", ...registerBatchNormKernels(), ...registerFusedSgdKernels());
   if (useQueueWriteUploads(tf.backend())) kernels.push("uploads:writeBuffer");
+  if (dispatchCache) {
+    useDispatchCache(tf.backend());
+    kernels.push("dispatch:cached-uniforms+bind-groups");
+  }
   const device = adapter.description || `vendor ${adapter.vendor} device ${adapter.device}`;
   return { ...baseInfo("webgpu", device, kernels), adapter };
 }
@@ -128,7 +135,7 @@ async function initOne(name: BackendName, opts: BackendOptions, auto: boolean): 
       return baseInfo("tensorflow", `libtensorflow via ${pkg}`, []);
     }
     case "webgpu":
-      return await initWebGpu(auto);
+      return await initWebGpu(auto, opts.dispatchCache ?? true);
     case "wasm":
       return await initWasm(opts.threads ?? navigator.hardwareConcurrency);
     case "cpu": {
