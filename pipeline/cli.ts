@@ -36,7 +36,8 @@ import { parse as parseYamlText } from "yaml";
 
 const USAGE = `usage: pipeline [-C DIR] <command> [options]
 commands:
-  repro [STAGE...]      bring stages up to date   --dry --force --jobs N --keep-going --set k=v --resources name=N
+  repro [STAGE...]      bring stages up to date   --dry --force --jobs N (default: cores) --keep-going
+                        --set k=v --resources name=N
   status [STAGE...]     what repro would do, and why   --json --set k=v
   dag                   the stage graph   --mermaid --dot
   params diff [REV]     params changed since REV (default HEAD; merge base in CI)   --all --md --json
@@ -120,7 +121,7 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
     set: { type: "string", short: "S", multiple: true },
     resources: { type: "string", multiple: true },
   });
-  const jobs = Number(values.jobs ?? 1);
+  const jobs = Number(values.jobs ?? (navigator.hardwareConcurrency || 1));
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new PipelineError(`--jobs '${values.jobs}': expected a whole number ≥ 1`);
   }

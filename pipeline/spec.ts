@@ -58,10 +58,15 @@ export interface PipelineSpec {
   readonly stages: readonly StageSpec[];
   /** Pool of resources stages draw from. */
   readonly resources: Readonly<Record<string, number>>;
+  /**
+   * Environment exported to every stage's command and kept out of every fingerprint: for execution details
+   * (backend, threads) that must not invalidate results. Values may use `${…}`.
+   */
+  readonly env: Readonly<Record<string, string>>;
   readonly file: YamlFile;
 }
 
-const TOP_KEYS = ["stages", "vars", "resources"];
+const TOP_KEYS = ["stages", "vars", "resources", "env"];
 const STAGE_KEYS = [
   "cmd",
   "wdir",
@@ -112,6 +117,7 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
   if (!isRecord(vars)) throw new PipelineError(`${file.where(["vars"])}: 'vars' must be a mapping`);
   const context: Record<string, unknown> = { ...params.values, ...vars };
   const resources = parseResources(top.resources ?? {}, ["resources"], file);
+  const env = parseEnv(top.env ?? {}, file, context);
   if (!isRecord(top.stages) || Object.keys(top.stages).length === 0) {
     throw new PipelineError(`${file.where(["stages"])}: 'stages' must be a mapping of stage names to stages`);
   }
@@ -132,7 +138,7 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
       stages.push(stage);
     }
   }
-  return { stages, resources, file };
+  return { stages, resources, env, file };
 }
 
 function expandStage(
@@ -333,6 +339,25 @@ function resolveAxis(
   const value = typeof raw === "string" ? interpolate(raw, context, file.where(at)) : raw;
   if (Array.isArray(value) || isRecord(value)) return value;
   throw new PipelineError(`${file.where(at)}: expected a list (or a '\${key}' naming a list in params.yaml)`);
+}
+
+function parseEnv(raw: unknown, file: YamlFile, context: Record<string, unknown>): Record<string, string> {
+  if (!isRecord(raw)) {
+    throw new PipelineError(`${file.where(["env"])}: 'env' must map variable names to values`);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new PipelineError(
+        `${file.where(["env", name])}: '${name}' is not a valid environment variable name`,
+      );
+    }
+    if (!isScalar(value) || value === null) {
+      throw new PipelineError(`${file.where(["env", name])}: env '${name}' must be a string or a number`);
+    }
+    out[name] = interpolateString(String(value), context, file.where(["env", name]));
+  }
+  return out;
 }
 
 function parseResources(raw: unknown, at: (string | number)[], file: YamlFile): Record<string, number> {

@@ -91,6 +91,7 @@ async function runCommand(
       cmd: stage.cmd,
       cwd: stage.wdir ? `${project.root}/${stage.wdir}` : project.root,
       env: {
+        ...project.spec.env,
         PIPELINE_ROOT: project.root,
         PIPELINE_STAGE: stage.name,
         PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),

@@ -56,7 +56,7 @@ import { buildMarkdownSummary } from "../lib/report/markdown.ts";
 import { formatInterval, formatNumber } from "../lib/report/format.ts";
 import { renderSvg } from "../lib/plots/render.ts";
 
-const aggregateParamsSchema = z.object({
+const aggregateParamsSchema = z.strictObject({
   seed: z.number().int().default(0),
   resamples: z.number().int().min(100).default(10000),
   permutations: z.number().int().min(100).default(10000),

@@ -19,10 +19,10 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
-import { type BackendChoice, initBackend } from "../lib/backends/select.ts";
+import { parseRunArgs } from "./support/run_cli.ts";
+import { initBackend } from "../lib/backends/select.ts";
 import { loadPrepared } from "../lib/data/prepared.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
 import { loadModel } from "../lib/models/io.ts";
@@ -39,21 +39,21 @@ const epsGrid = z.array(z.number().min(0)).refine(
 );
 
 /** Schema of the `attack` params. */
-export const attackParamsSchema = z.object({
+export const attackParamsSchema = z.strictObject({
   /** Attack names `{fgsm,pgd,apgd}-{linf,l2}`. */
   attacks: z.array(z.enum(ATTACK_NAMES)).min(1),
   /** L∞ radii in units of 1/255 (pixels in [0, 1]). */
   eps_linf_255: epsGrid.default([0, 0.5, 1, 2, 4, 8]),
   /** L2 radii in pixel units ([0, 1] scale). */
   eps_l2: epsGrid.default([0, 0.125, 0.25, 0.5, 1]),
-  pgd: z.object({
+  pgd: z.strictObject({
     steps: z.number().int().positive().default(20),
     /** Step α = step_factor·ε/steps. */
     step_factor: z.number().positive().default(2.5),
     restarts: z.number().int().positive().default(1),
     random_start: z.boolean().default(true),
   }).prefault({}),
-  apgd: z.object({ steps: z.number().int().positive().default(100) }).prefault({}),
+  apgd: z.strictObject({ steps: z.number().int().positive().default(100) }).prefault({}),
   /** Test images to attack: null = the whole test split, else a seeded stratified subset of this size. */
   n_examples: z.number().int().positive().nullable().default(null),
   batch_size: z.number().int().positive().default(250),
@@ -92,70 +92,20 @@ export function parseAttackParams(params: Record<string, unknown>): AttackParams
   return p;
 }
 
-/** Command-line options. */
-export interface AttackArgs {
-  alpha: string;
-  seed: string;
-  backend: BackendChoice;
-  threads?: number;
-  data: string;
-  models: string;
-  out: string;
-}
-
 /** Parses the command line and the backend environment (`PIPELINE_BACKEND`, `PIPELINE_THREADS`). */
-export function parseAttackArgs(
-  args: string[],
-  env: { get(k: string): string | undefined } = Deno.env,
-): AttackArgs {
-  const { values } = parseArgs({
-    args,
-    options: {
-      alpha: { type: "string" },
-      seed: { type: "string" },
-      backend: { type: "string" },
-      threads: { type: "string" },
-      data: { type: "string", default: "outputs/data" },
-      models: { type: "string", default: "outputs/models" },
-      out: { type: "string", default: "outputs/attack" },
-    },
-  });
-  if (values.alpha === undefined || !Number.isFinite(Number(values.alpha))) {
-    throw new Error(`attack-eval: --alpha must be a number (e.g. --alpha 0.3), got '${values.alpha ?? ""}'`);
-  }
-  if (values.seed === undefined || !Number.isSafeInteger(Number(values.seed))) {
-    throw new Error(`attack-eval: --seed must be an integer (e.g. --seed 1), got '${values.seed ?? ""}'`);
-  }
-  const backend = values.backend ?? env.get("PIPELINE_BACKEND") ?? "auto";
-  const choices = ["auto", "tensorflow", "webgpu", "wasm", "cpu"];
-  if (!choices.includes(backend)) {
-    throw new Error(
-      `attack-eval: backend '${backend}' (--backend or PIPELINE_BACKEND) is not one of ${choices}`,
-    );
-  }
-  const threadsText = values.threads ?? env.get("PIPELINE_THREADS");
-  const threads = threadsText === undefined ? undefined : Number(threadsText);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
-    throw new Error(
-      `attack-eval: threads '${threadsText}' (--threads or PIPELINE_THREADS) must be a positive integer`,
-    );
-  }
-  return {
-    alpha: values.alpha,
-    seed: values.seed,
-    backend: backend as BackendChoice,
-    threads,
-    data: values.data!,
-    models: values.models!,
-    out: values.out!,
-  };
+export function parseAttackArgs(args: string[], env: { get(k: string): string | undefined } = Deno.env) {
+  return parseRunArgs("attack-eval", args, {
+    data: "outputs/data",
+    models: "outputs/models",
+    out: "outputs/attack",
+  }, env);
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
   const args = parseAttackArgs(Deno.args);
   const p = parseAttackParams(stageParams());
-  const run = `a${args.alpha}-s${args.seed}`;
+  const run = args.run;
   const backend = await initBackend(args.backend, { threads: args.threads });
   const data = await loadPrepared(args.data);
   const test = data.test;

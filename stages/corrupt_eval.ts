@@ -25,9 +25,9 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
+import { parseRunArgs } from "./support/run_cli.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import { loadPrepared, type PreparedSplit } from "../lib/data/prepared.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
@@ -48,10 +48,8 @@ import { tableForSide } from "../lib/corruptions/params.ts";
 import { type AccuracyTable, summarizeCorruptions } from "../lib/corruptions/metrics.ts";
 import { type CorruptedSet, loadCifar10C, loadTinyImagenetC } from "../lib/corruptions/official.ts";
 
-const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
-
 /** Schema of the stage's `corrupt` params. */
-export const corruptParamsSchema = z.object({
+export const corruptParamsSchema = z.strictObject({
   corruptions: z.union([
     z.enum(["all", "benchmark", "extra"]),
     z.array(
@@ -92,58 +90,14 @@ export function selectedCorruptions(choice: CorruptParams["corruptions"]): Corru
   return CORRUPTIONS.filter((n) => (choice as string[]).includes(n));
 }
 
-/** Command-line options of the stage. */
-export interface CorruptArgs {
-  alpha: string;
-  seed: string;
-  backend?: string;
-  threads?: string;
-  data: string;
-  models: string;
-  out: string;
-  examples: string;
-}
-
 /** Parses the command line; `--alpha` and `--seed` are required. */
-export function parseCorruptArgs(argv: string[]): CorruptArgs {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      alpha: { type: "string" },
-      seed: { type: "string" },
-      backend: { type: "string" },
-      threads: { type: "string" },
-      data: { type: "string", default: "outputs/data" },
-      models: { type: "string", default: "outputs/models" },
-      out: { type: "string", default: "outputs/corruption" },
-      examples: { type: "string", default: "outputs/corruption-examples" },
-    },
-    allowPositionals: false,
-  });
-  for (const key of ["alpha", "seed"] as const) {
-    if (values[key] === undefined) {
-      throw new Error(`corrupt-eval: --${key} is required (e.g. --alpha 0.3 --seed 1)`);
-    }
-  }
-  return values as CorruptArgs;
-}
-
-function runtime(args: CorruptArgs) {
-  const text = args.backend ?? Deno.env.get("PIPELINE_BACKEND") ?? "auto";
-  const backend = backendEnum.safeParse(text);
-  if (!backend.success) {
-    throw new Error(
-      `corrupt-eval: backend '${text}' (--backend or PIPELINE_BACKEND) is not one of ${backendEnum.options}`,
-    );
-  }
-  const threadsText = args.threads ?? Deno.env.get("PIPELINE_THREADS");
-  const threads = threadsText === undefined ? undefined : Number(threadsText);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
-    throw new Error(
-      `corrupt-eval: threads '${threadsText}' (--threads or PIPELINE_THREADS) must be a positive integer`,
-    );
-  }
-  return { backend: backend.data, threads };
+export function parseCorruptArgs(argv: string[], env: { get(k: string): string | undefined } = Deno.env) {
+  return parseRunArgs("corrupt-eval", argv, {
+    data: "outputs/data",
+    models: "outputs/models",
+    out: "outputs/corruption",
+    examples: "outputs/corruption-examples",
+  }, env);
 }
 
 /** Rows `indices` of a split. */
@@ -177,10 +131,10 @@ async function main(): Promise<void> {
   const p = parseCorruptParams(stageParams());
   const names = selectedCorruptions(p.corruptions);
   const severities = [...new Set(p.severities)].sort();
-  const { backend, threads } = runtime(args);
+  const { backend, threads } = args;
   const info = await initBackend(backend, { threads });
   const data = await loadPrepared(args.data);
-  const run = `a${args.alpha}-s${args.seed}`;
+  const run = args.run;
   const model = await loadModel(join(args.models, run));
   const shape = data.meta.shape as [number, number, number];
   const [h, w, c] = shape;

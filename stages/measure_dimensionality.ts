@@ -40,13 +40,13 @@ import { loadModel } from "../lib/models/io.ts";
 import { withSelectivityOutputs } from "../lib/models/multi_output.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
-import { parseMeasureArgs, parseSection, writeJson } from "./support/measure_cli.ts";
+import { parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 
 const STAGE = "measure-dimensionality";
 
 /** Schema of the `dim` section. */
-export const dimSchema = z.object({
+export const dimSchema = z.strictObject({
   n_samples: z.number().int().min(2).default(256),
   seed: z.number().int().default(0),
   representation: z.enum(["flatten", "spatial_mean"]).default("flatten"),
@@ -54,16 +54,16 @@ export const dimSchema = z.object({
   variance_threshold: z.number().gt(0).max(1).default(0.95),
   corruptions: z.array(z.enum(CORRUPTIONS)).default(["gaussian_noise", "defocus_blur", "fog", "contrast"]),
   severities: z.array(z.number().int().min(1).max(5)).default([3]),
-  attacks: z.array(z.object({ name: z.enum(ATTACK_NAMES), eps: z.number().gt(0).max(1) })).default([
+  attacks: z.array(z.strictObject({ name: z.enum(ATTACK_NAMES), eps: z.number().gt(0).max(1) })).default([
     { name: "pgd-linf", eps: 4 / 255 },
   ]),
-  pgd: z.object({
+  pgd: z.strictObject({
     steps: z.number().int().positive().default(10),
     step_factor: z.number().positive().default(2.5),
     restarts: z.number().int().positive().default(1),
     random_start: z.boolean().default(true),
   }).prefault({}),
-  apgd: z.object({ steps: z.number().int().positive().default(20) }).prefault({}),
+  apgd: z.strictObject({ steps: z.number().int().positive().default(20) }).prefault({}),
   attack_seed: z.number().int().default(0),
   batch_size: z.number().int().positive().default(128),
 });
@@ -99,7 +99,11 @@ function record(d: SpectrumDimensionality): DimRecord {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const args = parseMeasureArgs(STAGE, Deno.args, "outputs/dimensionality", Deno.env);
+  const args = parseRunArgs(STAGE, Deno.args, {
+    data: "outputs/data",
+    models: "outputs/models",
+    out: "outputs/dimensionality",
+  });
   const p = parseSection(STAGE, stageParams(), "dim", dimSchema);
   const info = await initBackend(args.backend, { threads: args.threads });
   const data = await loadPrepared(args.data);

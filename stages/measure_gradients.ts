@@ -27,13 +27,13 @@ import { loadModel } from "../lib/models/io.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
 import { makeBatch } from "../lib/train/batches.ts";
-import { parseMeasureArgs, parseSection, writeJson } from "./support/measure_cli.ts";
+import { parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 
 const STAGE = "measure-gradients";
 
 /** Schema of the `grad` section. */
-export const gradSchema = z.object({
+export const gradSchema = z.strictObject({
   n_samples: z.number().int().min(2).default(100),
   norm: z.enum(["l2", "l1"]).default("l2"),
   seed: z.number().int().default(0),
@@ -42,7 +42,11 @@ export const gradSchema = z.object({
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const args = parseMeasureArgs(STAGE, Deno.args, "outputs/gradients", Deno.env);
+  const args = parseRunArgs(STAGE, Deno.args, {
+    data: "outputs/data",
+    models: "outputs/models",
+    out: "outputs/gradients",
+  });
   const p = parseSection(STAGE, stageParams(), "grad", gradSchema);
   const info = await initBackend(args.backend, { threads: args.threads });
   const data = await loadPrepared(args.data);

@@ -24,19 +24,19 @@ import { measureSelectivity } from "../lib/measure/selectivity.ts";
 import { loadModel } from "../lib/models/io.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
-import { parseMeasureArgs, parseSection, writeJson } from "./support/measure_cli.ts";
+import { parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 
 const STAGE = "measure-selectivity";
 
 /** Schema of the `si` section (shared with `train`). */
-export const siSchema = z.object({
+export const siSchema = z.strictObject({
   epsilon: z.number().positive().default(1e-7),
   layer_grouping: z.enum(["block", "stage"]).default("block"),
 });
 
 /** Schema of the `selectivity` section. */
-export const selectivitySchema = z.object({
+export const selectivitySchema = z.strictObject({
   limit: z.number().int().positive().nullable().default(null),
   seed: z.number().int().default(0),
   batch_size: z.number().int().positive().default(256),
@@ -45,7 +45,11 @@ export const selectivitySchema = z.object({
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const args = parseMeasureArgs(STAGE, Deno.args, "outputs/selectivity", Deno.env);
+  const args = parseRunArgs(STAGE, Deno.args, {
+    data: "outputs/data",
+    models: "outputs/models",
+    out: "outputs/selectivity",
+  });
   const params = stageParams();
   const si = parseSection(STAGE, params, "si", siSchema);
   const p = parseSection(STAGE, params, "selectivity", selectivitySchema);

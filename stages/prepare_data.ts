@@ -53,7 +53,7 @@ import {
 const positiveInt = z.number().int().positive();
 
 /** The `data` params of this stage. */
-export const dataParamsSchema = z.object({
+export const dataParamsSchema = z.strictObject({
   name: z.enum(DATASET_NAMES),
   dir: z.string().min(1).nullish(),
   val_fraction: z.number().min(0).lt(1).default(0.1),
@@ -62,7 +62,7 @@ export const dataParamsSchema = z.object({
   limit_test: positiveInt.nullish(),
   out: z.string().min(1).default("outputs/data"),
   cache_dir: z.string().min(1).default("outputs/downloads/fashion-mnist"),
-  synthetic: z.object({
+  synthetic: z.strictObject({
     train: positiveInt.default(1200),
     test: positiveInt.default(400),
     classes: z.number().int().min(2).max(256).default(4),

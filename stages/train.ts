@@ -15,8 +15,8 @@
  * from the last complete epoch and ends with the same weights. The directory is removed after success. It is not
  * a pipeline out (the runner would hash and cache it, and delete it before a rerun, which defeats resuming).
  *
- * Backend: `--backend`, else env `PIPELINE_BACKEND`, else `train.backend`; threads likewise (`--threads`,
- * `PIPELINE_THREADS`, `train.threads`). Flags and env are not in the stage fingerprint.
+ * Backend: `--backend`, else env `PIPELINE_BACKEND` (default auto); threads likewise (`--threads`,
+ * `PIPELINE_THREADS`). Neither is a param, so neither is in the stage fingerprint.
  *
  * @module
  */
@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import Progress from "cli-progress";
 import { stageParams } from "./support/params.ts";
+import { parseRunArgs } from "./support/run_cli.ts";
 import { type BackendInfo, initBackend } from "../lib/backends/select.ts";
 import { loadPrepared, type PreparedData } from "../lib/data/prepared.ts";
 import { saveModel } from "../lib/models/io.ts";
@@ -40,18 +41,18 @@ import type { EpochRecord } from "../lib/train/state.ts";
 const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
 
 const scheduleSchema = z.discriminatedUnion("kind", [
-  z.object({
+  z.strictObject({
     kind: z.literal("step"),
     milestones: z.array(z.number().gt(0).lt(1)).default([0.5, 0.75]),
     gamma: z.number().gt(0).max(1).default(0.1),
   }),
-  z.object({ kind: z.literal("cosine"), min_factor: z.number().min(0).max(1).default(0) }),
-  z.object({ kind: z.literal("constant") }),
+  z.strictObject({ kind: z.literal("cosine"), min_factor: z.number().min(0).max(1).default(0) }),
+  z.strictObject({ kind: z.literal("constant") }),
 ]);
 
 /** Schema of the stage's params object. */
-export const trainParamsSchema = z.object({
-  train: z.object({
+export const trainParamsSchema = z.strictObject({
+  train: z.strictObject({
     epochs: z.number().int().positive(),
     batch_size: z.number().int().min(2),
     lr: z.number().positive(),
@@ -62,14 +63,12 @@ export const trainParamsSchema = z.object({
     augment: z.enum(["auto", "none", "crop-flip"]).default("auto"),
     crop_padding: z.number().int().min(0).default(4),
     eval_batch_size: z.number().int().positive().default(256),
-    backend: backendEnum.default("auto"),
-    threads: z.number().int().positive().nullish(),
   }),
-  model: z.object({
+  model: z.strictObject({
     name: z.enum(MODEL_NAMES),
     stem: z.enum(["imagenet", "cifar"]).default("imagenet"),
   }),
-  si: z.object({
+  si: z.strictObject({
     epsilon: z.number().positive().default(1e-7),
     layer_grouping: z.enum(["block", "stage"]).default("block"),
   }).prefault({}),
@@ -77,8 +76,6 @@ export const trainParamsSchema = z.object({
 
 /** Validated params of the train stage. */
 export type TrainParams = z.infer<typeof trainParamsSchema>;
-/** A concrete backend choice. */
-export type BackendParam = z.infer<typeof backendEnum>;
 
 /** Validates the params object; the error lists every bad key as `section.key: message`. */
 export function parseTrainParams(params: Record<string, unknown>): TrainParams {
@@ -104,90 +101,19 @@ export function scheduleOf(p: TrainParams["train"]["schedule"]): LrSchedule {
   }
 }
 
-/**
- * The backend and thread count to use: the `--backend`/`--threads` flag, else the `PIPELINE_BACKEND` /
- * `PIPELINE_THREADS` environment variable, else the params. Flags and environment are outside the stage
- * fingerprint, so they pick the hardware without invalidating results.
- */
-export function runtimeChoice(
-  p: TrainParams["train"],
-  flags: { backend?: string; threads?: string },
-  env: { get(key: string): string | undefined },
-): { backend: BackendParam; threads: number | undefined } {
-  const backendText = flags.backend ?? env.get("PIPELINE_BACKEND");
-  const backend = backendText === undefined ? p.backend : backendEnum.safeParse(backendText);
-  if (typeof backend === "object" && !backend.success) {
-    throw new Error(
-      `train: backend '${backendText}' (from --backend or PIPELINE_BACKEND) is not one of ` +
-        backendEnum.options.join(", "),
-    );
-  }
-  const threadsText = flags.threads ?? env.get("PIPELINE_THREADS");
-  const threads = threadsText === undefined ? p.threads ?? undefined : Number(threadsText);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
-    throw new Error(
-      `train: threads '${threadsText}' (from --threads or PIPELINE_THREADS) must be a positive integer`,
-    );
-  }
-  return { backend: typeof backend === "string" ? backend : backend.data, threads };
-}
-
 /** Command-line options of the stage. */
-export interface TrainArgs {
-  /** α as given (also names the run). */
-  alpha: string;
-  /** Seed as given (also names the run). */
-  seed: string;
-  backend?: string;
-  threads?: string;
-  data: string;
-  out: string;
-  checkpoints: string;
-}
+export type TrainArgs = ReturnType<typeof parseTrainArgs>;
 
 /**
- * Parses the stage's command line; `--alpha` and `--seed` are required. A negative number may follow its
- * option as a separate word (`--alpha -0.3`), which node's parseArgs alone rejects.
+ * Parses the stage's command line; `--alpha` and `--seed` are required; the backend comes from `--backend` or
+ * `PIPELINE_BACKEND` (stages/support/run_cli.ts).
  */
-export function parseTrainArgs(argv: string[]): TrainArgs {
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const next = argv[i + 1];
-    if (/^--(alpha|seed)$/.test(argv[i]) && next !== undefined && /^-\d|^-\.\d/.test(next)) {
-      args.push(`${argv[i]}=${next}`);
-      i++;
-    } else {
-      args.push(argv[i]);
-    }
-  }
-  const { values } = parseArgs({
-    args,
-    options: {
-      alpha: { type: "string" },
-      seed: { type: "string" },
-      backend: { type: "string" },
-      threads: { type: "string" },
-      data: { type: "string", default: "outputs/data" },
-      out: { type: "string", default: "outputs/models" },
-      checkpoints: { type: "string", default: "outputs/checkpoints" },
-    },
-    allowPositionals: false,
-  });
-  for (const key of ["alpha", "seed"] as const) {
-    if (values[key] === undefined) throw new Error(`train: --${key} is required (e.g. --alpha 0.3 --seed 1)`);
-  }
-  if (!Number.isFinite(Number(values.alpha))) {
-    throw new Error(`train: --alpha '${values.alpha}' is not a number`);
-  }
-  if (!Number.isSafeInteger(Number(values.seed))) {
-    throw new Error(`train: --seed '${values.seed}' is not an integer`);
-  }
-  return values as TrainArgs;
-}
-
-/** Name of one run: `a{alpha}-s{seed}` with the values as written on the command line. */
-export function runName(args: Pick<TrainArgs, "alpha" | "seed">): string {
-  return `a${args.alpha}-s${args.seed}`;
+export function parseTrainArgs(argv: string[], env: { get(k: string): string | undefined } = Deno.env) {
+  return parseRunArgs("train", argv, {
+    data: "outputs/data",
+    out: "outputs/models",
+    checkpoints: "outputs/checkpoints",
+  }, env);
 }
 
 /** The training augmentation the params ask for on `dataset`. */
@@ -201,12 +127,11 @@ async function sha256(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** What a checkpoint must agree on to be resumed: params (minus threads), α, seed, data, backend. */
+/** What a checkpoint must agree on to be resumed: params, α, seed, data, backend. */
 function checkpointFingerprint(p: TrainParams, args: TrainArgs, data: PreparedData, backend: string) {
-  const { threads: _threads, backend: _backend, ...train } = p.train;
   return sha256(
     JSON.stringify({
-      train,
+      train: p.train,
       model: p.model,
       si: p.si,
       alpha: args.alpha,
@@ -267,15 +192,10 @@ export interface TrainMetrics {
  * Runs the stage: loads the data, trains (resuming from a matching checkpoint), evaluates on the test split,
  * writes the model, curves and metrics, and removes the checkpoint. Returns the metrics.
  */
-export async function runTrain(
-  p: TrainParams,
-  args: TrainArgs,
-  env: { get(key: string): string | undefined } = Deno.env,
-): Promise<TrainMetrics> {
+export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMetrics> {
   const t0 = performance.now();
-  const name = runName(args);
-  const runtime = runtimeChoice(p.train, args, env);
-  const backend = await initBackend(runtime.backend, { threads: runtime.threads });
+  const name = args.run;
+  const backend = await initBackend(args.backend, { threads: args.threads });
   console.log(`${name}: backend ${backend.backend} on ${backend.device}`);
   const data = await loadPrepared(args.data);
   const seed = Number(args.seed);

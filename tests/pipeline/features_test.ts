@@ -158,3 +158,17 @@ Deno.test("a stage sees exactly its declared params, nested, in PIPELINE_PARAMS"
   await toy.cli("repro");
   assertEquals(JSON.parse(toy.read("p.json")), { train: { lr: 0.1 }, data: { n: 5 } });
 });
+
+Deno.test("top-level env reaches every command and is not part of any fingerprint", async () => {
+  await using toy = await makeToy({
+    env: { BACKEND: "${runtime.backend}" },
+    stages: { a: { cmd: counted("a", "echo $BACKEND > a.txt"), params: ["lr"], outs: ["a.txt"] } },
+  }, { lr: 1, runtime: { backend: "wasm" } });
+  await toy.cli("repro");
+  assertEquals(toy.read("a.txt"), "wasm\n");
+  toy.write("params.yaml", "lr: 1\nruntime:\n  backend: webgpu\n");
+  assertMatch((await toy.cli("repro")).out, /Everything is up to date/);
+  assertEquals((await toy.cli("repro", "--force", "--set", "runtime.backend=cpu")).code, 0);
+  assertEquals(toy.read("a.txt"), "cpu\n");
+  assertEquals(toy.runs(), { a: 2 });
+});

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseDataParams, prepareData } from "../../stages/prepare_data.ts";
-import { parseTrainArgs, parseTrainParams, runtimeChoice } from "../../stages/train.ts";
+import { parseTrainArgs, parseTrainParams } from "../../stages/train.ts";
 import { CHECKPOINT_JSON } from "../../lib/train/checkpoint.ts";
 
 const env = (vars: Record<string, string>) => ({ get: (k: string) => vars[k] });
 const baseParams = {
-  train: { epochs: 6, batch_size: 32, lr: 0.05, schedule: { kind: "cosine" }, backend: "cpu", threads: 1 },
+  train: { epochs: 6, batch_size: 32, lr: 0.05, schedule: { kind: "cosine" } },
   model: { name: "cnn" },
   si: {},
 };
@@ -26,28 +26,37 @@ Deno.test("train params: defaults, and errors that name the key", () => {
     /train\.lr/,
   );
   assert.throws(
+    () => parseTrainParams({ ...baseParams, train: { ...baseParams.train, lrr: 0.1 } }),
+    /train: Unrecognized key: "lrr"/,
+  );
+  assert.throws(
     () => parseTrainParams({ ...baseParams, train: { ...baseParams.train, schedule: { kind: "poly" } } }),
     /train\.schedule\.kind/,
   );
 });
 
-Deno.test("train args: negative alpha as a separate word; backend precedence flag > env > param", () => {
-  const a = parseTrainArgs(["--alpha", "-0.3", "--seed", "2"]);
+Deno.test("train args: negative alpha as a separate word; backend from flag, else env, else auto", () => {
+  const a = parseTrainArgs(["--alpha", "-0.3", "--seed", "2"], env({}));
   assert.equal(a.alpha, "-0.3");
   assert.equal(a.seed, "2");
-  assert.throws(() => parseTrainArgs(["--seed", "1"]), /--alpha is required/);
-  assert.throws(() => parseTrainArgs(["--alpha", "x", "--seed", "1"]), /--alpha 'x' is not a number/);
-  const t = parseTrainParams(baseParams).train;
-  assert.deepEqual(runtimeChoice(t, {}, env({})), { backend: "cpu", threads: 1 });
-  assert.deepEqual(runtimeChoice(t, {}, env({ PIPELINE_BACKEND: "wasm", PIPELINE_THREADS: "2" })), {
-    backend: "wasm",
-    threads: 2,
-  });
-  assert.deepEqual(
-    runtimeChoice(t, { backend: "webgpu" }, env({ PIPELINE_BACKEND: "wasm" })).backend,
+  assert.equal(a.run, "a-0.3-s2");
+  assert.throws(() => parseTrainArgs(["--seed", "1"], env({})), /--alpha is required/);
+  assert.throws(
+    () => parseTrainArgs(["--alpha", "x", "--seed", "1"], env({})),
+    /--alpha 'x' is not a number/,
+  );
+  const base = ["--alpha", "1", "--seed", "1"];
+  assert.deepEqual([parseTrainArgs(base, env({})).backend, parseTrainArgs(base, env({})).threads], [
+    "auto",
+    undefined,
+  ]);
+  const fromEnv = parseTrainArgs(base, env({ PIPELINE_BACKEND: "wasm", PIPELINE_THREADS: "2" }));
+  assert.deepEqual([fromEnv.backend, fromEnv.threads], ["wasm", 2]);
+  assert.equal(
+    parseTrainArgs([...base, "--backend", "webgpu"], env({ PIPELINE_BACKEND: "wasm" })).backend,
     "webgpu",
   );
-  assert.throws(() => runtimeChoice(t, {}, env({ PIPELINE_BACKEND: "gpu" })), /backend 'gpu'.*not one of/);
+  assert.throws(() => parseTrainArgs(base, env({ PIPELINE_BACKEND: "gpu" })), /backend 'gpu'.*not one of/);
 });
 
 /** Runs the stage as a process; returns the child so a test can kill it. */

@@ -1,9 +1,10 @@
 /**
- * Command line and runtime shared by the measurement stages (`measure-selectivity`, `measure-gradients`,
- * `measure-dimensionality`): `--alpha A --seed S` name the run `a{A}-s{S}`; `--data`, `--models`, `--out` pick
- * directories; `--backend`/`PIPELINE_BACKEND` and `--threads`/`PIPELINE_THREADS` pick the hardware (not params,
- * so they do not change a stage's fingerprint). Also: zod validation of a params section with errors naming
- * the key, and atomic JSON writing.
+ * Command line and runtime shared by the per-network stages (train, the measurements, corrupt-eval,
+ * attack-eval): `--alpha A --seed S` name the run `a{A}-s{S}` (a negative value may follow as its own word,
+ * `--alpha -0.3`); directory flags with stage-specific defaults; `--backend`/`PIPELINE_BACKEND` and
+ * `--threads`/`PIPELINE_THREADS` pick the hardware (not params, so they do not change a stage's fingerprint;
+ * pipeline.yaml exports them from params.yaml's `runtime` section). Also: zod validation of a params section
+ * with errors naming the key, and atomic JSON writing.
  *
  * @module
  */
@@ -14,44 +15,47 @@ import type { BackendChoice } from "../../lib/backends/select.ts";
 
 const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
 
-/** Parsed command line of a measurement stage. */
-export interface MeasureArgs {
+/** Parsed command line of a per-network stage, with its directory flags (`D`) by name. */
+export type RunArgs<D extends Record<string, string>> = D & {
   alpha: string;
   seed: string;
   /** `a{alpha}-s{seed}`, as written on the command line. */
   run: string;
-  data: string;
-  models: string;
-  out: string;
   backend: BackendChoice;
   threads: number | undefined;
-}
+};
 
 /**
- * Parses `argv` of stage `stage`; `defaultOut` is the default of `--out`.
+ * Parses `argv` of stage `stage`; `dirs` names its directory flags and their defaults.
  *
  * @example
- * const args = parseMeasureArgs("measure-selectivity", Deno.args, "outputs/selectivity", Deno.env);
+ * ```ts
+ * const args = parseRunArgs("measure-selectivity", Deno.args, { data: "outputs/data", out: "outputs/selectivity" });
+ * args.run; // "a-0.3-s1"
+ * ```
  */
-export function parseMeasureArgs(
+export function parseRunArgs<D extends Record<string, string>>(
   stage: string,
   argv: string[],
-  defaultOut: string,
-  env: { get(key: string): string | undefined },
-): MeasureArgs {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      alpha: { type: "string" },
-      seed: { type: "string" },
-      backend: { type: "string" },
-      threads: { type: "string" },
-      data: { type: "string", default: "outputs/data" },
-      models: { type: "string", default: "outputs/models" },
-      out: { type: "string", default: defaultOut },
-    },
-    allowPositionals: false,
-  });
+  dirs: D,
+  env: { get(key: string): string | undefined } = Deno.env,
+): RunArgs<D> {
+  const options: Record<string, { type: "string"; default?: string }> = {
+    alpha: { type: "string" },
+    seed: { type: "string" },
+    backend: { type: "string" },
+    threads: { type: "string" },
+  };
+  for (const [name, value] of Object.entries(dirs)) options[name] = { type: "string", default: value };
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args: joinNegativeValues(argv), options, allowPositionals: false }).values as Record<
+      string,
+      string | undefined
+    >;
+  } catch (e) {
+    throw new Error(`${stage}: ${(e as Error).message}`);
+  }
   for (const key of ["alpha", "seed"] as const) {
     if (values[key] === undefined) {
       throw new Error(`${stage}: --${key} is required (e.g. --alpha 0.3 --seed 1)`);
@@ -71,22 +75,32 @@ export function parseMeasureArgs(
     );
   }
   const threadsText = values.threads ?? env.get("PIPELINE_THREADS");
-  const threads = threadsText === undefined ? undefined : Number(threadsText);
+  const threads = threadsText === undefined || threadsText === "" ? undefined : Number(threadsText);
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
     throw new Error(
       `${stage}: threads '${threadsText}' (--threads or PIPELINE_THREADS) must be a positive integer`,
     );
   }
+  const dirValues = Object.fromEntries(Object.keys(dirs).map((k) => [k, values[k]!])) as D;
   return {
+    ...dirValues,
     alpha: values.alpha!,
     seed: values.seed!,
     run: `a${values.alpha}-s${values.seed}`,
-    data: values.data!,
-    models: values.models!,
-    out: values.out!,
     backend: backend.data,
     threads,
   };
+}
+
+/** `--alpha -0.3` becomes `--alpha=-0.3`, which node's parseArgs accepts (it takes `-0.3` for an option). */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (/^--(alpha|seed)$/.test(argv[i]) && /^-\.?\d/.test(argv[i + 1] ?? "")) {
+      out.push(`${argv[i]}=${argv[++i]}`);
+    } else out.push(argv[i]);
+  }
+  return out;
 }
 
 /**
