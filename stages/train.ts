@@ -21,7 +21,6 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import Progress from "cli-progress";
 import { stageParams } from "./support/params.ts";
@@ -38,7 +37,6 @@ import { type TrainConfig, trainModel, type TrainResult } from "../lib/train/loo
 import type { LrSchedule } from "../lib/train/schedule.ts";
 import type { EpochRecord } from "../lib/train/state.ts";
 
-const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
 
 const scheduleSchema = z.discriminatedUnion("kind", [
   z.strictObject({
