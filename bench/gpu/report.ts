@@ -82,4 +82,23 @@ if (withCalls.length) {
     out.push(`| ${r.model} b${r.batch} ${r.variant} | ${cells.join(" | ")} |`);
   }
 }
+const withCache = rows.filter((r) => r.dispatchCachePerStep);
+if (withCache.length) {
+  const keys = [
+    "dispatches",
+    "stock",
+    "uniformHits",
+    "uniformMisses",
+    "bindGroupHits",
+    "bindGroupMisses",
+    "clears",
+  ];
+  out.push("", "### Dispatch cache per synced step (mean over the synced steps)", "");
+  out.push(`| Run | ${keys.join(" | ")} |`, `|---|${keys.map(() => "---:").join("|")}|`);
+  for (const r of withCache) {
+    out.push(
+      `| ${r.model} b${r.batch} ${r.variant} | ${keys.map((k) => r.dispatchCachePerStep[k]).join(" | ")} |`,
+    );
+  }
+}
 console.log(out.join("\n"));

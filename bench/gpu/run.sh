@@ -44,33 +44,58 @@ if [ "$LOCAL" != 1 ]; then
 fi
 
 # tfjs webgpu runs: one process each (gradient registrations are process-wide). Args: model variant optimizer
-# batch extra... `phase1` is the state of the first device run; `ours` adds the WGSL batch norm and fused SGD.
+# batch extra... `phase1` is the state of the first device run, `phase2` the second's `ours` (+ WGSL batch norm
+# and fused SGD); `ours` adds the cached uniforms and bind groups (needs a few warm-up steps to settle).
 tfjs() {
   local model=$1 variant=$2 opt=$3 batch=$4; shift 4
-  local log="$OUT/tfjs_${model}_${variant}_${opt}_b${batch}.log"
-  say "tfjs $model $variant $opt b$batch $*"
+  local log="$OUT/tfjs_${model}_${variant}_${opt}_b${batch}${TAG:+_$TAG}.log"
+  say "tfjs $model $variant $opt b$batch ${TAG:-} $*"
   timeout "${TFJS_TIMEOUT:-100}" $DENO run --cached-only -A bench/gpu/tfjs_webgpu.ts --model "$model" \
-    --variant "$variant" --optimizer "$opt" --batch "$batch" "$@" $TFJS_EXTRA > "$log" 2>&1
+    --variant "$variant" --optimizer "$opt" --batch "$batch" ${TAG:+--tag "$TAG"} ${ENVS:+--env "$ENVS"} "$@" \
+    $TFJS_EXTRA > "$log" 2>&1
   local rc=$?
   [ $rc -ne 0 ] && { say "  exit $rc; tail:"; tail -5 "$log" | tee -a "$OUT/run.log"; }
   grep '^RESULT ' "$log" >> "$RES"
 }
+W="--steps 10 --warmup 10"
 for opt in momentum sgd; do
-  tfjs resnet20 ours $opt $B128 --steps 10 --warmup 3 $([ $opt = momentum ] && echo --profile)
-  tfjs resnet20 phase1 $opt $B128 --steps 10 --warmup 3 $([ $opt = momentum ] && echo --profile)
-  tfjs cnn ours $opt $B128 --steps 10 --warmup 3
-  tfjs cnn phase1 $opt $B128 --steps 10 --warmup 3
+  tfjs resnet20 ours $opt $B128 $W $([ $opt = momentum ] && echo --profile)
+  tfjs resnet20 phase2 $opt $B128 $W
+  tfjs cnn ours $opt $B128 $W
+  tfjs cnn phase2 $opt $B128 $W
 done
-tfjs cnn ours momentum $B512 --steps 10 --warmup 3
-tfjs resnet20 ours momentum $B512 --steps 10 --warmup 3
-tfjs resnet20 phase1 momentum $B512 --steps 10 --warmup 3
-# The slow stock variants of the first run (about 90 s more): FULL=1 bash bench/gpu/run.sh
+# tfjs flags on top of `ours` (lever 2): fewer submits, no CPU forwarding of small ops.
+TAG=submit64 ENVS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 tfjs resnet20 ours momentum $B128 $W
+TAG=submit64 ENVS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 tfjs cnn ours momentum $B128 $W
+TAG=nocpufwd ENVS=WEBGPU_CPU_FORWARD=false tfjs resnet20 ours momentum $B128 $W
+TAG=nocpufwd ENVS=WEBGPU_CPU_FORWARD=false tfjs cnn ours momentum $B128 $W
+tfjs cnn ours momentum $B512 $W
+tfjs resnet20 ours momentum $B512 $W
+tfjs resnet20 phase2 momentum $B512 $W
+# The slow old variants (about 2 min more): FULL=1 bash bench/gpu/run.sh
 if [ "${FULL:-0}" = 1 ]; then
+  tfjs resnet20 phase1 momentum $B128 --steps 10 --warmup 3 --profile
+  tfjs cnn phase1 momentum $B128 --steps 10 --warmup 3
   tfjs cnn stock sgd $B128 --steps 5 --warmup 2
   tfjs resnet20 dw+grads sgd $B128 --steps 5 --warmup 2
   TFJS_TIMEOUT=120 tfjs resnet20 stock sgd $B128 --steps 2 --warmup 1 --max-seconds 15 --pipelined 1 --profile
 fi
 
+# End to end: the prepare-data and train stages on a synthetic 28×28×1 dataset (E2E_TRAIN images, 1 epoch,
+# params.yaml's model and train settings otherwise) on webgpu; prints the images/s the train stage records.
+E2E="$(mktemp -d)"
+say "e2e: prepare-data (synthetic ${E2E_TRAIN:-4096} train images)"
+PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts prepare "$E2E/data" "${E2E_TRAIN:-4096}")" \
+  timeout 60 $DENO run --cached-only -A stages/prepare_data.ts > "$OUT/e2e_prepare.log" 2>&1 || say "  prepare exit $?"
+say "e2e: train on webgpu"
+PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts train 1)" PIPELINE_BACKEND=webgpu \
+  timeout "${E2E_TIMEOUT:-120}" $DENO run --cached-only -A stages/train.ts --alpha 0 --seed 1 --data "$E2E/data" \
+  --out "$E2E/models" --checkpoints "$E2E/ckpt" > "$OUT/e2e_train.log" 2>&1 || say "  train exit $?"
+cp "$E2E"/models/*.metrics.json "$OUT/" 2>/dev/null
+E2E_LINE="$($DENO run --cached-only -A bench/gpu/e2e_summary.ts "$E2E"/models/a0-s1.metrics.json 2>&1)"
+say "$E2E_LINE"
+
 $DENO run --cached-only -A bench/gpu/report.ts "$RES" > "$OUT/report.md" 2> "$OUT/report.err"
+echo "$E2E_LINE" >> "$OUT/report.md"
 cat "$OUT/report.md"
 say "done"

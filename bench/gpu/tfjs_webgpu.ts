@@ -8,9 +8,13 @@
  * - `dw+grads`: + the fast FusedBatchNorm gradient and the Sum/Mean gradients without CPU-side `ones`;
  * - `phase1`: `initBackend("webgpu")` of phase 1 (the above + uploads via writeBuffer), i.e. without the WGSL
  *   batch-norm and fused-SGD kernels and with the stock tfjs-layers BatchNormalization training path;
- * - `ours`: `initBackend("webgpu")`, i.e. what the pipeline gets now (phase 1 + `FastBatchNormalization` on the
- *   WGSL batch-norm kernels + fused momentum-SGD kernels).
- * All variants but `ours` run the stock BatchNormalization training path (as in phase 1).
+ * - `phase2`: phase 1 + `FastBatchNormalization` on the WGSL batch-norm kernels + fused momentum-SGD kernels
+ *   (`initBackend("webgpu", { dispatchCache: false })`);
+ * - `ours`: `initBackend("webgpu")`, i.e. what the pipeline gets now: phase 2 + uniform buffers and bind
+ *   groups cached across dispatches (lib/backends/webgpu_dispatch_cache.ts).
+ * `stock`, `dw`, `dw+grads` and `phase1` run the stock BatchNormalization training path (as in phase 1).
+ * `--env KEY=VALUE,...` sets tfjs flags first (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`,
+ * `WEBGPU_CPU_FORWARD=false`); `--tag` names such a run in the report.
  *
  * `--optimizer sgd` is plain `tf.train.sgd(0.01)` (as the PyTorch peer); `momentum` is lib/train's
  * `MomentumSgd` (μ 0.9, weight decay 5e-4, as the `train` stage), on the fused kernels when registered.
@@ -22,6 +26,7 @@
  *
  * Usage: deno run -A bench/gpu/tfjs_webgpu.ts --model resnet20 --variant ours --batch 128 [--steps 10]
  *        [--warmup 3] [--pipelined 10] [--max-seconds 20] [--optimizer sgd|momentum] [--profile]
+ *        [--env KEY=VALUE,...] [--tag NAME]
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
@@ -36,8 +41,9 @@ import { FastBatchNormalization } from "../../lib/backends/fast_batch_norm.ts";
 import { unregisterBatchNormKernels } from "../../lib/backends/webgpu_batch_norm.ts";
 import { unregisterFusedSgdKernels } from "../../lib/backends/fused_sgd.ts";
 import { MomentumSgd } from "../../lib/train/sgd.ts";
+import { dispatchCacheStats } from "../../lib/backends/webgpu_dispatch_cache.ts";
 
-const VARIANTS = ["stock", "dw", "dw+grads", "phase1", "ours"] as const;
+const VARIANTS = ["stock", "dw", "dw+grads", "phase1", "phase2", "ours"] as const;
 const OPTIMIZERS = ["sgd", "momentum"];
 const INPUTS: Record<string, number[]> = { cnn: [28, 28, 1], resnet20: [32, 32, 3] };
 
@@ -52,6 +58,8 @@ const { values: a } = parseArgs({
     "max-seconds": { type: "string", default: "20" },
     optimizer: { type: "string", default: "sgd" },
     profile: { type: "boolean", default: false },
+    env: { type: "string", default: "" },
+    tag: { type: "string", default: "" },
   },
 });
 if (!OPTIMIZERS.includes(a.optimizer!)) {
@@ -72,17 +80,24 @@ const [batch, steps, warmup, pipelined, maxSeconds] = [
   a["max-seconds"],
 ]
   .map(Number);
-const label = `${variant}/${a.optimizer}`;
+const label = `${variant}${a.tag ? `+${a.tag}` : ""}/${a.optimizer}`;
+const flags: Record<string, string> = {};
+for (const kv of a.env!.split(",").filter(Boolean)) {
+  const [k, v] = kv.split("=");
+  if (v === undefined) throw new Error(`--env wants KEY=VALUE,..., got ${kv}`);
+  flags[k] = v;
+  tf.env().set(k, v === "true" ? true : v === "false" ? false : Number.isNaN(Number(v)) ? v : Number(v));
+}
 const log = (msg: string) => console.error(`[tfjs ${a.model} ${label} b${batch}] ${msg}`);
 
 installGpuCounters();
 let setup: string[] = [];
-if (variant !== "ours") {
+if (variant !== "ours" && variant !== "phase2") {
   // The phase-1 layer: FastBatchNormalization's parent class is the stock BatchNormalization.
   FastBatchNormalization.prototype.call = Object.getPrototypeOf(FastBatchNormalization.prototype).call;
 }
-if (variant === "ours" || variant === "phase1") {
-  const info = await initBackend("webgpu");
+if (variant === "ours" || variant === "phase2" || variant === "phase1") {
+  const info = await initBackend("webgpu", { dispatchCache: variant === "ours" });
   setup = info.kernels;
   if (variant === "phase1") {
     unregisterBatchNormKernels();
@@ -132,6 +147,8 @@ for (let i = 0; i < warmup; i++) {
   first.push(performance.now() - t0);
   log(`warm-up step ${i + 1}: ${first[i].toFixed(0)} ms`);
 }
+const cache = dispatchCacheStats(tf.backend());
+const cacheBefore = cache && { ...cache };
 const enqueue: number[] = [], wall: number[] = [];
 const losses: number[] = [];
 let perStep = {};
@@ -152,6 +169,20 @@ for (let i = 0; i < steps; i++) {
     break;
   }
 }
+// Dispatch-cache counters per synced step (hits / dispatches of the cached path).
+const cachePerStep = cache && cacheBefore &&
+  Object.fromEntries(
+    ([
+      "dispatches",
+      "stock",
+      "uniformHits",
+      "uniformMisses",
+      "bindGroupHits",
+      "bindGroupMisses",
+      "clears",
+    ] as const)
+      .map((k) => [k, round((cache[k] - cacheBefore[k]) / wall.length, 1)]),
+  );
 const medianMs = median(wall);
 log(`synced: median ${medianMs.toFixed(1)} ms (enqueue ${median(enqueue).toFixed(1)} ms)`);
 
@@ -205,6 +236,7 @@ const result = {
   model: a.model,
   batch,
   setup,
+  flags,
   adapterFeatures,
   firstStepMs: round(first[0] ?? NaN),
   syncedSteps: wall.length,
@@ -217,6 +249,7 @@ const result = {
   finite: losses.every(Number.isFinite),
   numTensors: tf.memory().numTensors,
   gpuCallsPerStep: perStep,
+  dispatchCachePerStep: cachePerStep,
   profile,
 };
 console.log(`RESULT ${JSON.stringify(result)}`);

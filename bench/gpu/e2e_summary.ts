@@ -1,0 +1,27 @@
+/**
+ * One Markdown line from a train-stage metrics file for run.sh's end-to-end check: the training images/s the
+ * stage recorded (what the pipeline gets), the backend and device, the wall time.
+ *
+ * Usage: deno run -A bench/gpu/e2e_summary.ts outputs/models/a0-s1.metrics.json
+ */
+const [file] = Deno.args;
+if (!file) throw new Error("usage: e2e_summary.ts METRICS_JSON");
+let m: {
+  images_per_sec: number;
+  wall_seconds: number;
+  backend: { backend: string; device: string };
+};
+try {
+  m = JSON.parse(Deno.readTextFileSync(file));
+} catch (e) {
+  console.log(
+    `**End to end (train stage):** no metrics file ${file} (${(e as Error).message}); see e2e_train.log`,
+  );
+  Deno.exit(0);
+}
+console.log(
+  `**End to end (train stage, synthetic 28×28×1, 1 epoch):** ${
+    Math.round(m.images_per_sec)
+  } img/s training ` +
+    `on ${m.backend.backend} (${m.backend.device}), stage wall ${m.wall_seconds.toFixed(1)} s.`,
+);
