@@ -36,6 +36,13 @@ export function summariseAdapter(info: GPUAdapterInfo): AdapterSummary {
  * if (a && !a.isFallbackAdapter) console.log("real GPU:", a.description);
  */
 export async function probeWebGpuAdapter(): Promise<AdapterSummary | null> {
+  // Deno's WebGPU prints "XDG_RUNTIME_DIR is invalid or not set" on every process without it (CI, the runner's
+  // stage processes); it only needs a private writable directory.
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+    const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/xdg-runtime-${Deno.uid() ?? "user"}`;
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  }
   if (!("gpu" in navigator) || !navigator.gpu) return null;
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   return adapter ? summariseAdapter(adapter.info) : null;
