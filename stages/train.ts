@@ -37,7 +37,6 @@ import { type TrainConfig, trainModel, type TrainResult } from "../lib/train/loo
 import type { LrSchedule } from "../lib/train/schedule.ts";
 import type { EpochRecord } from "../lib/train/state.ts";
 
-
 const scheduleSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("step"),
