@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
+import { runStage } from "./support/entry.ts";
 import { fillMissing, mergeRecords, type NetworkRecord } from "../lib/report/records.ts";
 import {
   type MetricsReader,
@@ -298,7 +299,7 @@ export function verdictTable(claims: readonly ClaimCheck[]): string {
 }
 
 if (import.meta.main) {
-  try {
+  await runStage(async () => {
     const args = parseAggregateArgs(Deno.args);
     const content = await aggregate(args, stageParams());
     console.log(verdictTable(content.claims));
@@ -308,8 +309,5 @@ if (import.meta.main) {
       `aggregate: ${content.networks.rows.length} networks, ${content.figures.length} figures -> ` +
         `${join(args.out, "index.html")} (and summary.md, table.csv, verdicts.json)`,
     );
-  } catch (e) {
-    console.error(`aggregate: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
+  });
 }

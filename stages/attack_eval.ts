@@ -21,6 +21,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
+import { runStage } from "./support/entry.ts";
 import { parseRunArgs } from "./support/run_cli.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import { loadPrepared } from "../lib/data/prepared.ts";
@@ -168,12 +169,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-    Deno.exit(0); // wasm worker threads would keep the process alive
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runStage(main);

@@ -27,6 +27,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
+import { runStage } from "./support/entry.ts";
 import { parseRunArgs } from "./support/run_cli.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import { loadPrepared, type PreparedSplit } from "../lib/data/prepared.ts";
@@ -274,12 +275,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(1);
-  }
-  Deno.exit(0);
-}
+if (import.meta.main) await runStage(main);

@@ -26,6 +26,7 @@ import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
 import { parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
+import { runStage } from "./support/entry.ts";
 
 const STAGE = "measure-selectivity";
 
@@ -90,12 +91,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(1);
-  }
-  Deno.exit(0);
-}
+if (import.meta.main) await runStage(main);

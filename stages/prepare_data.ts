@@ -21,6 +21,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
+import { runStage } from "./support/entry.ts";
 import { deriveSeed } from "../lib/random.ts";
 import {
   DATASET_NAMES,
@@ -196,11 +197,8 @@ export async function prepareData(p: DataParams): Promise<{ meta: PreparedMeta; 
 }
 
 if (import.meta.main) {
-  try {
+  await runStage(async () => {
     const { summary } = await prepareData(parseDataParams(stageParams()));
     console.log(summary);
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(1);
-  }
+  });
 }

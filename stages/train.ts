@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import Progress from "cli-progress";
 import { stageParams } from "./support/params.ts";
+import { runStage } from "./support/entry.ts";
 import { parseRunArgs } from "./support/run_cli.ts";
 import { type BackendInfo, initBackend } from "../lib/backends/select.ts";
 import { loadPrepared, type PreparedData } from "../lib/data/prepared.ts";
@@ -276,7 +277,7 @@ export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMe
 }
 
 if (import.meta.main) {
-  try {
+  await runStage(async () => {
     const args = parseTrainArgs(Deno.args);
     const m = await runTrain(parseTrainParams(stageParams()), args);
     console.log(
@@ -284,11 +285,5 @@ if (import.meta.main) {
         `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${m.images_per_sec.toFixed(0)} img/s, ` +
         `${m.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
     );
-    // wasm pthread workers (threads > 1) keep the event loop alive; without an explicit exit the process can
-    // hang after finishing (seen with stdin not a terminal, i.e. under the runner).
-    Deno.exit(0);
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(1);
-  }
+  });
 }

@@ -1,0 +1,25 @@
+/**
+ * The entry point of every stage script: run its `main`, print a failure's message (without a stack trace) and
+ * exit 1, else exit 0 — explicitly, because wasm pthread workers would otherwise keep the process alive after
+ * the work is done (seen with stdin not a terminal, i.e. under the runner).
+ *
+ * @module
+ */
+
+/**
+ * Run `main` as the process and exit with its outcome.
+ *
+ * @example
+ * ```ts
+ * if (import.meta.main) await runStage(main);
+ * ```
+ */
+export async function runStage(main: () => Promise<void>): Promise<never> {
+  try {
+    await main();
+  } catch (e) {
+    console.error((e as Error).message);
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}
