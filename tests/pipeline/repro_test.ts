@@ -252,3 +252,40 @@ Deno.test("deleted outputs are restored from the cache without running", async (
   assertEquals(toy.read("d/sub/y"), "2\n");
   assertEquals(toy.runs(), { a: 1 });
 });
+
+Deno.test("after a runner killed with SIGKILL, the next repro puts the previous outputs back first", async () => {
+  await using toy = await makeToy({
+    stages: { slow: { cmd: counted("slow", "echo ${v} > out.txt"), params: ["v"], outs: ["out.txt"] } },
+  }, { v: 1 });
+  await toy.cli("repro");
+  const marker = `hardkill-${crypto.randomUUID().slice(0, 8)}`;
+  toy.write(
+    "pipeline.yaml",
+    toy.read("pipeline.yaml").replace(
+      "echo ${v} > out.txt",
+      `echo partial > out.txt && sleep 30 # ${marker}`,
+    ),
+  );
+  toy.write("params.yaml", "v: 2\n");
+  const child = spawnCli(toy.dir, ["repro"]);
+  for (let i = 0; i < 100 && (toy.runs().slow ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill("SIGKILL");
+  await child.status;
+  await child.stdout.cancel();
+  await child.stderr.cancel();
+  await new Deno.Command("pkill", { args: ["-KILL", "-f", marker] }).output(); // the machine "crashed": no orphan
+  assertEquals(toy.read("out.txt"), "partial\n", "the half-written output is in place");
+  toy.write(
+    "pipeline.yaml",
+    toy.read("pipeline.yaml").replace(
+      `echo partial > out.txt && sleep 30 # ${marker}`,
+      "echo ${v} > out.txt",
+    ),
+  );
+  toy.write("params.yaml", "v: 1\n");
+  const r = await toy.cli("repro");
+  assertMatch(r.out, /a previous run of 'slow' was interrupted; its previous outputs were put back/);
+  assertMatch(r.out, /Everything is up to date/, "the restored outputs match the lock: nothing to run");
+  assertEquals(toy.read("out.txt"), "1\n");
+});
