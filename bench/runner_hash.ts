@@ -44,7 +44,7 @@ async function tool(cmd: string, extra: string[] = []) {
 await tool("cat"); // warm the page cache
 const results: [string, number][] = [];
 results.push([
-  "runner (XXH3-128, one worker per core)",
+  "runner (XXH3-128, a worker per core + main thread)",
   await time(async () => {
     const hasher = new Hasher(dir, await StateCache.open(`${dir}/none/state.json`));
     await hasher.node("");

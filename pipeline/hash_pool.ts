@@ -1,6 +1,7 @@
 /**
  * A pool of hashing workers. Small files are hashed inline (a worker round trip would cost more than the hash);
- * files of 1 MiB or more go to workers, one per core, so many large files hash in parallel.
+ * files of 1 MiB or more go to workers, one per core, so many large files hash in parallel, and the main thread
+ * takes one too whenever every worker is busy (which also hides the workers' start-up).
  *
  * @module
  */
@@ -24,6 +25,7 @@ export class HashPool {
   #queue: (() => void)[] = [];
   #pending = new Map<number, { resolve: (d: string) => void; reject: (e: Error) => void }>();
   #nextId = 0;
+  #mainBusy = false;
   readonly #size: number;
 
   /** A pool of at most `size` workers (default: the number of cores). */
@@ -34,6 +36,15 @@ export class HashPool {
   /** Content digest of the file at absolute `path` whose size is `size` bytes. */
   async hash(path: string, size: number): Promise<string> {
     if (size < INLINE_BELOW || this.#size === 1) return await hashFileStreaming(path);
+    if (this.#idle.length === 0 && this.#workers.length >= this.#size && !this.#mainBusy) {
+      // Every worker is busy, or still loading (≈0.15 s each): meanwhile the main thread hashes a file itself.
+      this.#mainBusy = true;
+      try {
+        return await hashFileStreaming(path);
+      } finally {
+        this.#mainBusy = false;
+      }
+    }
     const worker = await this.#acquire();
     try {
       return await new Promise<string>((resolve, reject) => {
