@@ -40,6 +40,13 @@ export interface TrainConfig {
   siEpsilon: number;
   /** How selectivity layers are averaged, in the regularizer and in evaluation. */
   siGrouping: LayerGrouping;
+  /**
+   * Steps between reads of the loss from the device (default 1). Above 1, a GPU backend queues that many steps
+   * without waiting; the divergence check then runs on each group of steps, so up to that many − 1 updates may
+   * follow a diverged step before training stops (it still stops before any checkpoint or result is written).
+   * With 1, a diverged step is caught before its update.
+   */
+  lossReadEvery?: number;
 }
 
 /** Progress of one training step, for progress bars. */
@@ -153,11 +160,8 @@ export async function trainModel(
       const batches = batchIndices(epochOrder(data.train.n, config.seed, e), config.batchSize);
       const sums = { loss: 0, ce: 0, si: 0, hits: 0, n: 0 };
       let seconds = 0;
-      for (let b = 0; b < batches.length; b++) {
-        const batch = makeBatch(data.train, batches[b], config.augmentation, augmentRng);
-        const t0 = performance.now();
-        const [loss, ce, si, hits] = await trainStep(ctx, batch, lr, { epoch: e + 1, batch: b + 1 });
-        seconds += (performance.now() - t0) / 1000;
+      const addStep = (b: number, terms: ArrayLike<number>) => {
+        const [loss, ce, si, hits] = Array.from(terms);
         const size = batches[b].length;
         sums.loss += loss * size;
         sums.ce += ce * size;
@@ -165,6 +169,33 @@ export async function trainModel(
         sums.hits += hits;
         sums.n += size;
         hooks.onBatch?.({ epoch: e + 1, epochs: config.epochs, batch: b + 1, batches: batches.length, loss });
+      };
+      const readEvery = config.lossReadEvery ?? 1;
+      const queued: { batch: number; terms: tf.Tensor }[] = [];
+      const readQueued = async () => {
+        const terms = queued.splice(0);
+        if (terms.length === 0) return;
+        const stacked = tf.stack(terms.map((q) => q.terms));
+        const values = await stacked.data();
+        tf.dispose([stacked, ...terms.map((q) => q.terms)]);
+        terms.forEach((q, k) => {
+          const row = values.subarray(4 * k, 4 * k + 4);
+          if (!Array.from(row.subarray(0, 3)).every(Number.isFinite)) {
+            throw new TrainingDivergedError(e + 1, q.batch + 1, row[0], row[1], row[2], config);
+          }
+          addStep(q.batch, row);
+        });
+      };
+      for (let b = 0; b < batches.length; b++) {
+        const batch = makeBatch(data.train, batches[b], config.augmentation, augmentRng);
+        const t0 = performance.now();
+        if (readEvery === 1) {
+          addStep(b, await trainStep(ctx, batch, lr, { epoch: e + 1, batch: b + 1 }));
+        } else {
+          queued.push({ batch: b, terms: queueStep(ctx, batch, lr) });
+          if (queued.length >= readEvery || b === batches.length - 1) await readQueued();
+        }
+        seconds += (performance.now() - t0) / 1000;
       }
       trainSeconds += seconds;
       trainImages += sums.n;
@@ -236,6 +267,33 @@ export async function trainStep(
   lr: number,
   where: { epoch: number; batch: number },
 ): Promise<number[]> {
+  const { terms, grads, dispose } = lossAndGradients(ctx, batch);
+  try {
+    const values = Array.from(await terms.data());
+    if (!values.slice(0, 3).every(Number.isFinite)) {
+      throw new TrainingDivergedError(where.epoch, where.batch, values[0], values[1], values[2], ctx.config);
+    }
+    ctx.sgd.step(grads, lr);
+    return values;
+  } finally {
+    dispose();
+    terms.dispose();
+  }
+}
+
+/**
+ * One SGD step on `batch` without waiting for the device: the update is applied and the step's [loss,
+ * cross-entropy, minibatch μ_SI, correct predictions] are returned as a tensor for the caller to read (and
+ * check) later, and dispose.
+ */
+export function queueStep(ctx: StepContext, batch: Batch, lr: number): tf.Tensor {
+  const { terms, grads, dispose } = lossAndGradients(ctx, batch);
+  ctx.sgd.step(grads, lr);
+  dispose();
+  return terms;
+}
+
+function lossAndGradients(ctx: StepContext, batch: Batch) {
   const { tap, sgd, config, numClasses, groups } = ctx;
   const x = tf.tensor4d(batch.x, batch.shape);
   const labels = tf.tensor1d(batch.labels, "int32");
@@ -252,14 +310,5 @@ export async function trainStep(
     terms = tf.keep(tf.stack([r.loss, r.crossEntropy, r.meanSI, hits]));
     return r.loss;
   }, sgd.variables as tf.Variable[]);
-  try {
-    const values = Array.from(await terms!.data());
-    if (!values.slice(0, 3).every(Number.isFinite)) {
-      throw new TrainingDivergedError(where.epoch, where.batch, values[0], values[1], values[2], config);
-    }
-    sgd.step(grads, lr);
-    return values;
-  } finally {
-    tf.dispose([x, labels, value, terms!, ...Object.values(grads)]);
-  }
+  return { terms: terms!, grads, dispose: () => tf.dispose([x, labels, value, ...Object.values(grads)]) };
 }

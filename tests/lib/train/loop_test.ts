@@ -119,6 +119,33 @@ Deno.test("a NaN loss stops training with an error naming epoch, batch and what 
   assert.equal(tf.getBackend(), "wasm");
 });
 
+Deno.test("reading the loss every 4 steps (as on a GPU) trains exactly as reading it every step", async () => {
+  const a = build(), b = build();
+  const ra = await trainModel(a, data, config({ epochs: 2 }));
+  const rb = await trainModel(b, data, config({ epochs: 2, lossReadEvery: 4 }));
+  assert.deepEqual(withoutSpeed(rb.history), withoutSpeed(ra.history));
+  assert.deepEqual(await weightsOf(b), await weightsOf(a));
+  a.model.dispose();
+  b.model.dispose();
+});
+
+Deno.test("with deferred loss reads, divergence is reported at the same epoch and batch", async () => {
+  const diverged = async (over: Partial<TrainConfig>) => {
+    const built = build();
+    try {
+      await trainModel(built, data, config({ lr: 1e4, ...over }));
+    } catch (e) {
+      assert.ok(e instanceof TrainingDivergedError, String(e));
+      return [e.epoch, e.batch];
+    } finally {
+      built.model.dispose();
+    }
+    assert.fail("training with lr 1e4 did not diverge");
+  };
+  const every = await diverged({});
+  assert.deepEqual(await diverged({ lossReadEvery: 3 }), every);
+});
+
 Deno.test("alpha > 0 raises the minibatch selectivity relative to alpha < 0", async () => {
   const si: number[] = [];
   for (const alpha of [-1, 1]) {
