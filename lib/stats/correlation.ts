@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Numbers, requireFinite } from "./descriptive.ts";
+import { type Numbers, pairedMoments, requireFinite } from "./descriptive.ts";
 import { averageRanks } from "./ranks.ts";
 
 function requirePairs(x: Numbers, y: Numbers, what: string): void {
@@ -23,21 +23,7 @@ function requirePairs(x: Numbers, y: Numbers, what: string): void {
  */
 export function pearson(x: Numbers, y: Numbers): number {
   requirePairs(x, y, "pearson");
-  const n = x.length;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx, dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
+  const { sxx, syy, sxy } = pairedMoments(x, y);
   if (sxx === 0 || syy === 0) return NaN;
   // Rounding can push |r| a hair past 1 for exactly collinear data.
   return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));

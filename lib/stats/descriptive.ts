@@ -78,3 +78,42 @@ export function quantileSorted(sorted: Numbers, q: number): number {
   if (lo + 1 >= sorted.length) return sorted[lo];
   return sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]);
 }
+
+/** Means and centred sums of squares and cross-products of paired samples (same length, not checked here). */
+export interface PairedMoments {
+  mx: number;
+  my: number;
+  /** Σ(x − x̄)². */
+  sxx: number;
+  /** Σ(y − ȳ)². */
+  syy: number;
+  /** Σ(x − x̄)(y − ȳ). */
+  sxy: number;
+}
+
+/**
+ * Two-pass centred moments of paired samples, the shared core of Pearson's r and the least-squares fit.
+ *
+ * @example
+ * ```ts
+ * pairedMoments([0, 1, 2], [1, 3, 5]); // { mx: 1, my: 3, sxx: 2, syy: 8, sxy: 4 }
+ * ```
+ */
+export function pairedMoments(x: Numbers, y: Numbers): PairedMoments {
+  const n = x.length;
+  let mx = 0, my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = x[i] - mx, dy = y[i] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return { mx, my, sxx, syy, sxy };
+}

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Numbers, requireFinite } from "./descriptive.ts";
+import { type Numbers, pairedMoments, requireFinite } from "./descriptive.ts";
 
 /** The fitted line and its goodness of fit. */
 export interface LinearFit {
@@ -27,20 +27,7 @@ export function linearFit(x: Numbers, y: Numbers): LinearFit {
   requireFinite(x, 2, "linearFit (x)");
   requireFinite(y, 2, "linearFit (y)");
   const n = x.length;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx, dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
+  const { mx, my, sxx, syy, sxy } = pairedMoments(x, y);
   if (sxx === 0) throw new Error("linearFit: all x values are equal, so the slope is undefined");
   const slope = sxy / sxx;
   const intercept = my - slope * mx;

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { mean, quantileSorted, sampleStd, sampleVariance } from "../../../lib/stats/descriptive.ts";
+import {
+  mean,
+  pairedMoments,
+  quantileSorted,
+  sampleStd,
+  sampleVariance,
+} from "../../../lib/stats/descriptive.ts";
 import { meanCI, summarizeGroups } from "../../../lib/stats/confidence.ts";
 
 const close = (a: number, b: number, tol: number, msg?: string) =>
@@ -59,4 +65,11 @@ Deno.test("summarizeGroups groups by key and sorts keys numerically", () => {
   assert.equal(groups[2].n, 2);
   // n = 2: half width = t_{0.975,1} · s/√2 with s = √2 → 12.706204736174698
   close(groups[2].hi - groups[2].mean, 12.706204736174698, 1e-9);
+});
+
+Deno.test("paired moments by hand: x = 0, 1, 2; y = 1, 3, 5 (and a shifted copy gives the same sums)", () => {
+  // x̄ = 1, ȳ = 3; Σ(x−x̄)² = 1 + 0 + 1 = 2; Σ(y−ȳ)² = 4 + 0 + 4 = 8; Σ(x−x̄)(y−ȳ) = 2 + 0 + 2 = 4.
+  assert.deepEqual(pairedMoments([0, 1, 2], [1, 3, 5]), { mx: 1, my: 3, sxx: 2, syy: 8, sxy: 4 });
+  const shifted = pairedMoments([1e6, 1e6 + 1, 1e6 + 2], [1, 3, 5]);
+  assert.deepEqual([shifted.sxx, shifted.syy, shifted.sxy], [2, 8, 4]);
 });
