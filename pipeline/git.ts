@@ -32,16 +32,16 @@ export async function revExists(root: string, rev: string): Promise<boolean> {
 }
 
 /**
- * The revision to compare with when none is given: HEAD, or in CI (`CI` set) the merge base of HEAD with the
- * pull request's base branch (`GITHUB_BASE_REF`, `CI_MERGE_REQUEST_TARGET_BRANCH_NAME`) or the default branch.
+ * The merge base of HEAD with the pull request's base branch (`GITHUB_BASE_REF`,
+ * `CI_MERGE_REQUEST_TARGET_BRANCH_NAME`) or the default branch (origin/HEAD, origin/main, origin/master, main,
+ * master); HEAD when none is found (on the default branch itself, the merge base is HEAD too).
  *
  * @example
  * ```ts
- * const base = await defaultBaseRev("."); // "HEAD" locally
+ * const base = await mergeBaseWithDefaultBranch("."); // "3f2a…" on a feature branch
  * ```
  */
-export async function defaultBaseRev(root: string): Promise<string> {
-  if (!Deno.env.get("CI")) return "HEAD";
+export async function mergeBaseWithDefaultBranch(root: string): Promise<string> {
   const target = Deno.env.get("GITHUB_BASE_REF") ?? Deno.env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME");
   const originHead = (await git(root, ["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])).out.trim();
   const candidates = [
@@ -49,10 +49,25 @@ export async function defaultBaseRev(root: string): Promise<string> {
     ...(originHead ? [originHead] : []),
     "origin/main",
     "origin/master",
+    "main",
+    "master",
   ];
   for (const branch of candidates) {
     const mb = await git(root, ["merge-base", "HEAD", branch]);
     if (mb.ok && mb.out.trim()) return mb.out.trim();
   }
   return "HEAD";
+}
+
+/**
+ * The revision `params diff` and `metrics diff` compare with when none is given: HEAD, or in CI (`CI` set) the
+ * merge base with the base branch ({@link mergeBaseWithDefaultBranch}).
+ *
+ * @example
+ * ```ts
+ * const base = await defaultBaseRev("."); // "HEAD" locally
+ * ```
+ */
+export async function defaultBaseRev(root: string): Promise<string> {
+  return Deno.env.get("CI") ? await mergeBaseWithDefaultBranch(root) : "HEAD";
 }

@@ -4,11 +4,11 @@
  * verdicts changed (`outputs/report/verdicts.json`), and outputs whose digest changed (the two
  * `pipeline.lock`s). Compares the workspace with REV.
  *
- * REV defaults to the runner's base revision (pipeline/git.ts `defaultBaseRev`): HEAD locally (what the
- * uncommitted work changed); in CI (`CI` set) the merge base with the pull request's target or the default
- * branch. When that is HEAD itself (a push to the default branch, or CI without a remote), the previous
- * commit HEAD~1 is used instead, so CI compares with the state before the change; in a repository with a
- * single commit, HEAD.
+ * REV defaults to the merge base of HEAD with the pull request's target or the default branch
+ * (pipeline/git.ts `mergeBaseWithDefaultBranch`): on a feature branch, what the branch changed; on the default
+ * branch itself that is HEAD (what the uncommitted work changed). In CI (`CI` set), when it is HEAD (a push to
+ * the default branch, or CI without a remote), the previous commit HEAD~1 is used instead, so CI compares with
+ * the state before the change; in a repository with a single commit, HEAD.
  *
  * Params and metrics come from the runner's own commands (`pipeline/cli.ts params diff REV --json`, `metrics
  * diff REV --json`); files of REV come from git, or, for outputs the runner caches, from the cache through
@@ -19,7 +19,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { ObjectCache } from "../pipeline/cache.ts";
-import { defaultBaseRev, gitShow, revExists } from "../pipeline/git.ts";
+import { gitShow, mergeBaseWithDefaultBranch, revExists } from "../pipeline/git.ts";
 import { type Lock, LOCK_FILE, parseLock } from "../pipeline/lock.ts";
 import type { MetricChange } from "../pipeline/metrics.ts";
 
@@ -43,15 +43,15 @@ async function git(root: string, args: string[]): Promise<string | undefined> {
 }
 
 /**
- * The revision to compare with (see the module doc): `given`, else `defaultBaseRev`, replaced by HEAD~1 in
- * CI when it is HEAD's own commit.
+ * The revision to compare with (see the module doc): `given`, else the merge base with the default branch,
+ * replaced by HEAD~1 in CI when it is HEAD's own commit.
  */
 export async function resolveBaseRev(root: string, given?: string): Promise<string> {
   if (given !== undefined) {
     if (!(await revExists(root, given))) throw new Error(`diff: '${given}' is not a git revision in ${root}`);
     return given;
   }
-  const base = await defaultBaseRev(root);
+  const base = await mergeBaseWithDefaultBranch(root);
   if (!Deno.env.get("CI")) return base;
   const [baseSha, head] = [await git(root, ["rev-parse", base]), await git(root, ["rev-parse", "HEAD"])];
   if (baseSha === head && (await revExists(root, "HEAD~1"))) return "HEAD~1";

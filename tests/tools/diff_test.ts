@@ -105,11 +105,20 @@ Deno.test({
       ) {
         assert.ok(same.includes(s), same);
       }
-      // Default revision: HEAD locally; in CI without a remote the merge base is HEAD itself, so HEAD~1.
+      // Default revision: the merge base with main, which on main itself is HEAD; in CI that becomes HEAD~1.
+      const mainHead = (await run(root, "git", ["rev-parse", "HEAD"])).trim();
       Deno.env.delete("CI");
-      assert.equal(await resolveBaseRev(root), "HEAD");
+      assert.equal(await resolveBaseRev(root), mainHead);
       Deno.env.set("CI", "true");
       assert.equal(await resolveBaseRev(root), "HEAD~1");
+      // On a feature branch, locally and in CI alike, the default is where the branch left main.
+      await run(root, "git", ["checkout", "-q", "-b", "feature"]);
+      await Deno.writeTextFile(join(root, "notes.txt"), "feature work\n");
+      await run(root, "git", ["add", "-A"]);
+      await run(root, "git", ["commit", "-q", "-m", "three"]);
+      assert.equal(await resolveBaseRev(root), mainHead);
+      Deno.env.delete("CI");
+      assert.equal(await resolveBaseRev(root), mainHead);
       await assert.rejects(() => resolveBaseRev(root, "nope"), /'nope' is not a git revision/);
     } finally {
       if (ci === undefined) Deno.env.delete("CI");
