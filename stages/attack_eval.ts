@@ -22,11 +22,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
-import { parseRunArgs } from "./support/run_cli.ts";
-import { initBackend } from "../lib/backends/select.ts";
-import { loadPrepared } from "../lib/data/prepared.ts";
+import { openRun, parseRunArgs } from "./support/run_cli.ts";
+import { apgdParams, pgdParams } from "./support/attack_params.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
-import { loadModel } from "../lib/models/io.ts";
 import { deriveSeed } from "../lib/random.ts";
 import { evaluateAttacks } from "../lib/attacks/evaluate.ts";
 import { exampleGridPng } from "../lib/attacks/examples.ts";
@@ -47,14 +45,8 @@ export const attackParamsSchema = z.strictObject({
   eps_linf_255: epsGrid.default([0, 0.5, 1, 2, 4, 8]),
   /** L2 radii in pixel units ([0, 1] scale). */
   eps_l2: epsGrid.default([0, 0.125, 0.25, 0.5, 1]),
-  pgd: z.strictObject({
-    steps: z.number().int().positive().default(20),
-    /** Step α = step_factor·ε/steps. */
-    step_factor: z.number().positive().default(2.5),
-    restarts: z.number().int().positive().default(1),
-    random_start: z.boolean().default(true),
-  }).prefault({}),
-  apgd: z.strictObject({ steps: z.number().int().positive().default(100) }).prefault({}),
+  pgd: pgdParams(20),
+  apgd: apgdParams(100),
   /** Test images to attack: null = the whole test split, else a seeded stratified subset of this size. */
   n_examples: z.number().int().positive().nullable().default(null),
   batch_size: z.number().int().positive().default(250),
@@ -107,10 +99,8 @@ async function main(): Promise<void> {
   const args = parseAttackArgs(Deno.args);
   const p = parseAttackParams(stageParams());
   const run = args.run;
-  const backend = await initBackend(args.backend, { threads: args.threads });
-  const data = await loadPrepared(args.data);
+  const { info: backend, data, model } = await openRun(args);
   const test = data.test;
-  const model = await loadModel(join(args.models, run));
   const indices = p.n_examples === null
     ? Uint32Array.from({ length: test.n }, (_, i) => i)
     : stratifiedSample(test.labels, p.n_examples, deriveSeed(p.seed, "attack-subset"));

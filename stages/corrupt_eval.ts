@@ -28,12 +28,10 @@ import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
-import { parseRunArgs } from "./support/run_cli.ts";
-import { initBackend } from "../lib/backends/select.ts";
-import { loadPrepared, type PreparedSplit } from "../lib/data/prepared.ts";
+import { openRun, parseRunArgs } from "./support/run_cli.ts";
+import { type PreparedSplit } from "../lib/data/prepared.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
 import { deriveSeed } from "../lib/random.ts";
-import { loadModel } from "../lib/models/io.ts";
 import { accuracyOf, predictClasses } from "../lib/eval/predict.ts";
 import { encodePng } from "../lib/eval/png.ts";
 import {
@@ -132,11 +130,8 @@ async function main(): Promise<void> {
   const p = parseCorruptParams(stageParams());
   const names = selectedCorruptions(p.corruptions);
   const severities = [...new Set(p.severities)].sort();
-  const { backend, threads } = args;
-  const info = await initBackend(backend, { threads });
-  const data = await loadPrepared(args.data);
+  const { info, data, model } = await openRun(args);
   const run = args.run;
-  const model = await loadModel(join(args.models, run));
   const shape = data.meta.shape as [number, number, number];
   const [h, w, c] = shape;
   const size = h * w * c;

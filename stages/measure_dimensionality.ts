@@ -23,24 +23,21 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { z } from "zod";
 import * as tf from "@tensorflow/tfjs-core";
 import { ATTACK_NAMES, type AttackSettings, runAttack } from "../lib/attacks/registry.ts";
 import { inferenceLogits } from "../lib/attacks/model.ts";
-import { initBackend } from "../lib/backends/select.ts";
 import { corruptionRng, CORRUPTIONS, corruptStored } from "../lib/corruptions/registry.ts";
-import { loadPrepared } from "../lib/data/prepared.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
 import { featureSpec } from "../lib/dimensionality/features.ts";
 import { dimensionalityOf, perturbationDimensionality } from "../lib/dimensionality/measure.ts";
 import { layerRepresentations, type Representations } from "../lib/dimensionality/representations.ts";
 import type { SpectrumDimensionality } from "../lib/dimensionality/spectrum.ts";
-import { loadModel } from "../lib/models/io.ts";
 import { withSelectivityOutputs } from "../lib/models/multi_output.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
-import { parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
+import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
+import { apgdParams, pgdParams } from "./support/attack_params.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
 
@@ -58,13 +55,8 @@ export const dimSchema = z.strictObject({
   attacks: z.array(z.strictObject({ name: z.enum(ATTACK_NAMES), eps: z.number().gt(0).max(1) })).default([
     { name: "pgd-linf", eps: 4 / 255 },
   ]),
-  pgd: z.strictObject({
-    steps: z.number().int().positive().default(10),
-    step_factor: z.number().positive().default(2.5),
-    restarts: z.number().int().positive().default(1),
-    random_start: z.boolean().default(true),
-  }).prefault({}),
-  apgd: z.strictObject({ steps: z.number().int().positive().default(20) }).prefault({}),
+  pgd: pgdParams(10),
+  apgd: apgdParams(20),
   attack_seed: z.number().int().default(0),
   batch_size: z.number().int().positive().default(128),
 });
@@ -106,9 +98,7 @@ async function main(): Promise<void> {
     out: "outputs/dimensionality",
   });
   const p = parseSection(STAGE, stageParams(), "dim", dimSchema);
-  const info = await initBackend(args.backend, { threads: args.threads });
-  const data = await loadPrepared(args.data);
-  const model = await loadModel(join(args.models, args.run));
+  const { info, data, model } = await openRun(args);
   const { selectivityLayers } = selectivityLayersOf(model);
   const tap = withSelectivityOutputs(model, selectivityLayers);
   const shape = data.meta.shape;

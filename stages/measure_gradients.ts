@@ -15,19 +15,15 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { z } from "zod";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../lib/backends/select.ts";
-import { loadPrepared } from "../lib/data/prepared.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
 import { unitGradientNorms } from "../lib/gradients/unit_gradients.ts";
 import { gradientVariability } from "../lib/gradients/variability.ts";
-import { loadModel } from "../lib/models/io.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
 import { makeBatch } from "../lib/train/batches.ts";
-import { parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
+import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
 
@@ -49,9 +45,7 @@ async function main(): Promise<void> {
     out: "outputs/gradients",
   });
   const p = parseSection(STAGE, stageParams(), "grad", gradSchema);
-  const info = await initBackend(args.backend, { threads: args.threads });
-  const data = await loadPrepared(args.data);
-  const model = await loadModel(join(args.models, args.run));
+  const { info, data, model } = await openRun(args);
   const { selectivityLayers } = selectivityLayersOf(model);
   const rows = stratifiedSample(data.test.labels, p.n_samples, deriveSeed(p.seed, "grad-subset"));
   const batch = makeBatch(data.test, rows);

@@ -15,16 +15,12 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { z } from "zod";
-import { initBackend } from "../lib/backends/select.ts";
-import { loadPrepared } from "../lib/data/prepared.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
 import { measureSelectivity } from "../lib/measure/selectivity.ts";
-import { loadModel } from "../lib/models/io.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
-import { parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
+import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
 
@@ -54,9 +50,7 @@ async function main(): Promise<void> {
   const params = stageParams();
   const si = parseSection(STAGE, params, "si", siSchema);
   const p = parseSection(STAGE, params, "selectivity", selectivitySchema);
-  const info = await initBackend(args.backend, { threads: args.threads });
-  const data = await loadPrepared(args.data);
-  const model = await loadModel(join(args.models, args.run));
+  const { info, data, model } = await openRun(args);
   const { selectivityStages } = selectivityLayersOf(model);
   const indices = p.limit !== null && p.limit < data.test.n
     ? stratifiedSample(data.test.labels, p.limit, deriveSeed(p.seed, "selectivity-subset"))

@@ -11,7 +11,9 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import type { BackendChoice } from "../../lib/backends/select.ts";
+import { type BackendChoice, initBackend } from "../../lib/backends/select.ts";
+import { loadPrepared } from "../../lib/data/prepared.ts";
+import { loadModel } from "../../lib/models/io.ts";
 
 const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
 
@@ -90,6 +92,22 @@ export function parseRunArgs<D extends Record<string, string>>(
     backend: backend.data,
     threads,
   };
+}
+
+/**
+ * What a stage that evaluates a trained network starts from: the backend (initialised first), the prepared
+ * data and the network `a{alpha}-s{seed}`.
+ *
+ * @example
+ * ```ts
+ * const { info, data, model } = await openRun(parseRunArgs(stage, Deno.args, { data: "outputs/data", models: "outputs/models" }));
+ * ```
+ */
+export async function openRun(args: RunArgs<{ data: string; models: string }>) {
+  const info = await initBackend(args.backend, { threads: args.threads });
+  const data = await loadPrepared(args.data);
+  const model = await loadModel(join(args.models, args.run));
+  return { info, data, model };
 }
 
 /** `--alpha -0.3` becomes `--alpha=-0.3`, which node's parseArgs accepts (it takes `-0.3` for an option). */
