@@ -7,7 +7,7 @@
  * (a tfjs program has one output, so v' and w' cannot share a dispatch).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { ceilDiv, runProgram, type WebGpuProgram } from "./webgpu_program.ts";
+import { ElementwiseProgram, runProgram } from "./webgpu_program.ts";
 
 /** Kernel names (our own). */
 export const SGD_VELOCITY = "OurSgdVelocity";
@@ -20,48 +20,16 @@ export interface MomentumSgdHyper {
   weightDecay: number;
 }
 
-const THREADS = 64;
-
-class FlatProgram implements WebGpuProgram {
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [THREADS, 1, 1];
-  size = true;
-
-  constructor(
-    readonly shaderKey: string,
-    readonly variableNames: string[],
-    readonly uniforms: string,
-    outputShape: number[],
-    private readonly expression: string,
-  ) {
-    this.outputShape = outputShape;
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = [ceilDiv(Math.max(1, tf.util.sizeFromShape(outputShape)), THREADS), 1, 1];
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          setOutputAtIndex(index, ${this.expression});
-        }
-      }
-    `;
-  }
-}
-
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
 function velocityKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { w, v, g } = inputs as Record<string, tf.TensorInfo>;
-  const program = new FlatProgram(
+  const program = new ElementwiseProgram(
     "ourSgdVelocity",
     ["w", "v", "g"],
     "momentum : f32, weightDecay : f32, ",
     w.shape,
-    "uniforms.momentum * v[index] + (g[index] + uniforms.weightDecay * w[index])",
+    "let out = uniforms.momentum * v[index] + (g[index] + uniforms.weightDecay * w[index]);",
   );
   return runProgram(backend, program, [w, v, g], [], [
     attrs!.momentum as number,
@@ -71,12 +39,12 @@ function velocityKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
 
 function weightKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { w, v } = inputs as Record<string, tf.TensorInfo>;
-  const program = new FlatProgram(
+  const program = new ElementwiseProgram(
     "ourSgdWeight",
     ["w", "v"],
     "lr : f32, ",
     w.shape,
-    "w[index] - uniforms.lr * v[index]",
+    "let out = w[index] - uniforms.lr * v[index];",
   );
   return runProgram(backend, program, [w, v], [], [attrs!.lr as number]);
 }

@@ -14,7 +14,7 @@
  * the ~40 small kernels of `moments()` + `FusedBatchNorm` + autodiff.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { ceilDiv, runProgram, type WebGpuProgram } from "./webgpu_program.ts";
+import { ElementwiseProgram, runProgram, type WebGpuProgram } from "./webgpu_program.ts";
 
 /** Kernel names (our own; no backend ships them). */
 export const BN_STATS = "OurBatchNormStats";
@@ -24,40 +24,8 @@ export const BN_GRAD_INPUT = "OurBatchNormGradInput";
 export const MOVING_AVERAGE = "OurMovingAverage";
 
 const REDUCE_THREADS = 256;
-const FLAT_THREADS = 64;
-
-/** A flat elementwise program: `body` sets `out` from `index` (and `c = index % uniforms.channels`). */
-class ElementwiseProgram implements WebGpuProgram {
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [FLAT_THREADS, 1, 1];
-  size = true;
-
-  constructor(
-    readonly shaderKey: string,
-    readonly variableNames: string[],
-    readonly uniforms: string,
-    outputShape: number[],
-    private readonly body: string,
-  ) {
-    this.outputShape = outputShape;
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = [ceilDiv(tf.util.sizeFromShape(outputShape), FLAT_THREADS), 1, 1];
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let c = index % uniforms.channels;
-          ${this.body}
-          setOutputAtIndex(index, out);
-        }
-      }
-    `;
-  }
-}
+/** The channel of element `index` of a channels-last tensor, for the elementwise programs below. */
+const CHANNEL = "let c = index % uniforms.channels;";
 
 /**
  * One workgroup per channel over `rows` rows of a [rows, channels] view; each thread accumulates `a` and `b`
@@ -155,7 +123,8 @@ function applyKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     ["x", "stats", "gamma", "beta"],
     "channels : i32, epsilon : f32, ",
     x.shape,
-    `let rstd = inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
+    `${CHANNEL}
+     let rstd = inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
      let out = (x[index] - stats[c]) * rstd * gamma[c] + beta[c];`,
   );
   return runProgram(backend, program, [x, stats, gamma, beta], [channels], [attrs!.epsilon as number]);
@@ -199,7 +168,8 @@ function gradInputKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo 
     ["dy", "x", "stats", "gamma", "dgamma", "dbeta"],
     "channels : i32, invRows : f32, epsilon : f32, ",
     x.shape,
-    `let rstd = inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
+    `${CHANNEL}
+     let rstd = inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
      let xc = x[index] - stats[c];
      let inner = dy[index] - dbeta[c] * uniforms.invRows - xc * rstd * dgamma[c] * uniforms.invRows;
      let out = gamma[c] * rstd * inner;`,
@@ -217,7 +187,7 @@ function movingAverageKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
     ["old", "stats"],
     "channels : i32, row : i32, decay : f32, ",
     old.shape,
-    "let out = old[index] - (old[index] - stats[uniforms.row * uniforms.channels + c]) * uniforms.decay;",
+    `${CHANNEL} let out = old[index] - (old[index] - stats[uniforms.row * uniforms.channels + c]) * uniforms.decay;`,
   );
   return runProgram(backend, program, [old, stats], [old.shape[0], attrs!.row as number], [
     1 - (attrs!.momentum as number),

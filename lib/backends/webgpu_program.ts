@@ -66,3 +66,47 @@ export function runProgram(
 
 /** `ceil(a / b)` for positive integers. */
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+
+/**
+ * A flat elementwise program: one invocation per output element, `body` (WGSL statements that may read
+ * `index`) must define `out`, which is written at `index`.
+ *
+ * @example
+ * ```ts
+ * const p = new ElementwiseProgram("scale", ["x"], "k : f32, ", x.shape, "let out = x[index] * uniforms.k;");
+ * runProgram(backend, p, [x], [], [2]);
+ * ```
+ */
+export class ElementwiseProgram implements WebGpuProgram {
+  outputShape: number[];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [ELEMENTWISE_THREADS, 1, 1];
+  size = true;
+
+  constructor(
+    readonly shaderKey: string,
+    readonly variableNames: string[],
+    readonly uniforms: string,
+    outputShape: number[],
+    private readonly body: string,
+  ) {
+    this.outputShape = outputShape;
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    const elements = outputShape.reduce((a, b) => a * b, 1);
+    this.dispatch = [ceilDiv(Math.max(1, elements), ELEMENTWISE_THREADS), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          ${this.body}
+          setOutputAtIndex(index, out);
+        }
+      }
+    `;
+  }
+}
+
+const ELEMENTWISE_THREADS = 64;
