@@ -50,6 +50,25 @@ export interface DispatchCacheStats {
   bindGroupEntries: number;
 }
 
+/** One dispatch as recorded by the cached path: enough to encode it again without tfjs. */
+export interface RecordedDispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+  /** The uniform buffer the bind group names (cached by content, never rewritten). */
+  uniform: GPUBuffer;
+  output: { dataId: object; buffer: GPUBuffer };
+  inputs: { dataId: object; buffer: GPUBuffer }[];
+}
+
+/** Receives every dispatch of a patched backend while installed with {@link setDispatchRecorder}. */
+export interface DispatchRecorder {
+  /** A dispatch through the cached path, after it was encoded. */
+  dispatch(d: RecordedDispatch): void;
+  /** A dispatch the cached path could not take (profiling, pixel programs, textures), before it runs. */
+  stock(reason: string): void;
+}
+
 /** Cache bounds of {@link useDispatchCache}. */
 export interface DispatchCacheOptions {
   /** Distinct uniform contents kept (default 4096). */
@@ -119,7 +138,14 @@ const FIELDS = [
   "dispatchCountInPass",
 ] as const;
 
-const statsOf = new WeakMap<object, DispatchCacheStats>();
+interface Control {
+  stats: DispatchCacheStats;
+  recorder: DispatchRecorder | null;
+  /** Uniform buffers in use by recordings: kept when the uniform cache is emptied. */
+  pinned: Map<GPUBuffer, number>;
+}
+
+const controlOf = new WeakMap<object, Control>();
 
 function checkInternals(backend: object): Internals {
   const missing: string[] = [
@@ -198,8 +224,8 @@ export function useDispatchCache(
   backend: tf.KernelBackend,
   opts: DispatchCacheOptions = {},
 ): DispatchCacheStats {
-  const known = statsOf.get(backend);
-  if (known) return known;
+  const known = controlOf.get(backend);
+  if (known) return known.stats;
   const b = checkInternals(backend);
   const maxUniforms = opts.maxUniforms ?? 4096;
   const maxBindGroups = opts.maxBindGroups ?? 16384;
@@ -214,6 +240,7 @@ export function useDispatchCache(
     uniformEntries: 0,
     bindGroupEntries: 0,
   };
+  const control: Control = { stats, recorder: null, pinned: new Map() };
   const uniforms = new Map<string, { buffer: GPUBuffer; size: number }>();
   const bindGroups = new Map<string, GPUBindGroup>();
   const layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
@@ -225,10 +252,14 @@ export function useDispatchCache(
     stats.bindGroupEntries = 0;
   };
   const clearUniforms = () => {
-    // Commands recorded so far may still use them: they return to the pool after the next submit.
-    for (const u of uniforms.values()) b.uniformPendingDisposal.push(u.buffer);
-    uniforms.clear();
-    stats.uniformEntries = 0;
+    // Commands recorded so far may still use them: they return to the pool after the next submit. Pinned
+    // ones stay (a recording replays them).
+    for (const [key, u] of uniforms) {
+      if (control.pinned.has(u.buffer)) continue;
+      b.uniformPendingDisposal.push(u.buffer);
+      uniforms.delete(key);
+    }
+    stats.uniformEntries = uniforms.size;
     clearBindGroups();
   };
 
@@ -286,6 +317,15 @@ export function useDispatchCache(
       !buffers.every((r) => r instanceof GPUBuffer)
     ) {
       stats.stock++;
+      control.recorder?.stock(
+        b.activeTimers != null
+          ? "profiling (tf.profile with timestamp queries)"
+          : program.pixelsOpType != null
+          ? "a pixel program"
+          : program.pipeline instanceof Promise
+          ? "a pipeline still compiling (WEBGPU_ENGINE_COMPILE_ONLY)"
+          : "a texture binding",
+      );
       return stockRecord(program, output, inputs, extra);
     }
     stats.dispatches++;
@@ -323,16 +363,67 @@ export function useDispatchCache(
     b.computePassEncoder.setBindGroup(0, group);
     b.computePassEncoder.dispatchWorkgroups(program.dispatch[0], program.dispatch[1], program.dispatch[2]);
     b.dispatchCountInPass++;
+    control.recorder?.dispatch({
+      pipeline,
+      bindGroup: group,
+      workgroups: [program.dispatch[0], program.dispatch[1], program.dispatch[2]],
+      uniform: uniform.buffer,
+      output: { dataId: output.dataId, buffer: buffers[0] as GPUBuffer },
+      inputs: inputs.map((t, i) => ({ dataId: t.dataId, buffer: buffers[i + 1] as GPUBuffer })),
+    });
     if (tf.env().get("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE") as number <= b.dispatchCountInPass) {
       b.endComputePassEncoder();
       b.submitQueue();
     }
   };
-  statsOf.set(backend, stats);
+  controlOf.set(backend, control);
   return stats;
 }
 
 /** The counters of a backend patched by {@link useDispatchCache}, or null. */
 export function dispatchCacheStats(backend: tf.KernelBackend): DispatchCacheStats | null {
-  return statsOf.get(backend) ?? null;
+  return controlOf.get(backend)?.stats ?? null;
+}
+
+function controlFor(backend: tf.KernelBackend, caller: string): Control {
+  const control = controlOf.get(backend);
+  if (!control) throw new Error(`${caller}: the backend is not patched by useDispatchCache`);
+  return control;
+}
+
+/**
+ * Installs `recorder` (or removes it, with null) on a backend patched by {@link useDispatchCache}; returns
+ * the one it replaces. Only one recorder at a time.
+ *
+ * @example
+ * const seen: RecordedDispatch[] = [];
+ * setDispatchRecorder(tf.backend(), { dispatch: (d) => seen.push(d), stock: (why) => console.warn(why) });
+ * tf.dispose(tf.add(a, b));
+ * setDispatchRecorder(tf.backend(), null); // seen.length === 1
+ */
+export function setDispatchRecorder(
+  backend: tf.KernelBackend,
+  recorder: DispatchRecorder | null,
+): DispatchRecorder | null {
+  const control = controlFor(backend, "setDispatchRecorder");
+  const previous = control.recorder;
+  control.recorder = recorder;
+  return previous;
+}
+
+/**
+ * Pins (delta +1) or unpins (−1) cached uniform buffers: a pinned buffer stays in the cache, unchanged, when
+ * the cache is emptied, so recorded bind groups that name it stay valid.
+ *
+ * @example
+ * pinUniforms(tf.backend(), recording.uniforms, +1); // … replay …
+ * pinUniforms(tf.backend(), recording.uniforms, -1);
+ */
+export function pinUniforms(backend: tf.KernelBackend, buffers: Iterable<GPUBuffer>, delta: 1 | -1): void {
+  const { pinned } = controlFor(backend, "pinUniforms");
+  for (const buffer of buffers) {
+    const n = (pinned.get(buffer) ?? 0) + delta;
+    if (n > 0) pinned.set(buffer, n);
+    else pinned.delete(buffer);
+  }
 }

@@ -1,0 +1,445 @@
+/**
+ * Step graphs for tfjs-backend-webgpu 4.22: a step (e.g. one training step) run once through tfjs while every
+ * dispatch is recorded, then replayed as one command buffer with no tfjs in the loop — the idea of CUDA
+ * graphs. On the H200 tfjs spends ~70 µs of CPU per dispatch (op dispatch, autodiff tape, shape inference,
+ * buffer pool); a replay spends three encoder calls per dispatch.
+ *
+ * What a replay assumes, and how capture makes sure of it:
+ * - The same buffers. Buffers that tensors release during the capture (intermediates, old variable values)
+ *   are kept by the graph instead of going back to tfjs's pool; tensors still alive afterwards that a
+ *   dispatch used (inputs, outputs, new variable values, constants) are held by the graph with an extra
+ *   reference, so nothing a replay touches is ever handed to another tensor.
+ * - Variables change buffers on every `assign`: the step reads a variable from its old buffer and writes the
+ *   new value to another. A replay first copies each such variable's current buffer back to the old one, so
+ *   the recorded reads see the current value and the recorded writes land where the variable now points.
+ *   {@link StepGraph.isCurrent} says whether every variable the graph uses still points where it did (an
+ *   outside `assign`, e.g. loading a checkpoint, makes the graph stale: capture again).
+ * - New data only through the declared `inputs`: their buffers get the replay's data. Anything else the step
+ *   uploads from the CPU (scalars, constants) is replayed as captured; two captures of the same step can be
+ *   compared with {@link sameRecording} to find steps whose uploads or uniforms change (random masks,
+ *   data-dependent scalars), which must not be replayed.
+ * - No reads from the device inside the step (a readback makes capture throw; a profiled or pixel dispatch
+ *   makes the capture unreplayable).
+ *
+ * Needs the dispatch cache (webgpu_dispatch_cache.ts): its cached path is where dispatches are recorded, and
+ * its uniform buffers are never rewritten.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  DISPATCH_CACHE_TFJS_VERSION,
+  pinUniforms,
+  type RecordedDispatch,
+  setDispatchRecorder,
+} from "./webgpu_dispatch_cache.ts";
+
+/** Thrown when a step cannot be captured; says what in the step prevents it. */
+export class CaptureError extends Error {
+  constructor(message: string) {
+    super(`step graph capture: ${message}`);
+    this.name = "CaptureError";
+  }
+}
+
+interface TensorData {
+  dtype: tf.DataType;
+  shape: number[];
+  values: unknown;
+  resource: unknown;
+}
+
+/** The internals of tfjs-backend-webgpu 4.22's `WebGPUBackend` that capture and replay use. */
+interface Internals {
+  device: GPUDevice;
+  queue: GPUQueue;
+  tensorMap: { get(dataId: object): TensorData | undefined; has(dataId: object): boolean };
+  bufferManager: { releaseBuffer(buffer: GPUBuffer, reuse?: boolean): void };
+  commandEncoder: GPUCommandEncoder | null;
+  ensureCommandEncoderReady(): void;
+  uploadToGPU(dataId: object): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  incRef(dataId: object): void;
+}
+
+/** Backend methods that read from the device: a captured step may not call them (except on CPU values). */
+const GUARDED = ["read", "readSync", "readToGPU", "copyBuffer", "getBufferData"] as const;
+
+/** A CPU→GPU upload made during a capture (a constant of the step, replayed as captured). */
+export interface CapturedUpload {
+  dtype: tf.DataType;
+  shape: number[];
+  values: Float32Array | Int32Array | Uint8Array;
+}
+
+function internals(backend: tf.KernelBackend): Internals {
+  const b = backend as unknown as Partial<Internals>;
+  if (
+    tf.version_core !== DISPATCH_CACHE_TFJS_VERSION || !b.device || !b.tensorMap || !b.bufferManager ||
+    typeof b.uploadToGPU !== "function" || typeof b.submitQueue !== "function"
+  ) {
+    throw new CaptureError(
+      `needs the webgpu backend of tfjs ${DISPATCH_CACHE_TFJS_VERSION} (found tfjs-core ${tf.version_core}, ` +
+        `backend ${tf.getBackend()})`,
+    );
+  }
+  return b as Internals;
+}
+
+/**
+ * Submits whatever tfjs has recorded but not yet submitted, so later submits are ordered after it; with
+ * `releases`, submits even when nothing is recorded, which makes tfjs release the buffers of tensors disposed
+ * while commands that use them were pending.
+ */
+function flush(b: Internals, releases = false): void {
+  if (!b.commandEncoder && !releases) return;
+  b.ensureCommandEncoderReady();
+  b.endComputePassEncoder();
+  b.submitQueue();
+}
+
+function gpuBuffer(b: Internals, dataId: object, what: string): GPUBuffer {
+  const resource = b.tensorMap.get(dataId)?.resource;
+  if (!(resource instanceof GPUBuffer)) throw new CaptureError(`${what} is not held in a GPU buffer`);
+  return resource;
+}
+
+/** Bytes of a tensor on the GPU (float32, int32 and bool all take 4 bytes an element there). */
+function byteSize(t: { shape: number[]; dtype: tf.DataType }): number {
+  if (t.dtype === "complex64" || t.dtype === "string") {
+    throw new CaptureError(`a ${t.dtype} tensor takes part in the step; only float32, int32 and bool can`);
+  }
+  return tf.util.sizeFromShape(t.shape) * 4;
+}
+
+/** A variable the graph uses, with the buffers before and after the captured step. */
+interface StateEntry {
+  variable: tf.Variable;
+  dataId: object;
+  /** Set when the step assigned the variable: replay copies `after` → `before` first. */
+  copy: { from: GPUBuffer; to: GPUBuffer; size: number } | null;
+}
+
+/**
+ * A recorded step. Make one with {@link captureStep}; {@link replay} runs the step again on new input data;
+ * {@link dispose} gives every buffer back.
+ */
+export class StepGraph {
+  readonly #b: Internals;
+  readonly #backend: tf.KernelBackend;
+  readonly #dispatches: RecordedDispatch[];
+  readonly #inputs: { buffer: GPUBuffer; bytes: number }[];
+  readonly #outputs: { buffer: GPUBuffer; bytes: number }[];
+  readonly #state: StateEntry[];
+  readonly #held: tf.Tensor[];
+  readonly #heldIds: object[];
+  readonly #owned: GPUBuffer[];
+  readonly #uniforms: GPUBuffer[];
+  /** Why this capture cannot be replayed (its outputs can still be copied), or null. */
+  readonly unreplayable: string | null;
+  /** Constants the step uploaded during capture, in order. */
+  readonly uploads: readonly CapturedUpload[];
+  #disposed = false;
+
+  /** @internal Use {@link captureStep}. */
+  constructor(parts: {
+    b: Internals;
+    backend: tf.KernelBackend;
+    dispatches: RecordedDispatch[];
+    inputs: { buffer: GPUBuffer; bytes: number }[];
+    outputs: { buffer: GPUBuffer; bytes: number }[];
+    state: StateEntry[];
+    held: tf.Tensor[];
+    owned: GPUBuffer[];
+    uploads: CapturedUpload[];
+    unreplayable: string | null;
+  }) {
+    this.#b = parts.b;
+    this.#backend = parts.backend;
+    this.#dispatches = parts.dispatches;
+    this.#inputs = parts.inputs;
+    this.#outputs = parts.outputs;
+    this.#state = parts.state;
+    this.#held = parts.held;
+    this.#heldIds = parts.held.map((t) => t.dataId);
+    this.#owned = parts.owned;
+    this.uploads = parts.uploads;
+    this.unreplayable = parts.unreplayable;
+    this.#uniforms = [...new Set(parts.dispatches.map((d) => d.uniform))];
+    pinUniforms(this.#backend, this.#uniforms, 1);
+  }
+
+  /** Dispatches per replay. */
+  get dispatchCount(): number {
+    return this.#dispatches.length;
+  }
+
+  /** Variables the step assigns (copied back before each replay). */
+  get assignedVariables(): number {
+    return this.#state.filter((s) => s.copy).length;
+  }
+
+  /** Bytes of all outputs, laid out one after another (what {@link copyOutputs} writes). */
+  get outputBytes(): number {
+    return this.#outputs.reduce((s, o) => s + o.bytes, 0);
+  }
+
+  /** Pipelines, workgroup counts and uniform buffers in order: equal for two captures of the same step. */
+  get dispatches(): readonly RecordedDispatch[] {
+    return this.#dispatches;
+  }
+
+  /** Whether every variable the graph uses still points at the buffer it had after the capture. */
+  isCurrent(): boolean {
+    return this.unreplayable === null && !this.#disposed &&
+      this.#state.every((s) => !s.variable.isDisposed && s.variable.dataId === s.dataId);
+  }
+
+  /**
+   * Runs the step again: writes `inputs` (one typed array per captured input, same byte size) into the
+   * input buffers and submits every recorded dispatch in one command buffer; with `sink`, the outputs are
+   * then copied there (at `offset`, one after another). Throws when the graph is stale ({@link isCurrent}).
+   *
+   * @example
+   * graph.replay([batch.x, batch.labels], { buffer: ring.buffer, offset: ring.offsetOf(k) });
+   */
+  replay(inputs: readonly ArrayBufferView[], sink?: { buffer: GPUBuffer; offset: number }): void {
+    if (!this.isCurrent()) {
+      throw new Error(
+        `StepGraph.replay: ${
+          this.unreplayable ?? "the graph is disposed or a variable it uses was reassigned; capture again"
+        }`,
+      );
+    }
+    if (inputs.length !== this.#inputs.length) {
+      throw new Error(
+        `StepGraph.replay: ${inputs.length} inputs given, the step was captured with ${this.#inputs.length}`,
+      );
+    }
+    const b = this.#b;
+    flush(b);
+    inputs.forEach((data, i) => {
+      const { buffer, bytes } = this.#inputs[i];
+      if (data.byteLength !== bytes) {
+        throw new Error(
+          `StepGraph.replay: input ${i} has ${data.byteLength} bytes, the captured one ${bytes}`,
+        );
+      }
+      b.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    });
+    const encoder = b.device.createCommandEncoder();
+    for (const { copy } of this.#state) {
+      if (copy) encoder.copyBufferToBuffer(copy.from, 0, copy.to, 0, copy.size);
+    }
+    const pass = encoder.beginComputePass();
+    let pipeline: GPUComputePipeline | null = null;
+    for (const d of this.#dispatches) {
+      if (d.pipeline !== pipeline) pass.setPipeline(pipeline = d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    pass.end();
+    if (sink) this.#encodeOutputCopies(encoder, sink);
+    b.queue.submit([encoder.finish()]);
+    // Values tfjs cached on the CPU by an earlier read are stale now.
+    for (const dataId of this.#heldIds) {
+      if (b.tensorMap.has(dataId)) b.tensorMap.get(dataId)!.values = null;
+    }
+  }
+
+  /** Copies the outputs of the last capture or replay into `sink` (after all work submitted so far). */
+  copyOutputs(sink: { buffer: GPUBuffer; offset: number }): void {
+    flush(this.#b);
+    const encoder = this.#b.device.createCommandEncoder();
+    this.#encodeOutputCopies(encoder, sink);
+    this.#b.queue.submit([encoder.finish()]);
+  }
+
+  #encodeOutputCopies(encoder: GPUCommandEncoder, sink: { buffer: GPUBuffer; offset: number }): void {
+    let offset = sink.offset;
+    for (const o of this.#outputs) {
+      encoder.copyBufferToBuffer(o.buffer, 0, sink.buffer, offset, o.bytes);
+      offset += o.bytes;
+    }
+  }
+
+  /** Gives back every buffer and tensor the graph holds; idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    flush(this.#b);
+    pinUniforms(this.#backend, this.#uniforms, -1);
+    tf.dispose(this.#held);
+    for (const buffer of this.#owned) this.#b.bufferManager.releaseBuffer(buffer);
+  }
+}
+
+/**
+ * Whether two captures of the same step recorded the same program: the same pipelines, workgroup counts and
+ * uniforms in the same order, and the same uploaded constants. When not, something the step computes on the
+ * CPU changes between steps (a random mask, a data-dependent scalar) and a replay would freeze it.
+ *
+ * @example
+ * if (!sameRecording(first, second)) { first.dispose(); second.dispose(); } // run the step eagerly instead
+ */
+export function sameRecording(a: StepGraph, b: StepGraph): boolean {
+  const da = a.dispatches, db = b.dispatches;
+  if (da.length !== db.length || a.uploads.length !== b.uploads.length) return false;
+  for (let i = 0; i < da.length; i++) {
+    const p = da[i], q = db[i];
+    if (
+      p.pipeline !== q.pipeline || p.uniform !== q.uniform ||
+      p.workgroups.some((w, k) => w !== q.workgroups[k])
+    ) {
+      return false;
+    }
+  }
+  return a.uploads.every((u, i) => {
+    const v = b.uploads[i];
+    return u.dtype === v.dtype && tf.util.arraysEqual(u.shape, v.shape) &&
+      tf.util.arraysEqual(u.values, v.values);
+  });
+}
+
+/**
+ * Runs `step` once through tfjs (a real step: its updates happen) while recording it, and returns the
+ * graph. `inputs` are the tensors whose data changes from step to step (a replay writes new data into their
+ * buffers); `step` returns the tensors to read afterwards (the graph takes them over: read them with
+ * {@link StepGraph.copyOutputs}, do not dispose them). The active backend must be webgpu with the dispatch
+ * cache. A capture that cannot be replayed says why in {@link StepGraph.unreplayable} (the step itself ran
+ * fully). Throws {@link CaptureError} when the step reads data back from the device: it stops midway then.
+ *
+ * @example
+ * const x = tf.tensor4d(batch.x, batch.shape), y = tf.tensor1d(batch.labels, "int32");
+ * const graph = captureStep(() => [trainOnce(x, y)], [x, y]);
+ * tf.dispose([x, y]); // the graph holds what it needs
+ * graph.replay([next.x, next.labels]);
+ */
+export function captureStep(step: () => tf.Tensor[], inputs: readonly tf.Tensor[]): StepGraph {
+  const backend = tf.backend();
+  const b = internals(backend);
+  for (const t of inputs) b.uploadToGPU(t.dataId);
+  const variables = Object.values(tf.engine().state.registeredVariables) as tf.Variable[];
+  for (const v of variables) b.uploadToGPU(v.dataId);
+  flush(b);
+  const before = new Map(
+    variables.map((v) => [v, { dataId: v.dataId, buffer: gpuBuffer(b, v.dataId, `variable '${v.name}'`) }]),
+  );
+  const inputSet = new Set(inputs.map((t) => t.dataId));
+
+  const dispatches: RecordedDispatch[] = [];
+  const problems: string[] = [];
+  const uploads: CapturedUpload[] = [];
+  const owned = new Set<GPUBuffer>();
+  const self = b as unknown as Record<string, unknown>;
+  const saved = new Map<string, unknown>(GUARDED.map((m) => [m, self[m]]));
+  const stockUpload = b.uploadToGPU;
+  const stockRelease = b.bufferManager.releaseBuffer;
+  const previous = setDispatchRecorder(backend, {
+    dispatch: (d) => dispatches.push(d),
+    stock: (why) => problems.push(`a dispatch took tfjs's stock path (${why})`),
+  });
+  if (previous) {
+    setDispatchRecorder(backend, previous);
+    throw new CaptureError("another capture is in progress");
+  }
+  for (const m of GUARDED) {
+    const original = saved.get(m) as (dataId: object) => unknown;
+    self[m] = (dataId: object) => {
+      // Reading values that are still on the CPU touches no device buffer.
+      if ((m === "read" || m === "readSync") && b.tensorMap.get(dataId)?.values != null) {
+        return original.call(b, dataId);
+      }
+      throw new CaptureError(`the step reads data back from the device (${m}); a captured step cannot`);
+    };
+  }
+  b.uploadToGPU = (dataId: object) => {
+    const data = b.tensorMap.get(dataId);
+    if (data && data.resource == null && data.values != null && !inputSet.has(dataId)) {
+      const v = data.values as ArrayLike<number>;
+      uploads.push({
+        dtype: data.dtype,
+        shape: [...data.shape],
+        values: data.dtype === "float32"
+          ? Float32Array.from(v)
+          : data.dtype === "bool"
+          ? Uint8Array.from(v)
+          : Int32Array.from(v),
+      });
+    }
+    stockUpload.call(b, dataId);
+  };
+  b.bufferManager.releaseBuffer = (buffer: GPUBuffer, reuse = true) => {
+    if (reuse) owned.add(buffer);
+    else stockRelease.call(b.bufferManager, buffer, reuse);
+  };
+  let outputs: tf.Tensor[];
+  try {
+    outputs = step();
+    flush(b, true);
+  } catch (e) {
+    for (const buffer of owned) stockRelease.call(b.bufferManager, buffer);
+    throw e;
+  } finally {
+    setDispatchRecorder(backend, null);
+    for (const [m, f] of saved) self[m] = f;
+    b.uploadToGPU = stockUpload;
+    b.bufferManager.releaseBuffer = stockRelease;
+  }
+
+  // Everything a dispatch used that is still alive gets an extra reference held by the graph.
+  const used = new Map<object, GPUBuffer>();
+  for (const d of dispatches) {
+    for (const r of [d.output, ...d.inputs]) used.set(r.dataId, r.buffer);
+  }
+  for (const t of [...inputs, ...outputs]) {
+    used.set(t.dataId, gpuBuffer(b, t.dataId, "a step input or output"));
+  }
+  const held: tf.Tensor[] = [];
+  for (const [dataId, buffer] of used) {
+    // (DataStorage.get of an unknown dataId would try to move it from another backend.)
+    const data = b.tensorMap.has(dataId) ? b.tensorMap.get(dataId) : undefined;
+    if (!data || data.resource !== buffer) continue;
+    b.incRef(dataId);
+    held.push(tf.keep(tf.engine().makeTensorFromDataId(dataId, data.shape, data.dtype, backend)));
+  }
+  const usedBuffers = new Set(used.values());
+  const state: StateEntry[] = [];
+  for (const [variable, was] of before) {
+    const now = variable.dataId;
+    if (now === was.dataId || !usedBuffers.has(was.buffer)) {
+      if (used.has(now)) state.push({ variable, dataId: now, copy: null });
+      continue;
+    }
+    if (!owned.has(was.buffer)) {
+      problems.push(
+        `variable '${variable.name}' was assigned, but its previous value is still referenced by another ` +
+          `tensor (dispose that tensor before capturing)`,
+      );
+      continue;
+    }
+    const buffer = gpuBuffer(b, now, `variable '${variable.name}'`);
+    state.push({ variable, dataId: now, copy: { from: buffer, to: was.buffer, size: byteSize(variable) } });
+  }
+  const describe = (t: tf.Tensor) => ({
+    buffer: gpuBuffer(b, t.dataId, "a step input or output"),
+    bytes: byteSize(t),
+  });
+  const graph = new StepGraph({
+    b,
+    backend,
+    dispatches,
+    inputs: inputs.map(describe),
+    outputs: outputs.map(describe),
+    state,
+    held,
+    owned: [...owned],
+    uploads,
+    unreplayable: problems.length === 0
+      ? null
+      : `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ""}`,
+  });
+  tf.dispose(outputs);
+  return graph;
+}
