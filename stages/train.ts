@@ -35,6 +35,7 @@ import { type Augmentation, augmentationFor, channelStats } from "../lib/train/b
 import { loadCheckpoint, saveCheckpoint } from "../lib/train/checkpoint.ts";
 import { evaluateSplit } from "../lib/train/evaluate.ts";
 import { type TrainConfig, trainModel, type TrainResult } from "../lib/train/loop.ts";
+import type { GraphStepStats } from "../lib/train/graph_steps.ts";
 import type { LrSchedule } from "../lib/train/schedule.ts";
 import type { EpochRecord } from "../lib/train/state.ts";
 
@@ -101,6 +102,14 @@ export function scheduleOf(p: TrainParams["train"]["schedule"]): LrSchedule {
 
 /** Steps between loss reads on webgpu (lib/train/loop.ts `lossReadEvery`); the results are the same. */
 const GPU_LOSS_READ_EVERY = 16;
+
+/**
+ * Whether training on webgpu replays captured steps (lib/train/graph_steps.ts; same results, bit for bit):
+ * yes unless `PIPELINE_STEP_GRAPHS=0` (e.g. to profile the kernels through tfjs).
+ */
+function useStepGraphs(backend: string, env: { get(k: string): string | undefined } = Deno.env): boolean {
+  return backend === "webgpu" && env.get("PIPELINE_STEP_GRAPHS") !== "0";
+}
 
 /** Command-line options of the stage. */
 export type TrainArgs = ReturnType<typeof parseTrainArgs>;
@@ -186,6 +195,8 @@ export interface TrainMetrics {
   train_seconds: number;
   wall_seconds: number;
   backend: Pick<BackendInfo, "backend" | "device" | "threads" | "tfjsVersion">;
+  /** webgpu: captures, replays, dispatches per replayed step, and why a step could not be replayed. */
+  step_graphs: GraphStepStats | null;
   params: TrainParams;
 }
 
@@ -222,6 +233,7 @@ export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMe
     siGrouping: p.si.layer_grouping,
     // On a GPU, waiting for each step's loss idles the device (~11 ms per step on the H200); queue 16 steps.
     lossReadEvery: backend.backend === "webgpu" ? GPU_LOSS_READ_EVERY : 1,
+    stepGraphs: useStepGraphs(backend.backend),
   };
   const ckptDir = join(args.checkpoints, name);
   const fingerprint = await checkpointFingerprint(p, args, data, backend.backend);
@@ -268,6 +280,7 @@ export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMe
       threads: backend.threads,
       tfjsVersion: backend.tfjsVersion,
     },
+    step_graphs: result.stepGraphs,
     params: p,
   };
   await saveModel(built.model, join(args.out, name));

@@ -1,6 +1,6 @@
 /**
  * One Markdown line from a train-stage metrics file for run.sh's end-to-end check: the training images/s the
- * stage recorded (what the pipeline gets), the backend and device, the wall time.
+ * stage recorded (what the pipeline gets), the backend and device, what step graphs did, the wall time.
  *
  * Usage: deno run -A bench/gpu/e2e_summary.ts outputs/models/a0-s1.metrics.json
  */
@@ -10,6 +10,9 @@ let m: {
   images_per_sec: number;
   wall_seconds: number;
   backend: { backend: string; device: string };
+  step_graphs?:
+    | { captures: number; replays: number; dispatchesPerStep: number; unreplayable: string | null }
+    | null;
 };
 try {
   m = JSON.parse(Deno.readTextFileSync(file));
@@ -19,9 +22,15 @@ try {
   );
   Deno.exit(0);
 }
+const g = m.step_graphs;
+const graphs = g
+  ? `step graphs: ${g.replays} replays, ${g.captures} captures, ${g.dispatchesPerStep} dispatches a step${
+    g.unreplayable ? `, unreplayable: ${g.unreplayable}` : ""
+  }`
+  : "through tfjs (no step graphs)";
 console.log(
   `**End to end (train stage, synthetic 28×28×1, 1 epoch):** ${
     Math.round(m.images_per_sec)
   } img/s training ` +
-    `on ${m.backend.backend} (${m.backend.device}), stage wall ${m.wall_seconds.toFixed(1)} s.`,
+    `on ${m.backend.backend} (${m.backend.device}), ${graphs}; stage wall ${m.wall_seconds.toFixed(1)} s.`,
 );

@@ -15,13 +15,16 @@ for (const file of Deno.args) {
     if (i >= 0) rows.push(JSON.parse(line.slice(i + 7)));
   }
 }
-const torch = (model: string, batch: number) =>
-  rows.find((r) => r.impl === "torch" && r.model === model && r.batch === batch);
-const ratio = (v: number | null | undefined, ref: Row | undefined) =>
+/** The PyTorch row of the same model, batch and optimizer (older result files have no optimizer: plain SGD). */
+const torch = (model: string, batch: number, optimizer: string) =>
+  rows.find((r) =>
+    r.impl === "torch" && r.model === model && r.batch === batch && (r.optimizer ?? "sgd") === optimizer
+  );
+const ratio = (v: number | null | undefined, refValue: number | undefined) =>
   v == null
     ? "–"
-    : ref
-    ? `${v.toLocaleString("en")} (${(v / ref.imgPerSec).toFixed(3)}×)`
+    : refValue
+    ? `${v.toLocaleString("en")} (${(v / refValue).toFixed(3)}×)`
     : v.toLocaleString("en");
 const out: string[] = [];
 out.push(
@@ -29,22 +32,24 @@ out.push(
 );
 out.push("|---|---:|---|---:|---:|---:|---:|---:|---|");
 const ordered = [...rows].sort((p, q) =>
-  `${p.model}${String(p.batch).padStart(5)}${p.impl === "torch" ? 0 : 1}`.localeCompare(
-    `${q.model}${String(q.batch).padStart(5)}${q.impl === "torch" ? 0 : 1}`,
-  )
+  `${p.model}${String(p.batch).padStart(5)}${p.optimizer ?? "sgd"}${p.impl === "torch" ? 0 : 1}`
+    .localeCompare(
+      `${q.model}${String(q.batch).padStart(5)}${q.optimizer ?? "sgd"}${q.impl === "torch" ? 0 : 1}`,
+    )
 );
 for (const r of ordered) {
-  const ref = torch(r.model, r.batch);
+  const ref = torch(r.model, r.batch, r.optimizer ?? "sgd");
   if (r.impl === "torch") {
     out.push(
-      `| ${r.model} | ${r.batch} | ${r.variant} | ${
-        r.imgPerSec.toLocaleString("en")
-      } | – | ${r.medianMs} | – | – | ${Number.isFinite(r.loss)} |`,
+      `| ${r.model} | ${r.batch} | ${r.variant} | ${r.imgPerSec.toLocaleString("en")} | ${
+        r.pipelinedImgPerSec?.toLocaleString("en") ?? "–"
+      } | ${r.medianMs} | – | – | ${Number.isFinite(r.loss)} |`,
     );
   } else {
+    // Synced against synced, pipelined against pipelined (older PyTorch rows: against synced).
     out.push(
-      `| ${r.model} | ${r.batch} | tfjs webgpu ${r.variant} | ${ratio(r.imgPerSec, ref)} | ${
-        ratio(r.pipelinedImgPerSec, ref)
+      `| ${r.model} | ${r.batch} | tfjs webgpu ${r.variant} | ${ratio(r.imgPerSec, ref?.imgPerSec)} | ${
+        ratio(r.pipelinedImgPerSec, ref?.pipelinedImgPerSec ?? ref?.imgPerSec)
       } | ` +
         `${r.medianMs} | ${r.medianEnqueueMs} | ${r.firstStepMs} | ${r.finite} |`,
     );

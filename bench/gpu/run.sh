@@ -14,7 +14,7 @@ say() { echo "[run.sh +$(( $(date +%s) - T0 ))s] $*" | tee -a "$OUT/run.log"; }
 # (default 4/8) and $TFJS_EXTRA (default 2 steps) appended to every tfjs run.
 LOCAL="${LOCAL:-0}"
 if [ "$LOCAL" = 1 ]; then
-  B128="${B128:-4}" B512="${B512:-8}" TFJS_EXTRA="${TFJS_EXTRA:---steps 2 --warmup 1 --pipelined 2}"
+  B128="${B128:-4}" B512="${B512:-8}" TFJS_EXTRA="${TFJS_EXTRA:---steps 2 --warmup 3 --pipelined 2}"
   DENO=$(command -v deno)
   export XDG_RUNTIME_DIR="$(mktemp -d)"
 else
@@ -37,7 +37,7 @@ if [ "$LOCAL" != 1 ]; then
 
   # (c) PyTorch peer.
   say "torch peer"
-  timeout 150 python3 bench/gpu/torch_peer.py --batches 128,512 --steps 30 --warmup 5 \
+  timeout 200 python3 bench/gpu/torch_peer.py --batches 128,512 --steps 30 --warmup 5 --pipelined 50 \
     > "$OUT/torch.log" 2>&1
   say "torch exit $?"
   grep '^RESULT ' "$OUT/torch.log" >> "$RES"
@@ -48,32 +48,34 @@ fi
 # and fused SGD); `ours` adds the cached uniforms and bind groups (needs a few warm-up steps to settle).
 tfjs() {
   local model=$1 variant=$2 opt=$3 batch=$4; shift 4
-  local log="$OUT/tfjs_${model}_${variant}_${opt}_b${batch}${TAG:+_$TAG}.log"
-  say "tfjs $model $variant $opt b$batch ${TAG:-} $*"
+  local log="$OUT/tfjs_${model}_${variant}${GRAPH:+_graph}_${opt}_b${batch}${TAG:+_$TAG}.log"
+  say "tfjs $model $variant${GRAPH:+ graph} $opt b$batch ${TAG:-} $*"
   timeout "${TFJS_TIMEOUT:-100}" $DENO run --cached-only -A bench/gpu/tfjs_webgpu.ts --model "$model" \
-    --variant "$variant" --optimizer "$opt" --batch "$batch" ${TAG:+--tag "$TAG"} ${ENVS:+--env "$ENVS"} "$@" \
+    --variant "$variant" --optimizer "$opt" --batch "$batch" ${GRAPH:+--graph} ${TAG:+--tag "$TAG"} \
+    ${ENVS:+--env "$ENVS"} "$@" \
     $TFJS_EXTRA > "$log" 2>&1
   local rc=$?
   [ $rc -ne 0 ] && { say "  exit $rc; tail:"; tail -5 "$log" | tee -a "$OUT/run.log"; }
   grep '^RESULT ' "$log" >> "$RES"
 }
-W="--steps 10 --warmup 10"
+W="--steps 10 --warmup 10 --pipelined 50"
+# Step graphs (GRAPH=1: `--graph`, what the `train` stage runs on webgpu) and the same through tfjs.
 for opt in momentum sgd; do
-  tfjs resnet20 ours $opt $B128 $W $([ $opt = momentum ] && echo --profile)
-  tfjs resnet20 phase2 $opt $B128 $W
-  tfjs cnn ours $opt $B128 $W
-  tfjs cnn phase2 $opt $B128 $W
+  for model in cnn resnet20; do
+    GRAPH=1 tfjs $model ours $opt $B128 $W
+    tfjs $model ours $opt $B128 $W $([ $opt = momentum ] && [ $model = resnet20 ] && echo --profile)
+  done
 done
-# tfjs flags on top of `ours` (lever 2): fewer submits, no CPU forwarding of small ops.
-TAG=submit64 ENVS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 tfjs resnet20 ours momentum $B128 $W
-TAG=submit64 ENVS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 tfjs cnn ours momentum $B128 $W
-TAG=nocpufwd ENVS=WEBGPU_CPU_FORWARD=false tfjs resnet20 ours momentum $B128 $W
-TAG=nocpufwd ENVS=WEBGPU_CPU_FORWARD=false tfjs cnn ours momentum $B128 $W
+GRAPH=1 tfjs cnn ours momentum $B512 $W
+GRAPH=1 tfjs resnet20 ours momentum $B512 $W
 tfjs cnn ours momentum $B512 $W
 tfjs resnet20 ours momentum $B512 $W
-tfjs resnet20 phase2 momentum $B512 $W
 # The slow old variants (about 2 min more): FULL=1 bash bench/gpu/run.sh
 if [ "${FULL:-0}" = 1 ]; then
+  tfjs resnet20 phase2 momentum $B128 $W
+  tfjs cnn phase2 momentum $B128 $W
+  TAG=submit64 ENVS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 tfjs resnet20 ours momentum $B128 $W
+  TAG=nocpufwd ENVS=WEBGPU_CPU_FORWARD=false tfjs cnn ours momentum $B128 $W
   tfjs resnet20 phase1 momentum $B128 --steps 10 --warmup 3 --profile
   tfjs cnn phase1 momentum $B128 --steps 10 --warmup 3
   tfjs cnn stock sgd $B128 --steps 5 --warmup 2
@@ -84,18 +86,24 @@ fi
 # End to end: the prepare-data and train stages on a synthetic 28×28×1 dataset (E2E_TRAIN images, 1 epoch,
 # params.yaml's model and train settings otherwise) on webgpu; prints the images/s the train stage records.
 E2E="$(mktemp -d)"
-say "e2e: prepare-data (synthetic ${E2E_TRAIN:-4096} train images)"
-PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts prepare "$E2E/data" "${E2E_TRAIN:-4096}")" \
+say "e2e: prepare-data (synthetic ${E2E_TRAIN:-16384} train images)"
+PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts prepare "$E2E/data" "${E2E_TRAIN:-16384}")" \
   timeout 60 $DENO run --cached-only -A stages/prepare_data.ts > "$OUT/e2e_prepare.log" 2>&1 || say "  prepare exit $?"
-say "e2e: train on webgpu"
-PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts train 1)" PIPELINE_BACKEND=webgpu \
-  timeout "${E2E_TIMEOUT:-120}" $DENO run --cached-only -A stages/train.ts --alpha 0 --seed 1 --data "$E2E/data" \
-  --out "$E2E/models" --checkpoints "$E2E/ckpt" > "$OUT/e2e_train.log" 2>&1 || say "  train exit $?"
-cp "$E2E"/models/*.metrics.json "$OUT/" 2>/dev/null
-E2E_LINE="$($DENO run --cached-only -A bench/gpu/e2e_summary.ts "$E2E"/models/a0-s1.metrics.json 2>&1)"
-say "$E2E_LINE"
+# Twice: with step graphs (the default on webgpu) and through tfjs (PIPELINE_STEP_GRAPHS=0).
+E2E_LINES=""
+for graphs in 1 0; do
+  say "e2e: train on webgpu, step graphs $graphs"
+  PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts train 1)" PIPELINE_BACKEND=webgpu \
+    PIPELINE_STEP_GRAPHS=$graphs timeout "${E2E_TIMEOUT:-120}" $DENO run --cached-only -A stages/train.ts \
+    --alpha 0 --seed 1 --data "$E2E/data" --out "$E2E/models$graphs" --checkpoints "$E2E/ckpt" \
+    > "$OUT/e2e_train_graphs$graphs.log" 2>&1 || say "  train exit $?"
+  cp "$E2E/models$graphs/a0-s1.metrics.json" "$OUT/e2e_graphs$graphs.metrics.json" 2>/dev/null
+  line="$($DENO run --cached-only -A bench/gpu/e2e_summary.ts "$E2E/models$graphs/a0-s1.metrics.json" 2>&1)"
+  say "$line"
+  E2E_LINES="$E2E_LINES$line"$'\n'
+done
 
 $DENO run --cached-only -A bench/gpu/report.ts "$RES" > "$OUT/report.md" 2> "$OUT/report.err"
-echo "$E2E_LINE" >> "$OUT/report.md"
+printf '\n%s' "$E2E_LINES" >> "$OUT/report.md"
 cat "$OUT/report.md"
 say "done"

@@ -16,6 +16,10 @@
  * `--env KEY=VALUE,...` sets tfjs flags first (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`,
  * `WEBGPU_CPU_FORWARD=false`); `--tag` names such a run in the report.
  *
+ * `--graph` runs `ours` through step graphs (lib/backends/webgpu_step_graph.ts: the step captured twice in
+ * the warm-up, compared, then replayed without tfjs), as the `train` stage does on webgpu; the loss is read
+ * through a readback slot. The profile (if asked) is of a step through tfjs.
+ *
  * `--optimizer sgd` is plain `tf.train.sgd(0.01)` (as the PyTorch peer); `momentum` is lib/train's
  * `MomentumSgd` (μ 0.9, weight decay 5e-4, as the `train` stage), on the fused kernels when registered.
  *
@@ -42,6 +46,13 @@ import { unregisterBatchNormKernels } from "../../lib/backends/webgpu_batch_norm
 import { unregisterFusedSgdKernels } from "../../lib/backends/fused_sgd.ts";
 import { MomentumSgd } from "../../lib/train/sgd.ts";
 import { dispatchCacheStats } from "../../lib/backends/webgpu_dispatch_cache.ts";
+import {
+  captureStep,
+  type Recording,
+  sameRecording,
+  type StepGraph,
+} from "../../lib/backends/webgpu_step_graph.ts";
+import { ReadbackSlots } from "../../lib/backends/webgpu_readback.ts";
 
 const VARIANTS = ["stock", "dw", "dw+grads", "phase1", "phase2", "ours"] as const;
 const OPTIMIZERS = ["sgd", "momentum"];
@@ -60,8 +71,10 @@ const { values: a } = parseArgs({
     profile: { type: "boolean", default: false },
     env: { type: "string", default: "" },
     tag: { type: "string", default: "" },
+    graph: { type: "boolean", default: false },
   },
 });
+if (a.graph && a.variant !== "ours") throw new Error("--graph needs --variant ours (the dispatch cache)");
 if (!OPTIMIZERS.includes(a.optimizer!)) {
   throw new Error(`--optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${a.optimizer}`);
 }
@@ -80,7 +93,7 @@ const [batch, steps, warmup, pipelined, maxSeconds] = [
   a["max-seconds"],
 ]
   .map(Number);
-const label = `${variant}${a.tag ? `+${a.tag}` : ""}/${a.optimizer}`;
+const label = `${variant}${a.graph ? "+graph" : ""}${a.tag ? `+${a.tag}` : ""}/${a.optimizer}`;
 const flags: Record<string, string> = {};
 for (const kv of a.env!.split(",").filter(Boolean)) {
   const [k, v] = kv.split("=");
@@ -137,16 +150,70 @@ const step = (): tf.Scalar => {
 const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
-// Warm-up (pipelines compile here), then synced steps: read the loss back after each.
+/**
+ * The step as the measurements see it: `enqueue` queues one step, `read` waits for the last queued step's
+ * loss. Through tfjs, or (`--graph`) by replaying a step graph captured in the warm-up.
+ */
+interface Runner {
+  enqueue(): void;
+  read(): Promise<number>;
+}
+const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+let graph: StepGraph | null = null;
+let graphInfo: Record<string, unknown> = {};
+let firstRecording: Recording | null = null;
+const slot = a.graph ? new ReadbackSlots(device, 1, 4) : null;
+let last: tf.Scalar | null = null;
+const runner: Runner = {
+  enqueue() {
+    if (graph) return graph.replay([], slot!.sink(0));
+    last?.dispose();
+    last = step();
+  },
+  async read() {
+    if (graph) return (await slot!.read())[0];
+    const v = (await last!.data())[0];
+    last!.dispose();
+    last = null;
+    return v;
+  },
+};
+
+// Warm-up (pipelines compile here), then synced steps: read the loss back after each. With --graph the
+// first three warm-up steps are captures: the first step of a process also makes lazily created constants,
+// so the second and third are compared.
 const first: number[] = [];
 for (let i = 0; i < warmup; i++) {
   const t0 = performance.now();
-  const loss = step();
-  await loss.data();
-  loss.dispose();
+  if (a.graph && i < 3) {
+    const g = captureStep(() => [step()], []);
+    if (i < 2) {
+      // Only its recording is kept (see lib/train/graph_steps.ts on why the first graph goes at once).
+      firstRecording = g.recording;
+      graphInfo = { firstCaptureUnreplayable: g.unreplayable };
+      g.dispose();
+    } else {
+      const same = sameRecording(firstRecording!, g.recording);
+      graphInfo = {
+        ...graphInfo,
+        sameRecording: same,
+        unreplayable: g.unreplayable,
+        dispatches: g.dispatchCount,
+      };
+      if (!same || g.unreplayable !== null) {
+        throw new Error(`--graph: not replayable: ${JSON.stringify(graphInfo)}`);
+      }
+      graph = g;
+    }
+    await device.queue.onSubmittedWorkDone();
+  } else {
+    runner.enqueue();
+    await runner.read();
+  }
   first.push(performance.now() - t0);
   log(`warm-up step ${i + 1}: ${first[i].toFixed(0)} ms`);
 }
+if (a.graph && !graphInfo.dispatches) throw new Error("--graph needs --warmup ≥ 3");
 const cache = dispatchCacheStats(tf.backend());
 const cacheBefore = cache && { ...cache };
 const enqueue: number[] = [], wall: number[] = [];
@@ -156,11 +223,10 @@ const tStart = performance.now();
 for (let i = 0; i < steps; i++) {
   const before = snapshot();
   const t0 = performance.now();
-  const loss = step();
+  runner.enqueue();
   const t1 = performance.now();
-  losses.push((await loss.data())[0]);
+  losses.push(await runner.read());
   const t2 = performance.now();
-  loss.dispose();
   enqueue.push(t1 - t0);
   wall.push(t2 - t0);
   if (i === 0) perStep = diff(before, snapshot());
@@ -191,13 +257,8 @@ let pipelinedMs: number | null = null;
 const nPipe = Math.min(pipelined, Math.max(1, Math.floor((maxSeconds * 1000) / medianMs)));
 if (nPipe > 1) {
   const t0 = performance.now();
-  let last: tf.Scalar | null = null;
-  for (let i = 0; i < nPipe; i++) {
-    last?.dispose();
-    last = step();
-  }
-  losses.push((await last!.data())[0]);
-  last!.dispose();
+  for (let i = 0; i < nPipe; i++) runner.enqueue();
+  losses.push(await runner.read());
   pipelinedMs = (performance.now() - t0) / nPipe;
   log(`pipelined: ${pipelinedMs.toFixed(1)} ms/step over ${nPipe} steps`);
 }
@@ -251,6 +312,7 @@ const result = {
   gpuCallsPerStep: perStep,
   dispatchCachePerStep: cachePerStep,
   profile,
+  graph: a.graph ? graphInfo : null,
 };
 console.log(`RESULT ${JSON.stringify(result)}`);
 Deno.exit(0);

@@ -1,8 +1,11 @@
 """PyTorch peer of bench/gpu/tfjs_webgpu.ts: the same architectures as lib/models (cnn, resnet20 option A),
-eager fp32 CUDA, random data on the device, plain SGD (lr 0.01) on cross-entropy, median step after warm-up
-(synchronised per step). Prints one `RESULT {json}` line per model and batch.
+eager fp32 CUDA, random data on the device, cross-entropy, plain SGD (lr 0.01) or momentum SGD (μ 0.9, weight
+decay 5e-4, as the `train` stage); median step after warm-up synchronised per step, and a pipelined figure
+(`--pipelined` steps queued, one synchronisation). Prints one `RESULT {json}` line per model, batch and
+optimizer.
 
-Usage: python3 bench/gpu/torch_peer.py [--batches 128,512] [--steps 30] [--warmup 5]
+Usage: python3 bench/gpu/torch_peer.py [--batches 128,512] [--optimizers sgd,momentum] [--steps 30]
+       [--warmup 5] [--pipelined 50]
 """
 import argparse
 import json
@@ -69,29 +72,46 @@ class ResNet20(nn.Module):
 MODELS = {"cnn": (lambda: Cnn(), (1, 28, 28)), "resnet20": (lambda: ResNet20(), (3, 32, 32))}
 
 
-def bench(name, batch, steps, warmup, max_seconds):
+def bench(name, batch, optimizer, steps, warmup, max_seconds, pipelined):
     make, shape = MODELS[name]
     model = make().cuda()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    if optimizer == "momentum":  # as lib/train's MomentumSgd in the `train` stage
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(batch, *shape, device="cuda")
     y = torch.randint(0, 10, (batch,), device="cuda")
-    times, start = [], time.perf_counter()
-    for i in range(warmup + steps):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
+        return loss
+
+    times, start = [], time.perf_counter()
+    for i in range(warmup + steps):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        loss = step()
         torch.cuda.synchronize()
         if i >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
             if time.perf_counter() - start > max_seconds:
                 break
     ms = statistics.median(times)
-    return {"impl": "torch", "variant": f"torch {torch.__version__} eager", "model": name, "batch": batch,
-            "syncedSteps": len(times), "medianMs": round(ms, 3), "imgPerSec": round(batch / (ms / 1000)),
-            "loss": round(loss.item(), 4), "device": torch.cuda.get_device_name(0)}
+    # Pipelined: queue `pipelined` steps, synchronise once (as the tfjs side's pipelined figure).
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(pipelined):
+        loss = step()
+    last = loss.item()
+    pipe_ms = (time.perf_counter() - t0) * 1000 / pipelined
+    return {"impl": "torch", "variant": f"torch {torch.__version__} eager/{optimizer}", "optimizer": optimizer,
+            "model": name, "batch": batch, "syncedSteps": len(times), "medianMs": round(ms, 3),
+            "imgPerSec": round(batch / (ms / 1000)), "pipelinedMs": round(pipe_ms, 3),
+            "pipelinedImgPerSec": round(batch / (pipe_ms / 1000)), "loss": round(last, 4),
+            "device": torch.cuda.get_device_name(0)}
 
 
 def main():
@@ -100,11 +120,15 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--max-seconds", type=float, default=15)
+    p.add_argument("--pipelined", type=int, default=50)
+    p.add_argument("--optimizers", default="sgd,momentum")
     a = p.parse_args()
     torch.backends.cudnn.benchmark = True
     for name in MODELS:
         for batch in map(int, a.batches.split(",")):
-            print("RESULT " + json.dumps(bench(name, batch, a.steps, a.warmup, a.max_seconds)), flush=True)
+            for optimizer in a.optimizers.split(","):
+                r = bench(name, batch, optimizer, a.steps, a.warmup, a.max_seconds, a.pipelined)
+                print("RESULT " + json.dumps(r), flush=True)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@
  *   are kept by the graph instead of going back to tfjs's pool; tensors still alive afterwards that a
  *   dispatch used (inputs, outputs, new variable values, constants) are held by the graph with an extra
  *   reference, so nothing a replay touches is ever handed to another tensor.
- * - Variables change buffers on every `assign`: the step reads a variable from its old buffer and writes the
- *   new value to another. A replay first copies each such variable's current buffer back to the old one, so
- *   the recorded reads see the current value and the recorded writes land where the variable now points.
- *   {@link StepGraph.isCurrent} says whether every variable the graph uses still points where it did (an
- *   outside `assign`, e.g. loading a checkpoint, makes the graph stale: capture again).
+ * - Variables change buffers on every `assign`: the captured step read each variable from one buffer and
+ *   wrote its new value to another. A replay copies the variable's value, wherever it lives now, into the
+ *   buffer the recorded reads use, and copies the recorded result back into the variable's current buffer
+ *   when that is not the one the recorded writes use; the variable keeps its tensor and buffer. So an outside
+ *   `assign` (loading a checkpoint, another graph, an eager step) is honoured by the next replay. The graph
+ *   may share such a buffer with other graphs (each uses it as scratch), never with other tensors: when an
+ *   old value is still referenced by some other tensor, the capture is marked unreplayable.
  * - New data only through the declared `inputs`: their buffers get the replay's data. Anything else the step
  *   uploads from the CPU (scalars, constants) is replayed as captured; two captures of the same step can be
  *   compared with {@link sameRecording} to find steps whose uploads or uniforms change (random masks,
@@ -61,6 +63,7 @@ interface Internals {
   endComputePassEncoder(): void;
   submitQueue(): void;
   incRef(dataId: object): void;
+  refCount(dataId: object): number;
 }
 
 /** Backend methods that read from the device: a captured step may not call them (except on CPU values). */
@@ -113,12 +116,25 @@ function byteSize(t: { shape: number[]; dtype: tf.DataType }): number {
   return tf.util.sizeFromShape(t.shape) * 4;
 }
 
-/** A variable the graph uses, with the buffers before and after the captured step. */
+/** What two captures of one step are compared by: the dispatches in order and the constants uploaded. */
+export interface Recording {
+  dispatches: readonly RecordedDispatch[];
+  uploads: readonly CapturedUpload[];
+}
+
+/** A variable the graph uses: where the recorded dispatches read it, and write it when the step assigns it. */
 interface StateEntry {
   variable: tf.Variable;
-  dataId: object;
-  /** Set when the step assigned the variable: replay copies `after` → `before` first. */
-  copy: { from: GPUBuffer; to: GPUBuffer; size: number } | null;
+  read: GPUBuffer;
+  written: GPUBuffer | null;
+  size: number;
+}
+
+/** How many graph holds each dataId has: a buffer held only by graphs is scratch they may share. */
+const graphHolds = new WeakMap<object, number>();
+
+function addHolds(dataIds: readonly object[], delta: 1 | -1): void {
+  for (const d of dataIds) graphHolds.set(d, (graphHolds.get(d) ?? 0) + delta);
 }
 
 /**
@@ -163,6 +179,7 @@ export class StepGraph {
     this.#state = parts.state;
     this.#held = parts.held;
     this.#heldIds = parts.held.map((t) => t.dataId);
+    addHolds(this.#heldIds, 1);
     this.#owned = parts.owned;
     this.uploads = parts.uploads;
     this.unreplayable = parts.unreplayable;
@@ -175,9 +192,9 @@ export class StepGraph {
     return this.#dispatches.length;
   }
 
-  /** Variables the step assigns (copied back before each replay). */
+  /** Variables the step assigns. */
   get assignedVariables(): number {
-    return this.#state.filter((s) => s.copy).length;
+    return this.#state.filter((s) => s.written).length;
   }
 
   /** Bytes of all outputs, laid out one after another (what {@link copyOutputs} writes). */
@@ -185,21 +202,20 @@ export class StepGraph {
     return this.#outputs.reduce((s, o) => s + o.bytes, 0);
   }
 
-  /** Pipelines, workgroup counts and uniform buffers in order: equal for two captures of the same step. */
-  get dispatches(): readonly RecordedDispatch[] {
-    return this.#dispatches;
+  /** The recording, for {@link sameRecording}; it stays readable after {@link dispose}. */
+  get recording(): Recording {
+    return { dispatches: this.#dispatches, uploads: this.uploads };
   }
 
-  /** Whether every variable the graph uses still points at the buffer it had after the capture. */
+  /** Whether the graph can be replayed: replayable, not disposed, and no variable it uses disposed. */
   isCurrent(): boolean {
-    return this.unreplayable === null && !this.#disposed &&
-      this.#state.every((s) => !s.variable.isDisposed && s.variable.dataId === s.dataId);
+    return this.unreplayable === null && !this.#disposed && this.#state.every((s) => !s.variable.isDisposed);
   }
 
   /**
    * Runs the step again: writes `inputs` (one typed array per captured input, same byte size) into the
    * input buffers and submits every recorded dispatch in one command buffer; with `sink`, the outputs are
-   * then copied there (at `offset`, one after another). Throws when the graph is stale ({@link isCurrent}).
+   * then copied there (at `offset`, one after another). Throws unless {@link isCurrent}.
    *
    * @example
    * graph.replay([batch.x, batch.labels], { buffer: ring.buffer, offset: ring.offsetOf(k) });
@@ -207,9 +223,7 @@ export class StepGraph {
   replay(inputs: readonly ArrayBufferView[], sink?: { buffer: GPUBuffer; offset: number }): void {
     if (!this.isCurrent()) {
       throw new Error(
-        `StepGraph.replay: ${
-          this.unreplayable ?? "the graph is disposed or a variable it uses was reassigned; capture again"
-        }`,
+        `StepGraph.replay: ${this.unreplayable ?? "the graph or a variable it uses is disposed"}`,
       );
     }
     if (inputs.length !== this.#inputs.length) {
@@ -229,9 +243,13 @@ export class StepGraph {
       b.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     });
     const encoder = b.device.createCommandEncoder();
-    for (const { copy } of this.#state) {
-      if (copy) encoder.copyBufferToBuffer(copy.from, 0, copy.to, 0, copy.size);
-    }
+    const current = this.#state.map(({ variable }) => {
+      b.uploadToGPU(variable.dataId); // (a value assigned from the CPU)
+      return gpuBuffer(b, variable.dataId, `variable '${variable.name}'`);
+    });
+    this.#state.forEach(({ read, size }, i) => {
+      if (current[i] !== read) encoder.copyBufferToBuffer(current[i], 0, read, 0, size);
+    });
     const pass = encoder.beginComputePass();
     let pipeline: GPUComputePipeline | null = null;
     for (const d of this.#dispatches) {
@@ -240,10 +258,13 @@ export class StepGraph {
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
     }
     pass.end();
+    this.#state.forEach(({ written, size }, i) => {
+      if (written && current[i] !== written) encoder.copyBufferToBuffer(written, 0, current[i], 0, size);
+    });
     if (sink) this.#encodeOutputCopies(encoder, sink);
     b.queue.submit([encoder.finish()]);
     // Values tfjs cached on the CPU by an earlier read are stale now.
-    for (const dataId of this.#heldIds) {
+    for (const dataId of [...this.#heldIds, ...this.#state.map((s) => s.variable.dataId)]) {
       if (b.tensorMap.has(dataId)) b.tensorMap.get(dataId)!.values = null;
     }
   }
@@ -270,6 +291,7 @@ export class StepGraph {
     this.#disposed = true;
     flush(this.#b);
     pinUniforms(this.#backend, this.#uniforms, -1);
+    addHolds(this.#heldIds, -1);
     tf.dispose(this.#held);
     for (const buffer of this.#owned) this.#b.bufferManager.releaseBuffer(buffer);
   }
@@ -281,9 +303,10 @@ export class StepGraph {
  * CPU changes between steps (a random mask, a data-dependent scalar) and a replay would freeze it.
  *
  * @example
- * if (!sameRecording(first, second)) { first.dispose(); second.dispose(); } // run the step eagerly instead
+ * const first = captureStep(step, inputs).recording; // (dispose that graph before the next capture)
+ * if (!sameRecording(first, captureStep(step, inputs).recording)) { … run the step through tfjs instead … }
  */
-export function sameRecording(a: StepGraph, b: StepGraph): boolean {
+export function sameRecording(a: Recording, b: Recording): boolean {
   const da = a.dispatches, db = b.dispatches;
   if (da.length !== db.length || a.uploads.length !== b.uploads.length) return false;
   for (let i = 0; i < da.length; i++) {
@@ -397,30 +420,44 @@ export function captureStep(step: () => tf.Tensor[], inputs: readonly tf.Tensor[
     used.set(t.dataId, gpuBuffer(b, t.dataId, "a step input or output"));
   }
   const held: tf.Tensor[] = [];
+  const hold = (dataId: object, data: TensorData) => {
+    b.incRef(dataId);
+    held.push(tf.keep(tf.engine().makeTensorFromDataId(dataId, data.shape, data.dtype, backend)));
+  };
   for (const [dataId, buffer] of used) {
     // (DataStorage.get of an unknown dataId would try to move it from another backend.)
     const data = b.tensorMap.has(dataId) ? b.tensorMap.get(dataId) : undefined;
-    if (!data || data.resource !== buffer) continue;
-    b.incRef(dataId);
-    held.push(tf.keep(tf.engine().makeTensorFromDataId(dataId, data.shape, data.dtype, backend)));
+    if (data && data.resource === buffer) hold(dataId, data);
   }
   const usedBuffers = new Set(used.values());
   const state: StateEntry[] = [];
   for (const [variable, was] of before) {
     const now = variable.dataId;
-    if (now === was.dataId || !usedBuffers.has(was.buffer)) {
-      if (used.has(now)) state.push({ variable, dataId: now, copy: null });
+    const size = byteSize(variable);
+    if (now === was.dataId) {
+      if (usedBuffers.has(was.buffer)) state.push({ variable, read: was.buffer, written: null, size });
+      continue;
+    }
+    const written = gpuBuffer(b, now, `variable '${variable.name}'`);
+    if (!usedBuffers.has(was.buffer)) {
+      // Assigned without reading the old value.
+      if (usedBuffers.has(written)) state.push({ variable, read: written, written, size });
       continue;
     }
     if (!owned.has(was.buffer)) {
-      problems.push(
-        `variable '${variable.name}' was assigned, but its previous value is still referenced by another ` +
-          `tensor (dispose that tensor before capturing)`,
-      );
-      continue;
+      // The old value outlived the step: fine when only other graphs hold it (scratch to them too).
+      const data = b.tensorMap.has(was.dataId) ? b.tensorMap.get(was.dataId) : undefined;
+      const refs = b.refCount(was.dataId);
+      if (!data || data.resource !== was.buffer || refs !== (graphHolds.get(was.dataId) ?? 0)) {
+        problems.push(
+          `variable '${variable.name}' was assigned, but its previous value is still referenced by another ` +
+            `tensor (dispose that tensor before capturing)`,
+        );
+        continue;
+      }
+      hold(was.dataId, data);
     }
-    const buffer = gpuBuffer(b, now, `variable '${variable.name}'`);
-    state.push({ variable, dataId: now, copy: { from: buffer, to: was.buffer, size: byteSize(variable) } });
+    state.push({ variable, read: was.buffer, written, size });
   }
   const describe = (t: tf.Tensor) => ({
     buffer: gpuBuffer(b, t.dataId, "a step input or output"),

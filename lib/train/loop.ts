@@ -17,6 +17,7 @@ import { regularizedLoss } from "../selectivity/minibatch.ts";
 import type { LayerGrouping } from "../selectivity/si.ts";
 import { type Augmentation, type Batch, batchIndices, epochOrder, makeBatch } from "./batches.ts";
 import { evaluateSplit } from "./evaluate.ts";
+import { GraphStepper, type GraphStepStats } from "./graph_steps.ts";
 import { learningRateAt, type LrSchedule } from "./schedule.ts";
 import { MomentumSgd } from "./sgd.ts";
 import { captureState, type EpochRecord, restoreState, type TrainState } from "./state.ts";
@@ -47,6 +48,13 @@ export interface TrainConfig {
    * With 1, a diverged step is caught before its update.
    */
   lossReadEvery?: number;
+  /**
+   * webgpu only: run steps through step graphs (lib/train/graph_steps.ts) — the same numbers, bit for bit,
+   * without tfjs's per-kernel CPU cost. The loss is then read in groups of `lossReadEvery` steps while the
+   * next group runs, so a diverged step is caught up to 2 × `lossReadEvery` − 1 updates late (still before
+   * any checkpoint or result is written).
+   */
+  stepGraphs?: boolean;
 }
 
 /** Progress of one training step, for progress bars. */
@@ -91,6 +99,8 @@ export interface TrainResult {
   history: EpochRecord[];
   trainSeconds: number;
   trainImages: number;
+  /** What step graphs did (null when not used). */
+  stepGraphs: GraphStepStats | null;
 }
 
 function checkConfig(c: TrainConfig): void {
@@ -153,6 +163,10 @@ export async function trainModel(
     history = resume.history.map((r) => ({ ...r }));
     ({ trainSeconds, trainImages, epochsDone: start } = resume);
   }
+  const readEvery = config.lossReadEvery ?? 1;
+  const stepper = config.stepGraphs
+    ? new GraphStepper(webGpuDevice(), readEvery, (x, labels, lr) => trainOnce(ctx, x, labels, lr))
+    : null;
   try {
     for (let e = start; e < config.epochs; e++) {
       const lr = learningRateAt(config.schedule, config.lr, e, config.epochs);
@@ -170,7 +184,12 @@ export async function trainModel(
         sums.n += size;
         hooks.onBatch?.({ epoch: e + 1, epochs: config.epochs, batch: b + 1, batches: batches.length, loss });
       };
-      const readEvery = config.lossReadEvery ?? 1;
+      const check = (b: number, row: ArrayLike<number>) => {
+        if (!Array.from(row).slice(0, 3).every(Number.isFinite)) {
+          throw new TrainingDivergedError(e + 1, b + 1, row[0], row[1], row[2], config);
+        }
+        addStep(b, row);
+      };
       const queued: { batch: number; terms: tf.Tensor }[] = [];
       const readQueued = async () => {
         const terms = queued.splice(0);
@@ -178,18 +197,17 @@ export async function trainModel(
         const stacked = tf.stack(terms.map((q) => q.terms));
         const values = await stacked.data();
         tf.dispose([stacked, ...terms.map((q) => q.terms)]);
-        terms.forEach((q, k) => {
-          const row = values.subarray(4 * k, 4 * k + 4);
-          if (!Array.from(row.subarray(0, 3)).every(Number.isFinite)) {
-            throw new TrainingDivergedError(e + 1, q.batch + 1, row[0], row[1], row[2], config);
-          }
-          addStep(q.batch, row);
-        });
+        terms.forEach((q, k) => check(q.batch, values.subarray(4 * k, 4 * k + 4)));
       };
       for (let b = 0; b < batches.length; b++) {
         const batch = makeBatch(data.train, batches[b], config.augmentation, augmentRng);
         const t0 = performance.now();
-        if (readEvery === 1) {
+        if (stepper) {
+          for (const row of await stepper.step(batch, lr, b)) check(row.batch, row.terms);
+          if (b === batches.length - 1) {
+            for (const row of await stepper.drain()) check(row.batch, row.terms);
+          }
+        } else if (readEvery === 1) {
           addStep(b, await trainStep(ctx, batch, lr, { epoch: e + 1, batch: b + 1 }));
         } else {
           queued.push({ batch: b, terms: queueStep(ctx, batch, lr) });
@@ -224,9 +242,18 @@ export async function trainModel(
       }
     }
   } finally {
+    stepper?.dispose();
     sgd.dispose();
   }
-  return { history, trainSeconds, trainImages };
+  return { history, trainSeconds, trainImages, stepGraphs: stepper?.stats ?? null };
+}
+
+function webGpuDevice(): GPUDevice {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (tf.getBackend() !== "webgpu" || !device) {
+    throw new Error(`trainModel: stepGraphs needs the webgpu backend, the active one is ${tf.getBackend()}`);
+  }
+  return device;
 }
 
 /** What {@link trainStep} needs: the tap model, the optimizer and the loss settings. */
@@ -267,7 +294,8 @@ export async function trainStep(
   lr: number,
   where: { epoch: number; batch: number },
 ): Promise<number[]> {
-  const { terms, grads, dispose } = lossAndGradients(ctx, batch);
+  const [x, labels] = batchTensors(batch);
+  const { terms, grads, dispose } = lossAndGradients(ctx, x, labels);
   try {
     const values = Array.from(await terms.data());
     if (!values.slice(0, 3).every(Number.isFinite)) {
@@ -277,7 +305,7 @@ export async function trainStep(
     return values;
   } finally {
     dispose();
-    terms.dispose();
+    tf.dispose([x, labels, terms]);
   }
 }
 
@@ -287,16 +315,29 @@ export async function trainStep(
  * check) later, and dispose.
  */
 export function queueStep(ctx: StepContext, batch: Batch, lr: number): tf.Tensor {
-  const { terms, grads, dispose } = lossAndGradients(ctx, batch);
+  const [x, labels] = batchTensors(batch);
+  const terms = trainOnce(ctx, x, labels, lr);
+  tf.dispose([x, labels]);
+  return terms;
+}
+
+/**
+ * One SGD step on the tensors of a batch (what a step graph captures): applies the update and returns the
+ * [loss, cross-entropy, minibatch μ_SI, correct predictions] tensor (the caller disposes it).
+ */
+export function trainOnce(ctx: StepContext, x: tf.Tensor4D, labels: tf.Tensor1D, lr: number): tf.Tensor {
+  const { terms, grads, dispose } = lossAndGradients(ctx, x, labels);
   ctx.sgd.step(grads, lr);
   dispose();
   return terms;
 }
 
-function lossAndGradients(ctx: StepContext, batch: Batch) {
+function batchTensors(batch: Batch): [tf.Tensor4D, tf.Tensor1D] {
+  return [tf.tensor4d(batch.x, batch.shape), tf.tensor1d(batch.labels, "int32")];
+}
+
+function lossAndGradients(ctx: StepContext, x: tf.Tensor4D, labels: tf.Tensor1D) {
   const { tap, sgd, config, numClasses, groups } = ctx;
-  const x = tf.tensor4d(batch.x, batch.shape);
-  const labels = tf.tensor1d(batch.labels, "int32");
   let terms: tf.Tensor | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const [logits, ...acts] = tap.apply(x, { training: true }) as tf.Tensor[];
@@ -310,5 +351,5 @@ function lossAndGradients(ctx: StepContext, batch: Batch) {
     terms = tf.keep(tf.stack([r.loss, r.crossEntropy, r.meanSI, hits]));
     return r.loss;
   }, sgd.variables as tf.Variable[]);
-  return { terms: terms!, grads, dispose: () => tf.dispose([x, labels, value, ...Object.values(grads)]) };
+  return { terms: terms!, grads, dispose: () => tf.dispose([value, ...Object.values(grads)]) };
 }

@@ -1,0 +1,105 @@
+/**
+ * Training through step graphs on webgpu (llvmpipe in CI) against the same training through tfjs: identical
+ * weights, velocities, batch-norm statistics and history, across epochs with a learning-rate change and a
+ * partial last batch; divergence still detected.
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../../../lib/backends/select.ts";
+import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import type { PreparedSplit } from "../../../lib/data/prepared.ts";
+import { makeSynthetic } from "../../../lib/data/synthetic.ts";
+import { buildModel } from "../../../lib/models/registry.ts";
+import { type TrainConfig, TrainingDivergedError, trainModel } from "../../../lib/train/loop.ts";
+
+const noAdapter = (await probeWebGpuAdapter()) === null;
+if (noAdapter) {
+  console.warn(
+    "step-graph training test skipped: no WebGPU adapter (apt-get install -y mesa-vulkan-drivers)",
+  );
+} else await initBackend("webgpu");
+
+function synthetic(n: number, seed: number): PreparedSplit {
+  const d = makeSynthetic({ n, classes: 4, shape: [12, 12, 1], seed });
+  return { images: d.images, labels: d.labels, n, shape: d.shape };
+}
+// 104 images in batches of 16: six full batches and a partial one of 8 per epoch.
+const data = { train: synthetic(104, 1), val: synthetic(32, 2) };
+
+const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
+  epochs: 3,
+  batchSize: 16,
+  lr: 0.05,
+  schedule: { kind: "step", milestones: [0.6], gamma: 0.5 }, // epoch 3 runs at half the rate
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  alpha: 0.5,
+  seed: 3,
+  augmentation: { kind: "crop-flip", padding: 2 },
+  evalBatchSize: 32,
+  siEpsilon: 1e-7,
+  siGrouping: "block",
+  lossReadEvery: 4,
+  ...over,
+});
+
+const build = () => buildModel("cnn", { inputShape: [12, 12, 1], numClasses: 4, seed: 5 });
+const withoutSpeed = <T extends { images_per_sec: number }>(h: T[]) =>
+  h.map(({ images_per_sec: _, ...r }) => r);
+
+Deno.test({
+  name: "step graphs train exactly as tfjs does: weights, BN statistics and history bit for bit",
+  ignore: noAdapter,
+  fn: async () => {
+    const eager = build(), graphed = build();
+    // Graphs first, as in a fresh process (the first step also makes lazily created constants, so its capture
+    // differs from the second).
+    const rg = await trainModel(graphed, data, config({ stepGraphs: true }));
+    const re = await trainModel(eager, data, config());
+    assert.equal(re.stepGraphs, null);
+    const stats = rg.stepGraphs!;
+    // Per epoch: two captures of the full batch and one of the partial batch; the learning rate changes
+    // once (two more full captures); the partial batch of epoch 2 replays its epoch-1 capture.
+    assert.ok(stats.replays >= 10, `most steps replayed: ${JSON.stringify(stats)}`);
+    assert.equal(stats.captures + stats.replays, 3 * 7);
+    assert.equal(stats.unreplayable, null);
+    assert.ok(stats.dispatchesPerStep > 50, `dispatches per step: ${stats.dispatchesPerStep}`);
+    assert.deepEqual(withoutSpeed(rg.history), withoutSpeed(re.history), "history");
+    const weights = (m: ReturnType<typeof build>) => Promise.all(m.model.getWeights().map((w) => w.data()));
+    const [we, wg] = [await weights(eager), await weights(graphed)];
+    assert.equal(we.length, wg.length);
+    // getWeights includes the batch-norm moving statistics.
+    we.forEach((w, i) => assert.deepEqual(Array.from(wg[i]), Array.from(w), `weight ${i}`));
+    eager.model.dispose();
+    graphed.model.dispose();
+  },
+});
+
+Deno.test({
+  name: "step graphs: a diverging run still stops with TrainingDivergedError",
+  ignore: noAdapter,
+  fn: async () => {
+    const m = build();
+    await assert.rejects(
+      () => trainModel(m, data, config({ lr: 1e8, alpha: 0, stepGraphs: true, epochs: 2 })),
+      (e: unknown) => e instanceof TrainingDivergedError && e.epoch === 1,
+    );
+    m.model.dispose();
+  },
+});
+
+Deno.test({
+  name: "step graphs refuse a backend other than webgpu",
+  ignore: noAdapter,
+  fn: async () => {
+    await tf.setBackend("cpu");
+    try {
+      await assert.rejects(
+        () => trainModel(build(), data, config({ stepGraphs: true, epochs: 1 })),
+        /stepGraphs needs the webgpu backend, the active one is cpu/,
+      );
+    } finally {
+      await tf.setBackend("webgpu");
+    }
+  },
+});
