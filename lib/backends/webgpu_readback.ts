@@ -45,7 +45,11 @@ export class ReadbackSlots {
 
   /** Starts mapping the buffer (after every command submitted so far); no slot may be written until read. */
   startRead(): void {
-    this.#pending ??= this.buffer.mapAsync(GPUMapMode.READ);
+    if (this.#pending) return;
+    this.#pending = this.buffer.mapAsync(GPUMapMode.READ);
+    // The WebGPU spec rejects a map abandoned by destroy() (dispose() after training stopped on an error):
+    // that must not surface as an unhandled rejection; read() still sees it.
+    this.#pending.catch(() => {});
   }
 
   /** Whether a read was started and not yet collected. */

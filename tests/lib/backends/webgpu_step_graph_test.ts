@@ -199,3 +199,34 @@ Deno.test({
     x.dispose();
   },
 });
+
+Deno.test({
+  name:
+    "webgpu readback slots: values land in their slots; a read abandoned by dispose is no unhandled error",
+  ignore: noAdapter,
+  fn: async () => {
+    const device = await setUp();
+    const slots = new ReadbackSlots(device, 3, 8);
+    const src = device.createBuffer({ size: 8, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    for (let k = 0; k < 3; k++) {
+      device.queue.writeBuffer(src, 0, new Float32Array([k, 10 * k]));
+      const enc = device.createCommandEncoder();
+      const { buffer, offset } = slots.sink(k);
+      enc.copyBufferToBuffer(src, 0, buffer, offset, 8);
+      device.queue.submit([enc.finish()]);
+    }
+    assertEqualJson(Array.from(await slots.read(2)), [0, 0, 1, 10], "the first two slots, in order");
+    slots.startRead();
+    assert(slots.reading, "reading");
+    let refused = "";
+    try {
+      slots.sink(0);
+    } catch (e) {
+      refused = (e as Error).message;
+    }
+    assert(refused.includes("being read"), `no writes while mapped, got: ${refused}`);
+    await slots.read();
+    slots.dispose();
+    src.destroy();
+  },
+});
