@@ -1,6 +1,7 @@
 /**
  * One Markdown line from a train-stage metrics file for run.sh's end-to-end check: the training images/s the
- * stage recorded (what the pipeline gets), the backend and device, what step graphs did, the wall time.
+ * stage recorded (what the pipeline gets; overall and per epoch from the curves file beside it), the backend and
+ * device, what step graphs did, the wall time.
  *
  * Usage: deno run -A bench/gpu/e2e_summary.ts outputs/models/a0-s1.metrics.json
  */
@@ -22,6 +23,16 @@ try {
   );
   Deno.exit(0);
 }
+// The per-epoch speed from the curves next to the metrics: the first epoch also compiles the pipelines.
+let epochs = "";
+try {
+  const curves = JSON.parse(Deno.readTextFileSync(file.replace(/\.metrics\.json$/, ".curves.json"))) as {
+    images_per_sec: number;
+  }[];
+  epochs = `; per epoch ${curves.map((c) => Math.round(c.images_per_sec)).join(" / ")} img/s`;
+} catch {
+  // no curves: the overall figure only
+}
 const g = m.step_graphs;
 const graphs = g
   ? `step graphs: ${g.replays} replays, ${g.captures} captures, ${g.dispatchesPerStep} dispatches a step${
@@ -29,8 +40,8 @@ const graphs = g
   }`
   : "through tfjs (no step graphs)";
 console.log(
-  `**End to end (train stage, synthetic 28×28×1, 1 epoch):** ${
+  `**End to end (train stage, synthetic 28×28×1):** ${
     Math.round(m.images_per_sec)
-  } img/s training ` +
+  } img/s training${epochs} ` +
     `on ${m.backend.backend} (${m.backend.device}), ${graphs}; stage wall ${m.wall_seconds.toFixed(1)} s.`,
 );

@@ -83,7 +83,7 @@ if [ "${FULL:-0}" = 1 ]; then
   TFJS_TIMEOUT=120 tfjs resnet20 stock sgd $B128 --steps 2 --warmup 1 --max-seconds 15 --pipelined 1 --profile
 fi
 
-# End to end: the prepare-data and train stages on a synthetic 28×28×1 dataset (E2E_TRAIN images, 1 epoch,
+# End to end: the prepare-data and train stages on a synthetic 28×28×1 dataset (E2E_TRAIN images, E2E_EPOCHS,
 # params.yaml's model and train settings otherwise) on webgpu; prints the images/s the train stage records.
 E2E="$(mktemp -d)"
 say "e2e: prepare-data (synthetic ${E2E_TRAIN:-16384} train images)"
@@ -93,11 +93,12 @@ PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts prepare "$
 E2E_LINES=""
 for graphs in 1 0; do
   say "e2e: train on webgpu, step graphs $graphs"
-  PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts train 1)" PIPELINE_BACKEND=webgpu \
+  PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts train "${E2E_EPOCHS:-3}")" PIPELINE_BACKEND=webgpu \
     PIPELINE_STEP_GRAPHS=$graphs timeout "${E2E_TIMEOUT:-120}" $DENO run --cached-only -A stages/train.ts \
     --alpha 0 --seed 1 --data "$E2E/data" --out "$E2E/models$graphs" --checkpoints "$E2E/ckpt" \
     > "$OUT/e2e_train_graphs$graphs.log" 2>&1 || say "  train exit $?"
   cp "$E2E/models$graphs/a0-s1.metrics.json" "$OUT/e2e_graphs$graphs.metrics.json" 2>/dev/null
+  cp "$E2E/models$graphs/a0-s1.curves.json" "$OUT/e2e_graphs$graphs.curves.json" 2>/dev/null
   line="$($DENO run --cached-only -A bench/gpu/e2e_summary.ts "$E2E/models$graphs/a0-s1.metrics.json" 2>&1)"
   say "$line"
   E2E_LINES="$E2E_LINES$line"$'\n'
