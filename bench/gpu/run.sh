@@ -35,7 +35,15 @@ if [ "$LOCAL" != 1 ]; then
   export XDG_RUNTIME_DIR="$(mktemp -d)"
   nvidia-smi --query-gpu=name,driver_version,memory.used --format=csv 2>&1 | tee -a "$OUT/run.log"
 
-  # (c) PyTorch peer.
+  # (c) The webgpu tests on this GPU (CI runs them on llvmpipe): kernels against the cpu backend, step graphs
+  # against training through tfjs, bit for bit.
+  say "webgpu tests on the GPU"
+  NO_COLOR=1 timeout 300 $DENO test --cached-only -A tests/lib/backends/webgpu_*_test.ts \
+    tests/lib/train/graph_steps_test.ts > "$OUT/gpu_tests.log" 2>&1
+  GPU_TESTS="webgpu tests on this GPU (tests/lib/backends/webgpu_*_test.ts, tests/lib/train/graph_steps_test.ts): exit $?, $(grep -aE '^(ok|FAILED) \|' "$OUT/gpu_tests.log" | tail -1)"
+  say "$GPU_TESTS"
+
+  # (d) PyTorch peer.
   say "torch peer"
   timeout 200 python3 bench/gpu/torch_peer.py --batches 128,512 --steps 30 --warmup 5 --pipelined 50 \
     > "$OUT/torch.log" 2>&1
@@ -106,5 +114,6 @@ done
 
 $DENO run --cached-only -A bench/gpu/report.ts "$RES" > "$OUT/report.md" 2> "$OUT/report.err"
 printf '\n%s' "$E2E_LINES" >> "$OUT/report.md"
+[ -n "${GPU_TESTS:-}" ] && printf '\n%s\n' "$GPU_TESTS" >> "$OUT/report.md"
 cat "$OUT/report.md"
 say "done"
