@@ -201,8 +201,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "webgpu readback slots: values land in their slots; a read abandoned by dispose is no unhandled error",
+  name: "webgpu readback slots: values land in their slots; no slot is handed out while mapped",
   ignore: noAdapter,
   fn: async () => {
     const device = await setUp();
