@@ -71,7 +71,7 @@ W="--steps 10 --warmup 10 --pipelined 50"
 for opt in momentum sgd; do
   for model in cnn resnet20; do
     GRAPH=1 tfjs $model ours $opt $B128 $W
-    tfjs $model ours $opt $B128 $W $([ $opt = momentum ] && [ $model = resnet20 ] && echo --profile)
+    tfjs $model ours $opt $B128 $W $([ $opt = momentum ] && echo --profile)
   done
 done
 GRAPH=1 tfjs cnn ours momentum $B512 $W

@@ -10,6 +10,7 @@ import {
   BN_GRAD_REDUCE,
   BN_STATS,
   MOVING_AVERAGE,
+  reductionPlan,
   registerBatchNormKernels,
 } from "../../../lib/backends/webgpu_batch_norm.ts";
 import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
@@ -48,8 +49,10 @@ function bnPass(fast: boolean, shape: number[], seed: number, shift: number): tf
   return [y!, dx, grads[gamma.name], grads[beta.name], ...moving];
 }
 
-// Rank 2–4; 1 to 33 channels; row counts below, at and well above the 256 threads of a workgroup.
-const SHAPES = [[4, 3], [2, 5, 5, 3], [3, 7, 33], [4, 9, 9, 16], [1300, 5], [2, 16, 16, 1]];
+// Rank 2–4; 1 to 70 channels (70: two channel groups of the first reduction pass, the second partial); row
+// counts below, at and well above the 256 threads of a workgroup, and several row splits ([4, 9, 9, 16],
+// [1300, 5], [3, 50, 70]; see reductionPlan).
+const SHAPES = [[4, 3], [2, 5, 5, 3], [3, 7, 33], [4, 9, 9, 16], [1300, 5], [2, 16, 16, 1], [3, 50, 70]];
 
 Deno.test({
   name: "webgpu batch-norm kernels train like the stock layer on cpu: y, dx, dγ, dβ, moving statistics",
@@ -66,6 +69,21 @@ Deno.test({
       }
     }
   },
+});
+
+Deno.test("reductionPlan covers every row with ≤ 4096 splits, coalesced lanes and ≥ 16 rows per thread", () => {
+  for (const channels of [1, 3, 5, 16, 33, 64, 70, 512]) {
+    for (const rows of [1, 7, 255, 256, 1300, 131072, 1 << 20, 1 << 26]) {
+      const p = reductionPlan(channels, rows);
+      const where = `channels ${channels}, rows ${rows}: ${JSON.stringify(p)}`;
+      assert(p.lanes * p.rowLanes === 256 && p.lanes <= 64 && p.lanes >= Math.min(channels, 64), where);
+      assert(p.rowsPerSplit % p.rowLanes === 0 && p.rowsPerSplit >= 16 * p.rowLanes, where);
+      assert(p.splits <= 4096 && p.splits * p.rowsPerSplit >= rows, where);
+      assert((p.splits - 1) * p.rowsPerSplit < rows || p.splits === 1, `no empty split: ${where}`);
+    }
+  }
+  const plan = reductionPlan(16, 131072); // a 16-channel layer of ResNet20 at batch 128
+  assert(plan.splits === 512 && plan.lanes === 16, `${JSON.stringify(plan)}`);
 });
 
 Deno.test({
