@@ -103,3 +103,24 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "step graphs keep no more tensors after training than training through tfjs does",
+  ignore: noAdapter,
+  fn: async () => {
+    // Warm the lazily created constants of both paths first.
+    const warm = build();
+    await trainModel(warm, data, config({ epochs: 1, stepGraphs: true }));
+    warm.model.dispose();
+    const kept = async (stepGraphs: boolean) => {
+      const m = build();
+      const before = tf.memory().numTensors;
+      await trainModel(m, data, config({ epochs: 2, stepGraphs }));
+      const after = tf.memory().numTensors;
+      m.model.dispose();
+      return after - before;
+    };
+    const eagerKept = await kept(false);
+    assert.equal(await kept(true), eagerKept, "tensors kept by a graphed run vs a run through tfjs");
+  },
+});
