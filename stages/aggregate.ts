@@ -10,7 +10,9 @@
  * `aggregate`, all optional): `seed` (resampling, default 0), `resamples` (bootstrap, 10000), `permutations`
  * (10000), `level` (0.95), `max_examples` (corruption example images per shown network, 4).
  *
- * Reads, for every run `a{A}-s{S}` found: `{models}/a{A}-s{S}.metrics.json` (train), and `a{A}-s{S}.json` in
+ * Reads, for every run `a{A}-s{S}` of the grid (params `grid.alpha` × `grid.seeds`; without a grid, every run
+ * found; files of runs outside the grid, left by an earlier grid, are ignored with a note):
+ * `{models}/a{A}-s{S}.metrics.json` (train), and `a{A}-s{S}.json` in
  * `{selectivity}`, `{gradients}`, `{dimensionality}`, `{corruption}`, `{attack}`; example images from
  * `{corruption-examples}/a{A}-s{S}/*.png` and `{attack}/a{A}-s{S}.png` of the lowest and highest α. A missing
  * directory or file is a note in the report, and a claim without its metrics is "unchecked"; a file that is not
@@ -124,13 +126,31 @@ async function listDir(dir: string): Promise<string[] | null> {
 }
 
 /**
- * Reads every source; returns the merged records and notes on what was missing. Throws on a file that is not
- * valid JSON or fails its reader, naming the file.
+ * The runs of the grid (`grid.alpha` × `grid.seeds`, named as the per-network stages name them), or null
+ * when the params have no grid (then every run found is read).
  */
-async function readRecords(args: AggregateArgs): Promise<{ records: NetworkRecord[]; notes: string[] }> {
+export function gridRuns(params: Record<string, unknown>): Set<string> | null {
+  const grid = params.grid as { alpha?: unknown; seeds?: unknown } | undefined;
+  if (!grid) return null;
+  if (!Array.isArray(grid.alpha) || !Array.isArray(grid.seeds)) {
+    throw new Error("params.yaml: grid.alpha and grid.seeds must be lists");
+  }
+  return new Set(grid.alpha.flatMap((a) => (grid.seeds as unknown[]).map((s) => `a${a}-s${s}`)));
+}
+
+/**
+ * Reads every source (only the runs in `wanted`, when given: files of other runs, left by an earlier grid,
+ * are noted and ignored); returns the merged records and notes on what was missing. Throws on a file that is
+ * not valid JSON or fails its reader, naming the file.
+ */
+async function readRecords(
+  args: AggregateArgs,
+  wanted: Set<string> | null,
+): Promise<{ records: NetworkRecord[]; notes: string[] }> {
   const entries: { run: string; values: Record<string, number> }[] = [];
   const notes: string[] = [];
   const runsOf = new Map<string, Set<string>>();
+  const ignored = new Set<string>();
   for (const source of sources(args)) {
     const files = ((await listDir(source.dir)) ?? []).filter((n) => n.endsWith(source.suffix));
     if (files.length === 0) {
@@ -139,6 +159,11 @@ async function readRecords(args: AggregateArgs): Promise<{ records: NetworkRecor
     }
     const runs = new Set<string>();
     for (const name of files) {
+      const run = name.slice(0, -source.suffix.length);
+      if (wanted && !wanted.has(run)) {
+        ignored.add(run);
+        continue;
+      }
       const path = join(source.dir, name);
       let json: unknown;
       try {
@@ -146,11 +171,17 @@ async function readRecords(args: AggregateArgs): Promise<{ records: NetworkRecor
       } catch (e) {
         throw new Error(`${path}: not valid JSON (${(e as Error).message}); rerun stage ${source.stage}`);
       }
-      const run = name.slice(0, -source.suffix.length);
       entries.push({ run, values: source.read(json, path) });
       runs.add(run);
     }
     runsOf.set(source.stage, runs);
+  }
+  if (ignored.size > 0) {
+    notes.push(
+      `ignored, not in grid.alpha × grid.seeds (outputs of an earlier grid): ${
+        [...ignored].sort().join(", ")
+      }`,
+    );
   }
   const { records, skipped } = mergeRecords(entries);
   for (const run of new Set(skipped)) {
@@ -222,7 +253,7 @@ export async function aggregate(
     throw new Error(`params.yaml: aggregate.${issue.path.join(".")}: ${issue.message}`);
   }
   const p = parsed.data;
-  const { records, notes } = await readRecords(args);
+  const { records, notes } = await readRecords(args, gridRuns(params));
   const results = checkClaims(records, CLAIMS, {
     seed: p.seed,
     resamples: p.resamples,

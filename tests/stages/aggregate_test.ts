@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { aggregate, verdictTable } from "../../stages/aggregate.ts";
+import { aggregate, gridRuns, verdictTable } from "../../stages/aggregate.ts";
 import { fixtureArgs, writeFixture } from "./aggregate_fixture.ts";
 
 const PARAMS = { aggregate: { seed: 3, resamples: 1000, permutations: 200 } };
@@ -140,5 +140,27 @@ Deno.test("aggregate: no inputs give an empty report with notes; bad params name
     const first = await Deno.readTextFile(join(args.out, "index.html"));
     await aggregate(args, PARAMS);
     assert.equal(await Deno.readTextFile(join(args.out, "index.html")), first);
+  });
+});
+
+Deno.test("aggregate: with a grid, reads only its runs and names the files of other runs it ignored", async () => {
+  await withTemp("aggregate-grid-", async (root) => {
+    await writeFixture(root); // α −1, 0, 1 × seeds 1, 2, 3
+    const args = fixtureArgs(root);
+    const content = await aggregate(args, { ...PARAMS, grid: { alpha: [-1, 1], seeds: [1, 2, 3] } });
+    const rows = parseCsv(await Deno.readTextFile(join(args.out, "table.csv")));
+    assert.deepEqual(rows.map((r) => r.run), ["a-1-s1", "a-1-s2", "a-1-s3", "a1-s1", "a1-s2", "a1-s3"]);
+    const note = content.notes.find((n) => n.startsWith("ignored"));
+    assert.equal(
+      note,
+      "ignored, not in grid.alpha × grid.seeds (outputs of an earlier grid): a0-s1, a0-s2, a0-s3",
+    );
+    // A run of the grid with no output at all is reported, not invented.
+    const more = await aggregate(args, { ...PARAMS, grid: { alpha: [-1, 2], seeds: [1] } });
+    assert.deepEqual(more.networks.rows.length, 1);
+    assert.throws(
+      () => gridRuns({ grid: { alpha: 1, seeds: [1] } }),
+      /grid.alpha and grid.seeds must be lists/,
+    );
   });
 });
