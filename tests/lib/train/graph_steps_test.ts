@@ -11,6 +11,9 @@ import type { PreparedSplit } from "../../../lib/data/prepared.ts";
 import { makeSynthetic } from "../../../lib/data/synthetic.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
 import { type TrainConfig, TrainingDivergedError, trainModel } from "../../../lib/train/loop.ts";
+import { GraphStepper, type TrainOnce } from "../../../lib/train/graph_steps.ts";
+import { batchIndices, epochOrder, makeBatch } from "../../../lib/train/batches.ts";
+import { Rng } from "../../../lib/random.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) {
@@ -122,5 +125,40 @@ Deno.test({
     };
     const eagerKept = await kept(false);
     assert.equal(await kept(true), eagerKept, "tensors kept by a graphed run vs a run through tfjs");
+  },
+});
+
+Deno.test({
+  name: "GraphStepper: a step drawing a random mask on the CPU is never replayed, and says why",
+  ignore: noAdapter,
+  fn: async () => {
+    const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+    const w = tf.variable(tf.ones([12 * 12, 4]), true, "maskedStepW");
+    let seed = 0;
+    const once: TrainOnce = (x, labels, lr) =>
+      tf.tidy(() => {
+        const flat = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
+        const logits = tf.matMul(tf.dropout(flat, 0.5, undefined, seed++) as tf.Tensor2D, w);
+        const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 4), logits);
+        w.assign(tf.sub(w, tf.mul(lr, loss))); // some state update that depends on the masked loss
+        return tf.keep(tf.stack([loss, loss, loss, tf.scalar(0)]));
+      });
+    const stepper = new GraphStepper(device, 4, once);
+    const batches = batchIndices(epochOrder(data.train.n, 1, 0), 16).slice(0, 6);
+    const rows = [];
+    for (const [b, idx] of batches.entries()) {
+      rows.push(...await stepper.step(makeBatch(data.train, idx, { kind: "none" }, new Rng(1)), 0.1, b));
+    }
+    rows.push(...await stepper.drain());
+    stepper.dispose();
+    w.dispose();
+    assert.deepEqual(rows.map((r) => r.batch), [0, 1, 2, 3, 4, 5], "every step ran and was read, in order");
+    assert.ok(rows.every((r) => Number.isFinite(r.terms[0])), "finite losses");
+    assert.equal(stepper.stats.replays, 0, JSON.stringify(stepper.stats));
+    assert.equal(stepper.stats.captures, 6);
+    assert.match(
+      stepper.stats.unreplayable ?? "",
+      /3 captures in a row recorded different uploads or uniforms/,
+    );
   },
 });
