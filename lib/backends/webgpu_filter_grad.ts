@@ -3,8 +3,9 @@
  *
  * dW [kh·kw·Ci, Co] = A [kh·kw·Ci, K] · B [K, Co] with K = N·Ho·Wo, A[(i·kw+j)·Ci+c, (n,oh,ow)] =
  * x[n, oh·sh−top+i, ow·sw−left+j, c] (0 outside the image) and B = dy viewed as [K, Co]. Neither matrix is
- * materialised: each 256-thread workgroup stages 32×32 tiles of A and B in workgroup memory and accumulates a
- * 32×32 block of dW (2×2 values per thread). The stock shader gives each filter element one invocation looping
+ * materialised: each 256-thread workgroup stages 32-deep tiles of A and B in workgroup memory and accumulates a
+ * 32×32 block of dW (64×16 when Co ≤ 16; 2×2 values per thread), with the K positions' image coordinates
+ * computed once per tile. The stock shader gives each filter element one invocation looping
  * over all of K (a 3×3 16→16 layer at batch 128: 2,304 invocations × 131k products); here K is split into
  * `splits` slices so that even small layers fill the GPU, each slice writing a partial [splits, M, Co] that a
  * second, flat program sums in a fixed order (deterministic; no atomics).
@@ -13,13 +14,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockKernel } from "./kernel_registry.ts";
 import { ceilDiv, runProgram, type WebGpuProgram } from "./webgpu_program.ts";
 
-const TILE = 32;
+/** K positions per tile. */
+const TILE_K = 32;
 
 /** How a filter gradient is cut into workgroups. */
 export interface FilterGradPlan {
   /** GEMM sizes: M = kh·kw·Ci rows, K = N·Ho·Wo reduction length. */
   m: number;
   k: number;
+  /** Output block of one workgroup: 32×32, or 64×16 when Co ≤ 16 (no half-empty tiles on narrow layers). */
+  tileM: number;
+  tileN: number;
   /** Output tiles along M and Co. */
   tilesM: number;
   tilesN: number;
@@ -29,11 +34,11 @@ export interface FilterGradPlan {
 }
 
 /**
- * Chooses the split-K factor: aim for about `targetWorkgroups` workgroups while keeping at least
- * `minKTiles` K tiles (32 each) per slice, so partial sums stay a small fraction of the work.
+ * Chooses the block shape and the split-K factor: aim for about `targetWorkgroups` workgroups while keeping
+ * at least `minKTiles` K tiles (32 each) per slice, so partial sums stay a small fraction of the work.
  *
  * @example
- * planFilterGrad(144, 16, 131072).splits // 3×3 16→16 at batch 128: 5 tiles, 205 slices of 640
+ * planFilterGrad(144, 16, 131072) // 3×3 16→16 at batch 128: 64×16 blocks, 3 of them, 342 slices
  */
 export function planFilterGrad(
   m: number,
@@ -42,90 +47,117 @@ export function planFilterGrad(
   targetWorkgroups = 1024,
   minKTiles = 8,
 ): FilterGradPlan {
-  const tilesM = ceilDiv(m, TILE), tilesN = ceilDiv(co, TILE);
-  const kTiles = ceilDiv(k, TILE);
+  const [tileM, tileN] = co <= 16 ? [64, 16] : [32, 32];
+  const tilesM = ceilDiv(m, tileM), tilesN = ceilDiv(co, tileN);
+  const kTiles = ceilDiv(k, TILE_K);
   const wanted = Math.min(ceilDiv(targetWorkgroups, tilesM * tilesN), Math.floor(kTiles / minKTiles));
   const kTilesPerSplit = ceilDiv(kTiles, Math.max(1, wanted));
-  return { m, k, tilesM, tilesN, splits: ceilDiv(kTiles, kTilesPerSplit), kTilesPerSplit };
+  return { m, k, tileM, tileN, tilesM, tilesN, splits: ceilDiv(kTiles, kTilesPerSplit), kTilesPerSplit };
 }
 
 const GEMM_UNIFORMS = "inH : i32, inW : i32, ci : i32, outH : i32, outW : i32, co : i32, kw : i32, " +
   "strideH : i32, strideW : i32, padTop : i32, padLeft : i32, m : i32, k : i32, kTilesPerSplit : i32, ";
 
-/** Partial dW per K slice: output [splits, M, Co]. */
+/**
+ * Partial dW per K slice: output [splits, M, Co]. A workgroup of 256 threads computes a tileM × tileN block,
+ * 2×2 values per thread (rows ty and ty + tileM/2, columns tx and tx + tileN/2).
+ */
 class FilterGradGemmProgram implements WebGpuProgram {
   outputShape: number[];
-  shaderKey = "ourConv2DFilterGradSplitK";
+  shaderKey: string;
   dispatchLayout = { x: [2], y: [1], z: [0] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [256, 1, 1];
   variableNames = ["x", "dy"];
   uniforms = GEMM_UNIFORMS;
+  readonly #tileM: number;
+  readonly #tileN: number;
 
   constructor(plan: FilterGradPlan, co: number) {
     this.outputShape = [plan.splits, plan.m, co];
     this.dispatch = [plan.tilesN, plan.tilesM, plan.splits];
+    this.#tileM = plan.tileM;
+    this.#tileN = plan.tileN;
+    this.shaderKey = `ourConv2DFilterGradSplitK_${plan.tileM}x${plan.tileN}`;
   }
 
   getUserCode(): string {
+    const tm = this.#tileM, tn = this.#tileN;
+    const halfM = tm / 2, halfN = tn / 2;
     return `
-      var<workgroup> tileA : array<f32, ${TILE * TILE}>;
-      var<workgroup> tileB : array<f32, ${TILE * TILE}>;
+      var<workgroup> tileA : array<f32, ${TILE_K * tm}>;
+      var<workgroup> tileB : array<f32, ${TILE_K * tn}>;
+      var<workgroup> kN : array<i32, ${TILE_K}>;
+      var<workgroup> kH : array<i32, ${TILE_K}>;
+      var<workgroup> kW : array<i32, ${TILE_K}>;
 
       fn main() {
         let li = i32(localIndex);
-        let tx = li % 16;
-        let ty = li / 16;
-        let col0 = i32(workgroupId.x) * ${TILE};
-        let row0 = i32(workgroupId.y) * ${TILE};
+        let tx = li % ${halfN};
+        let ty = li / ${halfN};
+        let col0 = i32(workgroupId.x) * ${tn};
+        let row0 = i32(workgroupId.y) * ${tm};
         let split = i32(workgroupId.z);
-        let kBegin = split * uniforms.kTilesPerSplit * ${TILE};
-        let kEnd = min(kBegin + uniforms.kTilesPerSplit * ${TILE}, uniforms.k);
+        let kBegin = split * uniforms.kTilesPerSplit * ${TILE_K};
+        let kEnd = min(kBegin + uniforms.kTilesPerSplit * ${TILE_K}, uniforms.k);
         let outHW = uniforms.outH * uniforms.outW;
 
-        // This thread loads column 'lane' of both tiles at K offsets lk, lk+8, lk+16, lk+24.
-        let lane = li % ${TILE};
-        let lk = li / ${TILE};
-        let row = row0 + lane;
+        // This thread loads row 'laneA' of the A tile at K offsets lkA + ${256 / tm}·e, and column 'laneB'
+        // of the B tile at K offsets lkB + ${256 / tn}·e.
+        let laneA = li % ${tm};
+        let lkA = li / ${tm};
+        let row = row0 + laneA;
         let rowOk = row < uniforms.m;
         let tap = row / uniforms.ci;
         let c = row % uniforms.ci;
         let fi = tap / uniforms.kw;
         let fj = tap % uniforms.kw;
-        let col = col0 + lane;
+        let laneB = li % ${tn};
+        let lkB = li / ${tn};
+        let col = col0 + laneB;
         let colOk = col < uniforms.co;
 
         var acc00 = 0.0; var acc01 = 0.0; var acc10 = 0.0; var acc11 = 0.0;
         for (var t = 0; t < uniforms.kTilesPerSplit; t++) {
-          let k0 = kBegin + t * ${TILE};
-          for (var e = 0; e < 4; e++) {
-            let kk = lk + 8 * e;
-            let kIdx = k0 + kk;
-            var av = 0.0;
-            var bv = 0.0;
-            if (kIdx < kEnd) {
-              if (rowOk) {
-                let n = kIdx / outHW;
-                let rem = kIdx % outHW;
-                let ih = (rem / uniforms.outW) * uniforms.strideH - uniforms.padTop + fi;
-                let iw = (rem % uniforms.outW) * uniforms.strideW - uniforms.padLeft + fj;
-                if (ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
-                  av = x[((n * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.ci + c];
-                }
-              }
-              if (colOk) {
-                bv = dy[kIdx * uniforms.co + col];
-              }
-            }
-            tileA[kk * ${TILE} + lane] = av;
-            tileB[kk * ${TILE} + lane] = bv;
+          let k0 = kBegin + t * ${TILE_K};
+          // The (n, top row, left column) of this tile's ${TILE_K} K positions, once per tile: integer
+          // division is slow on GPUs, and every thread needs them for its loads.
+          if (li < ${TILE_K}) {
+            let kIdx = k0 + li;
+            let n = kIdx / outHW;
+            let rem = kIdx - n * outHW;
+            let oh = rem / uniforms.outW;
+            kN[li] = n;
+            kH[li] = oh * uniforms.strideH - uniforms.padTop;
+            kW[li] = (rem - oh * uniforms.outW) * uniforms.strideW - uniforms.padLeft;
           }
           workgroupBarrier();
-          for (var kk = 0; kk < ${TILE}; kk++) {
-            let a0 = tileA[kk * ${TILE} + ty];
-            let a1 = tileA[kk * ${TILE} + ty + 16];
-            let b0 = tileB[kk * ${TILE} + tx];
-            let b1 = tileB[kk * ${TILE} + tx + 16];
+          for (var e = 0; e < ${(TILE_K * tm) / 256}; e++) {
+            let kk = lkA + ${256 / tm} * e;
+            var av = 0.0;
+            if (rowOk && k0 + kk < kEnd) {
+              let ih = kH[kk] + fi;
+              let iw = kW[kk] + fj;
+              if (ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
+                av = x[((kN[kk] * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.ci + c];
+              }
+            }
+            tileA[kk * ${tm} + laneA] = av;
+          }
+          for (var e = 0; e < ${(TILE_K * tn) / 256}; e++) {
+            let kk = lkB + ${256 / tn} * e;
+            var bv = 0.0;
+            if (colOk && k0 + kk < kEnd) {
+              bv = dy[(k0 + kk) * uniforms.co + col];
+            }
+            tileB[kk * ${tn} + laneB] = bv;
+          }
+          workgroupBarrier();
+          for (var kk = 0; kk < ${TILE_K}; kk++) {
+            let a0 = tileA[kk * ${tm} + ty];
+            let a1 = tileA[kk * ${tm} + ty + ${halfM}];
+            let b0 = tileB[kk * ${tn} + tx];
+            let b1 = tileB[kk * ${tn} + tx + ${halfN}];
             acc00 = fma(a0, b0, acc00);
             acc01 = fma(a0, b1, acc01);
             acc10 = fma(a1, b0, acc10);
@@ -135,9 +167,9 @@ class FilterGradGemmProgram implements WebGpuProgram {
         }
         let base = split * uniforms.m * uniforms.co;
         let r0 = row0 + ty;
-        let r1 = r0 + 16;
+        let r1 = r0 + ${halfM};
         let c0 = col0 + tx;
-        let c1 = c0 + 16;
+        let c1 = c0 + ${halfN};
         if (r0 < uniforms.m && c0 < uniforms.co) { result[base + r0 * uniforms.co + c0] = acc00; }
         if (r0 < uniforms.m && c1 < uniforms.co) { result[base + r0 * uniforms.co + c1] = acc01; }
         if (r1 < uniforms.m && c0 < uniforms.co) { result[base + r1 * uniforms.co + c0] = acc10; }

@@ -17,7 +17,9 @@ if (noAdapter) {
 
 Deno.test("planFilterGrad splits K until the GPU is busy, never into empty slices", () => {
   const small = planFilterGrad(144, 16, 128 * 32 * 32); // 3×3 16→16, batch 128
-  assertEqualJson([small.tilesM, small.tilesN], [5, 1], "tiles");
+  assertEqualJson([small.tileM, small.tileN, small.tilesM, small.tilesN], [64, 16, 3, 1], "64×16 blocks");
+  const wide = planFilterGrad(288, 32, 128 * 16 * 16); // 3×3 32→32
+  assertEqualJson([wide.tileM, wide.tileN, wide.tilesM, wide.tilesN], [32, 32, 9, 1], "32×32 blocks");
   assertLess(1023, small.tilesM * small.tilesN * small.splits + 5, "about 1024 workgroups");
   assertLess((small.splits - 1) * small.kTilesPerSplit, 4096, "last slice is not empty");
   const big = planFilterGrad(4608, 512, 128 * 4 * 4); // 3×3 512→512 on 4×4: already 2,304 tiles
