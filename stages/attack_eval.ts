@@ -23,7 +23,7 @@ import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
 import { openRun, parseRunArgs } from "./support/run_cli.ts";
-import { apgdParams, pgdParams } from "./support/attack_params.ts";
+import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
 import { deriveSeed } from "../lib/random.ts";
 import { evaluateAttacks } from "../lib/attacks/evaluate.ts";
@@ -109,16 +109,7 @@ async function main(): Promise<void> {
   const ev = await evaluateAttacks(inferenceLogits(model), { ...test, indices }, {
     attacks: p.attacks,
     eps,
-    settings: {
-      pgd: {
-        steps: p.pgd.steps,
-        stepFactor: p.pgd.step_factor,
-        restarts: p.pgd.restarts,
-        randomStart: p.pgd.random_start,
-      },
-      apgd: { steps: p.apgd.steps },
-      seed: deriveSeed(p.seed, "attack-starts"),
-    },
+    settings: attackSettings(p.pgd, p.apgd, deriveSeed(p.seed, "attack-starts")),
     batchSize: p.batch_size,
     examples: p.example_images,
     onBatch: (done, total) => console.log(`${run}: ${done}/${total} images attacked`),

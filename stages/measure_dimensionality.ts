@@ -25,7 +25,7 @@
  */
 import { z } from "zod";
 import * as tf from "@tensorflow/tfjs-core";
-import { ATTACK_NAMES, type AttackSettings, runAttack } from "../lib/attacks/registry.ts";
+import { ATTACK_NAMES, runAttack } from "../lib/attacks/registry.ts";
 import { inferenceLogits } from "../lib/attacks/model.ts";
 import { corruptionRng, CORRUPTIONS, corruptStored } from "../lib/corruptions/registry.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
@@ -37,7 +37,7 @@ import { withSelectivityOutputs } from "../lib/models/multi_output.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
-import { apgdParams, pgdParams } from "./support/attack_params.ts";
+import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
 
@@ -190,16 +190,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const settings: AttackSettings = {
-    pgd: {
-      steps: p.pgd.steps,
-      stepFactor: p.pgd.step_factor,
-      restarts: p.pgd.restarts,
-      randomStart: p.pgd.random_start,
-    },
-    apgd: { steps: p.apgd.steps },
-    seed: p.attack_seed,
-  };
+  const settings = attackSettings(p.pgd, p.apgd, p.attack_seed);
   const f = inferenceLogits(model);
   for (const { name, eps } of p.attacks) {
     t0 = performance.now();

@@ -89,15 +89,7 @@ if (withCalls.length) {
 }
 const withCache = rows.filter((r) => r.dispatchCachePerStep);
 if (withCache.length) {
-  const keys = [
-    "dispatches",
-    "stock",
-    "uniformHits",
-    "uniformMisses",
-    "bindGroupHits",
-    "bindGroupMisses",
-    "clears",
-  ];
+  const keys = Object.keys(withCache[0].dispatchCachePerStep); // as tfjs_webgpu.ts records them
   out.push("", "### Dispatch cache per synced step (mean over the synced steps)", "");
   out.push(`| Run | ${keys.join(" | ")} |`, `|---|${keys.map(() => "---:").join("|")}|`);
   for (const r of withCache) {

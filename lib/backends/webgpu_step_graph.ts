@@ -264,9 +264,11 @@ export class StepGraph {
     if (sink) this.#encodeOutputCopies(encoder, sink);
     b.queue.submit([encoder.finish()]);
     // Values tfjs cached on the CPU by an earlier read are stale now.
-    for (const dataId of [...this.#heldIds, ...this.#state.map((s) => s.variable.dataId)]) {
+    const forget = (dataId: object) => {
       if (b.tensorMap.has(dataId)) b.tensorMap.get(dataId)!.values = null;
-    }
+    };
+    this.#heldIds.forEach(forget);
+    for (const { variable } of this.#state) forget(variable.dataId);
   }
 
   /** Copies the outputs of the last capture or replay into `sink` (after all work submitted so far). */

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import type { AttackSettings } from "../../lib/attacks/registry.ts";
 
 /**
  * `pgd: {steps, step_factor, restarts, random_start}` (step α = step_factor·ε/steps), all optional.
@@ -27,4 +28,29 @@ export function pgdParams(defaultSteps: number) {
 /** `apgd: {steps}`, optional. */
 export function apgdParams(defaultSteps: number) {
   return z.strictObject({ steps: z.number().int().positive().default(defaultSteps) }).prefault({});
+}
+
+/**
+ * The attack library's settings from the parsed `pgd` and `apgd` params and a seed for the random starts.
+ *
+ * @example
+ * ```ts
+ * const settings = attackSettings(p.pgd, p.apgd, deriveSeed(p.seed, "attack-starts"));
+ * ```
+ */
+export function attackSettings(
+  pgd: z.infer<ReturnType<typeof pgdParams>>,
+  apgd: z.infer<ReturnType<typeof apgdParams>>,
+  seed: number,
+): AttackSettings {
+  return {
+    pgd: {
+      steps: pgd.steps,
+      stepFactor: pgd.step_factor,
+      restarts: pgd.restarts,
+      randomStart: pgd.random_start,
+    },
+    apgd: { steps: apgd.steps },
+    seed,
+  };
 }
