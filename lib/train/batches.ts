@@ -13,6 +13,7 @@
  *
  * @module
  */
+import * as tf from "@tensorflow/tfjs-core";
 import type { PreparedSplit } from "../data/prepared.ts";
 import { deriveSeed, Rng } from "../random.ts";
 
@@ -56,7 +57,7 @@ export function batchIndices(order: Uint32Array, batchSize: number): Uint32Array
  *
  * @example
  * const b = makeBatch(data.train, indices, { kind: "crop-flip", padding: 4 }, rng);
- * const x = tf.tensor4d(b.x, b.shape);
+ * const [x, labels] = batchTensors(b);
  */
 export function makeBatch(
   split: PreparedSplit,
@@ -119,4 +120,14 @@ export function channelStats(split: PreparedSplit): { mean: number[]; std: numbe
     return s > 1e-6 ? s : 1;
   });
   return { mean, std };
+}
+
+/**
+ * The images and int32 labels of a batch as tensors (the caller disposes them).
+ *
+ * @example
+ * const [x, labels] = batchTensors(makeBatch(data.test, [0, 1, 2]));
+ */
+export function batchTensors(batch: Batch): [tf.Tensor4D, tf.Tensor1D] {
+  return [tf.tensor4d(batch.x, batch.shape), tf.tensor1d(batch.labels, "int32")];
 }

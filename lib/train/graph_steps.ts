@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { captureStep, type Recording, sameRecording, type StepGraph } from "../backends/webgpu_step_graph.ts";
 import { ReadbackSlots } from "../backends/webgpu_readback.ts";
-import type { Batch } from "./batches.ts";
+import { type Batch, batchTensors } from "./batches.ts";
 
 /** What a {@link GraphStepper} did. */
 export interface GraphStepStats {
@@ -148,8 +148,7 @@ export class GraphStepper {
     }
     entry.graph?.dispose();
     entry.graph = null;
-    const x = tf.tensor4d(batch.x, batch.shape);
-    const labels = tf.tensor1d(batch.labels, "int32");
+    const [x, labels] = batchTensors(batch);
     const graph = captureStep(() => [this.#once(x, labels, lr)], [x, labels]);
     tf.dispose([x, labels]);
     graph.copyOutputs(sink);

@@ -15,7 +15,14 @@ import type { BuiltModel } from "../models/registry.ts";
 import { deriveSeed, Rng } from "../random.ts";
 import { regularizedLoss } from "../selectivity/minibatch.ts";
 import type { LayerGrouping } from "../selectivity/si.ts";
-import { type Augmentation, type Batch, batchIndices, epochOrder, makeBatch } from "./batches.ts";
+import {
+  type Augmentation,
+  type Batch,
+  batchIndices,
+  batchTensors,
+  epochOrder,
+  makeBatch,
+} from "./batches.ts";
 import { evaluateSplit } from "./evaluate.ts";
 import { GraphStepper, type GraphStepStats } from "./graph_steps.ts";
 import { learningRateAt, type LrSchedule } from "./schedule.ts";
@@ -91,6 +98,20 @@ export class TrainingDivergedError extends Error {
         `(train.batch_size); check that the input data is sane (no NaN pixels).`,
     );
     this.name = "TrainingDivergedError";
+  }
+}
+
+/** Throws {@link TrainingDivergedError} unless a step's loss, cross-entropy and μ_SI are finite. */
+function assertFiniteTerms(
+  terms: ArrayLike<number>,
+  epoch: number,
+  batch: number,
+  config: TrainConfig,
+): void {
+  for (let i = 0; i < 3; i++) {
+    if (!Number.isFinite(terms[i])) {
+      throw new TrainingDivergedError(epoch, batch, terms[0], terms[1], terms[2], config);
+    }
   }
 }
 
@@ -185,9 +206,7 @@ export async function trainModel(
         hooks.onBatch?.({ epoch: e + 1, epochs: config.epochs, batch: b + 1, batches: batches.length, loss });
       };
       const check = (b: number, row: ArrayLike<number>) => {
-        if (!Array.from(row).slice(0, 3).every(Number.isFinite)) {
-          throw new TrainingDivergedError(e + 1, b + 1, row[0], row[1], row[2], config);
-        }
+        assertFiniteTerms(row, e + 1, b + 1, config);
         addStep(b, row);
       };
       const queued: { batch: number; terms: tf.Tensor }[] = [];
@@ -298,9 +317,7 @@ export async function trainStep(
   const { terms, grads, dispose } = lossAndGradients(ctx, x, labels);
   try {
     const values = Array.from(await terms.data());
-    if (!values.slice(0, 3).every(Number.isFinite)) {
-      throw new TrainingDivergedError(where.epoch, where.batch, values[0], values[1], values[2], ctx.config);
-    }
+    assertFiniteTerms(values, where.epoch, where.batch, ctx.config);
     ctx.sgd.step(grads, lr);
     return values;
   } finally {
@@ -330,10 +347,6 @@ export function trainOnce(ctx: StepContext, x: tf.Tensor4D, labels: tf.Tensor1D,
   ctx.sgd.step(grads, lr);
   dispose();
   return terms;
-}
-
-function batchTensors(batch: Batch): [tf.Tensor4D, tf.Tensor1D] {
-  return [tf.tensor4d(batch.x, batch.shape), tf.tensor1d(batch.labels, "int32")];
 }
 
 function lossAndGradients(ctx: StepContext, x: tf.Tensor4D, labels: tf.Tensor1D) {
