@@ -197,11 +197,6 @@ export class StepGraph {
     return this.#state.filter((s) => s.written).length;
   }
 
-  /** Bytes of all outputs, laid out one after another (what {@link copyOutputs} writes). */
-  get outputBytes(): number {
-    return this.#outputs.reduce((s, o) => s + o.bytes, 0);
-  }
-
   /** The recording, for {@link sameRecording}; it stays readable after {@link dispose}. */
   get recording(): Recording {
     return { dispatches: this.#dispatches, uploads: this.uploads };
