@@ -94,6 +94,7 @@ async function runCommand(
         ...project.spec.env,
         PIPELINE_ROOT: project.root,
         PIPELINE_STAGE: stage.name,
+        PIPELINE_STAGE_KEY: decision.key!,
         PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),
       },
       resources: ctx.slots,

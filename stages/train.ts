@@ -11,8 +11,9 @@
  * - `{out}/a{A}-s{S}.curves.json`: per-epoch loss, accuracy, validation accuracy, μ_SI (lib/train/state.ts);
  * - `{out}/a{A}-s{S}.metrics.json`: final test/val accuracy and μ_SI, params, backend, throughput, wall time.
  *
- * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/`; a restarted run with the same settings resumes
- * from the last complete epoch and ends with the same weights. The directory is removed after success. It is not
+ * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/`; a restarted run with the same settings (and,
+ * under the runner, the same stage key: code, data, params) resumes from the last complete epoch and ends with
+ * the same weights. The directory is removed after success. It is not
  * a pipeline out (the runner would hash and cache it, and delete it before a rerun, which defeats resuming).
  *
  * Backend: `--backend`, else env `PIPELINE_BACKEND` (default auto); threads likewise (`--threads`,
@@ -137,10 +138,21 @@ async function sha256(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** What a checkpoint must agree on to be resumed: params, α, seed, data, backend. */
-function checkpointFingerprint(p: TrainParams, args: TrainArgs, data: PreparedData, backend: string) {
+/**
+ * What a checkpoint must agree on to be resumed: params, α, seed, data, backend, and under the runner the stage
+ * key (`PIPELINE_STAGE_KEY`: the code and everything else the stage depends on), so a checkpoint written
+ * before a code change is never resumed by the changed code.
+ */
+function checkpointFingerprint(
+  p: TrainParams,
+  args: TrainArgs,
+  data: PreparedData,
+  backend: string,
+  stageKey: string | null,
+) {
   return sha256(
     JSON.stringify({
+      stageKey,
       train: p.train,
       model: p.model,
       si: p.si,
@@ -236,7 +248,13 @@ export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMe
     stepGraphs: useStepGraphs(backend.backend),
   };
   const ckptDir = join(args.checkpoints, name);
-  const fingerprint = await checkpointFingerprint(p, args, data, backend.backend);
+  const fingerprint = await checkpointFingerprint(
+    p,
+    args,
+    data,
+    backend.backend,
+    Deno.env.get("PIPELINE_STAGE_KEY") ?? null,
+  );
   const loaded = await loadCheckpoint(ckptDir, fingerprint);
   if (loaded.state) console.log(`${name}: resuming after epoch ${loaded.state.epochsDone} from ${ckptDir}`);
   else if (!loaded.reason.startsWith("no checkpoint")) {

@@ -159,6 +159,22 @@ Deno.test("a stage sees exactly its declared params, nested, in PIPELINE_PARAMS"
   assertEquals(JSON.parse(toy.read("p.json")), { train: { lr: 0.1 }, data: { n: 5 } });
 });
 
+Deno.test("a stage gets its key in PIPELINE_STAGE_KEY: the same for the same inputs, new when a dep changes", async () => {
+  await using toy = await makeToy({
+    stages: { a: { cmd: 'echo "$PIPELINE_STAGE_KEY" > key.txt', deps: ["in.txt"], outs: ["key.txt"] } },
+  }, {});
+  toy.write("in.txt", "1\n");
+  await toy.cli("repro");
+  const first = toy.read("key.txt").trim();
+  assertMatch(first, /^[0-9a-f]{64}$/);
+  assertMatch(toy.read("pipeline.lock"), new RegExp(first.slice(0, 16)));
+  await toy.cli("repro", "--force");
+  assertEquals(toy.read("key.txt").trim(), first, "forced rerun, same inputs");
+  toy.write("in.txt", "2\n");
+  await toy.cli("repro");
+  assert(toy.read("key.txt").trim() !== first, "a changed dep gives a new key");
+});
+
 Deno.test("top-level env reaches every command and is not part of any fingerprint", async () => {
   await using toy = await makeToy({
     env: { BACKEND: "${runtime.backend}" },

@@ -60,7 +60,7 @@ Deno.test("train args: negative alpha as a separate word; backend from flag, els
 });
 
 /** Runs the stage as a process; returns the child so a test can kill it. */
-function spawnStage(root: string, alpha: string) {
+function spawnStage(root: string, alpha: string, stageKey?: string) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -81,7 +81,10 @@ function spawnStage(root: string, alpha: string) {
       "--checkpoints",
       join(root, "ckpt"),
     ],
-    env: { PIPELINE_PARAMS: JSON.stringify(baseParams) },
+    env: {
+      PIPELINE_PARAMS: JSON.stringify(baseParams),
+      ...(stageKey ? { PIPELINE_STAGE_KEY: stageKey } : {}),
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -89,7 +92,7 @@ function spawnStage(root: string, alpha: string) {
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-Deno.test("train stage: outputs, metrics; a killed run resumes and ends with the uninterrupted weights", async () => {
+Deno.test("train stage: outputs, metrics; a killed run resumes to the uninterrupted weights, not under another stage key", async () => {
   const root = await Deno.makeTempDir();
   await prepareData(parseDataParams({
     data: {
@@ -126,6 +129,20 @@ Deno.test("train stage: outputs, metrics; a killed run resumes and ends with the
   const resumed = await spawnStage(root, "-0.5").output();
   assert.equal(resumed.code, 0, text(resumed.stderr));
   assert.match(text(resumed.stdout), /resuming after epoch [1-5]/);
+  assert.deepEqual(await Deno.readFile(join(root, "models", name, "weights.bin")), fullWeights);
+
+  // A checkpoint written under another stage key (the runner's key: other code, data or params) is not resumed.
+  const stale = spawnStage(root, "-0.5", "key-before-a-code-change");
+  for (;;) {
+    const done = await Deno.readTextFile(ckpt).then((t) => JSON.parse(t).epochs_done as number, () => 0);
+    if (done >= 1) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  stale.kill("SIGKILL");
+  await stale.output();
+  const changed = await spawnStage(root, "-0.5", "key-after-the-change").output();
+  assert.equal(changed.code, 0, text(changed.stderr));
+  assert.match(text(changed.stdout), /starting fresh: checkpoint .* made with other settings/);
   assert.deepEqual(await Deno.readFile(join(root, "models", name, "weights.bin")), fullWeights);
   await Deno.remove(root, { recursive: true });
 });
