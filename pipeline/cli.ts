@@ -4,6 +4,7 @@
  * ```
  * deno run -A pipeline/cli.ts [-C DIR] <command> [options]
  *   repro [STAGE...] [--dry] [--force] [--jobs N] [--keep-going] [--set key=value]... [--resources name=N]...
+ *         [--sandbox]
  *   status [STAGE...] [--json] [--set key=value]...
  *   dag [--mermaid | --dot]
  *   params diff [REV] [--all] [--md | --json]
@@ -37,7 +38,7 @@ import { parse as parseYamlText } from "yaml";
 const USAGE = `usage: pipeline [-C DIR] <command> [options]
 commands:
   repro [STAGE...]      bring stages up to date   --dry --force --jobs N (default: cores) --keep-going
-                        --set k=v --resources name=N
+                        --set k=v --resources name=N --sandbox
   status [STAGE...]     what repro would do, and why   --json --set k=v
   dag                   the stage graph   --mermaid --dot
   params diff [REV]     params changed since REV (default HEAD; merge base in CI)   --all --md --json
@@ -120,6 +121,7 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
     "keep-going": { type: "boolean", short: "k" },
     set: { type: "string", short: "S", multiple: true },
     resources: { type: "string", multiple: true },
+    sandbox: { type: "boolean" },
   });
   const jobs = Number(values.jobs ?? (navigator.hardwareConcurrency || 1));
   if (!Number.isInteger(jobs) || jobs < 1) {
@@ -149,6 +151,7 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
           jobs,
           keepGoing: values["keep-going"] ?? false,
           resources: parseResources(values.resources ?? []),
+          sandbox: values.sandbox ?? false,
         },
         new LocalExecutor(),
         reporter,

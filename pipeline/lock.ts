@@ -21,7 +21,7 @@ export interface DepRecord extends Digested {
 
 /** What the lock records of one stage. */
 export interface LockEntry {
-  /** The stage key: SHA-256 over cmd, wdir, deps, params and out paths. */
+  /** The stage key: SHA-256 over cmd, wdir, deps, params, out paths and keyed env. */
   readonly key: string;
   readonly cmd: readonly string[];
   readonly wdir?: string;
@@ -29,6 +29,8 @@ export interface LockEntry {
   /** Declared param keys and the values used (after `--set`). */
   readonly params: Readonly<Record<string, unknown>>;
   readonly outs: Readonly<Record<string, Digested>>;
+  /** Top-level `env` entries in the fingerprint (not execution-only); absent when there are none. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The whole lock: stage name → entry. */

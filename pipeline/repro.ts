@@ -29,6 +29,8 @@ export interface ReproOptions {
   readonly keepGoing: boolean;
   /** Resource pool overrides from the command line, e.g. `{ gpu: 2 }`. */
   readonly resources: Readonly<Record<string, number>>;
+  /** Run every stage in the sandbox (pipeline/sandbox.ts), as if each had `sandbox: true`. */
+  readonly sandbox?: boolean;
 }
 
 /** The result of each stage considered. */
@@ -113,6 +115,7 @@ export async function repro(
         slots,
         onLine: (line) => reporter.line(name, line),
         recordLock,
+        sandbox: opts.sandbox,
       });
       outcomes.set(name, outcome);
       for (const w of outcome.warnings ?? []) reporter.info(`warning: ${name}: ${w}`);

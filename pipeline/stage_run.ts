@@ -8,6 +8,7 @@
 import { OutputBackup } from "./backup.ts";
 import { DamagedObjectError, type Digested } from "./cache.ts";
 import type { Executor } from "./executor.ts";
+import { SandboxedExecutor } from "./executors/sandbox.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
 import type { Decision } from "./plan.ts";
@@ -35,6 +36,8 @@ export interface RunContext {
   readonly slots: Readonly<Record<string, readonly number[]>>;
   /** Serialises lock writes between concurrently finishing stages. */
   readonly recordLock: (name: string, entry: LockEntry) => Promise<void>;
+  /** Run every stage in the sandbox (`repro --sandbox`), not only those with `sandbox: true`. */
+  readonly sandbox?: boolean;
 }
 
 /**
@@ -84,9 +87,17 @@ async function runCommand(
     await backup.restore();
     return { status: "failed", ms: performance.now() - started, error, logPath };
   };
+  const executor = stage.sandbox || ctx.sandbox
+    ? new SandboxedExecutor(ctx.executor, {
+      root: project.root,
+      outs: stage.outs.map((o) => o.path),
+      envAllow: stage.envAllow,
+      stagingDir: `${project.dir}/sandbox/${encodeURIComponent(stage.name)}`,
+    })
+    : ctx.executor;
   let result;
   try {
-    result = await ctx.executor.run({
+    result = await executor.run({
       stage: stage.name,
       cmd: stage.cmd,
       cwd: stage.wdir ? `${project.root}/${stage.wdir}` : project.root,
@@ -132,6 +143,7 @@ async function runCommand(
     deps: fp.deps,
     params: fp.params,
     outs,
+    ...(fp.env ? { env: fp.env } : {}),
   };
   if (runCacheable(stage) && warnings.length === 0) await project.runs.save(entry);
   await ctx.recordLock(stage.name, entry);
