@@ -4,7 +4,8 @@
  *
  * Inside the sandbox the whole file system, the project included, is read-only; the stage's declared outs
  * are the only writable project paths; `/tmp` is a private empty directory; `params.yaml` is unreadable
- * (params arrive only through `PIPELINE_PARAMS`) and `.pipeline/` is empty; there is no network; the
+ * (params arrive only through `PIPELINE_PARAMS`) and `.pipeline/` is empty but for the stage's own scratch
+ * directory (`PIPELINE_SCRATCH`, kept across runs, e.g. for checkpoints); there is no network; the
  * environment is cleared to an allow-list; and the command dies with the runner (`--die-with-parent`, its own
  * PID namespace).
  *
@@ -54,6 +55,8 @@ export interface SandboxRequest {
   readonly outs: readonly string[];
   /** Absolute directory, inside the project's `.pipeline/`, for this run's staging; emptied first. */
   readonly stagingDir: string;
+  /** Existing absolute directories bound writable in place (the stage's scratch directory). */
+  readonly writable?: readonly string[];
 }
 
 /** A directory holding outs, replaced by a staging directory for the run. */
@@ -142,6 +145,7 @@ export async function planSandbox(req: SandboxRequest): Promise<SandboxPlan> {
   }
   if (await exists(`${root}/.pipeline`)) args.push("--tmpfs", `${root}/.pipeline`);
   if (await exists(`${root}/params.yaml`)) args.push("--ro-bind", hidden, `${root}/params.yaml`);
+  for (const dir of req.writable ?? []) args.push("--bind", dir, dir);
   args.push("--chdir", req.cwd);
   return { args, root, parents };
 }

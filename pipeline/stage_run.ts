@@ -87,12 +87,15 @@ async function runCommand(
     await backup.restore();
     return { status: "failed", ms: performance.now() - started, error, logPath };
   };
+  const scratchDir = `${project.dir}/scratch/${encodeURIComponent(stage.name)}`;
+  await Deno.mkdir(scratchDir, { recursive: true });
   const executor = stage.sandbox || ctx.sandbox
     ? new SandboxedExecutor(ctx.executor, {
       root: project.root,
       outs: stage.outs.map((o) => o.path),
       envAllow: stage.envAllow,
       stagingDir: `${project.dir}/sandbox/${encodeURIComponent(stage.name)}`,
+      scratchDir,
     })
     : ctx.executor;
   let result;
@@ -107,6 +110,7 @@ async function runCommand(
         PIPELINE_STAGE: stage.name,
         PIPELINE_STAGE_KEY: decision.key!,
         PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),
+        PIPELINE_SCRATCH: scratchDir,
       },
       resources: ctx.slots,
       logPath,

@@ -11,7 +11,8 @@
  * - `{out}/a{A}-s{S}.curves.json`: per-epoch loss, accuracy, validation accuracy, μ_SI (lib/train/state.ts);
  * - `{out}/a{A}-s{S}.metrics.json`: final test/val accuracy and μ_SI, params, backend, throughput, wall time.
  *
- * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/`; a restarted run with the same settings (and,
+ * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/` (default: under the runner, the stage's scratch
+ * directory `$PIPELINE_SCRATCH/checkpoints`, writable even in the sandbox; else outputs/checkpoints); a restarted run with the same settings (and,
  * under the runner, the same stage key: code, data, params) resumes from the last complete epoch and ends with
  * the same weights. The directory is removed after success. It is not
  * a pipeline out (the runner would hash and cache it, and delete it before a rerun, which defeats resuming).
@@ -123,7 +124,9 @@ export function parseTrainArgs(argv: string[], env: { get(k: string): string | u
   return parseRunArgs("train", argv, {
     data: "outputs/data",
     out: "outputs/models",
-    checkpoints: "outputs/checkpoints",
+    checkpoints: env.get("PIPELINE_SCRATCH")
+      ? join(env.get("PIPELINE_SCRATCH")!, "checkpoints")
+      : "outputs/checkpoints",
   }, env);
 }
 

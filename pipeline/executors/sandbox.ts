@@ -19,6 +19,8 @@ export interface SandboxOptions {
   readonly envAllow: readonly string[];
   /** Absolute staging directory for this stage inside `.pipeline/`. */
   readonly stagingDir: string;
+  /** The stage's scratch directory (`PIPELINE_SCRATCH`), writable inside the sandbox. */
+  readonly scratchDir: string;
 }
 
 /**
@@ -28,6 +30,7 @@ export interface SandboxOptions {
  * ```ts
  * const executor = new SandboxedExecutor(new LocalExecutor(), {
  *   root, outs: ["o.txt"], envAllow: [], stagingDir: `${root}/.pipeline/sandbox/a`,
+ *   scratchDir: `${root}/.pipeline/scratch/a`,
  * });
  * const result = await executor.run(job);
  * ```
@@ -49,6 +52,7 @@ export class SandboxedExecutor implements Executor {
       cwd: job.cwd,
       outs: this.#opts.outs,
       stagingDir: this.#opts.stagingDir,
+      writable: [this.#opts.scratchDir],
     });
     let result: JobResult;
     let undeclared: string[];
