@@ -6,6 +6,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { faultPoint } from "./fault.ts";
 
 interface Journal {
   stage: string;
@@ -57,6 +58,7 @@ export class OutputBackup {
     await Deno.writeTextFile(`${dir}/journal.json`, JSON.stringify(journal));
     for (const out of journal.moved) {
       await Deno.mkdir(dirname(`${dir}/files/${out}`), { recursive: true });
+      faultPoint("backup");
       await Deno.rename(`${root}/${out}`, `${dir}/files/${out}`);
     }
     for (const out of outs) await Deno.mkdir(dirname(`${root}/${out}`), { recursive: true });
@@ -72,6 +74,7 @@ export class OutputBackup {
       const saved = `${this.#dir}/files/${out}`;
       if (!(await exists(saved))) continue; // never moved: the runner stopped before it got there
       await Deno.remove(`${this.#root}/${out}`, { recursive: true }).catch(() => {});
+      faultPoint("restore");
       await Deno.rename(saved, `${this.#root}/${out}`);
     }
     await Deno.remove(this.#dir, { recursive: true });

@@ -10,6 +10,7 @@ import type { Digested } from "./cache.ts";
 import { sortKeys } from "./canonical.ts";
 import { PipelineError } from "./errors.ts";
 import { DIGEST_ALGORITHM } from "./file_digest.ts";
+import { faultPoint } from "./fault.ts";
 
 /** Name of the lock file at the project root. */
 export const LOCK_FILE = "pipeline.lock";
@@ -80,7 +81,27 @@ export function formatLock(lock: Lock): string {
   return HEADER + stringify({ schema: 1, stages: sortKeys(lock) }, { lineWidth: 0 });
 }
 
+/**
+ * Remove the temporary files (`pipeline.lock.<pid>.<id>.tmp`) of lock writes cut short by a killed runner;
+ * returns their names. Call it only while holding the repro lock (no other runner is writing).
+ *
+ * @example
+ * ```ts
+ * await removeStaleLockTemps(root); // ["pipeline.lock.4242.1a2b3c4d.tmp"]
+ * ```
+ */
+export async function removeStaleLockTemps(root: string): Promise<string[]> {
+  const stale = /^pipeline\.lock\.\d+\.[0-9a-f]{8}\.tmp$/;
+  const removed: string[] = [];
+  for await (const entry of Deno.readDir(root)) {
+    if (!entry.isFile || !stale.test(entry.name)) continue;
+    await Deno.remove(`${root}/${entry.name}`).catch(() => {});
+    removed.push(entry.name);
+  }
+  return removed;
+}
+
 /** Atomically write the lock in `root`. */
 export async function writeLock(root: string, lock: Lock): Promise<void> {
-  await writeFileAtomic(`${root}/${LOCK_FILE}`, formatLock(lock));
+  await writeFileAtomic(`${root}/${LOCK_FILE}`, formatLock(lock), () => faultPoint("lock"));
 }

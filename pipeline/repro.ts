@@ -9,7 +9,7 @@ import { OutputBackup } from "./backup.ts";
 import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
-import { type LockEntry, writeLock } from "./lock.ts";
+import { type LockEntry, removeStaleLockTemps, writeLock } from "./lock.ts";
 import { decide, type Decision, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
@@ -66,6 +66,7 @@ export async function repro(
   for (const stage of await OutputBackup.recover(project.root, `${project.dir}/tmp`)) {
     reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
   }
+  await removeStaleLockTemps(project.root);
   const pool = new ResourcePool({ ...project.spec.resources, ...opts.resources });
   for (const name of names) pool.check(project.graph.stages.get(name)!);
 

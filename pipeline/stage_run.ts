@@ -14,6 +14,7 @@ import { runCacheable } from "./plan.ts";
 import type { Decision } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { StageSpec } from "./spec.ts";
+import { faultPoint } from "./fault.ts";
 
 /** How carrying out a stage ended. */
 export interface StageOutcome {
@@ -149,8 +150,10 @@ async function runCommand(
     outs,
     ...(fp.env ? { env: fp.env } : {}),
   };
+  faultPoint("runcache");
   if (runCacheable(stage) && warnings.length === 0) await project.runs.save(entry);
   await ctx.recordLock(stage.name, entry);
+  faultPoint("discard");
   await backup.discard();
   return { status: "ran", ms: performance.now() - started, logPath, warnings };
 }
