@@ -42,12 +42,13 @@ v=$(cat in.txt); run="$$-$RANDOM"
 mkdir d
 for i in 0 1 2 3 4 5; do
   { printf 'v=%s run=%s i=%s\\n' "$v" "$run" "$i"; seq 1 3000; } > "d/f$i"
-  sleep 0.03
+  printf 'run=%s i=%s\\n' "$run" "$i" >> d/steps
+  sleep 0.2
 done
 printf '{"v": "%s", "run": "%s"}\\n' "$v" "$run" > gen.json
 `;
 const SUM = `set -e
-runs=$(cat d/f* | grep -o 'run=[^ ]*' | sort -u | wc -l)
+runs=$(cat d/* | grep -o 'run=[^ ]*' | sort -u | wc -l)
 head -n1 d/f0 | cut -d' ' -f1,2 > sum.txt
 [ "$runs" = 1 ] || echo MIX >> sum.txt
 sleep 0.05
@@ -169,10 +170,13 @@ export class FaultLab implements AsyncDisposable {
     const lock = this.#checkLock(problems, "after the rerun");
     this.#checkCache(problems, "after the rerun");
     const files = [...safeReadDir(`${this.dir}/d`)].sort();
-    const expected = ["f0", "f1", "f2", "f3", "f4", "f5"];
+    const expected = ["f0", "f1", "f2", "f3", "f4", "f5", "steps"];
     if (files.join() !== expected.join()) problems.push(`out 'd' holds [${files}] instead of [${expected}]`);
     const runs = new Set<string>();
-    for (const f of files) {
+    const steps = safeRead(`${this.dir}/d/steps`).trim().split("\n");
+    for (const line of steps) runs.add(line.match(/^run=(\S+) /)?.[1] ?? `(bad line '${line}')`);
+    if (steps.length !== 6) problems.push(`out 'd/steps' has ${steps.length} steps instead of 6`);
+    for (const f of files.filter((f) => f !== "steps")) {
       const head = safeRead(`${this.dir}/d/${f}`).split("\n")[0];
       const m = head.match(/^v=(\S+) run=(\S+) i=/);
       if (!m || m[1] !== version) problems.push(`out 'd/${f}' is not the new result (${head})`);
@@ -185,7 +189,7 @@ export class FaultLab implements AsyncDisposable {
       problems.push(`metrics 'gen.json' (${gen.trim()}) is not from the run that wrote 'd' (${run})`);
     }
     const sum = safeRead(`${this.dir}/sum.txt`);
-    if (sum !== `v=${version} run=${run}\nfiles=6\n`) {
+    if (sum !== `v=${version} run=${run}\nfiles=7\n`) {
       problems.push(`out 'sum.txt' is not the new complete result: ${JSON.stringify(sum)}`);
     }
     const stages = (lock?.stages ?? {}) as Record<
