@@ -87,8 +87,12 @@ let bwrapChecked = false;
 
 async function requireBwrap(): Promise<void> {
   if (bwrapChecked) return;
-  const found = await new Deno.Command("bwrap", { args: ["--version"], stdout: "null", stderr: "null" })
-    .output().then((o) => o.success, () => false);
+  let found = false;
+  try {
+    found =
+      (await new Deno.Command("bwrap", { args: ["--version"], stdout: "null", stderr: "null" }).output())
+        .success;
+  } catch { /* not on PATH */ }
   if (!found) {
     throw new PipelineError(
       "the sandbox needs bubblewrap ('bwrap'), which is not installed: run 'tools/services/bubblewrap.sh " +
