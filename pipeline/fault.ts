@@ -1,5 +1,5 @@
 /**
- * Crash points for the fault-injection suite (tests/pipeline/faults_test.ts, bench/runner_faults.ts): with
+ * Crash points for the fault-injection suite (tests/pipeline/fault_injection_test.ts, bench/runner_faults.ts): with
  * `PIPELINE_FAULT_AT=phase:n` in its environment, the runner kills itself with SIGKILL the n-th time (from 1)
  * it reaches a crash point of that phase, exactly as an OOM kill or a power cut would stop it there. Without
  * the variable (always, outside those tests) a crash point does nothing.

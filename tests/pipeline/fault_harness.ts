@@ -1,5 +1,5 @@
 /**
- * The fault-injection harness (Jepsen/ALICE spirit) shared by tests/pipeline/faults_test.ts and
+ * The fault-injection harness (Jepsen/ALICE spirit) shared by tests/pipeline/fault_injection_test.ts and
  * bench/runner_faults.ts: a toy two-stage pipeline in a temp dir; each try changes its input, runs `repro`
  * with one fault (the runner SIGKILLed at a crash point of pipeline/fault.ts or at a random time, or the stage
  * SIGKILLed at a random time), reruns it clean, and checks the invariants:

@@ -10,6 +10,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { parse } from "yaml";
+import { sandboxHints } from "../../pipeline/sandbox.ts";
 import { makeToy, type Toy } from "./helpers.ts";
 
 const hasBwrap = await new Deno.Command("bwrap", { args: ["--version"], stdout: "null", stderr: "null" })
@@ -170,4 +171,20 @@ sandboxTest("a missing bwrap is a clear error, not a crash", async () => {
   const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
   assertEquals(r.code, 1, out);
   assertMatch(out, /bubblewrap \('bwrap'\), which is not installed/);
+});
+
+Deno.test("sandbox hints name the refused path in Deno's and bash's words, relative to the project", () => {
+  const log = [
+    "Read-only file system (os error 30): mkdir '/p/outputs/checkpoints/a-1-s1'",
+    "bash: line 1: notes.txt: Read-only file system",
+    "error: Uncaught (in promise) PermissionDenied: Permission denied (os error 13): open '/p/params.yaml'",
+    "error: Uncaught (in promise) TypeError: error sending request: dns error: Temporary failure in name resolution",
+  ].join("\n");
+  const hints = sandboxHints(log, "/p");
+  assertEquals(hints.length, 4, hints.join("\n"));
+  assertMatch(hints[0], /^sandbox: 'outputs\/checkpoints\/a-1-s1' is not writable here/);
+  assertMatch(hints[1], /^sandbox: 'notes\.txt' is not writable here/);
+  assertMatch(hints[2], /^sandbox: 'params\.yaml' is hidden/);
+  assertMatch(hints[3], /^sandbox: the stage has no network/);
+  assertEquals(sandboxHints("all good\n", "/p"), []);
 });

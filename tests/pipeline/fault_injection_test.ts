@@ -17,7 +17,7 @@ for (
   ]] as const
 ) {
   if (ok) continue;
-  const msg = `SKIPPING parts of tests/pipeline/faults_test.ts: ${what} is not installed`;
+  const msg = `SKIPPING parts of tests/pipeline/fault_injection_test.ts: ${what} is not installed`;
   if (Deno.env.get("CI")) throw new Error(msg);
   console.error(`\n${"!".repeat(20)}\n${msg}\n${"!".repeat(20)}\n`);
 }
