@@ -6,7 +6,7 @@
  * many lost or mixed data, and how many left a stage running after the runner died (orphans); then the
  * distinct broken invariants.
  *
- *   deno run -A bench/runner_faults.ts [--tries 216] [--sandbox-tries 54] [--seed 11]
+ *   deno run -A bench/runner_faults.ts [--tries 240] [--sandbox-tries 60] [--seed 11]
  *
  * `--tries` run without the sandbox, `--sandbox-tries` with `repro --sandbox` (needs `bwrap`). No timing is
  * asserted; kill times are drawn relative to a measured clean run.
@@ -20,8 +20,8 @@ const args = parseArgs({
   args: Deno.args,
   options: { tries: { type: "string" }, "sandbox-tries": { type: "string" }, seed: { type: "string" } },
 });
-const tries = Number(args.values.tries ?? 216);
-const sandboxTries = Number(args.values["sandbox-tries"] ?? 54);
+const tries = Number(args.values.tries ?? 240);
+const sandboxTries = Number(args.values["sandbox-tries"] ?? 60);
 const seed = Number(args.values.seed ?? 11);
 
 const results: TryResult[] = [];

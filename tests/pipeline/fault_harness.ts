@@ -22,6 +22,7 @@ const CLI = new URL("../../pipeline/cli.ts", import.meta.url).pathname;
 export type Fault =
   | { readonly kind: "phase"; readonly phase: string; readonly n: number }
   | { readonly kind: "runner-time"; readonly ms: number }
+  | { readonly kind: "runner-in-stage"; readonly ms: number }
   | { readonly kind: "stage-time"; readonly ms: number }
   | { readonly kind: "restore"; readonly n: number };
 
@@ -136,7 +137,8 @@ export class FaultLab implements AsyncDisposable {
       }
     } else {
       const child = this.#spawnRepro({});
-      if (fault.kind === "runner-time") {
+      if (fault.kind === "runner-time" || fault.kind === "runner-in-stage") {
+        if (fault.kind === "runner-in-stage") await this.#stageProcessesSoon();
         await sleep(fault.ms);
         crashed = kill(child.pid);
         await child.status;
@@ -312,13 +314,16 @@ export function rowOf(fault: Fault, sandbox: boolean): string {
     ? "runner SIGKILL at backup, then at restore"
     : fault.kind === "runner-time"
     ? "runner SIGKILL at a random time"
+    : fault.kind === "runner-in-stage"
+    ? "runner SIGKILL while the stage runs"
     : "stage SIGKILL at a random time";
   return sandbox ? `${base} (sandbox)` : base;
 }
 
 /**
  * A seeded fault schedule: `count` faults cycling through every kind, crash-point visit numbers and kill times
- * drawn from `seed` (runner kill times uniform in [0, `runMs`]; stage kills 0–250 ms after the stage started).
+ * drawn from `seed` (runner kill times uniform in [0, `runMs`], or 0–1000 ms after the first stage started;
+ * stage kills 0–250 ms after the stage started).
  *
  * @example
  * ```ts
@@ -337,6 +342,7 @@ export function schedule(seed: number, count: number, runMs: number): Fault[] {
     () => ({ kind: "phase", phase: "discard", n: int(1, 2) }),
     () => ({ kind: "restore", n: 1 }),
     () => ({ kind: "runner-time", ms: Math.round(rand() * runMs) }),
+    () => ({ kind: "runner-in-stage", ms: Math.round(rand() * 1000) }),
     () => ({ kind: "stage-time", ms: Math.round(rand() * 250) }),
   ];
   return Array.from({ length: count }, (_, i) => makers[i % makers.length]());
