@@ -23,6 +23,11 @@ export interface Job {
   readonly onLine: (line: string) => void;
   /** Aborted when the run is interrupted: the executor must stop the job and return. */
   readonly signal: AbortSignal;
+  /**
+   * Called once the job has started, with what identifies it to this executor (local: `pid`, `pgid`; a batch
+   * system: its job id), for the journal that lets the next run end it if this runner dies.
+   */
+  readonly onStarted?: (info: Readonly<Record<string, unknown>>) => Promise<void>;
 }
 
 /** How a job ended. */

@@ -6,6 +6,7 @@
 import { posix } from "node:path";
 import { didYouMean, PipelineError } from "./errors.ts";
 import { interpolate, interpolateDeep, interpolateString } from "./interpolate.ts";
+import { forbiddenOutReason } from "./out_paths.ts";
 import { allKeys, lookup, type Params } from "./params.ts";
 import { readYaml, type YamlFile } from "./yaml_file.ts";
 
@@ -308,6 +309,16 @@ function parseOut(
   }
   if (typeof path !== "string") throw new PipelineError(`${file.where(at)}: an out must be a path`);
   const resolved = normalizePath(interpolateString(path, context, file.where(at)), wdir, file.where(at));
+  const forbidden = forbiddenOutReason(resolved);
+  if (forbidden) {
+    throw new PipelineError(
+      `${file.where(at)}: out '${path}'${
+        shown(resolved) !== shown(path) ? ` (resolved to '${shown(resolved)}')` : ""
+      } ` +
+        `${forbidden}; the runner moves outs aside and deletes what a failed run leaves there, so an out ` +
+        `must be a file or directory the stage alone writes, e.g. 'outputs/${kind}'`,
+    );
+  }
   const bool = (k: string, dflt: boolean) => {
     const v = opts[k];
     if (v === undefined) return dflt;
@@ -328,6 +339,11 @@ function parseOut(
     persist: bool("persist", false),
     plot: kind === "plots" ? plotOpts : undefined,
   };
+}
+
+/** A path as written in messages: the root as '.', no trailing slash. */
+function shown(path: string): string {
+  return path.replace(/\/+$/, "") || ".";
 }
 
 function resolveAxis(

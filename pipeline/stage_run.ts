@@ -12,6 +12,7 @@ import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
 import type { Decision } from "./plan.ts";
 import type { Project } from "./project.ts";
+import { RUN_ID_ENV } from "./run_processes.ts";
 import type { StageSpec } from "./spec.ts";
 
 /** How carrying out a stage ended. */
@@ -79,7 +80,8 @@ async function runCommand(
   await Deno.mkdir(logDir, { recursive: true });
   const logPath = `${logDir}/${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
   const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
-  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable);
+  const runId = crypto.randomUUID();
+  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable, runId);
   const fail = async (error: string): Promise<StageOutcome> => {
     await backup.restore();
     return { status: "failed", ms: performance.now() - started, error, logPath };
@@ -96,7 +98,9 @@ async function runCommand(
         PIPELINE_STAGE: stage.name,
         PIPELINE_STAGE_KEY: decision.key!,
         PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),
+        [RUN_ID_ENV]: runId,
       },
+      onStarted: (info) => backup.recordStarted(info),
       resources: ctx.slots,
       logPath,
       onLine: ctx.onLine,
