@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { z } from "zod";
 import { canonicalJson } from "./canonical.ts";
 import { digestBytes } from "./file_digest.ts";
 import { expandGlob } from "./glob.ts";
@@ -55,9 +56,21 @@ export function dirManifest(
   });
 }
 
-/** Parse a manifest back into `[name, type, digest, size]` rows. */
-export function parseManifest(text: string): [string, "file" | "dir", string, number][] {
-  return JSON.parse(text).entries;
+/** One entry of a directory manifest: name, type, digest, size. */
+export type ManifestRow = [string, "file" | "dir", string, number];
+
+const manifestSchema = z.object({
+  entries: z.array(z.tuple([z.string().min(1), z.enum(["file", "dir"]), z.string().min(1), z.number()])),
+});
+
+/** Parse a manifest back into rows; undefined when the text is not a manifest (a damaged cache object). */
+export function parseManifest(text: string): ManifestRow[] | undefined {
+  try {
+    const parsed = manifestSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.entries : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The digest of a glob's expansion: each matched file's path and digest. */

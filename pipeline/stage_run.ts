@@ -6,6 +6,7 @@
  * @module
  */
 import { OutputBackup } from "./backup.ts";
+import { encodeNonFinite } from "./canonical.ts";
 import { DamagedObjectError, type Digested } from "./cache.ts";
 import type { Executor } from "./executor.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
@@ -97,7 +98,7 @@ async function runCommand(
         PIPELINE_ROOT: project.root,
         PIPELINE_STAGE: stage.name,
         PIPELINE_STAGE_KEY: decision.key!,
-        PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),
+        PIPELINE_PARAMS: JSON.stringify(encodeNonFinite(nestParams(fp.params))),
         [RUN_ID_ENV]: runId,
       },
       onStarted: (info) => backup.recordStarted(info),
