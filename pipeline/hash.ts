@@ -135,8 +135,9 @@ export class Hasher {
     this.#pool.close();
   }
 
+  /** Root-relative paths live under the root; absolute ones (external deps) are taken as they are. */
   #abs(rel: string): string {
-    return rel === "" ? this.#root : `${this.#root}/${rel}`;
+    return rel === "" ? this.#root : rel.startsWith("/") ? rel : `${this.#root}/${rel}`;
   }
 
   async #file(rel: string, info: Deno.FileInfo): Promise<string> {

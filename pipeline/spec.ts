@@ -5,6 +5,7 @@
  */
 import { posix } from "node:path";
 import { didYouMean, PipelineError } from "./errors.ts";
+import { isGlob } from "./glob.ts";
 import { interpolate, interpolateDeep, interpolateString } from "./interpolate.ts";
 import { forbiddenOutReason } from "./out_paths.ts";
 import { allKeys, lookup, type Params } from "./params.ts";
@@ -39,7 +40,7 @@ export interface StageSpec {
   readonly cmd: readonly string[];
   /** Root-relative working directory ("" for the root). */
   readonly wdir: string;
-  /** Root-relative deps: files, directories or globs. */
+  /** Deps: root-relative files, directories or globs, or absolute paths outside the project (external deps). */
   readonly deps: readonly string[];
   /** Dotted keys of params.yaml (a key may name a whole section). */
   readonly params: readonly string[];
@@ -238,7 +239,11 @@ function buildStage(
     if (!Array.isArray(v)) throw new PipelineError(`${where([key])}: '${key}' must be a list`);
     return v;
   };
-  const deps = list("deps").map((d, i) => normalizePath(str(d, ["deps", i]), wdir, where(["deps", i])));
+  const deps = list("deps").flatMap((d, i) => {
+    // A dep that is exactly one `${key}` naming null is absent (an optional dep, e.g. `${data.dir}`).
+    if (typeof d === "string" && interpolate(d, context, where(["deps", i])) === null) return [];
+    return [normalizeDep(str(d, ["deps", i]), wdir, where(["deps", i]))];
+  });
   const paramKeys = list("params").map((p, i) => {
     if (isRecord(p)) {
       throw new PipelineError(
@@ -386,6 +391,34 @@ function parseResources(raw: unknown, at: (string | number)[], file: YamlFile): 
     }
   }
   return raw as Record<string, number>;
+}
+
+/**
+ * A dep's path: root-relative like any path, or absolute for data outside the project (an external dep, as
+ * DVC has), hashed and tracked like any other dep. Globs must stay inside the project.
+ *
+ * @example
+ * ```ts
+ * normalizeDep("/data/cifar-10-batches-bin/", "", "here"); // "/data/cifar-10-batches-bin"
+ * ```
+ */
+export function normalizeDep(path: string, wdir: string, at: string): string {
+  if (!posix.isAbsolute(path)) {
+    const joined = posix.normalize(posix.join(wdir, path)).replace(/\/+$/, "");
+    if (joined === ".." || joined.startsWith("../")) {
+      throw new PipelineError(
+        `${at}: dep '${path}' points outside the project; name data outside it by its absolute path ` +
+          `(an external dep)`,
+      );
+    }
+    return normalizePath(path, wdir, at);
+  }
+  if (isGlob(path)) {
+    throw new PipelineError(`${at}: external dep '${path}' is a glob; name its directory instead`);
+  }
+  const normal = posix.normalize(path).replace(/\/+$/, "");
+  if (normal === "") throw new PipelineError(`${at}: dep '/' would hash the whole machine; name a directory`);
+  return normal;
 }
 
 /**
