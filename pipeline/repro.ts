@@ -69,8 +69,10 @@ export async function repro(
   let lockWrites = Promise.resolve();
   const recordLock = (name: string, entry: LockEntry) => {
     project.lock[name] = entry;
-    lockWrites = lockWrites.then(() => writeLock(project.root, project.lock));
-    return lockWrites;
+    // A failed write is reported by the stage that asked for it; it must not fail the writes after it.
+    const write = lockWrites.catch(() => {}).then(() => writeLock(project.root, project.lock));
+    lockWrites = write;
+    return write;
   };
 
   const decisions = new Map<string, Decision>();
@@ -150,7 +152,7 @@ export async function repro(
     if (running.size === 0) break;
     await Promise.race(running.values());
   }
-  await lockWrites;
+  await lockWrites.catch(() => {}); // already reported as the failure of the stage that wrote it
   for (const name of pending) skipped.add(name);
   return { ok: !failed && !signal.aborted, decisions, outcomes, skipped: [...skipped] };
 }

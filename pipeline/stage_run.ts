@@ -8,6 +8,7 @@
 import { OutputBackup } from "./backup.ts";
 import { encodeNonFinite } from "./canonical.ts";
 import { DamagedObjectError, type Digested } from "./cache.ts";
+import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
@@ -62,6 +63,14 @@ export async function carryOut(
       await ctx.recordLock(stage.name, decision.result);
       return { status: "restored", ms: performance.now() - started };
     } catch (e) {
+      if (isOsError(e)) {
+        return {
+          status: "failed",
+          ms: performance.now() - started,
+          error: `could not restore its outputs from the cache: ${(e as Error).message}; the workspace is ` +
+            `as it was: free disk space or fix permissions, then run repro again`,
+        };
+      }
       if (!(e instanceof DamagedObjectError)) throw e;
       ctx.onLine(`${e.message}; running the stage instead`);
     }
@@ -115,11 +124,40 @@ async function runCommand(
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
     return await fail(`command ${how}; previous outputs were put back`);
   }
+  try {
+    return await record(project, stage, decision, ctx, backup, started, logPath);
+  } catch (e) {
+    if (e instanceof PipelineError) return await fail(e.message);
+    if (!isOsError(e)) throw e;
+    // The command succeeded: keep its outputs, and say what the runner could not store.
+    await backup.discard().catch(() => {});
+    return {
+      status: "failed",
+      ms: performance.now() - started,
+      logPath,
+      error: `the command succeeded, but its result could not be recorded: ${(e as Error).message}. ` +
+        `Its new outputs are kept in the workspace, unrecorded (the stage runs again next time); free disk ` +
+        `space or fix permissions under ${project.dir} and ${project.root}/pipeline.lock, then run repro again`,
+    };
+  }
+}
+
+/** Hash, commit and record the outputs of a successful run; throws on an unwritten out or a storage error. */
+async function record(
+  project: Project,
+  stage: StageSpec,
+  decision: Decision,
+  ctx: RunContext,
+  backup: OutputBackup,
+  started: number,
+  logPath: string,
+): Promise<StageOutcome> {
+  const fp = decision.fingerprint!;
   const outs: Record<string, Digested> = {};
   for (const out of stage.outs) {
     const node = await project.hasher.node(out.path);
     if (!node) {
-      return await fail(
+      throw new PipelineError(
         `finished but did not write its declared out '${out.path}'; fix the command or the 'outs' in ` +
           `pipeline.yaml (${stage.where})`,
       );
@@ -142,6 +180,12 @@ async function runCommand(
   await ctx.recordLock(stage.name, entry);
   await backup.discard();
   return { status: "ran", ms: performance.now() - started, logPath, warnings };
+}
+
+/** An error from the operating system (a full disk, a read-only or forbidden directory), not a bug. */
+function isOsError(e: unknown): boolean {
+  return e instanceof Error &&
+    (Object.values(Deno.errors).some((kind) => e instanceof kind) || /\(os error \d+\)/.test(e.message));
 }
 
 async function depsChangedDuringRun(

@@ -52,7 +52,10 @@ Deno.test("a dep that is exactly a placeholder naming null is absent; a relative
   toy.write("pipeline.yaml", "stages:\n  s:\n    cmd: echo\n    deps: [../elsewhere]\n");
   const bad = await toy.cli("status");
   assertEquals(bad.code, 2);
-  assertMatch(bad.out, /pipeline\.yaml:4:\d+: dep '\.\.\/elsewhere' points outside the project; .*absolute path/);
+  assertMatch(
+    bad.out,
+    /pipeline\.yaml:4:\d+: dep '\.\.\/elsewhere' points outside the project; .*absolute path/,
+  );
   toy.write("pipeline.yaml", "stages:\n  s:\n    cmd: echo\n    deps: [/data/*.bin]\n");
   assertMatch((await toy.cli("status")).out, /external dep '\/data\/\*\.bin' is a glob/);
 });
@@ -62,5 +65,8 @@ Deno.test("the real pipeline's prepare-data declares data.dir as a dep when it i
   const prep = set.stages.find((s) => s.name === "prepare-data")!;
   assert(prep.deps.includes("/srv/cifar-10-batches-bin"), prep.deps.join(", "));
   const unset = await loadPipeline(REPO, await loadParams(REPO, { "data.dir": null }));
-  assertEquals(unset.stages.find((s) => s.name === "prepare-data")!.deps.filter((d) => d.startsWith("/")), []);
+  assertEquals(
+    unset.stages.find((s) => s.name === "prepare-data")!.deps.filter((d) => d.startsWith("/")),
+    [],
+  );
 });
