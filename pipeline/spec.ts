@@ -6,9 +6,9 @@
 import { posix } from "node:path";
 import { didYouMean, PipelineError } from "./errors.ts";
 import { isGlob } from "./glob.ts";
-import { interpolate, interpolateDeep, interpolateString } from "./interpolate.ts";
+import { interpolate, interpolateDeep, interpolateString, placeholders } from "./interpolate.ts";
 import { forbiddenOutReason } from "./out_paths.ts";
-import { allKeys, lookup, type Params } from "./params.ts";
+import { allKeys, keySegments, lookup, type Params, PARAMS_FILE } from "./params.ts";
 import { readYaml, type YamlFile } from "./yaml_file.ts";
 
 /** Name of the pipeline file at the project root. */
@@ -140,7 +140,37 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
       stages.push(stage);
     }
   }
+  checkParamSectionsUsed(top, stages, params);
   return { stages, resources, env, file };
+}
+
+/**
+ * Every top-level section of params.yaml must be read by some stage (`params:`) or named by a `${…}` in
+ * pipeline.yaml; anything else is a typo or a leftover, and an unknown key is an error.
+ */
+function checkParamSectionsUsed(top: Record<string, unknown>, stages: readonly StageSpec[], params: Params) {
+  const used = new Set(stages.flatMap((s) => s.params.map((k) => String(keySegments(k)[0]))));
+  const visit = (v: unknown): void => {
+    if (typeof v === "string") {
+      for (const key of placeholders(v)) used.add(String(keySegments(key)[0]));
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (isRecord(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        visit(k);
+        visit(x);
+      }
+    }
+  };
+  visit(top);
+  for (const section of Object.keys(params.values)) {
+    if (used.has(section)) continue;
+    const where = params.file ? params.file.where([section]) : PARAMS_FILE;
+    throw new PipelineError(
+      `${where}: unknown section '${section}': no stage declares it in 'params' and no '\${${section}…}' in ` +
+        `${PIPELINE_FILE} names it${didYouMean(section, used)}; remove it, or declare it in the stage that ` +
+        `reads it`,
+    );
+  }
 }
 
 function expandStage(
@@ -173,6 +203,12 @@ function expandStage(
     const entries: [string, unknown][] = Array.isArray(items)
       ? items.map((v, i) => [isScalar(v) ? String(v) : String(i), v])
       : Object.entries(items);
+    if (entries.length === 0) {
+      throw new PipelineError(
+        `${file.where([...at, "foreach"])}: 'foreach' of stage '${name}' is empty, so it makes no stages; ` +
+          `give it at least one item, or remove the stage`,
+      );
+    }
     return entries.map(([key, item]) =>
       buildStage(`${name}@${key}`, name, body.do as Record<string, unknown>, [...at, "do"], file, {
         ...context,

@@ -163,7 +163,9 @@ Deno.test("a stage left running by a dead runner is journaled, ended by the next
   await using toy = await sleeper();
   const { child, stagePid } = await startedSleeper(toy);
   try {
-    const journal = JSON.parse(toy.read(".pipeline/tmp/slow/journal.json"));
+    const journalText = () => toy.read(".pipeline/tmp/slow/journal.json");
+    await waitFor("the process group in the journal", () => journalText().includes('"pgid"'));
+    const journal = JSON.parse(journalText());
     assertEquals(journal.running.pgid, stagePid, "the stage's process group is in the journal");
     assertMatch(journal.running.runId, /^[0-9a-f-]{36}$/);
     // The worst case: the runner and its watchdog die together (e.g. a cgroup OOM kill that spares the stage).
