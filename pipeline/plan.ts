@@ -80,7 +80,7 @@ export async function decide(project: Project, stage: StageSpec, predicted?: Pre
   }
   const reasons = changes.length > 0 ? changes : ["key changed"];
   if (restorable(project, stage)) {
-    const hit = project.runs.find(key, project.objects);
+    const hit = project.runs.find(key, fingerprint.outs, project.objects);
     if (hit) {
       return {
         ...base,

@@ -17,7 +17,7 @@ import { type LockEntry, lockEntrySchema } from "./lock.ts";
  * ```ts
  * const runs = new RunCache(".pipeline/cache");
  * await runs.save(entry);
- * runs.find(entry.key, objects); // entry
+ * runs.find(entry.key, Object.keys(entry.outs), objects); // entry
  * ```
  */
 export class RunCache {
@@ -33,9 +33,16 @@ export class RunCache {
     await writeFileAtomic(`${this.#dir}/${entry.key}/${sha256Hex(text)}.json`, text);
   }
 
-  /** The newest entry for `key` whose output objects are all present, if any. */
-  find(key: string, objects: ObjectCache): LockEntry | undefined {
-    return this.entries(key).find((e) => Object.values(e.outs).every((o) => objects.hasAll(o)));
+  /**
+   * The newest entry for `key` that records exactly the out paths `outs` (as every genuine entry of that key
+   * does) and whose output objects are all present, if any.
+   */
+  find(key: string, outs: readonly string[], objects: ObjectCache): LockEntry | undefined {
+    const want = [...outs].sort().join("\0");
+    return this.entries(key).find((e) =>
+      e.key === key && Object.keys(e.outs).sort().join("\0") === want &&
+      Object.values(e.outs).every((o) => objects.hasAll(o))
+    );
   }
 
   /** All valid entries for `key`, newest first (damaged ones are skipped: a cache miss; gc removes them). */

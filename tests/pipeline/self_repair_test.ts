@@ -90,18 +90,25 @@ Deno.test("a run-cache entry of the wrong shape is a cache miss, and gc removes 
   await using toy = await twoResults();
   const entries = cacheFiles(`${toy.dir}/.pipeline/cache/runs`);
   assertEquals(entries.length, 2);
-  for (const e of entries) {
+  const damage = [{ outs: "oops" }, { outs: {} }]; // not a record; a result without the stage's out
+  entries.forEach((e, i) => {
     const entry = JSON.parse(Deno.readTextFileSync(e));
-    Deno.writeTextFileSync(e, JSON.stringify({ ...entry, outs: "oops" }));
-  }
+    Deno.writeTextFileSync(e, JSON.stringify({ ...entry, ...damage[i] }));
+  });
   toy.write("params.yaml", "v: 1\n");
   const r = await toy.cli("repro");
   assertEquals(r.code, 0, r.out);
   assertMatch(r.out, /1 ran, 0 restored/);
+  assertEquals(toy.read("d/x"), "1\n");
+  assertMatch(toy.read("pipeline.lock"), /d:\n\s+digest/, "the real result is recorded");
+  toy.write("params.yaml", "v: 2\n");
+  const again = await toy.cli("repro");
+  assertMatch(again.out, /1 ran, 0 restored/, "v=2's damaged entry is a miss too");
   const gc = await toy.cli("gc");
-  // v=1's entry was written again, valid, by the rerun; v=2's is still damaged.
-  assertMatch(gc.out, /and 1 run-cache entries/, gc.out);
-  assertEquals(cacheFiles(`${toy.dir}/.pipeline/cache/runs`).length, 1);
+  assertMatch(gc.out, /and [12] run-cache entries/, gc.out);
+  for (const e of cacheFiles(`${toy.dir}/.pipeline/cache/runs`)) {
+    assertMatch(Deno.readTextFileSync(e), /"outs":\{"d":\{/, "only genuine entries remain");
+  }
 });
 
 Deno.test("a state cache of the wrong shape is ignored and rebuilt", async () => {
