@@ -110,7 +110,11 @@ async function runCommand(
         PIPELINE_PARAMS: JSON.stringify(encodeNonFinite(nestParams(fp.params))),
         [RUN_ID_ENV]: runId,
       },
-      onStarted: (info) => backup.recordStarted(info),
+      // Never fails the run: the run id is journaled already, which is what recovery relies on.
+      onStarted: (info) =>
+        backup.recordStarted(info).catch((e) =>
+          ctx.onLine(`warning: could not journal the started job (${(e as Error).message})`)
+        ),
       resources: ctx.slots,
       logPath,
       onLine: ctx.onLine,
