@@ -28,10 +28,7 @@ const runningSchema = z.looseObject({
   pgid: z.number().int().positive().optional(),
 });
 
-/** What an executor reports once a job has started, for the journal (extra fields are kept as they are). */
-export type RunningRecord = z.infer<typeof runningSchema>;
-
-const journalSchema = z.strictObject({
+const journalSchema = z.looseObject({
   stage: z.string().min(1),
   /** Out paths that existed and were moved aside. */
   moved: z.array(z.string()),

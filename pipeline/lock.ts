@@ -60,7 +60,7 @@ export const lockEntrySchema = z.looseObject({
 });
 
 /** The first problem zod found, as `key.path: message`. */
-export function firstIssue(error: z.ZodError): { path: (string | number)[]; text: string } {
+function firstIssue(error: z.ZodError): { path: (string | number)[]; text: string } {
   const issue = error.issues[0];
   const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
   return { path, text: `${path.join(".") || "(entry)"}: ${issue.message}` };

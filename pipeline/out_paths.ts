@@ -14,7 +14,7 @@
  */
 
 /** Files at the project root that belong to the runner (never an out). */
-export const RUNNER_FILES: readonly string[] = ["pipeline.yaml", "params.yaml", "pipeline.lock"];
+const RUNNER_FILES: readonly string[] = ["pipeline.yaml", "params.yaml", "pipeline.lock"];
 
 /** Directory names no out may be, contain or lie inside, at any depth. */
 const RUNNER_DIRS = [".git", ".pipeline"];
