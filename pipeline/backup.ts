@@ -97,8 +97,8 @@ export class OutputBackup {
     return backup;
   }
 
-  /** Journal what the executor reports about the started job (merged into `running`). */
-  async recordStarted(info: Readonly<Record<string, unknown>>): Promise<void> {
+  /** Journal what the executor reports about the spawned processes (merged into `running`). */
+  async recordSpawned(info: Readonly<Record<string, unknown>>): Promise<void> {
     this.#journal.running = runningSchema.parse({ ...info, runId: this.#journal.running!.runId });
     await this.#writeJournal();
   }

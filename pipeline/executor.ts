@@ -24,10 +24,11 @@ export interface Job {
   /** Aborted when the run is interrupted: the executor must stop the job and return. */
   readonly signal: AbortSignal;
   /**
-   * Called once the job has started, with what identifies it to this executor (local: `pid`, `pgid`; a batch
-   * system: its job id), for the journal that lets the next run end it if this runner dies.
+   * Called when a command's processes have started on this machine, with what identifies them (local: `pid`,
+   * `pgid`), for the backup journal; the next `repro` reports it when it ends a dead runner's leftovers (found
+   * by `PIPELINE_RUN_ID`, see run_processes.ts).
    */
-  readonly onStarted?: (info: Readonly<Record<string, unknown>>) => Promise<void>;
+  readonly onSpawned?: (info: Readonly<Record<string, unknown>>) => Promise<void>;
 }
 
 /** How a job ended. */

@@ -111,9 +111,9 @@ async function runCommand(
         [RUN_ID_ENV]: runId,
       },
       // Never fails the run: the run id is journaled already, which is what recovery relies on.
-      onStarted: (info) =>
-        backup.recordStarted(info).catch((e) =>
-          ctx.onLine(`warning: could not journal the started job (${(e as Error).message})`)
+      onSpawned: (info) =>
+        backup.recordSpawned(info).catch((e) =>
+          ctx.onLine(`warning: could not journal the spawned processes (${(e as Error).message})`)
         ),
       resources: ctx.slots,
       logPath,

@@ -42,7 +42,7 @@ export class LocalExecutor implements Executor {
         stderr: "piped",
       }).spawn();
       const watchdog = guardProcessGroup(child.pid);
-      await job.onStarted?.({ executor: "local", pid: child.pid, pgid: child.pid });
+      await job.onSpawned?.({ executor: "local", pid: child.pid, pgid: child.pid });
       const stop = () => {
         try {
           Deno.kill(-child.pid, "SIGTERM");
