@@ -27,6 +27,12 @@ export interface Job {
   readonly wrapper?: readonly string[];
   /** Run with exactly `env` (plus resource slots) instead of on top of the runner's environment. */
   readonly clearEnv?: boolean;
+  /**
+   * Called when a command's processes have started on this machine, with what identifies them (local: `pid`,
+   * `pgid`), for the backup journal; the next `repro` reports it when it ends a dead runner's leftovers (found
+   * by `PIPELINE_RUN_ID`, see run_processes.ts).
+   */
+  readonly onSpawned?: (info: Readonly<Record<string, unknown>>) => Promise<void>;
 }
 
 /** How a job ended. */

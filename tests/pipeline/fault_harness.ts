@@ -98,7 +98,7 @@ export class FaultLab implements AsyncDisposable {
     Deno.writeTextFileSync(`${dir}/gen.sh`, GEN);
     Deno.writeTextFileSync(`${dir}/sum.sh`, SUM);
     Deno.writeTextFileSync(`${dir}/pipeline.yaml`, PIPELINE);
-    Deno.writeTextFileSync(`${dir}/params.yaml`, "unused: 1\n");
+    Deno.writeTextFileSync(`${dir}/params.yaml`, "{}\n");
     Deno.mkdirSync(`${dir}/keep`);
     Deno.writeTextFileSync(`${dir}/keep/precious.txt`, "precious\n");
     Deno.writeTextFileSync(`${dir}/in.txt`, "v0\n");

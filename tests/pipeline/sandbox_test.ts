@@ -41,7 +41,7 @@ sandboxTest(
           sandbox: true,
         },
       },
-    }, { x: 1 });
+    }, {});
     toy.write("out/sibling.txt", "sibling\n");
     const r = await toy.cli("repro");
     assertEquals(r.code, 0, r.out);
@@ -57,7 +57,7 @@ sandboxTest(
 sandboxTest("an undeclared write to a read-only path fails the stage, naming the path", async () => {
   await using toy = await makeToy({
     stages: { a: { cmd: "echo x > notes.txt && echo o > out/o.txt", outs: ["out/o.txt"], sandbox: true } },
-  }, { x: 1 });
+  }, {});
   toy.write("out/.keep", "");
   const r = await toy.cli("repro");
   assertEquals(r.code, 1, r.out);
@@ -72,7 +72,7 @@ sandboxTest(
       stages: {
         a: { cmd: "echo o > out/o.txt && echo s > out/scratch.txt", outs: ["out/o.txt"], sandbox: true },
       },
-    }, { x: 1 });
+    }, {});
     toy.write("out/.keep", "");
     const r = await toy.cli("repro");
     assertEquals(r.code, 1, r.out);
@@ -88,7 +88,7 @@ sandboxTest("params.yaml is hidden; declared params arrive through PIPELINE_PARA
       reads: { cmd: "cat params.yaml > o.txt", outs: ["o.txt"], sandbox: true },
       declared: { cmd: 'printf "%s" "$PIPELINE_PARAMS" > p.json', params: ["lr"], outs: ["p.json"] },
     },
-  }, { lr: 0.5, secret: 7 });
+  }, { lr: 0.5 });
   const r = await toy.cli("repro", "--sandbox", "--keep-going");
   assertEquals(r.code, 1, r.out);
   assertMatch(r.out, /sandbox: 'params\.yaml' is hidden/);
@@ -102,7 +102,7 @@ sandboxTest("the environment is cleared to the allow-list (defaults, env_allow, 
     stages: {
       a: { cmd: "env > env.txt", outs: ["env.txt"], sandbox: true, env_allow: ["ONE_MORE"] },
     },
-  }, { x: 1 });
+  }, {});
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../../pipeline/cli.ts", import.meta.url).pathname, "-C", toy.dir, "repro"],
     env: { CI: "", SECRET_TOKEN: "s3cr3t", ALLOWED_X: "1", ONE_MORE: "2", PIPELINE_EXTRA: "3" },
@@ -125,7 +125,7 @@ sandboxTest("a sandboxed stage has no network", async () => {
       net: { cmd: `echo hi > /dev/tcp/127.0.0.1/${port} && echo ok > o.txt`, outs: ["o.txt"], sandbox: true },
       plain: { cmd: `echo hi > /dev/tcp/127.0.0.1/${port} && echo ok > p.txt`, outs: ["p.txt"] },
     },
-  }, { x: 1 });
+  }, {});
   const accepted = (async () => {
     for await (const conn of server) conn.close();
   })().catch(() => {});
@@ -148,8 +148,8 @@ sandboxTest("a persist out is modified in place; the sandbox changes neither key
       acc: { cmd: "echo run >> log.txt", outs: [{ "log.txt": { persist: true, cache: false } }], sandbox },
     },
   });
-  await using plain = await makeToy(pipeline(false), { x: 1 });
-  await using boxed = await makeToy(pipeline(true), { x: 1 });
+  await using plain = await makeToy(pipeline(false), {});
+  await using boxed = await makeToy(pipeline(true), {});
   for (const toy of [plain, boxed]) {
     toy.write("log.txt", "before\n");
     assertEquals((await toy.cli("repro")).code, 0);
