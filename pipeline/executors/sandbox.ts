@@ -95,8 +95,8 @@ async function requireBwrap(): Promise<void> {
   } catch { /* not on PATH */ }
   if (!found) {
     throw new PipelineError(
-      "the sandbox needs bubblewrap ('bwrap'), which is not installed: run 'tools/services/bubblewrap.sh " +
-        "install' (Debian package bubblewrap), or run without --sandbox / 'sandbox: true'",
+      "the sandbox needs bubblewrap ('bwrap'), which is not installed: install the Debian package " +
+        "bubblewrap ('./run setup repro' does), or run without --sandbox / 'sandbox: true'",
     );
   }
   bwrapChecked = true;

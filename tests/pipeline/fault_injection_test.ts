@@ -11,7 +11,7 @@ const hasBwrap = await new Deno.Command("bwrap", { args: ["--version"], stdout: 
 const hasXxhsum = await new Deno.Command("xxhsum", { args: ["--version"], stdout: "null", stderr: "null" })
   .output().then(() => true, () => false);
 for (
-  const [ok, what] of [[hasBwrap, "bubblewrap ('bwrap'; tools/services/bubblewrap.sh install)"], [
+  const [ok, what] of [[hasBwrap, "bubblewrap ('bwrap'; Debian package bubblewrap)"], [
     hasXxhsum,
     "xxhsum (Debian package xxhash)",
   ]] as const

@@ -17,7 +17,7 @@ const hasBwrap = await new Deno.Command("bwrap", { args: ["--version"], stdout: 
   .output().then((o) => o.success, () => false);
 if (!hasBwrap) {
   const msg = "SKIPPING tests/pipeline/sandbox_test.ts: bubblewrap ('bwrap') is not installed; " +
-    "run tools/services/bubblewrap.sh install";
+    "install the Debian package bubblewrap ('./run setup test')";
   if (Deno.env.get("CI")) throw new Error(msg);
   console.error(`\n${"!".repeat(20)}\n${msg}\n${"!".repeat(20)}\n`);
 }
