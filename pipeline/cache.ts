@@ -128,6 +128,11 @@ export class ObjectCache {
     return cur;
   }
 
+  /** The rows `[name, type, digest, size]` of a cached directory manifest (throws when it is not cached). */
+  manifest(digest: string): [string, "file" | "dir", string, number][] {
+    return this.#rows(digest);
+  }
+
   /** Every digest referenced by a recorded output (its manifests and files), for garbage collection. */
   referenced(d: Digested, into: Set<string>): void {
     into.add(d.digest);

@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from "commander";
 import { renderDag } from "../dag_render.ts";
+import { selectStages } from "../graph.ts";
 import { type CliContext, rootOf, withProject } from "./context.ts";
 
 /** Add `dag` to `program`. */
@@ -19,7 +20,8 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.act((targets: string[], opts: { mermaid?: boolean; dot?: boolean; outs?: boolean }, cmd: Command) =>
         withProject(rootOf(cmd), [], (project) => {
           const format = opts.mermaid ? "mermaid" : opts.dot ? "dot" : "text";
-          console.log(renderDag(project.graph, format));
+          const stages = selectStages(project.graph, targets);
+          console.log(renderDag(project.graph, format, { stages, outs: opts.outs }));
           return Promise.resolve(0);
         })
       ),

@@ -47,3 +47,49 @@ Deno.test("-C is global: before or after the command, and relative to the previo
   const r = await cmd(["status", "-C", toy.dir]);
   assertMatch(new TextDecoder().decode(r.stdout), /Everything is up to date/);
 });
+
+/** a -> b -> c, and x alone. */
+const CHAIN = {
+  stages: {
+    a: { cmd: "echo a > a.txt", outs: ["a.txt"] },
+    b: {
+      cmd: "cat a.txt > b.txt && echo '{\"acc\": 0.5}' > b.json",
+      deps: ["a.txt"],
+      outs: ["b.txt"],
+      metrics: ["b.json"],
+    },
+    c: { cmd: "cat b.txt > c.txt", deps: ["b.txt"], outs: ["c.txt"] },
+    x: { cmd: "echo x > x.txt", outs: ["x.txt"] },
+  },
+};
+
+Deno.test("dag STAGE shows that stage and its ancestors only; --outs draws outputs", async () => {
+  await using toy = await makeToy(CHAIN, {});
+  assertEquals((await toy.cli("dag", "b")).out.trim(), "a\nb  <- a");
+  assertEquals((await toy.cli("dag")).out.trim().split("\n").length, 4);
+  assertEquals(
+    (await toy.cli("dag", "c", "--outs")).out.trim(),
+    "a.txt\nb.txt  <- a.txt\nb.json  <- a.txt\nc.txt  <- b.txt",
+  );
+  const dot = (await toy.cli("dag", "b", "--dot")).out;
+  assertMatch(dot, /"a" -> "b";/);
+  assert(!dot.includes('"c"') && !dot.includes('"x"'), dot);
+  const unknown = await toy.cli("dag", "nope");
+  assertEquals(unknown.code, 2);
+  assertMatch(unknown.out, /no stage named 'nope'/);
+});
+
+Deno.test("status -q prints nothing and exits 1 while anything would change, 0 after repro", async () => {
+  await using toy = await makeToy(CHAIN, {});
+  let q = await toy.cli("status", "-q");
+  assertEquals([q.code, q.out], [1, ""]);
+  assertEquals((await toy.cli("repro", "x")).code, 0);
+  q = await toy.cli("status", "--quiet", "x");
+  assertEquals([q.code, q.out], [0, ""], "x alone is up to date");
+  assertEquals((await toy.cli("repro")).code, 0);
+  q = await toy.cli("status", "-q");
+  assertEquals([q.code, q.out], [0, ""]);
+  Deno.removeSync(`${toy.dir}/c.txt`);
+  q = await toy.cli("status", "-q");
+  assertEquals([q.code, q.out], [1, ""], "a deleted out is a change (restore)");
+});
