@@ -4,7 +4,10 @@
  *
  * @module
  */
+import { didYouMean, PipelineError } from "./errors.ts";
 import { gitShow } from "./git.ts";
+import { isWithin } from "./graph.ts";
+import { PIPELINE_FILE } from "./spec.ts";
 import { parseLock } from "./lock.ts";
 import { LOCK_FILE } from "./lock.ts";
 import type { Project } from "./project.ts";
@@ -35,10 +38,42 @@ export function metricsPaths(project: Project): string[] {
     .sort();
 }
 
+/**
+ * The declared metrics files that `targets` name: a file, a directory holding some, or a stage or group
+ * (its metrics); no targets name them all. A target naming none is an error.
+ *
+ * @example
+ * ```ts
+ * selectMetricsPaths(project, ["train"]); // every train stage's metrics file
+ * ```
+ */
+export function selectMetricsPaths(project: Project, targets: readonly string[]): string[] {
+  const all = metricsPaths(project);
+  if (targets.length === 0) return all;
+  const chosen = new Set<string>();
+  for (const raw of targets) {
+    const target = raw.replace(/^\.\//, "").replace(/\/+$/, "");
+    const byStage = project.spec.stages.filter((s) => s.name === target || s.group === target)
+      .flatMap((s) => s.outs.filter((o) => o.kind === "metrics").map((o) => o.path));
+    const byPath = all.filter((p) => isWithin(p, target));
+    if (byStage.length + byPath.length === 0) {
+      throw new PipelineError(
+        `'${raw}' names no metrics file, directory of them, or stage with metrics in ${PIPELINE_FILE}` +
+          didYouMean(raw, [...all, ...project.spec.stages.map((s) => s.name)]),
+      );
+    }
+    for (const p of [...byStage, ...byPath]) chosen.add(p);
+  }
+  return all.filter((p) => chosen.has(p));
+}
+
 /** The workspace's metrics, per file (unreadable files are reported as an `error` key). */
-export async function workspaceMetrics(project: Project): Promise<Record<string, FlatMetrics>> {
+export async function workspaceMetrics(
+  project: Project,
+  paths: readonly string[] = metricsPaths(project),
+): Promise<Record<string, FlatMetrics>> {
   const out: Record<string, FlatMetrics> = {};
-  for (const path of metricsPaths(project)) {
+  for (const path of paths) {
     const text = await Deno.readTextFile(`${project.root}/${path}`).catch(() => undefined);
     if (text !== undefined) out[path] = parseMetrics(text, path);
   }
@@ -46,12 +81,16 @@ export async function workspaceMetrics(project: Project): Promise<Record<string,
 }
 
 /** The metrics at git revision `rev`: tracked files from git, others from the cache via that revision's lock. */
-export async function revisionMetrics(project: Project, rev: string): Promise<Record<string, FlatMetrics>> {
+export async function revisionMetrics(
+  project: Project,
+  rev: string,
+  paths: readonly string[] = metricsPaths(project),
+): Promise<Record<string, FlatMetrics>> {
   const lockText = await gitShow(project.root, rev, LOCK_FILE);
   const lock = lockText ? parseLock(lockText, `${rev}:${LOCK_FILE}`) : {};
   const recorded = new Map(Object.values(lock).flatMap((e) => Object.entries(e.outs)));
   const out: Record<string, FlatMetrics> = {};
-  for (const path of metricsPaths(project)) {
+  for (const path of paths) {
     let text = await gitShow(project.root, rev, path);
     const rec = recorded.get(path);
     if (text === undefined && rec && project.objects.has(rec.digest)) {

@@ -1,13 +1,11 @@
 /**
- * `params diff [A [B]]`: params that differ between two revisions, or a revision and the workspace.
+ * `params diff [A [B]]`: params that differ between two revisions, or a revision and the workspace
+ * (pipeline/params_diff.ts).
  *
  * @module
  */
 import { type Command, Option } from "commander";
-import { parse as parseYamlText } from "yaml";
-import { canonicalJson } from "../canonical.ts";
-import { gitShow } from "../git.ts";
-import { leafKeys, lookup, PARAMS_FILE } from "../params.ts";
+import { diffParams, revisionParams, workspaceParams } from "../params_diff.ts";
 import { cell, renderTable } from "../table.ts";
 import { baseRev, type CliContext, rootOf } from "./context.ts";
 
@@ -22,32 +20,56 @@ export interface ParamsDiffOptions {
 export function register(program: Command, ctx: CliContext): void {
   const params = program.command("params").description("params of the pipeline");
   params.command("diff")
-    .description("params changed since REV (default HEAD; the merge base in CI)")
-    .argument("[rev]", "revision to compare with")
+    .description(
+      "params changed between A (default HEAD; the merge base in CI) and B (default: workspace), with values " +
+        "pipeline.lock recorded from --set runs",
+    )
+    .argument("[a]", "revision to compare from")
+    .argument("[b]", "revision to compare to (default: the workspace)")
     .option("--all", "list unchanged params too")
     .addOption(new Option("--md", "Markdown table").conflicts("json"))
     .option("--json", "JSON")
-    .action(ctx.act(async (rev: string | undefined, opts: ParamsDiffOptions, cmd: Command) => {
-      const root = rootOf(cmd);
-      const base = await baseRev(root, rev);
-      const oldText = await gitShow(root, base, PARAMS_FILE);
-      const old = oldText ? (parseYamlText(oldText) ?? {}) : {};
-      const now = parseYamlText(await Deno.readTextFile(`${root}/${PARAMS_FILE}`).catch(() => "")) ?? {};
-      const keys = [...new Set([...leafKeys(old), ...leafKeys(now)])].sort();
-      const rows = keys
-        .map((k) => [k, lookup(old, k), lookup(now, k)] as const)
-        .filter(([, a, b]) => opts.all || canonicalJson(a) !== canonicalJson(b));
-      if (opts.json) {
-        console.log(
-          JSON.stringify(Object.fromEntries(rows.map(([k, a, b]) => [k, { old: a, new: b }])), null, 2),
-        );
-      } else if (rows.length === 0) {
-        console.log(`No params changed since ${base}.`);
-      } else {
-        console.log(
-          renderTable(["Param", base, "workspace"], rows.map(([k, a, b]) => [k, cell(a), cell(b)]), opts.md),
-        );
-      }
-      return 0;
-    }));
+    .action(
+      ctx.act(async (a: string | undefined, b: string | undefined, opts: ParamsDiffOptions, cmd: Command) => {
+        const root = rootOf(cmd);
+        const old = await revisionParams(root, await baseRev(root, a));
+        const now = b === undefined
+          ? await workspaceParams(root)
+          : await revisionParams(root, await baseRev(root, b));
+        const rows = diffParams(old, now, opts.all ?? false);
+        if (opts.json) {
+          console.log(JSON.stringify(Object.fromEntries(rows.map(({ key, ...r }) => [key, r])), null, 2));
+        } else if (rows.length === 0) {
+          console.log(`No params changed between ${old.label} and ${now.label}.`);
+        } else {
+          const recorded = (r?: Readonly<Record<string, unknown>>) =>
+            r ? Object.entries(r).map(([stage, v]) => `${cell(v)} (${stage})`).join("; ") : "";
+          const withOld = rows.some((r) => r.oldRecorded), withNew = rows.some((r) => r.newRecorded);
+          const header = [
+            "Param",
+            old.label,
+            ...(withOld ? [`${old.label} lock`] : []),
+            now.label,
+            ...(withNew ? [`${now.label} lock`] : []),
+          ];
+          console.log(renderTable(
+            header,
+            rows.map((r) => [
+              r.key,
+              cell(r.old),
+              ...(withOld ? [recorded(r.oldRecorded)] : []),
+              cell(r.new),
+              ...(withNew ? [recorded(r.newRecorded)] : []),
+            ]),
+            opts.md,
+          ));
+          if (withOld || withNew) {
+            console.log(
+              "(lock: values pipeline.lock recorded for a stage that differ from params.yaml, i.e. from a --set run)",
+            );
+          }
+        }
+        return 0;
+      }),
+    );
 }
