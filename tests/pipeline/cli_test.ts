@@ -93,3 +93,28 @@ Deno.test("status -q prints nothing and exits 1 while anything would change, 0 a
   q = await toy.cli("status", "-q");
   assertEquals([q.code, q.out], [1, ""], "a deleted out is a change (restore)");
 });
+
+Deno.test("deno task lists every task with its description (deno.json object form)", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const tasks = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)).tasks as Record<string, unknown>;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["task"],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  })
+    .output();
+  const listed = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+  for (const [name, task] of Object.entries(tasks)) {
+    const t = task as { description?: string; command?: string };
+    assert(
+      typeof t === "object" && t.description && t.command,
+      `task '${name}' needs a description and a command`,
+    );
+    assert(
+      listed.includes(`- ${name}\n    // ${t.description}`),
+      `deno task shows '${name}' with its description`,
+    );
+  }
+});
