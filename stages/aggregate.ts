@@ -59,7 +59,8 @@ import { buildMarkdownSummary } from "../lib/report/markdown.ts";
 import { formatInterval, formatNumber } from "../lib/report/format.ts";
 import { renderSvg } from "../lib/plots/render.ts";
 
-const aggregateParamsSchema = z.strictObject({
+/** Schema of the `aggregate` params. */
+export const aggregateParamsSchema = z.strictObject({
   seed: z.number().int().default(0),
   resamples: z.number().int().min(100).default(10000),
   permutations: z.number().int().min(100).default(10000),
