@@ -4,13 +4,9 @@
  *
  * @module
  */
-import { didYouMean, PipelineError } from "./errors.ts";
-import { gitShow } from "./git.ts";
-import { isWithin } from "./graph.ts";
-import { PIPELINE_FILE } from "./spec.ts";
-import { parseLock } from "./lock.ts";
-import { LOCK_FILE } from "./lock.ts";
+import { declaredOuts, selectOuts } from "./out_targets.ts";
 import type { Project } from "./project.ts";
+import { revisionReader } from "./revision_files.ts";
 
 /** Flat metrics of one file: dotted key → number, string or boolean. */
 export type FlatMetrics = Record<string, number | string | boolean>;
@@ -34,8 +30,7 @@ export function flatten(value: unknown, prefix = "", out: FlatMetrics = {}): Fla
 
 /** Paths of every declared metrics file. */
 export function metricsPaths(project: Project): string[] {
-  return project.spec.stages.flatMap((s) => s.outs.filter((o) => o.kind === "metrics").map((o) => o.path))
-    .sort();
+  return declaredOuts(project, "metrics").map((o) => o.path);
 }
 
 /**
@@ -48,23 +43,7 @@ export function metricsPaths(project: Project): string[] {
  * ```
  */
 export function selectMetricsPaths(project: Project, targets: readonly string[]): string[] {
-  const all = metricsPaths(project);
-  if (targets.length === 0) return all;
-  const chosen = new Set<string>();
-  for (const raw of targets) {
-    const target = raw.replace(/^\.\//, "").replace(/\/+$/, "");
-    const byStage = project.spec.stages.filter((s) => s.name === target || s.group === target)
-      .flatMap((s) => s.outs.filter((o) => o.kind === "metrics").map((o) => o.path));
-    const byPath = all.filter((p) => isWithin(p, target));
-    if (byStage.length + byPath.length === 0) {
-      throw new PipelineError(
-        `'${raw}' names no metrics file, directory of them, or stage with metrics in ${PIPELINE_FILE}` +
-          didYouMean(raw, [...all, ...project.spec.stages.map((s) => s.name)]),
-      );
-    }
-    for (const p of [...byStage, ...byPath]) chosen.add(p);
-  }
-  return all.filter((p) => chosen.has(p));
+  return selectOuts(project, "metrics", targets).map((o) => o.path);
 }
 
 /** The workspace's metrics, per file (unreadable files are reported as an `error` key). */
@@ -86,16 +65,10 @@ export async function revisionMetrics(
   rev: string,
   paths: readonly string[] = metricsPaths(project),
 ): Promise<Record<string, FlatMetrics>> {
-  const lockText = await gitShow(project.root, rev, LOCK_FILE);
-  const lock = lockText ? parseLock(lockText, `${rev}:${LOCK_FILE}`) : {};
-  const recorded = new Map(Object.values(lock).flatMap((e) => Object.entries(e.outs)));
+  const read = await revisionReader(project, rev);
   const out: Record<string, FlatMetrics> = {};
   for (const path of paths) {
-    let text = await gitShow(project.root, rev, path);
-    const rec = recorded.get(path);
-    if (text === undefined && rec && project.objects.has(rec.digest)) {
-      text = await Deno.readTextFile(project.objects.objectPath(rec.digest));
-    }
+    const text = await read(path);
     if (text !== undefined) out[path] = parseMetrics(text, path);
   }
   return out;

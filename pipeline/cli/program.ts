@@ -19,6 +19,7 @@ import { register as dag } from "./dag.ts";
 import { register as gc } from "./gc.ts";
 import { register as metrics } from "./metrics.ts";
 import { register as params } from "./params.ts";
+import { register as plots } from "./plots.ts";
 import { register as repro } from "./repro.ts";
 import { register as status } from "./status.ts";
 
@@ -29,6 +30,7 @@ export const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => vo
   dag,
   params,
   metrics,
+  plots,
   gc,
 ];
 
