@@ -9,7 +9,7 @@ import { parse as parseYamlText } from "yaml";
 import { canonicalJson } from "./canonical.ts";
 import { gitShow } from "./git.ts";
 import { type Lock, LOCK_FILE, parseLock, readLock } from "./lock.ts";
-import { keySegments, leafKeys, lookup, PARAMS_FILE } from "./params.ts";
+import { leafKeys, lookup, PARAMS_FILE, recordedLeaves } from "./params.ts";
 
 /** The params of one side: params.yaml's values, and per leaf key the stages' recorded values that differ. */
 export interface ParamsSnapshot {
@@ -42,25 +42,13 @@ export function recordedDifferences(lock: Lock, file: unknown): Map<string, Reco
   const out = new Map<string, Record<string, unknown>>();
   for (const [stage, entry] of Object.entries(lock)) {
     for (const [declared, value] of Object.entries(entry.params ?? {})) {
-      for (const leaf of leafKeys(value, declared)) {
-        const inner = leaf === declared
-          ? value
-          : lookupSegments(value, keySegments(leaf).slice(keySegments(declared).length));
+      for (const [leaf, inner] of Object.entries(recordedLeaves(declared, value))) {
         if (canonicalJson(inner) === canonicalJson(lookup(file, leaf))) continue;
         out.set(leaf, { ...out.get(leaf), [stage]: inner });
       }
     }
   }
   return out;
-}
-
-function lookupSegments(value: unknown, segs: (string | number)[]): unknown {
-  let node = value;
-  for (const s of segs) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[s];
-  }
-  return node;
 }
 
 /** The params of git revision `rev` in `root`. */

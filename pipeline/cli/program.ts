@@ -16,6 +16,7 @@
 import { Command } from "commander";
 import { chdirOption, type CliContext } from "./context.ts";
 import { register as dag } from "./dag.ts";
+import { register as exp } from "./exp.ts";
 import { register as gc } from "./gc.ts";
 import { register as metrics } from "./metrics.ts";
 import { register as params } from "./params.ts";
@@ -31,6 +32,7 @@ export const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => vo
   params,
   metrics,
   plots,
+  exp,
   gc,
 ];
 
