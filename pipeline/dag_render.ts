@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { depReadsOut, type StageGraph } from "./graph.ts";
+import { globBase, globToRegExp, isGlob } from "./glob.ts";
+import { depReadsOut, isWithin, type StageGraph } from "./graph.ts";
 
 /** Output formats of `dag`. */
 export type DagFormat = "text" | "mermaid" | "dot";
@@ -52,6 +53,12 @@ export function renderDag(graph: StageGraph, format: DagFormat, opts: DagOptions
   }).join("\n");
 }
 
+/** Whether dep `dep` reads out `out`; for a glob, only outs it matches or that hold its base. */
+function reads(dep: string, out: string): boolean {
+  if (!isGlob(dep)) return depReadsOut(dep, out);
+  return globToRegExp(dep).test(out) || isWithin(globBase(dep), out);
+}
+
 type Graph = { nodes: string[]; edges: (readonly [string, string])[] };
 
 function stageGraph(graph: StageGraph, names: readonly string[]): Graph {
@@ -71,7 +78,7 @@ function outGraph(graph: StageGraph, names: readonly string[]): Graph {
     const made = stage.outs.map((o) => o.path);
     nodes.push(...made);
     const read = (graph.upstream.get(name) ?? []).filter((up) => keep.has(up)).flatMap((up) =>
-      graph.stages.get(up)!.outs.map((o) => o.path).filter((p) => stage.deps.some((d) => depReadsOut(d, p)))
+      graph.stages.get(up)!.outs.map((o) => o.path).filter((p) => stage.deps.some((d) => reads(d, p)))
     );
     for (const from of read) for (const to of made) edges.push([from, to]);
   }

@@ -54,7 +54,10 @@ export async function decide(project: Project, stage: StageSpec, predicted?: Pre
     const known = predicted ? await predictDep(project, stage, dep, predicted) : undefined;
     if (known === "unknown") {
       const ups = upstreamRunning(project, stage, dep, predicted!);
-      return { stage: stage.name, action: "run", reasons: [`upstream stage '${ups}' will run`] };
+      const why = ups
+        ? `upstream stage '${ups}' will run`
+        : `dep '${dep}' after the upstream restores is not predictable`;
+      return { stage: stage.name, action: "run", reasons: [why] };
     }
     const record = known ?? await workspaceDep(project, stage, dep);
     deps[dep] = record;
@@ -162,11 +165,16 @@ async function predictDep(
   return await predictRestoredDep(project, dep, restored) ?? "unknown";
 }
 
-function upstreamRunning(project: Project, stage: StageSpec, dep: string, predicted: Predicted): string {
+function upstreamRunning(
+  project: Project,
+  stage: StageSpec,
+  dep: string,
+  predicted: Predicted,
+): string | undefined {
   return (project.graph.upstream.get(stage.name) ?? []).find((u) =>
     predicted.get(u)?.action === "run" &&
     project.graph.stages.get(u)!.outs.some((o) => depReadsOut(dep, o.path))
-  ) ?? "?";
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
-import { makeToy } from "./helpers.ts";
+import { makeToy, runCli } from "./helpers.ts";
 
 const TOY = { stages: { a: { cmd: "echo a >> runs.log && echo 1 > a.txt", outs: ["a.txt"] } } };
 
@@ -117,4 +117,33 @@ Deno.test("deno task lists every task with its description (deno.json object for
       `deno task shows '${name}' with its description`,
     );
   }
+});
+
+Deno.test("dag --outs: a glob dep draws edges only from the outs it matches", async () => {
+  await using toy = await makeToy({
+    stages: {
+      t: {
+        matrix: { s: [1, 2] },
+        cmd: "true",
+        outs: ["m/r${item.s}"],
+        metrics: ["m/r${item.s}.metrics.json"],
+      },
+      agg: { cmd: "true", deps: ["m/*.metrics.json"], outs: ["report"] },
+    },
+  }, {});
+  const out = (await toy.cli("dag", "agg", "--outs")).out.trim().split("\n");
+  assertEquals(out[out.length - 1], "report  <- m/r1.metrics.json, m/r2.metrics.json");
+});
+
+Deno.test("dag on the real pipeline: a stage and its ancestors only", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const r = await runCli(root, ["dag", "measure-selectivity@0-1"]);
+  assertEquals(r.code, 0, r.out);
+  assertEquals(r.out.trim().split("\n"), [
+    "prepare-data",
+    "train@0-1  <- prepare-data",
+    "measure-selectivity@0-1  <- prepare-data, train@0-1",
+  ]);
+  const all = await runCli(root, ["dag", "aggregate"]);
+  assert(all.out.trim().split("\n").length > 10, "aggregate needs every stage");
 });
