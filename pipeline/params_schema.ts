@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Ajv2020 } from "ajv/dist/2020.js";
+import type { Ajv2020 } from "ajv/dist/2020.js";
 import { PipelineError } from "./errors.ts";
 import { keySegments, type Params, PARAMS_FILE } from "./params.ts";
 
@@ -78,8 +78,12 @@ function explainUnions(errors: readonly AjvError[]): AjvError[] {
   return out;
 }
 
-/** Violations of `schema` by `params`, each blamed on an override where one is responsible. */
-export function paramsIssues(schema: object, params: Params): ParamsIssue[] {
+/**
+ * Violations of `schema` by `params`, each blamed on an override where one is responsible. (ajv is loaded
+ * here, not at start-up, so commands that check nothing do not pay for it.)
+ */
+export async function paramsIssues(schema: object, params: Params): Promise<ParamsIssue[]> {
+  const { Ajv2020 } = await import("ajv/dist/2020.js");
   const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
   if (validate(params.values)) return [];
   const byKey = new Map<string, Set<string>>();
@@ -121,7 +125,7 @@ export async function checkParamsSchema(root: string, params: Params, schemaPath
         `generate it (deno task params-schema) or remove the key`,
     );
   }
-  const issues = paramsIssues(schema, params);
+  const issues = await paramsIssues(schema, params);
   if (issues.length === 0) return;
   const lines = issues.map((i) =>
     i.set !== undefined

@@ -7,7 +7,6 @@
  */
 import { dirname, relative, resolve } from "node:path";
 import { type Command, Option } from "commander";
-import { renderSvg } from "../../lib/plots/render.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { selectOuts } from "../out_targets.ts";
 import { parsePlotData, type PlotFigure, type PlotSeries, plotsPage, plotSpec } from "../plots.ts";
@@ -32,6 +31,7 @@ async function buildPage(
   targets: readonly string[],
   sources: readonly { rev: string; read: Reader }[],
 ): Promise<{ html: string; figures: PlotFigure[] }> {
+  const { renderSvg } = await import("../../lib/plots/render.ts"); // vega is heavy: load it only here
   const figures: PlotFigure[] = [];
   for (const out of selectOuts(project, "plots", targets)) {
     const series: PlotSeries[] = [];
