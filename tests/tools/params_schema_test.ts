@@ -1,10 +1,10 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { parse } from "yaml";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { PARAMS_SCHEMA_FILE, paramsSchemaText } from "../../../tools/params_schema.ts";
-import { SECTION_SCHEMAS } from "../../../stages/support/params_schema.ts";
+import { PARAMS_SCHEMA_FILE, paramsSchemaText } from "../../tools/params_schema.ts";
+import { SECTION_SCHEMAS } from "../../tools/params_schema.ts";
 
-const root = new URL("../../../", import.meta.url).pathname;
+const root = new URL("../../", import.meta.url).pathname;
 
 Deno.test("params.schema.json is what the stages' zod schemas generate (else: deno task params-schema)", () => {
   assertEquals(Deno.readTextFileSync(`${root}${PARAMS_SCHEMA_FILE}`), paramsSchemaText());
