@@ -8,7 +8,10 @@
  *   dag [STAGE...] [--outs] [--mermaid | --dot]
  *   params diff [A [B]] [--all] [--md | --json]
  *   metrics show [TARGET...] [--all] [--md | --json]
- *   metrics diff [A [B]] [TARGET...] [--all] [--md | --json]
+ *   metrics diff [A [B]] [-t TARGET]... [--all] [--unchanged] [--md [--full FILE] | --json]
+ *   plots show [TARGET...] [-o FILE]
+ *   plots diff [REV...] [-t TARGET]... [-o FILE]
+ *   exp show [STAGE...] [--md | --json] [--sort-by METRIC [--sort-order asc|desc]] [--all]
  *   gc [--dry] [--keep-run-cache]
  * ```
  *

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { selectStages } from "../graph.ts";
 import { planAll } from "../plan.ts";
 import { type CliContext, rootOf, withProject } from "./context.ts";
@@ -22,7 +22,11 @@ export function register(program: Command, ctx: CliContext): void {
     .description("what repro would do, and why")
     .argument("[stage...]", "stage or group names (default: all)")
     .option("--json", "machine-readable decisions")
-    .option("-q, --quiet", "print nothing; exit 1 when any stage would change, else 0")
+    .addOption(
+      new Option("-q, --quiet", "print nothing; exit 1 when any stage would change, else 0").conflicts(
+        "json",
+      ),
+    )
     .addOption(setOption())
     .action(
       ctx.act((targets: string[], opts: StatusCliOptions, cmd: Command) =>
