@@ -46,16 +46,22 @@ export function register(program: Command, ctx: CliContext): void {
             console.log("The run-cache holds no result of these stages yet (run repro).");
             return 0;
           }
-          const params = differingParams(rows);
-          const metrics = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))];
-          const header = ["Stage", "Created", ...params, ...metrics];
-          const table = rows.map((r) => [
-            `${r.stage}${r.current ? " *" : ""}`,
-            r.created.slice(0, 19).replace("T", " "),
-            ...params.map((k) => cell(r.params[k])),
-            ...metrics.map((k) => cell(r.metrics[k])),
-          ]);
-          console.log(renderTable(header, table, opts.md));
+          // One table per stage group: different stages have different params and metrics.
+          const groupOf = (name: string) => project.graph.stages.get(name)!.group ?? name;
+          const groups = [...new Set(rows.map((r) => groupOf(r.stage)))];
+          groups.forEach((group, i) => {
+            const mine = rows.filter((r) => groupOf(r.stage) === group);
+            const params = differingParams(mine);
+            const metrics = [...new Set(mine.flatMap((r) => Object.keys(r.metrics)))];
+            const table = mine.map((r) => [
+              `${r.stage}${r.current ? " *" : ""}`,
+              r.created.slice(0, 19).replace("T", " "),
+              ...params.map((k) => cell(r.params[k])),
+              ...metrics.map((k) => cell(r.metrics[k])),
+            ]);
+            if (groups.length > 1) console.log(`${i ? "\n" : ""}${opts.md ? "### " : ""}${group}\n`);
+            console.log(renderTable(["Stage", "Created", ...params, ...metrics], table, opts.md));
+          });
           console.log("(* the result pipeline.lock records now)");
           return 0;
         })

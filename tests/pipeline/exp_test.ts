@@ -58,3 +58,11 @@ Deno.test("exp show lists every --set variant the run-cache holds: differing par
   assertMatch(bad.out, /--sort-by 'nope': no result has that metric/);
   assert((await toy.cli("exp", "show", "--sort-order", "sideways")).code === 2);
 });
+
+Deno.test("exp show of several stages: one table per stage group", async () => {
+  await using toy = await makeToy(toyProject(), { t: { lr: 0.5, k: 1 } });
+  assertEquals((await toy.cli("repro")).code, 0);
+  const out = (await toy.cli("exp", "show")).out;
+  assertMatch(out, /^prep\n\nStage\s+Created\n/m);
+  assertMatch(out, /^train\n\nStage\s+Created\s+acc\n/m);
+});
