@@ -47,13 +47,15 @@ export function fitMetricsDiff(
   if (full.length <= opts.limit) return { text: full, truncated: false };
   const files = new Set(rows.map((r) => r.path)).size;
   const ranked = [...rows].sort((a, b) => magnitude(b) - magnitude(a));
+  const changed = rows.filter((r) => r.old !== r.new).length;
+  const count = changed === rows.length
+    ? `${rows.length} metrics changed`
+    : `${rows.length} metrics (${changed} changed)`;
+  const where = `${files} file${files === 1 ? "" : "s"}`;
+  const size = full.length.toLocaleString("en");
   const head = (shown: number) =>
-    `**${rows.length} metrics changed in ${files} file${
-      files === 1 ? "" : "s"
-    }**; the ${shown} largest relative changes are below. ` +
-    `Full table (${
-      full.length.toLocaleString("en")
-    } characters, more than a comment holds): \`${opts.fullPath}\`.\n\n`;
+    `**${count} in ${where}**; the ${shown} largest relative changes are below. ` +
+    `Full table (${size} characters, more than a comment holds): \`${opts.fullPath}\`.\n\n`;
   let lo = 0, hi = ranked.length;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);

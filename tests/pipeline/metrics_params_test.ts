@@ -149,8 +149,8 @@ Deno.test("metrics diff --md fits a pull-request comment and names where the ful
     path: `outputs/corruption/a${i % 5}-s1.json`,
     key: `per_corruption.c${i}.mean_accuracy`,
     old: 0.5,
-    new: 0.5 + i / 1e5,
-    delta: i / 1e5,
+    new: 0.5 + (i + 1) / 1e5,
+    delta: (i + 1) / 1e5,
   }));
   const small = fitMetricsDiff(rows.slice(0, 10), "HEAD", "workspace", {
     limit: PR_COMMENT_LIMIT,
