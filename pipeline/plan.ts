@@ -1,7 +1,9 @@
 /**
  * The decision for each stage: `up-to-date`, `restore` (from the cache, without running), `run`, or `frozen`,
- * with the reasons. `status` and `repro --dry` plan every stage ahead, predicting upstream results; `repro`
- * decides each stage when its upstream has finished.
+ * with the reasons. `status` and `repro --dry` plan every stage ahead, predicting upstream results (restored
+ * outs exactly, also inside directory and glob deps: predict_dep.ts); `repro` decides each stage when its
+ * upstream has finished. The one thing a plan cannot know is what a stage that runs will write, so a stage
+ * reading it is planned to run (repro finds it up to date if the outputs come out unchanged).
  *
  * @module
  */

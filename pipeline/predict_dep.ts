@@ -41,6 +41,7 @@ export async function predictRestoredDep(
   dep: string,
   restored: readonly RestoredOut[],
 ): Promise<DepRecord | undefined> {
+  if (isGlob(dep)) return await predictGlob(ctx, dep, restored);
   for (const { path, record } of restored) {
     if (path === dep) return record;
     if (isWithin(dep, path)) {
@@ -49,7 +50,7 @@ export async function predictRestoredDep(
       return inner.nfiles === undefined ? { digest: inner.digest, size: inner.size } : inner;
     }
   }
-  return isGlob(dep) ? await predictGlob(ctx, dep, restored) : await predictDir(ctx, dep, restored);
+  return await predictDir(ctx, dep, restored);
 }
 
 async function predictGlob(ctx: PredictContext, glob: string, restored: readonly RestoredOut[]) {

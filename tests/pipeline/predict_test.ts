@@ -95,3 +95,22 @@ Deno.test("prediction = repro: --dry --force runs the targets (not their upstrea
   await assertPredicted(toy, { a: "run", b: "run", c: "run", d: "run", e: "run" }, "--force");
   assert(toy.exists("e.txt"));
 });
+
+Deno.test("prediction = repro: a glob dep over a restored directory out, and a dep inside it", async () => {
+  await using toy = await makeToy({
+    stages: {
+      w: {
+        cmd: counted("w", "mkdir -p w && echo ${n} > w/1.txt && echo 2 > w/2.txt && echo x > w/3.md"),
+        params: ["n"],
+        outs: ["w"],
+      },
+      g: { cmd: counted("g", "cat w/*.txt > g.txt"), deps: ["w/*.txt"], outs: ["g.txt"] },
+      i: { cmd: counted("i", "cat w/1.txt > i.txt"), deps: ["w/1.txt"], outs: ["i.txt"] },
+    },
+  }, { n: 1 });
+  await assertPredicted(toy, { w: "run", g: "run", i: "run" });
+  Deno.removeSync(`${toy.dir}/w`, { recursive: true });
+  await assertPredicted(toy, { w: "restore" });
+  await assertPredicted(toy, { w: "run", g: "run", i: "run" }, "--set=n=2");
+  await assertPredicted(toy, { w: "restore", g: "restore", i: "restore" });
+});
