@@ -80,9 +80,10 @@ function cachedFiles(
   record: Digested,
 ): { path: string; digest: string; size: number }[] | undefined {
   if (!isDirDigest(record)) return [{ path, digest: record.digest, size: record.size }];
-  if (!objects.has(record.digest)) return undefined;
+  const rows = objects.manifest(record.digest);
+  if (!rows) return undefined;
   const out: { path: string; digest: string; size: number }[] = [];
-  for (const [name, type, digest, size] of objects.manifest(record.digest)) {
+  for (const [name, type, digest, size] of rows) {
     const inner = cachedFiles(objects, `${path}/${name}`, {
       digest,
       size,

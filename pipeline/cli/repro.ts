@@ -82,7 +82,7 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
       }
       controller.abort();
     };
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"]; // SIGHUP: a closed terminal or ssh session
     for (const s of signals) Deno.addSignalListener(s, onSignal);
     try {
       const report = await repro(
