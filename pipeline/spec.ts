@@ -75,10 +75,15 @@ export interface PipelineSpec {
   readonly env: Readonly<Record<string, string>>;
   /** The entries of {@link env} that are part of every stage's fingerprint (those not execution-only). */
   readonly keyedEnv: Readonly<Record<string, string>>;
+  /**
+   * A JSON Schema file (root-relative) that params.yaml with `--set` overrides must satisfy before anything
+   * runs (pipeline/params_schema.ts), and where pipeline.yaml names it.
+   */
+  readonly paramsSchema?: { readonly path: string; readonly where: string };
   readonly file: YamlFile;
 }
 
-const TOP_KEYS = ["stages", "vars", "resources", "env", "env_allow"];
+const TOP_KEYS = ["stages", "vars", "resources", "env", "env_allow", "params_schema"];
 const ENV_ENTRY_KEYS = ["value", "execution_only"];
 const STAGE_KEYS = [
   "cmd",
@@ -154,8 +159,16 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
       stages.push(stage);
     }
   }
+  let paramsSchema: PipelineSpec["paramsSchema"];
+  if (top.params_schema !== undefined) {
+    const at = file.where(["params_schema"]);
+    if (typeof top.params_schema !== "string") {
+      throw new PipelineError(`${at}: 'params_schema' must be the path of a JSON Schema file`);
+    }
+    paramsSchema = { path: normalizePath(top.params_schema, "", at), where: at };
+  }
   checkParamSectionsUsed(top, stages, params);
-  return { stages, resources, env, keyedEnv, file };
+  return { stages, resources, env, keyedEnv, paramsSchema, file };
 }
 
 /**
