@@ -22,6 +22,7 @@ import { gradSchema } from "../stages/measure_gradients.ts";
 import { selectivitySchema, siSchema } from "../stages/measure_selectivity.ts";
 import { dataParamsSchema } from "../stages/prepare_data.ts";
 import { trainParamsSchema } from "../stages/train.ts";
+import { runtimeSchema } from "../stages/support/run_cli.ts";
 
 /** Each params section with the schema of every stage that validates it (several: all must hold). */
 export const SECTION_SCHEMAS: readonly (readonly [section: string, stage: string, schema: z.ZodType])[] = [
@@ -36,6 +37,7 @@ export const SECTION_SCHEMAS: readonly (readonly [section: string, stage: string
   ["corrupt", "corrupt-eval", corruptParamsSchema],
   ["attack", "attack-eval", attackParamsSchema],
   ["aggregate", "aggregate", aggregateParamsSchema],
+  ["runtime", "every per-network stage (PIPELINE_BACKEND, PIPELINE_THREADS)", runtimeSchema],
 ];
 
 /** The JSON Schema (draft 2020-12) of the whole params object; sections no stage validates are left open. */
