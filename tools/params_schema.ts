@@ -38,6 +38,12 @@ export const SECTION_SCHEMAS: readonly (readonly [section: string, stage: string
   ["attack", "attack-eval", attackParamsSchema],
   ["aggregate", "aggregate", aggregateParamsSchema],
   ["runtime", "every per-network stage (PIPELINE_BACKEND, PIPELINE_THREADS)", runtimeSchema],
+  // The matrices of pipeline.yaml: each value becomes a per-network stage's --alpha / --seed (run_cli.ts).
+  [
+    "grid",
+    "every per-network stage (--alpha, --seed)",
+    z.strictObject({ alpha: z.array(z.number()).min(1), seeds: z.array(z.number().int()).min(1) }),
+  ],
 ];
 
 /** The JSON Schema (draft 2020-12) of the whole params object; sections no stage validates are left open. */

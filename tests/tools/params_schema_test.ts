@@ -25,6 +25,8 @@ Deno.test("the JSON Schema and the stages' zod schemas agree on params.yaml and 
     ["si", "layer_grouping", "unit"],
     ["runtime", "backend", "gpu"],
     ["runtime", "threads", 0],
+    ["grid", "alpha", ["a"]],
+    ["grid", "seeds", [0.5]],
   ];
   for (const [section, key, value] of bad) {
     const p = structuredClone(params);
