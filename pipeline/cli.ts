@@ -8,6 +8,7 @@
  *   dag [--mermaid | --dot]
  *   params diff [REV] [--all] [--md | --json]
  *   metrics show [--md | --json]
+ *   metrics show --runs [STAGE...] [--last N] [--json]
  *   metrics diff [REV] [--all] [--md | --json]
  *   gc [--dry] [--keep-run-cache]
  * ```
@@ -30,6 +31,7 @@ import { closeProject, openProject, type Project } from "./project.ts";
 import { makeReporter } from "./progress.ts";
 import { acquireReproLock } from "./project_lock.ts";
 import { repro } from "./repro.ts";
+import { readRunRecords, renderRunRecords } from "./run_records.ts";
 import { PIPELINE_FILE } from "./spec.ts";
 import { cell, renderTable } from "./table.ts";
 import { parse as parseYamlText } from "yaml";
@@ -42,6 +44,7 @@ commands:
   dag                   the stage graph   --mermaid --dot
   params diff [REV]     params changed since REV (default HEAD; merge base in CI)   --all --md --json
   metrics show          the workspace's metrics   --md --json
+  metrics show --runs [STAGE...]   per-run records: wall time, exit, peak RSS, host, stage facts   --last N --json
   metrics diff [REV]    metrics changed since REV   --all --md --json
   gc                    drop unreferenced cache objects   --dry --keep-run-cache`;
 
@@ -268,7 +271,21 @@ async function cmdMetrics(root: string, args: string[]): Promise<number> {
     all: { type: "boolean" },
     md: { type: "boolean" },
     json: { type: "boolean" },
+    runs: { type: "boolean" },
+    last: { type: "string" },
   });
+  if (sub === "show" && values.runs) {
+    const last = values.last === undefined ? Infinity : Number(values.last);
+    if (!(last === Infinity || (Number.isInteger(last) && last > 0))) {
+      throw new PipelineError(`--last '${values.last}': expected a whole number ≥ 1`);
+    }
+    const records = await readRunRecords(`${root}/.pipeline`, {
+      stages: positionals,
+      last: Number(values.last ?? Infinity),
+    });
+    console.log(values.json ? JSON.stringify(records, null, 2) : renderRunRecords(records));
+    return 0;
+  }
   return await withProject(root, [], async (project) => {
     const now = await workspaceMetrics(project);
     if (sub === "show") {

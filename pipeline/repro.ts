@@ -64,6 +64,7 @@ export async function repro(
   for (const stage of await OutputBackup.recover(project.root, `${project.dir}/tmp`)) {
     reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
   }
+  reporter.begin(names.length);
   const pool = new ResourcePool({ ...project.spec.resources, ...opts.resources });
   for (const name of names) pool.check(project.graph.stages.get(name)!);
 
@@ -102,7 +103,7 @@ export async function repro(
         decision = { ...decision, action: "run", reasons: ["--force"] };
       }
       decisions.set(name, decision);
-      if (decision.action === "up-to-date" || decision.action === "frozen") return;
+      if (decision.action === "up-to-date" || decision.action === "frozen") return reporter.settle(name);
       reporter.start(
         name,
         `${decision.action === "restore" ? "restoring" : "running"} (${decision.reasons.join("; ")})`,
@@ -112,6 +113,7 @@ export async function repro(
         signal,
         slots,
         onLine: (line) => reporter.line(name, line),
+        onProgress: (update) => reporter.progress(name, update),
         recordLock,
       });
       outcomes.set(name, outcome);
@@ -134,7 +136,10 @@ export async function repro(
     failed = true;
     if (!opts.keepGoing) stopLaunching = true;
     for (const d of downstreamOf(project.graph, name)) {
-      if (pending.delete(d)) skipped.add(d);
+      if (pending.delete(d)) {
+        skipped.add(d);
+        reporter.settle(d);
+      }
     }
   };
 

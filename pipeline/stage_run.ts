@@ -11,7 +11,9 @@ import type { Executor } from "./executor.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
 import type { Decision } from "./plan.ts";
+import { PROGRESS_ENV, ProgressFileTail, type ProgressUpdate } from "./progress.ts";
 import type { Project } from "./project.ts";
+import { finishRunRecord, RUN_RECORD_ENV, runRecordPaths } from "./run_records.ts";
 import type { StageSpec } from "./spec.ts";
 
 /** How carrying out a stage ended. */
@@ -31,6 +33,8 @@ export interface RunContext {
   readonly executor: Executor;
   readonly signal: AbortSignal;
   readonly onLine: (line: string) => void;
+  /** Called with the stage's latest progress report (see pipeline/progress.ts), about four times a second. */
+  readonly onProgress?: (update: ProgressUpdate) => void;
   /** Resource slots granted to the stage. */
   readonly slots: Readonly<Record<string, readonly number[]>>;
   /** Serialises lock writes between concurrently finishing stages. */
@@ -77,7 +81,15 @@ async function runCommand(
   const fp = decision.fingerprint!;
   const logDir = `${project.dir}/logs/${encodeURIComponent(stage.name)}`;
   await Deno.mkdir(logDir, { recursive: true });
-  const logPath = `${logDir}/${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+  const logPath = `${logDir}/${stamp}.log`;
+  const record = runRecordPaths(project.dir, stage.name, stamp);
+  await Deno.mkdir(record.dir, { recursive: true });
+  const progressPath = `${project.dir}/tmp/progress-${encodeURIComponent(stage.name)}.jsonl`;
+  await Deno.mkdir(`${project.dir}/tmp`, { recursive: true });
+  await Deno.remove(progressPath).catch(() => {});
+  const tail = ctx.onProgress ? new ProgressFileTail(progressPath, ctx.onProgress) : undefined;
   const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
   const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable);
   const fail = async (error: string): Promise<StageOutcome> => {
@@ -96,6 +108,8 @@ async function runCommand(
         PIPELINE_STAGE: stage.name,
         PIPELINE_STAGE_KEY: decision.key!,
         PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),
+        [RUN_RECORD_ENV]: record.facts,
+        [PROGRESS_ENV]: progressPath,
       },
       resources: ctx.slots,
       logPath,
@@ -103,8 +117,22 @@ async function runCommand(
       signal: ctx.signal,
     });
   } catch (e) {
+    tail?.stop();
     return await fail(`could not start: ${(e as Error).message}`);
   }
+  tail?.stop();
+  await Deno.remove(progressPath).catch(() => {});
+  await finishRunRecord(record, {
+    stage: stage.name,
+    key: decision.key!,
+    started: startedAt.toISOString(),
+    wall_seconds: result.ms / 1000,
+    exit_code: result.code,
+    ...(result.signal ? { signal: result.signal } : {}),
+    ...(result.maxRssKb !== undefined ? { max_rss_kb: result.maxRssKb } : {}),
+    host: Deno.hostname(),
+    log: logPath.slice(project.root.length + 1),
+  });
   if (ctx.signal.aborted) return await fail("interrupted; previous outputs were put back");
   if (result.code !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;

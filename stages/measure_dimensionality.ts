@@ -40,6 +40,7 @@ import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cl
 import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
 const STAGE = "measure-dimensionality";
 
@@ -227,7 +228,9 @@ async function main(): Promise<void> {
     })),
     conditions,
     rows: plotRows,
-    backend: { name: info.backend, device: info.device, threads: info.threads },
+  });
+  await recordRunFacts({
+    ...backendFacts(info),
     time_s: {
       total: seconds,
       forward: timing.forward / 1000,

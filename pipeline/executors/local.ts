@@ -5,6 +5,7 @@
  * @module
  */
 import type { Executor, Job, JobResult } from "../executor.ts";
+import { RssSampler } from "../rss.ts";
 
 /**
  * Runs jobs as local processes.
@@ -19,6 +20,11 @@ export class LocalExecutor implements Executor {
   /** Run each command of the job in turn. */
   async run(job: Job): Promise<JobResult> {
     const started = performance.now();
+    let maxRssKb: number | undefined;
+    const peak = (kb: number | undefined) => {
+      if (kb !== undefined) maxRssKb = Math.max(maxRssKb ?? 0, kb);
+      return maxRssKb === undefined ? {} : { maxRssKb };
+    };
     using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
     const slots = Object.fromEntries(
       Object.entries(job.resources).map((
@@ -39,6 +45,7 @@ export class LocalExecutor implements Executor {
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+      const rss = new RssSampler(child.pid);
       const stop = () => {
         try {
           Deno.kill(-child.pid, "SIGTERM");
@@ -57,13 +64,16 @@ export class LocalExecutor implements Executor {
         pump(child.stderr, log, job.onLine),
       ]);
       job.signal.removeEventListener("abort", stop);
+      const rssKb = peak(rss.stop());
       if (!status.success) {
         const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
-        return { code, signal: status.signal ?? undefined, ms: performance.now() - started };
+        return { code, signal: status.signal ?? undefined, ms: performance.now() - started, ...rssKb };
       }
-      if (job.signal.aborted) return { code: 130, signal: "SIGINT", ms: performance.now() - started };
+      if (job.signal.aborted) {
+        return { code: 130, signal: "SIGINT", ms: performance.now() - started, ...rssKb };
+      }
     }
-    return { code: 0, ms: performance.now() - started };
+    return { code: 0, ms: performance.now() - started, ...peak(undefined) };
   }
 }
 
