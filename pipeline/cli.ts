@@ -32,6 +32,7 @@ import { makeReporter } from "./progress.ts";
 import { acquireReproLock } from "./project_lock.ts";
 import { repro } from "./repro.ts";
 import { readRunRecords, renderRunRecords } from "./run_records.ts";
+import { readSummaries, renderSummaries } from "./summary.ts";
 import { PIPELINE_FILE } from "./spec.ts";
 import { cell, renderTable } from "./table.ts";
 import { parse as parseYamlText } from "yaml";
@@ -180,6 +181,9 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
         }
         console.log(`${parts.join(", ")} in ${secs}s.`);
       }
+      const settled = [...report.decisions.keys()].filter((n) => report.outcomes.get(n)?.status !== "failed");
+      const summaries = await readSummaries(project, settled);
+      if (summaries.length) console.log(`\n${renderSummaries(summaries)}`);
       if (controller.signal.aborted) return 130;
       return report.ok ? 0 : 1;
     } finally {
