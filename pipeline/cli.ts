@@ -11,6 +11,7 @@
  *   metrics show --runs [STAGE...] [--last N] [--json]
  *   metrics diff [REV] [--all] [--md | --json]
  *   gc [--dry] [--keep-run-cache]
+ *   verify [STAGE...] [--keep-scratch] [--json]
  * ```
  *
  * @module
@@ -33,6 +34,7 @@ import { acquireReproLock } from "./project_lock.ts";
 import { repro } from "./repro.ts";
 import { readRunRecords, renderRunRecords } from "./run_records.ts";
 import { readSummaries, renderSummaries } from "./summary.ts";
+import { renderVerifyReport, verify } from "./verify.ts";
 import { PIPELINE_FILE } from "./spec.ts";
 import { cell, renderTable } from "./table.ts";
 import { parse as parseYamlText } from "yaml";
@@ -47,7 +49,8 @@ commands:
   metrics show          the workspace's metrics   --md --json
   metrics show --runs [STAGE...]   per-run records: wall time, exit, peak RSS, host, stage facts   --last N --json
   metrics diff [REV]    metrics changed since REV   --all --md --json
-  gc                    drop unreferenced cache objects   --dry --keep-run-cache`;
+  gc                    drop unreferenced cache objects   --dry --keep-run-cache
+  verify [STAGE...]     rerun stages in a scratch copy; are the locked outs reproduced?   --keep-scratch --json`;
 
 /** Run the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -71,6 +74,8 @@ export async function main(args: string[]): Promise<number> {
       return await cmdMetrics(root, rest);
     case "gc":
       return await cmdGc(root, rest);
+    case "verify":
+      return await cmdVerify(root, rest);
     case undefined:
     case "help":
     case "--help":
@@ -338,6 +343,33 @@ async function cmdGc(root: string, args: string[]): Promise<number> {
       } MiB) and ${r.runEntries} run-cache entries`,
     );
     return 0;
+  });
+}
+
+async function cmdVerify(root: string, args: string[]): Promise<number> {
+  const { values, positionals } = options(args, {
+    "keep-scratch": { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  requirePipelineFile(root);
+  using _lock = await acquireReproLock(`${root}/.pipeline`, (m) => console.error(m));
+  return await withProject(root, [], async (project) => {
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    Deno.addSignalListener("SIGINT", onSignal);
+    try {
+      const report = await verify(
+        project,
+        { targets: positionals, keepScratch: values["keep-scratch"] ?? false },
+        new LocalExecutor(),
+        (line) => values.json ? console.error(line) : console.log(line),
+        controller.signal,
+      );
+      console.log(values.json ? JSON.stringify(report, null, 2) : renderVerifyReport(report));
+      return report.ok ? 0 : 1;
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+    }
   });
 }
 

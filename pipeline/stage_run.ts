@@ -103,11 +103,7 @@ async function runCommand(
       cmd: stage.cmd,
       cwd: stage.wdir ? `${project.root}/${stage.wdir}` : project.root,
       env: {
-        ...project.spec.env,
-        PIPELINE_ROOT: project.root,
-        PIPELINE_STAGE: stage.name,
-        PIPELINE_STAGE_KEY: decision.key!,
-        PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),
+        ...stageEnv(project, stage, decision),
         [RUN_RECORD_ENV]: record.facts,
         [PROGRESS_ENV]: progressPath,
       },
@@ -179,6 +175,25 @@ async function depsChangedDuringRun(
     }
   }
   return warnings;
+}
+
+/**
+ * The environment the runner gives a stage's command (on top of its own): the pipeline's `env`, the project
+ * root (`root`, for a run elsewhere such as `verify`'s scratch copy), the stage's name, key and declared params.
+ */
+export function stageEnv(
+  project: Project,
+  stage: StageSpec,
+  decision: Decision,
+  root: string = project.root,
+): Record<string, string> {
+  return {
+    ...project.spec.env,
+    PIPELINE_ROOT: root,
+    PIPELINE_STAGE: stage.name,
+    PIPELINE_STAGE_KEY: decision.key!,
+    PIPELINE_PARAMS: JSON.stringify(nestParams(decision.fingerprint!.params)),
+  };
 }
 
 /** Declared params as one nested object: `{ "train.lr": 0.1 }` becomes `{ train: { lr: 0.1 } }`. */
