@@ -11,7 +11,7 @@
  *   metrics show --runs [STAGE...] [--last N] [--json]
  *   metrics diff [REV] [--all] [--md | --json]
  *   gc [--dry] [--keep-run-cache]
- *   verify [STAGE...] [--keep-scratch] [--json]
+ *   verify [STAGE...] [--keep-scratch] [--json] [--set key=value]...
  * ```
  *
  * @module
@@ -50,7 +50,8 @@ commands:
   metrics show --runs [STAGE...]   per-run records: wall time, exit, peak RSS, host, stage facts   --last N --json
   metrics diff [REV]    metrics changed since REV   --all --md --json
   gc                    drop unreferenced cache objects   --dry --keep-run-cache
-  verify [STAGE...]     rerun stages in a scratch copy; are the locked outs reproduced?   --keep-scratch --json`;
+  verify [STAGE...]     rerun stages in a scratch copy; are the locked outs reproduced?   --keep-scratch --json
+                        --set k=v`;
 
 /** Run the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -350,10 +351,11 @@ async function cmdVerify(root: string, args: string[]): Promise<number> {
   const { values, positionals } = options(args, {
     "keep-scratch": { type: "boolean" },
     json: { type: "boolean" },
+    set: { type: "string", short: "S", multiple: true },
   });
   requirePipelineFile(root);
   using _lock = await acquireReproLock(`${root}/.pipeline`, (m) => console.error(m));
-  return await withProject(root, [], async (project) => {
+  return await withProject(root, values.set ?? [], async (project) => {
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     Deno.addSignalListener("SIGINT", onSignal);
