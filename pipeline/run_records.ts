@@ -147,9 +147,10 @@ function factsText(facts: Record<string, unknown>, prefix = ""): string {
     const key = prefix + k;
     if (typeof v === "number") parts.push(`${key}=${Number.isInteger(v) ? v : +v.toPrecision(4)}`);
     else if (Array.isArray(v)) {
+      const short = v.length <= 4 && v.every((x) => typeof x !== "object");
       parts.push(
-        v.length <= 4 && v.every((x) => typeof x !== "object")
-          ? `${key}=[${v.join(",")}]`
+        short
+          ? `${key}=[${v.map((x) => typeof x === "number" ? +x.toPrecision(4) : x).join(",")}]`
           : `${key}=[${v.length} items]`,
       );
     } else if (v !== null && typeof v === "object") {
