@@ -168,6 +168,15 @@ export function clock(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
 }
 
+/** The terminal's width; 100 where it reports none (a pseudo-terminal without a size reports 0). */
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 100;
+  } catch {
+    return 100;
+  }
+}
+
 /** A text bar, e.g. `[█████░░░░░]  52% epoch 3/6`. */
 export function progressBar(u: ProgressUpdate, width = 20): string {
   const f = Math.min(1, Math.max(0, u.done / u.total));
@@ -279,7 +288,7 @@ export class LiveReporter implements Reporter {
   }
   #draw() {
     this.#clear();
-    const width = Deno.consoleSize?.().columns ?? 100;
+    const width = terminalColumns();
     const lines = [...this.#running].map(([stage, r]) => {
       const secs = clock((performance.now() - r.since) / 1000).padStart(6);
       const what = r.progress ? progressBar(r.progress) : r.last;

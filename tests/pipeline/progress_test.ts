@@ -98,3 +98,34 @@ Deno.test("repro: a stage's progress reaches the display through PIPELINE_PROGRE
   assertMatch(r.out, /\[2\/2\] ✓ after: ran in/);
   assert(![...Deno.readDirSync(`${toy.dir}/.pipeline/tmp`)].some((e) => e.name.startsWith("progress-")));
 });
+
+Deno.test("repro on a terminal: the live block shows [done/total], elapsed, ETA and the stage's bar", async () => {
+  const hasScript = await new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" })
+    .output().then((r) => r.success, () => false);
+  if (!hasScript) {
+    console.warn("SKIPPED: no `script` (util-linux) to give the runner a terminal");
+    assert(!Deno.env.get("CI"), "`script` is missing in CI");
+    return;
+  }
+  await using toy = await makeToy({
+    stages: {
+      slow: {
+        cmd: `for i in 1 2 3 4; do echo "{\\"done\\":$i,\\"total\\":4,\\"label\\":\\"step $i\\"}" >> ` +
+          `"$PIPELINE_PROGRESS"; sleep 0.4; done; echo ok > s.txt`,
+        outs: ["s.txt"],
+      },
+    },
+  }, {});
+  const cli = new URL("../../pipeline/cli.ts", import.meta.url).pathname;
+  const r = await new Deno.Command("script", {
+    args: ["-qec", `'${Deno.execPath()}' run -A '${cli}' -C '${toy.dir}' repro`, "/dev/null"],
+    env: { CI: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(r.stdout);
+  assertEquals(r.code, 0, out);
+  assertMatch(out, /\[0\/1\] \d+s elapsed, ETA (—|\d+s)/);
+  assertMatch(out, /⏳ slow +\d+s {2}\[█+░*\] +\d+% step [1-4]/);
+  assertMatch(out, /\[1\/1\] \x1b\[32m✓\x1b\[0m slow: ran in/);
+});
