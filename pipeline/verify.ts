@@ -124,7 +124,8 @@ async function verifyStage(
       outs: [],
     };
   }
-  const movable = stage.outs.map((o) => o.path);
+  // As `repro` does: outs start absent, except `persist` ones, which the command updates in place.
+  const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
   for (const path of movable) await Deno.remove(`${scratch}/${path}`, { recursive: true }).catch(() => {});
   const logPath = `${scratch}/.pipeline/verify-${encodeURIComponent(stage.name)}.log`;
   onLine(`▶ ${stage.name}: rerunning in ${scratch}`);
@@ -156,7 +157,7 @@ async function verifyStage(
     return { stage: stage.name, status: "checked", outs };
   } finally {
     // Later stages run from the recorded inputs, whatever this rerun wrote.
-    for (const path of movable) {
+    for (const path of stage.outs.map((o) => o.path)) {
       await Deno.remove(`${scratch}/${path}`, { recursive: true }).catch(() => {});
       await copyPath(`${project.root}/${path}`, `${scratch}/${path}`);
     }
