@@ -15,9 +15,9 @@ Deno.test("peak RSS: the summed resident memory of a process group, sampled from
   // A session whose leader allocates ~64 MiB and holds it: the peak must see at least that much.
   const child = new Deno.Command("setsid", {
     args: [
-      "python3",
-      "-c",
-      "import time; b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1.5)",
+      Deno.execPath(),
+      "eval",
+      "const b = new Uint8Array(64 << 20).fill(1); await new Promise((r) => setTimeout(r, 1500)); b[0]++;",
     ],
     stdout: "null",
     stderr: "null",
