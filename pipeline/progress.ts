@@ -10,19 +10,15 @@
  *
  * @module
  */
-import { z } from "zod";
-
 /** Environment variable naming the file a stage appends its progress lines to. */
 export const PROGRESS_ENV = "PIPELINE_PROGRESS";
 
-const updateSchema = z.object({
-  done: z.number().min(0),
-  total: z.number().positive(),
-  label: z.string().optional(),
-});
-
 /** One progress update of a stage: `done` of `total` units, and what it is doing. */
-export type ProgressUpdate = z.infer<typeof updateSchema>;
+export interface ProgressUpdate {
+  readonly done: number;
+  readonly total: number;
+  readonly label?: string;
+}
 
 /**
  * Parse one protocol line; undefined for a line that is not a valid update (ignored, never fatal).
@@ -33,12 +29,17 @@ export type ProgressUpdate = z.infer<typeof updateSchema>;
  * ```
  */
 export function parseProgressLine(line: string): ProgressUpdate | undefined {
+  let v: { done?: unknown; total?: unknown; label?: unknown };
   try {
-    const r = updateSchema.safeParse(JSON.parse(line));
-    return r.success ? r.data : undefined;
+    v = JSON.parse(line);
   } catch {
     return undefined;
   }
+  if (v === null || typeof v !== "object") return undefined;
+  const { done, total, label } = v;
+  if (typeof done !== "number" || !(done >= 0) || typeof total !== "number" || !(total > 0)) return undefined;
+  if (label !== undefined && typeof label !== "string") return undefined;
+  return label === undefined ? { done, total } : { done, total, label };
 }
 
 /** Follows a progress file while a stage runs, calling `onUpdate` with each complete valid line. */

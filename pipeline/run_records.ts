@@ -15,30 +15,58 @@
  *
  * @module
  */
-import { z } from "zod";
 import { writeFileAtomic } from "./atomic.ts";
 
 /** Environment variable naming the file a stage writes its own run facts to. */
 export const RUN_RECORD_ENV = "PIPELINE_RUN_RECORD";
 
-const runRecordSchema = z.object({
-  stage: z.string(),
-  key: z.string(),
-  started: z.string(),
-  wall_seconds: z.number(),
-  exit_code: z.number().int(),
-  signal: z.string().optional(),
-  max_rss_kb: z.number().optional(),
-  host: z.string(),
-  log: z.string(),
-  /** What the stage itself recorded; absent when it recorded nothing. */
-  facts: z.record(z.string(), z.unknown()).optional(),
-  /** Why the stage's facts file could not be read. */
-  facts_error: z.string().optional(),
-});
-
 /** One run of a stage's command. */
-export type RunRecord = z.infer<typeof runRecordSchema>;
+export interface RunRecord {
+  readonly stage: string;
+  /** The stage key the run was for. */
+  readonly key: string;
+  /** ISO 8601 start time. */
+  readonly started: string;
+  readonly wall_seconds: number;
+  readonly exit_code: number;
+  readonly signal?: string;
+  /** Peak resident memory of the command's processes, sampled (pipeline/rss.ts). */
+  readonly max_rss_kb?: number;
+  readonly host: string;
+  /** The run's log, relative to the project root. */
+  readonly log: string;
+  /** What the stage itself recorded; absent when it recorded nothing. */
+  readonly facts?: Record<string, unknown>;
+  /** Why the stage's facts file could not be read. */
+  readonly facts_error?: string;
+}
+
+const FIELDS: Record<keyof RunRecord, (v: unknown) => boolean> = {
+  stage: (v) => typeof v === "string",
+  key: (v) => typeof v === "string",
+  started: (v) => typeof v === "string",
+  wall_seconds: (v) => typeof v === "number",
+  exit_code: (v) => Number.isInteger(v),
+  signal: (v) => v === undefined || typeof v === "string",
+  max_rss_kb: (v) => v === undefined || typeof v === "number",
+  host: (v) => typeof v === "string",
+  log: (v) => typeof v === "string",
+  facts: (v) => v === undefined || (v !== null && typeof v === "object" && !Array.isArray(v)),
+  facts_error: (v) => v === undefined || typeof v === "string",
+};
+
+/** Check a parsed record; throws naming the first bad field. */
+export function parseRunRecord(value: unknown): RunRecord {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error("not a JSON object");
+  }
+  for (const [field, ok] of Object.entries(FIELDS)) {
+    if (!ok((value as Record<string, unknown>)[field])) {
+      throw new Error(`field '${field}' is missing or has the wrong type`);
+    }
+  }
+  return value as RunRecord;
+}
 
 /** Where one run's record and the stage's facts go, named after the run's start `stamp`. */
 export function runRecordPaths(pipelineDir: string, stage: string, stamp: string) {
@@ -111,7 +139,7 @@ export async function readRunRecords(
     for (const name of files) {
       const path = `${pipelineDir}/runs/${d.name}/${name}`;
       try {
-        out.push(runRecordSchema.parse(JSON.parse(await Deno.readTextFile(path))));
+        out.push(parseRunRecord(JSON.parse(await Deno.readTextFile(path))));
       } catch (e) {
         warn(`warning: skipping run record ${path}: ${(e as Error).message.split("\n")[0]}`);
       }

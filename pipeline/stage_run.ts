@@ -114,10 +114,12 @@ async function runCommand(
     });
   } catch (e) {
     tail?.stop();
+    await Deno.remove(progressPath).catch(() => {});
     return await fail(`could not start: ${(e as Error).message}`);
   }
   tail?.stop();
   await Deno.remove(progressPath).catch(() => {});
+  // A run record is a convenience: failing to write one (e.g. a full disk) must not fail or lose the run.
   await finishRunRecord(record, {
     stage: stage.name,
     key: decision.key!,
@@ -128,7 +130,9 @@ async function runCommand(
     ...(result.maxRssKb !== undefined ? { max_rss_kb: result.maxRssKb } : {}),
     host: Deno.hostname(),
     log: logPath.slice(project.root.length + 1),
-  });
+  }).catch((e) =>
+    ctx.onLine(`warning: could not write the run record ${record.record}: ${(e as Error).message}`)
+  );
   if (ctx.signal.aborted) return await fail("interrupted; previous outputs were put back");
   if (result.code !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;

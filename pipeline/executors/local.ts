@@ -20,11 +20,8 @@ export class LocalExecutor implements Executor {
   /** Run each command of the job in turn. */
   async run(job: Job): Promise<JobResult> {
     const started = performance.now();
-    let maxRssKb: number | undefined;
-    const peak = (kb: number | undefined) => {
-      if (kb !== undefined) maxRssKb = Math.max(maxRssKb ?? 0, kb);
-      return maxRssKb === undefined ? {} : { maxRssKb };
-    };
+    let maxRssKb: number | undefined; // the largest over the job's commands
+    const memory = () => (maxRssKb === undefined ? {} : { maxRssKb });
     using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
     const slots = Object.fromEntries(
       Object.entries(job.resources).map((
@@ -64,16 +61,17 @@ export class LocalExecutor implements Executor {
         pump(child.stderr, log, job.onLine),
       ]);
       job.signal.removeEventListener("abort", stop);
-      const rssKb = peak(rss.stop());
+      const kb = rss.stop();
+      if (kb !== undefined) maxRssKb = Math.max(maxRssKb ?? 0, kb);
       if (!status.success) {
         const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
-        return { code, signal: status.signal ?? undefined, ms: performance.now() - started, ...rssKb };
+        return { code, signal: status.signal ?? undefined, ms: performance.now() - started, ...memory() };
       }
       if (job.signal.aborted) {
-        return { code: 130, signal: "SIGINT", ms: performance.now() - started, ...rssKb };
+        return { code: 130, signal: "SIGINT", ms: performance.now() - started, ...memory() };
       }
     }
-    return { code: 0, ms: performance.now() - started, ...peak(undefined) };
+    return { code: 0, ms: performance.now() - started, ...memory() };
   }
 }
 

@@ -69,7 +69,7 @@ Deno.test("run records: an unreadable record is skipped with a warning naming it
     await Deno.writeTextFile(`${dir}/runs/s/2026-01-01T00-00-00-000Z.json`, '{"stage": 1}');
     const warnings: string[] = [];
     assertEquals(await readRunRecords(dir, {}, (m) => warnings.push(m)), []);
-    assertMatch(warnings[0], /skipping run record .*runs\/s\/2026-01-01T00-00-00-000Z\.json/);
+    assertMatch(warnings[0], /skipping run record .*runs\/s\/2026-01-01T00-00-00-000Z\.json: field 'stage' /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
