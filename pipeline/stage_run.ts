@@ -6,7 +6,9 @@
  * @module
  */
 import { OutputBackup } from "./backup.ts";
+import { encodeNonFinite } from "./canonical.ts";
 import { DamagedObjectError, type Digested } from "./cache.ts";
+import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
@@ -14,6 +16,7 @@ import type { Decision } from "./plan.ts";
 import { PROGRESS_ENV, ProgressFileTail, type ProgressUpdate } from "./progress.ts";
 import type { Project } from "./project.ts";
 import { finishRunRecord, RUN_RECORD_ENV, runRecordPaths } from "./run_records.ts";
+import { RUN_ID_ENV } from "./run_processes.ts";
 import type { StageSpec } from "./spec.ts";
 
 /** How carrying out a stage ended. */
@@ -64,6 +67,14 @@ export async function carryOut(
       await ctx.recordLock(stage.name, decision.result);
       return { status: "restored", ms: performance.now() - started };
     } catch (e) {
+      if (isOsError(e)) {
+        return {
+          status: "failed",
+          ms: performance.now() - started,
+          error: `could not restore its outputs from the cache: ${(e as Error).message}; the workspace is ` +
+            `as it was: free disk space or fix permissions, then run repro again`,
+        };
+      }
       if (!(e instanceof DamagedObjectError)) throw e;
       ctx.onLine(`${e.message}; running the stage instead`);
     }
@@ -78,20 +89,20 @@ async function runCommand(
   ctx: RunContext,
   started: number,
 ): Promise<StageOutcome> {
-  const fp = decision.fingerprint!;
   const logDir = `${project.dir}/logs/${encodeURIComponent(stage.name)}`;
   await Deno.mkdir(logDir, { recursive: true });
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   const logPath = `${logDir}/${stamp}.log`;
-  const record = runRecordPaths(project.dir, stage.name, stamp);
-  await Deno.mkdir(record.dir, { recursive: true });
+  const runRecord = runRecordPaths(project.dir, stage.name, stamp);
+  await Deno.mkdir(runRecord.dir, { recursive: true });
   const progressPath = `${project.dir}/tmp/progress-${encodeURIComponent(stage.name)}.jsonl`;
   await Deno.mkdir(`${project.dir}/tmp`, { recursive: true });
   await Deno.remove(progressPath).catch(() => {});
   const tail = ctx.onProgress ? new ProgressFileTail(progressPath, ctx.onProgress) : undefined;
   const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
-  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable);
+  const runId = crypto.randomUUID();
+  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable, runId);
   const fail = async (error: string): Promise<StageOutcome> => {
     await backup.restore();
     return { status: "failed", ms: performance.now() - started, error, logPath };
@@ -104,9 +115,15 @@ async function runCommand(
       cwd: stage.wdir ? `${project.root}/${stage.wdir}` : project.root,
       env: {
         ...stageEnv(project, stage, decision),
-        [RUN_RECORD_ENV]: record.facts,
+        [RUN_RECORD_ENV]: runRecord.facts,
         [PROGRESS_ENV]: progressPath,
+        [RUN_ID_ENV]: runId,
       },
+      // Never fails the run: the run id is journaled already, which is what recovery relies on.
+      onSpawned: (info) =>
+        backup.recordSpawned(info).catch((e) =>
+          ctx.onLine(`warning: could not journal the spawned processes (${(e as Error).message})`)
+        ),
       resources: ctx.slots,
       logPath,
       onLine: ctx.onLine,
@@ -120,7 +137,7 @@ async function runCommand(
   tail?.stop();
   await Deno.remove(progressPath).catch(() => {});
   // A run record is a convenience: failing to write one (e.g. a full disk) must not fail or lose the run.
-  await finishRunRecord(record, {
+  await finishRunRecord(runRecord, {
     stage: stage.name,
     key: decision.key!,
     started: startedAt.toISOString(),
@@ -131,18 +148,47 @@ async function runCommand(
     host: Deno.hostname(),
     log: logPath.slice(project.root.length + 1),
   }).catch((e) =>
-    ctx.onLine(`warning: could not write the run record ${record.record}: ${(e as Error).message}`)
+    ctx.onLine(`warning: could not write the run record ${runRecord.record}: ${(e as Error).message}`)
   );
   if (ctx.signal.aborted) return await fail("interrupted; previous outputs were put back");
   if (result.code !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
     return await fail(`command ${how}; previous outputs were put back`);
   }
+  try {
+    return await record(project, stage, decision, ctx, backup, started, logPath);
+  } catch (e) {
+    if (e instanceof PipelineError) return await fail(e.message);
+    if (!isOsError(e)) throw e;
+    // The command succeeded: keep its outputs, and say what the runner could not store.
+    await backup.discard().catch(() => {});
+    return {
+      status: "failed",
+      ms: performance.now() - started,
+      logPath,
+      error: `the command succeeded, but its result could not be recorded: ${(e as Error).message}. ` +
+        `Its new outputs are kept in the workspace, unrecorded (the stage runs again next time); free disk ` +
+        `space or fix permissions under ${project.dir} and ${project.root}/pipeline.lock, then run repro again`,
+    };
+  }
+}
+
+/** Hash, commit and record the outputs of a successful run; throws on an unwritten out or a storage error. */
+async function record(
+  project: Project,
+  stage: StageSpec,
+  decision: Decision,
+  ctx: RunContext,
+  backup: OutputBackup,
+  started: number,
+  logPath: string,
+): Promise<StageOutcome> {
+  const fp = decision.fingerprint!;
   const outs: Record<string, Digested> = {};
   for (const out of stage.outs) {
     const node = await project.hasher.node(out.path);
     if (!node) {
-      return await fail(
+      throw new PipelineError(
         `finished but did not write its declared out '${out.path}'; fix the command or the 'outs' in ` +
           `pipeline.yaml (${stage.where})`,
       );
@@ -165,6 +211,12 @@ async function runCommand(
   await ctx.recordLock(stage.name, entry);
   await backup.discard();
   return { status: "ran", ms: performance.now() - started, logPath, warnings };
+}
+
+/** An error from the operating system (a full disk, a read-only or forbidden directory), not a bug. */
+function isOsError(e: unknown): boolean {
+  return e instanceof Error &&
+    (Object.values(Deno.errors).some((kind) => e instanceof kind) || /\(os error \d+\)/.test(e.message));
 }
 
 async function depsChangedDuringRun(
@@ -196,7 +248,7 @@ export function stageEnv(
     PIPELINE_ROOT: root,
     PIPELINE_STAGE: stage.name,
     PIPELINE_STAGE_KEY: decision.key!,
-    PIPELINE_PARAMS: JSON.stringify(nestParams(decision.fingerprint!.params)),
+    PIPELINE_PARAMS: JSON.stringify(encodeNonFinite(nestParams(decision.fingerprint!.params))),
   };
 }
 

@@ -1,11 +1,13 @@
 /**
  * The local executor: each command runs as `bash -c` in its own process group (through `setsid`), so an
- * interrupt stops the command and everything it started.
+ * interrupt stops the command and everything it started; a watchdog (group_watchdog.ts) ends the group if the
+ * runner itself dies.
  *
  * @module
  */
 import type { Executor, Job, JobResult } from "../executor.ts";
 import { RssSampler } from "../rss.ts";
+import { guardProcessGroup } from "./group_watchdog.ts";
 
 /**
  * Runs jobs as local processes.
@@ -42,6 +44,8 @@ export class LocalExecutor implements Executor {
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+      const watchdog = guardProcessGroup(child.pid);
+      await job.onSpawned?.({ executor: "local", pid: child.pid, pgid: child.pid });
       const rss = new RssSampler(child.pid);
       const stop = () => {
         try {
@@ -63,6 +67,7 @@ export class LocalExecutor implements Executor {
       job.signal.removeEventListener("abort", stop);
       const kb = rss.stop();
       if (kb !== undefined) maxRssKb = Math.max(maxRssKb ?? 0, kb);
+      await watchdog.release();
       if (!status.success) {
         const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
         return { code, signal: status.signal ?? undefined, ms: performance.now() - started, ...memory() };

@@ -33,6 +33,7 @@ async function importClosure(script: string): Promise<string[]> {
 
 /** Whether `file` is covered by `dep` (the file itself, a directory above it, or a glob matching it). */
 export function covers(dep: string, file: string): boolean {
+  if (dep === "") return false; // the whole project: would hide any gap
   return isGlob(dep) ? globToRegExp(dep).test(file) : isWithin(file, dep);
 }
 
@@ -42,6 +43,7 @@ Deno.test("covers: files, directories and globs", () => {
   assert.equal(covers("lib/dat", "lib/data/split.ts"), false);
   assert.equal(covers("lib/backends/*.ts", "lib/backends/select.ts"), true);
   assert.equal(covers("lib/backends/*.ts", "lib/backends/gen/x.ts"), false);
+  assert.equal(covers("", "lib/data/split.ts"), false);
 });
 
 Deno.test("every stage's import closure is covered by its declared deps in pipeline.yaml", async () => {
