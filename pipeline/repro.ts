@@ -63,6 +63,7 @@ export async function repro(
     return { ok: true, decisions: new Map(plan.map((d) => [d.stage, d])), outcomes: new Map(), skipped: [] };
   }
   await recoverInterrupted(project, reporter);
+  reporter.begin(names.length);
   const pool = new ResourcePool({ ...project.spec.resources, ...opts.resources });
   for (const name of names) pool.check(project.graph.stages.get(name)!);
 
@@ -101,7 +102,7 @@ export async function repro(
       }
       if (forced.has(name)) decision = forceRun(decision);
       decisions.set(name, decision);
-      if (decision.action === "up-to-date" || decision.action === "frozen") return;
+      if (decision.action === "up-to-date" || decision.action === "frozen") return reporter.settle(name);
       reporter.start(
         name,
         `${decision.action === "restore" ? "restoring" : "running"} (${decision.reasons.join("; ")})`,
@@ -111,6 +112,7 @@ export async function repro(
         signal,
         slots,
         onLine: (line) => reporter.line(name, line),
+        onProgress: (update) => reporter.progress(name, update),
         recordLock,
       });
       outcomes.set(name, outcome);
@@ -133,7 +135,10 @@ export async function repro(
     failed = true;
     if (!opts.keepGoing) stopLaunching = true;
     for (const d of downstreamOf(project.graph, name)) {
-      if (pending.delete(d)) skipped.add(d);
+      if (pending.delete(d)) {
+        skipped.add(d);
+        reporter.settle(d);
+      }
     }
   };
 

@@ -50,6 +50,11 @@ export interface StageSpec {
   /** Resource claims, e.g. `{ gpu: 1 }`, drawn from the pipeline's pool. */
   readonly resources: Readonly<Record<string, number>>;
   readonly desc?: string;
+  /**
+   * A text file inside one of the stage's outs that `repro` prints at the end of a run selecting the stage
+   * (e.g. a report's verdicts and its path): the runner shows it without knowing what it says.
+   */
+  readonly summary?: string;
   /** `file:line:col` of the stage, for messages. */
   readonly where: string;
 }
@@ -86,6 +91,7 @@ const STAGE_KEYS = [
   "always_changed",
   "resources",
   "desc",
+  "summary",
   "meta",
   "matrix",
   "foreach",
@@ -335,8 +341,27 @@ function buildStage(
     alwaysChanged: flag("always_changed"),
     resources,
     desc: typeof body.desc === "string" ? body.desc : undefined,
+    ...(body.summary === undefined ? {} : { summary: summaryPath(body.summary, outs, str, wdir, where) }),
     where: where([]),
   };
+}
+
+/** The `summary` path, which must lie inside one of the stage's outs (so it is part of the stage's result). */
+function summaryPath(
+  raw: unknown,
+  outs: readonly OutSpec[],
+  str: (v: unknown, k: (string | number)[]) => string,
+  wdir: string,
+  where: (k: (string | number)[]) => string,
+): string {
+  const path = normalizePath(str(raw, ["summary"]), wdir, where(["summary"]));
+  if (!outs.some((o) => path === o.path || path.startsWith(`${o.path}/`))) {
+    throw new PipelineError(
+      `${where(["summary"])}: summary '${path}' is not inside any of the stage's outs ` +
+        `(${outs.map((o) => o.path).join(", ") || "none"}); write it into an out, or declare that out`,
+    );
+  }
+  return path;
 }
 
 function parseOut(

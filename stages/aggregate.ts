@@ -19,7 +19,8 @@
  * valid JSON or lacks a field its reader needs is an error naming the file and field.
  *
  * Writes to `{out}`: `table.csv` and `table.json` (one row per network, every metric), `per_alpha.csv` and
- * `per_alpha.json`, `verdicts.json`, `plots/*.svg`, `index.html` (self-contained) and `summary.md`.
+ * `per_alpha.json`, `verdicts.json`, `plots/*.svg`, `index.html` (self-contained), `summary.md` and `verdicts.txt`
+ * (the verdict table and the report's path, which the runner prints after `repro`).
  *
  * To add a stage's metrics: write a reader in lib/report/readers.ts and add it to {@link sources}; to add a
  * claim: a line in CLAIMS (lib/report/claims.ts).
@@ -291,6 +292,7 @@ export async function aggregate(
   await write("verdicts.json", verdictsJson(results));
   await write("index.html", buildHtmlReport(content));
   await write("summary.md", buildMarkdownSummary(content));
+  await write("verdicts.txt", terminalSummary(content, args.out));
   return content;
 }
 
@@ -329,6 +331,15 @@ export function verdictTable(claims: readonly ClaimCheck[]): string {
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+/**
+ * What `repro` prints after the run (pipeline.yaml declares `summary: outputs/report/verdicts.txt`): the verdict
+ * table and where the report is. Deterministic: no dates or timings.
+ */
+export function terminalSummary(content: ReportContent, out: string): string {
+  return `${content.title}\n\n${verdictTable(content.claims)}\n\nReport: ${join(out, "index.html")} ` +
+    `(also summary.md, table.csv, verdicts.json)\n`;
 }
 
 if (import.meta.main) {

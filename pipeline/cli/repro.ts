@@ -9,6 +9,7 @@ import { LocalExecutor } from "../executors/local.ts";
 import { makeReporter } from "../progress.ts";
 import { acquireReproLock } from "../project_lock.ts";
 import { repro } from "../repro.ts";
+import { readSummaries, renderSummaries } from "../summary.ts";
 import { type CliContext, collect, requirePipelineFile, rootOf, withProject } from "./context.ts";
 
 /** Options of `repro` as commander parses them. */
@@ -122,6 +123,9 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
         }
         console.log(`${parts.join(", ")} in ${secs}s.`);
       }
+      const settled = [...report.decisions.keys()].filter((n) => report.outcomes.get(n)?.status !== "failed");
+      const summaries = await readSummaries(project, settled);
+      if (summaries.length) console.log(`\n${renderSummaries(summaries)}`);
       if (controller.signal.aborted) return 130;
       return report.ok ? 0 : 1;
     } finally {
