@@ -63,6 +63,23 @@ export class OutputBackup {
     return new OutputBackup(root, dir, journal);
   }
 
+  /**
+   * The backup a previous runner took for `stage` and left behind (its job still running), or undefined.
+   *
+   * @example
+   * ```ts
+   * const backup = await OutputBackup.reopen(root, `${root}/.pipeline/tmp`, "train");
+   * ```
+   */
+  static async reopen(root: string, tmpDir: string, stage: string): Promise<OutputBackup | undefined> {
+    const dir = `${tmpDir}/${encodeURIComponent(stage)}`;
+    try {
+      return new OutputBackup(root, dir, JSON.parse(await Deno.readTextFile(`${dir}/journal.json`)));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Remove whatever the failed run wrote and put the previous outputs back. */
   async restore(): Promise<void> {
     for (const out of this.#journal.absent) {
@@ -83,14 +100,19 @@ export class OutputBackup {
   }
 
   /**
-   * Put back every backup left by a runner that died mid-stage; returns the stages recovered.
+   * Put back every backup left by a runner that died mid-stage, except those of the stages in `keep`; returns the
+   * stages recovered.
    *
    * @example
    * ```ts
    * for (const s of await OutputBackup.recover(root, tmpDir)) console.error(`restored outputs of ${s}`);
    * ```
    */
-  static async recover(root: string, tmpDir: string): Promise<string[]> {
+  static async recover(
+    root: string,
+    tmpDir: string,
+    keep: ReadonlySet<string> = new Set(),
+  ): Promise<string[]> {
     const recovered: string[] = [];
     let entries: Deno.DirEntry[];
     try {
@@ -107,6 +129,7 @@ export class OutputBackup {
         await Deno.remove(dir, { recursive: true }).catch(() => {});
         continue;
       }
+      if (keep.has(journal.stage)) continue; // its run is still going: the runner reattaches to it
       await new OutputBackup(root, dir, journal).restore();
       recovered.push(journal.stage);
     }

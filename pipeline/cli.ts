@@ -4,6 +4,7 @@
  * ```
  * deno run -A pipeline/cli.ts [-C DIR] <command> [options]
  *   repro [STAGE...] [--dry] [--force] [--jobs N] [--keep-going] [--set key=value]... [--resources name=N]...
+ *         [--executor local|slurm] [--slurm key=value]... [--retries N] [--cancel-running]
  *   status [STAGE...] [--json] [--set key=value]...
  *   dag [--mermaid | --dot]
  *   params diff [REV] [--all] [--md | --json]
@@ -19,7 +20,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { canonicalJson } from "./canonical.ts";
 import { renderDag } from "./dag_render.ts";
 import { PipelineError } from "./errors.ts";
-import { LocalExecutor } from "./executors/local.ts";
+import { chooseExecutor } from "./executor_choice.ts";
 import { gc } from "./gc.ts";
 import { defaultBaseRev, gitShow, revExists } from "./git.ts";
 import { selectStages } from "./graph.ts";
@@ -37,7 +38,8 @@ import { parse as parseYamlText } from "yaml";
 const USAGE = `usage: pipeline [-C DIR] <command> [options]
 commands:
   repro [STAGE...]      bring stages up to date   --dry --force --jobs N (default: cores) --keep-going
-                        --set k=v --resources name=N
+                        --set k=v --resources name=N --executor local|slurm --slurm k=v
+                        --retries N (Slurm node failures) --cancel-running (jobs a killed runner left)
   status [STAGE...]     what repro would do, and why   --json --set k=v
   dag                   the stage graph   --mermaid --dot
   params diff [REV]     params changed since REV (default HEAD; merge base in CI)   --all --md --json
@@ -120,11 +122,12 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
     "keep-going": { type: "boolean", short: "k" },
     set: { type: "string", short: "S", multiple: true },
     resources: { type: "string", multiple: true },
+    executor: { type: "string" },
+    slurm: { type: "string", multiple: true },
+    retries: { type: "string" },
+    "cancel-running": { type: "boolean" },
   });
-  const jobs = Number(values.jobs ?? (navigator.hardwareConcurrency || 1));
-  if (!Number.isInteger(jobs) || jobs < 1) {
-    throw new PipelineError(`--jobs '${values.jobs}': expected a whole number ≥ 1`);
-  }
+  const { executor, jobs } = await chooseExecutor(root, values);
   const t0 = performance.now();
   requirePipelineFile(root);
   const reporter = makeReporter();
@@ -149,8 +152,9 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
           jobs,
           keepGoing: values["keep-going"] ?? false,
           resources: parseResources(values.resources ?? []),
+          cancelRunning: values["cancel-running"] ?? false,
         },
-        new LocalExecutor(),
+        executor,
         reporter,
         controller.signal,
       );

@@ -13,6 +13,8 @@ export interface Reporter {
   start(stage: string, what: string): void;
   /** A line of a running stage's output. */
   line(stage: string, line: string): void;
+  /** The executor's state of a running stage (e.g. "job 12 RUNNING on node7"), when it has one. */
+  status?(stage: string, status: string): void;
   /** A stage ended; `ok` false for failures. */
   finish(stage: string, ok: boolean, summary: string): void;
   /** Stop any live display. */
@@ -38,6 +40,9 @@ export class PlainReporter implements Reporter {
   line(stage: string, line: string) {
     this.#write(`  ${stage} │ ${line}`);
   }
+  status(stage: string, status: string) {
+    this.#write(`  ${stage} ⋯ ${status}`);
+  }
   finish(stage: string, ok: boolean, summary: string) {
     this.#write(`${ok ? "✓" : "✗"} ${stage}: ${summary}`);
   }
@@ -46,7 +51,7 @@ export class PlainReporter implements Reporter {
 
 /** A live status block redrawn four times a second. */
 export class LiveReporter implements Reporter {
-  #running = new Map<string, { since: number; last: string }>();
+  #running = new Map<string, { since: number; last: string; status?: string }>();
   #drawn = 0;
   #timer = setInterval(() => this.#draw(), 250);
   #enc = new TextEncoder();
@@ -62,6 +67,10 @@ export class LiveReporter implements Reporter {
   line(stage: string, line: string) {
     const r = this.#running.get(stage);
     if (r) r.last = line;
+  }
+  status(stage: string, status: string) {
+    const r = this.#running.get(stage);
+    if (r) r.status = status;
   }
   finish(stage: string, ok: boolean, summary: string) {
     this.#running.delete(stage);
@@ -86,7 +95,7 @@ export class LiveReporter implements Reporter {
     const width = Deno.consoleSize?.().columns ?? 100;
     const lines = [...this.#running].map(([stage, r]) => {
       const secs = ((performance.now() - r.since) / 1000).toFixed(0).padStart(4);
-      return `  ⏳ ${stage} ${secs}s  ${r.last}`.slice(0, width - 1);
+      return `  ⏳ ${stage} ${secs}s ${r.status ? ` [${r.status}]` : ""} ${r.last}`.slice(0, width - 1);
     });
     if (lines.length) Deno.stdout.writeSync(this.#enc.encode(lines.join("\n") + "\n"));
     this.#drawn = lines.length;

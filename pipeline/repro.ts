@@ -13,6 +13,7 @@ import { type LockEntry, writeLock } from "./lock.ts";
 import { decide, type Decision, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
+import { RunningJournal, type RunningRecord } from "./running.ts";
 import { carryOut, type StageOutcome } from "./stage_run.ts";
 
 /** Options of one `repro`. */
@@ -29,6 +30,8 @@ export interface ReproOptions {
   readonly keepGoing: boolean;
   /** Resource pool overrides from the command line, e.g. `{ gpu: 2 }`. */
   readonly resources: Readonly<Record<string, number>>;
+  /** Cancel the work a killed runner left running (journaled jobs) instead of reattaching to it. */
+  readonly cancelRunning?: boolean;
 }
 
 /** The result of each stage considered. */
@@ -61,11 +64,16 @@ export async function repro(
     const plan = await planAll(project, names);
     return { ok: true, decisions: new Map(plan.map((d) => [d.stage, d])), outcomes: new Map(), skipped: [] };
   }
-  for (const stage of await OutputBackup.recover(project.root, `${project.dir}/tmp`)) {
+  const resumable = await leftRunning(project, executor, opts.cancelRunning ?? false, reporter);
+  for (
+    const stage of await OutputBackup.recover(project.root, `${project.dir}/tmp`, new Set(resumable.keys()))
+  ) {
     reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
   }
-  const pool = new ResourcePool({ ...project.spec.resources, ...opts.resources });
-  for (const name of names) pool.check(project.graph.stages.get(name)!);
+  const pool = new ResourcePool(
+    executor.schedulesResources ? {} : { ...project.spec.resources, ...opts.resources },
+  );
+  if (!executor.schedulesResources) { for (const name of names) pool.check(project.graph.stages.get(name)!); }
 
   let lockWrites = Promise.resolve();
   const recordLock = (name: string, entry: LockEntry) => {
@@ -87,7 +95,7 @@ export async function repro(
 
   const launch = (name: string) => {
     const stage = project.graph.stages.get(name)!;
-    const slots = pool.take(stage);
+    const slots = executor.schedulesResources ? {} : pool.take(stage);
     const task = (async () => {
       let decision: Decision;
       try {
@@ -101,6 +109,25 @@ export async function repro(
       if (forced.has(name) && decision.action !== "frozen") {
         decision = { ...decision, action: "run", reasons: ["--force"] };
       }
+      const resume = resumable.get(name);
+      if (resume) {
+        if (resume.key !== decision.key) {
+          const error =
+            `its ${resume.executor} job from a killed runner is still going, but for other inputs ` +
+            `(stage key ${resume.key.slice(0, 12)}, now ${
+              decision.key?.slice(0, 12) ?? "unknown"
+            }): its result ` +
+            `cannot be recorded; rerun with --cancel-running to cancel it`;
+          outcomes.set(name, { status: "failed", ms: 0, error });
+          reporter.finish(name, false, error);
+          return onFailure(name);
+        }
+        decision = {
+          ...decision,
+          action: "run",
+          reasons: [`reattaching to the job started by a killed runner`],
+        };
+      }
       decisions.set(name, decision);
       if (decision.action === "up-to-date" || decision.action === "frozen") return;
       reporter.start(
@@ -112,7 +139,9 @@ export async function repro(
         signal,
         slots,
         onLine: (line) => reporter.line(name, line),
+        onStatus: (status) => reporter.status?.(name, status),
         recordLock,
+        resume,
       });
       outcomes.set(name, outcome);
       for (const w of outcome.warnings ?? []) reporter.info(`warning: ${name}: ${w}`);
@@ -143,7 +172,8 @@ export async function repro(
     if (!stopLaunching) {
       for (const name of [...pending]) {
         if (running.size >= opts.jobs) break;
-        if (!ready(name) || !pool.fits(project.graph.stages.get(name)!)) continue;
+        if (!ready(name)) continue;
+        if (!executor.schedulesResources && !pool.fits(project.graph.stages.get(name)!)) continue;
         pending.delete(name);
         launch(name);
       }
@@ -154,6 +184,42 @@ export async function repro(
   await lockWrites;
   for (const name of pending) skipped.add(name);
   return { ok: !failed && !signal.aborted, decisions, outcomes, skipped: [...skipped] };
+}
+
+/**
+ * The journaled work of a killed runner: with `cancel`, cancel it all (its outputs are then put back like any
+ * interrupted run's); otherwise the records to reattach to, by stage. Records of another executor than this
+ * run's cannot be followed: that is an error saying what to pass.
+ */
+async function leftRunning(
+  project: Project,
+  executor: Executor,
+  cancel: boolean,
+  reporter: Reporter,
+): Promise<Map<string, RunningRecord>> {
+  const journal = new RunningJournal(project.dir);
+  const records = await journal.list((path, why) =>
+    reporter.info(`warning: unreadable journal record ${path} (${why}); delete it once no job of it runs`)
+  );
+  const out = new Map<string, RunningRecord>();
+  for (const r of records.filter((r) => r[r.executor] !== undefined)) {
+    if (r.executor !== executor.name || !executor.cancel) {
+      throw new PipelineError(
+        `stage '${r.stage}' has ${r.executor} work left running by a killed runner (journal: ` +
+          `${project.dir}/running/); rerun with --executor ${r.executor} to reattach to it, or with ` +
+          `--executor ${r.executor} --cancel-running to cancel it`,
+      );
+    }
+    const handle = r[r.executor] as Record<string, unknown>;
+    if (cancel) {
+      await executor.cancel(handle);
+      await journal.remove(r.stage);
+      reporter.info(`cancelled the ${r.executor} job of '${r.stage}' left running by a killed runner`);
+    } else {
+      out.set(r.stage, r);
+    }
+  }
+  return out;
 }
 
 function logTail(path: string, stage: string, lines = 20): string {

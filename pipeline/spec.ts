@@ -8,6 +8,7 @@ import { didYouMean, PipelineError } from "./errors.ts";
 import { interpolate, interpolateDeep, interpolateString } from "./interpolate.ts";
 import { allKeys, lookup, type Params } from "./params.ts";
 import { readYaml, type YamlFile } from "./yaml_file.ts";
+import { slurmStageSchema } from "./executors/slurm_settings.ts";
 
 /** Name of the pipeline file at the project root. */
 export const PIPELINE_FILE = "pipeline.yaml";
@@ -48,6 +49,11 @@ export interface StageSpec {
   /** Resource claims, e.g. `{ gpu: 1 }`, drawn from the pipeline's pool. */
   readonly resources: Readonly<Record<string, number>>;
   readonly desc?: string;
+  /**
+   * Executor-specific settings by executor name, e.g. `{ slurm: { partition: "gpu" } }` from the stage's
+   * `slurm:` mapping. Execution details: not part of the stage's fingerprint.
+   */
+  readonly executorSettings?: Readonly<Record<string, unknown>>;
   /** `file:line:col` of the stage, for messages. */
   readonly where: string;
 }
@@ -80,6 +86,7 @@ const STAGE_KEYS = [
   "resources",
   "desc",
   "meta",
+  "slurm",
   "matrix",
   "foreach",
   "do",
@@ -268,6 +275,7 @@ function buildStage(
     ...at,
     "resources",
   ], file);
+  const slurm = parseSlurm(body.slurm, context, where);
   return {
     name,
     group,
@@ -280,8 +288,26 @@ function buildStage(
     alwaysChanged: flag("always_changed"),
     resources,
     desc: typeof body.desc === "string" ? body.desc : undefined,
+    ...(slurm ? { executorSettings: { slurm } } : {}),
     where: where([]),
   };
+}
+
+function parseSlurm(
+  raw: unknown,
+  context: Record<string, unknown>,
+  where: (k: (string | number)[]) => string,
+): Record<string, unknown> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const parsed = slurmStageSchema.safeParse(interpolateDeep(raw, context, where(["slurm"])));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const keys = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+  throw new PipelineError(
+    `${where(["slurm", ...keys as (string | number)[]])}: slurm setting '${
+      keys.join(".")
+    }': ${issue.message}`,
+  );
 }
 
 function parseOut(

@@ -12,6 +12,7 @@ import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
 import type { Decision } from "./plan.ts";
 import type { Project } from "./project.ts";
+import { RunningJournal, type RunningRecord } from "./running.ts";
 import type { StageSpec } from "./spec.ts";
 
 /** How carrying out a stage ended. */
@@ -35,6 +36,10 @@ export interface RunContext {
   readonly slots: Readonly<Record<string, readonly number[]>>;
   /** Serialises lock writes between concurrently finishing stages. */
   readonly recordLock: (name: string, entry: LockEntry) => Promise<void>;
+  /** Shows the executor's state of the stage's job (e.g. "job 12 PENDING (Resources)"). */
+  readonly onStatus?: (status: string) => void;
+  /** A journaled run of this stage, by a runner that died, still going: wait for it instead of starting one. */
+  readonly resume?: RunningRecord;
 }
 
 /**
@@ -77,11 +82,17 @@ async function runCommand(
   const fp = decision.fingerprint!;
   const logDir = `${project.dir}/logs/${encodeURIComponent(stage.name)}`;
   await Deno.mkdir(logDir, { recursive: true });
-  const logPath = `${logDir}/${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
+  const logPath = ctx.resume?.log ?? `${logDir}/${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
   const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
-  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable);
+  const tmpDir = `${project.dir}/tmp`;
+  const backup = (ctx.resume && await OutputBackup.reopen(project.root, tmpDir, stage.name)) ||
+    await OutputBackup.take(project.root, tmpDir, stage.name, movable);
+  const journal = new RunningJournal(project.dir);
+  const executorName = ctx.executor.name;
+  const resumed = ctx.resume?.[executorName] as Record<string, unknown> | undefined;
   const fail = async (error: string): Promise<StageOutcome> => {
     await backup.restore();
+    await journal.remove(stage.name);
     return { status: "failed", ms: performance.now() - started, error, logPath };
   };
   let result;
@@ -101,14 +112,34 @@ async function runCommand(
       logPath,
       onLine: ctx.onLine,
       signal: ctx.signal,
+      key: decision.key,
+      claims: stage.resources,
+      settings: stage.executorSettings,
+      onStatus: ctx.onStatus,
+      resume: resumed,
+      onStarted: (handle) =>
+        journal.write({
+          stage: stage.name,
+          key: decision.key!,
+          executor: executorName,
+          log: logPath,
+          started: new Date().toISOString(),
+          [executorName]: handle,
+        }),
+      beforeRetry: async () => {
+        for (const out of movable) {
+          await Deno.remove(`${project.root}/${out}`, { recursive: true }).catch(() => {});
+        }
+      },
     });
   } catch (e) {
     return await fail(`could not start: ${(e as Error).message}`);
   }
   if (ctx.signal.aborted) return await fail("interrupted; previous outputs were put back");
   if (result.code !== 0) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
-    return await fail(`command ${how}; previous outputs were put back`);
+    const how = result.detail ??
+      `command ${result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`}`;
+    return await fail(`${how}; previous outputs were put back`);
   }
   const outs: Record<string, Digested> = {};
   for (const out of stage.outs) {
@@ -136,6 +167,7 @@ async function runCommand(
   if (runCacheable(stage) && warnings.length === 0) await project.runs.save(entry);
   await ctx.recordLock(stage.name, entry);
   await backup.discard();
+  await journal.remove(stage.name);
   return { status: "ran", ms: performance.now() - started, logPath, warnings };
 }
 

@@ -16,6 +16,8 @@ import type { Executor, Job, JobResult } from "../executor.ts";
  * ```
  */
 export class LocalExecutor implements Executor {
+  /** The executor's name. */
+  readonly name = "local";
   /** Run each command of the job in turn. */
   async run(job: Job): Promise<JobResult> {
     const started = performance.now();
