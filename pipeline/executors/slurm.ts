@@ -137,7 +137,7 @@ export class SlurmExecutor implements Executor {
     await job.onStarted?.(pending);
     const id = await sbatch([
       `--job-name=${jobName}`,
-      `--output=${job.logPath}`,
+      `--output=${job.logPath.replaceAll("%", "%%")}`, // sbatch expands %j, %x, ... in the path
       "--open-mode=append",
       `--chdir=${job.cwd}`,
       "--no-requeue",
