@@ -48,7 +48,7 @@ function ours(n: number, jobs: number): Timing {
         "  s:",
         "    matrix: { i: '${items}' }",
         "    cmd: echo ${item.i} > out/s${item.i}.txt",
-        "    outs: [out/s${item.i}.txt]",
+        '    outs: ["out/s${item.i}.txt"]',
         "    resources: { cpus: 1, mem: 50 }",
         "",
       ].join("\n"),
