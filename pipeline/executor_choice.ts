@@ -15,6 +15,7 @@ import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import { LocalExecutor } from "./executors/local.ts";
 import { SlurmExecutor } from "./executors/slurm.ts";
+import { slurmVersion } from "./executors/slurm_cli.ts";
 import { DEFAULT_MAX_JOBS, parseSlurmOverrides } from "./executors/slurm_settings.ts";
 
 /** The executor options of `repro`, as given on the command line. */
@@ -41,6 +42,7 @@ export async function chooseExecutor(
     return { executor: new LocalExecutor(), jobs: jobs ?? (navigator.hardwareConcurrency || 1) };
   }
   if (name === "slurm") {
+    await slurmVersion(); // fails early, naming what to install, when this host has no Slurm client
     const settings = config.slurm ?? {};
     const { max_jobs: _m, poll_seconds: _p, ...overrides } = parseSlurmOverrides(opts.slurm ?? []);
     return {

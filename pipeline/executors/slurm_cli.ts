@@ -87,7 +87,7 @@ export async function sbatch(args: readonly string[], script: string): Promise<s
   if (r.code === 0 && /^\d+$/.test(id)) return id;
   const option = REFUSAL_OPTIONS.find(([re]) => re.test(r.err))?.[1];
   throw new PipelineError(
-    `sbatch refused the job: ${r.err || `exit code ${r.code}`}` +
+    `sbatch refused the job: ${r.err.replace(/\s*\n\s*/g, " / ") || `exit code ${r.code}`}` +
       (option
         ? `; check '${option}' (the stage's resources, its 'slurm:' settings, ${"`"}slurm.${option}${"`"} in ` +
           `pipeline.config.yaml or .pipeline/config.local.yaml, or --slurm ${option}=...)`
@@ -130,6 +130,11 @@ export async function showJob(id: string): Promise<JobRecord | undefined> {
     timeLimit: fields.TimeLimit ?? "",
     fields,
   };
+}
+
+/** `sbatch --version`, e.g. "slurm-wlm 22.05.8"; throws a fix-it error when Slurm's client is missing. */
+export async function slurmVersion(): Promise<string> {
+  return (await slurm("sbatch", ["--version"])).out.trim();
 }
 
 /** Cancel the jobs `ids` (no error for jobs already gone). */

@@ -95,3 +95,18 @@ Deno.test("running journal: records round-trip, keep unknown sections, and a bad
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--executor slurm without Slurm's client says what to install, before running anything", async () => {
+  await using toy = await makeToy({ stages: { a: { cmd: "touch a.txt", outs: ["a.txt"] } } }, {});
+  const cli = new URL("../../pipeline/cli.ts", import.meta.url).pathname;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "-C", toy.dir, "repro", "--executor", "slurm"],
+    env: { PATH: "/nonexistent", CI: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(r.stderr) + new TextDecoder().decode(r.stdout);
+  assertEquals(r.code, 2, out);
+  assertMatch(out, /'sbatch' not found: --executor slurm needs Slurm's client commands/);
+  assertEquals(toy.exists("a.txt"), false);
+});

@@ -234,3 +234,11 @@ Deno.test(
     }
   },
 );
+
+Deno.test("slurm: a refused submission names the option to fix", opts, async () => {
+  await using toy = await makeToy({ stages: { a: { cmd: "touch a.txt", outs: ["a.txt"] } } }, {});
+  const r = await runCli(toy.dir, ["repro", "--executor", "slurm", "--slurm", "partition=nosuchpartition"]);
+  assertEquals(r.code, 1, r.out);
+  assertMatch(r.out, /sbatch refused the job: .*invalid partition.*; check 'partition'/i);
+  assert(!toy.exists(".pipeline/running/a.json"), "a refused job left a journal record");
+});
