@@ -112,6 +112,9 @@ Deno.test({
         "cpus=1",
         "--slurm",
         "mem=2G",
+        // slurm_test.ts may take a node down meanwhile (deno test --parallel): survive it as a user would.
+        "--retries",
+        "2",
         ...TARGETS,
       ]);
       assertEquals(b.code, 0, b.out);
