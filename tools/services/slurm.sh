@@ -5,6 +5,7 @@
 #   bash tools/services/slurm.sh install      # apt-get the packages when a binary is missing
 #   bash tools/services/slurm.sh start        # start munged, slurmctld, the slurmds; wait until idle;
 #                                             # prints the env that reaches it (SLURM_CONF=..., SLURM_SERVICE_DIR=...)
+#                                             # and PIPELINE_SERVICE_STARTED=1 when it started a daemon
 #   bash tools/services/slurm.sh stop         # cancel leftover jobs, stop the daemons by pid
 #   bash tools/services/slurm.sh stop-node N  # kill emulated node N's slurmd and its jobs' processes (a node dying)
 #
@@ -20,6 +21,7 @@ CTLD_PORT=${SLURM_CI_CTLD_PORT:-6817}
 export SLURM_CONF=$CONF
 
 say() { echo "[slurm.sh] $*" >&2; }
+started=0 # set when this call starts a daemon
 die() { say "error: $*"; exit 1; }
 
 # is_live PID: the process exists and is not a zombie (PID 1 here may reap late).
@@ -134,10 +136,12 @@ start() {
     rm -f "$DIR/munge-run/"munge.socket*
     runuser -u munge -- munged --socket="$DIR/munge-run/munge.socket" --pid-file="$DIR/munge-run/munged.pid" \
       --key-file="$DIR/munge/munge.key" --log-file="$DIR/munge/munged.log" --seed-file="$DIR/munge/munged.seed"
+    started=1
   fi
   if ! pid_of "$DIR/run/slurmctld.pid" slurmctld >/dev/null; then
     rm -rf "${DIR:?}/state/ctld/"*
     slurmctld -f "$CONF"
+    started=1
     for _ in $(seq 100); do scontrol ping 2>/dev/null | grep -q 'is UP' && break; sleep 0.1; done
     pid_of "$DIR/run/slurmctld.pid" slurmctld >/dev/null || { tail -20 "$DIR/log/slurmctld.log" >&2; die "slurmctld did not start"; }
   fi
@@ -160,6 +164,7 @@ start() {
   printf 'SLURM_CONF=%s\nSLURM_SERVICE_DIR=%s\nSLURM_CI_NODES=%s\n' "$CONF" "$DIR" "$NNODES" >"$DIR/env"
   say "up: $NNODES node(s) idle"
   cat "$DIR/env"
+  if [ "$started" = 1 ]; then echo PIPELINE_SERVICE_STARTED=1; fi
 }
 
 start_node() {
@@ -167,6 +172,7 @@ start_node() {
   pid_of "$pf" slurmd >/dev/null && return 0
   rm -rf "${DIR:?}/state/d/$1" && mkdir -p "$DIR/state/d/$1"
   slurmd -f "$CONF" -N "$1"
+  started=1
   for _ in $(seq 50); do pid_of "$pf" slurmd >/dev/null && return 0; sleep 0.1; done
   tail -20 "$DIR/log/slurmd-$1.log" >&2
   die "slurmd $1 did not start"
