@@ -187,9 +187,9 @@ export async function repro(
 }
 
 /**
- * The journaled work of a killed runner: with `cancel`, cancel it all (its outputs are then put back like any
- * interrupted run's); otherwise the records to reattach to, by stage. Records of another executor than this
- * run's cannot be followed: that is an error saying what to pass.
+ * The journaled jobs of a killed runner: with `cancel`, cancel them all (their outputs are then put back like any
+ * interrupted run's); otherwise the records to reattach to, by stage. Jobs of another executor than this run's
+ * cannot be followed: that is an error saying what to pass.
  */
 async function leftRunning(
   project: Project,
@@ -202,7 +202,9 @@ async function leftRunning(
     reporter.info(`warning: unreadable journal record ${path} (${why}); delete it once no job of it runs`)
   );
   const out = new Map<string, RunningRecord>();
-  for (const r of records.filter((r) => r[r.executor] !== undefined)) {
+  // Work that outlives the runner: Slurm jobs. (Records of local process groups die with their runner's session
+  // and are recovered like any interrupted run.)
+  for (const r of records.filter((r) => r.slurm !== undefined)) {
     if (r.executor !== executor.name || !executor.cancel) {
       throw new PipelineError(
         `stage '${r.stage}' has ${r.executor} work left running by a killed runner (journal: ` +

@@ -9,13 +9,17 @@
 #   bash tools/services/slurm.sh stop         # cancel leftover jobs, stop the daemons by pid
 #   bash tools/services/slurm.sh stop-node N  # kill emulated node N's slurmd and its jobs' processes (a node dying)
 #
-# State lives in $SERVICES_DIR/slurm (default /tmp/slurm): slurm.conf, pid files, logs, the munge key, and `env`,
-# the file tests read to find the cluster. Environment: SLURM_CI_NODES (emulated nodes, default 2),
+# State lives in $SERVICES_DIR/slurm (default /tmp/slurm): slurm.conf, pid files, logs, and `env`, the file tests
+# read to find the cluster (munge's key and socket: /tmp/pipeline-munge-<hash of that dir>).
+# Environment: SLURM_CI_NODES (emulated nodes, default 2),
 # SLURM_CI_CTLD_PORT (default 6817; node i listens on the next ports). Must run as root (slurmd is root).
 set -euo pipefail
 
 DIR=${SERVICES_DIR:-/tmp}/slurm
 CONF=$DIR/slurm.conf
+# munged insists that every parent of its socket is traversable by all and its key dir owned by munge; $DIR may be
+# inside a private checkout, so munge's key and socket live in a world-traversable /tmp dir named after $DIR.
+MUNGE=/tmp/pipeline-munge-$(printf '%s' "$DIR" | md5sum | cut -c1-8)
 NNODES=${SLURM_CI_NODES:-2}
 CTLD_PORT=${SLURM_CI_CTLD_PORT:-6817}
 export SLURM_CONF=$CONF
@@ -85,7 +89,7 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$DIR/munge-run/munge.socket
+AuthInfo=socket=$MUNGE/run/munge.socket
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -124,18 +128,19 @@ start() {
   [[ "$NNODES" =~ ^[1-9]$ ]] || die "SLURM_CI_NODES must be 1..9"
   install_packages
   install -d -m 0755 "$DIR" "$DIR/run" "$DIR/log" "$DIR/state/ctld" "$DIR/state/d"
-  install -d -o munge -g munge -m 0700 "$DIR/munge"
-  install -d -o munge -g munge -m 0755 "$DIR/munge-run"
-  [ -s "$DIR/munge/munge.key" ] || runuser -u munge -- mungekey --create --keyfile="$DIR/munge/munge.key"
-  chmod 0400 "$DIR/munge/munge.key"
+  install -d -m 0755 "$MUNGE"
+  install -d -o munge -g munge -m 0700 "$MUNGE/key"
+  install -d -o munge -g munge -m 0755 "$MUNGE/run"
+  [ -s "$MUNGE/key/munge.key" ] || runuser -u munge -- mungekey --create --keyfile="$MUNGE/key/munge.key"
+  chmod 0400 "$MUNGE/key/munge.key"
   if write_conf; then # new config: daemons started with the old one must restart
     for pf in "$DIR"/run/slurmd-*.pid; do [ -e "$pf" ] && halt "$pf" slurmd; done
     halt "$DIR/run/slurmctld.pid" slurmctld
   fi
-  if ! pid_of "$DIR/munge-run/munged.pid" munged >/dev/null; then
-    rm -f "$DIR/munge-run/"munge.socket*
-    runuser -u munge -- munged --socket="$DIR/munge-run/munge.socket" --pid-file="$DIR/munge-run/munged.pid" \
-      --key-file="$DIR/munge/munge.key" --log-file="$DIR/munge/munged.log" --seed-file="$DIR/munge/munged.seed"
+  if ! pid_of "$MUNGE/run/munged.pid" munged >/dev/null; then
+    rm -f "$MUNGE/run/"munge.socket*
+    runuser -u munge -- munged --socket="$MUNGE/run/munge.socket" --pid-file="$MUNGE/run/munged.pid" \
+      --key-file="$MUNGE/key/munge.key" --log-file="$MUNGE/key/munged.log" --seed-file="$MUNGE/key/munged.seed"
     started=1
   fi
   if ! pid_of "$DIR/run/slurmctld.pid" slurmctld >/dev/null; then
@@ -207,7 +212,7 @@ stop() {
   fi
   for pf in "$DIR"/run/slurmd-*.pid; do [ -e "$pf" ] && halt "$pf" slurmd; done
   halt "$DIR/run/slurmctld.pid" slurmctld
-  halt "$DIR/munge-run/munged.pid" munged
+  halt "$MUNGE/run/munged.pid" munged
   rm -f "$DIR/env"
 }
 
