@@ -98,24 +98,40 @@ Deno.test("slurm: --jobs bounds the jobs in flight", opts, async () => {
   assert(most <= 2, `${most} jobs ran at once with --jobs 2 (the cluster has room for 4)`);
 });
 
-Deno.test("slurm: Ctrl-C cancels the submitted job and puts the outputs back", opts, async () => {
-  await using toy = await makeToy({
-    stages: { slow: { cmd: "echo new > out.txt && sleep 120", outs: ["out.txt"] } },
-  }, {});
-  toy.write("out.txt", "old\n");
-  const child = spawnCli(toy.dir, ["repro", "--executor", "slurm"]);
-  const id = await waitFor("the job to run", 60, () => {
-    const id = journaledJob(toy.dir, "slow");
-    return id && jobState(id) === "RUNNING" ? id : undefined;
-  });
-  child.kill("SIGINT");
-  const r = await finish(child);
-  assertEquals(r.code, 130, r.out);
-  assertEquals(liveJobsOfStage("slow"), [], `job ${id} is still queued after Ctrl-C`);
-  assertEquals(jobState(id), "CANCELLED");
-  assertEquals(toy.read("out.txt"), "old\n", "the previous output was not put back");
-  assert(!toy.exists(".pipeline/running/slow.json"));
-});
+Deno.test(
+  "slurm: the display follows the job (PENDING with reason, RUNNING on a node); Ctrl-C cancels it, restores outputs",
+  opts,
+  async () => {
+    await using toy = await makeToy({
+      stages: {
+        slow: {
+          cmd: "echo new > out.txt && sleep 120",
+          outs: ["out.txt"],
+          slurm: { extra_args: ["--hold"] },
+        },
+      },
+    }, {});
+    toy.write("out.txt", "old\n");
+    const child = spawnCli(toy.dir, ["repro", "--executor", "slurm"]);
+    const id = await waitFor("the held job", 60, () => {
+      const id = journaledJob(toy.dir, "slow");
+      return id && jobState(id) === "PENDING" ? id : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 2500)); // polls see it held
+    slurmCmd("scontrol", "release", id);
+    await waitFor("the job to run", 60, () => jobState(id) === "RUNNING" ? true : undefined);
+    await new Promise((r) => setTimeout(r, 2500)); // polls see it run
+    child.kill("SIGINT");
+    const r = await finish(child);
+    assertEquals(r.code, 130, r.out);
+    assertMatch(r.out, new RegExp(`slow ⋯ job ${id} PENDING \\((JobHeldUser|JobHeldAdmin)\\)`));
+    assertMatch(r.out, new RegExp(`slow ⋯ job ${id} RUNNING on ci-\\d`));
+    assertEquals(liveJobsOfStage("slow"), [], `job ${id} is still queued after Ctrl-C`);
+    assertEquals(jobState(id), "CANCELLED");
+    assertEquals(toy.read("out.txt"), "old\n", "the previous output was not put back");
+    assert(!toy.exists(".pipeline/running/slow.json"));
+  },
+);
 
 Deno.test(
   "slurm: a killed runner's job keeps running; the next repro reattaches and records it once",
@@ -192,6 +208,11 @@ Deno.test("slurm: a job past its time limit reports TIMEOUT", opts, async () => 
   assertEquals(r.code, 1, r.out);
   assertMatch(r.out, /Slurm job \d+ TIMEOUT: it ran past its time limit \(00:01:00\)/);
   assertStringIncludes(r.out, "raise 'time'");
+  assertMatch(
+    r.out,
+    /--- last \d+ lines of slow's log [^\n]*\n(.*\n)*.*DUE TO TIME LIMIT/,
+    "no log tail with Slurm's message",
+  );
 });
 
 Deno.test(
