@@ -39,6 +39,12 @@ export interface Job {
   readonly onStatus?: (status: string) => void;
   /** Called before resubmitting after a node-level failure: clear what the failed attempt left. */
   readonly beforeRetry?: () => Promise<void>;
+  /**
+   * Called when a command's processes have started on this machine, with what identifies them (local: `pid`,
+   * `pgid`), for the backup journal; the next `repro` reports it when it ends a dead runner's leftovers (found
+   * by `PIPELINE_RUN_ID`, see run_processes.ts).
+   */
+  readonly onSpawned?: (info: Readonly<Record<string, unknown>>) => Promise<void>;
 }
 
 /** How a job ended. */

@@ -13,6 +13,7 @@ import { type LockEntry, writeLock } from "./lock.ts";
 import { decide, type Decision, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
+import { endRunProcesses, runProcesses } from "./run_processes.ts";
 import { RunningJournal, type RunningRecord } from "./running.ts";
 import { carryOut, type StageOutcome } from "./stage_run.ts";
 
@@ -30,7 +31,7 @@ export interface ReproOptions {
   readonly keepGoing: boolean;
   /** Resource pool overrides from the command line, e.g. `{ gpu: 2 }`. */
   readonly resources: Readonly<Record<string, number>>;
-  /** Cancel the work a killed runner left running (journaled jobs) instead of reattaching to it. */
+  /** Cancel the batch jobs a killed runner left running (journaled) instead of reattaching to them. */
   readonly cancelRunning?: boolean;
 }
 
@@ -65,21 +66,21 @@ export async function repro(
     return { ok: true, decisions: new Map(plan.map((d) => [d.stage, d])), outcomes: new Map(), skipped: [] };
   }
   const resumable = await leftRunning(project, executor, opts.cancelRunning ?? false, reporter);
-  for (
-    const stage of await OutputBackup.recover(project.root, `${project.dir}/tmp`, new Set(resumable.keys()))
-  ) {
-    reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
-  }
+  await recoverInterrupted(project, reporter, new Set(resumable.keys()));
   const pool = new ResourcePool(
     executor.schedulesResources ? {} : { ...project.spec.resources, ...opts.resources },
   );
-  if (!executor.schedulesResources) { for (const name of names) pool.check(project.graph.stages.get(name)!); }
+  if (!executor.schedulesResources) {
+    for (const name of names) pool.check(project.graph.stages.get(name)!);
+  }
 
   let lockWrites = Promise.resolve();
   const recordLock = (name: string, entry: LockEntry) => {
     project.lock[name] = entry;
-    lockWrites = lockWrites.then(() => writeLock(project.root, project.lock));
-    return lockWrites;
+    // A failed write is reported by the stage that asked for it; it must not fail the writes after it.
+    const write = lockWrites.catch(() => {}).then(() => writeLock(project.root, project.lock));
+    lockWrites = write;
+    return write;
   };
 
   const decisions = new Map<string, Decision>();
@@ -112,12 +113,11 @@ export async function repro(
       const resume = resumable.get(name);
       if (resume) {
         if (resume.key !== decision.key) {
-          const error =
-            `its ${resume.executor} job from a killed runner is still going, but for other inputs ` +
-            `(stage key ${resume.key.slice(0, 12)}, now ${
+          const error = `its ${resume.executor} job from a killed runner is still going, but for other ` +
+            `inputs (stage key ${resume.key.slice(0, 12)}, now ${
               decision.key?.slice(0, 12) ?? "unknown"
-            }): its result ` +
-            `cannot be recorded; rerun with --cancel-running to cancel it`;
+            }): ` +
+            `its result cannot be recorded; rerun with --cancel-running to cancel it`;
           outcomes.set(name, { status: "failed", ms: 0, error });
           reporter.finish(name, false, error);
           return onFailure(name);
@@ -125,7 +125,7 @@ export async function repro(
         decision = {
           ...decision,
           action: "run",
-          reasons: [`reattaching to the job started by a killed runner`],
+          reasons: ["reattaching to the job started by a killed runner"],
         };
       }
       decisions.set(name, decision);
@@ -181,15 +181,50 @@ export async function repro(
     if (running.size === 0) break;
     await Promise.race(running.values());
   }
-  await lockWrites;
+  await lockWrites.catch(() => {}); // already reported as the failure of the stage that wrote it
   for (const name of pending) skipped.add(name);
   return { ok: !failed && !signal.aborted, decisions, outcomes, skipped: [...skipped] };
 }
 
 /**
- * The journaled jobs of a killed runner: with `cancel`, cancel them all (their outputs are then put back like any
- * interrupted run's); otherwise the records to reattach to, by stage. Jobs of another executor than this run's
- * cannot be followed: that is an error saying what to pass.
+ * Put back what runners that died mid-stage left: first end any process of such a run still alive (a dead
+ * runner's stage must not keep writing into the new run's outputs), then restore its journaled backup.
+ */
+async function recoverInterrupted(
+  project: Project,
+  reporter: Reporter,
+  reattaching: ReadonlySet<string>,
+): Promise<void> {
+  for (const backup of await OutputBackup.leftBehind(project.root, `${project.dir}/tmp`)) {
+    const { stage, running } = backup.journal;
+    if (reattaching.has(stage)) continue; // its batch job still runs: the run reattaches to it
+    if (running) {
+      const pids = runProcesses(running.runId);
+      if (pids.length > 0) {
+        const group = running.pgid ? `process group ${running.pgid}, ` : "";
+        reporter.info(
+          `stage '${stage}' of an interrupted run is still running (${group}pids ${pids.join(" ")}); ` +
+            `ending it before putting its previous outputs back`,
+        );
+        const left = await endRunProcesses(running.runId);
+        if (left.length > 0) {
+          throw new PipelineError(
+            `stage '${stage}' of an interrupted run could not be ended (pids ${left.join(" ")} survive ` +
+              `SIGKILL); nothing was recovered or run. End them (e.g. 'kill -9 ${left.join(" ")}'), then ` +
+              `run repro again`,
+          );
+        }
+      }
+    }
+    await backup.restore();
+    reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
+  }
+}
+
+/**
+ * The batch jobs a killed runner left (journaled in `.pipeline/running/`): with `cancel`, cancel them all (their
+ * outputs are then put back like any interrupted run's); otherwise the records to reattach to, by stage. Jobs
+ * of another executor than this run's cannot be followed: that is an error saying what to pass.
  */
 async function leftRunning(
   project: Project,
@@ -202,19 +237,16 @@ async function leftRunning(
     reporter.info(`warning: unreadable journal record ${path} (${why}); delete it once no job of it runs`)
   );
   const out = new Map<string, RunningRecord>();
-  // Work that outlives the runner: Slurm jobs. (Records of local process groups die with their runner's session
-  // and are recovered like any interrupted run.)
   for (const r of records.filter((r) => r.slurm !== undefined)) {
     if (r.executor !== executor.name || !executor.cancel) {
       throw new PipelineError(
-        `stage '${r.stage}' has ${r.executor} work left running by a killed runner (journal: ` +
+        `stage '${r.stage}' has a ${r.executor} job left running by a killed runner (journal: ` +
           `${project.dir}/running/); rerun with --executor ${r.executor} to reattach to it, or with ` +
           `--executor ${r.executor} --cancel-running to cancel it`,
       );
     }
-    const handle = r[r.executor] as Record<string, unknown>;
     if (cancel) {
-      await executor.cancel(handle);
+      await executor.cancel(r[r.executor] as Record<string, unknown>);
       await journal.remove(r.stage);
       reporter.info(`cancelled the ${r.executor} job of '${r.stage}' left running by a killed runner`);
     } else {
