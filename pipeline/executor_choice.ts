@@ -21,7 +21,8 @@ import { DEFAULT_MAX_JOBS, parseSlurmOverrides } from "./executors/slurm_setting
 /** The executor options of `repro`, as given on the command line. */
 export interface ExecutorOptions {
   readonly executor?: string;
-  readonly jobs?: string;
+  /** `--jobs`, already parsed. */
+  readonly jobs?: number;
   readonly retries?: string;
   readonly slurm?: readonly string[];
 }
@@ -33,7 +34,7 @@ export async function chooseExecutor(
 ): Promise<{ executor: Executor; jobs: number }> {
   const config = await loadConfig(root);
   const name = opts.executor ?? config.executor ?? "local";
-  const jobs = opts.jobs === undefined ? undefined : wholeNumber("--jobs", opts.jobs, 1);
+  const jobs = opts.jobs;
   const retries = opts.retries === undefined ? 0 : wholeNumber("--retries", opts.retries, 0);
   if (name === "local") {
     if (opts.slurm?.length || opts.retries !== undefined) {
