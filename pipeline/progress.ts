@@ -97,6 +97,8 @@ export interface Reporter {
   line(stage: string, line: string): void;
   /** A running stage reported progress. */
   progress(stage: string, update: ProgressUpdate): void;
+  /** The executor's state of a running stage (e.g. "job 12 RUNNING on node7"), when it has one. */
+  status?(stage: string, status: string): void;
   /** A stage ended; `ok` false for failures. */
   finish(stage: string, ok: boolean, summary: string): void;
   /** Stop any live display. */
@@ -224,6 +226,9 @@ export class PlainReporter implements Reporter {
     this.#lastProgress.set(stage, now);
     this.write(`  ${stage} │ progress ${progressBar(update, 10)} (${this.tally.header()})`);
   }
+  status(stage: string, status: string) {
+    this.write(`  ${stage} ⋯ ${status}`);
+  }
   finish(stage: string, ok: boolean, summary: string) {
     this.tally.done(stage, true);
     this.#lastProgress.delete(stage);
@@ -235,7 +240,7 @@ export class PlainReporter implements Reporter {
 /** A live status block redrawn four times a second. */
 export class LiveReporter implements Reporter {
   readonly tally = new Tally();
-  #running = new Map<string, { since: number; last: string; progress?: ProgressUpdate }>();
+  #running = new Map<string, { since: number; last: string; progress?: ProgressUpdate; status?: string }>();
   #drawn = 0;
   #timer = setInterval(() => this.#draw(), 250);
   #enc = new TextEncoder();
@@ -263,6 +268,10 @@ export class LiveReporter implements Reporter {
     this.tally.progressed(stage, update);
     const r = this.#running.get(stage);
     if (r) r.progress = update;
+  }
+  status(stage: string, status: string) {
+    const r = this.#running.get(stage);
+    if (r) r.status = status;
   }
   finish(stage: string, ok: boolean, summary: string) {
     this.tally.done(stage, true);
@@ -293,7 +302,7 @@ export class LiveReporter implements Reporter {
     const lines = [...this.#running].map(([stage, r]) => {
       const secs = clock((performance.now() - r.since) / 1000).padStart(6);
       const what = r.progress ? progressBar(r.progress) : r.last;
-      return `  ⏳ ${stage} ${secs}  ${what}`.slice(0, width - 1);
+      return `  ⏳ ${stage} ${secs}${r.status ? ` [${r.status}]` : ""}  ${what}`.slice(0, width - 1);
     });
     if (lines.length) lines.unshift(`  ${this.tally.header()}`.slice(0, width - 1));
     if (lines.length) Deno.stdout.writeSync(this.#enc.encode(lines.join("\n") + "\n"));

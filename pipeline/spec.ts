@@ -10,6 +10,7 @@ import { interpolate, interpolateDeep, interpolateString, placeholders } from ".
 import { forbiddenOutReason } from "./out_paths.ts";
 import { allKeys, keySegments, lookup, type Params, PARAMS_FILE } from "./params.ts";
 import { readYaml, type YamlFile } from "./yaml_file.ts";
+import { slurmStageSchema } from "./executors/slurm_settings.ts";
 
 /** Name of the pipeline file at the project root. */
 export const PIPELINE_FILE = "pipeline.yaml";
@@ -55,6 +56,11 @@ export interface StageSpec {
    * (e.g. a report's verdicts and its path): the runner shows it without knowing what it says.
    */
   readonly summary?: string;
+  /**
+   * Executor-specific settings by executor name, e.g. `{ slurm: { partition: "gpu" } }` from the stage's
+   * `slurm:` mapping. Execution details: not part of the stage's fingerprint.
+   */
+  readonly executorSettings?: Readonly<Record<string, unknown>>;
   /** `file:line:col` of the stage, for messages. */
   readonly where: string;
 }
@@ -93,6 +99,7 @@ const STAGE_KEYS = [
   "desc",
   "summary",
   "meta",
+  "slurm",
   "matrix",
   "foreach",
   "do",
@@ -329,6 +336,7 @@ function buildStage(
     ...at,
     "resources",
   ], file);
+  const slurm = parseSlurm(body.slurm, context, where);
   return {
     name,
     group,
@@ -342,6 +350,7 @@ function buildStage(
     resources,
     desc: typeof body.desc === "string" ? body.desc : undefined,
     ...(body.summary === undefined ? {} : { summary: summaryPath(body.summary, outs, str, wdir, where) }),
+    ...(slurm ? { executorSettings: { slurm } } : {}),
     where: where([]),
   };
 }
@@ -362,6 +371,23 @@ function summaryPath(
     );
   }
   return path;
+}
+
+function parseSlurm(
+  raw: unknown,
+  context: Record<string, unknown>,
+  where: (k: (string | number)[]) => string,
+): Record<string, unknown> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const parsed = slurmStageSchema.safeParse(interpolateDeep(raw, context, where(["slurm"])));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const keys = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+  throw new PipelineError(
+    `${where(["slurm", ...keys as (string | number)[]])}: slurm setting '${
+      keys.join(".")
+    }': ${issue.message}`,
+  );
 }
 
 function parseOut(

@@ -17,6 +17,7 @@ import { PROGRESS_ENV, ProgressFileTail, type ProgressUpdate } from "./progress.
 import type { Project } from "./project.ts";
 import { finishRunRecord, RUN_RECORD_ENV, runRecordPaths } from "./run_records.ts";
 import { RUN_ID_ENV } from "./run_processes.ts";
+import { RunningJournal, type RunningRecord } from "./running.ts";
 import type { StageSpec } from "./spec.ts";
 
 /** How carrying out a stage ended. */
@@ -42,6 +43,10 @@ export interface RunContext {
   readonly slots: Readonly<Record<string, readonly number[]>>;
   /** Serialises lock writes between concurrently finishing stages. */
   readonly recordLock: (name: string, entry: LockEntry) => Promise<void>;
+  /** Shows the executor's state of the stage's job (e.g. "job 12 PENDING (Resources)"). */
+  readonly onStatus?: (status: string) => void;
+  /** A journaled batch job of this stage, left by a runner that died, still going: wait for it, start nothing. */
+  readonly resume?: RunningRecord;
 }
 
 /**
@@ -93,7 +98,7 @@ async function runCommand(
   await Deno.mkdir(logDir, { recursive: true });
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
-  const logPath = `${logDir}/${stamp}.log`;
+  const logPath = ctx.resume?.log ?? `${logDir}/${stamp}.log`; // a reattached job keeps its log
   const runRecord = runRecordPaths(project.dir, stage.name, stamp);
   await Deno.mkdir(runRecord.dir, { recursive: true });
   const progressPath = `${project.dir}/tmp/progress-${encodeURIComponent(stage.name)}.jsonl`;
@@ -101,8 +106,13 @@ async function runCommand(
   await Deno.remove(progressPath).catch(() => {});
   const tail = ctx.onProgress ? new ProgressFileTail(progressPath, ctx.onProgress) : undefined;
   const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
-  const runId = crypto.randomUUID();
-  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable, runId);
+  const tmpDir = `${project.dir}/tmp`;
+  const backup = (ctx.resume && await OutputBackup.reopen(project.root, tmpDir, stage.name)) ||
+    await OutputBackup.take(project.root, tmpDir, stage.name, movable, crypto.randomUUID());
+  const runId = backup.journal.running?.runId ?? crypto.randomUUID();
+  // Work that outlives the runner (a batch job) is journaled while it runs, so a later runner can find it.
+  const journal = new RunningJournal(project.dir);
+  const executorName = ctx.executor.name;
   const fail = async (error: string): Promise<StageOutcome> => {
     await backup.restore();
     return { status: "failed", ms: performance.now() - started, error, logPath };
@@ -128,11 +138,33 @@ async function runCommand(
       logPath,
       onLine: ctx.onLine,
       signal: ctx.signal,
+      key: decision.key,
+      claims: stage.resources,
+      settings: stage.executorSettings,
+      onStatus: ctx.onStatus,
+      resume: ctx.resume?.[executorName] as Record<string, unknown> | undefined,
+      onStarted: (handle) =>
+        journal.write({
+          stage: stage.name,
+          key: decision.key!,
+          executor: executorName,
+          log: logPath,
+          started: new Date().toISOString(),
+          [executorName]: handle,
+        }),
+      beforeRetry: async () => {
+        for (const out of movable) {
+          await Deno.remove(`${project.root}/${out}`, { recursive: true }).catch(() => {});
+        }
+      },
     });
   } catch (e) {
     tail?.stop();
     await Deno.remove(progressPath).catch(() => {});
     return await fail(`could not start: ${(e as Error).message}`);
+  } finally {
+    // The job is over (or never started): a runner dying from here on leaves only the backup to put back.
+    await journal.remove(stage.name);
   }
   tail?.stop();
   await Deno.remove(progressPath).catch(() => {});
@@ -152,8 +184,9 @@ async function runCommand(
   );
   if (ctx.signal.aborted) return await fail("interrupted; previous outputs were put back");
   if (result.code !== 0) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
-    return await fail(`command ${how}; previous outputs were put back`);
+    const how = result.detail ??
+      `command ${result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`}`;
+    return await fail(`${how}; previous outputs were put back`);
   }
   try {
     return await record(project, stage, decision, ctx, backup, started, logPath);

@@ -19,6 +19,8 @@ import { guardProcessGroup } from "./group_watchdog.ts";
  * ```
  */
 export class LocalExecutor implements Executor {
+  /** The executor's name. */
+  readonly name = "local";
   /** Run each command of the job in turn. */
   async run(job: Job): Promise<JobResult> {
     const started = performance.now();
