@@ -8,7 +8,8 @@
  * [--dimensionality DIR] [--corruption DIR] [--corruption-examples DIR] [--attack DIR] [--out DIR]`
  * (defaults: `outputs/<name>`, `outputs/corruption-examples`, out `outputs/report`). Params (section
  * `aggregate`, all optional): `seed` (resampling, default 0), `resamples` (bootstrap, 10000), `permutations`
- * (10000), `level` (0.95), `max_examples` (corruption example images per shown network, 4).
+ * (10000), `level` (0.95), `max_examples` (corruption example images per shown network, 4), `significance`
+ * (family-wise level of the verdicts, 0.05) and `min_networks` (10): the verdict rule of docs/method.md §10.
  *
  * Reads, for every run `a{A}-s{S}` of the grid (params `grid.alpha` × `grid.seeds`; without a grid, every run
  * found; files of runs outside the grid, left by an earlier grid, are ignored with a note):
@@ -41,7 +42,7 @@ import {
   readSelectivityMetrics,
   readTrainMetrics,
 } from "../lib/report/readers.ts";
-import { checkClaims, CLAIMS, verdictsJson } from "../lib/report/claims.ts";
+import { checkClaims, CLAIMS, ruleText, verdictsJson } from "../lib/report/claims.ts";
 import {
   type MetricColumn,
   metricKeys,
@@ -65,6 +66,10 @@ const aggregateParamsSchema = z.strictObject({
   permutations: z.number().int().min(100).default(10000),
   level: z.number().gt(0).lt(1).default(0.95),
   max_examples: z.number().int().min(0).default(4),
+  /** Family-wise level of the verdicts (Holm across the claims tested). */
+  significance: z.number().gt(0).lt(1).default(0.05),
+  /** Fewest networks a claim needs for a verdict other than "too few networks (n)". */
+  min_networks: z.number().int().min(3).default(10),
 });
 
 /** The headline metrics of the per-α and per-network tables, in column order (those present are shown). */
@@ -259,6 +264,7 @@ export async function aggregate(
     resamples: p.resamples,
     permutations: p.permutations,
     level: p.level,
+    rule: { alpha: p.significance, minNetworks: p.min_networks },
   });
   const figures = [];
   await Deno.mkdir(join(args.out, "plots"), { recursive: true });
@@ -276,6 +282,10 @@ export async function aggregate(
     summary: perAlphaTable(records, headline, p.level),
     networks: networkTable(records, headline),
     claims: results.map((r) => r.check),
+    rule: ruleText(
+      { alpha: p.significance, minNetworks: p.min_networks },
+      results.find((r) => r.check.family !== undefined)?.check.family ?? 0,
+    ),
     figures,
     examples: await examples(args, records, p.max_examples),
     notes: [SEED_NOTE, ...notes],
@@ -315,13 +325,14 @@ export function parseAggregateArgs(argv: string[]): AggregateArgs {
 /** The verdicts as a small fixed-width text table for the terminal. */
 export function verdictTable(claims: readonly ClaimCheck[]): string {
   const rows = [
-    ["claim", "verdict", "estimate", "CI", "p", "n"],
+    ["claim", "verdict", "estimate", "CI", "p", "p_holm", "n"],
     ...claims.map((c) => [
       c.id,
       c.verdict,
       formatNumber(c.estimate, 3),
       formatInterval(c.lo, c.hi),
       formatNumber(c.p ?? NaN, 3),
+      formatNumber(c.pAdjusted ?? NaN, 3),
       String(c.n),
     ]),
   ];

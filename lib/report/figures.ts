@@ -160,34 +160,36 @@ function attackCurves(records: readonly NetworkRecord[], level: number): FigureS
 }
 
 function claimScatters(results: readonly ClaimResult[]): FigureSpec[] {
-  return results.filter((r) => r.stats !== null).map(({ spec, check, stats, records }) => {
-    const x = (r: NetworkRecord) => (spec.x === "alpha" ? r.alpha : r.values[spec.x]);
-    const points = records.map((r) => ({ x: x(r), y: r.values[spec.y], group: String(r.alpha) }));
-    const paired = spec.kind === "paired";
-    const fit = paired
-      ? { slope: 1, intercept: 0 }
-      : "slope" in stats! && Number.isFinite(stats.slope)
-      ? stats
-      : null;
-    const estimate = paired
-      ? `mean difference ${formatNumber(check.estimate, 3)}`
-      : `Spearman ρ = ${formatNumber(check.estimate, 3)}`;
-    return {
-      name: `claim${spec.id}`,
-      spec: scatterWithFit(points, fit, {
-        title: `Claim ${spec.id}: ${columnLabel(spec.y)} vs ${columnLabel(spec.x)}`,
-        subtitle: `${estimate} ${formatInterval(check.lo, check.hi)}, p = ${
-          formatNumber(check.p ?? NaN, 3)
-        }, n = ${check.n}: ${check.verdict}`,
-        x: columnLabel(spec.x),
-        y: columnLabel(spec.y),
-        group: "α",
-      }),
-      caption: `${spec.claim}. One point per network; dashed: ${
-        paired ? "y = x (points above it have y > x)" : "least-squares line"
-      }.`,
-    };
-  });
+  return results.filter((r) => r.stats !== null && r.spec.kind !== "within").map(
+    ({ spec, check, stats, records }) => {
+      const x = (r: NetworkRecord) => (spec.x === "alpha" ? r.alpha : r.values[spec.x]);
+      const points = records.map((r) => ({ x: x(r), y: r.values[spec.y], group: String(r.alpha) }));
+      const paired = spec.kind === "paired";
+      const fit = paired
+        ? { slope: 1, intercept: 0 }
+        : stats && "intercept" in stats && Number.isFinite(stats.slope)
+        ? stats
+        : null;
+      const estimate = paired
+        ? `mean difference ${formatNumber(check.estimate, 3)}`
+        : `Spearman ρ = ${formatNumber(check.estimate, 3)}`;
+      return {
+        name: `claim${spec.id}`,
+        spec: scatterWithFit(points, fit, {
+          title: `Claim ${spec.id}: ${columnLabel(spec.y)} vs ${columnLabel(spec.x)}`,
+          subtitle: `${estimate} ${formatInterval(check.lo, check.hi)}, p = ${
+            formatNumber(check.p ?? NaN, 3)
+          } (Holm ${formatNumber(check.pAdjusted ?? NaN, 3)}), n = ${check.n}: ${check.verdict}`,
+          x: columnLabel(spec.x),
+          y: columnLabel(spec.y),
+          group: "α",
+        }),
+        caption: `${spec.claim}. One point per network; dashed: ${
+          paired ? "y = x (points above it have y > x)" : "least-squares line"
+        }.`,
+      };
+    },
+  );
 }
 
 function layerHeatmaps(records: readonly NetworkRecord[], level: number): FigureSpec[] {

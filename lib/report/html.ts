@@ -7,7 +7,7 @@
 import { encodeBase64 } from "./base64.ts";
 import type { ClaimCheck, ExampleImage, Figure, ReportContent, Table } from "./content.ts";
 import { escapeHtml } from "./escape.ts";
-import { formatCell, formatInterval, formatNumber } from "./format.ts";
+import { formatCell, formatInterval, formatNumber, slopeText } from "./format.ts";
 import { paramsYaml } from "./params_text.ts";
 
 const CSS = `
@@ -21,7 +21,9 @@ pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .8em; overflow-x:
 .verdict { font-weight: 600; padding: .1em .5em; border-radius: 3px; white-space: nowrap; }
 .reproduced { background: #d9f2dd; color: #145a23; }
 .contradicted { background: #f8d7d7; color: #7a1616; }
-.inconclusive { background: #eee; color: #555; }
+.consistent { background: #eef6e4; color: #3d5a1a; }
+.opposite { background: #f8ece0; color: #6b3d12; }
+.inconclusive, .toofew { background: #eee; color: #555; }
 .unchecked { background: #fff; color: #777; border: 1px dashed #bbb; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.5em; }
 figure { margin: 0; } figure svg { max-width: 100%; height: auto; display: block; }
@@ -52,13 +54,30 @@ function tableHtml(table: Table): string {
 }
 
 function verdictClass(v: ClaimCheck["verdict"]): string {
-  return v === "inconclusive at this scale" ? "inconclusive" : v;
+  if (v.startsWith("too few")) return "toofew";
+  if (v.startsWith("consistent")) return "consistent";
+  if (v.startsWith("opposite")) return "opposite";
+  if (v === "undefined statistic") return "inconclusive";
+  return v;
 }
 
 function claimsHtml(claims: ClaimCheck[]): string {
   if (claims.length === 0) return "<p>No claim could be checked with the results present.</p>";
-  const head = ["#", "claim", "expected", "statistic", "estimate", "CI", "n", "p", "method", "verdict"]
-    .map((h, i) => `<th${[1, 3, 8].includes(i) ? ' class="text"' : ""}>${h}</th>`).join("");
+  const head = [
+    "#",
+    "claim",
+    "expected",
+    "statistic",
+    "estimate",
+    "CI",
+    "slope",
+    "n",
+    "p",
+    "p (Holm)",
+    "test",
+    "verdict",
+  ]
+    .map((h, i) => `<th${[1, 3, 10].includes(i) ? ' class="text"' : ""}>${h}</th>`).join("");
   const rows = claims.map((c) =>
     "<tr>" +
     `<td class="text">${escapeHtml(c.id)}</td>` +
@@ -67,13 +86,17 @@ function claimsHtml(claims: ClaimCheck[]): string {
     `<td class="text wrap">${escapeHtml(c.statistic)}</td>` +
     `<td>${escapeHtml(formatNumber(c.estimate))}</td>` +
     `<td>${escapeHtml(formatInterval(c.lo, c.hi))}</td>` +
+    `<td>${escapeHtml(slopeText(c))}</td>` +
     `<td>${c.n}</td>` +
     `<td>${escapeHtml(c.p === undefined ? "—" : formatNumber(c.p, 3))}</td>` +
-    `<td class="text wrap">${escapeHtml(c.method)}</td>` +
+    `<td>${escapeHtml(c.pAdjusted === undefined ? "—" : formatNumber(c.pAdjusted, 3))}</td>` +
+    `<td class="text wrap" title="${escapeHtml(c.method)}">${escapeHtml(c.test ?? c.method)}</td>` +
     `<td><span class="verdict ${verdictClass(c.verdict)}">${escapeHtml(c.verdict)}</span></td>` +
     "</tr>"
   );
-  return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table>`;
+  return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${
+    rows.join("\n")
+  }\n</tbody></table></div>`;
 }
 
 function figureHtml(figure: Figure, index: number): string {
@@ -112,7 +135,10 @@ export function buildHtmlReport(content: ReportContent): string {
   const section = (title: string, body: string) =>
     `<section>\n<h2>${escapeHtml(title)}</h2>\n${body}\n</section>`;
   const parts = [
-    section("Verdicts on the paper's claims", claimsHtml(content.claims)),
+    section(
+      "Verdicts on the paper's claims",
+      (content.rule ? `<p>${escapeHtml(content.rule)}</p>` : "") + claimsHtml(content.claims),
+    ),
     section("Summary per α (mean and 95 % CI over seeds)", tableHtml(content.summary)),
     section("Per network (all columns in table.csv)", tableHtml(content.networks)),
     section(

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { aggregate, gridRuns, verdictTable } from "../../stages/aggregate.ts";
 import { fixtureArgs, writeFixture } from "./aggregate_fixture.ts";
 
-const PARAMS = { aggregate: { seed: 3, resamples: 1000, permutations: 200 } };
+// The fixture has 9 networks: the verdict rule's minimum is lowered to 9 so that its claims can be decided.
+const PARAMS = { aggregate: { seed: 3, resamples: 1000, permutations: 2000, min_networks: 9 } };
 
 async function withTemp(prefix: string, fn: (root: string) => Promise<void>): Promise<void> {
   const root = await Deno.makeTempDir({ prefix });
@@ -85,12 +86,21 @@ Deno.test("aggregate: every claim is reproduced on paper-like data and contradic
       assert.equal(eight.kind, "paired");
       assert.equal(eight.stats.positive, flip ? 0 : 9);
       assert.ok(Math.abs(eight.p - 2 / 512) < 1e-12, "sign test, 9 of 9 on one side");
-      // One SVG per figure: 3 vs α, 1 corruption, 2 attack (pgd, worst case), 10 claims, 3 heatmaps.
+      assert.ok(
+        verdicts.every((v: { p_holm: number | null; p: number | null }) => v.p === null || v.p_holm! >= v.p),
+        "Holm never lowers a p",
+      );
+      // Within-α rows use the 3 seeds of each α: 9 networks in 3 strata.
+      const within = verdicts.find((v: { id: string }) => v.id === "6w");
+      assert.equal(within.kind, "within");
+      assert.deepEqual([within.n, within.stats.groups], [9, 3]);
+      // One SVG per figure: 3 vs α, 1 corruption, 2 attack (pgd, worst case), 11 claims (not the within-α
+      // rows), 3 heatmaps.
       const plots = (await Array.fromAsync(Deno.readDir(join(args.out, "plots")))).map((e) => e.name);
       assert.equal(plots.length, content.figures.length);
-      assert.equal(plots.length, 19, plots.join());
+      assert.equal(plots.length, 20, plots.join());
       const html = await Deno.readTextFile(join(args.out, "index.html"));
-      assert.equal(html.split("<svg").length - 1, 19);
+      assert.equal(html.split("<svg").length - 1, 20);
       assert.equal(html.split("data:image/png;base64,").length - 1, 4, "attack and fog PNG of α = -1 and 1");
       const md = await Deno.readTextFile(join(args.out, "summary.md"));
       assert.ok(
@@ -115,8 +125,12 @@ Deno.test("aggregate: missing inputs leave claims unchecked with notes; malforme
     assert.ok(content.notes.includes("measure-selectivity: no output for a1-s3"));
     assert.ok(content.notes.some((n) => n.includes("μ_SI from the train stage") && n.includes("a1-s3")));
     const table = verdictTable(content.claims).split("\n");
-    assert.match(table[0], /^claim\s+verdict\s+estimate\s+CI\s+p\s+n$/);
+    assert.match(table[0], /^claim\s+verdict\s+estimate\s+CI\s+p\s+p_holm\s+n$/);
     assert.match(table.find((l) => l.startsWith("9a "))!, /unchecked/);
+    const strict = await aggregate(args, { aggregate: { ...PARAMS.aggregate, min_networks: 10 } });
+    const five = strict.claims.find((c) => c.id === "5")!;
+    assert.equal(five.verdict, "too few networks (9)", "the default rule needs 10 networks");
+    assert.ok(five.estimate < 0 && Number.isNaN(five.pAdjusted!), "effect size shown, not tested");
 
     await Deno.writeTextFile(join(args.corruption, "a0-s1.json"), "{ not json");
     await assert.rejects(() => aggregate(args, PARAMS), /corruption\/a0-s1\.json: not valid JSON/);
