@@ -1,6 +1,6 @@
 /**
- * Stage `corrupt-eval`: accuracy of one trained model under naturalistic corruptions (paper.md §4,
- * robustness.md Part I): clean accuracy, accuracy per (corruption, severity), mean corrupted accuracy over the
+ * Stage `corrupt-eval`: accuracy of one trained model under naturalistic corruptions (docs/method.md §4,
+ * docs/method.md §4): clean accuracy, accuracy per (corruption, severity), mean corrupted accuracy over the
  * benchmark corruptions (extras summarised separately), and the clean-controlled drop and ratio.
  *
  * Run: `deno run -A stages/corrupt_eval.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR]

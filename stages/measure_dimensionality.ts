@@ -1,9 +1,9 @@
 /**
  * Stage `measure-dimensionality`: representational dimensionality of one trained model per selectivity layer
- * (paper.md §6): the number of principal components reaching `variance_threshold` of the variance and the
+ * (docs/method.md §6): the number of principal components reaching `variance_threshold` of the variance and the
  * participation ratio, of (a) clean representations X, (b) ΔX = X_corrupted − X_clean and (c) ΔX of adversarial
  * examples, on a fixed seeded class-stratified sample of test images (the same for every network and condition).
- * For (b) and (c) the dimensionality of X_pert itself is also reported (paper §6 step 5 iii).
+ * For (b) and (c) the dimensionality of X_pert itself is also reported (docs/method.md §6 step 5).
  *
  * Run: `deno run -A stages/measure_dimensionality.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR]
  * [--models DIR] [--out DIR]`. Params, section `dim` (defaults sized for CPU; paper values in brackets):

@@ -1,5 +1,5 @@
 /**
- * Dimensionality of layer representations (paper.md §6): PCA eigenvalues (pca.ts) → components at a variance
+ * Dimensionality of layer representations (docs/method.md §6): PCA eigenvalues (pca.ts) → components at a variance
  * threshold and participation ratio (spectrum.ts), for clean representations X and for a perturbation's
  * change ΔX = X_pert − X_clean (and X_pert itself, for the secondary dim(X_pert) − dim(X_clean)).
  *

@@ -1,5 +1,5 @@
 /**
- * `measure-selectivity` (paper.md §1): the class selectivity index of every unit of every selectivity layer
+ * `measure-selectivity` (docs/method.md §1): the class selectivity index of every unit of every selectivity layer
  * over a labelled image set, with per-layer distributions (for plots), dead-unit shares and the network mean
  * μ_SI. The index itself is lib/selectivity (one-pass per-class means, then {@link summarizeSelectivity}).
  *

@@ -19,7 +19,7 @@ export interface BuildModelOptions {
   seed: number;
   /** Per-channel statistics of [0, 1] training pixels for the in-model normalisation (default: identity). */
   normalization?: Normalization;
-  /** ResNet18 stem (paper.md `model.stem`); default `imagenet`. Ignored by the other models. */
+  /** ResNet18 stem (docs/method.md §3 `model.stem`); default `imagenet`. Ignored by the other models. */
   stem?: ResNet18Stem;
 }
 

@@ -1,7 +1,7 @@
 /**
  * ResNets with basic blocks: the CIFAR ResNet20 of He et al. (2016) and a torchvision-style ResNet18.
  * Every block ends in a ReLU layer named `s{stage}b{block}_out` (after the residual addition); these are the
- * selectivity layers (paper.md §1.2). The stem is not one.
+ * selectivity layers (docs/method.md §1.2). The stem is not one.
  */
 import * as tfl from "@tensorflow/tfjs-layers";
 import {

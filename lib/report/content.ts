@@ -12,7 +12,7 @@ export interface Table {
   rows: Cell[][];
 }
 
-/** The check of one headline claim (paper §9), with the numbers its verdict was computed from. */
+/** The check of one headline claim (docs/method.md §9), with the numbers its verdict was computed from. */
 export interface ClaimCheck {
   /** Claim number or short id, e.g. "5". */
   id: string;

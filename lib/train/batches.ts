@@ -3,7 +3,7 @@
  * uint8 pixels to [0, 1] floats (the models normalise inside, see lib/models).
  *
  * Augmentation per dataset ({@link augmentationFor}): random crop with zero padding plus a horizontal flip
- * for the natural-image sets (cifar10, tiny-imagenet), as in paper.md §3; none for the MNIST family and the
+ * for the natural-image sets (cifar10, tiny-imagenet), as in docs/method.md §3; none for the MNIST family and the
  * synthetic set (digits and clothing have a canonical orientation and are centred; flipping would change what
  * some classes look like, and the paper's recipe only covers the natural-image sets).
  *

@@ -1,6 +1,6 @@
 /**
  * Inference-mode evaluation of a model on a prepared split: accuracy, mean cross-entropy and the network mean
- * class selectivity μ_SI over the whole split (per-class means accumulated over all batches, paper.md §1.3).
+ * class selectivity μ_SI over the whole split (per-class means accumulated over all batches, docs/method.md §1.3).
  *
  * @module
  */

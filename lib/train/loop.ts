@@ -1,5 +1,5 @@
 /**
- * The training loop: minibatch SGD with momentum on `L = CE − α·μ_SI` (paper.md §2), where μ_SI is the
+ * The training loop: minibatch SGD with momentum on `L = CE − α·μ_SI` (docs/method.md §2), where μ_SI is the
  * differentiable class selectivity of the current minibatch over the model's selectivity layers, computed in
  * the same training-mode forward pass as the logits. Per epoch: seeded shuffle and augmentation, learning rate
  * from the schedule, then validation accuracy, loss and μ_SI in inference mode, then the `onEpoch` hook (the
