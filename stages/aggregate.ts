@@ -53,7 +53,9 @@ import {
   recordsCsv,
 } from "../lib/report/summary_table.ts";
 import type { ClaimCheck, ExampleImage, ReportContent } from "../lib/report/content.ts";
-import { reportFigures } from "../lib/report/figures.ts";
+import { type EpochPoint, reportFigures } from "../lib/report/figures.ts";
+import { sensitivityTable } from "../lib/report/sensitivity.ts";
+import { provenanceTable, rankCeilingNote } from "../lib/report/provenance.ts";
 import { columnLabel } from "../lib/report/labels.ts";
 import { buildHtmlReport } from "../lib/report/html.ts";
 import { buildMarkdownSummary } from "../lib/report/markdown.ts";
@@ -81,6 +83,7 @@ const HEADLINE: readonly string[] = [
   "adv_auc:worst-linf",
   "dim_clean_early",
   "dim_delta_corruption_early",
+  "dim_delta_corruption_matched_early",
   "dim_delta_attack_early",
   "grad_cv_samples",
   "grad_cv_units",
@@ -203,6 +206,37 @@ async function readRecords(
   return { records, notes };
 }
 
+const curveSchema = z.array(
+  z.object({ epoch: z.number(), loss: z.number(), val_acc: z.number().optional() }),
+);
+
+/** The training curves `{models}/{run}.curves.json` of the records (a missing file is left out). */
+async function readCurves(
+  dir: string,
+  records: readonly NetworkRecord[],
+): Promise<Map<string, EpochPoint[]>> {
+  const out = new Map<string, EpochPoint[]>();
+  for (const r of records) {
+    const path = join(dir, `${r.run}.curves.json`);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    const parsed = curveSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new Error(
+        `${path}: ${i.path.map(String).join(".") || "(top level)"}: ${i.message}; rerun stage train`,
+      );
+    }
+    out.set(r.run, parsed.data);
+  }
+  return out;
+}
+
 async function readPng(path: string): Promise<Uint8Array | null> {
   try {
     return await Deno.readFile(path);
@@ -268,7 +302,7 @@ export async function aggregate(
   });
   const figures = [];
   await Deno.mkdir(join(args.out, "plots"), { recursive: true });
-  for (const f of reportFigures(records, results, p.level)) {
+  for (const f of reportFigures(records, results, p.level, await readCurves(args.models, records))) {
     const svg = await renderSvg(f.spec);
     await Deno.writeTextFile(join(args.out, "plots", `${f.name}.svg`), svg);
     figures.push({ svg, caption: f.caption });
@@ -276,6 +310,11 @@ export async function aggregate(
   const headline: MetricColumn[] = HEADLINE.filter((k) => records.some((r) => k in r.values))
     .map((key) => ({ key, label: columnLabel(key) }));
   const summary = perAlphaSummary(records, metricKeys(records), p.level);
+  const sensitivity = sensitivityTable(records, {
+    seed: p.seed,
+    permutations: Math.min(p.permutations, 2000),
+  });
+  const ceiling = rankCeilingNote(records);
   const content: ReportContent = {
     title: title(params, records.length),
     params,
@@ -286,9 +325,23 @@ export async function aggregate(
       { alpha: p.significance, minNetworks: p.min_networks },
       results.find((r) => r.check.family !== undefined)?.check.family ?? 0,
     ),
+    sensitivity: {
+      columns: ["claim", "choice", "expected", "estimate", "p (raw)", "n", "sign agrees"],
+      rows: sensitivity.map((r) => [
+        r.claim,
+        r.choice,
+        r.expectedSign > 0 ? "positive" : "negative",
+        r.estimate,
+        r.p,
+        r.n,
+        r.agrees === null ? "undefined" : r.agrees ? "yes" : "no",
+      ]),
+      keyColumns: 2,
+    },
+    provenance: provenanceTable(params, records),
     figures,
     examples: await examples(args, records, p.max_examples),
-    notes: [SEED_NOTE, ...notes],
+    notes: [SEED_NOTE, ...(ceiling ? [ceiling] : []), ...notes],
   };
   const write = (name: string, text: string) => Deno.writeTextFile(join(args.out, name), text);
   const json = (v: unknown) =>
@@ -298,6 +351,7 @@ export async function aggregate(
   await write("per_alpha.csv", perAlphaCsv(summary));
   await write("per_alpha.json", json(summary));
   await write("verdicts.json", verdictsJson(results));
+  await write("sensitivity.json", json(sensitivity));
   await write("index.html", buildHtmlReport(content));
   await write("summary.md", buildMarkdownSummary(content));
   return content;

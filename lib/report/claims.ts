@@ -96,9 +96,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
   },
   {
     id: "8",
-    claim: "Early-layer dimensionality of ΔX is higher for adversarial than for corrupted inputs",
+    claim:
+      "Early-layer dimensionality of ΔX is higher for adversarial than for corrupted inputs, at matched " +
+      "input size (each corruption rescaled per image to the adversarial perturbation's L2 norm; other " +
+      "choices in the sensitivity table)",
     kind: "paired",
-    x: "dim_delta_corruption_early",
+    x: "dim_delta_corruption_matched_early",
     y: "dim_delta_attack_early",
     expectedSign: 1,
   },
@@ -147,6 +150,7 @@ const UNITS: Record<string, string> = {
   dim_clean_pr_early: "PR",
   dim_delta_attack_early: "components",
   dim_delta_corruption_early: "components",
+  dim_delta_corruption_matched_early: "components",
   grad_cv_samples: "CV",
   grad_cv_units: "CV",
 };

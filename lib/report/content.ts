@@ -10,6 +10,11 @@ import type { Cell } from "./format.ts";
 export interface Table {
   columns: string[];
   rows: Cell[][];
+  /**
+   * Leading columns that identify a row (e.g. run, α, seed): repeated in every part when a wide table is
+   * split into parts that fit the page (default 1).
+   */
+  keyColumns?: number;
 }
 
 /** The check of one headline claim (docs/method.md §9), with the numbers its verdict was computed from. */
@@ -71,6 +76,10 @@ export interface ReportContent {
   claims: ClaimCheck[];
   /** The verdict rule in words (lib/report/claims.ts ruleText). */
   rule?: string;
+  /** Each claim recomputed on its other reasonable choices (lib/report/sensitivity.ts). */
+  sensitivity?: Table;
+  /** What the results were made from: data, model, budgets (key, value rows). */
+  provenance?: Table;
   figures: Figure[];
   examples: ExampleImage[];
   /** Free-text notes (e.g. which inputs were missing). */

@@ -70,6 +70,7 @@ export function buildMarkdownSummary(content: ReportContent): string {
   const out = [
     `# ${escapeMarkdown(content.title)}`,
     "",
+    ...(content.provenance ? ["## Provenance", "", cellTable(content.provenance), ""] : []),
     "## Verdicts on the paper's claims",
     "",
     ...(content.rule ? [escapeMarkdown(content.rule), ""] : []),
@@ -81,6 +82,14 @@ export function buildMarkdownSummary(content: ReportContent): string {
       }`
     ),
     ...(content.claims.length > 0 ? [""] : []),
+    ...(content.sensitivity && content.sensitivity.rows.length > 0
+      ? [
+        "## Sensitivity (exploratory: raw p, no Holm adjustment, no verdict)",
+        "",
+        cellTable(content.sensitivity),
+        "",
+      ]
+      : []),
     "## Summary per α (mean and 95 % CI over seeds)",
     "",
     cellTable(content.summary),

@@ -77,7 +77,7 @@ export function perAlphaTable(
       return c ? [c.mean, formatInterval(c.lo, c.hi)] : [null, null];
     }),
   ]);
-  return { columns, rows };
+  return { columns, rows, keyColumns: 2 };
 }
 
 /**
@@ -92,6 +92,7 @@ export function networkTable(records: readonly NetworkRecord[], metrics: readonl
   return {
     columns: ["run", "α", "seed", ...metrics.map((m) => m.label)],
     rows: records.map((r) => [r.run, r.alpha, r.seed, ...metrics.map((m) => r.values[m.key] ?? null)]),
+    keyColumns: 3,
   };
 }
 

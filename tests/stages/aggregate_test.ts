@@ -94,13 +94,24 @@ Deno.test("aggregate: every claim is reproduced on paper-like data and contradic
       const within = verdicts.find((v: { id: string }) => v.id === "6w");
       assert.equal(within.kind, "within");
       assert.deepEqual([within.n, within.stats.groups], [9, 3]);
-      // One SVG per figure: 3 vs α, 1 corruption, 2 attack (pgd, worst case), 11 claims (not the within-α
-      // rows), 3 heatmaps.
+      // One SVG per figure: 4 vs α, 2 training curves, 1 corruption, 2 attack (pgd, worst case), 11 claims (not
+      // the within-α rows), 4 heatmaps.
       const plots = (await Array.fromAsync(Deno.readDir(join(args.out, "plots")))).map((e) => e.name);
       assert.equal(plots.length, content.figures.length);
-      assert.equal(plots.length, 20, plots.join());
+      assert.equal(plots.length, 24, plots.join());
       const html = await Deno.readTextFile(join(args.out, "index.html"));
-      assert.equal(html.split("<svg").length - 1, 20);
+      assert.equal(html.split("<svg").length - 1, 24);
+      // Claim 8's verdict uses the norm-matched corruptions; the sensitivity table shows the raw-size choice too.
+      assert.equal(eight.x, "dim_delta_corruption_matched_early");
+      const sens = JSON.parse(await Deno.readTextFile(join(args.out, "sensitivity.json")));
+      const raw = sens.find((r: { choice: string }) => r.choice === "block1_relu, raw size, components");
+      assert.ok(raw && raw.n === 9 && raw.agrees === !flip, JSON.stringify(raw));
+      assert.ok(
+        sens.some((r: { claim: string; choice: string }) =>
+          r.claim === "6" && r.choice.includes("ε = 2/255")
+        ),
+      );
+      assert.ok(html.includes("<h2>Provenance</h2>") && html.includes("Sensitivity"));
       assert.equal(html.split("data:image/png;base64,").length - 1, 4, "attack and fog PNG of α = -1 and 1");
       const md = await Deno.readTextFile(join(args.out, "summary.md"));
       assert.ok(
