@@ -53,7 +53,8 @@ import {
   recordsCsv,
 } from "../lib/report/summary_table.ts";
 import type { ClaimCheck, ExampleImage, ReportContent } from "../lib/report/content.ts";
-import { type EpochPoint, reportFigures } from "../lib/report/figures.ts";
+import { type EpochPoint, methodFigures, reportFigures } from "../lib/report/figures.ts";
+import { methodsTable } from "../lib/report/methods.ts";
 import { sensitivityTable } from "../lib/report/sensitivity.ts";
 import { provenanceTable, rankCeilingNote } from "../lib/report/provenance.ts";
 import { columnLabel } from "../lib/report/labels.ts";
@@ -134,8 +135,9 @@ async function listDir(dir: string): Promise<string[] | null> {
 }
 
 /**
- * The runs of the grid (`grid.alpha` × `grid.seeds`, named as the per-network stages name them), or null
- * when the params have no grid (then every run found is read).
+ * The runs of the grid (`grid.alpha` × `grid.seeds`, named as the per-network stages name them) and of the
+ * robustness-training variants (`bidirectional.methods` × `bidirectional.seeds` at `bidirectional.alpha`, named
+ * `a{α}-s{seed}-{method}`), or null when the params have no grid (then every run found is read).
  */
 export function gridRuns(params: Record<string, unknown>): Set<string> | null {
   const grid = params.grid as { alpha?: unknown; seeds?: unknown } | undefined;
@@ -143,7 +145,15 @@ export function gridRuns(params: Record<string, unknown>): Set<string> | null {
   if (!Array.isArray(grid.alpha) || !Array.isArray(grid.seeds)) {
     throw new Error("params.yaml: grid.alpha and grid.seeds must be lists");
   }
-  return new Set(grid.alpha.flatMap((a) => (grid.seeds as unknown[]).map((s) => `a${a}-s${s}`)));
+  const runs = grid.alpha.flatMap((a) => (grid.seeds as unknown[]).map((s) => `a${a}-s${s}`));
+  const b = params.bidirectional as { alpha?: unknown; seeds?: unknown; methods?: unknown } | undefined;
+  if (b) {
+    if (!Array.isArray(b.seeds) || !Array.isArray(b.methods)) {
+      throw new Error("params.yaml: bidirectional.seeds and bidirectional.methods must be lists");
+    }
+    for (const m of b.methods) for (const s of b.seeds) runs.push(`a${b.alpha ?? 0}-s${s}-${m}`);
+  }
+  return new Set(runs);
 }
 
 /**
@@ -292,8 +302,12 @@ export async function aggregate(
     throw new Error(`params.yaml: aggregate.${issue.path.join(".")}: ${issue.message}`);
   }
   const p = parsed.data;
-  const { records, notes } = await readRecords(args, gridRuns(params));
-  const results = checkClaims(records, CLAIMS, {
+  const { records: all, notes } = await readRecords(args, gridRuns(params));
+  // The regularizer's grid: every table, figure and claim but the bidirectional one.
+  const records = all.filter((r) => r.method === "standard");
+  const methodsAlpha = Number((params.bidirectional as { alpha?: number } | undefined)?.alpha ?? 0);
+  const results = checkClaims(all, CLAIMS, {
+    methodsAlpha,
     seed: p.seed,
     resamples: p.resamples,
     permutations: p.permutations,
@@ -302,7 +316,11 @@ export async function aggregate(
   });
   const figures = [];
   await Deno.mkdir(join(args.out, "plots"), { recursive: true });
-  for (const f of reportFigures(records, results, p.level, await readCurves(args.models, records))) {
+  const figureSpecs = [
+    ...reportFigures(records, results, p.level, await readCurves(args.models, records)),
+    ...methodFigures(all, methodsAlpha, p.level),
+  ];
+  for (const f of figureSpecs) {
     const svg = await renderSvg(f.spec);
     await Deno.writeTextFile(join(args.out, "plots", `${f.name}.svg`), svg);
     figures.push({ svg, caption: f.caption });
@@ -339,6 +357,7 @@ export async function aggregate(
       keyColumns: 2,
     },
     provenance: provenanceTable(params, records),
+    methods: methodsTable(all, methodsAlpha, p.level),
     figures,
     examples: await examples(args, records, p.max_examples),
     notes: [SEED_NOTE, ...(ceiling ? [ceiling] : []), ...notes],
@@ -346,8 +365,8 @@ export async function aggregate(
   const write = (name: string, text: string) => Deno.writeTextFile(join(args.out, name), text);
   const json = (v: unknown) =>
     JSON.stringify(v, (_, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x), 2) + "\n";
-  await write("table.csv", recordsCsv(records));
-  await write("table.json", json(records));
+  await write("table.csv", recordsCsv(all));
+  await write("table.json", json(all));
   await write("per_alpha.csv", perAlphaCsv(summary));
   await write("per_alpha.json", json(summary));
   await write("verdicts.json", verdictsJson(results));

@@ -291,3 +291,55 @@ export function multiLine(points: readonly CurvePoint[], labels: Labels): TopLev
     },
   };
 }
+
+/** A category's mean with its interval (e.g. μ_SI of one training method over seeds). */
+export interface IntervalPoint {
+  category: string;
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+/**
+ * Means as points with interval bars, categories along x in the order given.
+ *
+ * @example
+ * ```ts
+ * pointsWithIntervals([{ category: "standard", mean: 0.3, lo: 0.28, hi: 0.32, n: 3 }, …], { title: "μ_SI by method", x: "method", y: "μ_SI" });
+ * ```
+ */
+export function pointsWithIntervals(points: readonly IntervalPoint[], labels: Labels): TopLevelSpec {
+  const values = points.map((p) => ({
+    category: p.category,
+    mean: finiteOrNull(p.mean),
+    lo: finiteOrNull(p.lo),
+    hi: finiteOrNull(p.hi),
+    n: p.n,
+  }));
+  const x = {
+    field: "category",
+    type: "ordinal",
+    sort: points.map((p) => p.category),
+    title: labels.x,
+    axis: { labelAngle: 0, labelLimit: 0 },
+  } as const;
+  const scale = { zero: false, padding: SCALE_PADDING } as const;
+  return {
+    title: title(labels),
+    width: { step: 110 },
+    height: HEIGHT,
+    data: { values },
+    encoding: { x },
+    layer: [
+      {
+        mark: { type: "rule", strokeWidth: 2 },
+        encoding: { y: { field: "lo", type: "quantitative", title: labels.y, scale }, y2: { field: "hi" } },
+      },
+      {
+        mark: { type: "point", filled: true, size: 80 },
+        encoding: { y: { field: "mean", type: "quantitative", title: labels.y, scale } },
+      },
+    ],
+  };
+}

@@ -33,6 +33,11 @@ export interface ClaimSpec {
   y: string;
   /** Association: the sign of the trend of y in x. Paired: the sign of y − x. */
   expectedSign: ExpectedSign;
+  /**
+   * The networks it is checked on: `standard` (default) the networks trained with the regularizer alone;
+   * `methods` the robustness-training variants with the standard networks of the same α (docs/method.md §8).
+   */
+  networks?: "standard" | "methods";
 }
 
 /** The claims checked by the aggregate stage. */
@@ -137,6 +142,17 @@ export const CLAIMS: readonly ClaimSpec[] = [
     y: "grad_cv_units",
     expectedSign: 1,
   },
+  {
+    id: "10",
+    claim:
+      "Bidirectional: μ_SI of adversarially trained > standard > average-case (noise, AugMix-style) trained " +
+      "networks at the same α",
+    kind: "association",
+    x: "method_order",
+    y: "mean_si",
+    expectedSign: 1,
+    networks: "methods",
+  },
 ];
 
 /** Units of the metrics claims use, for the slope's unit ("per unit of x"). */
@@ -146,6 +162,7 @@ const UNITS: Record<string, string> = {
   test_acc: "accuracy",
   corrupted_ratio: "ratio",
   "adv_auc:worst-linf": "accuracy (AUC)",
+  method_order: "method step (noise/AugMix −1, standard 0, PGD +1)",
   dim_clean_early: "components",
   dim_clean_pr_early: "PR",
   dim_delta_attack_early: "components",
@@ -172,6 +189,19 @@ export interface ClaimResult {
 /** Settings of {@link checkClaims}: resampling (seed, counts, CI level) and the verdict rule. */
 export interface ClaimOptions extends AssociationOptions {
   rule?: VerdictRule;
+  /** α of the robustness-training variants (claims on `methods` networks); default 0. */
+  methodsAlpha?: number;
+}
+
+/** The networks a claim is checked on (see {@link ClaimSpec.networks}). */
+export function claimNetworks(
+  records: readonly NetworkRecord[],
+  spec: ClaimSpec,
+  methodsAlpha = 0,
+): NetworkRecord[] {
+  return spec.networks === "methods"
+    ? records.filter((r) => r.alpha === methodsAlpha)
+    : records.filter((r) => r.method === "standard");
 }
 
 const pct = (level: number) => `${Math.round(level * 100)} %`;
@@ -279,9 +309,14 @@ export function checkClaims(
 ): ClaimResult[] {
   const rule = options.rule ?? DEFAULT_RULE;
   const partial = claims.map((spec) => {
-    const { records: kept, values } = columns(records, [spec.x, spec.y]);
+    const pool = claimNetworks(records, spec, options.methodsAlpha);
+    const { records: kept, values } = columns(pool, [spec.x, spec.y]);
     const x = values[spec.x], y = values[spec.y];
-    const missing = [spec.x, spec.y].filter((k) => k !== "alpha" && !records.some((r) => k in r.values));
+    const missing = [spec.x, spec.y].filter((k) =>
+      k === "method_order"
+        ? !pool.some((r) => r.method !== "standard")
+        : k !== "alpha" && !pool.some((r) => k in r.values)
+    );
     if (missing.length > 0 || x.length < 3) {
       const note = missing.length > 0
         ? `no network has ${missing.join(" or ")}`

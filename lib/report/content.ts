@@ -80,6 +80,8 @@ export interface ReportContent {
   sensitivity?: Table;
   /** What the results were made from: data, model, budgets (key, value rows). */
   provenance?: Table;
+  /** The bidirectional experiment per training method (lib/report/methods.ts); null without variants. */
+  methods?: Table | null;
   figures: Figure[];
   examples: ExampleImage[];
   /** Free-text notes (e.g. which inputs were missing). */

@@ -166,6 +166,12 @@ export function buildHtmlReport(content: ReportContent): string {
         tableHtml(content.sensitivity),
       )]
       : []),
+    ...(content.methods
+      ? [section(
+        "Training methods at one α (bidirectional experiment; mean and 95 % CI over seeds)",
+        tableHtml(content.methods),
+      )]
+      : []),
     section("Summary per α (mean and 95 % CI over seeds)", tableHtml(content.summary)),
     section("Per network (all columns in table.csv)", tableHtml(content.networks)),
     section(

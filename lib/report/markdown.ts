@@ -90,6 +90,9 @@ export function buildMarkdownSummary(content: ReportContent): string {
         "",
       ]
       : []),
+    ...(content.methods
+      ? ["## Training methods (bidirectional experiment)", "", cellTable(content.methods), ""]
+      : []),
     "## Summary per α (mean and 95 % CI over seeds)",
     "",
     cellTable(content.summary),

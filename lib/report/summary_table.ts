@@ -103,14 +103,16 @@ function csvField(v: string | number | null): string {
 }
 
 /**
- * The per-network table as CSV: header `run,alpha,seed,{every metric key, sorted}`, one line per network,
+ * The per-network table as CSV: header `run,alpha,seed,method,{every metric key, sorted}`, one line per network,
  * empty fields where a metric is missing.
  */
 export function recordsCsv(records: readonly NetworkRecord[]): string {
   const keys = metricKeys(records);
-  const lines = [["run", "alpha", "seed", ...keys].map(csvField).join(",")];
+  const lines = [["run", "alpha", "seed", "method", ...keys].map(csvField).join(",")];
   for (const r of records) {
-    lines.push([r.run, r.alpha, r.seed, ...keys.map((k) => r.values[k] ?? null)].map(csvField).join(","));
+    lines.push(
+      [r.run, r.alpha, r.seed, r.method, ...keys.map((k) => r.values[k] ?? null)].map(csvField).join(","),
+    );
   }
   return lines.join("\n") + "\n";
 }

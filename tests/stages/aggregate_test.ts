@@ -189,3 +189,52 @@ Deno.test("aggregate: with a grid, reads only its runs and names the files of ot
     );
   });
 });
+
+Deno.test("aggregate: robustness-training variants are checked as claim 10 and kept out of the α grid", async () => {
+  await withTemp("aggregate-methods-", async (root) => {
+    await writeFixture(root);
+    const args = fixtureArgs(root);
+    // Three seeds of noise- and PGD-trained networks at α = 0, with μ_SI below and above the standard ones.
+    for (const [method, si] of [["noise", 0.1], ["pgd", 0.6]] as const) {
+      for (const seed of [1, 2, 3]) {
+        const run = `a0-s${seed}-${method}`;
+        await Deno.writeTextFile(
+          join(args.models, `${run}.metrics.json`),
+          JSON.stringify({ test: { acc: 0.8, mean_si: si }, epochs: 2 }),
+        );
+        await Deno.writeTextFile(
+          join(args.selectivity, `${run}.json`),
+          JSON.stringify({
+            network_mean_si: si + 0.01 * seed,
+            accuracy: 0.8,
+            layers: [{ name: "block1_relu", mean_si: si, dead_units: 0 }],
+          }),
+        );
+      }
+    }
+    const params = {
+      ...PARAMS,
+      grid: { alpha: [-1, 0, 1], seeds: [1, 2, 3] },
+      bidirectional: { alpha: 0, seeds: [1, 2, 3], methods: ["noise", "pgd"] },
+    };
+    assert.ok(gridRuns(params)!.has("a0-s2-pgd"));
+    const content = await aggregate(args, params);
+    const ten = content.claims.find((c) => c.id === "10")!;
+    // 3 standard networks at α = 0 and 6 variants; the ordering noise < standard < pgd holds in every network.
+    assert.equal(ten.n, 9);
+    assert.equal(ten.verdict, "reproduced");
+    assert.ok(ten.estimate > 0.9);
+    // The α grid is unchanged: 9 standard networks, 3 at α = 0.
+    assert.equal(content.networks.rows.length, 9);
+    assert.equal(content.summary.rows.find((r) => r[0] === 0)![1], 3);
+    assert.deepEqual(content.methods!.rows.map((r) => [r[0], r[1]]), [
+      ["Gaussian-noise augmentation", 3],
+      ["standard", 3],
+      ["PGD adversarial training", 3],
+    ]);
+    const plots = [...Deno.readDirSync(join(args.out, "plots"))].map((e) => e.name);
+    assert.ok(plots.includes("selectivity_by_training_method.svg"));
+    const csv = await Deno.readTextFile(join(args.out, "table.csv"));
+    assert.ok(csv.startsWith("run,alpha,seed,method,") && csv.includes("\na0-s3-pgd,0,3,pgd,"));
+  });
+});

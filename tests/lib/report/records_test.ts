@@ -6,9 +6,9 @@ import { perAlphaTable } from "../../../lib/report/summary_table.ts";
 import { checkClaims, CLAIMS } from "../../../lib/report/claims.ts";
 
 Deno.test("run names parse to α and seed", () => {
-  assert.deepEqual(parseRunName("a-0.3-s2"), { alpha: -0.3, seed: 2 });
-  assert.deepEqual(parseRunName("a1-s10"), { alpha: 1, seed: 10 });
-  assert.deepEqual(parseRunName("a1e-3-s0"), { alpha: 0.001, seed: 0 });
+  assert.deepEqual(parseRunName("a-0.3-s2"), { alpha: -0.3, seed: 2, method: "standard" });
+  assert.deepEqual(parseRunName("a1-s10"), { alpha: 1, seed: 10, method: "standard" });
+  assert.deepEqual(parseRunName("a1e-3-s0"), { alpha: 0.001, seed: 0, method: "standard" });
   assert.equal(parseRunName("model-7"), null);
 });
 
@@ -105,4 +105,10 @@ Deno.test("claims are checked only where their metrics exist, each with its own 
     results[0].stats,
     "other claims do not shift the seed",
   );
+});
+
+Deno.test("run names carry the training method; standard when absent", () => {
+  assert.deepEqual(parseRunName("a0-s1-pgd"), { alpha: 0, seed: 1, method: "pgd" });
+  assert.deepEqual(parseRunName("a-0.3-s2"), { alpha: -0.3, seed: 2, method: "standard" });
+  assert.equal(parseRunName("a0-s1-fancy"), null);
 });
