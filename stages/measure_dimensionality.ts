@@ -18,6 +18,7 @@
  *   `{name, eps_l2}` (L2 attacks, pixel units); `pgd` (`steps`, `step_factor`, `restarts`, `random_start`),
  *   `apgd.steps`, `attack_seed`.
  * - `match_norm` (true): add the norm-matched corruption conditions (needs at least one attack).
+ * - `perturbed_dims` (false): also the dimensionality of X_pert itself (docs/method.md §6 step 5, secondary).
  * - `batch_size` (128).
  *
  * Writes `{out}/a{A}-s{S}.json` (default outputs/dimensionality): metrics, and `rows`: one flat record per
@@ -52,6 +53,7 @@ export const dimSchema = z.strictObject({
   severities: z.array(z.number().int().min(1).max(5)).default([3]),
   attacks: z.array(attackEntry).default([{ name: "pgd-linf", eps_linf_255: 4 }]),
   match_norm: z.boolean().default(true),
+  perturbed_dims: z.boolean().default(false),
   pgd: pgdParams(10),
   apgd: apgdParams(20),
   attack_seed: z.number().int().default(0),
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
     severities: p.severities,
     attacks,
     matchNorm: p.match_norm,
+    perturbedDims: p.perturbed_dims,
     attack: attackSettings(p.pgd, p.apgd, p.attack_seed),
     batchSize: p.batch_size,
   }, (line) => console.log(`${STAGE} ${args.run}: ${line}`));

@@ -44,6 +44,8 @@ export interface DimensionalityConfig {
   attacks: readonly DimAttack[];
   /** Add corruption conditions rescaled to the first attack's per-image L2 norm. */
   matchNorm: boolean;
+  /** Also measure X_pert itself (the secondary view dim(X_pert) − dim(X_clean)); doubles the PCA work. */
+  perturbedDims: boolean;
   attack: AttackSettings;
   batchSize: number;
 }
@@ -75,8 +77,9 @@ export interface DimCondition {
   layers: {
     name: string;
     delta: DimRecord;
-    perturbed: DimRecord;
-    perturbed_minus_clean_components: number;
+    /** Present when `perturbedDims` was set. */
+    perturbed?: DimRecord;
+    perturbed_minus_clean_components?: number;
   }[];
 }
 
@@ -226,18 +229,24 @@ export async function measureDimensionality(
     const reps = await forward(x);
     const perLayer = await clock(
       "pca",
-      () => perturbationDimensionality(clean.features, reps.features, cfg.varianceThreshold),
+      () =>
+        perturbationDimensionality(clean.features, reps.features, cfg.varianceThreshold, cfg.perturbedDims),
     );
     tf.dispose(reps.features);
     const layers = perLayer.map((d, l) => ({
       name: selectivityLayers[l],
       delta: record(d.delta),
-      perturbed: record(d.perturbed),
-      perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
+      ...(d.perturbed
+        ? {
+          perturbed: record(d.perturbed),
+          perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
+        }
+        : {}),
     }));
     conditions.push({ ...condition, input_norm: norm, accuracy: accuracy(reps.predictions, labels), layers });
     for (const [l, layer] of layers.entries()) {
       for (const m of ["delta", "perturbed"] as const) {
+        if (!layer[m]) continue;
         plotRows.push({
           condition: condition.id,
           kind: condition.kind,

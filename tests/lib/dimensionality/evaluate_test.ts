@@ -36,6 +36,7 @@ Deno.test("measureDimensionality: rank ceiling, input norms, matched corruptions
     severities: [5],
     attacks: dimAttacks([{ name: "fgsm-linf", eps_linf_255: 8 }]),
     matchNorm: true,
+    perturbedDims: true,
     attack: {
       pgd: { steps: 2, stepFactor: 2.5, restarts: 1, randomStart: true },
       apgd: { steps: 4 },
