@@ -94,6 +94,26 @@ const SEED_NOTE =
   "Seeds are pooled: every trained network (α, seed) is one observation in the claim checks, " +
   "and the bootstrap resamples networks. The per-α tables and curves show the mean and t interval over seeds.";
 
+/**
+ * Where this run is too small for a verdict: one note naming the claims with too few networks and what to add.
+ *
+ * @example
+ * ```ts
+ * scaleNotes(claims); // ["At this scale no verdict is possible for claims 10 (4 networks), 5w (0 networks): …"]
+ * ```
+ */
+export function scaleNotes(claims: readonly ClaimCheck[]): string[] {
+  const few = claims.filter((c) => c.verdict.startsWith("too few networks"));
+  if (few.length === 0) return [];
+  return [
+    `At this scale no verdict is possible for claims ${
+      few.map((c) => `${c.id} (${c.n} networks)`).join(", ")
+    }: ` +
+    "the rule needs aggregate.min_networks networks per claim (more seeds in grid.seeds for the α-grid and " +
+    "within-α rows, in bidirectional.seeds for claim 10); their estimates are shown as effect sizes only.",
+  ];
+}
+
 /** Command-line directories of the stage. */
 export interface AggregateArgs {
   models: string;
@@ -360,7 +380,7 @@ export async function aggregate(
     methods: methodsTable(all, methodsAlpha, p.level),
     figures,
     examples: await examples(args, records, p.max_examples),
-    notes: [SEED_NOTE, ...(ceiling ? [ceiling] : []), ...notes],
+    notes: [SEED_NOTE, ...(ceiling ? [ceiling] : []), ...scaleNotes(results.map((r) => r.check)), ...notes],
   };
   const write = (name: string, text: string) => Deno.writeTextFile(join(args.out, name), text);
   const json = (v: unknown) =>

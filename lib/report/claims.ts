@@ -360,7 +360,11 @@ export function checkClaims(
 /** The verdict rule in words, for the report. */
 export function ruleText(rule: VerdictRule, family: number): string {
   return `A claim is "reproduced" when its estimate has the sign the paper expects and its p-value, ` +
-    `Holm-adjusted across the ${family} claims tested in this report, is below ${rule.alpha}, with at least ` +
+    `Holm-adjusted across the ${
+      family === 0
+        ? "claims tested in this report (none had enough networks)"
+        : `${family} claims tested in this report`
+    }, is below ${rule.alpha}, with at least ` +
     `${rule.minNetworks} networks; "contradicted" when significant with the other sign; otherwise ` +
     `"consistent in sign, not significant" or "opposite in sign, not significant". A claim with fewer than ` +
     `${rule.minNetworks} networks is "too few networks (n)" and is left out of the family; its estimate and ` +

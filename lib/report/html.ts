@@ -38,7 +38,7 @@ td.claim { min-width: 22em; } small { color: #555; }
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /** Columns per part when a wide table is split (the page is 1100 px wide). */
-const MAX_COLUMNS = 12;
+const MAX_COLUMNS = 10;
 
 function tablePartHtml(columns: string[], rows: Table["rows"]): string {
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
@@ -103,7 +103,7 @@ function claimsHtml(claims: ClaimCheck[]): string {
     "<tr>" +
     `<td class="text">${escapeHtml(c.id)}</td>` +
     `<td class="text wrap claim" title="${escapeHtml(c.method)}">${escapeHtml(c.claim)}` +
-    `<br><small>${escapeHtml(c.statistic)}; ${escapeHtml(c.test ?? c.method)}</small></td>` +
+    `<br><small>${escapeHtml(c.note ?? `${c.statistic}; ${c.test ?? c.method}`)}</small></td>` +
     `<td>${c.expectedSign > 0 ? "positive" : "negative"}</td>` +
     `<td>${escapeHtml(formatNumber(c.estimate))}<br><small>${
       escapeHtml(formatInterval(c.lo, c.hi))

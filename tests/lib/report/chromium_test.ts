@@ -115,10 +115,10 @@ Deno.test({
       // Vega marks a truncated label with "…": every legend and axis label is drawn in full.
       const svgText = [...stdout.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]).join("");
       assert.ok(!svgText.includes("…"), "a figure label is truncated");
-      // No table is wider than 12 columns (wide tables are split into parts repeating their key columns).
+      // No table is wider than 10 columns (wide tables are split into parts repeating their key columns).
       const widths = [...stdout.matchAll(/<thead><tr>([\s\S]*?)<\/tr><\/thead>/g)]
         .map((m) => m[1].split("<th").length - 1);
-      assert.ok(widths.length > 3 && Math.max(...widths) <= 12, `table widths ${widths}`);
+      assert.ok(widths.length > 3 && Math.max(...widths) <= 10, `table widths ${widths}`);
       assert.ok(stdout.includes("<h2>Provenance</h2>") && stdout.includes("Sensitivity"));
       if (Deno.env.get("REPORT_SCREENSHOT")) {
         await chromium([
