@@ -137,7 +137,7 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
       }
       controller.abort();
     };
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"]; // SIGHUP: a closed terminal or ssh session
     for (const s of signals) Deno.addSignalListener(s, onSignal);
     try {
       const report = await repro(

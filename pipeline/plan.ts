@@ -80,7 +80,7 @@ export async function decide(project: Project, stage: StageSpec, predicted?: Pre
   }
   const reasons = changes.length > 0 ? changes : ["key changed"];
   if (restorable(project, stage)) {
-    const hit = project.runs.find(key, project.objects);
+    const hit = project.runs.find(key, fingerprint.outs, project.objects);
     if (hit) {
       return {
         ...base,
@@ -117,6 +117,13 @@ async function outsDiffer(project: Project, entry: LockEntry): Promise<string[]>
 async function workspaceDep(project: Project, stage: StageSpec, dep: string): Promise<DepRecord> {
   if (isGlob(dep)) {
     const g = await project.hasher.glob(dep);
+    if (Object.keys(g.files).length === 0) {
+      throw new PipelineError(
+        `stage '${stage.name}' (${stage.where}): dep glob '${dep}' matches no file; fix the pattern, or ` +
+          `create the files it should match (a glob that matches nothing is an error, so that a typo cannot ` +
+          `leave a stage depending on nothing)`,
+      );
+    }
     return { digest: g.digest, size: g.size, files: g.files };
   }
   const node = await project.hasher.node(dep);

@@ -73,6 +73,12 @@ export async function measureSelectivity(
   const tap = withSelectivityOutputs(model, layers);
   const pass = await selectivityPass(tap, split, rows, { ...options, layers });
   const summary = pass.summary;
+  if (summary === null) {
+    throw new Error(
+      `measureSelectivity: the network's outputs on ${rows.length} images are NaN or infinite; its weights have ` +
+        "diverged (retrain it, e.g. with a lower train.lr)",
+    );
+  }
   return {
     network_mean_si: summary.networkMeanSI,
     grouping: summary.grouping,

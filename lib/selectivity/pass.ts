@@ -30,7 +30,11 @@ export interface SelectivityPass {
   correct: number;
   /** Sum over images of the cross-entropy of the logits. */
   lossSum: number;
-  summary: SelectivitySummary;
+  /**
+   * Selectivity from the class means; null when the loss or a class mean of a present class is NaN or
+   * infinite (diverged weights), for the caller to report in its own terms.
+   */
+  summary: SelectivitySummary | null;
   /** Images per class. */
   counts: Float64Array | number[];
 }
@@ -79,10 +83,18 @@ export async function selectivityPass(
     await acc.add(batch.labels, acts);
     tf.dispose([...outs, stats]);
   }
-  const summary = summarizeSelectivity(acc.classMeans(), acc.counts(), {
-    epsilon: options.epsilon,
-    grouping: options.grouping,
-    stages: options.stages,
-  });
-  return { images: rows.length, correct, lossSum, summary, counts: acc.counts() };
+  const means = acc.classMeans();
+  const counts = acc.counts();
+  const finite = Number.isFinite(lossSum) &&
+    Object.values(means).every((perClass) =>
+      perClass.every((row, c) => counts[c] === 0 || Array.from(row).every(Number.isFinite))
+    );
+  const summary = finite
+    ? summarizeSelectivity(means, counts, {
+      epsilon: options.epsilon,
+      grouping: options.grouping,
+      stages: options.stages,
+    })
+    : null;
+  return { images: rows.length, correct, lossSum, summary, counts };
 }

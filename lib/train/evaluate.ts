@@ -28,9 +28,20 @@ export interface Evaluation {
   meanSI: number;
 }
 
+/** Thrown when a model's outputs on a split are NaN or infinite: its weights have diverged. */
+export class NonFiniteOutputsError extends Error {
+  constructor(readonly n: number) {
+    super(
+      `the network's outputs on ${n} evaluation images are NaN or infinite (logits or selectivity ` +
+        `activations): its weights have diverged`,
+    );
+    this.name = "NonFiniteOutputsError";
+  }
+}
+
 /**
  * Evaluates `tap` (a model returning `[logits, ...selectivity activations]`, see `withSelectivityOutputs`) on
- * every image of `split`, in order, without augmentation.
+ * every image of `split`, in order, without augmentation. Non-finite outputs throw {@link NonFiniteOutputsError}.
  *
  * @example
  * const { accuracy, meanSI } = await evaluateSplit(tap, data.val, { numClasses: 10, selectivityLayers, batchSize: 256 });
@@ -43,5 +54,6 @@ export async function evaluateSplit(
   if (split.n === 0) throw new Error("evaluateSplit: the split is empty");
   const all = Uint32Array.from({ length: split.n }, (_, i) => i);
   const r = await selectivityPass(tap, split, all, { ...options, layers: options.selectivityLayers });
+  if (r.summary === null) throw new NonFiniteOutputsError(split.n);
   return { accuracy: r.correct / split.n, loss: r.lossSum / split.n, meanSI: r.summary.networkMeanSI };
 }
