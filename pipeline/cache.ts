@@ -130,6 +130,11 @@ export class ObjectCache {
     return cur;
   }
 
+  /** The rows `[name, type, digest, size]` of a cached directory manifest; undefined when absent or damaged. */
+  manifest(digest: string): ManifestRow[] | undefined {
+    return this.#rows(digest);
+  }
+
   /** Every digest referenced by a recorded output (its manifests and files), for garbage collection. */
   referenced(d: Digested, into: Set<string>): void {
     into.add(d.digest);

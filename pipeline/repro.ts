@@ -10,7 +10,7 @@ import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
 import { type LockEntry, writeLock } from "./lock.ts";
-import { decide, type Decision, planAll } from "./plan.ts";
+import { decide, type Decision, forceRun, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
 import { endRunProcesses, runProcesses } from "./run_processes.ts";
@@ -59,7 +59,7 @@ export async function repro(
   const names = selectStages(project.graph, opts.targets);
   const forced = new Set(opts.force ? selectStages(project.graph, opts.targets, false) : []);
   if (opts.dry) {
-    const plan = await planAll(project, names);
+    const plan = await planAll(project, names, forced);
     return { ok: true, decisions: new Map(plan.map((d) => [d.stage, d])), outcomes: new Map(), skipped: [] };
   }
   await recoverInterrupted(project, reporter);
@@ -99,9 +99,7 @@ export async function repro(
         reporter.finish(name, false, e.message);
         return onFailure(name);
       }
-      if (forced.has(name) && decision.action !== "frozen") {
-        decision = { ...decision, action: "run", reasons: ["--force"] };
-      }
+      if (forced.has(name)) decision = forceRun(decision);
       decisions.set(name, decision);
       if (decision.action === "up-to-date" || decision.action === "frozen") return;
       reporter.start(

@@ -65,10 +65,15 @@ export interface PipelineSpec {
    * (backend, threads) that must not invalidate results. Values may use `${…}`.
    */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * A JSON Schema file (root-relative) that params.yaml with `--set` overrides must satisfy before anything
+   * runs (pipeline/params_schema.ts), and where pipeline.yaml names it.
+   */
+  readonly paramsSchema?: { readonly path: string; readonly where: string };
   readonly file: YamlFile;
 }
 
-const TOP_KEYS = ["stages", "vars", "resources", "env"];
+const TOP_KEYS = ["stages", "vars", "resources", "env", "params_schema"];
 const STAGE_KEYS = [
   "cmd",
   "wdir",
@@ -140,8 +145,16 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
       stages.push(stage);
     }
   }
+  let paramsSchema: PipelineSpec["paramsSchema"];
+  if (top.params_schema !== undefined) {
+    const at = file.where(["params_schema"]);
+    if (typeof top.params_schema !== "string") {
+      throw new PipelineError(`${at}: 'params_schema' must be the path of a JSON Schema file`);
+    }
+    paramsSchema = { path: normalizePath(top.params_schema, "", at), where: at };
+  }
   checkParamSectionsUsed(top, stages, params);
-  return { stages, resources, env, file };
+  return { stages, resources, env, paramsSchema, file };
 }
 
 /**
