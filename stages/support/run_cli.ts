@@ -25,6 +25,15 @@ const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
  */
 export const METHOD_NAMES = ["standard", "noise", "augmix", "pgd"] as const;
 
+/**
+ * Schema of params.yaml's `runtime` section, which pipeline.yaml exports as `PIPELINE_BACKEND` and
+ * `PIPELINE_THREADS` (read by {@link parseRunArgs}); for the runner's params check (tools/params_schema.ts).
+ */
+export const runtimeSchema = z.strictObject({
+  backend: backendEnum.default("auto"),
+  threads: z.number().int().positive().nullish(),
+});
+
 /** Parsed command line of a per-network stage, with its directory flags (`D`) by name. */
 export type RunArgs<D extends Record<string, string>> = D & {
   alpha: string;
