@@ -55,7 +55,7 @@ export interface SandboxRequest {
   readonly outs: readonly string[];
   /** Absolute directory, inside the project's `.pipeline/`, for this run's staging; emptied first. */
   readonly stagingDir: string;
-  /** Existing absolute directories bound writable in place (the stage's scratch directory). */
+  /** Existing absolute files or directories bound writable in place (the stage's scratch directory, …). */
   readonly writable?: readonly string[];
 }
 

@@ -19,8 +19,11 @@ export interface SandboxOptions {
   readonly envAllow: readonly string[];
   /** Absolute staging directory for this stage inside `.pipeline/`. */
   readonly stagingDir: string;
-  /** The stage's scratch directory (`PIPELINE_SCRATCH`), writable inside the sandbox. */
-  readonly scratchDir: string;
+  /**
+   * Existing runner paths the command may write (its `PIPELINE_SCRATCH` directory, its run-record directory,
+   * its progress file), bound writable inside the otherwise empty `.pipeline/`.
+   */
+  readonly writable: readonly string[];
 }
 
 /**
@@ -30,7 +33,7 @@ export interface SandboxOptions {
  * ```ts
  * const executor = new SandboxedExecutor(new LocalExecutor(), {
  *   root, outs: ["o.txt"], envAllow: [], stagingDir: `${root}/.pipeline/sandbox/a`,
- *   scratchDir: `${root}/.pipeline/scratch/a`,
+ *   writable: [`${root}/.pipeline/scratch/a`],
  * });
  * const result = await executor.run(job);
  * ```
@@ -44,15 +47,31 @@ export class SandboxedExecutor implements Executor {
     this.#opts = opts;
   }
 
+  /** The inner executor's name (journal records carry it). */
+  get name(): string {
+    return this.#inner.name;
+  }
+
+  /** Stop journaled work through the inner executor. */
+  cancel(handle: Readonly<Record<string, unknown>>): Promise<void> {
+    return this.#inner.cancel?.(handle) ?? Promise.resolve();
+  }
+
   /** Run `job` sandboxed; a non-zero code when the command failed or wrote an undeclared path. */
   async run(job: Job): Promise<JobResult> {
+    if (this.#inner.name !== "local") {
+      throw new PipelineError(
+        `the sandbox runs commands on this machine only, but stage '${job.stage}' runs on executor ` +
+          `'${this.#inner.name}'; drop 'sandbox: true' / --sandbox for it, or use --executor local`,
+      );
+    }
     await requireBwrap();
     const plan = await planSandbox({
       root: this.#opts.root,
       cwd: job.cwd,
       outs: this.#opts.outs,
       stagingDir: this.#opts.stagingDir,
-      writable: [this.#opts.scratchDir],
+      writable: this.#opts.writable,
     });
     let result: JobResult;
     let undeclared: string[];
