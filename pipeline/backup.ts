@@ -175,6 +175,7 @@ export class OutputBackup {
     }
     const out: OutputBackup[] = [];
     for (const e of entries) {
+      if (!e.isDirectory) continue; // not a backup: e.g. a stage's progress file left by a killed run
       const dir = `${tmpDir}/${e.name}`;
       const path = `${dir}/journal.json`;
       let text: string;

@@ -44,6 +44,7 @@ mkdir d
 for i in 0 1 2 3 4 5; do
   { printf 'v=%s run=%s i=%s\\n' "$v" "$run" "$i"; seq 1 3000; } > "d/f$i"
   printf 'run=%s i=%s\\n' "$run" "$i" >> d/steps
+  printf '{"done": %s, "total": 6}\\n' "$i" >> "$PIPELINE_PROGRESS"
   sleep 0.2
 done
 printf '{"v": "%s", "run": "%s"}\\n' "$v" "$run" > gen.json
