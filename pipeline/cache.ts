@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { PipelineError } from "./errors.ts";
 import { digestBytes, hashFileStreaming } from "./file_digest.ts";
 import { dirManifest, type Hasher, type ManifestRow, parseManifest, type TreeNode } from "./hash.ts";
+import { faultPoint } from "./fault.ts";
 
 /** A cache object whose bytes no longer match its digest; it has been removed. */
 export class DamagedObjectError extends PipelineError {
@@ -208,6 +209,7 @@ export class ObjectCache {
     try {
       await write(tmp);
       await Deno.chmod(tmp, 0o444);
+      faultPoint("commit");
       await Deno.rename(tmp, path);
     } catch (e) {
       await Deno.remove(tmp).catch(() => {});

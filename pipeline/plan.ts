@@ -70,6 +70,7 @@ export async function decide(project: Project, stage: StageSpec, predicted?: Pre
     deps,
     params: Object.fromEntries(stage.params.map((k) => [k, lookup(project.params.values, k)])),
     outs: stage.outs.map((o) => o.path),
+    ...(Object.keys(project.spec.keyedEnv).length > 0 ? { env: project.spec.keyedEnv } : {}),
   };
   const key = stageKey(fingerprint);
   const base = { stage: stage.name, key, fingerprint };

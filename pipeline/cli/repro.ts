@@ -20,6 +20,7 @@ export interface ReproCliOptions {
   keepGoing?: boolean;
   set?: string[];
   resources?: string[];
+  sandbox?: boolean;
   executor?: string;
   slurm?: string[];
   retries?: string;
@@ -68,6 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(
       new Option("--resources <name=N>", "resource pool size, e.g. gpu=2 (repeatable)").argParser(collect),
     )
+    .option("--sandbox", "run every stage in the bwrap sandbox, as if each had 'sandbox: true'")
     .option("--executor <name>", "local or slurm (default: `executor:` of pipeline.config.yaml, else local)")
     .addOption(
       new Option("--slurm <key=value>", "a Slurm setting for this run, e.g. partition=gpu (repeatable)")
@@ -109,6 +111,7 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
           jobs,
           keepGoing: opts.keepGoing ?? false,
           resources,
+          sandbox: opts.sandbox ?? false,
           cancelRunning: opts.cancelRunning ?? false,
         },
         executor,
