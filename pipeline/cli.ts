@@ -10,6 +10,8 @@
  *   metrics show [--md | --json]
  *   metrics diff [REV] [--all] [--md | --json]
  *   gc [--dry] [--keep-run-cache]
+ *   push|fetch|pull [STAGE...] [--remote NAME|URL] [--jobs N] [--run-cache]   (pull: [--force])
+ *   status --remote[=NAME|URL] [STAGE...]
  * ```
  *
  * @module
@@ -30,6 +32,15 @@ import { closeProject, openProject, type Project } from "./project.ts";
 import { makeReporter } from "./progress.ts";
 import { acquireReproLock } from "./project_lock.ts";
 import { repro } from "./repro.ts";
+import {
+  fetch as fetchFromRemote,
+  pull,
+  push,
+  remoteSource,
+  remoteStatus,
+  summarize,
+} from "./remote_sync.ts";
+import { progressWriter, TransferProgress, type TransferReport } from "./transfer.ts";
 import { PIPELINE_FILE } from "./spec.ts";
 import { cell, renderTable } from "./table.ts";
 import { parse as parseYamlText } from "yaml";
@@ -43,7 +54,12 @@ commands:
   params diff [REV]     params changed since REV (default HEAD; merge base in CI)   --all --md --json
   metrics show          the workspace's metrics   --md --json
   metrics diff [REV]    metrics changed since REV   --all --md --json
-  gc                    drop unreferenced cache objects   --dry --keep-run-cache`;
+  gc                    drop unreferenced cache objects   --dry --keep-run-cache
+  push [STAGE...]       upload outputs to a remote   --remote NAME|URL --jobs N --run-cache
+  fetch [STAGE...]      download outputs into the cache   --remote NAME|URL --jobs N --run-cache
+  pull [STAGE...]       fetch, then check out into the workspace   --remote --jobs --run-cache --force
+  status --remote[=R]   which objects each side lacks
+  repro --pull          restore from the remote's run-cache instead of running   --remote NAME|URL`;
 
 /** Run the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -67,6 +83,10 @@ export async function main(args: string[]): Promise<number> {
       return await cmdMetrics(root, rest);
     case "gc":
       return await cmdGc(root, rest);
+    case "push":
+    case "fetch":
+    case "pull":
+      return await cmdSync(root, command, rest);
     case undefined:
     case "help":
     case "--help":
@@ -120,6 +140,8 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
     "keep-going": { type: "boolean", short: "k" },
     set: { type: "string", short: "S", multiple: true },
     resources: { type: "string", multiple: true },
+    pull: { type: "boolean" },
+    remote: { type: "string" },
   });
   const jobs = Number(values.jobs ?? (navigator.hardwareConcurrency || 1));
   if (!Number.isInteger(jobs) || jobs < 1) {
@@ -130,6 +152,10 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
   const reporter = makeReporter();
   using _lock = values.dry ? undefined : await acquireReproLock(`${root}/.pipeline`, (m) => reporter.info(m));
   return await withProject(root, values.set ?? [], async (project) => {
+    const remote = values.pull
+      ? await remoteSource(project, { targets: [], remote: values.remote, jobs: 8, runCache: true, progress })
+      : undefined;
+    project.remoteSource = remote?.source;
     const controller = new AbortController();
     const onSignal = () => {
       if (!controller.signal.aborted) {
@@ -181,16 +207,38 @@ async function cmdRepro(root: string, args: string[]): Promise<number> {
       return report.ok ? 0 : 1;
     } finally {
       reporter.close();
+      await remote?.remote.close();
       for (const s of signals) Deno.removeSignalListener(s, onSignal);
     }
   });
 }
 
 async function cmdStatus(root: string, args: string[]): Promise<number> {
-  const { values, positionals } = options(args, {
+  const { values, positionals } = options(args.map((a) => a === "--remote" ? "--remote=" : a), {
     json: { type: "boolean" },
     set: { type: "string", short: "S", multiple: true },
+    remote: { type: "string" },
   });
+  if (values.remote !== undefined) {
+    return await withProject(root, values.set ?? [], async (project) => {
+      const rows = await remoteStatus(project, {
+        targets: positionals,
+        remote: values.remote || undefined,
+        jobs: 8,
+        runCache: false,
+      });
+      if (values.json) console.log(JSON.stringify(rows, null, 2));
+      else {
+        console.log(renderTable(
+          ["Stage", "Objects", "Missing locally", "Missing on remote"],
+          rows.map((r) =>
+            [r.stage, `${r.objects}${r.unknown ? "+" : ""}`, r.missingLocally, r.missingOnRemote].map(cell)
+          ),
+        ));
+      }
+      return 0;
+    });
+  }
   return await withProject(root, values.set ?? [], async (project) => {
     const plan = await planAll(project, selectStages(project.graph, positionals));
     if (values.json) {
@@ -318,6 +366,55 @@ async function cmdGc(root: string, args: string[]): Promise<number> {
     );
     return 0;
   });
+}
+
+async function cmdSync(root: string, command: "push" | "fetch" | "pull", args: string[]): Promise<number> {
+  const { values, positionals } = options(args, {
+    remote: { type: "string", short: "r" },
+    jobs: { type: "string", short: "j" },
+    "run-cache": { type: "boolean" },
+    force: { type: "boolean", short: "f" },
+  });
+  const jobs = Number(values.jobs ?? 8);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new PipelineError(`--jobs '${values.jobs}': expected a whole number ≥ 1`);
+  }
+  requirePipelineFile(root);
+  return await withProject(root, [], async (project) => {
+    const opts = {
+      targets: positionals,
+      remote: values.remote,
+      jobs,
+      runCache: values["run-cache"] ?? false,
+      progress,
+    };
+    if (command === "pull") {
+      const report = await pull(project, opts, values.force ?? false);
+      const problem = printTransfer("fetched", report, "the remote");
+      console.log(`checked out ${report.checkedOut.length} outputs`);
+      for (const k of report.kept) console.error(`  ${k}`);
+      return problem || report.kept.length ? 1 : 0;
+    }
+    const report = command === "push" ? await push(project, opts) : await fetchFromRemote(project, opts);
+    return printTransfer(
+        command === "push" ? "pushed" : "fetched",
+        report,
+        command === "push" ? "the local cache" : "the remote",
+      )
+      ? 1
+      : 0;
+  });
+}
+
+function printTransfer(verb: string, report: TransferReport, source: string): boolean {
+  const { line, problem } = summarize(verb, report, source);
+  console.log(line);
+  if (problem) console.error(`error: ${problem}`);
+  return problem !== undefined;
+}
+
+function progress(verb: string): TransferProgress {
+  return new TransferProgress(verb, progressWriter());
 }
 
 if (import.meta.main) {

@@ -4,9 +4,10 @@
  * @module
  */
 import { ObjectCache } from "./cache.ts";
+import { loadConfig, type ProjectConfig } from "./config.ts";
 import { buildGraph, type StageGraph } from "./graph.ts";
 import { Hasher } from "./hash.ts";
-import { type Lock, readLock } from "./lock.ts";
+import { type Lock, type LockEntry, readLock } from "./lock.ts";
 import { loadParams, type Params } from "./params.ts";
 import { RunCache } from "./runcache.ts";
 import { loadPipeline, type PipelineSpec } from "./spec.ts";
@@ -26,6 +27,16 @@ export interface Project {
   readonly runs: RunCache;
   readonly state: StateCache;
   readonly hasher: Hasher;
+  /** The project config (pipeline.config.yaml and .pipeline/config.local.yaml). */
+  readonly config: ProjectConfig;
+  /** With `repro --pull`: fetches results the local cache lacks from a remote (see remote_sync.ts). */
+  remoteSource?: RemoteSource;
+}
+
+/** Where `repro --pull` finds results missing from the local cache. */
+export interface RemoteSource {
+  /** Fetch every object of `outs` into the local cache; false when the remote lacks some or they are damaged. */
+  fetchOuts(outs: LockEntry["outs"]): Promise<boolean>;
 }
 
 /**
@@ -43,6 +54,8 @@ export async function openProject(root: string, overrides: Record<string, unknow
   const graph = buildGraph(spec.stages);
   const dir = `${root}/.pipeline`;
   const state = await StateCache.open(`${dir}/state.json`);
+  const config = await loadConfig(root);
+  const objects = new ObjectCache(config.cacheDir, { groupShared: config.groupShared });
   return {
     root,
     dir,
@@ -50,10 +63,11 @@ export async function openProject(root: string, overrides: Record<string, unknow
     spec,
     graph,
     lock: await readLock(root),
-    objects: new ObjectCache(`${dir}/cache`),
-    runs: new RunCache(`${dir}/cache`),
+    objects,
+    runs: new RunCache(config.cacheDir, (d) => objects.makeDir(d)),
     state,
     hasher: new Hasher(root, state),
+    config,
   };
 }
 
