@@ -380,6 +380,9 @@ async function cmdSync(root: string, command: "push" | "fetch" | "pull", args: s
     throw new PipelineError(`--jobs '${values.jobs}': expected a whole number ≥ 1`);
   }
   requirePipelineFile(root);
+  using _lock = command === "pull"
+    ? await acquireReproLock(`${root}/.pipeline`, (m) => console.error(m))
+    : undefined;
   return await withProject(root, [], async (project) => {
     const opts = {
       targets: positionals,
@@ -395,14 +398,13 @@ async function cmdSync(root: string, command: "push" | "fetch" | "pull", args: s
       for (const k of report.kept) console.error(`  ${k}`);
       return problem || report.kept.length ? 1 : 0;
     }
-    const report = command === "push" ? await push(project, opts) : await fetchFromRemote(project, opts);
-    return printTransfer(
-        command === "push" ? "pushed" : "fetched",
-        report,
-        command === "push" ? "the local cache" : "the remote",
-      )
-      ? 1
-      : 0;
+    if (command === "push") {
+      const report = await push(project, opts);
+      if (opts.runCache) console.log(`pushed ${report.runs} run-cache entries`);
+      return printTransfer("pushed", report, "the local cache") ? 1 : 0;
+    }
+    const report = await fetchFromRemote(project, opts);
+    return printTransfer("fetched", report, "the remote") ? 1 : 0;
   });
 }
 

@@ -107,7 +107,9 @@ export class S3Remote implements Remote {
     );
     if (!res.Body) throw new RemoteError(`remote ${this.url}: ${key} has no body`);
     using file = await Deno.open(path, { write: true, create: true, truncate: true });
-    await res.Body.transformToWebStream().pipeTo(file.writable, { preventClose: true });
+    for await (const chunk of res.Body.transformToWebStream()) {
+      for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+    }
   }
 
   close(): Promise<void> {
