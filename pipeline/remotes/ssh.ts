@@ -10,9 +10,26 @@
 import { Buffer } from "node:buffer";
 import { createHash, createHmac } from "node:crypto";
 import { posix } from "node:path";
-import { Client, type ConnectConfig, type SFTPWrapper } from "ssh2";
+import { Client } from "ssh2";
 import type { RemoteConfig } from "../config.ts";
 import { type Remote, RemoteError } from "./remote.ts";
+
+// The parts of npm ssh2 used here (its @types package pins an old @types/node that breaks Deno's node types).
+type Callback = (err: Error | undefined | null) => void;
+interface SFTPWrapper {
+  readdir(path: string, cb: (err: Error | null, list: { filename: string; attrs: Stats }[]) => void): void;
+  fastPut(local: string, remote: string, cb: Callback): void;
+  fastGet(remote: string, local: string, cb: Callback): void;
+  ext_openssh_rename(from: string, to: string, cb: Callback): void;
+  unlink(path: string, cb: Callback): void;
+  mkdir(path: string, cb: Callback): void;
+  stat(path: string, cb: (err: Error | null, stats: Stats) => void): void;
+  end(): void;
+}
+interface Stats {
+  isDirectory(): boolean;
+}
+type ConnectConfig = Record<string, unknown>;
 
 /** SFTP channels opened on the one connection (OpenSSH allows 10 sessions per connection by default). */
 const MAX_CHANNELS = 8;
@@ -93,7 +110,9 @@ export class SshRemote implements Remote {
     try {
       for (let i = 0; i < n; i++) {
         channels.push(
-          await new Promise<SFTPWrapper>((res, rej) => conn.sftp((err, s) => err ? rej(err) : res(s))),
+          await new Promise<SFTPWrapper>((res, rej) =>
+            conn.sftp((err: Error | undefined, s: SFTPWrapper) => err ? rej(err) : res(s))
+          ),
         );
       }
     } catch (e) {
