@@ -46,7 +46,7 @@ const CacheSection = z.strictObject({
 
 const RemoteSection = z.strictObject({
   /** A directory path (or `file://`), `s3://bucket/prefix` or `ssh://[user@]host[:port]/path`. */
-  url: z.string().min(1),
+  url: z.string().min(1).optional(),
   default: z.boolean().optional(),
   /** S3: endpoint URL for MinIO, Ceph or a local server; region (default us-east-1). */
   endpoint: z.string().url().optional(),
@@ -69,7 +69,7 @@ const ConfigSchema = z.strictObject({
 });
 
 /** One declared remote, with its name. */
-export type RemoteConfig = z.infer<typeof RemoteSection> & { readonly name: string };
+export type RemoteConfig = z.infer<typeof RemoteSection> & { readonly name: string; readonly url: string };
 
 /** The merged, validated config. */
 export interface ProjectConfig {
@@ -133,10 +133,17 @@ export async function loadConfig(
     }
   }
   const local = await readSection(root, LOCAL_CONFIG_FILE);
+  const merged: Record<string, z.infer<typeof RemoteSection>> = {};
+  for (const [name, r] of Object.entries(tracked.raw.remotes ?? {})) merged[name] = r;
+  for (const [name, r] of Object.entries(local.raw.remotes ?? {})) merged[name] = { ...merged[name], ...r };
   const remotes: Record<string, RemoteConfig> = {};
-  for (const [name, r] of Object.entries(tracked.raw.remotes ?? {})) remotes[name] = { ...r, name };
-  for (const [name, r] of Object.entries(local.raw.remotes ?? {})) {
-    remotes[name] = { ...remotes[name], ...r, name };
+  for (const [name, r] of Object.entries(merged)) {
+    if (!r.url) {
+      throw new PipelineError(
+        `remote '${name}' has no 'url' in ${CONFIG_FILE} or ${LOCAL_CONFIG_FILE}; add remotes.${name}.url`,
+      );
+    }
+    remotes[name] = { ...r, name, url: r.url };
   }
   const defaults = Object.values(remotes).filter((r) => r.default).map((r) => r.name);
   if (defaults.length > 1) {

@@ -117,8 +117,11 @@ export async function pushObjects(
   const missing: string[] = [], damaged: string[] = [], todo: string[] = [];
   let skipped = 0;
   for (const d of digests) {
-    if (present.has(objectKey(d))) skipped++;
-    else if (!objects.has(d)) missing.push(d);
+    const local = objects.has(d) ? Deno.statSync(objects.objectPath(d)).size : undefined;
+    if (local === undefined) {
+      if (present.has(objectKey(d))) skipped++;
+      else missing.push(d);
+    } else if (present.get(objectKey(d)) === local) skipped++;
     else todo.push(d);
   }
   const progress = opts.progress ?? new TransferProgress("pushed");
@@ -153,7 +156,7 @@ export async function fetchObjects(
   outs: Iterable<Digested>,
   opts: { jobs: number; progress?: TransferProgress },
 ): Promise<TransferReport> {
-  let present: Set<string> | undefined;
+  let present: Map<string, number> | undefined;
   const progress = opts.progress ?? new TransferProgress("fetched");
   const missing: string[] = [], damaged: string[] = [];
   let copied = 0, skipped = 0;
@@ -253,7 +256,7 @@ export async function fetchRunCache(
   opts: { jobs: number; keys?: ReadonlySet<string> },
 ): Promise<{ copied: number; damaged: string[] }> {
   const local = new Set(runs.keys());
-  const todo = [...await remote.list("runs/")].filter((k) =>
+  const todo = [...(await remote.list("runs/")).keys()].filter((k) =>
     !local.has(k) && (!opts.keys || opts.keys.has(k.split("/")[1]))
   );
   const damaged: string[] = [];

@@ -33,8 +33,8 @@ export class DirRemote implements Remote {
     return new DirRemote(isAbsolute(path) ? path : resolve(root, path));
   }
 
-  async list(prefix: string): Promise<Set<string>> {
-    const out = new Set<string>();
+  async list(prefix: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
     const walk = async (rel: string) => {
       let entries: Deno.DirEntry[];
       try {
@@ -46,7 +46,9 @@ export class DirRemote implements Remote {
       await Promise.all(entries.map(async (e) => {
         const child = `${rel}${e.name}`;
         if (e.isDirectory) await walk(`${child}/`);
-        else if (e.isFile && !e.name.endsWith(".tmp")) out.add(child);
+        else if (e.isFile && !e.name.endsWith(".tmp")) {
+          out.set(child, (await Deno.stat(`${this.#dir}/${child}`).catch(() => ({ size: -1 }))).size);
+        }
       }));
     };
     await walk(prefix);

@@ -14,8 +14,11 @@ import { PipelineError } from "../errors.ts";
 export interface Remote {
   /** The remote's URL, for messages. */
   readonly url: string;
-  /** Every key under `prefix` (`objects/` or `runs/`) that holds a complete object. */
-  list(prefix: string): Promise<Set<string>>;
+  /**
+   * Every key under `prefix` (`objects/` or `runs/`) with its size in bytes. Pushes skip only keys whose size
+   * matches, so an object a non-atomic server left truncated is sent again.
+   */
+  list(prefix: string): Promise<Map<string, number>>;
   /** Copy the local file at `path` to `key`, atomically. */
   upload(path: string, key: string, size: number): Promise<void>;
   /** Copy `key` to the local file `path` (a temporary file the caller verifies and renames). */

@@ -64,8 +64,8 @@ export class S3Remote implements Remote {
     return new S3Remote(config.url, client, m[1], prefix ? `${prefix}/` : "");
   }
 
-  async list(prefix: string): Promise<Set<string>> {
-    const out = new Set<string>();
+  async list(prefix: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
     let token: string | undefined;
     do {
       const page: ListObjectsV2CommandOutput = await this.#call(
@@ -79,7 +79,7 @@ export class S3Remote implements Remote {
             }),
           ),
       );
-      for (const o of page.Contents ?? []) if (o.Key) out.add(o.Key.slice(this.#prefix.length));
+      for (const o of page.Contents ?? []) if (o.Key) out.set(o.Key.slice(this.#prefix.length), o.Size ?? -1);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return out;

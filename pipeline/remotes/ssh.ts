@@ -28,6 +28,7 @@ interface SFTPWrapper {
 }
 interface Stats {
   isDirectory(): boolean;
+  size: number;
 }
 type ConnectConfig = Record<string, unknown>;
 
@@ -124,10 +125,10 @@ export class SshRemote implements Remote {
     return new SshRemote(config.url, conn, channels, dir);
   }
 
-  async list(prefix: string): Promise<Set<string>> {
-    const out = new Set<string>();
+  async list(prefix: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
     const walk = async (rel: string) => {
-      let names: { filename: string; attrs: { isDirectory(): boolean } }[];
+      let names: { filename: string; attrs: Stats }[];
       try {
         names = await new Promise((res, rej) =>
           this.#sftp().readdir(`${this.#dir}/${rel}`, (err, list) => err ? rej(err) : res(list))
@@ -138,7 +139,7 @@ export class SshRemote implements Remote {
       }
       await Promise.all(names.map(async (n) => {
         if (n.attrs.isDirectory()) await walk(`${rel}${n.filename}/`);
-        else if (!n.filename.endsWith(".tmp")) out.add(`${rel}${n.filename}`);
+        else if (!n.filename.endsWith(".tmp")) out.set(`${rel}${n.filename}`, n.attrs.size);
       }));
     };
     await walk(prefix);

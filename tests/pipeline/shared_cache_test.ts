@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
-import { badObjects, cli, cloneToy, filesUnder, runs, spawn, treeDiff, writeToy } from "./remote_fixture.ts";
+import { badObjects, cli, filesUnder, runs, spawn, treeDiff, writeToy } from "./remote_fixture.ts";
 
 Deno.test("two clones sharing one cache (PIPELINE_CACHE_DIR): the second restores what the first ran", async () => {
   await using tmp = await tempDir();
