@@ -52,6 +52,21 @@ Deno.test("concurrent repros in four clones hammering one cache: no damaged or h
   }
 });
 
+Deno.test("gc in one clone keeps the results another clone computed in the shared cache", async () => {
+  await using tmp = await tempDir();
+  const env = { PIPELINE_CACHE_DIR: `${tmp.path}/cache` };
+  writeToy(`${tmp.path}/a`, { seed: 1, n: 3, kb: 1 }, {});
+  writeToy(`${tmp.path}/b`, { seed: 2, n: 3, kb: 1 }, {});
+  await cli(`${tmp.path}/a`, ["repro"], env);
+  await cli(`${tmp.path}/b`, ["repro"], env);
+  const before = filesUnder(`${tmp.path}/cache`);
+  const gc = await cli(`${tmp.path}/a`, ["gc"], env);
+  assertMatch(gc.out, /removed 0 cache objects/);
+  assertEquals(filesUnder(`${tmp.path}/cache`), before);
+  writeToy(`${tmp.path}/c`, { seed: 2, n: 3, kb: 1 }, {});
+  assertMatch((await cli(`${tmp.path}/c`, ["repro"], env)).out, /0 ran, 2 restored/);
+});
+
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "pipeline-shared-" });
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
