@@ -3,6 +3,8 @@
 #   tools/services/s3.sh install   # npm packages into node_modules (deno install)
 #   tools/services/s3.sh start     # background; prints the env vars that reach it
 #   tools/services/s3.sh stop
+# The server needs no --unsafe-proto under Deno 2.9.6 (checked: put, get, head, list, copy, delete, and the
+# NoSuchKey, NoSuchBucket and InvalidAccessKeyId errors all work without it), so it is not passed.
 # State (pid, port, data) under ${SERVICES_DIR:-/tmp}/pipeline-s3. Credentials S3RVER/S3RVER, bucket 'pipeline'.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
