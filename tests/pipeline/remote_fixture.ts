@@ -150,7 +150,7 @@ export function service(name: "s3" | "sshd"): Record<string, string> | undefined
     const file = `${Deno.env.get("SERVICES_DIR") ?? "/tmp"}/pipeline-${name}/env`;
     try {
       for (const line of Deno.readTextFileSync(file).split("\n")) {
-        const m = line.match(/^export (\w+)=(.*)$/);
+        const m = line.match(/^(?:export )?(\w+)=(.*)$/);
         if (m) env[m[1]] = m[2];
       }
     } catch { /* not running */ }

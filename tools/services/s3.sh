@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local S3 server (npm s3rver 3.7 under Deno) for the remote tests and bench.
 #   tools/services/s3.sh install   # npm packages into node_modules (deno install)
-#   tools/services/s3.sh start     # background; prints the env vars that reach it
+#   tools/services/s3.sh start     # background; prints KEY=VALUE lines that reach it
 #   tools/services/s3.sh stop
 # The server needs no --unsafe-proto under Deno 2.9.6 (checked: put, get, head, list, copy, delete, and the
 # NoSuchKey, NoSuchBucket and InvalidAccessKeyId errors all work without it), so it is not passed.
@@ -12,15 +12,18 @@ repo="$(cd "$here/../.." && pwd)"
 state="${SERVICES_DIR:-/tmp}/pipeline-s3"
 case "${1:-}" in
   install)
-    cd "$repo" && deno install >/dev/null
+    cd "$repo" && "${DENO:-$(command -v deno || echo "$repo/.tools/deno/node_modules/.bin/deno")}" install >/dev/null
     ;;
   start)
     mkdir -p "$state/data"
+    started=0
     if [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
       :
     else
+      started=1
+      deno="${DENO:-$(command -v deno || echo "$repo/.tools/deno/node_modules/.bin/deno")}"
       rm -f "$state/out"
-      (cd "$repo" && exec deno run -A tools/services/s3rver.ts "$state/data" pipeline "${S3_PORT:-0}") \
+      (cd "$repo" && exec "$deno" run -A tools/services/s3rver.ts "$state/data" pipeline "${S3_PORT:-0}") \
         >"$state/out" 2>&1 &
       echo $! >"$state/pid"
       for _ in $(seq 1 150); do
@@ -32,13 +35,14 @@ case "${1:-}" in
     fi
     port="$(awk '/^port /{print $2}' "$state/out")"
     cat >"$state/env" <<ENV
-export PIPELINE_TEST_S3_ENDPOINT=http://127.0.0.1:$port
-export PIPELINE_TEST_S3_BUCKET=pipeline
-export PIPELINE_TEST_S3_PID=$(cat "$state/pid")
-export AWS_ACCESS_KEY_ID=S3RVER
-export AWS_SECRET_ACCESS_KEY=S3RVER
+PIPELINE_TEST_S3_ENDPOINT=http://127.0.0.1:$port
+PIPELINE_TEST_S3_BUCKET=pipeline
+AWS_ACCESS_KEY_ID=S3RVER
+AWS_SECRET_ACCESS_KEY=S3RVER
 ENV
     cat "$state/env"
+    [[ $started = 1 ]] && echo PIPELINE_SERVICE_STARTED=1
+    true
     ;;
   stop)
     if [[ -f "$state/pid" ]]; then kill "$(cat "$state/pid")" 2>/dev/null || true; rm -f "$state/pid" "$state/env"; fi
