@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { DamagedObjectError, type Digested, isDirDigest, type ObjectCache } from "./cache.ts";
 import { sha256Hex } from "./canonical.ts";
-import { hashFileStreaming } from "./file_digest.ts";
+import { digestBytes, hashFileStreaming } from "./file_digest.ts";
 import { parseManifest } from "./hash.ts";
 import type { LockEntry } from "./lock.ts";
 import type { Remote } from "./remotes/remote.ts";
@@ -134,7 +134,7 @@ export async function pushObjects(
       return;
     }
     const size = (await Deno.stat(path)).size;
-    await remote.upload(path, objectKey(digest), size);
+    await remote.upload(path, objectKey(digest), digest);
     copied++;
     progress.add(size);
   });
@@ -232,8 +232,9 @@ export async function pushRunCache(
   await forEachLimited(todo, opts.jobs, async (key) => {
     const tmp = await Deno.makeTempFile({ prefix: "pipeline-run-" });
     try {
-      await Deno.writeTextFile(tmp, runs.readText(key));
-      await remote.upload(tmp, key, 0);
+      const text = runs.readText(key);
+      await Deno.writeTextFile(tmp, text);
+      await remote.upload(tmp, key, await digestBytes(text));
     } finally {
       await Deno.remove(tmp).catch(() => {});
     }

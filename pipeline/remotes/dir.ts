@@ -6,6 +6,7 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { RemoteConfig } from "../config.ts";
+import { hashFileStreaming } from "../file_digest.ts";
 import { type Remote, RemoteError } from "./remote.ts";
 
 /**
@@ -55,7 +56,7 @@ export class DirRemote implements Remote {
     return out;
   }
 
-  async upload(path: string, key: string): Promise<void> {
+  async upload(path: string, key: string, digest: string): Promise<void> {
     const target = `${this.#dir}/${key}`;
     const parent = dirname(target);
     if (!this.#made.has(parent)) {
@@ -65,12 +66,18 @@ export class DirRemote implements Remote {
       this.#made.add(parent);
     }
     const tmp = `${target}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    let arrived: string;
     try {
       await Deno.copyFile(path, tmp);
-      await Deno.rename(tmp, target);
+      arrived = await hashFileStreaming(tmp);
+      if (arrived === digest) await Deno.rename(tmp, target);
     } catch (e) {
       await Deno.remove(tmp).catch(() => {});
       throw new RemoteError(`remote ${this.url}: cannot write ${key}: ${(e as Error).message}`);
+    }
+    if (arrived !== digest) {
+      await Deno.remove(tmp).catch(() => {});
+      throw new RemoteError(`remote ${this.url}: ${key} arrived damaged (digest ${arrived}); push again`);
     }
   }
 

@@ -19,8 +19,11 @@ export interface Remote {
    * matches, so an object a non-atomic server left truncated is sent again.
    */
   list(prefix: string): Promise<Map<string, number>>;
-  /** Copy the local file at `path` to `key`, atomically. */
-  upload(path: string, key: string, size: number): Promise<void>;
+  /**
+   * Copy the local file at `path` to `key`, atomically. Where the remote can check the bytes that arrived
+   * (a directory: by hashing them; S3: by Content-MD5) a mismatch fails the upload and leaves the key absent.
+   */
+  upload(path: string, key: string, digest: string): Promise<void>;
   /** Copy `key` to the local file `path` (a temporary file the caller verifies and renames). */
   download(key: string, path: string): Promise<void>;
   /** Release connections. */

@@ -3,7 +3,8 @@
  * checked against known_hosts (`~/.ssh/known_hosts`, or PIPELINE_SSH_KNOWN_HOSTS); the user's key comes from
  * `key_file` in `.pipeline/config.local.yaml`, PIPELINE_SSH_KEY_FILE, the ssh agent or `~/.ssh/id_ed25519` /
  * `id_rsa`. Uploads go to a temporary name and are renamed (posix-rename), so no partial object is visible.
- * Several SFTP channels share one connection, so `--jobs` transfers run at once.
+ * Several SFTP channels share one connection, so `--jobs` transfers run at once. SFTP cannot hash on the server,
+ * so bytes on the way are guarded by the SSH transport's MAC; a pull hashes every object on arrival.
  *
  * @module
  */
