@@ -62,17 +62,23 @@ const RemoteSection = z.strictObject({
   passphrase: z.string().optional(),
 });
 
-/** The config's sections; each concern owns one. Unknown top-level keys are errors. */
-const ConfigSchema = z.strictObject({
+/**
+ * What either config file may hold: one section per concern (the Slurm executor adds `executor` and `slurm`).
+ * Unknown keys are errors.
+ */
+export const configSchema = z.strictObject({
   cache: CacheSection.optional(),
   remotes: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), RemoteSection).optional(),
 });
 
+/** A validated, merged project config. */
+export type Config = z.infer<typeof configSchema>;
+
 /** One declared remote, with its name. */
 export type RemoteConfig = z.infer<typeof RemoteSection> & { readonly name: string; readonly url: string };
 
-/** The merged, validated config. */
-export interface ProjectConfig {
+/** Where results are kept and shared: the cache and the remotes, resolved from a {@link Config}. */
+export interface SharingSettings {
   /** Absolute cache directory. */
   readonly cacheDir: string;
   /** Whether the cache is shared with the group. */
@@ -83,61 +89,93 @@ export interface ProjectConfig {
   readonly defaultRemote?: string;
 }
 
-type RawConfig = z.infer<typeof ConfigSchema>;
-
-async function readSection(root: string, rel: string): Promise<{ raw: RawConfig; file?: YamlFile }> {
-  let file: YamlFile;
-  try {
-    file = await readYaml(`${root}/${rel}`, rel);
-  } catch (e) {
-    if (e instanceof PipelineError && e.message.endsWith("file not found")) return { raw: {} };
-    throw e;
-  }
-  const parsed = ConfigSchema.safeParse(file.value ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue.path.map(String);
-    const keys = issue.code === "unrecognized_keys" ? ` '${issue.keys.join("', '")}'` : "";
-    throw new PipelineError(
-      `${file.where(path)}: ${path.join(".") || "(top level)"}${keys}: ${issue.message}; ` +
-        `sections are 'cache' (dir, shared: group) and 'remotes' (NAME: {url, default, endpoint, region, jobs})`,
-    );
-  }
-  return { raw: parsed.data, file };
-}
-
 /**
- * Read and validate the project config of `root`; `env` supplies {@link CACHE_DIR_ENV}.
+ * Read and merge the project's config files (the local one overrides the tracked one key by key); missing files
+ * are empty. Credentials in the tracked file are refused.
  *
  * @example
  * ```ts
  * const config = await loadConfig("/proj");
- * config.cacheDir; // "/proj/.pipeline/cache" unless configured
+ * config.remotes?.lab.url; // "s3://results/selectivity"
  * ```
  */
-export async function loadConfig(
-  root: string,
-  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
-): Promise<ProjectConfig> {
-  const tracked = await readSection(root, CONFIG_FILE);
-  for (const [name, remote] of Object.entries(tracked.raw.remotes ?? {})) {
+export async function loadConfig(root: string): Promise<Config> {
+  const tracked = await readConfigFile(`${root}/${CONFIG_FILE}`, CONFIG_FILE);
+  if (tracked) refuseCredentials(tracked);
+  const local = await readConfigFile(`${root}/${LOCAL_CONFIG_FILE}`, LOCAL_CONFIG_FILE);
+  return mergeDeep(tracked?.config ?? {}, local?.config ?? {}) as Config;
+}
+
+async function readConfigFile(
+  path: string,
+  name: string,
+): Promise<{ config: Config; file: YamlFile } | undefined> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    return undefined;
+  }
+  const file = await readYaml(path, name);
+  return { config: validateConfig(file), file };
+}
+
+/** Validate a parsed config file; errors name `file:line:col` and the key. */
+export function validateConfig(file: YamlFile): Config {
+  const parsed = configSchema.safeParse(file.value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const keys = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+  const key = keys.map(String).join(".");
+  throw new PipelineError(
+    `${file.where(keys as (string | number)[])}: ${
+      key ? `'${key}': ` : ""
+    }${issue.message}; fix ${file.path}`,
+  );
+}
+
+function refuseCredentials({ config, file }: { config: Config; file: YamlFile }): void {
+  for (const [name, remote] of Object.entries(config.remotes ?? {})) {
     for (const key of SECRET_KEYS) {
       if ((remote as Record<string, unknown>)[key] !== undefined) {
         throw new PipelineError(
           `${
-            tracked.file!.where(["remotes", name, key])
-          }: remotes.${name}.${key} is a credential and must not ` +
-            `be in the tracked ${CONFIG_FILE}; move it to ${LOCAL_CONFIG_FILE} (untracked) or the environment`,
+            file.where(["remotes", name, key])
+          }: remotes.${name}.${key} is a credential and must not be in ` +
+            `the tracked ${CONFIG_FILE}; move it to ${LOCAL_CONFIG_FILE} (untracked) or the environment`,
         );
       }
     }
   }
-  const local = await readSection(root, LOCAL_CONFIG_FILE);
-  const merged: Record<string, z.infer<typeof RemoteSection>> = {};
-  for (const [name, r] of Object.entries(tracked.raw.remotes ?? {})) merged[name] = r;
-  for (const [name, r] of Object.entries(local.raw.remotes ?? {})) merged[name] = { ...merged[name], ...r };
+}
+
+function mergeDeep(a: unknown, b: unknown): unknown {
+  if (!isRecord(a) || !isRecord(b)) return b === undefined ? a : b;
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = mergeDeep(a[k], v);
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * The cache and remotes of `config`: the cache directory from {@link CACHE_DIR_ENV}, else `cache.dir` (relative
+ * to `root`), else `.pipeline/cache`; the default remote is the one marked `default: true`, or the only one.
+ *
+ * @example
+ * ```ts
+ * const sharing = sharingSettings("/proj", await loadConfig("/proj"));
+ * sharing.cacheDir; // "/proj/.pipeline/cache" unless configured
+ * ```
+ */
+export function sharingSettings(
+  root: string,
+  config: Config,
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): SharingSettings {
   const remotes: Record<string, RemoteConfig> = {};
-  for (const [name, r] of Object.entries(merged)) {
+  for (const [name, r] of Object.entries(config.remotes ?? {})) {
     if (!r.url) {
       throw new PipelineError(
         `remote '${name}' has no 'url' in ${CONFIG_FILE} or ${LOCAL_CONFIG_FILE}; add remotes.${name}.url`,
@@ -152,11 +190,10 @@ export async function loadConfig(
     );
   }
   const names = Object.keys(remotes);
-  const cache = { ...tracked.raw.cache, ...local.raw.cache };
-  const dir = env(CACHE_DIR_ENV) || cache.dir || ".pipeline/cache";
+  const dir = env(CACHE_DIR_ENV) || config.cache?.dir || ".pipeline/cache";
   return {
     cacheDir: isAbsolute(dir) ? dir : resolve(root, dir),
-    groupShared: cache.shared === "group",
+    groupShared: config.cache?.shared === "group",
     remotes,
     defaultRemote: defaults[0] ?? (names.length === 1 ? names[0] : undefined),
   };
@@ -167,11 +204,11 @@ export async function loadConfig(
  *
  * @example
  * ```ts
- * pickRemote(config, undefined); // the default remote
- * pickRemote(config, "/mnt/share/remote"); // an undeclared directory remote
+ * pickRemote(sharing, undefined); // the default remote
+ * pickRemote(sharing, "/mnt/share/remote"); // an undeclared directory remote
  * ```
  */
-export function pickRemote(config: ProjectConfig, nameOrUrl: string | undefined): RemoteConfig {
+export function pickRemote(config: SharingSettings, nameOrUrl: string | undefined): RemoteConfig {
   const want = nameOrUrl ?? config.defaultRemote;
   if (want === undefined) {
     throw new PipelineError(

@@ -4,7 +4,7 @@
  * @module
  */
 import { ObjectCache } from "./cache.ts";
-import { loadConfig, type ProjectConfig } from "./config.ts";
+import { loadConfig, type SharingSettings, sharingSettings } from "./config.ts";
 import { buildGraph, type StageGraph } from "./graph.ts";
 import { Hasher } from "./hash.ts";
 import { type Lock, type LockEntry, readLock } from "./lock.ts";
@@ -27,8 +27,8 @@ export interface Project {
   readonly runs: RunCache;
   readonly state: StateCache;
   readonly hasher: Hasher;
-  /** The project config (pipeline.config.yaml and .pipeline/config.local.yaml). */
-  readonly config: ProjectConfig;
+  /** The cache and remotes, from pipeline.config.yaml and .pipeline/config.local.yaml. */
+  readonly sharing: SharingSettings;
   /** With `repro --pull`: fetches results the local cache lacks from a remote (see remote_sync.ts). */
   remoteSource?: RemoteSource;
 }
@@ -54,8 +54,8 @@ export async function openProject(root: string, overrides: Record<string, unknow
   const graph = buildGraph(spec.stages);
   const dir = `${root}/.pipeline`;
   const state = await StateCache.open(`${dir}/state.json`);
-  const config = await loadConfig(root);
-  const objects = new ObjectCache(config.cacheDir, { groupShared: config.groupShared });
+  const sharing = sharingSettings(root, await loadConfig(root));
+  const objects = new ObjectCache(sharing.cacheDir, { groupShared: sharing.groupShared });
   return {
     root,
     dir,
@@ -64,10 +64,10 @@ export async function openProject(root: string, overrides: Record<string, unknow
     graph,
     lock: await readLock(root),
     objects,
-    runs: new RunCache(config.cacheDir, (d) => objects.makeDir(d)),
+    runs: new RunCache(sharing.cacheDir, (d) => objects.makeDir(d)),
     state,
     hasher: new Hasher(root, state),
-    config,
+    sharing,
   };
 }
 

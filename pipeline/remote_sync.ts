@@ -51,7 +51,7 @@ export async function openProjectRemote(
   name: string | undefined,
   jobs: number,
 ): Promise<Remote> {
-  return await openRemote(pickRemote(project.config, name), project.root, jobs);
+  return await openRemote(pickRemote(project.sharing, name), project.root, jobs);
 }
 
 /** The lock entries of the selected stages (stages never run have none). */

@@ -3,7 +3,10 @@ import {
   match as assertMatch,
   rejects as assertRejects,
 } from "node:assert/strict";
-import { loadConfig, pickRemote } from "../../pipeline/config.ts";
+import { loadConfig, pickRemote, sharingSettings } from "../../pipeline/config.ts";
+
+const settings = async (root: string, env?: string) =>
+  sharingSettings(root, await loadConfig(root), () => env);
 
 async function project(files: Record<string, string>): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "pipeline-config-" });
@@ -16,12 +19,12 @@ async function project(files: Record<string, string>): Promise<{ path: string } 
 
 Deno.test("config: the cache directory comes from the env var, else cache.dir (from the root), else .pipeline", async () => {
   await using p = await project({ "pipeline.config.yaml": "cache:\n  dir: ../shared\n  shared: group\n" });
-  const fromFile = await loadConfig(p.path, () => undefined);
+  const fromFile = await settings(p.path);
   assertEquals(fromFile.cacheDir, `${p.path.replace(/\/[^/]+$/, "")}/shared`);
   assertEquals(fromFile.groupShared, true);
-  assertEquals((await loadConfig(p.path, () => "/srv/cache")).cacheDir, "/srv/cache");
+  assertEquals((await settings(p.path, "/srv/cache")).cacheDir, "/srv/cache");
   await using bare = await project({});
-  assertEquals((await loadConfig(bare.path, () => undefined)).cacheDir, `${bare.path}/.pipeline/cache`);
+  assertEquals((await settings(bare.path)).cacheDir, `${bare.path}/.pipeline/cache`);
 });
 
 Deno.test("config: the local file adds credentials to a tracked remote; one remote alone is the default", async () => {
@@ -29,7 +32,7 @@ Deno.test("config: the local file adds credentials to a tracked remote; one remo
     "pipeline.config.yaml": "remotes:\n  lab:\n    url: s3://b/p\n    endpoint: http://127.0.0.1:9000\n",
     ".pipeline/config.local.yaml": "remotes:\n  lab: {access_key_id: AK, secret_access_key: SK}\n",
   });
-  const config = await loadConfig(p.path, () => undefined);
+  const config = await settings(p.path);
   const lab = pickRemote(config, undefined);
   assertEquals([lab.name, lab.url, lab.access_key_id, lab.secret_access_key], [
     "lab",
@@ -45,19 +48,19 @@ Deno.test("config: two defaults, a bad value and a remote without url are errors
     "pipeline.config.yaml": "remotes:\n  a: {url: /x, default: true}\n  b: {url: /y, default: true}\n",
   });
   await assertRejects(
-    loadConfig(two.path, () => undefined),
+    settings(two.path),
     /remotes a, b are all marked 'default: true'; keep one/,
   );
   await using bad = await project({ "pipeline.config.yaml": "cache:\n  shared: world\n" });
-  await assertRejects(loadConfig(bad.path, () => undefined), (e: Error) => {
-    assertMatch(e.message, /^pipeline\.config\.yaml:2:3: cache\.shared: /);
+  await assertRejects(settings(bad.path), (e: Error) => {
+    assertMatch(e.message, /^pipeline\.config\.yaml:2:3: 'cache\.shared': .*; fix pipeline\.config\.yaml/);
     return true;
   });
   await using nourl = await project({ ".pipeline/config.local.yaml": "remotes:\n  lab: {password: x}\n" });
-  await assertRejects(loadConfig(nourl.path, () => undefined), /remote 'lab' has no 'url'/);
+  await assertRejects(settings(nourl.path), /remote 'lab' has no 'url'/);
   await using none = await project({});
   await assertRejects(
-    (async () => pickRemote(await loadConfig(none.path, () => undefined), undefined))(),
+    (async () => pickRemote(await settings(none.path), undefined))(),
     /no remote given and no default/,
   );
 });

@@ -113,7 +113,10 @@ Deno.test("remote config errors name the file and line and what to do; nothing i
   Deno.writeTextFileSync(`${tmp.path}/a/pipeline.config.yaml`, "remotes:\n  lab: {url: ../r}\ncahce: {}\n");
   const typo = await cli(`${tmp.path}/a`, ["status"]);
   assertEquals(typo.code, 2);
-  assertMatch(typo.out, /pipeline\.config\.yaml:1:1: .*'cahce'/);
+  assertMatch(
+    typo.out,
+    /pipeline\.config\.yaml:3:1: 'cahce': Unrecognized key.*; fix pipeline\.config\.yaml/,
+  );
   Deno.writeTextFileSync(`${tmp.path}/a/pipeline.config.yaml`, "remotes:\n  lab: {url: ../r}\n");
   const unknown = await cli(`${tmp.path}/a`, ["push", "--remote", "labb"]);
   assertMatch(unknown.out, /remote 'labb' is not declared in pipeline\.config\.yaml \(declared: lab\)/);
