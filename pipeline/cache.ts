@@ -43,6 +43,8 @@ export class ObjectCache {
   readonly dir: string;
   /** Whether directories are made group-writable and setgid (`cache.shared: group`). */
   readonly groupShared: boolean;
+  /** Directories known to exist (objects/ab/…), so storing many objects does not mkdir each time. */
+  readonly #made = new Set<string>();
 
   constructor(dir: string, opts: { groupShared?: boolean } = {}) {
     this.dir = dir;
@@ -195,7 +197,9 @@ export class ObjectCache {
 
   /** Create `dir` (inside the cache) with the cache's permissions: setgid and group-writable when shared. */
   async makeDir(dir: string): Promise<void> {
+    if (this.#made.has(dir)) return;
     await Deno.mkdir(dir, { recursive: true });
+    this.#made.add(dir);
     if (!this.groupShared) return;
     for (let d = dir; d.startsWith(this.dir); d = dirname(d)) {
       const mode = (await Deno.stat(d)).mode ?? 0;
