@@ -9,8 +9,8 @@
  */
 import {
   GetObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
+  ListObjectsCommand,
+  type ListObjectsCommandOutput,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -64,25 +64,27 @@ export class S3Remote implements Remote {
     return new S3Remote(config.url, client, m[1], prefix ? `${prefix}/` : "");
   }
 
+  /**
+   * Listed with ListObjects (v1) paged by marker: every S3 implementation has it, and s3rver under Deno cannot
+   * make ListObjectsV2 continuation tokens (they use the DES cipher, which Deno's node:crypto lacks), so a v2
+   * listing of more than 1,000 keys fails there.
+   */
   async list(prefix: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    let token: string | undefined;
-    do {
-      const page: ListObjectsV2CommandOutput = await this.#call(
+    let marker: string | undefined;
+    for (;;) {
+      const page: ListObjectsCommandOutput = await this.#call(
         `list ${prefix}`,
         () =>
           this.#client.send(
-            new ListObjectsV2Command({
-              Bucket: this.#bucket,
-              Prefix: this.#prefix + prefix,
-              ContinuationToken: token,
-            }),
+            new ListObjectsCommand({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, Marker: marker }),
           ),
       );
-      for (const o of page.Contents ?? []) if (o.Key) out.set(o.Key.slice(this.#prefix.length), o.Size ?? -1);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return out;
+      const contents = page.Contents ?? [];
+      for (const o of contents) if (o.Key) out.set(o.Key.slice(this.#prefix.length), o.Size ?? -1);
+      if (!page.IsTruncated || contents.length === 0) return out;
+      marker = contents[contents.length - 1].Key;
+    }
   }
 
   async upload(path: string, key: string): Promise<void> {

@@ -20,22 +20,23 @@ function config(endpoint: string, prefix: string) {
 }
 
 Deno.test({
-  name: "S3: push, then pull in a fresh clone: outputs byte-equal, every stage up to date",
+  name: "S3: push, then pull in a fresh clone (over 1,000 objects: paged listing): byte-equal, up to date",
   ignore: !env,
   fn: async () => {
     await using tmp = await tempDir();
     const prefix = `t${crypto.randomUUID().slice(0, 8)}`;
-    writeToy(`${tmp.path}/a`, { seed: 1, n: 20, kb: 16 }, config(env!.PIPELINE_TEST_S3_ENDPOINT, prefix));
+    writeToy(`${tmp.path}/a`, { seed: 1, n: 1100, kb: 1 }, config(env!.PIPELINE_TEST_S3_ENDPOINT, prefix));
     assertEquals((await cli(`${tmp.path}/a`, ["repro"])).code, 0);
     const pushed = await cli(`${tmp.path}/a`, ["push", "--run-cache", "--jobs", "4"], env);
     assertEquals(pushed.code, 0, pushed.out);
-    assertMatch(pushed.out, /pushed 22 objects/);
+    assertMatch(pushed.out, /pushed 1102 objects/);
+    assertMatch((await cli(`${tmp.path}/a`, ["push"], env)).out, /pushed 0 objects .*; 1102 already there/);
     cloneToy(`${tmp.path}/a`, `${tmp.path}/b`);
     const pulled = await cli(`${tmp.path}/b`, ["pull"], env);
     assertEquals(pulled.code, 0, pulled.out);
     assertMatch((await cli(`${tmp.path}/b`, ["status"])).out, /Everything is up to date/);
     assertEquals(treeDiff(`${tmp.path}/a/data`, `${tmp.path}/b/data`), []);
-    writeToy(`${tmp.path}/c`, { seed: 1, n: 20, kb: 16 }, config(env!.PIPELINE_TEST_S3_ENDPOINT, prefix));
+    writeToy(`${tmp.path}/c`, { seed: 1, n: 1100, kb: 1 }, config(env!.PIPELINE_TEST_S3_ENDPOINT, prefix));
     assertMatch((await cli(`${tmp.path}/c`, ["repro", "--pull"], env)).out, /0 ran, 2 restored/);
     assertEquals(runs(`${tmp.path}/c`), {});
   },
