@@ -19,6 +19,9 @@ import { createMD5 } from "hash-wasm";
 import type { RemoteConfig } from "../config.ts";
 import { type Remote, RemoteError } from "./remote.ts";
 
+/** Objects up to this size are downloaded into memory and written at once; larger ones are streamed. */
+const IN_MEMORY_BYTES = 16 << 20;
+
 /**
  * An S3 remote.
  *
@@ -108,6 +111,10 @@ export class S3Remote implements Remote {
       () => this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key })),
     );
     if (!res.Body) throw new RemoteError(`remote ${this.url}: ${key} has no body`);
+    if ((res.ContentLength ?? Infinity) <= IN_MEMORY_BYTES) {
+      await Deno.writeFile(path, await res.Body.transformToByteArray());
+      return;
+    }
     using file = await Deno.open(path, { write: true, create: true, truncate: true });
     for await (const chunk of res.Body.transformToWebStream()) {
       for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
