@@ -1,16 +1,26 @@
 /**
- * The project config: a tracked `pipeline.config.yaml` (shared settings: the cache, named remotes; never
- * credentials) merged with an untracked `.pipeline/config.local.yaml` (credentials and per-machine overrides),
- * each validated by zod, one section per concern. An environment variable overrides the cache directory.
+ * The project config: `pipeline.config.yaml` (tracked: what the whole lab shares, e.g. the executor, the
+ * cluster's partition, the cache and named remotes; never credentials) and `.pipeline/config.local.yaml`
+ * (untracked: this checkout's own settings, e.g. an account or a remote's credentials), the local file overriding
+ * the tracked one key by key. Both are optional and validated (zod); an unknown key or a bad value names the
+ * file, line and key. An environment variable overrides the cache directory.
  *
  * ```yaml
  * # pipeline.config.yaml
+ * executor: slurm
  * cache:
  *   dir: /lab/shared/pipeline-cache   # relative paths are from the project root
- *   shared: group                     # group-writable objects and setgid directories
+ *   shared: group                     # group-writable, setgid directories
  * remotes:
  *   lab: { url: "s3://results/selectivity", endpoint: "https://minio.lab:9000", default: true }
  *   laptop: { url: "ssh://me@laptop.lab/home/me/pipeline-remote" }
+ * ```
+ *
+ * @example
+ * ```ts
+ * const config = await loadConfig("/proj");
+ * config.executor; // "slurm"
+ * config.slurm?.partition; // "gpu"
  * ```
  *
  * @module
@@ -18,6 +28,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { PipelineError } from "./errors.ts";
+import { slurmSettingsSchema } from "./executors/slurm_settings.ts";
 import { readYaml, type YamlFile } from "./yaml_file.ts";
 
 /** The tracked config file, at the project root. */
@@ -51,8 +62,6 @@ const RemoteSection = z.strictObject({
   /** S3: endpoint URL for MinIO, Ceph or a local server; region (default us-east-1). */
   endpoint: z.string().url().optional(),
   region: z.string().optional(),
-  /** Transfers at once for this remote (overridden by `--jobs`). */
-  jobs: z.number().int().min(1).max(256).optional(),
   access_key_id: z.string().optional(),
   secret_access_key: z.string().optional(),
   session_token: z.string().optional(),
@@ -62,12 +71,15 @@ const RemoteSection = z.strictObject({
   passphrase: z.string().optional(),
 });
 
-/**
- * What either config file may hold: one section per concern (the Slurm executor adds `executor` and `slurm`).
- * Unknown keys are errors.
- */
+/** What either config file may hold: one section per concern. Unknown keys are errors. */
 export const configSchema = z.strictObject({
+  /** Which executor runs stages when `--executor` is not given. */
+  executor: z.enum(["local", "slurm"]).optional(),
+  /** Slurm site settings, the defaults of every stage's job. */
+  slurm: slurmSettingsSchema.optional(),
+  /** Where objects and the run-cache live, and whether the group shares them. */
   cache: CacheSection.optional(),
+  /** Named remotes for push, pull and fetch. */
   remotes: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), RemoteSection).optional(),
 });
 

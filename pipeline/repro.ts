@@ -10,9 +10,11 @@ import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
 import { type LockEntry, writeLock } from "./lock.ts";
-import { decide, type Decision, planAll } from "./plan.ts";
+import { decide, type Decision, forceRun, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
+import { endRunProcesses, runProcesses } from "./run_processes.ts";
+import { RunningJournal, type RunningRecord } from "./running.ts";
 import { carryOut, type StageOutcome } from "./stage_run.ts";
 
 /** Options of one `repro`. */
@@ -29,6 +31,8 @@ export interface ReproOptions {
   readonly keepGoing: boolean;
   /** Resource pool overrides from the command line, e.g. `{ gpu: 2 }`. */
   readonly resources: Readonly<Record<string, number>>;
+  /** Cancel the batch jobs a killed runner left running (journaled) instead of reattaching to them. */
+  readonly cancelRunning?: boolean;
 }
 
 /** The result of each stage considered. */
@@ -58,20 +62,26 @@ export async function repro(
   const names = selectStages(project.graph, opts.targets);
   const forced = new Set(opts.force ? selectStages(project.graph, opts.targets, false) : []);
   if (opts.dry) {
-    const plan = await planAll(project, names);
+    const plan = await planAll(project, names, forced);
     return { ok: true, decisions: new Map(plan.map((d) => [d.stage, d])), outcomes: new Map(), skipped: [] };
   }
-  for (const stage of await OutputBackup.recover(project.root, `${project.dir}/tmp`)) {
-    reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
+  const resumable = await leftRunning(project, executor, opts.cancelRunning ?? false, reporter);
+  await recoverInterrupted(project, reporter, new Set(resumable.keys()));
+  reporter.begin(names.length);
+  const pool = new ResourcePool(
+    executor.schedulesResources ? {} : { ...project.spec.resources, ...opts.resources },
+  );
+  if (!executor.schedulesResources) {
+    for (const name of names) pool.check(project.graph.stages.get(name)!);
   }
-  const pool = new ResourcePool({ ...project.spec.resources, ...opts.resources });
-  for (const name of names) pool.check(project.graph.stages.get(name)!);
 
   let lockWrites = Promise.resolve();
   const recordLock = (name: string, entry: LockEntry) => {
     project.lock[name] = entry;
-    lockWrites = lockWrites.then(() => writeLock(project.root, project.lock));
-    return lockWrites;
+    // A failed write is reported by the stage that asked for it; it must not fail the writes after it.
+    const write = lockWrites.catch(() => {}).then(() => writeLock(project.root, project.lock));
+    lockWrites = write;
+    return write;
   };
 
   const decisions = new Map<string, Decision>();
@@ -87,7 +97,7 @@ export async function repro(
 
   const launch = (name: string) => {
     const stage = project.graph.stages.get(name)!;
-    const slots = pool.take(stage);
+    const slots = executor.schedulesResources ? {} : pool.take(stage);
     const task = (async () => {
       let decision: Decision;
       try {
@@ -98,11 +108,27 @@ export async function repro(
         reporter.finish(name, false, e.message);
         return onFailure(name);
       }
-      if (forced.has(name) && decision.action !== "frozen") {
-        decision = { ...decision, action: "run", reasons: ["--force"] };
+      if (forced.has(name)) decision = forceRun(decision);
+      const resume = resumable.get(name);
+      if (resume) {
+        if (resume.key !== decision.key) {
+          const error = `its ${resume.executor} job from a killed runner is still going, but for other ` +
+            `inputs (stage key ${resume.key.slice(0, 12)}, now ${
+              decision.key?.slice(0, 12) ?? "unknown"
+            }): ` +
+            `its result cannot be recorded; rerun with --cancel-running to cancel it`;
+          outcomes.set(name, { status: "failed", ms: 0, error });
+          reporter.finish(name, false, error);
+          return onFailure(name);
+        }
+        decision = {
+          ...decision,
+          action: "run",
+          reasons: ["reattaching to the job started by a killed runner"],
+        };
       }
       decisions.set(name, decision);
-      if (decision.action === "up-to-date" || decision.action === "frozen") return;
+      if (decision.action === "up-to-date" || decision.action === "frozen") return reporter.settle(name);
       reporter.start(
         name,
         `${decision.action === "restore" ? "restoring" : "running"} (${decision.reasons.join("; ")})`,
@@ -112,7 +138,10 @@ export async function repro(
         signal,
         slots,
         onLine: (line) => reporter.line(name, line),
+        onProgress: (update) => reporter.progress(name, update),
+        onStatus: (status) => reporter.status?.(name, status),
         recordLock,
+        resume,
       });
       outcomes.set(name, outcome);
       for (const w of outcome.warnings ?? []) reporter.info(`warning: ${name}: ${w}`);
@@ -134,7 +163,10 @@ export async function repro(
     failed = true;
     if (!opts.keepGoing) stopLaunching = true;
     for (const d of downstreamOf(project.graph, name)) {
-      if (pending.delete(d)) skipped.add(d);
+      if (pending.delete(d)) {
+        skipped.add(d);
+        reporter.settle(d);
+      }
     }
   };
 
@@ -143,7 +175,8 @@ export async function repro(
     if (!stopLaunching) {
       for (const name of [...pending]) {
         if (running.size >= opts.jobs) break;
-        if (!ready(name) || !pool.fits(project.graph.stages.get(name)!)) continue;
+        if (!ready(name)) continue;
+        if (!executor.schedulesResources && !pool.fits(project.graph.stages.get(name)!)) continue;
         pending.delete(name);
         launch(name);
       }
@@ -151,9 +184,79 @@ export async function repro(
     if (running.size === 0) break;
     await Promise.race(running.values());
   }
-  await lockWrites;
+  await lockWrites.catch(() => {}); // already reported as the failure of the stage that wrote it
   for (const name of pending) skipped.add(name);
   return { ok: !failed && !signal.aborted, decisions, outcomes, skipped: [...skipped] };
+}
+
+/**
+ * Put back what runners that died mid-stage left: first end any process of such a run still alive (a dead
+ * runner's stage must not keep writing into the new run's outputs), then restore its journaled backup.
+ */
+async function recoverInterrupted(
+  project: Project,
+  reporter: Reporter,
+  reattaching: ReadonlySet<string>,
+): Promise<void> {
+  for (const backup of await OutputBackup.leftBehind(project.root, `${project.dir}/tmp`)) {
+    const { stage, running } = backup.journal;
+    if (reattaching.has(stage)) continue; // its batch job still runs: the run reattaches to it
+    if (running) {
+      const pids = runProcesses(running.runId);
+      if (pids.length > 0) {
+        const group = running.pgid ? `process group ${running.pgid}, ` : "";
+        reporter.info(
+          `stage '${stage}' of an interrupted run is still running (${group}pids ${pids.join(" ")}); ` +
+            `ending it before putting its previous outputs back`,
+        );
+        const left = await endRunProcesses(running.runId);
+        if (left.length > 0) {
+          throw new PipelineError(
+            `stage '${stage}' of an interrupted run could not be ended (pids ${left.join(" ")} survive ` +
+              `SIGKILL); nothing was recovered or run. End them (e.g. 'kill -9 ${left.join(" ")}'), then ` +
+              `run repro again`,
+          );
+        }
+      }
+    }
+    await backup.restore();
+    reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
+  }
+}
+
+/**
+ * The batch jobs a killed runner left (journaled in `.pipeline/running/`): with `cancel`, cancel them all (their
+ * outputs are then put back like any interrupted run's); otherwise the records to reattach to, by stage. Jobs
+ * of another executor than this run's cannot be followed: that is an error saying what to pass.
+ */
+async function leftRunning(
+  project: Project,
+  executor: Executor,
+  cancel: boolean,
+  reporter: Reporter,
+): Promise<Map<string, RunningRecord>> {
+  const journal = new RunningJournal(project.dir);
+  const records = await journal.list((path, why) =>
+    reporter.info(`warning: unreadable journal record ${path} (${why}); delete it once no job of it runs`)
+  );
+  const out = new Map<string, RunningRecord>();
+  for (const r of records.filter((r) => r.slurm !== undefined)) {
+    if (r.executor !== executor.name || !executor.cancel) {
+      throw new PipelineError(
+        `stage '${r.stage}' has a ${r.executor} job left running by a killed runner (journal: ` +
+          `${project.dir}/running/); rerun with --executor ${r.executor} to reattach to it, or with ` +
+          `--executor ${r.executor} --cancel-running to cancel it`,
+      );
+    }
+    if (cancel) {
+      await executor.cancel(r[r.executor] as Record<string, unknown>);
+      await journal.remove(r.stage);
+      reporter.info(`cancelled the ${r.executor} job of '${r.stage}' left running by a killed runner`);
+    } else {
+      out.set(r.stage, r);
+    }
+  }
+  return out;
 }
 
 function logTail(path: string, stage: string, lines = 20): string {

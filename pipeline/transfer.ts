@@ -5,12 +5,11 @@
  *
  * @module
  */
-import { z } from "zod";
 import { DamagedObjectError, type Digested, isDirDigest, type ObjectCache } from "./cache.ts";
-import { sha256Hex } from "./canonical.ts";
+import { decodeNonFinite, sha256Hex } from "./canonical.ts";
 import { digestBytes, hashFileStreaming } from "./file_digest.ts";
 import { parseManifest } from "./hash.ts";
-import type { LockEntry } from "./lock.ts";
+import { lockEntrySchema } from "./lock.ts";
 import type { Remote } from "./remotes/remote.ts";
 import type { RunCache } from "./runcache.ts";
 
@@ -193,7 +192,8 @@ export async function fetchObjects(
     }
     if (!item.dir) return;
     for (
-      const [, type, digest, size] of parseManifest(await Deno.readTextFile(objects.objectPath(item.digest)))
+      const [, type, digest, size]
+        of parseManifest(await Deno.readTextFile(objects.objectPath(item.digest))) ?? []
     ) {
       enqueue({ digest, size, nfiles: type === "dir" ? 0 : undefined });
     }
@@ -201,18 +201,6 @@ export async function fetchObjects(
   await drain(queue, opts.jobs, visit);
   return { copied, bytes: progress.bytes, skipped, missing, damaged };
 }
-
-const EntrySchema = z.object({
-  key: z.string().regex(/^[0-9a-f]{64}$/),
-  cmd: z.array(z.string()),
-  wdir: z.string().optional(),
-  deps: z.record(z.string(), z.object({ digest: z.string(), size: z.number() }).loose()),
-  params: z.record(z.string(), z.unknown()),
-  outs: z.record(
-    z.string(),
-    z.object({ digest: z.string(), size: z.number(), nfiles: z.number().optional() }),
-  ),
-});
 
 /**
  * Upload the run-cache entries the remote lacks (each with the objects of its outputs, when present locally).
@@ -268,8 +256,8 @@ export async function fetchRunCache(
     try {
       await remote.download(rel, tmp);
       const text = await Deno.readTextFile(tmp);
-      const ok = `${sha256Hex(text)}.json` === file && EntrySchema.safeParse(safeJson(text)).success &&
-        (JSON.parse(text) as LockEntry).key === key;
+      const entry = lockEntrySchema.safeParse(safeJson(text));
+      const ok = `${sha256Hex(text)}.json` === file && entry.success && entry.data.key === key;
       if (!ok) {
         damaged.push(rel);
         return;
@@ -285,7 +273,7 @@ export async function fetchRunCache(
 
 function safeJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return decodeNonFinite(JSON.parse(text));
   } catch {
     return undefined;
   }

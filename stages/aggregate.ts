@@ -19,7 +19,8 @@
  * valid JSON or lacks a field its reader needs is an error naming the file and field.
  *
  * Writes to `{out}`: `table.csv` and `table.json` (one row per network, every metric), `per_alpha.csv` and
- * `per_alpha.json`, `verdicts.json`, `plots/*.svg`, `index.html` (self-contained) and `summary.md`.
+ * `per_alpha.json`, `verdicts.json`, `plots/*.svg`, `index.html` (self-contained), `summary.md` and `verdicts.txt`
+ * (the verdict table and the report's path, which the runner prints after `repro`).
  *
  * To add a stage's metrics: write a reader in lib/report/readers.ts and add it to {@link sources}; to add a
  * claim: a line in CLAIMS (lib/report/claims.ts).
@@ -27,10 +28,10 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { parseStageArgs } from "./support/stage_command.ts";
 import { fillMissing, mergeRecords, type NetworkRecord } from "../lib/report/records.ts";
 import {
   type MetricsReader,
@@ -59,7 +60,8 @@ import { buildMarkdownSummary } from "../lib/report/markdown.ts";
 import { formatInterval, formatNumber } from "../lib/report/format.ts";
 import { renderSvg } from "../lib/plots/render.ts";
 
-const aggregateParamsSchema = z.strictObject({
+/** Schema of the `aggregate` params. */
+export const aggregateParamsSchema = z.strictObject({
   seed: z.number().int().default(0),
   resamples: z.number().int().min(100).default(10000),
   permutations: z.number().int().min(100).default(10000),
@@ -290,26 +292,28 @@ export async function aggregate(
   await write("verdicts.json", verdictsJson(results));
   await write("index.html", buildHtmlReport(content));
   await write("summary.md", buildMarkdownSummary(content));
+  await write("verdicts.txt", terminalSummary(content, args.out));
   return content;
 }
 
-/** Parses the command line of the stage. */
+/** Parses the command line of the stage (`--help` lists the directories and their defaults). */
 export function parseAggregateArgs(argv: string[]): AggregateArgs {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      models: { type: "string", default: "outputs/models" },
-      selectivity: { type: "string", default: "outputs/selectivity" },
-      gradients: { type: "string", default: "outputs/gradients" },
-      dimensionality: { type: "string", default: "outputs/dimensionality" },
-      corruption: { type: "string", default: "outputs/corruption" },
-      "corruption-examples": { type: "string", default: "outputs/corruption-examples" },
-      attack: { type: "string", default: "outputs/attack" },
-      out: { type: "string", default: "outputs/report" },
-    },
-    strict: true,
-  });
-  return values as AggregateArgs;
+  const dirs: [keyof AggregateArgs, string, string][] = [
+    ["models", "outputs/models", "train's models and per-network metrics"],
+    ["selectivity", "outputs/selectivity", "measure-selectivity's results"],
+    ["gradients", "outputs/gradients", "measure-gradients' results"],
+    ["dimensionality", "outputs/dimensionality", "measure-dimensionality's results"],
+    ["corruption", "outputs/corruption", "corrupt-eval's results"],
+    ["corruption-examples", "outputs/corruption-examples", "corrupt-eval's example images"],
+    ["attack", "outputs/attack", "attack-eval's results"],
+    ["out", "outputs/report", "where the report goes"],
+  ];
+  return parseStageArgs(
+    "aggregate",
+    "per-network table, per-alpha summary, claim verdicts and figures; params from the runner (or params.yaml)",
+    dirs.map(([name, dflt, description]) => ({ name, description, default: dflt })),
+    argv,
+  ) as unknown as AggregateArgs;
 }
 
 /** The verdicts as a small fixed-width text table for the terminal. */
@@ -327,6 +331,15 @@ export function verdictTable(claims: readonly ClaimCheck[]): string {
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+/**
+ * What `repro` prints after the run (pipeline.yaml declares `summary: outputs/report/verdicts.txt`): the verdict
+ * table and where the report is. Deterministic: no dates or timings.
+ */
+export function terminalSummary(content: ReportContent, out: string): string {
+  return `${content.title}\n\n${verdictTable(content.claims)}\n\nReport: ${join(out, "index.html")} ` +
+    `(also summary.md, table.csv, verdicts.json)\n`;
 }
 
 if (import.meta.main) {

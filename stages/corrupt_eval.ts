@@ -28,6 +28,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { stageProgress } from "./support/progress.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 import { openRun, parseRunArgs } from "./support/run_cli.ts";
 import { type PreparedSplit } from "../lib/data/prepared.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
@@ -187,7 +189,8 @@ async function main(): Promise<void> {
     await Deno.remove(examplesDir, { recursive: true }).catch(() => {});
     await Deno.mkdir(examplesDir, { recursive: true });
   }
-  for (const name of names) {
+  const progress = stageProgress();
+  for (const [i, name] of names.entries()) {
     const bySeverity: Record<string, number> = {};
     const exampleCells: Uint8Array[][] = Array.from({ length: nExamples }, () => []);
     for (const severity of severities) {
@@ -216,6 +219,11 @@ async function main(): Promise<void> {
       }
       corruptMs += performance.now() - t0;
       bySeverity[String(severity)] = accuracyOf(await timedPredict(set.images), set.labels);
+      progress.update(
+        i * severities.length + severities.indexOf(severity) + 1,
+        names.length * severities.length,
+        `${name} severity ${severity}`,
+      );
       for (let k = 0; k < nExamples; k++) {
         if (severity === severities[0] && !p.official_dir) {
           exampleCells[k].push(test.images.subarray(k * size, (k + 1) * size));
@@ -250,12 +258,11 @@ async function main(): Promise<void> {
     mean_corrupted_accuracy: summary.benchmark?.mean_accuracy ?? null,
     ...summary,
     accuracy,
-    backend: { name: info.backend, device: info.device, threads: info.threads },
-    time_s: {
-      total: (performance.now() - started) / 1000,
-      corrupt: corruptMs / 1000,
-      predict: predictMs / 1000,
-    },
+  };
+  const time = {
+    total: (performance.now() - started) / 1000,
+    corrupt: corruptMs / 1000,
+    predict: predictMs / 1000,
   };
   await Deno.mkdir(args.out, { recursive: true });
   const outPath = join(args.out, `${run}.json`);
@@ -263,11 +270,10 @@ async function main(): Promise<void> {
   await Deno.rename(`${outPath}.tmp`, outPath);
   console.log(
     `corrupt-eval ${run}: mean corrupted accuracy ${metrics.mean_corrupted_accuracy?.toFixed(4) ?? "-"} ` +
-      `(clean ${clean.toFixed(4)}) -> ${outPath} in ${metrics.time_s.total.toFixed(1)} s ` +
-      `(corrupt ${metrics.time_s.corrupt.toFixed(1)} s, predict ${
-        metrics.time_s.predict.toFixed(1)
-      } s, ${info.device})`,
+      `(clean ${clean.toFixed(4)}) -> ${outPath} in ${time.total.toFixed(1)} s ` +
+      `(corrupt ${time.corrupt.toFixed(1)} s, predict ${time.predict.toFixed(1)} s, ${info.device})`,
   );
+  await recordRunFacts({ ...backendFacts(info), time_s: time });
 }
 
 if (import.meta.main) await runStage(main);

@@ -40,6 +40,8 @@ import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cl
 import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { stageProgress } from "./support/progress.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
 const STAGE = "measure-dimensionality";
 
@@ -140,6 +142,8 @@ async function main(): Promise<void> {
   console.log(`${STAGE} ${args.run}: clean components ${cleanDims.map((d) => d.components).join(" ")}`);
 
   const conditions: Record<string, unknown>[] = [];
+  const progress = stageProgress();
+  const nConditions = p.corruptions.length * new Set(p.severities).size + p.attacks.length;
   const measure = async (condition: Record<string, unknown> & { id: string }, x: tf.Tensor4D) => {
     const reps = await forward(x);
     const t1 = performance.now();
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
       perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
     }));
     conditions.push({ ...condition, accuracy: accuracy(reps.predictions, labels), layers });
+    progress.update(conditions.length, nConditions, condition.id);
     for (const [l, layer] of layers.entries()) {
       for (const m of ["delta", "perturbed"] as const) {
         plotRows.push({
@@ -227,7 +232,9 @@ async function main(): Promise<void> {
     })),
     conditions,
     rows: plotRows,
-    backend: { name: info.backend, device: info.device, threads: info.threads },
+  });
+  await recordRunFacts({
+    ...backendFacts(info),
     time_s: {
       total: seconds,
       forward: timing.forward / 1000,

@@ -23,6 +23,7 @@ import { deriveSeed } from "../lib/random.ts";
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
 const STAGE = "measure-selectivity";
 
@@ -73,9 +74,8 @@ async function main(): Promise<void> {
     split: "test",
     params: { si, selectivity: p },
     ...report,
-    backend: { name: info.backend, device: info.device, threads: info.threads },
-    time_s: seconds,
   });
+  await recordRunFacts({ ...backendFacts(info), time_s: seconds });
   const perLayer = report.layers.map((l) => `${l.name} ${l.mean_si.toFixed(3)} (${l.dead_units} dead)`).join(
     ", ",
   );

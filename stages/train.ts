@@ -9,7 +9,11 @@
  * Writes, for run `a{A}-s{S}` (A and S exactly as given on the command line):
  * - `{out}/a{A}-s{S}/`: model.json + weights.bin (lib/models/io.ts);
  * - `{out}/a{A}-s{S}.curves.json`: per-epoch loss, accuracy, validation accuracy, μ_SI (lib/train/state.ts);
- * - `{out}/a{A}-s{S}.metrics.json`: final test/val accuracy and μ_SI, params, backend, throughput, wall time.
+ * - `{out}/a{A}-s{S}.metrics.json`: final test/val accuracy and μ_SI, params.
+ *
+ * Both are byte-identical on a rerun: how the run went (backend, device, throughput per epoch, seconds, the
+ * epoch a checkpoint was resumed from, step-graph stats) goes to the runner's run record instead
+ * (stages/support/run_facts.ts). Progress per batch goes to the runner's display (stages/support/progress.ts).
  *
  * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/`; a restarted run with the same settings (and,
  * under the runner, the same stage key: code, data, params) resumes from the last complete epoch and ends with
@@ -26,8 +30,10 @@ import { z } from "zod";
 import Progress from "cli-progress";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { stageProgress } from "./support/progress.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 import { parseRunArgs } from "./support/run_cli.ts";
-import { type BackendInfo, initBackend } from "../lib/backends/select.ts";
+import { initBackend } from "../lib/backends/select.ts";
 import { loadPrepared, type PreparedData } from "../lib/data/prepared.ts";
 import { saveModel } from "../lib/models/io.ts";
 import { withSelectivityOutputs } from "../lib/models/multi_output.ts";
@@ -164,9 +170,10 @@ function checkpointFingerprint(
   );
 }
 
-/** Reports progress: a bar on a terminal, one line per epoch otherwise. */
+/** Reports progress: a bar on a terminal, one line per epoch otherwise, and batches to the runner's display. */
 function progressReporter(name: string) {
   const terminal = Deno.stdout.isTerminal();
+  const runner = stageProgress();
   const bar = terminal
     ? new Progress.SingleBar({
       format: `${name} epoch {epoch}/{epochs} |{bar}| {value}/{total} loss {loss}`,
@@ -175,6 +182,11 @@ function progressReporter(name: string) {
     : null;
   return {
     onBatch(p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) {
+      runner.update(
+        (p.epoch - 1) * p.batches + p.batch,
+        p.epochs * p.batches,
+        `epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`,
+      );
       if (!bar) return;
       const payload = { epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(4) };
       if (p.batch === 1) bar.start(p.batches, 1, payload);
@@ -192,7 +204,7 @@ function progressReporter(name: string) {
   };
 }
 
-/** Final metrics of a run (the metrics file). */
+/** Final metrics of a run (the metrics file): results only, the same on every rerun. */
 export interface TrainMetrics {
   run: string;
   alpha: number;
@@ -202,21 +214,38 @@ export interface TrainMetrics {
   test: { acc: number; loss: number; mean_si: number };
   val: { acc: number | null; loss: number | null; mean_si: number | null };
   epochs: number;
+  params: TrainParams;
+}
+
+/** How a run went (the run record, not an output): differs between reruns with identical results. */
+export interface TrainRunFacts {
+  backend: ReturnType<typeof backendFacts>["backend"];
   resumed_from_epoch: number;
   images_per_sec: number;
   train_seconds: number;
   wall_seconds: number;
-  backend: Pick<BackendInfo, "backend" | "device" | "threads" | "tfjsVersion">;
+  /** Training throughput of each epoch. */
+  epoch_images_per_sec: number[];
   /** webgpu: captures, replays, dispatches per replayed step, and why a step could not be replayed. */
   step_graphs: GraphStepStats | null;
-  params: TrainParams;
+}
+
+/** A training curve: the epoch records without their throughput (a run fact, see {@link TrainRunFacts}). */
+export type CurvePoint = Omit<EpochRecord, "images_per_sec">;
+
+/** The curves file's records: `history` without per-epoch throughput, so reruns write identical bytes. */
+export function curvesOf(history: readonly EpochRecord[]): CurvePoint[] {
+  return history.map(({ images_per_sec: _, ...point }) => point);
 }
 
 /**
  * Runs the stage: loads the data, trains (resuming from a matching checkpoint), evaluates on the test split,
  * writes the model, curves and metrics, and removes the checkpoint. Returns the metrics.
  */
-export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMetrics> {
+export async function runTrain(
+  p: TrainParams,
+  args: TrainArgs,
+): Promise<{ metrics: TrainMetrics; facts: TrainRunFacts }> {
   const t0 = performance.now();
   const name = args.run;
   const backend = await initBackend(args.backend, { threads: args.threads });
@@ -288,38 +317,37 @@ export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMe
     test: { acc: test.accuracy, loss: test.loss, mean_si: test.meanSI },
     val: { acc: last.val_acc, loss: last.val_loss, mean_si: last.val_mean_si },
     epochs: config.epochs,
-    resumed_from_epoch: loaded.state?.epochsDone ?? 0,
-    images_per_sec: result.trainImages / result.trainSeconds,
-    train_seconds: result.trainSeconds,
-    wall_seconds: (performance.now() - t0) / 1000,
-    backend: {
-      backend: backend.backend,
-      device: backend.device,
-      threads: backend.threads,
-      tfjsVersion: backend.tfjsVersion,
-    },
-    step_graphs: result.stepGraphs,
     params: p,
   };
   await saveModel(built.model, join(args.out, name));
   await Deno.writeTextFile(
     join(args.out, `${name}.curves.json`),
-    JSON.stringify(result.history, null, 2) + "\n",
+    JSON.stringify(curvesOf(result.history), null, 2) + "\n",
   );
   await Deno.writeTextFile(join(args.out, `${name}.metrics.json`), JSON.stringify(metrics, null, 2) + "\n");
   await Deno.remove(ckptDir, { recursive: true });
   built.model.dispose();
-  return metrics;
+  const facts: TrainRunFacts = {
+    ...backendFacts(backend),
+    resumed_from_epoch: loaded.state?.epochsDone ?? 0,
+    images_per_sec: result.trainImages / result.trainSeconds,
+    train_seconds: result.trainSeconds,
+    wall_seconds: (performance.now() - t0) / 1000,
+    epoch_images_per_sec: result.history.map((r) => r.images_per_sec),
+    step_graphs: result.stepGraphs,
+  };
+  await recordRunFacts({ ...facts });
+  return { metrics, facts };
 }
 
 if (import.meta.main) {
   await runStage(async () => {
     const args = parseTrainArgs(Deno.args);
-    const m = await runTrain(parseTrainParams(stageParams()), args);
+    const { metrics: m, facts } = await runTrain(parseTrainParams(stageParams()), args);
     console.log(
       `train ${m.run}: test acc ${m.test.acc.toFixed(4)}, test mean SI ${m.test.mean_si.toFixed(4)}, ` +
-        `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${m.images_per_sec.toFixed(0)} img/s, ` +
-        `${m.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
+        `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${facts.images_per_sec.toFixed(0)} img/s, ` +
+        `${facts.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
     );
   });
 }

@@ -59,6 +59,8 @@ export interface EvaluateAttacksOptions {
   examples: number;
   /** Called after each batch. */
   onBatch?(done: number, total: number): void;
+  /** Called after each attack run on each batch: `done` of `total` (batches × attacks × ε) and what ran. */
+  onRun?: (done: number, total: number, run: { attack: AttackName; eps: number }) => void;
 }
 
 function floatBatch(set: AttackSet, rows: ArrayLike<number>): tf.Tensor4D {
@@ -156,6 +158,11 @@ export async function evaluateAttacks(
           xAdv.dispose();
           seconds[r] += (performance.now() - t0) / 1000;
         }
+        options.onRun?.(
+          Math.floor(start / options.batchSize) * runs.length + r + 1,
+          Math.ceil(n / options.batchSize) * runs.length,
+          runs[r],
+        );
       }
     } finally {
       tf.dispose([x, labels]);
