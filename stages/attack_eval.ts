@@ -1,5 +1,5 @@
 /**
- * Stage `attack-eval`: white-box adversarial robustness of one trained model (paper.md §5, robustness.md
+ * Stage `attack-eval`: white-box adversarial robustness of one trained model (docs/method.md §5, docs/method.md
  * §9–13). Attacks a seeded stratified subset (or all) of the prepared test split with every configured attack
  * at every ε of its norm, runs the sanity checks (the stage fails if one fails), and writes the metrics.
  *

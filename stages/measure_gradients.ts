@@ -1,5 +1,5 @@
 /**
- * Stage `measure-gradients`: input–unit gradient variability of one trained model (paper.md §7). For every unit
+ * Stage `measure-gradients`: input–unit gradient variability of one trained model (docs/method.md §7). For every unit
  * u of every selectivity layer and every sample x of a fixed, seeded, class-stratified subset of the test split,
  * s_u(x) = ‖∂a_u(x)/∂x‖ (a_u: spatial mean of the post-ReLU channel, pixels in [0, 1]); then per layer the CV
  * across samples (per unit, averaged over units) and across units (per sample, averaged over samples), units

@@ -1,7 +1,7 @@
 /**
  * Stage `measure-selectivity`: the class selectivity index of every unit of every selectivity layer of one
- * trained model on the held-out test split (paper.md §1): per-unit SI, per-layer distribution (mean, median,
- * quantiles, histogram), dead units per layer, the network mean μ_SI (§1.3) and the test accuracy on the same
+ * trained model on the held-out test split (docs/method.md §1): per-unit SI, per-layer distribution (mean, median,
+ * quantiles, histogram), dead units per layer, the network mean μ_SI (docs/method.md §1.3) and the test accuracy on the same
  * images.
  *
  * Run: `deno run -A stages/measure_selectivity.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR]

@@ -45,6 +45,7 @@ import { type TrainConfig, trainModel, type TrainResult } from "../lib/train/loo
 import type { GraphStepStats } from "../lib/train/graph_steps.ts";
 import type { LrSchedule } from "../lib/train/schedule.ts";
 import type { EpochRecord } from "../lib/train/state.ts";
+import type { TrainMethod } from "../lib/train/methods.ts";
 
 const scheduleSchema = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -55,6 +56,58 @@ const scheduleSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("cosine"), min_factor: z.number().min(0).max(1).default(0) }),
   z.strictObject({ kind: z.literal("constant") }),
 ]);
+
+/** Schema of params.yaml's `bidirectional` section (docs/method.md §8). */
+export const bidirectionalSchema = z.strictObject({
+  /** α of the variants (and of the standard networks they are compared with). */
+  alpha: z.number().default(0),
+  seeds: z.array(z.number().int()).min(1).default([1]),
+  methods: z.array(z.enum(["noise", "augmix", "pgd"])).min(1).default(["noise", "augmix", "pgd"]),
+  noise: z.strictObject({ sigma: z.number().gt(0).default(0.1) }).prefault({}),
+  augmix: z.strictObject({
+    width: z.number().int().min(1).default(3),
+    depth: z.number().int().min(1).default(3),
+    severity: z.number().min(1).max(10).default(3),
+  }).prefault({}),
+  pgd: z.strictObject({
+    eps_linf_255: z.number().gt(0).default(4),
+    steps: z.number().int().min(1).default(3),
+    step_factor: z.number().gt(0).default(2.5),
+  }).prefault({}),
+});
+
+/**
+ * The training method of `name` with its params from the `bidirectional` section (which must be present for
+ * any method but standard).
+ *
+ * @example
+ * ```ts
+ * methodOf("noise", { noise: { sigma: 0.1 } }); // { kind: "noise", sigma: 0.1 }
+ * ```
+ */
+export function methodOf(name: string, section: unknown): TrainMethod {
+  if (name === "standard") return { kind: "standard" };
+  if (section === undefined) {
+    throw new Error(
+      `train: --method ${name} needs params.yaml section 'bidirectional' (list it in the stage's params)`,
+    );
+  }
+  const b = bidirectionalSchema.parse(section);
+  switch (name) {
+    case "noise":
+      return { kind: "noise", sigma: b.noise.sigma };
+    case "augmix":
+      return { kind: "augmix", ...b.augmix };
+    case "pgd":
+      return {
+        kind: "pgd",
+        epsLinf255: b.pgd.eps_linf_255,
+        steps: b.pgd.steps,
+        stepFactor: b.pgd.step_factor,
+      };
+  }
+  throw new Error(`train: unknown method '${name}'`);
+}
 
 /** Schema of the stage's params object. */
 export const trainParamsSchema = z.strictObject({
@@ -78,6 +131,8 @@ export const trainParamsSchema = z.strictObject({
     epsilon: z.number().positive().default(1e-7),
     layer_grouping: z.enum(["block", "stage"]).default("block"),
   }).prefault({}),
+  /** The robustness-training variants (docs/method.md §8); read only for `--method` other than standard. */
+  bidirectional: bidirectionalSchema.optional(),
 });
 
 /** Validated params of the train stage. */
@@ -164,6 +219,7 @@ function checkpointFingerprint(
       si: p.si,
       alpha: args.alpha,
       seed: args.seed,
+      method: args.method === "standard" ? undefined : { name: args.method, params: p.bidirectional },
       meta: data.meta,
       backend,
     }),
@@ -209,6 +265,8 @@ export interface TrainMetrics {
   run: string;
   alpha: number;
   seed: number;
+  /** Training method (docs/method.md §8). */
+  method: string;
   dataset: string;
   model: string;
   test: { acc: number; loss: number; mean_si: number };
@@ -275,6 +333,7 @@ export async function runTrain(
     // On a GPU, waiting for each step's loss idles the device (~11 ms per step on the H200); queue 16 steps.
     lossReadEvery: backend.backend === "webgpu" ? GPU_LOSS_READ_EVERY : 1,
     stepGraphs: useStepGraphs(backend.backend),
+    method: methodOf(args.method, p.bidirectional),
   };
   const ckptDir = join(args.checkpoints, name);
   const fingerprint = await checkpointFingerprint(
@@ -312,6 +371,7 @@ export async function runTrain(
     run: name,
     alpha: config.alpha,
     seed,
+    method: args.method,
     dataset: data.meta.dataset,
     model: p.model.name,
     test: { acc: test.accuracy, loss: test.loss, mean_si: test.meanSI },

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { imageTensor } from "../data/pixels.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { mergeStats, type PerturbationStats, perturbationStats } from "./checks.ts";
 import type { LogitsFn } from "./model.ts";
@@ -64,14 +65,7 @@ export interface EvaluateAttacksOptions {
 }
 
 function floatBatch(set: AttackSet, rows: ArrayLike<number>): tf.Tensor4D {
-  const [h, w, c] = set.shape;
-  const size = h * w * c;
-  const x = new Float32Array(rows.length * size);
-  for (let i = 0; i < rows.length; i++) {
-    const src = set.images.subarray(rows[i] * size, rows[i] * size + size);
-    for (let k = 0; k < size; k++) x[i * size + k] = src[k] / 255;
-  }
-  return tf.tensor4d(x, [rows.length, h, w, c]);
+  return imageTensor(set.images, set.shape, rows);
 }
 
 async function correctMask(f: LogitsFn, x: tf.Tensor4D, labels: tf.Tensor1D): Promise<{

@@ -26,7 +26,7 @@ export interface AttackCurve {
   accuracy: number[];
   /** Normalised area under the curve (lib/attacks/metrics.ts). */
   auc: number;
-  /** Per eps: largest perturbation norm, pixel range, samples with NaN (robustness.md §12). */
+  /** Per eps: largest perturbation norm, pixel range, samples with NaN (docs/method.md §5.4). */
   stats: { eps: number; max_norm: number; min: number; max: number; nan_samples: number }[];
 }
 

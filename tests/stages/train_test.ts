@@ -163,6 +163,26 @@ Deno.test("train stage: outputs, metrics; a killed run resumes to the uninterrup
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("train: --method names the run and picks the variant's params from 'bidirectional'", async () => {
+  const { methodOf } = await import("../../stages/train.ts");
+  const a = parseTrainArgs(["--alpha", "0", "--seed", "1", "--method", "pgd"], env({}));
+  assert.deepEqual([a.method, a.run], ["pgd", "a0-s1-pgd"]);
+  assert.equal(parseTrainArgs(["--alpha", "0", "--seed", "1"], env({})).run, "a0-s1");
+  assert.throws(
+    () => parseTrainArgs(["--alpha", "0", "--seed", "1", "--method", "x"], env({})),
+    /--method 'x'/,
+  );
+  assert.deepEqual(methodOf("standard", undefined), { kind: "standard" });
+  assert.deepEqual(methodOf("pgd", { pgd: { eps_linf_255: 8, steps: 7 } }), {
+    kind: "pgd",
+    epsLinf255: 8,
+    steps: 7,
+    stepFactor: 2.5,
+  });
+  assert.throws(() => methodOf("noise", undefined), /needs params.yaml section 'bidirectional'/);
+  assert.throws(() => methodOf("noise", { noise: { sigma: -1 } }), /sigma/);
+});
+
 Deno.test("train.lr far too high fails naming divergence and train.lr, not a NaN class mean", async () => {
   const root = await Deno.makeTempDir();
   try {
