@@ -15,6 +15,8 @@
  *   plots diff [REV...] [-t TARGET]... [-o FILE]
  *   exp show [STAGE...] [--md | --json] [--sort-by METRIC [--sort-order asc|desc]] [--all]
  *   gc [--dry] [--keep-run-cache]
+ *   push|fetch|pull [STAGE...] [--remote NAME|URL] [--jobs N] [--run-cache]   (pull: [--force])
+ *   status --remote [NAME|URL] [STAGE...];  repro --pull [--remote NAME|URL]
  * ```
  *
  * The commands live in `pipeline/cli/` (one file per group, see `pipeline/cli/program.ts`). Exit codes: 0 done,

@@ -10,7 +10,9 @@ import { makeReporter } from "../progress.ts";
 import { acquireReproLock } from "../project_lock.ts";
 import { repro } from "../repro.ts";
 import { readSummaries, renderSummaries } from "../summary.ts";
+import { remoteSource } from "../remote_sync.ts";
 import { type CliContext, collect, requirePipelineFile, rootOf, withProject } from "./context.ts";
+import { progress, remoteOption } from "./remote.ts";
 
 /** Options of `repro` as commander parses them. */
 export interface ReproCliOptions {
@@ -25,6 +27,8 @@ export interface ReproCliOptions {
   slurm?: string[];
   retries?: string;
   cancelRunning?: boolean;
+  pull?: boolean;
+  remote?: string;
 }
 
 /** Parse `--jobs`: a whole number ≥ 1. */
@@ -77,6 +81,8 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option("--retries <n>", "resubmit Slurm jobs that failed for a node-level reason (NODE_FAIL, PREEMPTED)")
     .option("--cancel-running", "cancel the Slurm jobs a killed runner left running instead of reattaching")
+    .option("--pull", "restore results the remote's run-cache holds instead of running (see --remote)")
+    .addOption(remoteOption())
     .action(
       ctx.act((targets: string[], opts: ReproCliOptions, cmd: Command) =>
         runRepro(rootOf(cmd), targets, opts)
@@ -92,6 +98,10 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
   const reporter = makeReporter();
   using _lock = opts.dry ? undefined : await acquireReproLock(`${root}/.pipeline`, (m) => reporter.info(m));
   return await withProject(root, opts.set ?? [], async (project) => {
+    const remote = opts.pull
+      ? await remoteSource(project, { targets: [], remote: opts.remote, jobs: 8, runCache: true, progress })
+      : undefined;
+    project.remoteSource = remote?.source;
     const controller = new AbortController();
     const onSignal = () => {
       if (!controller.signal.aborted) {
@@ -147,6 +157,7 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
       if (controller.signal.aborted) return 130;
       return report.ok ? 0 : 1;
     } finally {
+      await remote?.remote.close();
       reporter.close();
       for (const s of signals) Deno.removeSignalListener(s, onSignal);
     }
