@@ -9,6 +9,9 @@ import { parseDataParams, prepareData } from "../../stages/prepare_data.ts";
 import { buildModel } from "../../lib/models/registry.ts";
 import { saveModel } from "../../lib/models/io.ts";
 import { initBackend } from "../../lib/backends/select.ts";
+import { loadPrepared } from "../../lib/data/prepared.ts";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 
 /** Where a fixture lives: prepared data, a models folder holding `a0-s1`, and scratch space. */
 export interface StageFixture {
@@ -31,17 +34,45 @@ export async function stageFixture(
 ): Promise<StageFixture> {
   await initBackend("cpu");
   const dir = await Deno.makeTempDir({ prefix: "stage-test-" });
+  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
   const data = join(dir, "data");
   await prepareData(parseDataParams({
     data: {
       name: "synthetic",
       out: data,
-      synthetic: { train: 2 * classes, test, classes, shape, noise: 40 },
+      synthetic: { train: 10 * classes, test, classes, shape, noise: 40 },
     },
   }));
   const { model } = buildModel("cnn", { inputShape: shape, numClasses: classes, seed: 1 });
+  await nearestMeanHead(model, data, classes);
   await saveModel(model, join(dir, "models", "a0-s1"));
   return { dir, data, models: join(dir, "models") };
+}
+
+/**
+ * Replaces the logits layer of `model` by a nearest-class-mean rule on its penultimate features over the
+ * training split (an untrained network predicts one class for every image, which hides what accuracies test).
+ */
+async function nearestMeanHead(model: tfl.LayersModel, data: string, classes: number): Promise<void> {
+  const { train } = await loadPrepared(data);
+  const n = model.layers.length;
+  const features = tfl.model({
+    inputs: model.inputs,
+    outputs: model.layers[n - 2].output as tfl.SymbolicTensor,
+  });
+  const [w, b] = tf.tidy(() => {
+    const x = tf.div(tf.tensor4d(Float32Array.from(train.images), [train.n, ...train.shape]), 255);
+    const f = features.predict(x) as tf.Tensor2D;
+    const mu = tf.mean(f, 0);
+    const y = tf.oneHot(tf.tensor1d(Array.from(train.labels), "int32"), classes);
+    const means = tf.div(tf.matMul(y, f, true, false), tf.reshape(tf.sum(y, 0), [classes, 1]));
+    const variance = tf.add(tf.mean(tf.square(tf.sub(f, mu)), 0), 1e-6);
+    const w = tf.transpose(tf.div(tf.sub(means, mu), variance));
+    return [w, tf.reshape(tf.neg(tf.matMul(tf.reshape(mu, [1, -1]), w)), [classes])];
+  });
+  model.layers[n - 1].setWeights([w, b]);
+  tf.dispose([w, b]);
+  await Promise.resolve();
 }
 
 /** A stage run's output: the parsed metrics JSON and the folder it was written to. */
