@@ -58,16 +58,19 @@ function isStringy(n: ts.Node): boolean {
   return ts.isStringLiteral(n) || ts.isTemplateExpression(n) || ts.isNoSubstitutionTemplateLiteral(n);
 }
 
+function isConsoleCall(n: ts.Node): boolean {
+  return ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) &&
+    ts.isIdentifier(n.expression.expression) && n.expression.expression.text === "console";
+}
+
 /** Whether `n` sits where mutating changes no result: a type, an import, or a console call. */
 function skipped(n: ts.Node): boolean {
   for (let p: ts.Node | undefined = n; p; p = p.parent) {
-    if (ts.isTypeNode(p) || ts.isImportDeclaration(p) || ts.isExportDeclaration(p)) return true;
-    if (
-      ts.isCallExpression(p) && ts.isPropertyAccessExpression(p.expression) &&
-      ts.isIdentifier(p.expression.expression) && p.expression.expression.text === "console"
-    ) return true;
+    if (ts.isTypeNode(p) || ts.isImportDeclaration(p) || ts.isExportDeclaration(p) || isConsoleCall(p)) {
+      return true;
+    }
   }
-  return false;
+  return ts.isExpressionStatement(n) && isConsoleCall(n.expression);
 }
 
 /**

@@ -54,6 +54,9 @@ async function scratchCopy(): Promise<string> {
  * Runs `tests` in `dir` in their own process group (so a timeout ends the stage subprocesses too); resolves
  * with whether they passed, or "timeout".
  */
+/** The process group of the test run in progress, ended with the runner when it is interrupted. */
+let running: number | null = null;
+
 async function runTests(
   dir: string,
   tests: string[],
@@ -75,12 +78,14 @@ async function runTests(
     stderr: "null",
     env: { CI: "", NO_COLOR: "1" },
   }).spawn();
+  running = child.pid;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     new Deno.Command("kill", { args: ["-KILL", "--", `-${child.pid}`] }).outputSync();
   }, timeoutS * 1000);
   const status = await child.status;
+  running = null;
   clearTimeout(timer);
   return timedOut ? "timeout" : status.success;
 }
@@ -150,6 +155,13 @@ async function main(): Promise<void> {
   const equivalent = loadEquivalent();
   const started = Date.now();
   const scratch = await scratchCopy();
+  const interrupt = () => {
+    if (running !== null) new Deno.Command("kill", { args: ["-KILL", "--", `-${running}`] }).outputSync();
+    Deno.removeSync(scratch, { recursive: true });
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupt);
+  Deno.addSignalListener("SIGTERM", interrupt);
   const outcomes: Outcome[] = [];
   const baseline = new Map<string, number>();
   try {
