@@ -58,8 +58,9 @@ export const AREAS: Area[] = [
     name: "pipeline",
     sources: ["pipeline"],
     testsFor: (file) => pipelineTests(file).map((t) => `tests/pipeline/${t}_test.ts`),
-    // A wall-clock assertion ("two 1 s stages in about 1 s") fails on a loaded machine with no mutant at all.
-    filter: "/^(?!--jobs 2 runs two independent)/",
+    // Leaves out the one test whose name starts with "--jo": its wall-clock assertion ("two 1 s stages in
+    // about 1 s") fails on a loaded machine with no mutant at all. (Deno's filter regex has no lookahead.)
+    filter: "/^([^-]|-[^-]|--[^j]|--j[^o])/",
   },
   { name: "lib/attacks", sources: ["lib/attacks"], testsFor: () => ["tests/lib/attacks"] },
   {

@@ -74,10 +74,11 @@ async function runTests(
       ...tests,
     ],
     cwd: dir,
-    stdout: "null",
+    stdout: "piped",
     stderr: "null",
     env: { CI: "", NO_COLOR: "1" },
   }).spawn();
+  const output = new Response(child.stdout).text();
   running = child.pid;
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -87,6 +88,10 @@ async function runTests(
   const status = await child.status;
   running = null;
   clearTimeout(timer);
+  const passed = Number((await output).match(/\| (\d+) passed/)?.[1] ?? 0);
+  if (status.success && passed === 0) {
+    throw new Error(`no test ran: deno test ${tests.join(" ")}${filter ? ` --filter '${filter}'` : ""}`);
+  }
   return timedOut ? "timeout" : status.success;
 }
 
