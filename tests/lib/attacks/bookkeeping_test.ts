@@ -11,7 +11,11 @@ import type { LogitsFn } from "../../../lib/attacks/model.ts";
 import { pgd } from "../../../lib/attacks/pgd.ts";
 import { buildReport } from "../../../lib/attacks/report.ts";
 import { randomStart } from "../../../lib/attacks/starts.ts";
-import { rows, useCpu } from "./helpers.ts";
+import { apgd } from "../../../lib/attacks/apgd.ts";
+import { exampleGridPng } from "../../../lib/attacks/examples.ts";
+import { Buffer } from "node:buffer";
+import { inflateSync } from "node:zlib";
+import { assertClose, linear, linearGradient, rows, useCpu } from "./helpers.ts";
 
 await useCpu();
 
@@ -185,4 +189,161 @@ Deno.test("worst case over attacks is a per-sample AND, not the minimum of the a
   assert.deepEqual(r.worst_case.l2?.attacks, ["pgd-l2"]);
   assert.equal(r.clean_accuracy, 7 / 8);
   assert.equal(r.samples, 8);
+});
+
+/** A 3-class linear model on 2×2×1 images and a batch it classifies correctly with a wide margin. */
+function wideLinear() {
+  const m = linear([[2, -1, 0.5, 1], [-1, 2, 1, -0.5], [0.5, 0.5, -2, 1]], [0, 0, 0]);
+  const xs = [0.7, 0.3, 0.5, 0.6, 0.3, 0.7, 0.6, 0.4];
+  const x = tf.tensor4d(xs, [2, 2, 2, 1]);
+  const labels = tf.tensor1d([0, 1], "int32");
+  return { m, xs, x, labels };
+}
+
+Deno.test("APGD's first step is the full projected step (momentum 1), not the 0.75 blend of later steps", async () => {
+  const { m, xs, x, labels } = wideLinear();
+  const eps = 0.05;
+  const x0 = randomStart(x, eps, "linf", "apgd", { seed: 2, ids: [0, 1], restart: 0, purpose: "apgd-linf" });
+  const starts = await rows(x0);
+  const adv = await rows(apgd(m.f, x, labels, { eps, norm: "linf", steps: 1, seed: 2 }));
+  for (let i = 0; i < 2; i++) {
+    // η = 2ε from any point of the cube reaches the face x ± ε the gradient at the start points to.
+    const g = linearGradient(m, starts[i], i);
+    const expected = xs.slice(4 * i, 4 * i + 4).map((v, k) => v + eps * Math.sign(g[k]));
+    assertClose(adv[i], expected, 1e-6, `sample ${i}`);
+  }
+  tf.dispose([x, labels, x0]);
+});
+
+Deno.test("PGD returns the last iterate of the last restart for a sample no restart breaks", async () => {
+  const { m, x, labels } = wideLinear();
+  const eps = 0.05;
+  for (const restarts of [1, 2]) {
+    // Step 0: each restart's only iterate is its start, so the result shows which restarts ran.
+    const adv = await pgd(m.f, x, labels, {
+      eps,
+      norm: "l2",
+      steps: 1,
+      stepSize: 0,
+      randomStart: true,
+      restarts,
+      seed: 6,
+    });
+    const last = randomStart(x, eps, "l2", "ball", {
+      seed: 6,
+      ids: [0, 1],
+      restart: restarts - 1,
+      purpose: "pgd-l2",
+    });
+    assertClose(Array.from(await adv.data()), Array.from(await last.data()), 1e-7, `${restarts} restarts`);
+    tf.dispose([adv, last]);
+  }
+  tf.dispose([x, labels]);
+});
+
+Deno.test("attacks leave no tensors behind but their result", async () => {
+  const { m, x, labels } = wideLinear();
+  for (
+    const run of [
+      () => apgd(m.f, x, labels, { eps: 0.05, norm: "l2", steps: 6, seed: 1 }),
+      () =>
+        pgd(m.f, x, labels, {
+          eps: 0.05,
+          norm: "linf",
+          steps: 3,
+          stepSize: 0.02,
+          randomStart: true,
+          restarts: 2,
+          seed: 1,
+        }),
+    ]
+  ) {
+    const before = tf.memory().numTensors;
+    const adv = await run();
+    assert.equal(tf.memory().numTensors, before + 1);
+    adv.dispose();
+  }
+  tf.dispose([x, labels]);
+});
+
+Deno.test("evaluateAttacks reports progress after each batch: images done of the total", async () => {
+  const { m } = wideLinear();
+  const calls: [number, number][] = [];
+  await evaluateAttacks(m.f, {
+    images: Uint8Array.from({ length: 5 * 4 }, (_, i) => (i * 53) % 256),
+    labels: Uint8Array.of(0, 1, 2, 0, 1),
+    shape: [2, 2, 1],
+    indices: [4, 0, 1, 2, 3],
+  }, {
+    attacks: ["fgsm-linf"],
+    eps: { linf: [0.01], l2: [] },
+    settings: {
+      pgd: { steps: 1, stepFactor: 1, restarts: 1, randomStart: false },
+      apgd: { steps: 1 },
+      seed: 0,
+    },
+    batchSize: 2,
+    examples: 0,
+    onBatch: (done, total) => calls.push([done, total]),
+  });
+  assert.deepEqual(calls, [[2, 5], [4, 5], [5, 5]]);
+});
+
+/** The pixels of a PNG written by lib/eval/png.ts (filter 0 on every row). */
+function decodePng(png: Uint8Array, c: number): { width: number; height: number; pixels: Uint8Array } {
+  const view = new DataView(png.buffer, png.byteOffset);
+  const width = view.getUint32(16), height = view.getUint32(20);
+  const idat: Uint8Array[] = [];
+  for (let at = 8; at < png.length;) {
+    const len = view.getUint32(at);
+    if (new TextDecoder().decode(png.subarray(at + 4, at + 8)) === "IDAT") {
+      idat.push(png.subarray(at + 8, at + 8 + len));
+    }
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const pixels = new Uint8Array(width * height * c);
+  for (let y = 0; y < height; y++) {
+    assert.equal(raw[y * (width * c + 1)], 0, "filter 0");
+    pixels.set(raw.subarray(y * (width * c + 1) + 1, (y + 1) * (width * c + 1)), y * width * c);
+  }
+  return { width, height, pixels };
+}
+
+Deno.test("example grid: row r, column k holds image r of column k, 2-px grey gaps, rounded to 8 bit", () => {
+  const h = 2, w = 3, rowsN = 3;
+  const image = (col: number, r: number) =>
+    Float32Array.from({ length: h * w }, (_, k) => (col * 7 + r * 3 + k) / 40);
+  const column = (col: number) =>
+    Float32Array.from(Array.from({ length: rowsN }, (_, r) => [...image(col, r)]).flat());
+  const examples = {
+    ids: [5, 6, 7],
+    labels: [0, 1, 2],
+    clean: { pixels: column(0), predictions: [0, 1, 2] },
+    attacks: [{
+      attack: "pgd-linf" as const,
+      eps: 0.1,
+      pixels: Float32Array.from(column(1)),
+      predictions: [1, 1, 1],
+    }],
+  };
+  const { width, height, pixels } = decodePng(exampleGridPng(examples, [h, w, 1]), 1);
+  assert.deepEqual([width, height], [2 * w + 2, rowsN * h + 2 * 2]);
+  for (let r = 0; r < rowsN; r++) {
+    for (let col = 0; col < 2; col++) {
+      const img = image(col, r);
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const got = pixels[(r * (h + 2) + y) * width + col * (w + 2) + x];
+          assert.equal(
+            got,
+            Math.round(Math.min(1, img[y * w + x]) * 255),
+            `row ${r} col ${col} (${y}, ${x})`,
+          );
+        }
+      }
+    }
+  }
+  assert.equal(pixels[h * width], 128, "the gap between rows is mid-grey");
+  assert.equal(pixels[w], 128, "the gap between columns is mid-grey");
 });
