@@ -6,7 +6,8 @@
  * equivalent), the equivalent mutants being those listed with a reason in bench/mutation/equivalent.json.
  *
  * Run: `deno task mutation [--areas pipeline,lib/stats] [--per-area 40] [--seed 1] [--budget-min 90]
- * [--timeout-factor 3] [--out bench/mutation/results/NAME]`. Writes `NAME.json` (every mutant and its
+ * [--timeout-factor 3] [--out bench/mutation/results/NAME] [--rerun PREVIOUS.json]`. `--rerun` judges the
+ * survivors of an earlier run again (after tests were added) and keeps its other outcomes. Writes `NAME.json` (every mutant and its
  * outcome) and `NAME.md` (the per-area table and the surviving mutants). The run is time-bounded: after
  * `--budget-min` minutes no new mutant starts and the rest are reported as not run.
  *
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       "budget-min": { type: "string", default: "90" },
       "timeout-factor": { type: "string", default: "3" },
       out: { type: "string", default: "bench/mutation/results/latest" },
+      rerun: { type: "string" },
     },
   });
   const perArea = Number(values["per-area"]), seed = Number(values.seed);
@@ -169,44 +171,63 @@ async function main(): Promise<void> {
   Deno.addSignalListener("SIGTERM", interrupt);
   const outcomes: Outcome[] = [];
   const baseline = new Map<string, number>();
+  /** Runs `o`'s mutant against its area's tests in the scratch copy and records the outcome. */
+  const judge = async (o: Outcome) => {
+    const area = AREAS.find((a) => a.name === o.area)!;
+    const tests = area.testsFor(o.file);
+    const key = tests.join(" ");
+    if (!baseline.has(key)) {
+      const t0 = Date.now();
+      if (await runTests(scratch, tests, area.filter, 1800) !== true) {
+        throw new Error(`the unmutated tests fail: deno test -A ${key}; fix them before a mutation run`);
+      }
+      baseline.set(key, (Date.now() - t0) / 1000);
+      console.log(`  baseline ${key}: ${baseline.get(key)!.toFixed(1)} s`);
+    }
+    const path = join(scratch, o.file);
+    const original = await Deno.readTextFile(path);
+    const t0 = Date.now();
+    try {
+      await Deno.writeTextFile(path, applyMutant(original, o));
+      const timeout = Math.max(30, Number(values["timeout-factor"]) * baseline.get(key)!);
+      const r = await runTests(scratch, tests, area.filter, timeout);
+      o.status = r === "timeout" ? "timeout" : r ? "survived" : "killed";
+    } finally {
+      await Deno.writeTextFile(path, original);
+    }
+    o.seconds = (Date.now() - t0) / 1000;
+    console.log(`  ${o.status.padEnd(8)} ${o.id} (${o.seconds.toFixed(0)} s)`);
+  };
+  const settle = (o: Outcome): boolean => {
+    if (!equivalent[o.id]) return false;
+    Object.assign(o, { status: "equivalent", reason: equivalent[o.id] });
+    return true;
+  };
   try {
-    for (const area of AREAS.filter((a) => names.includes(a.name))) {
-      const all = areaFiles(root, area).flatMap((f) => findMutants(f, Deno.readTextFileSync(join(root, f))));
-      const order = new Rng(seed).permutation(all.length);
-      const sample = Array.from(order.subarray(0, Math.min(perArea, all.length)), (i) => all[i]);
-      console.log(`${area.name}: ${all.length} mutants, sampling ${sample.length}`);
-      for (const m of sample) {
-        const id = mutantId(m);
-        const o: Outcome = { ...m, id, area: area.name, status: "not run", seconds: 0 };
+    if (values.rerun) {
+      // The same sample again: survivors (and mutants not run) are judged against today's tests.
+      const previous = JSON.parse(await Deno.readTextFile(resolve(root, values.rerun))) as {
+        outcomes: Outcome[];
+      };
+      for (const o of previous.outcomes) {
         outcomes.push(o);
-        if (equivalent[id]) {
-          Object.assign(o, { status: "equivalent", reason: equivalent[id] });
-          continue;
+        if (settle(o) || !["survived", "not run"].includes(o.status) || Date.now() > deadline) continue;
+        await judge(o);
+      }
+    } else {
+      for (const area of AREAS.filter((a) => names.includes(a.name))) {
+        const all = areaFiles(root, area).flatMap((f) =>
+          findMutants(f, Deno.readTextFileSync(join(root, f)))
+        );
+        const order = new Rng(seed).permutation(all.length);
+        const sample = Array.from(order.subarray(0, Math.min(perArea, all.length)), (i) => all[i]);
+        console.log(`${area.name}: ${all.length} mutants, sampling ${sample.length}`);
+        for (const m of sample) {
+          const o: Outcome = { ...m, id: mutantId(m), area: area.name, status: "not run", seconds: 0 };
+          outcomes.push(o);
+          if (settle(o) || Date.now() > deadline) continue;
+          await judge(o);
         }
-        if (Date.now() > deadline) continue;
-        const tests = area.testsFor(m.file);
-        const key = tests.join(" ");
-        if (!baseline.has(key)) {
-          const t0 = Date.now();
-          if (await runTests(scratch, tests, area.filter, 1800) !== true) {
-            throw new Error(`the unmutated tests fail: deno test -A ${key}; fix them before a mutation run`);
-          }
-          baseline.set(key, (Date.now() - t0) / 1000);
-          console.log(`  baseline ${key}: ${baseline.get(key)!.toFixed(1)} s`);
-        }
-        const path = join(scratch, m.file);
-        const original = await Deno.readTextFile(path);
-        const t0 = Date.now();
-        try {
-          await Deno.writeTextFile(path, applyMutant(original, m));
-          const timeout = Math.max(30, Number(values["timeout-factor"]) * baseline.get(key)!);
-          const r = await runTests(scratch, tests, area.filter, timeout);
-          o.status = r === "timeout" ? "timeout" : r ? "survived" : "killed";
-        } finally {
-          await Deno.writeTextFile(path, original);
-        }
-        o.seconds = (Date.now() - t0) / 1000;
-        console.log(`  ${o.status.padEnd(8)} ${id} (${o.seconds.toFixed(0)} s)`);
       }
     }
   } finally {
