@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { parseAttackParams } from "../../stages/attack_eval.ts";
 import { assertDiffer, pngSize, runAll, runStageScript, stageFixture } from "./stage_fixture.ts";
 
 const fx = await stageFixture([8, 8, 1], 40);
@@ -81,4 +82,8 @@ Deno.test("attack-eval: every declared param reaches the evaluation", async () =
   assert.equal(images.json.examples.test_indices.length, 3);
   assert.equal(pngSize(a.png!).height, 4 * 8 + 3 * 2, "4 rows of 8 px, 2 px gaps");
   assert.equal(pngSize(images.png!).height, 3 * 8 + 2 * 2);
+});
+
+Deno.test("attack-eval params: an empty attack list is refused", () => {
+  assert.throws(() => parseAttackParams({ attack: { attacks: [] } }), /attack\.attacks/);
 });

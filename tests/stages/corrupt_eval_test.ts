@@ -9,7 +9,10 @@ import { join } from "node:path";
 import { loadPrepared } from "../../lib/data/prepared.ts";
 import { loadModel } from "../../lib/models/io.ts";
 import { predictClasses } from "../../lib/eval/predict.ts";
-import { EXTRA_CORRUPTIONS } from "../../lib/corruptions/registry.ts";
+import { corruptionRng, corruptStored, EXTRA_CORRUPTIONS } from "../../lib/corruptions/registry.ts";
+import { stratifiedSample } from "../../lib/data/split.ts";
+import { deriveSeed } from "../../lib/random.ts";
+import { decodePng } from "../lib/eval/png_decode.ts";
 import { assertDiffer, npyUint8, pngSize, runAll, runStageScript, stageFixture } from "./stage_fixture.ts";
 
 const fx = await stageFixture([28, 28, 1], 40);
@@ -75,6 +78,36 @@ Deno.test("corrupt-eval: every declared param reaches the evaluation", async () 
   // The seed changes the noise drawn (and the subset): the corrupted example pixels differ.
   assertDiffer(png, await pngOrNull(join(seed.examples, "gaussian_noise.png")), "corrupt.seed");
   assert.deepEqual(await pngOrNull(join(batch.examples, "gaussian_noise.png")), png);
+  // What the grid shows, recomputed here: row k is subset image k, clean then severities 1 and 5, each drawn
+  // from the stream of (seed, corruption, severity, test-set index).
+  const { test } = await loadPrepared(fx.data);
+  const subset = stratifiedSample(test.labels, 20, deriveSeed(0, "corrupt-subset"));
+  const { pixels } = decodePng(png, 1);
+  for (let k = 0; k < 2; k++) {
+    const clean = test.images.subarray(subset[k] * 784, (subset[k] + 1) * 784);
+    const cells = [
+      clean,
+      ...[1, 5].map((s) =>
+        corruptStored(
+          clean,
+          [28, 28, 1],
+          "gaussian_noise",
+          s,
+          corruptionRng(0, "gaussian_noise", s, subset[k]),
+        )
+      ),
+    ];
+    cells.forEach((cell, col) => {
+      for (let y = 0; y < 28; y++) {
+        const row = pixels.subarray((k * 28 + y) * 84 + col * 28, (k * 28 + y) * 84 + col * 28 + 28);
+        assert.deepEqual(row, cell.subarray(y * 28, y * 28 + 28), `example ${k}, column ${col}, line ${y}`);
+      }
+    });
+  }
+  // A later run with fewer corruptions leaves no stale example behind.
+  await run({ corruptions: ["contrast"] }, "a")();
+  assert.equal(await pngOrNull(join(a.examples, "gaussian_noise.png")), null, "stale example removed");
+  assert.ok(await pngOrNull(join(a.examples, "contrast.png")));
   assert.deepEqual(batch.json.accuracy, j.accuracy, "batch_size changes batching, not accuracy");
   assert.equal(batch.json.clean_accuracy, j.clean_accuracy);
 });

@@ -42,4 +42,9 @@ Deno.test("measure-gradients: every declared param reaches the measurement", asy
     )
   );
   assert.equal(small.network.cv_across_samples.toFixed(5), a.network.cv_across_samples.toFixed(5));
+  // The network value is the plain mean over layers (each layer weighs the same).
+  const layerMean = (key: "across_samples" | "across_units") =>
+    a.layers.reduce((s: number, l: Record<string, { cv: number }>) => s + l[key].cv, 0) / a.layers.length;
+  assert.ok(Math.abs(a.network.cv_across_samples - layerMean("across_samples")) < 1e-12);
+  assert.ok(Math.abs(a.network.cv_across_units - layerMean("across_units")) < 1e-12);
 });

@@ -13,8 +13,7 @@ import { buildReport } from "../../../lib/attacks/report.ts";
 import { randomStart } from "../../../lib/attacks/starts.ts";
 import { apgd } from "../../../lib/attacks/apgd.ts";
 import { exampleGridPng } from "../../../lib/attacks/examples.ts";
-import { Buffer } from "node:buffer";
-import { inflateSync } from "node:zlib";
+import { decodePng } from "../eval/png_decode.ts";
 import { assertClose, linear, linearGradient, rows, useCpu } from "./helpers.ts";
 
 await useCpu();
@@ -288,27 +287,6 @@ Deno.test("evaluateAttacks reports progress after each batch: images done of the
   });
   assert.deepEqual(calls, [[2, 5], [4, 5], [5, 5]]);
 });
-
-/** The pixels of a PNG written by lib/eval/png.ts (filter 0 on every row). */
-function decodePng(png: Uint8Array, c: number): { width: number; height: number; pixels: Uint8Array } {
-  const view = new DataView(png.buffer, png.byteOffset);
-  const width = view.getUint32(16), height = view.getUint32(20);
-  const idat: Uint8Array[] = [];
-  for (let at = 8; at < png.length;) {
-    const len = view.getUint32(at);
-    if (new TextDecoder().decode(png.subarray(at + 4, at + 8)) === "IDAT") {
-      idat.push(png.subarray(at + 8, at + 8 + len));
-    }
-    at += 12 + len;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const pixels = new Uint8Array(width * height * c);
-  for (let y = 0; y < height; y++) {
-    assert.equal(raw[y * (width * c + 1)], 0, "filter 0");
-    pixels.set(raw.subarray(y * (width * c + 1) + 1, (y + 1) * (width * c + 1)), y * width * c);
-  }
-  return { width, height, pixels };
-}
 
 Deno.test("example grid: row r, column k holds image r of column k, 2-px grey gaps, rounded to 8 bit", () => {
   const h = 2, w = 3, rowsN = 3;
