@@ -1,0 +1,13 @@
+import assert from "node:assert/strict";
+import { parseTrainParams } from "../../stages/train.ts";
+
+const train = (batch_size: number) => ({
+  train: { epochs: 1, batch_size, lr: 0.1, schedule: { kind: "cosine" } },
+  model: { name: "cnn" },
+  si: {},
+});
+
+Deno.test("train.batch_size: 2 is accepted, 1 is refused naming the key", () => {
+  assert.equal(parseTrainParams(train(2)).train.batch_size, 2);
+  assert.throws(() => parseTrainParams(train(1)), /train\.batch_size/);
+});
