@@ -162,14 +162,25 @@ async function main(): Promise<void> {
   const equivalent = loadEquivalent();
   const started = Date.now();
   const scratch = await scratchCopy();
+  const outcomes: Outcome[] = [];
+  const command = `deno task mutation ${Deno.args.join(" ")}`.trim();
+  const out = resolve(root, values.out!);
+  /** Writes `NAME.json` and `NAME.md` with what was judged so far; returns the Markdown. */
+  const write = () => {
+    Deno.mkdirSync(dirname(out), { recursive: true });
+    Deno.writeTextFileSync(`${out}.json`, JSON.stringify({ command, outcomes }, null, 1) + "\n");
+    const md = report(outcomes, command, (Date.now() - started) / 60_000);
+    Deno.writeTextFileSync(`${out}.md`, md);
+    return md;
+  };
   const interrupt = () => {
     if (running !== null) new Deno.Command("kill", { args: ["-KILL", "--", `-${running}`] }).outputSync();
     Deno.removeSync(scratch, { recursive: true });
+    write();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", interrupt);
   Deno.addSignalListener("SIGTERM", interrupt);
-  const outcomes: Outcome[] = [];
   const baseline = new Map<string, number>();
   /** Runs `o`'s mutant against its area's tests in the scratch copy and records the outcome. */
   const judge = async (o: Outcome) => {
@@ -233,16 +244,7 @@ async function main(): Promise<void> {
   } finally {
     await Deno.remove(scratch, { recursive: true });
   }
-  const command = `deno task mutation ${Deno.args.join(" ")}`.trim();
-  const out = resolve(root, values.out!);
-  await Deno.mkdir(dirname(out), { recursive: true });
-  await Deno.writeTextFile(
-    `${out}.json`,
-    JSON.stringify({ command, outcomes }, null, 1) + "\n",
-  );
-  const md = report(outcomes, command, (Date.now() - started) / 60_000);
-  await Deno.writeTextFile(`${out}.md`, md);
-  console.log(md);
+  console.log(write());
 }
 
 if (import.meta.main) await main();
