@@ -124,3 +124,24 @@ Deno.test("stage key: changing only the command reruns it; reverting restores th
   assertEquals(toy.read("out.txt"), "one\n");
   assertEquals(toy.runs(), { a: 2 });
 });
+
+Deno.test("gc drops exactly the run-cache entries whose objects it removed; --dry drops none", async () => {
+  await using toy = await makeToy({
+    stages: { a: { cmd: counted("a", "echo ${v} > a.txt"), params: ["v"], outs: ["a.txt"] } },
+  }, { v: 1 });
+  await toy.cli("repro");
+  toy.write("params.yaml", "v: 2\n");
+  await toy.cli("repro");
+  const entries = () =>
+    [...Deno.readDirSync(`${toy.dir}/.pipeline/cache/runs`)].flatMap((
+      k,
+    ) => [...Deno.readDirSync(`${toy.dir}/.pipeline/cache/runs/${k.name}`)]).length;
+  assertEquals(entries(), 2);
+  assertEquals((await toy.cli("gc", "--dry")).code, 0);
+  assertEquals(entries(), 2, "--dry keeps every entry");
+  assertEquals((await toy.cli("gc")).code, 0);
+  assertEquals(entries(), 1, "the v=1 entry, whose object gc removed, is gone; the current one stays");
+  toy.write("params.yaml", "v: 2\n");
+  assertEquals((await toy.cli("repro")).code, 0);
+  assertEquals(toy.runs(), { a: 2 });
+});
