@@ -16,3 +16,13 @@ Deno.test("train.batch_size: 2 is accepted, 1 is refused naming the key", () => 
 Deno.test("dim.max_features: by default 32768 (keeps every feature of the CNN and ResNet20 layers exact)", () => {
   assert.equal(dimSchema.parse({}).max_features, 32768);
 });
+
+Deno.test("train.momentum: any value in [0, 1) is accepted, 1 is refused", () => {
+  const withMomentum = (momentum: number) => {
+    const p = train(32);
+    return parseTrainParams({ ...p, train: { ...p.train, momentum } });
+  };
+  assert.equal(withMomentum(0).train.momentum, 0);
+  assert.equal(withMomentum(0.5).train.momentum, 0.5);
+  assert.throws(() => withMomentum(1), /train\.momentum/);
+});
