@@ -28,14 +28,22 @@ const stageTests: Record<string, string[]> = {
   "stages/corrupt_eval.ts": ["tests/stages/corrupt_eval_test.ts"],
   "stages/measure_selectivity.ts": ["tests/stages/measure_selectivity_test.ts"],
   "stages/measure_gradients.ts": ["tests/stages/measure_gradients_test.ts"],
-  "stages/measure_dimensionality.ts": ["tests/stages/measure_dimensionality_test.ts"],
-  "stages/attack_eval.ts": ["tests/stages/attack_eval_test.ts"],
-  "stages/aggregate.ts": ["tests/stages/aggregate_test.ts"],
-  "stages/prepare_data.ts": ["tests/stages/prepare_data_test.ts"],
-  "stages/train.ts": ["tests/stages/train_test.ts"],
-  "stages/support/attack_params.ts": [
-    "tests/stages/attack_eval_test.ts",
+  "stages/measure_dimensionality.ts": [
+    "tests/stages/stage_params_test.ts",
     "tests/stages/measure_dimensionality_test.ts",
+  ],
+  "stages/attack_eval.ts": ["tests/stages/attack_eval_test.ts", "tests/stages/attack_eval_params_test.ts"],
+  "stages/aggregate.ts": ["tests/stages/aggregate_test.ts", "tests/stages/aggregate_examples_test.ts"],
+  "stages/prepare_data.ts": ["tests/stages/prepare_data_test.ts"],
+  "stages/train.ts": ["tests/stages/stage_params_test.ts", "tests/stages/train_test.ts"],
+  "stages/support/attack_params.ts": [
+    "tests/stages/attack_eval_params_test.ts",
+    "tests/stages/measure_dimensionality_test.ts",
+  ],
+  "stages/support/run_cli.ts": [
+    "tests/stages/support/run_cli_test.ts",
+    "tests/stages/measure_selectivity_test.ts",
+    "tests/stages/attack_eval_test.ts",
   ],
 };
 
@@ -94,7 +102,7 @@ export const AREAS: Area[] = [
   {
     name: "stages",
     sources: ["stages"],
-    // The shared entry code runs in every stage test; the selectivity one is the fastest.
+    // The rest of the shared entry code runs in every stage test; the selectivity one is the fastest.
     testsFor: (file) =>
       stageTests[file] ?? ["tests/stages/measure_selectivity_test.ts", "tests/stages/attack_eval_test.ts"],
   },
