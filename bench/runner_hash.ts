@@ -4,7 +4,8 @@
  *   deno run -A bench/runner_hash.ts [--files 64] [--mib 16]
  *
  * Writes the files to a temp directory, warms the page cache, then times each tool three times on the whole set
- * and prints the median throughput and each tool's ratio to the runner. The runner is measured cold (an empty
+ * and prints the median throughput and each tool's ratio to the runner (its default road: native `xxhsum` for
+ * large files when installed; the WebAssembly-only road is measured too). The runner is measured cold (an empty
  * state cache), i.e. really reading and hashing every byte.
  *
  * @module
@@ -43,14 +44,16 @@ async function tool(cmd: string, extra: string[] = []) {
 
 await tool("cat"); // warm the page cache
 const results: [string, number][] = [];
-results.push([
-  "runner (XXH3-128, a worker per core + main thread)",
-  await time(async () => {
+const runnerHash = () =>
+  time(async () => {
     const hasher = new Hasher(dir, await StateCache.open(`${dir}/none/state.json`));
     await hasher.node("");
     hasher.close();
-  }),
-]);
+  });
+results.push(["runner (XXH3-128; large files by native xxhsum, a process per core)", await runnerHash()]);
+Deno.env.set("PIPELINE_NATIVE_HASH", "0");
+results.push(["runner, WebAssembly only (a worker per core + main thread)", await runnerHash()]);
+Deno.env.delete("PIPELINE_NATIVE_HASH");
 results.push(["sha256sum", await time(() => tool("sha256sum"))]);
 results.push(["b3sum (all threads)", await time(() => tool("b3sum"))]);
 results.push(["b3sum --num-threads 1", await time(() => tool("b3sum", ["--num-threads", "1"]))]);

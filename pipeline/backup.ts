@@ -3,17 +3,42 @@
  * the command starts and moved back if it fails or is killed, so a failed run changes nothing. A runner that
  * dies hard leaves the backup behind, and the next `repro` puts it back before doing anything else.
  *
+ * The journal (`journal.json`, written atomically before anything moves) is the only thing recovery trusts, and
+ * it is checked: every path in it must be a path an out may have ({@link forbiddenOutReason}), so recovery can
+ * never remove the project, `.git` or the runner's files, whatever the journal says. It also records the run
+ * in flight (`running`: a run id that every process of the run carries, plus executor-specific fields such as
+ * the local process group), so the next `repro` can end what a dead runner left running before it restores.
+ *
  * @module
  */
 import { dirname } from "node:path";
+import { z } from "zod";
+import { writeFileAtomic } from "./atomic.ts";
+import { PipelineError } from "./errors.ts";
+import { forbiddenOutReason } from "./out_paths.ts";
 
-interface Journal {
-  stage: string;
+/**
+ * The run in flight, as journaled: `runId` always (written before the command starts); executors add their
+ * own fields once it has started (local: `pid`, `pgid`; a batch executor: its job id).
+ */
+const runningSchema = z.looseObject({
+  runId: z.string().min(1),
+  executor: z.string().optional(),
+  pid: z.number().int().positive().optional(),
+  pgid: z.number().int().positive().optional(),
+});
+
+const journalSchema = z.looseObject({
+  stage: z.string().min(1),
   /** Out paths that existed and were moved aside. */
-  moved: string[];
+  moved: z.array(z.string()),
   /** Out paths that did not exist (anything there after a failure is partial and is removed). */
-  absent: string[];
-}
+  absent: z.array(z.string()),
+  running: runningSchema.optional(),
+});
+
+/** A backup's journal. */
+export type Journal = z.infer<typeof journalSchema>;
 
 /** A stage's outputs, moved aside for the duration of a run. */
 export class OutputBackup {
@@ -27,12 +52,18 @@ export class OutputBackup {
     this.#journal = journal;
   }
 
+  /** The journal as written (read-only view). */
+  get journal(): Readonly<Journal> {
+    return this.#journal;
+  }
+
   /**
-   * Move the existing `outs` of `stage` aside (creating their parent directories for the command).
+   * Move the existing `outs` of `stage` aside (creating their parent directories for the command), journaling
+   * `runId`, the id the run's processes will carry.
    *
    * @example
    * ```ts
-   * const backup = await OutputBackup.take(root, `${root}/.pipeline/tmp`, "train", ["outputs/model"]);
+   * const backup = await OutputBackup.take(root, `${root}/.pipeline/tmp`, "train", ["outputs/model"], runId);
    * // … run; on failure: await backup.restore(); on success: await backup.discard();
    * ```
    */
@@ -41,11 +72,13 @@ export class OutputBackup {
     tmpDir: string,
     stage: string,
     outs: readonly string[],
+    runId: string,
   ): Promise<OutputBackup> {
+    for (const out of outs) checkJournalPath(out, stage);
     const dir = `${tmpDir}/${encodeURIComponent(stage)}`;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     await Deno.mkdir(`${dir}/files`, { recursive: true });
-    const journal: Journal = { stage, moved: [], absent: [] };
+    const journal: Journal = { stage, moved: [], absent: [], running: { runId } };
     for (const out of outs) {
       try {
         await Deno.lstat(`${root}/${out}`);
@@ -54,24 +87,41 @@ export class OutputBackup {
         journal.absent.push(out);
       }
     }
-    await Deno.writeTextFile(`${dir}/journal.json`, JSON.stringify(journal));
+    const backup = new OutputBackup(root, dir, journal);
+    await backup.#writeJournal();
     for (const out of journal.moved) {
       await Deno.mkdir(dirname(`${dir}/files/${out}`), { recursive: true });
       await Deno.rename(`${root}/${out}`, `${dir}/files/${out}`);
     }
     for (const out of outs) await Deno.mkdir(dirname(`${root}/${out}`), { recursive: true });
-    return new OutputBackup(root, dir, journal);
+    return backup;
   }
 
-  /** Remove whatever the failed run wrote and put the previous outputs back. */
+  /** Journal what the executor reports about the spawned processes (merged into `running`). */
+  async recordSpawned(info: Readonly<Record<string, unknown>>): Promise<void> {
+    this.#journal.running = runningSchema.parse({ ...info, runId: this.#journal.running!.runId });
+    await this.#writeJournal();
+  }
+
+  async #writeJournal(): Promise<void> {
+    await writeFileAtomic(`${this.#dir}/journal.json`, JSON.stringify(this.#journal));
+  }
+
+  /**
+   * Remove whatever the failed run wrote and put the previous outputs back. Touches only the journal's paths,
+   * each checked again here.
+   */
   async restore(): Promise<void> {
-    for (const out of this.#journal.absent) {
+    const { stage, moved, absent } = this.#journal;
+    for (const out of [...moved, ...absent]) checkJournalPath(out, stage);
+    for (const out of absent) {
       await Deno.remove(`${this.#root}/${out}`, { recursive: true }).catch(() => {});
     }
-    for (const out of this.#journal.moved) {
+    for (const out of moved) {
       const saved = `${this.#dir}/files/${out}`;
       if (!(await exists(saved))) continue; // never moved: the runner stopped before it got there
       await Deno.remove(`${this.#root}/${out}`, { recursive: true }).catch(() => {});
+      await Deno.mkdir(dirname(`${this.#root}/${out}`), { recursive: true });
       await Deno.rename(saved, `${this.#root}/${out}`);
     }
     await Deno.remove(this.#dir, { recursive: true });
@@ -83,34 +133,64 @@ export class OutputBackup {
   }
 
   /**
-   * Put back every backup left by a runner that died mid-stage; returns the stages recovered.
+   * The backups left by runners that died mid-stage, with their journals, for recovery: the caller ends what
+   * each left running (see run_processes.ts), then calls {@link OutputBackup.restore}. A journal that does not
+   * parse is an error naming it and what to do; it is never guessed at.
    *
    * @example
    * ```ts
-   * for (const s of await OutputBackup.recover(root, tmpDir)) console.error(`restored outputs of ${s}`);
+   * for (const b of await OutputBackup.leftBehind(root, tmpDir)) await b.restore();
    * ```
    */
-  static async recover(root: string, tmpDir: string): Promise<string[]> {
-    const recovered: string[] = [];
+  static async leftBehind(root: string, tmpDir: string): Promise<OutputBackup[]> {
     let entries: Deno.DirEntry[];
     try {
       entries = await Array.fromAsync(Deno.readDir(tmpDir));
     } catch {
-      return recovered;
+      return [];
     }
+    const out: OutputBackup[] = [];
     for (const e of entries) {
       const dir = `${tmpDir}/${e.name}`;
-      let journal: Journal;
+      const path = `${dir}/journal.json`;
+      let text: string;
       try {
-        journal = JSON.parse(await Deno.readTextFile(`${dir}/journal.json`));
-      } catch {
+        text = await Deno.readTextFile(path);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        // No journal: the runner died before moving anything (the journal is written first).
         await Deno.remove(dir, { recursive: true }).catch(() => {});
         continue;
       }
-      await new OutputBackup(root, dir, journal).restore();
-      recovered.push(journal.stage);
+      let parsed;
+      try {
+        parsed = journalSchema.safeParse(JSON.parse(text));
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed?.success) {
+        const why = parsed
+          ? parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`)
+            .join("; ")
+          : "not JSON";
+        throw new PipelineError(
+          `${path}: the backup journal of an interrupted run is damaged (${why}). The previous outputs it ` +
+            `guarded are under ${dir}/files/: move back what you need, then delete ${dir} and run repro again`,
+        );
+      }
+      out.push(new OutputBackup(root, dir, parsed.data));
     }
-    return recovered;
+    return out;
+  }
+}
+
+/** Refuse (loudly) any journal path that recovery must never touch. */
+function checkJournalPath(path: string, stage: string): void {
+  const why = forbiddenOutReason(path);
+  if (why) {
+    throw new PipelineError(
+      `backup of stage '${stage}': refusing to move or remove '${path}', which ${why}; nothing was changed`,
+    );
   }
 }
 

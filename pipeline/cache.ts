@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import { PipelineError } from "./errors.ts";
 import { digestBytes, hashFileStreaming } from "./file_digest.ts";
-import { dirManifest, type Hasher, parseManifest, type TreeNode } from "./hash.ts";
+import { dirManifest, type Hasher, type ManifestRow, parseManifest, type TreeNode } from "./hash.ts";
 
 /** A cache object whose bytes no longer match its digest; it has been removed. */
 export class DamagedObjectError extends PipelineError {
@@ -65,9 +65,11 @@ export class ObjectCache {
   hasAll(d: Digested): boolean {
     if (!this.has(d.digest)) return false;
     if (!isDirDigest(d)) return true;
-    return this.#rows(d.digest).every(([, type, digest, size]) =>
-      this.hasAll({ digest, size, nfiles: type === "dir" ? 0 : undefined })
-    );
+    const rows = this.#rows(d.digest);
+    return rows !== undefined &&
+      rows.every(([, type, digest, size]) =>
+        this.hasAll({ digest, size, nfiles: type === "dir" ? 0 : undefined })
+      );
   }
 
   /** Store a workspace file or directory tree (already hashed as `node`). */
@@ -104,7 +106,7 @@ export class ObjectCache {
         return;
       }
       await Deno.mkdir(at);
-      for (const [name, type, child] of this.#rows(digest)) {
+      for (const [name, type, child] of this.#rows(digest) ?? []) {
         await place(child, type === "dir", `${at}/${name}`, `${relAt}/${name}`);
       }
     };
@@ -121,18 +123,23 @@ export class ObjectCache {
     let cur: Digested = d;
     for (const name of inner.split("/")) {
       if (!isDirDigest(cur) || !this.has(cur.digest)) return undefined;
-      const row = this.#rows(cur.digest).find((r) => r[0] === name);
+      const row = this.#rows(cur.digest)?.find((r) => r[0] === name);
       if (!row) return undefined;
       cur = { digest: row[2], size: row[3], nfiles: row[1] === "dir" ? 0 : undefined };
     }
     return cur;
   }
 
+  /** The rows `[name, type, digest, size]` of a cached directory manifest; undefined when absent or damaged. */
+  manifest(digest: string): ManifestRow[] | undefined {
+    return this.#rows(digest);
+  }
+
   /** Every digest referenced by a recorded output (its manifests and files), for garbage collection. */
   referenced(d: Digested, into: Set<string>): void {
     into.add(d.digest);
     if (!isDirDigest(d) || !this.has(d.digest)) return;
-    for (const [, type, digest, size] of this.#rows(d.digest)) {
+    for (const [, type, digest, size] of this.#rows(d.digest) ?? []) {
       this.referenced({ digest, size, nfiles: type === "dir" ? 0 : undefined }, into);
     }
   }
@@ -157,8 +164,24 @@ export class ObjectCache {
     await Deno.remove(this.objectPath(digest)).catch(() => {});
   }
 
-  #rows(digest: string) {
-    return parseManifest(Deno.readTextFileSync(this.objectPath(digest)));
+  /**
+   * The rows of a directory manifest; undefined when it is missing, or damaged (not a manifest), in which case
+   * it is removed, so whatever needed it is treated as not cached and reruns.
+   */
+  #rows(digest: string): ManifestRow[] | undefined {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(this.objectPath(digest));
+    } catch {
+      return undefined;
+    }
+    const rows = parseManifest(text);
+    if (!rows) {
+      try {
+        Deno.removeSync(this.objectPath(digest));
+      } catch { /* already gone */ }
+    }
+    return rows;
   }
 
   async #verifyTree(d: Digested, rel: string): Promise<void> {
@@ -171,7 +194,9 @@ export class ObjectCache {
       throw new DamagedObjectError(d.digest, rel);
     }
     if (!isDirDigest(d)) return;
-    for (const [name, type, digest, size] of this.#rows(d.digest)) {
+    const rows = this.#rows(d.digest);
+    if (!rows) throw new DamagedObjectError(d.digest, rel);
+    for (const [name, type, digest, size] of rows) {
       await this.#verifyTree({ digest, size, nfiles: type === "dir" ? 0 : undefined }, `${rel}/${name}`);
     }
   }

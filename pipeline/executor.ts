@@ -23,6 +23,12 @@ export interface Job {
   readonly onLine: (line: string) => void;
   /** Aborted when the run is interrupted: the executor must stop the job and return. */
   readonly signal: AbortSignal;
+  /**
+   * Called when a command's processes have started on this machine, with what identifies them (local: `pid`,
+   * `pgid`), for the backup journal; the next `repro` reports it when it ends a dead runner's leftovers (found
+   * by `PIPELINE_RUN_ID`, see run_processes.ts).
+   */
+  readonly onSpawned?: (info: Readonly<Record<string, unknown>>) => Promise<void>;
 }
 
 /** How a job ended. */

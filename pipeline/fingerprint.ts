@@ -99,5 +99,5 @@ function paramChanges(key: string, old: unknown, now: unknown): string[] {
 }
 
 function show(v: unknown): string {
-  return v === undefined ? "(absent)" : JSON.stringify(v);
+  return v === undefined ? "(absent)" : typeof v === "number" ? String(v) : canonicalJson(v);
 }

@@ -53,8 +53,13 @@ export async function gc(project: Project, opts: { dry: boolean; keepRunCache: b
   }
   let runEntries = 0;
   for (const { file, entry } of runs) {
+    // Judged against what survives this collection (not what is on disk now), so --dry counts the same
+    // entries a real run removes.
+    const needed = new Set<string>();
+    for (const rec of Object.values(entry.outs)) project.objects.referenced(rec, needed);
     const complete = Object.keys(entry.outs).length > 0 &&
-      Object.values(entry.outs).every((o) => project.objects.hasAll(o));
+      Object.values(entry.outs).every((o) => project.objects.hasAll(o)) &&
+      [...needed].every((d) => keep.has(d));
     if (complete) continue;
     runEntries++;
     if (!opts.dry) await Deno.remove(file).catch(() => {});

@@ -54,6 +54,7 @@ export function buildGraph(stages: readonly StageSpec[]): StageGraph {
       throw new PipelineError(`${who}; every out must belong to one stage and not contain another`);
     }
   }
+  for (const stage of stages) checkNoSelfDep(stage);
   const upstream = new Map<string, string[]>();
   for (const stage of stages) {
     const ups = new Set<string>();
@@ -63,6 +64,23 @@ export function buildGraph(stages: readonly StageSpec[]): StageGraph {
     upstream.set(stage.name, [...ups]);
   }
   return { stages: byName, upstream, order: topologicalOrder(stages.map((s) => s.name), upstream) };
+}
+
+/** A stage may not read its own outs: it would change its own inputs, and never be up to date. */
+function checkNoSelfDep(stage: StageSpec): void {
+  for (const dep of stage.deps) {
+    for (const out of stage.outs) {
+      const overlaps = isGlob(dep)
+        ? globToRegExp(dep).test(out.path) || (globBase(dep) !== "" && isWithin(globBase(dep), out.path))
+        : isWithin(dep, out.path) || isWithin(out.path, dep);
+      if (!overlaps) continue;
+      throw new PipelineError(
+        `stage '${stage.name}' (${stage.where}): dep '${dep}' overlaps its own out '${out.path}'; a stage ` +
+          `cannot read what it writes (each run would change its own input). Depend only on the files it ` +
+          `reads; for an out it updates in place, declare it once, as an out with 'persist: true'`,
+      );
+    }
+  }
 }
 
 function topologicalOrder(names: string[], upstream: Map<string, string[]>): string[] {

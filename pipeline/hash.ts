@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { z } from "zod";
 import { canonicalJson } from "./canonical.ts";
+import { PipelineError } from "./errors.ts";
 import { digestBytes } from "./file_digest.ts";
 import { expandGlob } from "./glob.ts";
 import { HashPool } from "./hash_pool.ts";
@@ -55,9 +57,21 @@ export function dirManifest(
   });
 }
 
-/** Parse a manifest back into `[name, type, digest, size]` rows. */
-export function parseManifest(text: string): [string, "file" | "dir", string, number][] {
-  return JSON.parse(text).entries;
+/** One entry of a directory manifest: name, type, digest, size. */
+export type ManifestRow = [string, "file" | "dir", string, number];
+
+const manifestSchema = z.object({
+  entries: z.array(z.tuple([z.string().min(1), z.enum(["file", "dir"]), z.string().min(1), z.number()])),
+});
+
+/** Parse a manifest back into rows; undefined when the text is not a manifest (a damaged cache object). */
+export function parseManifest(text: string): ManifestRow[] | undefined {
+  try {
+    const parsed = manifestSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.entries : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The digest of a glob's expansion: each matched file's path and digest. */
@@ -93,8 +107,8 @@ export class Hasher {
     try {
       info = Deno.statSync(this.#abs(rel));
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return undefined;
-      throw e;
+      if (e instanceof Deno.errors.NotFound && !isSymlink(this.#abs(rel))) return undefined;
+      throw brokenLink(rel, e);
     }
     if (info.isFile) return { type: "file", digest: await this.#file(rel, info), size: info.size };
     return await this.#dir(rel);
@@ -105,7 +119,12 @@ export class Hasher {
     const files: Record<string, string> = {};
     let size = 0;
     for (const path of await expandGlob(this.#root, pattern)) {
-      const info = Deno.statSync(this.#abs(path));
+      let info: Deno.FileInfo;
+      try {
+        info = Deno.statSync(this.#abs(path));
+      } catch (e) {
+        throw brokenLink(path, e);
+      }
       files[path] = await this.#file(path, info);
       size += info.size;
     }
@@ -122,8 +141,9 @@ export class Hasher {
     this.#pool.close();
   }
 
+  /** Root-relative paths live under the root; absolute ones (external deps) are taken as they are. */
   #abs(rel: string): string {
-    return rel === "" ? this.#root : `${this.#root}/${rel}`;
+    return rel === "" ? this.#root : rel.startsWith("/") ? rel : `${this.#root}/${rel}`;
   }
 
   async #file(rel: string, info: Deno.FileInfo): Promise<string> {
@@ -137,20 +157,28 @@ export class Hasher {
   async #dir(rel: string): Promise<DirNode> {
     const files: { rel: string; info: Deno.FileInfo }[] = [];
     const subdirs = new Map<string, string[]>();
-    const walk = (dir: string) => {
+    const walk = (dir: string, ancestors: ReadonlySet<string>) => {
       const children: string[] = [];
       subdirs.set(dir, children);
       for (const entry of Deno.readDirSync(this.#abs(dir))) {
         if (SKIP.has(entry.name)) continue;
         const child = dir === "" ? entry.name : `${dir}/${entry.name}`;
-        const info = Deno.statSync(this.#abs(child));
+        let info: Deno.FileInfo;
+        try {
+          info = Deno.statSync(this.#abs(child));
+        } catch (e) {
+          throw brokenLink(child, e);
+        }
         if (info.isDirectory) {
+          const id = `${info.dev}:${info.ino}`;
+          if (ancestors.has(id)) throw brokenLink(child, new Deno.errors.FilesystemLoop());
           children.push(entry.name);
-          walk(child);
+          walk(child, new Set([...ancestors, id]));
         } else if (info.isFile) files.push({ rel: child, info });
       }
     };
-    walk(rel);
+    const top = Deno.statSync(this.#abs(rel));
+    walk(rel, new Set([`${top.dev}:${top.ino}`]));
     const entriesOf = new Map<string, Map<string, TreeNode>>([...subdirs.keys()].map((d) => [d, new Map()]));
     await forEachLimited(files, 32, async (f) => {
       const slash = f.rel.lastIndexOf("/");
@@ -175,6 +203,35 @@ export class Hasher {
     };
     return await build(rel);
   }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSymlink;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The error for a path that cannot be followed: a symbolic link to nothing or a loop of links. Links that
+ * resolve are followed (their content is what is hashed and cached); these two are refused by name, since a
+ * digest of "nothing" would record a result no one can check.
+ */
+function brokenLink(rel: string, cause: unknown): Error {
+  if (cause instanceof Deno.errors.NotFound) {
+    return new PipelineError(
+      `'${rel}' is a symbolic link to nothing (dangling); deps and outs may hold links only to files or ` +
+        `directories that exist: remove the link, or create its target`,
+    );
+  }
+  if (cause instanceof Deno.errors.FilesystemLoop) {
+    return new PipelineError(
+      `'${rel}' leads back into itself or a directory above it through a symbolic link (a loop); deps and ` +
+        `outs are hashed by following links, so remove or replace the link on that path`,
+    );
+  }
+  return cause as Error;
 }
 
 /** Run `fn` over `items` with at most `limit` calls in flight (bounds open files). */

@@ -6,23 +6,27 @@
 import { didYouMean, PipelineError } from "./errors.ts";
 import { allKeys, lookup } from "./params.ts";
 
-const PLACEHOLDER = /\$\{\s*([^}\s]+)\s*\}/g;
+/** `${key}`, or `$${key}` (escaped: stays a literal `${key}`, e.g. for a shell variable in a `cmd`). */
+const PLACEHOLDER = /\$(\$?)\{\s*([^}\s]+)\s*\}/g;
 
 /**
  * Replace each `${key}` in `text` with the value at that dotted key of `context`. A string that is exactly one
  * placeholder returns the value itself (so a list stays a list); otherwise values are stringified, and a
- * missing key throws an error that says where (`at`) and suggests a near key.
+ * missing key throws an error that says where (`at`) and suggests a near key. `$${name}` is the escape: it
+ * becomes a literal `${name}` (a shell variable in a command).
  *
  * @example
  * ```ts
  * interpolate("--lr ${train.lr}", { train: { lr: 0.1 } }, "pipeline.yaml:4:10"); // "--lr 0.1"
  * interpolate("${grid.alpha}", { grid: { alpha: [0, 1] } }, "here"); // [0, 1]
+ * interpolate("echo $${HOME}/${n}", { n: 3 }, "here"); // "echo ${HOME}/3"
  * ```
  */
 export function interpolate(text: string, context: Record<string, unknown>, at: string): unknown {
   const whole = text.match(/^\$\{\s*([^}\s]+)\s*\}$/);
   if (whole) return resolve(whole[1], context, at);
-  return text.replace(PLACEHOLDER, (_, key: string) => {
+  return text.replace(PLACEHOLDER, (whole: string, escaped: string, key: string) => {
+    if (escaped) return whole.slice(1);
     const value = resolve(key, context, at);
     if (value !== null && typeof value === "object") {
       throw new PipelineError(
@@ -52,7 +56,7 @@ export function interpolateDeep(value: unknown, context: Record<string, unknown>
 
 /** The dotted keys that `${…}` placeholders in `text` refer to. */
 export function placeholders(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
+  return [...text.matchAll(PLACEHOLDER)].filter((m) => !m[1]).map((m) => m[2]);
 }
 
 function resolve(key: string, context: Record<string, unknown>, at: string): unknown {

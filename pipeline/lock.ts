@@ -4,12 +4,14 @@
  *
  * @module
  */
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
+import { z } from "zod";
 import { writeFileAtomic } from "./atomic.ts";
 import type { Digested } from "./cache.ts";
 import { sortKeys } from "./canonical.ts";
 import { PipelineError } from "./errors.ts";
 import { DIGEST_ALGORITHM } from "./file_digest.ts";
+import { parseYaml } from "./yaml_file.ts";
 
 /** Name of the lock file at the project root. */
 export const LOCK_FILE = "pipeline.lock";
@@ -37,8 +39,36 @@ export type Lock = Record<string, LockEntry>;
 const HEADER = "# Written by the pipeline runner after each successful stage. Do not edit by hand.\n" +
   `# Content digests: ${DIGEST_ALGORITHM}; stage keys: SHA-256.\n`;
 
+const digestString = z.string().regex(/^[0-9a-f]{16,128}$/, "expected a hex digest");
+const digestedSchema = z.looseObject({
+  digest: digestString,
+  size: z.number().int().nonnegative(),
+  nfiles: z.number().int().nonnegative().optional(),
+});
+
 /**
- * Parse lock text (from the workspace or a git revision); `source` names it in errors.
+ * The schema of one lock entry, shared by `pipeline.lock` and run-cache entries. Unknown fields are kept, so an
+ * entry written by a newer runner with extra components survives a rewrite.
+ */
+export const lockEntrySchema = z.looseObject({
+  key: z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 stage key"),
+  cmd: z.array(z.string()).min(1),
+  wdir: z.string().optional(),
+  deps: z.record(z.string(), digestedSchema.extend({ files: z.record(z.string(), digestString).optional() })),
+  params: z.record(z.string(), z.unknown()),
+  outs: z.record(z.string(), digestedSchema),
+});
+
+/** The first problem zod found, as `key.path: message`. */
+function firstIssue(error: z.ZodError): { path: (string | number)[]; text: string } {
+  const issue = error.issues[0];
+  const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+  return { path, text: `${path.join(".") || "(entry)"}: ${issue.message}` };
+}
+
+/**
+ * Parse lock text (from the workspace or a git revision); `source` names it in errors. Every entry is checked
+ * against {@link lockEntrySchema}; a damaged one is an error naming the file, line, stage and key, and the fix.
  *
  * @example
  * ```ts
@@ -46,21 +76,41 @@ const HEADER = "# Written by the pipeline runner after each successful stage. Do
  * ```
  */
 export function parseLock(text: string, source: string): Lock {
-  let doc: unknown;
+  let file;
   try {
-    doc = parse(text);
+    file = parseYaml(source, text);
   } catch (e) {
     throw new PipelineError(
-      `${source}: not valid YAML (${(e as Error).message.split("\n")[0]}); ` +
+      `${source}: not valid YAML (${(e as Error).message.replace(/^[^ ]*: invalid YAML: /, "")}); ` +
         `if it came from a merge conflict, delete the conflicting stage blocks and run repro again`,
     );
   }
+  const doc = file.value;
   if (doc === null || doc === undefined) return {};
   const stages = (doc as { stages?: unknown }).stages;
-  if (typeof doc !== "object" || (doc as { schema?: unknown }).schema !== 1 || typeof stages !== "object") {
-    throw new PipelineError(`${source}: not a pipeline lock (expected 'schema: 1' and 'stages')`);
+  if (
+    typeof doc !== "object" || (doc as { schema?: unknown }).schema !== 1 || stages === null ||
+    typeof stages !== "object" || Array.isArray(stages)
+  ) {
+    throw new PipelineError(
+      `${source}: not a pipeline lock (expected 'schema: 1' and 'stages'); restore it with ` +
+        `'git checkout ${source}', or delete it (every stage is then decided afresh; cached results are restored)`,
+    );
   }
-  return (stages ?? {}) as Lock;
+  const lock: Lock = {};
+  for (const [name, raw] of Object.entries(stages)) {
+    const parsed = lockEntrySchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = firstIssue(parsed.error);
+      throw new PipelineError(
+        `${file.where(["stages", name, ...issue.path])}: the entry of stage '${name}' is damaged ` +
+          `(${issue.text}); restore the file with 'git checkout ${source}', or delete the '${name}:' block ` +
+          `(the stage is then decided afresh: restored from the cache or rerun)`,
+      );
+    }
+    lock[name] = parsed.data as LockEntry;
+  }
+  return lock;
 }
 
 /** Read the lock in `root`; no file means an empty lock. */

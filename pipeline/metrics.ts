@@ -4,10 +4,9 @@
  *
  * @module
  */
-import { gitShow } from "./git.ts";
-import { parseLock } from "./lock.ts";
-import { LOCK_FILE } from "./lock.ts";
+import { declaredOuts, selectOuts } from "./out_targets.ts";
 import type { Project } from "./project.ts";
+import { revisionReader } from "./revision_files.ts";
 
 /** Flat metrics of one file: dotted key → number, string or boolean. */
 export type FlatMetrics = Record<string, number | string | boolean>;
@@ -31,14 +30,29 @@ export function flatten(value: unknown, prefix = "", out: FlatMetrics = {}): Fla
 
 /** Paths of every declared metrics file. */
 export function metricsPaths(project: Project): string[] {
-  return project.spec.stages.flatMap((s) => s.outs.filter((o) => o.kind === "metrics").map((o) => o.path))
-    .sort();
+  return declaredOuts(project, "metrics").map((o) => o.path);
+}
+
+/**
+ * The declared metrics files that `targets` name: a file, a directory holding some, or a stage or group
+ * (its metrics); no targets name them all. A target naming none is an error.
+ *
+ * @example
+ * ```ts
+ * selectMetricsPaths(project, ["train"]); // every train stage's metrics file
+ * ```
+ */
+export function selectMetricsPaths(project: Project, targets: readonly string[]): string[] {
+  return selectOuts(project, "metrics", targets).map((o) => o.path);
 }
 
 /** The workspace's metrics, per file (unreadable files are reported as an `error` key). */
-export async function workspaceMetrics(project: Project): Promise<Record<string, FlatMetrics>> {
+export async function workspaceMetrics(
+  project: Project,
+  paths: readonly string[] = metricsPaths(project),
+): Promise<Record<string, FlatMetrics>> {
   const out: Record<string, FlatMetrics> = {};
-  for (const path of metricsPaths(project)) {
+  for (const path of paths) {
     const text = await Deno.readTextFile(`${project.root}/${path}`).catch(() => undefined);
     if (text !== undefined) out[path] = parseMetrics(text, path);
   }
@@ -46,17 +60,15 @@ export async function workspaceMetrics(project: Project): Promise<Record<string,
 }
 
 /** The metrics at git revision `rev`: tracked files from git, others from the cache via that revision's lock. */
-export async function revisionMetrics(project: Project, rev: string): Promise<Record<string, FlatMetrics>> {
-  const lockText = await gitShow(project.root, rev, LOCK_FILE);
-  const lock = lockText ? parseLock(lockText, `${rev}:${LOCK_FILE}`) : {};
-  const recorded = new Map(Object.values(lock).flatMap((e) => Object.entries(e.outs)));
+export async function revisionMetrics(
+  project: Project,
+  rev: string,
+  paths: readonly string[] = metricsPaths(project),
+): Promise<Record<string, FlatMetrics>> {
+  const read = await revisionReader(project, rev);
   const out: Record<string, FlatMetrics> = {};
-  for (const path of metricsPaths(project)) {
-    let text = await gitShow(project.root, rev, path);
-    const rec = recorded.get(path);
-    if (text === undefined && rec && project.objects.has(rec.digest)) {
-      text = await Deno.readTextFile(project.objects.objectPath(rec.digest));
-    }
+  for (const path of paths) {
+    const text = await read(path);
     if (text !== undefined) out[path] = parseMetrics(text, path);
   }
   return out;

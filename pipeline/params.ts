@@ -62,6 +62,24 @@ export function leafKeys(values: unknown, prefix = ""): string[] {
   return Object.entries(values).flatMap(([k, v]) => leafKeys(v, prefix ? `${prefix}.${k}` : k));
 }
 
+/**
+ * The leaves of a value recorded under a declared key (a section or a leaf), by their full dotted keys.
+ *
+ * @example
+ * ```ts
+ * recordedLeaves("train", { lr: 0.1, schedule: { kind: "step" } }); // { "train.lr": 0.1, "train.schedule.kind": "step" }
+ * ```
+ */
+export function recordedLeaves(declared: string, value: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const walk = (node: unknown, key: string) => {
+    if (node === null || typeof node !== "object" || Array.isArray(node)) out[key] = node;
+    else for (const [k, v] of Object.entries(node)) walk(v, `${key}.${k}`);
+  };
+  walk(value, declared);
+  return out;
+}
+
 /** Every key that names a value: leaves and the sections above them. */
 export function allKeys(values: unknown, prefix = ""): string[] {
   if (values === null || typeof values !== "object" || Array.isArray(values)) return [];

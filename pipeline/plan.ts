@@ -1,13 +1,15 @@
 /**
  * The decision for each stage: `up-to-date`, `restore` (from the cache, without running), `run`, or `frozen`,
- * with the reasons. `status` and `repro --dry` plan every stage ahead, predicting upstream results; `repro`
- * decides each stage when its upstream has finished.
+ * with the reasons. `status` and `repro --dry` plan every stage ahead, predicting upstream results (restored
+ * outs exactly, also inside directory and glob deps: predict_dep.ts); `repro` decides each stage when its
+ * upstream has finished. The one thing a plan cannot know is what a stage that runs will write, so a stage
+ * reading it is planned to run (repro finds it up to date if the outputs come out unchanged).
  *
  * @module
  */
-import { type Digested, isDirDigest } from "./cache.ts";
 import { explain, type Fingerprint, stageKey } from "./fingerprint.ts";
 import { depReadsOut, isWithin } from "./graph.ts";
+import { predictRestoredDep, type RestoredOut } from "./predict_dep.ts";
 import { PipelineError } from "./errors.ts";
 import { isGlob } from "./glob.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
@@ -51,10 +53,13 @@ export async function decide(project: Project, stage: StageSpec, predicted?: Pre
   }
   const deps: Record<string, DepRecord> = {};
   for (const dep of stage.deps) {
-    const known = predicted ? predictDep(project, stage, dep, predicted) : undefined;
+    const known = predicted ? await predictDep(project, stage, dep, predicted) : undefined;
     if (known === "unknown") {
       const ups = upstreamRunning(project, stage, dep, predicted!);
-      return { stage: stage.name, action: "run", reasons: [`upstream stage '${ups}' will run`] };
+      const why = ups
+        ? `upstream stage '${ups}' will run`
+        : `dep '${dep}' after the upstream restores is not predictable`;
+      return { stage: stage.name, action: "run", reasons: [why] };
     }
     const record = known ?? await workspaceDep(project, stage, dep);
     deps[dep] = record;
@@ -80,7 +85,7 @@ export async function decide(project: Project, stage: StageSpec, predicted?: Pre
   }
   const reasons = changes.length > 0 ? changes : ["key changed"];
   if (restorable(project, stage)) {
-    const hit = project.runs.find(key, project.objects);
+    const hit = project.runs.find(key, fingerprint.outs, project.objects);
     if (hit) {
       return {
         ...base,
@@ -117,6 +122,13 @@ async function outsDiffer(project: Project, entry: LockEntry): Promise<string[]>
 async function workspaceDep(project: Project, stage: StageSpec, dep: string): Promise<DepRecord> {
   if (isGlob(dep)) {
     const g = await project.hasher.glob(dep);
+    if (Object.keys(g.files).length === 0) {
+      throw new PipelineError(
+        `stage '${stage.name}' (${stage.where}): dep glob '${dep}' matches no file; fix the pattern, or ` +
+          `create the files it should match (a glob that matches nothing is an error, so that a typo cannot ` +
+          `leave a stage depending on nothing)`,
+      );
+    }
     return { digest: g.digest, size: g.size, files: g.files };
   }
   const node = await project.hasher.node(dep);
@@ -135,53 +147,71 @@ async function workspaceDep(project: Project, stage: StageSpec, dep: string): Pr
     : { digest: node.digest, size: node.size };
 }
 
-/** A dep's predicted record from an upstream decision; "unknown" if that upstream will run. */
-function predictDep(
+/**
+ * A dep's predicted record given the upstream decisions: undefined when no upstream stage that writes into it
+ * changes anything (read the workspace), "unknown" when one will run, else the record after the restores.
+ */
+async function predictDep(
   project: Project,
   stage: StageSpec,
   dep: string,
   predicted: Predicted,
-): DepRecord | "unknown" | undefined {
+): Promise<DepRecord | "unknown" | undefined> {
+  const restored: RestoredOut[] = [];
   for (const up of project.graph.upstream.get(stage.name) ?? []) {
     const d = predicted.get(up);
-    const upStage = project.graph.stages.get(up)!;
-    if (!d || !upStage.outs.some((o) => depReadsOut(dep, o.path))) continue;
-    if (d.action === "run") return "unknown";
-    if (d.action !== "restore" || !d.result) continue;
-    for (const [path, rec] of Object.entries(d.result.outs)) {
-      if (path === dep) return rec;
-      if (isWithin(dep, path) && isDirDigest(rec)) {
-        const inner: Digested | undefined = project.objects.digestInside(rec, dep.slice(path.length + 1));
-        if (inner) return inner.nfiles === undefined ? { digest: inner.digest, size: inner.size } : inner;
-      }
+    if (!d || d.action === "up-to-date" || d.action === "frozen") continue;
+    const outs = project.graph.stages.get(up)!.outs.filter((o) => depReadsOut(dep, o.path));
+    if (outs.length === 0) continue;
+    if (d.action === "run" || !d.result) return "unknown";
+    for (const o of outs) {
+      const record = d.result.outs[o.path];
+      if (!record) return "unknown";
+      restored.push({ path: o.path, record });
     }
-    return "unknown";
   }
-  return undefined;
+  if (restored.length === 0) return undefined;
+  return await predictRestoredDep(project, dep, restored) ?? "unknown";
 }
 
-function upstreamRunning(project: Project, stage: StageSpec, dep: string, predicted: Predicted): string {
+function upstreamRunning(
+  project: Project,
+  stage: StageSpec,
+  dep: string,
+  predicted: Predicted,
+): string | undefined {
   return (project.graph.upstream.get(stage.name) ?? []).find((u) =>
-    predicted.get(u)?.action !== "up-to-date" &&
+    predicted.get(u)?.action === "run" &&
     project.graph.stages.get(u)!.outs.some((o) => depReadsOut(dep, o.path))
-  ) ?? "?";
+  );
 }
 
 /**
- * Plan the given stages in order, each seeing its upstream's predicted results.
+ * Plan the given stages in order, each seeing its upstream's predicted results; stages in `forced` run (as
+ * `repro --force` makes them), unless frozen.
  *
  * @example
  * ```ts
  * for (const d of await planAll(project, project.graph.order)) console.log(d.stage, d.action);
  * ```
  */
-export async function planAll(project: Project, names: readonly string[]): Promise<Decision[]> {
+export async function planAll(
+  project: Project,
+  names: readonly string[],
+  forced: ReadonlySet<string> = new Set(),
+): Promise<Decision[]> {
   const predicted: Predicted = new Map();
   const out: Decision[] = [];
   for (const name of names) {
-    const d = await decide(project, project.graph.stages.get(name)!, predicted);
+    let d = await decide(project, project.graph.stages.get(name)!, predicted);
+    if (forced.has(name)) d = forceRun(d);
     predicted.set(name, d);
     out.push(d);
   }
   return out;
+}
+
+/** The decision `--force` makes of `d`: run, unless frozen. */
+export function forceRun(d: Decision): Decision {
+  return d.action === "frozen" ? d : { ...d, action: "run", reasons: ["--force"] };
 }

@@ -7,7 +7,9 @@ import { ObjectCache } from "./cache.ts";
 import { buildGraph, type StageGraph } from "./graph.ts";
 import { Hasher } from "./hash.ts";
 import { type Lock, readLock } from "./lock.ts";
+import { PipelineError } from "./errors.ts";
 import { loadParams, type Params } from "./params.ts";
+import { checkParamsSchema } from "./params_schema.ts";
 import { RunCache } from "./runcache.ts";
 import { loadPipeline, type PipelineSpec } from "./spec.ts";
 import { StateCache } from "./state.ts";
@@ -39,7 +41,10 @@ export interface Project {
  */
 export async function openProject(root: string, overrides: Record<string, unknown>): Promise<Project> {
   const params = await loadParams(root, overrides);
-  const spec = await loadPipeline(root, params);
+  const spec = await loadPipelineBlamingOverrides(root, params);
+  if (spec.paramsSchema) {
+    await checkParamsSchema(root, params, spec.paramsSchema.path, spec.paramsSchema.where);
+  }
   const graph = buildGraph(spec.stages);
   const dir = `${root}/.pipeline`;
   const state = await StateCache.open(`${dir}/state.json`);
@@ -55,6 +60,32 @@ export async function openProject(root: string, overrides: Record<string, unknow
     state,
     hasher: new Hasher(root, state),
   };
+}
+
+/**
+ * Load the pipeline; when it fails only because of `--set` overrides (a list made a number, say), the error
+ * names the override that breaks it rather than only the pipeline.yaml position where it broke.
+ */
+async function loadPipelineBlamingOverrides(root: string, params: Params): Promise<PipelineSpec> {
+  try {
+    return await loadPipeline(root, params);
+  } catch (e) {
+    if (!(e instanceof PipelineError) || Object.keys(params.overrides).length === 0) throw e;
+    const loads = async (overrides: Record<string, unknown>) =>
+      await loadPipeline(root, await loadParams(root, overrides)).then(() => true, () => false);
+    if (!(await loads({}))) throw e;
+    for (const [key, value] of Object.entries(params.overrides)) {
+      const alone = await loadPipeline(root, await loadParams(root, { [key]: value })).then(
+        () => true,
+        () => false,
+      );
+      if (!alone) {
+        const shown = typeof value === "string" ? value : JSON.stringify(value);
+        throw new PipelineError(`--set ${key}=${shown}: ${e.message}`);
+      }
+    }
+    throw e;
+  }
 }
 
 /** Save the state cache and stop hashing workers. */

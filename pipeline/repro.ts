@@ -10,9 +10,10 @@ import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
 import { type LockEntry, writeLock } from "./lock.ts";
-import { decide, type Decision, planAll } from "./plan.ts";
+import { decide, type Decision, forceRun, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
+import { endRunProcesses, runProcesses } from "./run_processes.ts";
 import { carryOut, type StageOutcome } from "./stage_run.ts";
 
 /** Options of one `repro`. */
@@ -58,20 +59,20 @@ export async function repro(
   const names = selectStages(project.graph, opts.targets);
   const forced = new Set(opts.force ? selectStages(project.graph, opts.targets, false) : []);
   if (opts.dry) {
-    const plan = await planAll(project, names);
+    const plan = await planAll(project, names, forced);
     return { ok: true, decisions: new Map(plan.map((d) => [d.stage, d])), outcomes: new Map(), skipped: [] };
   }
-  for (const stage of await OutputBackup.recover(project.root, `${project.dir}/tmp`)) {
-    reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
-  }
+  await recoverInterrupted(project, reporter);
   const pool = new ResourcePool({ ...project.spec.resources, ...opts.resources });
   for (const name of names) pool.check(project.graph.stages.get(name)!);
 
   let lockWrites = Promise.resolve();
   const recordLock = (name: string, entry: LockEntry) => {
     project.lock[name] = entry;
-    lockWrites = lockWrites.then(() => writeLock(project.root, project.lock));
-    return lockWrites;
+    // A failed write is reported by the stage that asked for it; it must not fail the writes after it.
+    const write = lockWrites.catch(() => {}).then(() => writeLock(project.root, project.lock));
+    lockWrites = write;
+    return write;
   };
 
   const decisions = new Map<string, Decision>();
@@ -98,9 +99,7 @@ export async function repro(
         reporter.finish(name, false, e.message);
         return onFailure(name);
       }
-      if (forced.has(name) && decision.action !== "frozen") {
-        decision = { ...decision, action: "run", reasons: ["--force"] };
-      }
+      if (forced.has(name)) decision = forceRun(decision);
       decisions.set(name, decision);
       if (decision.action === "up-to-date" || decision.action === "frozen") return;
       reporter.start(
@@ -151,9 +150,39 @@ export async function repro(
     if (running.size === 0) break;
     await Promise.race(running.values());
   }
-  await lockWrites;
+  await lockWrites.catch(() => {}); // already reported as the failure of the stage that wrote it
   for (const name of pending) skipped.add(name);
   return { ok: !failed && !signal.aborted, decisions, outcomes, skipped: [...skipped] };
+}
+
+/**
+ * Put back what runners that died mid-stage left: first end any process of such a run still alive (a dead
+ * runner's stage must not keep writing into the new run's outputs), then restore its journaled backup.
+ */
+async function recoverInterrupted(project: Project, reporter: Reporter): Promise<void> {
+  for (const backup of await OutputBackup.leftBehind(project.root, `${project.dir}/tmp`)) {
+    const { stage, running } = backup.journal;
+    if (running) {
+      const pids = runProcesses(running.runId);
+      if (pids.length > 0) {
+        const group = running.pgid ? `process group ${running.pgid}, ` : "";
+        reporter.info(
+          `stage '${stage}' of an interrupted run is still running (${group}pids ${pids.join(" ")}); ` +
+            `ending it before putting its previous outputs back`,
+        );
+        const left = await endRunProcesses(running.runId);
+        if (left.length > 0) {
+          throw new PipelineError(
+            `stage '${stage}' of an interrupted run could not be ended (pids ${left.join(" ")} survive ` +
+              `SIGKILL); nothing was recovered or run. End them (e.g. 'kill -9 ${left.join(" ")}'), then ` +
+              `run repro again`,
+          );
+        }
+      }
+    }
+    await backup.restore();
+    reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
+  }
 }
 
 function logTail(path: string, stage: string, lines = 20): string {

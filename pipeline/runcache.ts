@@ -6,9 +6,9 @@
  * @module
  */
 import { writeFileAtomic } from "./atomic.ts";
-import { canonicalJson, sha256Hex } from "./canonical.ts";
+import { canonicalJson, decodeNonFinite, sha256Hex } from "./canonical.ts";
 import type { ObjectCache } from "./cache.ts";
-import type { LockEntry } from "./lock.ts";
+import { type LockEntry, lockEntrySchema } from "./lock.ts";
 
 /**
  * Run-cache entries.
@@ -17,7 +17,7 @@ import type { LockEntry } from "./lock.ts";
  * ```ts
  * const runs = new RunCache(".pipeline/cache");
  * await runs.save(entry);
- * runs.find(entry.key, objects); // entry
+ * runs.find(entry.key, Object.keys(entry.outs), objects); // entry
  * ```
  */
 export class RunCache {
@@ -33,12 +33,19 @@ export class RunCache {
     await writeFileAtomic(`${this.#dir}/${entry.key}/${sha256Hex(text)}.json`, text);
   }
 
-  /** The newest entry for `key` whose output objects are all present, if any. */
-  find(key: string, objects: ObjectCache): LockEntry | undefined {
-    return this.entries(key).find((e) => Object.values(e.outs).every((o) => objects.hasAll(o)));
+  /**
+   * The newest entry for `key` that records exactly the out paths `outs` (as every genuine entry of that key
+   * does) and whose output objects are all present, if any.
+   */
+  find(key: string, outs: readonly string[], objects: ObjectCache): LockEntry | undefined {
+    const want = [...outs].sort().join("\0");
+    return this.entries(key).find((e) =>
+      e.key === key && Object.keys(e.outs).sort().join("\0") === want &&
+      Object.values(e.outs).every((o) => objects.hasAll(o))
+    );
   }
 
-  /** All entries for `key`, newest first. */
+  /** All valid entries for `key`, newest first (damaged ones are skipped: a cache miss; gc removes them). */
   entries(key: string): LockEntry[] {
     const dir = `${this.#dir}/${key}`;
     let names: string[];
@@ -51,11 +58,8 @@ export class RunCache {
       .map((n) => ({ path: `${dir}/${n}`, mtime: Deno.statSync(`${dir}/${n}`).mtime?.getTime() ?? 0 }))
       .sort((a, b) => b.mtime - a.mtime)
       .flatMap((f) => {
-        try {
-          return [JSON.parse(Deno.readTextFileSync(f.path)) as LockEntry];
-        } catch {
-          return [];
-        }
+        const entry = readEntry(f.path);
+        return entry ? [entry] : [];
       });
   }
 
@@ -70,13 +74,19 @@ export class RunCache {
     for (const k of keys) {
       for (const f of Deno.readDirSync(`${this.#dir}/${k.name}`)) {
         const file = `${this.#dir}/${k.name}/${f.name}`;
-        try {
-          yield { file, entry: JSON.parse(Deno.readTextFileSync(file)) };
-        } catch {
-          // An unreadable entry is skipped; gc removes it.
-          yield { file, entry: { key: k.name, cmd: [], deps: {}, params: {}, outs: {} } };
-        }
+        // A damaged entry is yielded without outs, so gc counts it as incomplete and removes it.
+        yield { file, entry: readEntry(file) ?? { key: k.name, cmd: [], deps: {}, params: {}, outs: {} } };
       }
     }
+  }
+}
+
+/** A run-cache entry checked against the lock's schema; undefined when unreadable, not JSON or of the wrong shape. */
+function readEntry(path: string): LockEntry | undefined {
+  try {
+    const parsed = lockEntrySchema.safeParse(decodeNonFinite(JSON.parse(Deno.readTextFileSync(path))));
+    return parsed.success ? parsed.data as LockEntry : undefined;
+  } catch {
+    return undefined;
   }
 }

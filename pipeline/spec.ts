@@ -5,8 +5,10 @@
  */
 import { posix } from "node:path";
 import { didYouMean, PipelineError } from "./errors.ts";
-import { interpolate, interpolateDeep, interpolateString } from "./interpolate.ts";
-import { allKeys, lookup, type Params } from "./params.ts";
+import { isGlob } from "./glob.ts";
+import { interpolate, interpolateDeep, interpolateString, placeholders } from "./interpolate.ts";
+import { forbiddenOutReason } from "./out_paths.ts";
+import { allKeys, keySegments, lookup, type Params, PARAMS_FILE } from "./params.ts";
 import { readYaml, type YamlFile } from "./yaml_file.ts";
 
 /** Name of the pipeline file at the project root. */
@@ -38,7 +40,7 @@ export interface StageSpec {
   readonly cmd: readonly string[];
   /** Root-relative working directory ("" for the root). */
   readonly wdir: string;
-  /** Root-relative deps: files, directories or globs. */
+  /** Deps: root-relative files, directories or globs, or absolute paths outside the project (external deps). */
   readonly deps: readonly string[];
   /** Dotted keys of params.yaml (a key may name a whole section). */
   readonly params: readonly string[];
@@ -63,10 +65,15 @@ export interface PipelineSpec {
    * (backend, threads) that must not invalidate results. Values may use `${…}`.
    */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * A JSON Schema file (root-relative) that params.yaml with `--set` overrides must satisfy before anything
+   * runs (pipeline/params_schema.ts), and where pipeline.yaml names it.
+   */
+  readonly paramsSchema?: { readonly path: string; readonly where: string };
   readonly file: YamlFile;
 }
 
-const TOP_KEYS = ["stages", "vars", "resources", "env"];
+const TOP_KEYS = ["stages", "vars", "resources", "env", "params_schema"];
 const STAGE_KEYS = [
   "cmd",
   "wdir",
@@ -138,7 +145,45 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
       stages.push(stage);
     }
   }
-  return { stages, resources, env, file };
+  let paramsSchema: PipelineSpec["paramsSchema"];
+  if (top.params_schema !== undefined) {
+    const at = file.where(["params_schema"]);
+    if (typeof top.params_schema !== "string") {
+      throw new PipelineError(`${at}: 'params_schema' must be the path of a JSON Schema file`);
+    }
+    paramsSchema = { path: normalizePath(top.params_schema, "", at), where: at };
+  }
+  checkParamSectionsUsed(top, stages, params);
+  return { stages, resources, env, paramsSchema, file };
+}
+
+/**
+ * Every top-level section of params.yaml must be read by some stage (`params:`) or named by a `${…}` in
+ * pipeline.yaml; anything else is a typo or a leftover, and an unknown key is an error.
+ */
+function checkParamSectionsUsed(top: Record<string, unknown>, stages: readonly StageSpec[], params: Params) {
+  const used = new Set(stages.flatMap((s) => s.params.map((k) => String(keySegments(k)[0]))));
+  const visit = (v: unknown): void => {
+    if (typeof v === "string") {
+      for (const key of placeholders(v)) used.add(String(keySegments(key)[0]));
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (isRecord(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        visit(k);
+        visit(x);
+      }
+    }
+  };
+  visit(top);
+  for (const section of Object.keys(params.values)) {
+    if (used.has(section)) continue;
+    const where = params.file ? params.file.where([section]) : PARAMS_FILE;
+    throw new PipelineError(
+      `${where}: unknown section '${section}': no stage declares it in 'params' and no '\${${section}…}' in ` +
+        `${PIPELINE_FILE} names it${didYouMean(section, used)}; remove it, or declare it in the stage that ` +
+        `reads it`,
+    );
+  }
 }
 
 function expandStage(
@@ -171,6 +216,12 @@ function expandStage(
     const entries: [string, unknown][] = Array.isArray(items)
       ? items.map((v, i) => [isScalar(v) ? String(v) : String(i), v])
       : Object.entries(items);
+    if (entries.length === 0) {
+      throw new PipelineError(
+        `${file.where([...at, "foreach"])}: 'foreach' of stage '${name}' is empty, so it makes no stages; ` +
+          `give it at least one item, or remove the stage`,
+      );
+    }
     return entries.map(([key, item]) =>
       buildStage(`${name}@${key}`, name, body.do as Record<string, unknown>, [...at, "do"], file, {
         ...context,
@@ -237,7 +288,11 @@ function buildStage(
     if (!Array.isArray(v)) throw new PipelineError(`${where([key])}: '${key}' must be a list`);
     return v;
   };
-  const deps = list("deps").map((d, i) => normalizePath(str(d, ["deps", i]), wdir, where(["deps", i])));
+  const deps = list("deps").flatMap((d, i) => {
+    // A dep that is exactly one `${key}` naming null is absent (an optional dep, e.g. `${data.dir}`).
+    if (typeof d === "string" && interpolate(d, context, where(["deps", i])) === null) return [];
+    return [normalizeDep(str(d, ["deps", i]), wdir, where(["deps", i]))];
+  });
   const paramKeys = list("params").map((p, i) => {
     if (isRecord(p)) {
       throw new PipelineError(
@@ -308,6 +363,16 @@ function parseOut(
   }
   if (typeof path !== "string") throw new PipelineError(`${file.where(at)}: an out must be a path`);
   const resolved = normalizePath(interpolateString(path, context, file.where(at)), wdir, file.where(at));
+  const forbidden = forbiddenOutReason(resolved);
+  if (forbidden) {
+    throw new PipelineError(
+      `${file.where(at)}: out '${path}'${
+        shown(resolved) !== shown(path) ? ` (resolved to '${shown(resolved)}')` : ""
+      } ` +
+        `${forbidden}; the runner moves outs aside and deletes what a failed run leaves there, so an out ` +
+        `must be a file or directory the stage alone writes, e.g. 'outputs/${kind}'`,
+    );
+  }
   const bool = (k: string, dflt: boolean) => {
     const v = opts[k];
     if (v === undefined) return dflt;
@@ -328,6 +393,11 @@ function parseOut(
     persist: bool("persist", false),
     plot: kind === "plots" ? plotOpts : undefined,
   };
+}
+
+/** A path as written in messages: the root as '.', no trailing slash. */
+function shown(path: string): string {
+  return path.replace(/\/+$/, "") || ".";
 }
 
 function resolveAxis(
@@ -370,6 +440,34 @@ function parseResources(raw: unknown, at: (string | number)[], file: YamlFile): 
     }
   }
   return raw as Record<string, number>;
+}
+
+/**
+ * A dep's path: root-relative like any path, or absolute for data outside the project (an external dep, as
+ * DVC has), hashed and tracked like any other dep. Globs must stay inside the project.
+ *
+ * @example
+ * ```ts
+ * normalizeDep("/data/cifar-10-batches-bin/", "", "here"); // "/data/cifar-10-batches-bin"
+ * ```
+ */
+export function normalizeDep(path: string, wdir: string, at: string): string {
+  if (!posix.isAbsolute(path)) {
+    const joined = posix.normalize(posix.join(wdir, path)).replace(/\/+$/, "");
+    if (joined === ".." || joined.startsWith("../")) {
+      throw new PipelineError(
+        `${at}: dep '${path}' points outside the project; name data outside it by its absolute path ` +
+          `(an external dep)`,
+      );
+    }
+    return normalizePath(path, wdir, at);
+  }
+  if (isGlob(path)) {
+    throw new PipelineError(`${at}: external dep '${path}' is a glob; name its directory instead`);
+  }
+  const normal = posix.normalize(path).replace(/\/+$/, "");
+  if (normal === "") throw new PipelineError(`${at}: dep '/' would hash the whole machine; name a directory`);
+  return normal;
 }
 
 /**

@@ -6,12 +6,15 @@
  * @module
  */
 import { OutputBackup } from "./backup.ts";
+import { encodeNonFinite } from "./canonical.ts";
 import { DamagedObjectError, type Digested } from "./cache.ts";
+import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
 import type { Decision } from "./plan.ts";
 import type { Project } from "./project.ts";
+import { RUN_ID_ENV } from "./run_processes.ts";
 import type { StageSpec } from "./spec.ts";
 
 /** How carrying out a stage ended. */
@@ -60,6 +63,14 @@ export async function carryOut(
       await ctx.recordLock(stage.name, decision.result);
       return { status: "restored", ms: performance.now() - started };
     } catch (e) {
+      if (isOsError(e)) {
+        return {
+          status: "failed",
+          ms: performance.now() - started,
+          error: `could not restore its outputs from the cache: ${(e as Error).message}; the workspace is ` +
+            `as it was: free disk space or fix permissions, then run repro again`,
+        };
+      }
       if (!(e instanceof DamagedObjectError)) throw e;
       ctx.onLine(`${e.message}; running the stage instead`);
     }
@@ -79,7 +90,8 @@ async function runCommand(
   await Deno.mkdir(logDir, { recursive: true });
   const logPath = `${logDir}/${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
   const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
-  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable);
+  const runId = crypto.randomUUID();
+  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable, runId);
   const fail = async (error: string): Promise<StageOutcome> => {
     await backup.restore();
     return { status: "failed", ms: performance.now() - started, error, logPath };
@@ -95,8 +107,14 @@ async function runCommand(
         PIPELINE_ROOT: project.root,
         PIPELINE_STAGE: stage.name,
         PIPELINE_STAGE_KEY: decision.key!,
-        PIPELINE_PARAMS: JSON.stringify(nestParams(fp.params)),
+        PIPELINE_PARAMS: JSON.stringify(encodeNonFinite(nestParams(fp.params))),
+        [RUN_ID_ENV]: runId,
       },
+      // Never fails the run: the run id is journaled already, which is what recovery relies on.
+      onSpawned: (info) =>
+        backup.recordSpawned(info).catch((e) =>
+          ctx.onLine(`warning: could not journal the spawned processes (${(e as Error).message})`)
+        ),
       resources: ctx.slots,
       logPath,
       onLine: ctx.onLine,
@@ -110,11 +128,40 @@ async function runCommand(
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
     return await fail(`command ${how}; previous outputs were put back`);
   }
+  try {
+    return await record(project, stage, decision, ctx, backup, started, logPath);
+  } catch (e) {
+    if (e instanceof PipelineError) return await fail(e.message);
+    if (!isOsError(e)) throw e;
+    // The command succeeded: keep its outputs, and say what the runner could not store.
+    await backup.discard().catch(() => {});
+    return {
+      status: "failed",
+      ms: performance.now() - started,
+      logPath,
+      error: `the command succeeded, but its result could not be recorded: ${(e as Error).message}. ` +
+        `Its new outputs are kept in the workspace, unrecorded (the stage runs again next time); free disk ` +
+        `space or fix permissions under ${project.dir} and ${project.root}/pipeline.lock, then run repro again`,
+    };
+  }
+}
+
+/** Hash, commit and record the outputs of a successful run; throws on an unwritten out or a storage error. */
+async function record(
+  project: Project,
+  stage: StageSpec,
+  decision: Decision,
+  ctx: RunContext,
+  backup: OutputBackup,
+  started: number,
+  logPath: string,
+): Promise<StageOutcome> {
+  const fp = decision.fingerprint!;
   const outs: Record<string, Digested> = {};
   for (const out of stage.outs) {
     const node = await project.hasher.node(out.path);
     if (!node) {
-      return await fail(
+      throw new PipelineError(
         `finished but did not write its declared out '${out.path}'; fix the command or the 'outs' in ` +
           `pipeline.yaml (${stage.where})`,
       );
@@ -137,6 +184,12 @@ async function runCommand(
   await ctx.recordLock(stage.name, entry);
   await backup.discard();
   return { status: "ran", ms: performance.now() - started, logPath, warnings };
+}
+
+/** An error from the operating system (a full disk, a read-only or forbidden directory), not a bug. */
+function isOsError(e: unknown): boolean {
+  return e instanceof Error &&
+    (Object.values(Deno.errors).some((kind) => e instanceof kind) || /\(os error \d+\)/.test(e.message));
 }
 
 async function depsChangedDuringRun(

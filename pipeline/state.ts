@@ -4,18 +4,23 @@
  *
  * @module
  */
+import { z } from "zod";
 import { writeFileAtomic } from "./atomic.ts";
 
-interface StateEntry {
+const stateEntrySchema = z.object({
   /** Stat token: dev:ino:size:mtime:ctime. */
-  t: string;
+  t: z.string(),
   /** Digest. */
-  d: string;
+  d: z.string(),
   /** When the entry was recorded (ms since epoch). */
-  at: number;
+  at: z.number(),
   /** mtime (ms), for the racy-timestamp guard. */
-  m: number;
-}
+  m: z.number(),
+});
+
+type StateEntry = z.infer<typeof stateEntrySchema>;
+
+const stateFileSchema = z.record(z.string(), stateEntrySchema);
 
 /** A file whose mtime is this close to the moment it was hashed may still change within the same timestamp. */
 const RACY_MS = 1000;
@@ -40,17 +45,22 @@ export class StateCache {
   #dirty = false;
   readonly #path: string;
 
-  private constructor(path: string, entries: Record<string, StateEntry>) {
+  private constructor(path: string, entries: Record<string, StateEntry>, damaged: boolean) {
     this.#path = path;
     this.#entries = entries;
+    this.#dirty = damaged;
   }
 
-  /** Load the cache at `path`; a missing or unreadable file starts empty. */
+  /**
+   * Load the cache at `path`; a missing, unreadable or wrongly shaped file starts empty (it is only a cache:
+   * files are hashed again and the file is rebuilt on save).
+   */
   static async open(path: string): Promise<StateCache> {
     try {
-      return new StateCache(path, JSON.parse(await Deno.readTextFile(path)));
-    } catch {
-      return new StateCache(path, {});
+      const parsed = stateFileSchema.safeParse(JSON.parse(await Deno.readTextFile(path)));
+      return new StateCache(path, parsed.success ? parsed.data : {}, !parsed.success);
+    } catch (e) {
+      return new StateCache(path, {}, !(e instanceof Deno.errors.NotFound));
     }
   }
 

@@ -27,10 +27,10 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { parseStageArgs } from "./support/stage_command.ts";
 import { fillMissing, mergeRecords, type NetworkRecord } from "../lib/report/records.ts";
 import {
   type MetricsReader,
@@ -59,7 +59,8 @@ import { buildMarkdownSummary } from "../lib/report/markdown.ts";
 import { formatInterval, formatNumber } from "../lib/report/format.ts";
 import { renderSvg } from "../lib/plots/render.ts";
 
-const aggregateParamsSchema = z.strictObject({
+/** Schema of the `aggregate` params. */
+export const aggregateParamsSchema = z.strictObject({
   seed: z.number().int().default(0),
   resamples: z.number().int().min(100).default(10000),
   permutations: z.number().int().min(100).default(10000),
@@ -293,23 +294,24 @@ export async function aggregate(
   return content;
 }
 
-/** Parses the command line of the stage. */
+/** Parses the command line of the stage (`--help` lists the directories and their defaults). */
 export function parseAggregateArgs(argv: string[]): AggregateArgs {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      models: { type: "string", default: "outputs/models" },
-      selectivity: { type: "string", default: "outputs/selectivity" },
-      gradients: { type: "string", default: "outputs/gradients" },
-      dimensionality: { type: "string", default: "outputs/dimensionality" },
-      corruption: { type: "string", default: "outputs/corruption" },
-      "corruption-examples": { type: "string", default: "outputs/corruption-examples" },
-      attack: { type: "string", default: "outputs/attack" },
-      out: { type: "string", default: "outputs/report" },
-    },
-    strict: true,
-  });
-  return values as AggregateArgs;
+  const dirs: [keyof AggregateArgs, string, string][] = [
+    ["models", "outputs/models", "train's models and per-network metrics"],
+    ["selectivity", "outputs/selectivity", "measure-selectivity's results"],
+    ["gradients", "outputs/gradients", "measure-gradients' results"],
+    ["dimensionality", "outputs/dimensionality", "measure-dimensionality's results"],
+    ["corruption", "outputs/corruption", "corrupt-eval's results"],
+    ["corruption-examples", "outputs/corruption-examples", "corrupt-eval's example images"],
+    ["attack", "outputs/attack", "attack-eval's results"],
+    ["out", "outputs/report", "where the report goes"],
+  ];
+  return parseStageArgs(
+    "aggregate",
+    "per-network table, per-alpha summary, claim verdicts and figures; params from the runner (or params.yaml)",
+    dirs.map(([name, dflt, description]) => ({ name, description, default: dflt })),
+    argv,
+  ) as unknown as AggregateArgs;
 }
 
 /** The verdicts as a small fixed-width text table for the terminal. */

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { parseStageArgs } from "./support/stage_command.ts";
 import { deriveSeed } from "../lib/random.ts";
 import {
   DATASET_NAMES,
@@ -198,6 +199,12 @@ export async function prepareData(p: DataParams): Promise<{ meta: PreparedMeta; 
 
 if (import.meta.main) {
   await runStage(async () => {
+    parseStageArgs(
+      "prepare-data",
+      "raw dataset -> prepared train/val/test; params (section data) from the runner",
+      [],
+      Deno.args,
+    );
     const { summary } = await prepareData(parseDataParams(stageParams()));
     console.log(summary);
   });

@@ -273,7 +273,7 @@ export async function collectDiff(root: string, rev: string): Promise<DiffData> 
   return {
     rev,
     params: (await runnerJson(root, ["params", "diff", rev])) as DiffData["params"],
-    metrics: (await runnerJson(root, ["metrics", "diff", rev])) as MetricChange[],
+    metrics: (await runnerJson(root, ["metrics", "diff", rev, "--all"])) as MetricChange[],
     verdicts: {
       old: parseVerdicts(await fileAtRevision(root, rev, VERDICTS_FILE), `${rev}:${VERDICTS_FILE}`),
       new: parseVerdicts(nowVerdicts, VERDICTS_FILE),

@@ -30,9 +30,20 @@ export interface Evaluation {
   meanSI: number;
 }
 
+/** Thrown when a model's outputs on a split are NaN or infinite: its weights have diverged. */
+export class NonFiniteOutputsError extends Error {
+  constructor(readonly n: number) {
+    super(
+      `the network's outputs on ${n} evaluation images are NaN or infinite (logits or selectivity ` +
+        `activations): its weights have diverged`,
+    );
+    this.name = "NonFiniteOutputsError";
+  }
+}
+
 /**
  * Evaluates `tap` (a model returning `[logits, ...selectivity activations]`, see `withSelectivityOutputs`) on
- * every image of `split`, in order, without augmentation.
+ * every image of `split`, in order, without augmentation. Non-finite outputs throw {@link NonFiniteOutputsError}.
  *
  * @example
  * const { accuracy, meanSI } = await evaluateSplit(tap, data.val, { numClasses: 10, selectivityLayers, batchSize: 256 });
@@ -71,7 +82,13 @@ export async function evaluateSplit(
     await acc.add(batch.labels, acts);
     tf.dispose([...outs, stats]);
   }
-  const summary = summarizeSelectivity(acc.classMeans(), acc.counts(), {
+  const means = acc.classMeans();
+  const counts = acc.counts();
+  const finiteMeans = Object.values(means).every((rows) =>
+    rows.every((row, c) => counts[c] === 0 || row.every(Number.isFinite))
+  );
+  if (!Number.isFinite(lossSum) || !finiteMeans) throw new NonFiniteOutputsError(split.n);
+  const summary = summarizeSelectivity(means, counts, {
     epsilon: options.epsilon,
     grouping: options.grouping,
     stages: options.stages,

@@ -23,7 +23,7 @@ import {
   epochOrder,
   makeBatch,
 } from "./batches.ts";
-import { evaluateSplit } from "./evaluate.ts";
+import { evaluateSplit, NonFiniteOutputsError } from "./evaluate.ts";
 import { GraphStepper, type GraphStepStats } from "./graph_steps.ts";
 import { learningRateAt, type LrSchedule } from "./schedule.ts";
 import { MomentumSgd } from "./sgd.ts";
@@ -98,6 +98,19 @@ export class TrainingDivergedError extends Error {
         `(train.batch_size); check that the input data is sane (no NaN pixels).`,
     );
     this.name = "TrainingDivergedError";
+  }
+}
+
+/** Thrown when the weights after an epoch give NaN or infinite outputs although every step's loss was finite. */
+export class WeightsDivergedError extends Error {
+  constructor(readonly epoch: number, cause: NonFiniteOutputsError, config: TrainConfig) {
+    super(
+      `training diverged in epoch ${epoch}: ${cause.message} (lr ${config.lr}, alpha ${config.alpha}, batch ` +
+        `size ${config.batchSize}). The per-step loss check sees each loss before its update, so the last ` +
+        `updates broke the weights unseen. Try a lower learning rate (train.lr), a smaller |alpha|, or a ` +
+        `larger batch (train.batch_size).`,
+    );
+    this.name = "WeightsDivergedError";
   }
 }
 
@@ -236,7 +249,11 @@ export async function trainModel(
       }
       trainSeconds += seconds;
       trainImages += sums.n;
-      const val = data.val.n > 0 ? await evaluateSplit(tap, data.val, evalOptions) : null;
+      const val = data.val.n > 0
+        ? await evaluateSplit(tap, data.val, evalOptions).catch((err) => {
+          throw err instanceof NonFiniteOutputsError ? new WeightsDivergedError(e + 1, err, config) : err;
+        })
+        : null;
       const record: EpochRecord = {
         epoch: e + 1,
         lr,

@@ -1,10 +1,12 @@
 /**
  * The local executor: each command runs as `bash -c` in its own process group (through `setsid`), so an
- * interrupt stops the command and everything it started.
+ * interrupt stops the command and everything it started; a watchdog (group_watchdog.ts) ends the group if the
+ * runner itself dies.
  *
  * @module
  */
 import type { Executor, Job, JobResult } from "../executor.ts";
+import { guardProcessGroup } from "./group_watchdog.ts";
 
 /**
  * Runs jobs as local processes.
@@ -39,6 +41,8 @@ export class LocalExecutor implements Executor {
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+      const watchdog = guardProcessGroup(child.pid);
+      await job.onSpawned?.({ executor: "local", pid: child.pid, pgid: child.pid });
       const stop = () => {
         try {
           Deno.kill(-child.pid, "SIGTERM");
@@ -57,6 +61,7 @@ export class LocalExecutor implements Executor {
         pump(child.stderr, log, job.onLine),
       ]);
       job.signal.removeEventListener("abort", stop);
+      await watchdog.release();
       if (!status.success) {
         const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
         return { code, signal: status.signal ?? undefined, ms: performance.now() - started };

@@ -5,6 +5,10 @@
  * JSON in the `PIPELINE_PARAMS` environment variable, so a stage cannot read a value it did not declare. Run by
  * hand, outside the runner, a stage falls back to the whole of `params.yaml` in the working directory.
  *
+ * JSON has no NaN or infinities, so the runner writes YAML's `.nan`, `.inf` and `-.inf` as
+ * `{"$numberDouble": "NaN" | "Infinity" | "-Infinity"}` (pipeline/canonical.ts); they arrive here as numbers
+ * again, so each stage's schema decides whether such a value is meaningful.
+ *
  * @module
  */
 import { parse } from "yaml";
@@ -23,7 +27,7 @@ export const PARAMS_ENV = "PIPELINE_PARAMS";
  */
 export function stageParams(): Record<string, unknown> {
   const fromRunner = Deno.env.get(PARAMS_ENV);
-  if (fromRunner !== undefined) return JSON.parse(fromRunner);
+  if (fromRunner !== undefined) return JSON.parse(fromRunner, reviveNonFinite);
   let text: string;
   try {
     text = Deno.readTextFileSync("params.yaml");
@@ -34,4 +38,13 @@ export function stageParams(): Record<string, unknown> {
     );
   }
   return (parse(text) ?? {}) as Record<string, unknown>;
+}
+
+/** JSON.parse reviver turning the runner's `{"$numberDouble": "NaN" | "Infinity" | "-Infinity"}` back into numbers. */
+function reviveNonFinite(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  const tag = (value as Record<string, unknown>)["$numberDouble"];
+  if (keys.length === 1 && (tag === "NaN" || tag === "Infinity" || tag === "-Infinity")) return Number(tag);
+  return value;
 }

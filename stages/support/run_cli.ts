@@ -1,7 +1,7 @@
 /**
  * Command line and runtime shared by the per-network stages (train, the measurements, corrupt-eval,
- * attack-eval): `--alpha A --seed S` name the run `a{A}-s{S}` (a negative value may follow as its own word,
- * `--alpha -0.3`); directory flags with stage-specific defaults; `--backend`/`PIPELINE_BACKEND` and
+ * attack-eval), on npm `commander` (stage_command.ts; `--help` lists the options): `--alpha A --seed S` name the
+ * run `a{A}-s{S}` (a negative value may follow as its own word, `--alpha -0.3`); directory flags with stage-specific defaults; `--backend`/`PIPELINE_BACKEND` and
  * `--threads`/`PIPELINE_THREADS` pick the hardware (not params, so they do not change a stage's fingerprint;
  * pipeline.yaml exports them from params.yaml's `runtime` section). Also: zod validation of a params section
  * with errors naming the key, and atomic JSON writing.
@@ -9,11 +9,11 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { type BackendChoice, initBackend } from "../../lib/backends/select.ts";
 import { loadPrepared } from "../../lib/data/prepared.ts";
 import { loadModel } from "../../lib/models/io.ts";
+import { parseStageArgs } from "./stage_command.ts";
 
 const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
 
@@ -42,22 +42,25 @@ export function parseRunArgs<D extends Record<string, string>>(
   dirs: D,
   env: { get(key: string): string | undefined } = Deno.env,
 ): RunArgs<D> {
-  const options: Record<string, { type: "string"; default?: string }> = {
-    alpha: { type: "string" },
-    seed: { type: "string" },
-    backend: { type: "string" },
-    threads: { type: "string" },
-  };
-  for (const [name, value] of Object.entries(dirs)) options[name] = { type: "string", default: value };
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args: joinNegativeValues(argv), options, allowPositionals: false }).values as Record<
-      string,
-      string | undefined
-    >;
-  } catch (e) {
-    throw new Error(`${stage}: ${(e as Error).message}`);
-  }
+  const values = parseStageArgs(
+    stage,
+    `stage ${stage} for the network a{alpha}-s{seed}; params come from the runner (or params.yaml by hand)`,
+    [
+      { name: "alpha", description: "selectivity regularizer weight α of the network (required)" },
+      { name: "seed", description: "seed of the network (required)" },
+      {
+        name: "backend",
+        description: `${backendEnum.options.join(" | ")} (default: PIPELINE_BACKEND, else auto)`,
+      },
+      { name: "threads", description: "wasm threads (default: PIPELINE_THREADS)" },
+      ...Object.entries(dirs).map(([name, value]) => ({
+        name,
+        description: `${name} directory`,
+        default: value,
+      })),
+    ],
+    argv,
+  );
   for (const key of ["alpha", "seed"] as const) {
     if (values[key] === undefined) {
       throw new Error(`${stage}: --${key} is required (e.g. --alpha 0.3 --seed 1)`);
@@ -108,17 +111,6 @@ export async function openRun(args: RunArgs<{ data: string; models: string }>) {
   const data = await loadPrepared(args.data);
   const model = await loadModel(join(args.models, args.run));
   return { info, data, model };
-}
-
-/** `--alpha -0.3` becomes `--alpha=-0.3`, which node's parseArgs accepts (it takes `-0.3` for an option). */
-function joinNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (/^--(alpha|seed)$/.test(argv[i]) && /^-\.?\d/.test(argv[i + 1] ?? "")) {
-      out.push(`${argv[i]}=${argv[++i]}`);
-    } else out.push(argv[i]);
-  }
-  return out;
 }
 
 /**

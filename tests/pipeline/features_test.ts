@@ -88,6 +88,7 @@ Deno.test("params diff and metrics diff against a git revision, as text and Mark
   await using toy = await makeToy({
     stages: {
       m: { cmd: 'echo \'{"acc": ${lr}, "n": {"k": 1}}\' > m.json', params: ["lr"], metrics: ["m.json"] },
+      o: { cmd: "true", params: ["other"] }, // every params.yaml section must be read by some stage
     },
   }, { lr: 0.5, other: "x" });
   await toy.cli("repro");
@@ -153,6 +154,7 @@ Deno.test("a stage sees exactly its declared params, nested, in PIPELINE_PARAMS"
   await using toy = await makeToy({
     stages: {
       a: { cmd: 'echo "$PIPELINE_PARAMS" > p.json', params: ["train.lr", "data"], outs: ["p.json"] },
+      b: { cmd: "true", params: ["secret"] }, // declared by another stage: a does not see it
     },
   }, { train: { lr: 0.1, epochs: 3 }, data: { n: 5 }, secret: 1 });
   await toy.cli("repro");

@@ -8,21 +8,25 @@ async function xxhsum(path: string): Promise<string> {
   return new TextDecoder().decode(r.stdout).split(" ")[0];
 }
 
-Deno.test("file digests equal xxhsum -H2 (XXH3-128), for small files and for large ones hashed in workers", async () => {
-  const dir = await Deno.makeTempDir();
-  Deno.writeTextFileSync(`${dir}/small.txt`, "hello\n");
-  const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 31) & 255);
-  Deno.writeFileSync(`${dir}/big.bin`, big);
-  const hasher = new Hasher(dir, await StateCache.open(`${dir}/.pipeline/state.json`));
-  try {
-    assertEquals((await hasher.node("small.txt"))?.digest, await xxhsum(`${dir}/small.txt`));
-    assertEquals((await hasher.node("big.bin"))?.digest, await xxhsum(`${dir}/big.bin`));
-    assertEquals(await hasher.node("absent"), undefined);
-  } finally {
-    hasher.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const road of ["native xxhsum", "WebAssembly workers"]) {
+  Deno.test(`file digests equal xxhsum -H2 (XXH3-128), small files inline and large ones by ${road}`, async () => {
+    const dir = await Deno.makeTempDir();
+    Deno.writeTextFileSync(`${dir}/small.txt`, "hello\n");
+    const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 31) & 255);
+    Deno.writeFileSync(`${dir}/big.bin`, big);
+    if (road !== "native xxhsum") Deno.env.set("PIPELINE_NATIVE_HASH", "0");
+    const hasher = new Hasher(dir, await StateCache.open(`${dir}/.pipeline/state.json`));
+    try {
+      assertEquals((await hasher.node("small.txt"))?.digest, await xxhsum(`${dir}/small.txt`));
+      assertEquals((await hasher.node("big.bin"))?.digest, await xxhsum(`${dir}/big.bin`));
+      assertEquals(await hasher.node("absent"), undefined);
+    } finally {
+      Deno.env.delete("PIPELINE_NATIVE_HASH");
+      hasher.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 Deno.test("a directory digest is the Merkle hash of its manifest, computed independently here", async () => {
   const dir = await Deno.makeTempDir();

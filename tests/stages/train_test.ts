@@ -146,3 +146,37 @@ Deno.test("train stage: outputs, metrics; a killed run resumes to the uninterrup
   assert.deepEqual(await Deno.readFile(join(root, "models", name, "weights.bin")), fullWeights);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("train.lr far too high fails naming divergence and train.lr, not a NaN class mean", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await prepareData(parseDataParams({
+      data: {
+        name: "synthetic",
+        out: join(root, "data"),
+        val_fraction: 0.2,
+        synthetic: { train: 40, test: 20 },
+      },
+    }));
+    // One batch per epoch: the step's loss is read before its update, so only the weights show the damage.
+    const params = { ...baseParams, train: { ...baseParams.train, epochs: 1, lr: 1e30 } };
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../stages/train.ts", import.meta.url).pathname,
+        ...["--alpha", "0", "--seed", "1", "--backend", "wasm", "--threads", "1"],
+        ...["--data", join(root, "data"), "--out", join(root, "models"), "--checkpoints", join(root, "ckpt")],
+      ],
+      env: { PIPELINE_PARAMS: JSON.stringify(params) },
+    }).output();
+    const err = text(out.stderr);
+    assert.notEqual(out.code, 0);
+    assert.match(err, /training diverged in epoch 1/);
+    assert.match(err, /train\.lr/);
+    assert.doesNotMatch(err, /class mean/);
+    await assert.rejects(Deno.stat(join(root, "models", "a0-s1.metrics.json")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
