@@ -50,6 +50,7 @@ const stageTests: Record<string, string[]> = {
 /** The runner's test files that exercise `file` of pipeline/ (every one of them goes through the CLI). */
 function pipelineTests(file: string): string[] {
   const name = file.replace(/^pipeline\//, "").replace(/\.ts$/, "");
+  if (name.startsWith("cli")) return ["cli", "features", "text", "errors", "runcache"];
   if (["hash", "hash_pool", "hash_worker", "file_digest", "state", "glob"].includes(name)) {
     return ["hash", "text", "features", "runcache"];
   }
