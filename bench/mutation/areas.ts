@@ -60,7 +60,7 @@ function pipelineTests(file: string): string[] {
   if (["cli", "dag_render", "metrics", "table", "git", "gc"].includes(name)) {
     return ["features", "text", "errors"];
   }
-  return ["runcache", "repro", "features", "errors", "text"];
+  return ["runcache", "explain", "repro", "faults", "features", "errors", "text"];
 }
 
 /** The areas issue 18 asks a score for. */

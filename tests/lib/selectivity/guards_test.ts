@@ -52,6 +52,7 @@ Deno.test("stage grouping: stages must cover the layers exactly once (a repeated
   }
 });
 
-Deno.test("no classes: no units to score", () => {
+Deno.test("fewer than two classes: every unit scores 0 (no classes: no units)", () => {
   assert.equal(classSelectivityIndex([]).length, 0);
+  assert.deepEqual(Array.from(classSelectivityIndex([[1, 2, 3]])), [0, 0, 0]);
 });
