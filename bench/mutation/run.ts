@@ -6,7 +6,8 @@
  * equivalent), the equivalent mutants being those listed with a reason in bench/mutation/equivalent.json.
  *
  * Run: `deno task mutation [--areas pipeline,lib/stats] [--per-area 40] [--seed 1] [--budget-min 90]
- * [--timeout-factor 3] [--out bench/mutation/results/NAME] [--rerun PREVIOUS.json]`. `--rerun` judges the
+ * [--timeout-factor 3] [--out bench/mutation/results/NAME] [--rerun PREVIOUS.json] [--rev REV]`. `--rev` mutates
+ * a copy of git revision REV instead of the working tree. `--rerun` judges the
  * survivors of an earlier run again (after tests were added) and keeps its other outcomes. Writes `NAME.json` (every mutant and its
  * outcome) and `NAME.md` (the per-area table and the surviving mutants). The run is time-bounded: after
  * `--budget-min` minutes no new mutant starts and the rest are reported as not run.
@@ -42,11 +43,15 @@ async function sh(cmd: string, args: string[], cwd = root): Promise<void> {
   if (!r.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
 }
 
-/** A copy of the repository without .git, outputs and caches; node_modules is linked, not copied. */
-async function scratchCopy(): Promise<string> {
+/**
+ * A copy of the working tree (or of git revision `rev`) without .git, outputs and caches; node_modules is
+ * linked, not copied.
+ */
+async function scratchCopy(rev?: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "mutation-" });
   const excludes = [".git", "outputs", "node_modules", ".pipeline", ".native"].map((e) => `--exclude=./${e}`);
-  await sh("bash", ["-c", `tar -C '${root}' ${excludes.join(" ")} -cf - . | tar -C '${dir}' -xf -`]);
+  const source = rev ? `git -C '${root}' archive '${rev}'` : `tar -C '${root}' ${excludes.join(" ")} -cf - .`;
+  await sh("bash", ["-c", `set -o pipefail; ${source} | tar -C '${dir}' -xf -`]);
   await Deno.symlink(`${root}/node_modules`, `${dir}/node_modules`);
   return dir;
 }
@@ -152,6 +157,7 @@ async function main(): Promise<void> {
       "timeout-factor": { type: "string", default: "3" },
       out: { type: "string", default: "bench/mutation/results/latest" },
       rerun: { type: "string" },
+      rev: { type: "string" },
     },
   });
   const perArea = Number(values["per-area"]), seed = Number(values.seed);
@@ -161,7 +167,7 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`unknown area ${unknown}: use ${AREAS.map((a) => a.name).join(", ")}`);
   const equivalent = loadEquivalent();
   const started = Date.now();
-  const scratch = await scratchCopy();
+  const scratch = await scratchCopy(values.rev);
   const outcomes: Outcome[] = [];
   const command = `deno task mutation ${Deno.args.join(" ")}`.trim();
   const out = resolve(root, values.out!);
@@ -197,6 +203,10 @@ async function main(): Promise<void> {
     }
     const path = join(scratch, o.file);
     const original = await Deno.readTextFile(path);
+    if (original.slice(o.start, o.end) !== o.original) {
+      Object.assign(o, { status: "not run", reason: "the source moved since the sample; rerun with --rev" });
+      return;
+    }
     const t0 = Date.now();
     try {
       await Deno.writeTextFile(path, applyMutant(original, o));
