@@ -57,8 +57,8 @@ function pipelineTests(file: string): string[] {
   if (["spec", "yaml_file", "errors", "graph", "interpolate", "params", "canonical"].includes(name)) {
     return ["errors", "text", "features", "runcache"];
   }
-  if (["cli", "dag_render", "metrics", "table", "git", "gc"].includes(name)) {
-    return ["features", "text", "errors"];
+  if (["dag_render", "metrics", "table", "git", "gc"].includes(name)) {
+    return ["table", "runcache", "features", "text", "errors"];
   }
   return ["runcache", "explain", "repro", "faults", "features", "errors", "text"];
 }
