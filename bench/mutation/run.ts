@@ -245,8 +245,9 @@ async function main(): Promise<void> {
       }
     } else {
       for (const area of AREAS.filter((a) => names.includes(a.name))) {
-        const all = areaFiles(root, area).flatMap((f) =>
-          findMutants(f, Deno.readTextFileSync(join(root, f)))
+        // Mutants of the copy (it may be another revision than the working tree).
+        const all = areaFiles(scratch, area).flatMap((f) =>
+          findMutants(f, Deno.readTextFileSync(join(scratch, f)))
         );
         const order = new Rng(seed).permutation(all.length);
         const sample = Array.from(order.subarray(0, Math.min(perArea, all.length)), (i) => all[i]);
