@@ -8,6 +8,7 @@ import { quantTable } from "../../../lib/corruptions/jpeg.ts";
 import { clip01 } from "../../../lib/corruptions/image.ts";
 import { plasmaFractal } from "../../../lib/corruptions/plasma.ts";
 import { spatter } from "../../../lib/corruptions/spatter.ts";
+import { glassBlur } from "../../../lib/corruptions/blur.ts";
 import { CIFAR10_C, spatterParams } from "../../../lib/corruptions/params.ts";
 import { constImg } from "./helpers.ts";
 
@@ -63,4 +64,21 @@ Deno.test("spatter on black: water pixels are m·(175, 238, 238)/255, mud pixels
     }
     assert.ok(marked > 10, `severity ${severity + 1}: ${marked} pixels marked`);
   }
+});
+
+Deno.test("glass blur (σ 0, colour): each sweep copies pixel (h, w) from (h + dy, w + dx), dx then dy in −δ..δ−1", () => {
+  const H = 7, W = 6, c = 3, delta = 1;
+  const bytes = Uint8Array.from({ length: H * W * c }, (_, i) => (i * 37) % 256);
+  const img = { data: Float32Array.from(bytes, (v) => v / 255), h: H, w: W, c };
+  const out = glassBlur(img, 0, delta, 1, new Rng(9));
+  // The sweep replayed with the same draws (make_cifar_c.py: randint(−δ, δ), high exclusive).
+  const x = Array.from(bytes);
+  const rng = new Rng(9);
+  for (let h = H - delta; h > delta; h--) {
+    for (let w = W - delta; w > delta; w--) {
+      const dx = rng.int(2 * delta) - delta, dy = rng.int(2 * delta) - delta;
+      for (let ch = 0; ch < c; ch++) x[(h * W + w) * c + ch] = x[((h + dy) * W + (w + dx)) * c + ch];
+    }
+  }
+  assert.deepEqual(Array.from(out.data, (v) => Math.round(v * 255)), x);
 });
