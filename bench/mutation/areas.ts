@@ -94,6 +94,7 @@ export const AREAS: Area[] = [
     exclude: ["lib/train/graph_steps.ts"],
     testsFor: () => [
       "tests/lib/train/loop_test.ts",
+      "tests/lib/train/evaluate_test.ts",
       "tests/lib/train/batches_test.ts",
       "tests/lib/train/schedule_test.ts",
       "tests/lib/train/sgd_test.ts",

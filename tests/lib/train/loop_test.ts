@@ -174,6 +174,19 @@ Deno.test("a NaN loss stops training with an error naming epoch, batch and what 
   assert.equal(tf.getBackend(), "wasm");
 });
 
+Deno.test("a loss that overflows float32 (huge alpha) stops training even with finite CE and μ_SI", async () => {
+  const built = build();
+  const ctx = stepContext(built, config({ alpha: 1e39 }));
+  const batch = makeBatch(data.train, Uint32Array.from({ length: 8 }, (_, i) => i));
+  await assert.rejects(trainStep(ctx, batch, 0.1, { epoch: 1, batch: 1 }), (e) => {
+    assert.ok(e instanceof TrainingDivergedError, String(e));
+    assert.ok(!Number.isFinite(e.loss), `loss ${e.loss}`);
+    return true;
+  });
+  ctx.sgd.dispose();
+  built.model.dispose();
+});
+
 Deno.test("reading the loss every 4 steps (as on a GPU) trains exactly as reading it every step", async () => {
   const a = build(), b = build();
   const ra = await trainModel(a, data, config({ epochs: 2 }));
