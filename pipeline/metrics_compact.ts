@@ -40,7 +40,7 @@ export const HIDE_RULES: readonly HideRule[] = [
 ];
 
 /** The rule that hides `key`, if any. */
-export function hiddenBy(key: string, value: number | string | boolean): HideRule | undefined {
+function hiddenBy(key: string, value: number | string | boolean): HideRule | undefined {
   return HIDE_RULES.find((r) => r.hides(key, value));
 }
 

@@ -21,7 +21,8 @@ import { dimSchema } from "../stages/measure_dimensionality.ts";
 import { gradSchema } from "../stages/measure_gradients.ts";
 import { selectivitySchema, siSchema } from "../stages/measure_selectivity.ts";
 import { dataParamsSchema } from "../stages/prepare_data.ts";
-import { trainParamsSchema } from "../stages/train.ts";
+import { bidirectionalSchema, trainParamsSchema } from "../stages/train.ts";
+import { runtimeSchema } from "../stages/support/run_cli.ts";
 
 /** Each params section with the schema of every stage that validates it (several: all must hold). */
 export const SECTION_SCHEMAS: readonly (readonly [section: string, stage: string, schema: z.ZodType])[] = [
@@ -29,6 +30,7 @@ export const SECTION_SCHEMAS: readonly (readonly [section: string, stage: string
   ["train", "train", trainParamsSchema.shape.train],
   ["model", "train", trainParamsSchema.shape.model],
   ["si", "train", trainParamsSchema.shape.si],
+  ["bidirectional", "train-methods", bidirectionalSchema],
   ["si", "measure-selectivity", siSchema],
   ["selectivity", "measure-selectivity", selectivitySchema],
   ["grad", "measure-gradients", gradSchema],
@@ -36,6 +38,13 @@ export const SECTION_SCHEMAS: readonly (readonly [section: string, stage: string
   ["corrupt", "corrupt-eval", corruptParamsSchema],
   ["attack", "attack-eval", attackParamsSchema],
   ["aggregate", "aggregate", aggregateParamsSchema],
+  ["runtime", "every per-network stage (PIPELINE_BACKEND, PIPELINE_THREADS)", runtimeSchema],
+  // The matrices of pipeline.yaml: each value becomes a per-network stage's --alpha / --seed (run_cli.ts).
+  [
+    "grid",
+    "every per-network stage (--alpha, --seed)",
+    z.strictObject({ alpha: z.array(z.number()).min(1), seeds: z.array(z.number().int()).min(1) }),
+  ],
 ];
 
 /** The JSON Schema (draft 2020-12) of the whole params object; sections no stage validates are left open. */

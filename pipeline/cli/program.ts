@@ -21,8 +21,10 @@ import { register as gc } from "./gc.ts";
 import { register as metrics } from "./metrics.ts";
 import { register as params } from "./params.ts";
 import { register as plots } from "./plots.ts";
+import { register as remote } from "./remote.ts";
 import { register as repro } from "./repro.ts";
 import { register as status } from "./status.ts";
+import { register as verify } from "./verify.ts";
 
 /** The command groups, in the order `--help` lists them. */
 export const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
@@ -33,7 +35,9 @@ export const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => vo
   metrics,
   plots,
   exp,
+  verify,
   gc,
+  remote,
 ];
 
 /** The root command with every group registered; errors throw (commander's `exitOverride`). */

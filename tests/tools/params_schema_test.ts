@@ -23,6 +23,10 @@ Deno.test("the JSON Schema and the stages' zod schemas agree on params.yaml and 
     ["data", "val_fraction", 1],
     ["selectivity", "histogram_bins", 0],
     ["si", "layer_grouping", "unit"],
+    ["runtime", "backend", "gpu"],
+    ["runtime", "threads", 0],
+    ["grid", "alpha", ["a"]],
+    ["grid", "seeds", [0.5]],
   ];
   for (const [section, key, value] of bad) {
     const p = structuredClone(params);
