@@ -38,9 +38,15 @@ Deno.test("resampling counts: 1 is the smallest allowed", () => {
   );
 });
 
-Deno.test("verdict: a NaN anywhere in the estimate or the interval is inconclusive", () => {
-  assert.equal(verdict(-1, -0.4, { lo: -0.7, hi: -0.1 }), "reproduced");
-  assert.equal(verdict(-1, NaN, { lo: -0.7, hi: -0.1 }), "inconclusive at this scale");
-  assert.equal(verdict(-1, -0.4, { lo: NaN, hi: -0.1 }), "inconclusive at this scale");
-  assert.equal(verdict(1, 0.4, { lo: 0.1, hi: NaN }), "inconclusive at this scale");
+Deno.test("verdict: a NaN estimate or p is an undefined statistic; n at the minimum is tested", () => {
+  assert.equal(verdict(-1, -0.4, 0.01, 10), "reproduced");
+  assert.equal(verdict(-1, NaN, 0.01, 10), "undefined statistic");
+  assert.equal(verdict(-1, -0.4, NaN, 10), "undefined statistic");
+  assert.equal(verdict(-1, 0, 0.01, 10), "undefined statistic");
+  assert.equal(verdict(-1, -0.4, 0.01, 9), "too few networks (9)");
+  assert.equal(
+    verdict(-1, -0.4, 0.05, 10),
+    "consistent in sign, not significant",
+    "p = alpha is not below it",
+  );
 });
