@@ -15,7 +15,9 @@ const base = {
   variance_threshold: 0.95,
   corruptions: ["gaussian_noise"],
   severities: [3],
-  attacks: [{ name: "pgd-linf", eps: 0.03 }, { name: "apgd-l2", eps: 0.5 }],
+  attacks: [{ name: "pgd-linf", eps_linf_255: 8 }, { name: "apgd-l2", eps_l2: 0.5 }],
+  match_norm: false,
+  perturbed_dims: false,
   pgd: { steps: 2, step_factor: 2.5, restarts: 1, random_start: true },
   apgd: { steps: 2 },
   attack_seed: 0,
@@ -33,7 +35,7 @@ interface Condition {
   id: string;
   kind: string;
   accuracy: number;
-  layers: { delta: Dim; perturbed: Dim }[];
+  layers: { delta: Dim; perturbed?: Dim }[];
 }
 
 Deno.test("measure-dimensionality: every declared param reaches the measurement", async () => {
@@ -52,6 +54,8 @@ Deno.test("measure-dimensionality: every declared param reaches the measurement"
     run({ apgd: { steps: 4 } }),
     run({ attack_seed: 1 }),
     run({ batch_size: 5 }),
+    run({ match_norm: true }),
+    run({ perturbed_dims: true }),
   ])).map((r) => r.json);
   const [
     a,
@@ -68,6 +72,8 @@ Deno.test("measure-dimensionality: every declared param reaches the measurement"
     apgd,
     attackSeed,
     batch,
+    matched,
+    perturbed,
   ] = results;
   const cond = (j: typeof a, id: string): Condition => {
     const c = j.conditions.find((c: Condition) => c.id === id);
@@ -76,10 +82,10 @@ Deno.test("measure-dimensionality: every declared param reaches the measurement"
   };
   const deltas = (j: typeof a, id: string) => cond(j, id).layers.map((l) => l.delta);
   const clean = (j: typeof a) => j.layers.map((l: { clean: Dim }) => l.clean);
-  const pgdId = "pgd-linf-0.03000", apgdId = "apgd-l2-0.5000";
+  const pgdId = "pgd-linf-8/255", apgdId = "apgd-l2-l2-0.5";
 
   assert.equal(a.n_samples, 12);
-  assert.deepEqual(a.conditions.map((c: Condition) => c.id), ["gaussian_noise-3", pgdId, apgdId]);
+  assert.deepEqual(a.conditions.map((c: Condition) => c.id), [pgdId, apgdId, "gaussian_noise-3"]);
   assert.equal(more.n_samples, 16);
   assertDiffer(clean(a), clean(more), "dim.n_samples");
   assertDiffer(clean(a), clean(seed), "dim.seed");
@@ -117,6 +123,15 @@ Deno.test("measure-dimensionality: every declared param reaches the measurement"
   }
   assertDiffer(deltas(a, apgdId), deltas(apgd, apgdId), "dim.apgd.steps");
   assert.deepEqual(deltas(a, apgdId), deltas(steps, apgdId), "pgd settings leave APGD alone");
+  // match_norm adds each corruption rescaled to the first attack's per-image L2 norm.
+  assert.ok(!a.conditions.some((c: Condition) => c.id.includes("@")));
+  assert.ok(
+    matched.conditions.some((c: Condition) => c.id === `gaussian_noise-3@${pgdId}`),
+    "dim.match_norm",
+  );
+  // perturbed_dims adds the dimensionality of X_pert itself.
+  assert.ok(cond(a, pgdId).layers.every((l) => l.perturbed === undefined));
+  assert.ok(cond(perturbed, pgdId).layers.every((l) => l.perturbed!.components >= 1), "dim.perturbed_dims");
   // The batch size splits the forward passes and the attack batches, not the numbers.
   for (const id of ["gaussian_noise-3", pgdId]) {
     deltas(a, id).forEach((d: Dim, i: number) => {
