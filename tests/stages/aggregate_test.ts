@@ -62,6 +62,11 @@ Deno.test("aggregate: one row per network with every stage's metrics, as written
     const mean = nets.filter((n) => n.alpha === 1).reduce((s, n) => s + n.si, 0) / 3;
     assert.ok(Math.abs(perAlpha[2].metrics.mean_si.mean - mean) < 1e-12);
     assert.equal(perAlpha[2].networks, 3);
+    // The CSV holds the same summary: one row per (α, metric).
+    const csv = (await Deno.readTextFile(join(args.out, "per_alpha.csv"))).trim().split("\n");
+    assert.equal(csv[0], "alpha,networks,metric,n,mean,std,lo,hi");
+    const siRow = csv.find((l) => l.startsWith("1,3,mean_si,"))!.split(",");
+    assert.ok(Math.abs(Number(siRow[4]) - mean) < 1e-9, "per_alpha.csv: mean of μ_SI at α = 1");
     assert.equal(content.networks.rows.length, 9);
     assert.equal(content.summary.rows.length, 3);
   });
