@@ -1,5 +1,5 @@
 /**
- * Training steps on webgpu through step graphs (lib/backends/webgpu_step_graph.ts): the step for a batch
+ * Training steps on webgpu through step graphs (lib/backends/webgpu/step_graph.ts): the step for a batch
  * shape and learning rate is captured twice, the two recordings compared, and from then on replayed without
  * tfjs; each step's [loss, cross-entropy, μ_SI, hits] is copied into readback slots that are read every
  * `readEvery` steps while the next steps fill a second set. The numbers are those of the eager step, bit for
@@ -12,8 +12,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { captureStep, type Recording, sameRecording, type StepGraph } from "../backends/webgpu_step_graph.ts";
-import { ReadbackSlots } from "../backends/webgpu_readback.ts";
+import { captureStep, type Recording, sameRecording, type StepGraph } from "../backends/webgpu/step_graph.ts";
+import { ReadbackSlots } from "../backends/webgpu/readback.ts";
 import { type Batch, batchTensors } from "./batches.ts";
 
 /** What a {@link GraphStepper} did. */

@@ -28,6 +28,7 @@ import { GraphStepper, type GraphStepStats } from "./graph_steps.ts";
 import { learningRateAt, type LrSchedule } from "./schedule.ts";
 import { MomentumSgd } from "./sgd.ts";
 import { captureState, type EpochRecord, restoreState, type TrainState } from "./state.ts";
+import { WEBGPU_BACKEND } from "../backends/webgpu/name.ts";
 
 /** Hyper-parameters of {@link trainModel}. */
 export interface TrainConfig {
@@ -286,7 +287,7 @@ export async function trainModel(
 
 function webGpuDevice(): GPUDevice {
   const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  if (tf.getBackend() !== "webgpu" || !device) {
+  if (tf.getBackend() !== WEBGPU_BACKEND || !device) {
     throw new Error(`trainModel: stepGraphs needs the webgpu backend, the active one is ${tf.getBackend()}`);
   }
   return device;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../../lib/backends/select.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { probeWebGpuAdapter } from "../../../lib/backends/webgpu/adapter.ts";
 import type { PreparedSplit } from "../../../lib/data/prepared.ts";
 import { makeSynthetic } from "../../../lib/data/synthetic.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
@@ -14,6 +14,7 @@ import { type TrainConfig, TrainingDivergedError, trainModel } from "../../../li
 import { GraphStepper, type TrainOnce } from "../../../lib/train/graph_steps.ts";
 import { batchIndices, epochOrder, makeBatch } from "../../../lib/train/batches.ts";
 import { Rng } from "../../../lib/random.ts";
+import { WEBGPU_BACKEND } from "../../../lib/backends/webgpu/backend.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) {
@@ -102,7 +103,7 @@ Deno.test({
         /stepGraphs needs the webgpu backend, the active one is cpu/,
       );
     } finally {
-      await tf.setBackend("webgpu");
+      await tf.setBackend(WEBGPU_BACKEND);
     }
   },
 });

@@ -1,14 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
-import { assert, assertLess } from "./assert.ts";
-import { REF, relErr, runOn, seeded } from "./reference.ts";
-import {
-  momentumSgdUpdate,
-  registerFusedSgdKernels,
-  SGD_VELOCITY,
-  SGD_WEIGHT,
-} from "../../../lib/backends/fused_sgd.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { assert, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import { momentumSgdUpdate, SGD_VELOCITY, SGD_WEIGHT } from "../../../../lib/backends/kernels/fused_sgd.ts";
+import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
+import { registerWebGpuKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
+import { WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) console.warn("webgpu fused SGD tests skipped: no WebGPU adapter");
@@ -42,14 +39,14 @@ Deno.test({
   name: "webgpu fused momentum SGD matches the tf-op path on cpu, with and without weight decay",
   ignore: noAdapter,
   fn: async () => {
-    registerFusedSgdKernels();
+    registerWebGpuKernels(["fusedSgd"]);
     for (const wd of [0, 5e-4]) {
       const ref = await runOn(REF, () => threeSteps(wd));
-      const got = await runOn("webgpu", () => threeSteps(wd));
+      const got = await runOn(WEBGPU_BACKEND, () => threeSteps(wd));
       assertLess(relErr(ref[0], got[0]), 1e-6, `velocity, wd ${wd}`);
       assertLess(relErr(ref[1], got[1]), 1e-6, `weight, wd ${wd}`);
     }
-    await tf.setBackend("webgpu");
+    await tf.setBackend(WEBGPU_BACKEND);
     const info = await tf.profile(() => threeSteps(5e-4));
     const names = info.kernels.map((k) => k.name).filter((n) => n.startsWith("Our"));
     assert(names.join() === Array(3).fill(`${SGD_VELOCITY},${SGD_WEIGHT}`).join(), `kernels ${names}`);

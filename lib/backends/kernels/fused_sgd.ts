@@ -7,7 +7,8 @@
  * (a tfjs program has one output, so v' and w' cannot share a dispatch).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { ElementwiseProgram, runProgram } from "./webgpu_program.ts";
+import { WEBGPU_BACKEND } from "../webgpu/name.ts";
+import { ElementwiseProgram, runProgram } from "../webgpu/program.ts";
 
 /** Kernel names (our own). */
 export const SGD_VELOCITY = "OurSgdVelocity";
@@ -49,26 +50,15 @@ function weightKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   return runProgram(backend, program, [w, v], [], [attrs!.lr as number]);
 }
 
-/** Registers the two update kernels for webgpu (idempotent); returns their names. */
-export function registerFusedSgdKernels(): string[] {
-  const kernels: [string, (a: KernelArgs) => tf.TensorInfo][] = [
-    [SGD_VELOCITY, velocityKernel],
-    [SGD_WEIGHT, weightKernel],
-  ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    if (!tf.getKernel(kernelName, "webgpu")) {
-      tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernelFunc as tf.KernelFunc });
-    }
-  }
-  return kernels.map(([name]) => name);
-}
-
-/** Unregisters them (e.g. to benchmark without them). */
-export function unregisterFusedSgdKernels(): void {
-  for (const name of [SGD_VELOCITY, SGD_WEIGHT]) {
-    if (tf.getKernel(name, "webgpu")) tf.unregisterKernel(name, "webgpu");
-  }
-}
+/** The two update kernels, for our webgpu backend (registered by register_kernels.ts). */
+export const FUSED_SGD_KERNELS: readonly tf.KernelConfig[] = ([
+  [SGD_VELOCITY, velocityKernel],
+  [SGD_WEIGHT, weightKernel],
+] as const).map(([kernelName, kernelFunc]) => ({
+  kernelName,
+  backendName: WEBGPU_BACKEND,
+  kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+}));
 
 /**
  * Returns [v', w'] (new tensors; the caller assigns them). Uses the fused kernels when the active backend has

@@ -1,13 +1,23 @@
 /**
- * Installs our training kernels on a backend (process-wide, by backend name).
+ * The one place our kernels are registered (process-wide, by backend name), as tfjs's `register_all_kernels`:
+ * each kernel file exports its kernel configs or kernel functions, and this module installs them.
+ *
+ * - {@link registerTrainingKernels}: the replaceable stock kernels (dW, dx, MaxPoolGrad, BatchMatMul), chosen per
+ *   backend; the stock one stays callable (kernel_registry.ts).
+ * - {@link registerWebGpuKernels}: kernels of our own names for our webgpu backend (batch norm, fused SGD).
  *
  * Call before or after the backend initialises; kernels are looked up at dispatch time.
  */
+import type * as tf from "@tensorflow/tfjs-core";
+import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
+import { BATCH_NORM_KERNELS } from "./webgpu_batch_norm.ts";
+import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
 import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
+import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
 /** Which implementation each replaceable kernel uses; `stock` keeps (or restores) the backend's own. */
 export interface TrainingKernelChoice {
@@ -37,7 +47,8 @@ function install(kernelName: string, backendName: string, fn: KernelFn | undefin
 }
 
 /**
- * Installs the chosen kernels on `backendName` ("wasm", "webgpu" or "cpu") and returns the names of the kernels
+ * Installs the chosen kernels on `backendName` ("wasm", "webgpu" — meaning our webgpu backend,
+ * {@link WEBGPU_BACKEND} — or "cpu") and returns the names of the kernels
  * that are now ours.
  *
  * @example
@@ -60,22 +71,23 @@ export function registerTrainingKernels(
   if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
   }
+  const target = backendName === "webgpu" ? WEBGPU_BACKEND : backendName;
   const filterGrad = {
     tconv: filterGradTconv(backendName),
     im2col: filterGradIm2col(backendName),
     tiled: c.filterGrad === "tiled" ? filterGradTiledWebGpu() : undefined,
     stock: undefined,
   }[c.filterGrad];
-  install("Conv2DBackpropFilter", backendName, filterGrad);
+  install("Conv2DBackpropFilter", target, filterGrad);
   install(
     "Conv2DBackpropInput",
-    backendName,
+    target,
     c.inputGrad === "xconv" ? inputGradXconv(backendName) : undefined,
   );
-  install("MaxPoolGrad", backendName, c.maxPoolGrad === "js" ? maxPoolGradJs[backendName] : undefined);
+  install("MaxPoolGrad", target, c.maxPoolGrad === "js" ? maxPoolGradJs[backendName] : undefined);
   install(
     "BatchMatMul",
-    backendName,
+    target,
     c.matMul === "transpose" ? batchMatMulTransposed(backendName) : undefined,
   );
   const ours: [string, string][] = [
@@ -85,4 +97,38 @@ export function registerTrainingKernels(
     ["BatchMatMul", c.matMul],
   ];
   return ours.filter(([, v]) => v !== "stock").map(([k, v]) => `${k}:${v}`);
+}
+
+/** The kernels of our own names, by group, for our webgpu backend. */
+export const WEBGPU_KERNELS = { batchNorm: BATCH_NORM_KERNELS, fusedSgd: FUSED_SGD_KERNELS } as const;
+
+/**
+ * Registers `groups` of {@link WEBGPU_KERNELS} (default: all) for our webgpu backend; idempotent. Returns the
+ * kernel names.
+ *
+ * @example
+ * registerWebGpuKernels(); // ["OurBatchNormStats", …, "OurSgdWeight"]
+ */
+export function registerWebGpuKernels(
+  groups: readonly (keyof typeof WEBGPU_KERNELS)[] = ["batchNorm", "fusedSgd"],
+): string[] {
+  const configs = groups.flatMap((g): readonly tf.KernelConfig[] => WEBGPU_KERNELS[g]);
+  for (const config of configs) {
+    if (!getKernel(config.kernelName, config.backendName)) registerKernel(config);
+  }
+  return configs.map((c) => c.kernelName);
+}
+
+/**
+ * Unregisters `groups` of {@link WEBGPU_KERNELS} (e.g. to benchmark without them).
+ *
+ * @example
+ * unregisterWebGpuKernels(["batchNorm"]);
+ */
+export function unregisterWebGpuKernels(groups: readonly (keyof typeof WEBGPU_KERNELS)[]): void {
+  for (const config of groups.flatMap((g): readonly tf.KernelConfig[] => WEBGPU_KERNELS[g])) {
+    if (getKernel(config.kernelName, config.backendName)) {
+      unregisterKernel(config.kernelName, config.backendName);
+    }
+  }
 }
