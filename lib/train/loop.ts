@@ -360,7 +360,12 @@ export function queueStep(ctx: StepContext, batch: Batch, lr: number): tf.Tensor
  * One SGD step on the tensors of a batch (what a step graph captures): applies the update and returns the
  * [loss, cross-entropy, minibatch μ_SI, correct predictions] tensor (the caller disposes it).
  */
-export function trainOnce(ctx: StepContext, x: tf.Tensor4D, labels: tf.Tensor1D, lr: number): tf.Tensor {
+export function trainOnce(
+  ctx: StepContext,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  lr: number | tf.Scalar,
+): tf.Tensor {
   const { terms, grads, dispose } = lossAndGradients(ctx, x, labels);
   ctx.sgd.step(grads, lr);
   dispose();

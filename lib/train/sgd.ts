@@ -40,8 +40,11 @@ export class MomentumSgd {
     this.#velocity = variables.map((v) => tf.variable(tf.zerosLike(v), false, `${v.name}/velocity`));
   }
 
-  /** One update with learning rate `lr`; `grads` is keyed by variable name (as `tf.variableGrads` returns). */
-  step(grads: tf.NamedTensorMap, lr: number): void {
+  /**
+   * One update with learning rate `lr` (a number, or a float32 scalar tensor, e.g. a step-graph input);
+   * `grads` is keyed by variable name (as `tf.variableGrads` returns).
+   */
+  step(grads: tf.NamedTensorMap, lr: number | tf.Scalar): void {
     const { momentum, weightDecay } = this.options;
     tf.tidy(() => {
       this.variables.forEach((w, i) => {

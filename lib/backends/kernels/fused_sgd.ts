@@ -16,7 +16,8 @@ export const SGD_WEIGHT = "OurSgdWeight";
 
 /** Hyper-parameters of one update. */
 export interface MomentumSgdHyper {
-  lr: number;
+  /** A number (a uniform of the kernel), or a float32 scalar tensor read on the device (a step graph input). */
+  lr: number | tf.Scalar;
   momentum: number;
   weightDecay: number;
 }
@@ -39,7 +40,18 @@ function velocityKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
 }
 
 function weightKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const { w, v } = inputs as Record<string, tf.TensorInfo>;
+  const { w, v, lr } = inputs as Record<string, tf.TensorInfo>;
+  if (lr) {
+    // The rate read from a buffer: the same f32 multiply as the uniform's, so the same bits.
+    const program = new ElementwiseProgram(
+      "ourSgdWeightLrInput",
+      ["w", "v", "lr"],
+      "",
+      w.shape,
+      "let out = w[index] - lr[0] * v[index];",
+    );
+    return runProgram(backend, program, [w, v, lr]);
+  }
   const program = new ElementwiseProgram(
     "ourSgdWeight",
     ["w", "v"],
@@ -77,7 +89,10 @@ export function momentumSgdUpdate(
   if (tf.getKernel(SGD_VELOCITY, tf.getBackend())) {
     const engine = tf.engine();
     const v2 = engine.runKernel(SGD_VELOCITY, { w, v, g }, { momentum, weightDecay }) as tf.Tensor;
-    return [v2, engine.runKernel(SGD_WEIGHT, { w, v: v2 }, { lr }) as tf.Tensor];
+    const weight = typeof lr === "number"
+      ? engine.runKernel(SGD_WEIGHT, { w, v: v2 }, { lr })
+      : engine.runKernel(SGD_WEIGHT, { w, v: v2, lr }, {});
+    return [v2, weight as tf.Tensor];
   }
   const gd = weightDecay === 0 ? g : tf.add(g, tf.mul(weightDecay, w));
   const v2 = tf.add(tf.mul(momentum, v), gd);
