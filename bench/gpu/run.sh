@@ -78,6 +78,8 @@ GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
 tfjs cnn ours momentum $B512 $W
 tfjs resnet20 ours momentum $B512 $W
+# Our implicit-GEMM forward convolution (not the default until measured here), through step graphs.
+for model in cnn resnet20; do GRAPH=1 TAG=convgemm tfjs $model ours momentum $B128 $W --conv gemm; done
 # The slow old variants (about 2 min more): FULL=1 bash bench/gpu/run.sh
 if [ "${FULL:-0}" = 1 ]; then
   tfjs resnet20 phase2 momentum $B128 $W

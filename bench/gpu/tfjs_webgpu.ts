@@ -16,6 +16,7 @@
  * `--env KEY=VALUE,...` sets tfjs flags first (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`,
  * `WEBGPU_CPU_FORWARD=false`); `--tag` names such a run in the report.
  *
+ * `--conv gemm` adds our implicit-GEMM forward convolution (lib/backends/kernels/webgpu_conv2d.ts) to `ours`.
  * `--graph` runs `ours` through step graphs (lib/backends/webgpu/step_graph.ts: the step captured twice in
  * the warm-up, compared, then replayed without tfjs), as the `train` stage does on webgpu; the loss is read
  * through a readback slot. The profile (if asked) is of a step through tfjs.
@@ -73,8 +74,10 @@ const { values: a } = parseArgs({
     env: { type: "string", default: "" },
     tag: { type: "string", default: "" },
     graph: { type: "boolean", default: false },
+    conv: { type: "string", default: "stock" },
   },
 });
+if (!["stock", "gemm"].includes(a.conv!)) throw new Error(`--conv must be stock or gemm, got ${a.conv}`);
 if (a.graph && a.variant !== "ours") throw new Error("--graph needs --variant ours (the dispatch cache)");
 if (!OPTIMIZERS.includes(a.optimizer!)) {
   throw new Error(`--optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${a.optimizer}`);
@@ -113,6 +116,11 @@ if (variant !== "ours" && variant !== "phase2") {
 if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   const info = await initBackend("webgpu", { dispatchCache: variant === "ours" });
   setup = info.kernels;
+  // --conv gemm: our implicit-GEMM forward convolution (lib/backends/kernels/webgpu_conv2d.ts) on top.
+  if (a.conv === "gemm") {
+    registerTrainingKernels("webgpu", { conv: "gemm" });
+    setup.push("Conv2D:gemm");
+  }
   if (variant === "phase1") {
     unregisterWebGpuKernels(["batchNorm", "fusedSgd"]);
     setup = setup.filter((k) => !k.startsWith("Our"));

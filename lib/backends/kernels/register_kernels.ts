@@ -14,6 +14,7 @@ import { BATCH_NORM_KERNELS } from "./webgpu_batch_norm.ts";
 import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
 import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
+import { conv2dGemmWebGpu } from "./webgpu_conv2d.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
@@ -21,6 +22,8 @@ import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
 /** Which implementation each replaceable kernel uses; `stock` keeps (or restores) the backend's own. */
 export interface TrainingKernelChoice {
+  /** `Conv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
+  conv: "gemm" | "stock";
   /** `Conv2DBackpropFilter`. wasm has no stock one; `tiled` (a split-K WGSL shader) is webgpu only. */
   filterGrad: "tconv" | "im2col" | "tiled" | "stock";
   /** `Conv2DBackpropInput`. */
@@ -33,10 +36,11 @@ export interface TrainingKernelChoice {
 
 /** Per backend: wasm and cpu as measured best in backends.md §2, §4; webgpu as measured by bench/gpu/. */
 export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelChoice> = {
-  wasm: { filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "transpose" },
+  wasm: { conv: "stock", filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "transpose" },
   // The stock webgpu dx is fast on an H200 (2.7 ms per ResNet20 step); only dW needs replacing there.
-  webgpu: { filterGrad: "tiled", inputGrad: "stock", maxPoolGrad: "stock", matMul: "stock" },
-  cpu: { filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "stock" },
+  // conv: stock until bench/gpu/run.sh has measured gemm against it on a GPU.
+  webgpu: { conv: "stock", filterGrad: "tiled", inputGrad: "stock", maxPoolGrad: "stock", matMul: "stock" },
+  cpu: { conv: "stock", filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "stock" },
 };
 
 const maxPoolGradJs: Record<string, KernelFn> = { wasm: maxPoolGradWasm, cpu: maxPoolGradCpu };
@@ -68,6 +72,9 @@ export function registerTrainingKernels(
   if (c.filterGrad === "tiled" && backendName !== "webgpu") {
     throw new Error(`filterGrad 'tiled' is a WGSL shader for webgpu only, not '${backendName}'`);
   }
+  if (c.conv === "gemm" && backendName !== "webgpu") {
+    throw new Error(`conv 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
+  }
   if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
   }
@@ -78,6 +85,7 @@ export function registerTrainingKernels(
     tiled: c.filterGrad === "tiled" ? filterGradTiledWebGpu() : undefined,
     stock: undefined,
   }[c.filterGrad];
+  install("Conv2D", target, c.conv === "gemm" ? conv2dGemmWebGpu() : undefined);
   install("Conv2DBackpropFilter", target, filterGrad);
   install(
     "Conv2DBackpropInput",
@@ -91,6 +99,7 @@ export function registerTrainingKernels(
     c.matMul === "transpose" ? batchMatMulTransposed(backendName) : undefined,
   );
   const ours: [string, string][] = [
+    ["Conv2D", c.conv],
     ["Conv2DBackpropFilter", c.filterGrad],
     ["Conv2DBackpropInput", c.inputGrad],
     ["MaxPoolGrad", c.maxPoolGrad],
