@@ -97,6 +97,27 @@ export class OutputBackup {
     return backup;
   }
 
+  /**
+   * The backup a previous runner took for `stage` and left behind because its batch job still runs (the runner
+   * reattaches to the job), or undefined when there is none or its journal does not parse.
+   *
+   * @example
+   * ```ts
+   * const backup = await OutputBackup.reopen(root, `${root}/.pipeline/tmp`, "train");
+   * ```
+   */
+  static async reopen(root: string, tmpDir: string, stage: string): Promise<OutputBackup | undefined> {
+    const dir = `${tmpDir}/${encodeURIComponent(stage)}`;
+    try {
+      const parsed = journalSchema.safeParse(JSON.parse(await Deno.readTextFile(`${dir}/journal.json`)));
+      return parsed.success && parsed.data.stage === stage
+        ? new OutputBackup(root, dir, parsed.data)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Journal what the executor reports about the spawned processes (merged into `running`). */
   async recordSpawned(info: Readonly<Record<string, unknown>>): Promise<void> {
     this.#journal.running = runningSchema.parse({ ...info, runId: this.#journal.running!.runId });

@@ -4,6 +4,7 @@
  * ```
  * deno run -A pipeline/cli.ts [-C DIR] <command> [options]
  *   repro [STAGE...] [--dry] [--force] [--jobs N] [--keep-going] [--set key=value]... [--resources name=N]...
+ *         [--executor local|slurm] [--slurm key=value]... [--retries N] [--cancel-running]
  *   status [STAGE...] [--json | --quiet] [--set key=value]...
  *   dag [STAGE...] [--outs] [--mermaid | --dot]
  *   params diff [A [B]] [--all] [--md | --json]

@@ -1,6 +1,8 @@
 /**
  * How a stage's command is run: the runner hands an executor a job (commands, environment, working directory,
- * resource claim, log file) and gets back an exit status. Local processes now; Slurm can implement the same.
+ * resource claim, log file) and gets back an exit status. Local processes (`executors/local.ts`) and Slurm jobs
+ * (`executors/slurm.ts`). An executor whose work outlives the runner reports a handle through `onStarted`, which
+ * the runner journals, and can later `resume` waiting on that handle or cancel it.
  *
  * @module
  */
@@ -23,6 +25,20 @@ export interface Job {
   readonly onLine: (line: string) => void;
   /** Aborted when the run is interrupted: the executor must stop the job and return. */
   readonly signal: AbortSignal;
+  /** The stage key (a hash of its inputs), for job names. */
+  readonly key?: string;
+  /** The stage's declared resource claims, e.g. `{ gpu: 1, cpus: 4 }`, for executors that schedule them. */
+  readonly claims?: Readonly<Record<string, number>>;
+  /** The stage's executor-specific settings from pipeline.yaml, by executor name (e.g. `{ slurm: {...} }`). */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Called with the executor's handle when work starts that would outlive the runner (a batch job). */
+  readonly onStarted?: (handle: Readonly<Record<string, unknown>>) => Promise<void>;
+  /** A handle a previous runner journaled: wait for that work instead of starting it again. */
+  readonly resume?: Readonly<Record<string, unknown>>;
+  /** Called with a short state line (e.g. "job 12 PENDING (Resources)") when it changes. */
+  readonly onStatus?: (status: string) => void;
+  /** Called before resubmitting after a node-level failure: clear what the failed attempt left. */
+  readonly beforeRetry?: () => Promise<void>;
   /**
    * Called when a command's processes have started on this machine, with what identifies them (local: `pid`,
    * `pgid`), for the backup journal; the next `repro` reports it when it ends a dead runner's leftovers (found
@@ -41,10 +57,18 @@ export interface JobResult {
   readonly ms: number;
   /** Peak resident memory of the job's processes in KiB, when known. */
   readonly maxRssKb?: number;
+  /** How the job ended in the executor's words, for failures (e.g. "Slurm job 12 TIMEOUT ..."). */
+  readonly detail?: string;
 }
 
 /** Runs jobs. */
 export interface Executor {
+  /** Its name, as on the command line (`local`, `slurm`); journal records carry it. */
+  readonly name: string;
+  /** True when a scheduler allocates resources, so the runner's local resource pool does not apply. */
+  readonly schedulesResources?: boolean;
   /** Run `job` to completion (or until `job.signal` aborts it). */
   run(job: Job): Promise<JobResult>;
+  /** Stop the work behind a journaled handle and wait until it has stopped. */
+  cancel?(handle: Readonly<Record<string, unknown>>): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { decide, type Decision, forceRun, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
 import { endRunProcesses, runProcesses } from "./run_processes.ts";
+import { RunningJournal, type RunningRecord } from "./running.ts";
 import { carryOut, type StageOutcome } from "./stage_run.ts";
 
 /** Options of one `repro`. */
@@ -30,6 +31,8 @@ export interface ReproOptions {
   readonly keepGoing: boolean;
   /** Resource pool overrides from the command line, e.g. `{ gpu: 2 }`. */
   readonly resources: Readonly<Record<string, number>>;
+  /** Cancel the batch jobs a killed runner left running (journaled) instead of reattaching to them. */
+  readonly cancelRunning?: boolean;
 }
 
 /** The result of each stage considered. */
@@ -62,9 +65,15 @@ export async function repro(
     const plan = await planAll(project, names, forced);
     return { ok: true, decisions: new Map(plan.map((d) => [d.stage, d])), outcomes: new Map(), skipped: [] };
   }
-  await recoverInterrupted(project, reporter);
-  const pool = new ResourcePool({ ...project.spec.resources, ...opts.resources });
-  for (const name of names) pool.check(project.graph.stages.get(name)!);
+  const resumable = await leftRunning(project, executor, opts.cancelRunning ?? false, reporter);
+  await recoverInterrupted(project, reporter, new Set(resumable.keys()));
+  reporter.begin(names.length);
+  const pool = new ResourcePool(
+    executor.schedulesResources ? {} : { ...project.spec.resources, ...opts.resources },
+  );
+  if (!executor.schedulesResources) {
+    for (const name of names) pool.check(project.graph.stages.get(name)!);
+  }
 
   let lockWrites = Promise.resolve();
   const recordLock = (name: string, entry: LockEntry) => {
@@ -88,7 +97,7 @@ export async function repro(
 
   const launch = (name: string) => {
     const stage = project.graph.stages.get(name)!;
-    const slots = pool.take(stage);
+    const slots = executor.schedulesResources ? {} : pool.take(stage);
     const task = (async () => {
       let decision: Decision;
       try {
@@ -100,8 +109,26 @@ export async function repro(
         return onFailure(name);
       }
       if (forced.has(name)) decision = forceRun(decision);
+      const resume = resumable.get(name);
+      if (resume) {
+        if (resume.key !== decision.key) {
+          const error = `its ${resume.executor} job from a killed runner is still going, but for other ` +
+            `inputs (stage key ${resume.key.slice(0, 12)}, now ${
+              decision.key?.slice(0, 12) ?? "unknown"
+            }): ` +
+            `its result cannot be recorded; rerun with --cancel-running to cancel it`;
+          outcomes.set(name, { status: "failed", ms: 0, error });
+          reporter.finish(name, false, error);
+          return onFailure(name);
+        }
+        decision = {
+          ...decision,
+          action: "run",
+          reasons: ["reattaching to the job started by a killed runner"],
+        };
+      }
       decisions.set(name, decision);
-      if (decision.action === "up-to-date" || decision.action === "frozen") return;
+      if (decision.action === "up-to-date" || decision.action === "frozen") return reporter.settle(name);
       reporter.start(
         name,
         `${decision.action === "restore" ? "restoring" : "running"} (${decision.reasons.join("; ")})`,
@@ -111,7 +138,10 @@ export async function repro(
         signal,
         slots,
         onLine: (line) => reporter.line(name, line),
+        onProgress: (update) => reporter.progress(name, update),
+        onStatus: (status) => reporter.status?.(name, status),
         recordLock,
+        resume,
       });
       outcomes.set(name, outcome);
       for (const w of outcome.warnings ?? []) reporter.info(`warning: ${name}: ${w}`);
@@ -133,7 +163,10 @@ export async function repro(
     failed = true;
     if (!opts.keepGoing) stopLaunching = true;
     for (const d of downstreamOf(project.graph, name)) {
-      if (pending.delete(d)) skipped.add(d);
+      if (pending.delete(d)) {
+        skipped.add(d);
+        reporter.settle(d);
+      }
     }
   };
 
@@ -142,7 +175,8 @@ export async function repro(
     if (!stopLaunching) {
       for (const name of [...pending]) {
         if (running.size >= opts.jobs) break;
-        if (!ready(name) || !pool.fits(project.graph.stages.get(name)!)) continue;
+        if (!ready(name)) continue;
+        if (!executor.schedulesResources && !pool.fits(project.graph.stages.get(name)!)) continue;
         pending.delete(name);
         launch(name);
       }
@@ -159,9 +193,14 @@ export async function repro(
  * Put back what runners that died mid-stage left: first end any process of such a run still alive (a dead
  * runner's stage must not keep writing into the new run's outputs), then restore its journaled backup.
  */
-async function recoverInterrupted(project: Project, reporter: Reporter): Promise<void> {
+async function recoverInterrupted(
+  project: Project,
+  reporter: Reporter,
+  reattaching: ReadonlySet<string>,
+): Promise<void> {
   for (const backup of await OutputBackup.leftBehind(project.root, `${project.dir}/tmp`)) {
     const { stage, running } = backup.journal;
+    if (reattaching.has(stage)) continue; // its batch job still runs: the run reattaches to it
     if (running) {
       const pids = runProcesses(running.runId);
       if (pids.length > 0) {
@@ -183,6 +222,41 @@ async function recoverInterrupted(project: Project, reporter: Reporter): Promise
     await backup.restore();
     reporter.info(`a previous run of '${stage}' was interrupted; its previous outputs were put back`);
   }
+}
+
+/**
+ * The batch jobs a killed runner left (journaled in `.pipeline/running/`): with `cancel`, cancel them all (their
+ * outputs are then put back like any interrupted run's); otherwise the records to reattach to, by stage. Jobs
+ * of another executor than this run's cannot be followed: that is an error saying what to pass.
+ */
+async function leftRunning(
+  project: Project,
+  executor: Executor,
+  cancel: boolean,
+  reporter: Reporter,
+): Promise<Map<string, RunningRecord>> {
+  const journal = new RunningJournal(project.dir);
+  const records = await journal.list((path, why) =>
+    reporter.info(`warning: unreadable journal record ${path} (${why}); delete it once no job of it runs`)
+  );
+  const out = new Map<string, RunningRecord>();
+  for (const r of records.filter((r) => r.slurm !== undefined)) {
+    if (r.executor !== executor.name || !executor.cancel) {
+      throw new PipelineError(
+        `stage '${r.stage}' has a ${r.executor} job left running by a killed runner (journal: ` +
+          `${project.dir}/running/); rerun with --executor ${r.executor} to reattach to it, or with ` +
+          `--executor ${r.executor} --cancel-running to cancel it`,
+      );
+    }
+    if (cancel) {
+      await executor.cancel(r[r.executor] as Record<string, unknown>);
+      await journal.remove(r.stage);
+      reporter.info(`cancelled the ${r.executor} job of '${r.stage}' left running by a killed runner`);
+    } else {
+      out.set(r.stage, r);
+    }
+  }
+  return out;
 }
 
 function logTail(path: string, stage: string, lines = 20): string {

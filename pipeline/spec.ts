@@ -10,6 +10,7 @@ import { interpolate, interpolateDeep, interpolateString, placeholders } from ".
 import { forbiddenOutReason } from "./out_paths.ts";
 import { allKeys, keySegments, lookup, type Params, PARAMS_FILE } from "./params.ts";
 import { readYaml, type YamlFile } from "./yaml_file.ts";
+import { slurmStageSchema } from "./executors/slurm_settings.ts";
 
 /** Name of the pipeline file at the project root. */
 export const PIPELINE_FILE = "pipeline.yaml";
@@ -50,6 +51,16 @@ export interface StageSpec {
   /** Resource claims, e.g. `{ gpu: 1 }`, drawn from the pipeline's pool. */
   readonly resources: Readonly<Record<string, number>>;
   readonly desc?: string;
+  /**
+   * A text file inside one of the stage's outs that `repro` prints at the end of a run selecting the stage
+   * (e.g. a report's verdicts and its path): the runner shows it without knowing what it says.
+   */
+  readonly summary?: string;
+  /**
+   * Executor-specific settings by executor name, e.g. `{ slurm: { partition: "gpu" } }` from the stage's
+   * `slurm:` mapping. Execution details: not part of the stage's fingerprint.
+   */
+  readonly executorSettings?: Readonly<Record<string, unknown>>;
   /** `file:line:col` of the stage, for messages. */
   readonly where: string;
 }
@@ -86,7 +97,9 @@ const STAGE_KEYS = [
   "always_changed",
   "resources",
   "desc",
+  "summary",
   "meta",
+  "slurm",
   "matrix",
   "foreach",
   "do",
@@ -323,6 +336,7 @@ function buildStage(
     ...at,
     "resources",
   ], file);
+  const slurm = parseSlurm(body.slurm, context, where);
   return {
     name,
     group,
@@ -335,8 +349,45 @@ function buildStage(
     alwaysChanged: flag("always_changed"),
     resources,
     desc: typeof body.desc === "string" ? body.desc : undefined,
+    ...(body.summary === undefined ? {} : { summary: summaryPath(body.summary, outs, str, wdir, where) }),
+    ...(slurm ? { executorSettings: { slurm } } : {}),
     where: where([]),
   };
+}
+
+/** The `summary` path, which must lie inside one of the stage's outs (so it is part of the stage's result). */
+function summaryPath(
+  raw: unknown,
+  outs: readonly OutSpec[],
+  str: (v: unknown, k: (string | number)[]) => string,
+  wdir: string,
+  where: (k: (string | number)[]) => string,
+): string {
+  const path = normalizePath(str(raw, ["summary"]), wdir, where(["summary"]));
+  if (!outs.some((o) => path === o.path || path.startsWith(`${o.path}/`))) {
+    throw new PipelineError(
+      `${where(["summary"])}: summary '${path}' is not inside any of the stage's outs ` +
+        `(${outs.map((o) => o.path).join(", ") || "none"}); write it into an out, or declare that out`,
+    );
+  }
+  return path;
+}
+
+function parseSlurm(
+  raw: unknown,
+  context: Record<string, unknown>,
+  where: (k: (string | number)[]) => string,
+): Record<string, unknown> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const parsed = slurmStageSchema.safeParse(interpolateDeep(raw, context, where(["slurm"])));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const keys = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+  throw new PipelineError(
+    `${where(["slurm", ...keys as (string | number)[]])}: slurm setting '${
+      keys.join(".")
+    }': ${issue.message}`,
+  );
 }
 
 function parseOut(

@@ -13,8 +13,11 @@ import type { Executor } from "./executor.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
 import type { Decision } from "./plan.ts";
+import { PROGRESS_ENV, ProgressFileTail, type ProgressUpdate } from "./progress.ts";
 import type { Project } from "./project.ts";
+import { finishRunRecord, RUN_RECORD_ENV, runRecordPaths } from "./run_records.ts";
 import { RUN_ID_ENV } from "./run_processes.ts";
+import { RunningJournal, type RunningRecord } from "./running.ts";
 import type { StageSpec } from "./spec.ts";
 
 /** How carrying out a stage ended. */
@@ -34,10 +37,16 @@ export interface RunContext {
   readonly executor: Executor;
   readonly signal: AbortSignal;
   readonly onLine: (line: string) => void;
+  /** Called with the stage's latest progress report (see pipeline/progress.ts), about four times a second. */
+  readonly onProgress?: (update: ProgressUpdate) => void;
   /** Resource slots granted to the stage. */
   readonly slots: Readonly<Record<string, readonly number[]>>;
   /** Serialises lock writes between concurrently finishing stages. */
   readonly recordLock: (name: string, entry: LockEntry) => Promise<void>;
+  /** Shows the executor's state of the stage's job (e.g. "job 12 PENDING (Resources)"). */
+  readonly onStatus?: (status: string) => void;
+  /** A journaled batch job of this stage, left by a runner that died, still going: wait for it, start nothing. */
+  readonly resume?: RunningRecord;
 }
 
 /**
@@ -85,13 +94,25 @@ async function runCommand(
   ctx: RunContext,
   started: number,
 ): Promise<StageOutcome> {
-  const fp = decision.fingerprint!;
   const logDir = `${project.dir}/logs/${encodeURIComponent(stage.name)}`;
   await Deno.mkdir(logDir, { recursive: true });
-  const logPath = `${logDir}/${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+  const logPath = ctx.resume?.log ?? `${logDir}/${stamp}.log`; // a reattached job keeps its log
+  const runRecord = runRecordPaths(project.dir, stage.name, stamp);
+  await Deno.mkdir(runRecord.dir, { recursive: true });
+  const progressPath = `${project.dir}/tmp/progress-${encodeURIComponent(stage.name)}.jsonl`;
+  await Deno.mkdir(`${project.dir}/tmp`, { recursive: true });
+  await Deno.remove(progressPath).catch(() => {});
+  const tail = ctx.onProgress ? new ProgressFileTail(progressPath, ctx.onProgress) : undefined;
   const movable = stage.outs.filter((o) => !o.persist).map((o) => o.path);
-  const runId = crypto.randomUUID();
-  const backup = await OutputBackup.take(project.root, `${project.dir}/tmp`, stage.name, movable, runId);
+  const tmpDir = `${project.dir}/tmp`;
+  const backup = (ctx.resume && await OutputBackup.reopen(project.root, tmpDir, stage.name)) ||
+    await OutputBackup.take(project.root, tmpDir, stage.name, movable, crypto.randomUUID());
+  const runId = backup.journal.running?.runId ?? crypto.randomUUID();
+  // Work that outlives the runner (a batch job) is journaled while it runs, so a later runner can find it.
+  const journal = new RunningJournal(project.dir);
+  const executorName = ctx.executor.name;
   const fail = async (error: string): Promise<StageOutcome> => {
     await backup.restore();
     return { status: "failed", ms: performance.now() - started, error, logPath };
@@ -103,11 +124,9 @@ async function runCommand(
       cmd: stage.cmd,
       cwd: stage.wdir ? `${project.root}/${stage.wdir}` : project.root,
       env: {
-        ...project.spec.env,
-        PIPELINE_ROOT: project.root,
-        PIPELINE_STAGE: stage.name,
-        PIPELINE_STAGE_KEY: decision.key!,
-        PIPELINE_PARAMS: JSON.stringify(encodeNonFinite(nestParams(fp.params))),
+        ...stageEnv(project, stage, decision),
+        [RUN_RECORD_ENV]: runRecord.facts,
+        [PROGRESS_ENV]: progressPath,
         [RUN_ID_ENV]: runId,
       },
       // Never fails the run: the run id is journaled already, which is what recovery relies on.
@@ -119,14 +138,55 @@ async function runCommand(
       logPath,
       onLine: ctx.onLine,
       signal: ctx.signal,
+      key: decision.key,
+      claims: stage.resources,
+      settings: stage.executorSettings,
+      onStatus: ctx.onStatus,
+      resume: ctx.resume?.[executorName] as Record<string, unknown> | undefined,
+      onStarted: (handle) =>
+        journal.write({
+          stage: stage.name,
+          key: decision.key!,
+          executor: executorName,
+          log: logPath,
+          started: new Date().toISOString(),
+          [executorName]: handle,
+        }),
+      beforeRetry: async () => {
+        for (const out of movable) {
+          await Deno.remove(`${project.root}/${out}`, { recursive: true }).catch(() => {});
+        }
+      },
     });
   } catch (e) {
+    tail?.stop();
+    await Deno.remove(progressPath).catch(() => {});
     return await fail(`could not start: ${(e as Error).message}`);
+  } finally {
+    // The job is over (or never started): a runner dying from here on leaves only the backup to put back.
+    await journal.remove(stage.name);
   }
+  tail?.stop();
+  await Deno.remove(progressPath).catch(() => {});
+  // A run record is a convenience: failing to write one (e.g. a full disk) must not fail or lose the run.
+  await finishRunRecord(runRecord, {
+    stage: stage.name,
+    key: decision.key!,
+    started: startedAt.toISOString(),
+    wall_seconds: result.ms / 1000,
+    exit_code: result.code,
+    ...(result.signal ? { signal: result.signal } : {}),
+    ...(result.maxRssKb !== undefined ? { max_rss_kb: result.maxRssKb } : {}),
+    host: Deno.hostname(),
+    log: logPath.slice(project.root.length + 1),
+  }).catch((e) =>
+    ctx.onLine(`warning: could not write the run record ${runRecord.record}: ${(e as Error).message}`)
+  );
   if (ctx.signal.aborted) return await fail("interrupted; previous outputs were put back");
   if (result.code !== 0) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
-    return await fail(`command ${how}; previous outputs were put back`);
+    const how = result.detail ??
+      `command ${result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`}`;
+    return await fail(`${how}; previous outputs were put back`);
   }
   try {
     return await record(project, stage, decision, ctx, backup, started, logPath);
@@ -204,6 +264,25 @@ async function depsChangedDuringRun(
     }
   }
   return warnings;
+}
+
+/**
+ * The environment the runner gives a stage's command (on top of its own): the pipeline's `env`, the project
+ * root (`root`, for a run elsewhere such as `verify`'s scratch copy), the stage's name, key and declared params.
+ */
+export function stageEnv(
+  project: Project,
+  stage: StageSpec,
+  decision: Decision,
+  root: string = project.root,
+): Record<string, string> {
+  return {
+    ...project.spec.env,
+    PIPELINE_ROOT: root,
+    PIPELINE_STAGE: stage.name,
+    PIPELINE_STAGE_KEY: decision.key!,
+    PIPELINE_PARAMS: JSON.stringify(encodeNonFinite(nestParams(decision.fingerprint!.params))),
+  };
 }
 
 /** Declared params as one nested object: `{ "train.lr": 0.1 }` becomes `{ train: { lr: 0.1 } }`. */

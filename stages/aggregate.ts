@@ -8,7 +8,8 @@
  * [--dimensionality DIR] [--corruption DIR] [--corruption-examples DIR] [--attack DIR] [--out DIR]`
  * (defaults: `outputs/<name>`, `outputs/corruption-examples`, out `outputs/report`). Params (section
  * `aggregate`, all optional): `seed` (resampling, default 0), `resamples` (bootstrap, 10000), `permutations`
- * (10000), `level` (0.95), `max_examples` (corruption example images per shown network, 4).
+ * (10000), `level` (0.95), `max_examples` (corruption example images per shown network, 4), `significance`
+ * (family-wise level of the verdicts, 0.05) and `min_networks` (10): the verdict rule of docs/method.md §10.
  *
  * Reads, for every run `a{A}-s{S}` of the grid (params `grid.alpha` × `grid.seeds`; without a grid, every run
  * found; files of runs outside the grid, left by an earlier grid, are ignored with a note):
@@ -19,7 +20,8 @@
  * valid JSON or lacks a field its reader needs is an error naming the file and field.
  *
  * Writes to `{out}`: `table.csv` and `table.json` (one row per network, every metric), `per_alpha.csv` and
- * `per_alpha.json`, `verdicts.json`, `plots/*.svg`, `index.html` (self-contained) and `summary.md`.
+ * `per_alpha.json`, `verdicts.json`, `plots/*.svg`, `index.html` (self-contained), `summary.md` and `verdicts.txt`
+ * (the verdict table and the report's path, which the runner prints after `repro`).
  *
  * To add a stage's metrics: write a reader in lib/report/readers.ts and add it to {@link sources}; to add a
  * claim: a line in CLAIMS (lib/report/claims.ts).
@@ -41,7 +43,7 @@ import {
   readSelectivityMetrics,
   readTrainMetrics,
 } from "../lib/report/readers.ts";
-import { checkClaims, CLAIMS, verdictsJson } from "../lib/report/claims.ts";
+import { checkClaims, CLAIMS, ruleText, verdictsJson } from "../lib/report/claims.ts";
 import {
   type MetricColumn,
   metricKeys,
@@ -52,7 +54,10 @@ import {
   recordsCsv,
 } from "../lib/report/summary_table.ts";
 import type { ClaimCheck, ExampleImage, ReportContent } from "../lib/report/content.ts";
-import { reportFigures } from "../lib/report/figures.ts";
+import { type EpochPoint, methodFigures, reportFigures } from "../lib/report/figures.ts";
+import { methodsTable } from "../lib/report/methods.ts";
+import { sensitivityTable } from "../lib/report/sensitivity.ts";
+import { provenanceTable, rankCeilingNote } from "../lib/report/provenance.ts";
 import { columnLabel } from "../lib/report/labels.ts";
 import { buildHtmlReport } from "../lib/report/html.ts";
 import { buildMarkdownSummary } from "../lib/report/markdown.ts";
@@ -66,6 +71,10 @@ export const aggregateParamsSchema = z.strictObject({
   permutations: z.number().int().min(100).default(10000),
   level: z.number().gt(0).lt(1).default(0.95),
   max_examples: z.number().int().min(0).default(4),
+  /** Family-wise level of the verdicts (Holm across the claims tested). */
+  significance: z.number().gt(0).lt(1).default(0.05),
+  /** Fewest networks a claim needs for a verdict other than "too few networks (n)". */
+  min_networks: z.number().int().min(3).default(10),
 });
 
 /** The headline metrics of the per-α and per-network tables, in column order (those present are shown). */
@@ -77,6 +86,7 @@ const HEADLINE: readonly string[] = [
   "adv_auc:worst-linf",
   "dim_clean_early",
   "dim_delta_corruption_early",
+  "dim_delta_corruption_matched_early",
   "dim_delta_attack_early",
   "grad_cv_samples",
   "grad_cv_units",
@@ -85,6 +95,26 @@ const HEADLINE: readonly string[] = [
 const SEED_NOTE =
   "Seeds are pooled: every trained network (α, seed) is one observation in the claim checks, " +
   "and the bootstrap resamples networks. The per-α tables and curves show the mean and t interval over seeds.";
+
+/**
+ * Where this run is too small for a verdict: one note naming the claims with too few networks and what to add.
+ *
+ * @example
+ * ```ts
+ * scaleNotes(claims); // ["At this scale no verdict is possible for claims 10 (4 networks), 5w (0 networks): …"]
+ * ```
+ */
+export function scaleNotes(claims: readonly ClaimCheck[]): string[] {
+  const few = claims.filter((c) => c.verdict.startsWith("too few networks"));
+  if (few.length === 0) return [];
+  return [
+    `At this scale no verdict is possible for claims ${
+      few.map((c) => `${c.id} (${c.n} networks)`).join(", ")
+    }: ` +
+    "the rule needs aggregate.min_networks networks per claim (more seeds in grid.seeds for the α-grid and " +
+    "within-α rows, in bidirectional.seeds for claim 10); their estimates are shown as effect sizes only.",
+  ];
+}
 
 /** Command-line directories of the stage. */
 export interface AggregateArgs {
@@ -127,8 +157,9 @@ async function listDir(dir: string): Promise<string[] | null> {
 }
 
 /**
- * The runs of the grid (`grid.alpha` × `grid.seeds`, named as the per-network stages name them), or null
- * when the params have no grid (then every run found is read).
+ * The runs of the grid (`grid.alpha` × `grid.seeds`, named as the per-network stages name them) and of the
+ * robustness-training variants (`bidirectional.methods` × `bidirectional.seeds` at `bidirectional.alpha`, named
+ * `a{α}-s{seed}-{method}`), or null when the params have no grid (then every run found is read).
  */
 export function gridRuns(params: Record<string, unknown>): Set<string> | null {
   const grid = params.grid as { alpha?: unknown; seeds?: unknown } | undefined;
@@ -136,7 +167,15 @@ export function gridRuns(params: Record<string, unknown>): Set<string> | null {
   if (!Array.isArray(grid.alpha) || !Array.isArray(grid.seeds)) {
     throw new Error("params.yaml: grid.alpha and grid.seeds must be lists");
   }
-  return new Set(grid.alpha.flatMap((a) => (grid.seeds as unknown[]).map((s) => `a${a}-s${s}`)));
+  const runs = grid.alpha.flatMap((a) => (grid.seeds as unknown[]).map((s) => `a${a}-s${s}`));
+  const b = params.bidirectional as { alpha?: unknown; seeds?: unknown; methods?: unknown } | undefined;
+  if (b) {
+    if (!Array.isArray(b.seeds) || !Array.isArray(b.methods)) {
+      throw new Error("params.yaml: bidirectional.seeds and bidirectional.methods must be lists");
+    }
+    for (const m of b.methods) for (const s of b.seeds) runs.push(`a${b.alpha ?? 0}-s${s}-${m}`);
+  }
+  return new Set(runs);
 }
 
 /**
@@ -199,6 +238,37 @@ async function readRecords(
   return { records, notes };
 }
 
+const curveSchema = z.array(
+  z.object({ epoch: z.number(), loss: z.number(), val_acc: z.number().optional() }),
+);
+
+/** The training curves `{models}/{run}.curves.json` of the records (a missing file is left out). */
+async function readCurves(
+  dir: string,
+  records: readonly NetworkRecord[],
+): Promise<Map<string, EpochPoint[]>> {
+  const out = new Map<string, EpochPoint[]>();
+  for (const r of records) {
+    const path = join(dir, `${r.run}.curves.json`);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    const parsed = curveSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new Error(
+        `${path}: ${i.path.map(String).join(".") || "(top level)"}: ${i.message}; rerun stage train`,
+      );
+    }
+    out.set(r.run, parsed.data);
+  }
+  return out;
+}
+
 async function readPng(path: string): Promise<Uint8Array | null> {
   try {
     return await Deno.readFile(path);
@@ -254,16 +324,25 @@ export async function aggregate(
     throw new Error(`params.yaml: aggregate.${issue.path.join(".")}: ${issue.message}`);
   }
   const p = parsed.data;
-  const { records, notes } = await readRecords(args, gridRuns(params));
-  const results = checkClaims(records, CLAIMS, {
+  const { records: all, notes } = await readRecords(args, gridRuns(params));
+  // The regularizer's grid: every table, figure and claim but the bidirectional one.
+  const records = all.filter((r) => r.method === "standard");
+  const methodsAlpha = Number((params.bidirectional as { alpha?: number } | undefined)?.alpha ?? 0);
+  const results = checkClaims(all, CLAIMS, {
+    methodsAlpha,
     seed: p.seed,
     resamples: p.resamples,
     permutations: p.permutations,
     level: p.level,
+    rule: { alpha: p.significance, minNetworks: p.min_networks },
   });
   const figures = [];
   await Deno.mkdir(join(args.out, "plots"), { recursive: true });
-  for (const f of reportFigures(records, results, p.level)) {
+  const figureSpecs = [
+    ...reportFigures(records, results, p.level, await readCurves(args.models, records)),
+    ...methodFigures(all, methodsAlpha, p.level),
+  ];
+  for (const f of figureSpecs) {
     const svg = await renderSvg(f.spec);
     await Deno.writeTextFile(join(args.out, "plots", `${f.name}.svg`), svg);
     figures.push({ svg, caption: f.caption });
@@ -271,26 +350,52 @@ export async function aggregate(
   const headline: MetricColumn[] = HEADLINE.filter((k) => records.some((r) => k in r.values))
     .map((key) => ({ key, label: columnLabel(key) }));
   const summary = perAlphaSummary(records, metricKeys(records), p.level);
+  const sensitivity = sensitivityTable(records, {
+    seed: p.seed,
+    permutations: Math.min(p.permutations, 2000),
+  });
+  const ceiling = rankCeilingNote(records);
   const content: ReportContent = {
     title: title(params, records.length),
     params,
     summary: perAlphaTable(records, headline, p.level),
     networks: networkTable(records, headline),
     claims: results.map((r) => r.check),
+    rule: ruleText(
+      { alpha: p.significance, minNetworks: p.min_networks },
+      results.find((r) => r.check.family !== undefined)?.check.family ?? 0,
+    ),
+    sensitivity: {
+      columns: ["claim", "choice", "expected", "estimate", "p (raw)", "n", "sign agrees"],
+      rows: sensitivity.map((r) => [
+        r.claim,
+        r.choice,
+        r.expectedSign > 0 ? "positive" : "negative",
+        r.estimate,
+        r.p,
+        r.n,
+        r.agrees === null ? "undefined" : r.agrees ? "yes" : "no",
+      ]),
+      keyColumns: 2,
+    },
+    provenance: provenanceTable(params, records),
+    methods: methodsTable(all, methodsAlpha, p.level),
     figures,
     examples: await examples(args, records, p.max_examples),
-    notes: [SEED_NOTE, ...notes],
+    notes: [SEED_NOTE, ...(ceiling ? [ceiling] : []), ...scaleNotes(results.map((r) => r.check)), ...notes],
   };
   const write = (name: string, text: string) => Deno.writeTextFile(join(args.out, name), text);
   const json = (v: unknown) =>
     JSON.stringify(v, (_, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x), 2) + "\n";
-  await write("table.csv", recordsCsv(records));
-  await write("table.json", json(records));
+  await write("table.csv", recordsCsv(all));
+  await write("table.json", json(all));
   await write("per_alpha.csv", perAlphaCsv(summary));
   await write("per_alpha.json", json(summary));
   await write("verdicts.json", verdictsJson(results));
+  await write("sensitivity.json", json(sensitivity));
   await write("index.html", buildHtmlReport(content));
   await write("summary.md", buildMarkdownSummary(content));
+  await write("verdicts.txt", terminalSummary(content, args.out));
   return content;
 }
 
@@ -317,18 +422,28 @@ export function parseAggregateArgs(argv: string[]): AggregateArgs {
 /** The verdicts as a small fixed-width text table for the terminal. */
 export function verdictTable(claims: readonly ClaimCheck[]): string {
   const rows = [
-    ["claim", "verdict", "estimate", "CI", "p", "n"],
+    ["claim", "verdict", "estimate", "CI", "p", "p_holm", "n"],
     ...claims.map((c) => [
       c.id,
       c.verdict,
       formatNumber(c.estimate, 3),
       formatInterval(c.lo, c.hi),
       formatNumber(c.p ?? NaN, 3),
+      formatNumber(c.pAdjusted ?? NaN, 3),
       String(c.n),
     ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+/**
+ * What `repro` prints after the run (pipeline.yaml declares `summary: outputs/report/verdicts.txt`): the verdict
+ * table and where the report is. Deterministic: no dates or timings.
+ */
+export function terminalSummary(content: ReportContent, out: string): string {
+  return `${content.title}\n\n${verdictTable(content.claims)}\n\nReport: ${join(out, "index.html")} ` +
+    `(also summary.md, table.csv, verdicts.json)\n`;
 }
 
 if (import.meta.main) {

@@ -1,5 +1,5 @@
 /**
- * Stage `attack-eval`: white-box adversarial robustness of one trained model (paper.md §5, robustness.md
+ * Stage `attack-eval`: white-box adversarial robustness of one trained model (docs/method.md §5, docs/method.md
  * §9–13). Attacks a seeded stratified subset (or all) of the prepared test split with every configured attack
  * at every ε of its norm, runs the sanity checks (the stage fails if one fails), and writes the metrics.
  *
@@ -9,8 +9,9 @@
  *
  * Reads `{models}/a{A}-s{S}/` (lib/models/io.ts) and the prepared data; writes
  * - `{out}/a{A}-s{S}.json`: clean and robust accuracy per attack and ε, normalised area under each
- *   accuracy–ε curve, per-norm worst case over attacks, perturbation stats, the passed checks, timing,
- *   backend, and the example images' ids, labels and predictions;
+ *   accuracy–ε curve, per-norm worst case over attacks, perturbation stats, the passed checks and the
+ *   example images' ids, labels and predictions (timing and backend go to the run record:
+ *   stages/support/run_facts.ts);
  * - `{out}/a{A}-s{S}.png`: example images, one row per sample: clean | each attack at its largest ε.
  *
  * Backend: `--backend`, else env `PIPELINE_BACKEND`, else `auto`; threads: `--threads`, else
@@ -22,6 +23,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { stageProgress } from "./support/progress.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 import { openRun, parseRunArgs } from "./support/run_cli.ts";
 import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
     : stratifiedSample(test.labels, p.n_examples, deriveSeed(p.seed, "attack-subset"));
   const eps = { linf: p.eps_linf_255.map((e) => e / 255), l2: p.eps_l2 };
   console.log(`${run}: ${indices.length} test images, ${p.attacks.join(", ")} on ${backend.device}`);
+  const progress = stageProgress();
   const ev = await evaluateAttacks(inferenceLogits(model), { ...test, indices }, {
     attacks: p.attacks,
     eps,
@@ -113,13 +117,18 @@ async function main(): Promise<void> {
     batchSize: p.batch_size,
     examples: p.example_images,
     onBatch: (done, total) => console.log(`${run}: ${done}/${total} images attacked`),
+    onRun: (done, total, r) => progress.update(done, total, `${r.attack} ε ${epsLabel(r.attack, r.eps)}`),
   });
+  const attackSeconds: Record<string, number> = {};
+  for (const o of ev.outcomes) attackSeconds[o.attack] = (attackSeconds[o.attack] ?? 0) + o.seconds;
   const report = buildReport(ev, p.tolerance);
   for (const [name, c] of Object.entries(report.attacks)) {
     const pts = c.eps.map((e, i) =>
       `${c.norm === "linf" ? `${+(e * 255).toFixed(3)}/255` : e}: ${c.accuracy[i].toFixed(3)}`
     );
-    console.log(`${run} ${name}: ${pts.join(", ")} | auc ${c.auc.toFixed(4)} (${c.seconds.toFixed(1)} s)`);
+    console.log(
+      `${run} ${name}: ${pts.join(", ")} | auc ${c.auc.toFixed(4)} (${attackSeconds[name].toFixed(1)} s)`,
+    );
   }
   await Deno.mkdir(args.out, { recursive: true });
   const png = `${run}.png`;
@@ -140,14 +149,23 @@ async function main(): Promise<void> {
       labels: ev.examples.labels,
       predictions: [ev.examples.clean.predictions, ...ev.examples.attacks.map((a) => a.predictions)],
     },
-    backend: { name: backend.backend, device: backend.device, threads: backend.threads },
-    wall_seconds: (performance.now() - started) / 1000,
   };
   await Deno.writeTextFile(join(args.out, `${run}.json`), JSON.stringify(metrics, null, 2) + "\n");
+  const wallSeconds = (performance.now() - started) / 1000;
+  await recordRunFacts({
+    ...backendFacts(backend),
+    wall_seconds: wallSeconds,
+    attack_seconds: attackSeconds,
+  });
   console.log(
     `${run}: clean ${report.clean_accuracy.toFixed(4)}, ${report.checks.length} checks passed, ` +
-      `${metrics.wall_seconds.toFixed(1)} s -> ${join(args.out, `${run}.json`)}`,
+      `${wallSeconds.toFixed(1)} s -> ${join(args.out, `${run}.json`)}`,
   );
+}
+
+/** ε as shown: L∞ radii in 1/255 units, L2 radii as they are. */
+function epsLabel(attack: string, eps: number): string {
+  return attack.endsWith("-linf") ? `${+(eps * 255).toFixed(3)}/255` : String(eps);
 }
 
 if (import.meta.main) await runStage(main);

@@ -1,21 +1,24 @@
 /**
  * Stage `measure-dimensionality`: representational dimensionality of one trained model per selectivity layer
- * (paper.md §6): the number of principal components reaching `variance_threshold` of the variance and the
- * participation ratio, of (a) clean representations X, (b) ΔX = X_corrupted − X_clean and (c) ΔX of adversarial
- * examples, on a fixed seeded class-stratified sample of test images (the same for every network and condition).
- * For (b) and (c) the dimensionality of X_pert itself is also reported (paper §6 step 5 iii).
+ * (docs/method.md §6), measured by lib/dimensionality/evaluate.ts: PCA components reaching `variance_threshold`
+ * of the variance and the participation ratio, of (a) clean representations X, (b) ΔX = X_corrupted − X_clean,
+ * (c) ΔX of adversarial examples and (d) ΔX of corruptions rescaled per image to the first attack's input L2
+ * norm (`match_norm`), on a fixed seeded class-stratified sample of test images (the same for every network and
+ * condition). The dimensionality of X_pert itself is also reported (docs/method.md §6 step 5).
  *
  * Run: `deno run -A stages/measure_dimensionality.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR]
- * [--models DIR] [--out DIR]`. Params, section `dim` (defaults sized for CPU; paper values in brackets):
- * - `n_samples` (256 [2000]); `seed` (0): seeds the sample, the feature subset and the corruptions.
+ * [--models DIR] [--out DIR]`. Params, section `dim`:
+ * - `n_samples` (2000, the paper's N; the rank ceiling is min(N − 1, features)); `seed` (0): seeds the sample,
+ *   the feature subset and the corruptions.
  * - `representation`: `flatten` [default] | `spatial_mean`; `max_features` (32768; null = no cap): for `flatten`, a
- *   layer with more features keeps a seeded random subset of this many coordinates (lib/dimensionality). The
- *   default leaves every layer of the CNN (≤ 25,088) and ResNet20 (≤ 16,384) exact and bounds the memory of
- *   ResNet18's large maps (N × 32768 float32 per layer and condition).
+ *   layer with more features keeps a seeded random subset of this many coordinates (lib/dimensionality).
  * - `variance_threshold` (0.95).
  * - `corruptions` (list of names) × `severities` (list of 1..5), generated as in corrupt-eval (stored as uint8).
- * - `attacks`: list of `{name, eps}` (lib/attacks names, eps in [0, 1] pixel units); `pgd`
- *   (`steps`, `step_factor`, `restarts`, `random_start`), `apgd.steps`, `attack_seed`.
+ * - `attacks`: list of `{name, eps_linf_255}` (L∞ attacks, ε in units of 1/255 as in `attack.eps_linf_255`) or
+ *   `{name, eps_l2}` (L2 attacks, pixel units); `pgd` (`steps`, `step_factor`, `restarts`, `random_start`),
+ *   `apgd.steps`, `attack_seed`.
+ * - `match_norm` (true): add the norm-matched corruption conditions (needs at least one attack).
+ * - `perturbed_dims` (false): also the dimensionality of X_pert itself (docs/method.md §6 step 5, secondary).
  * - `batch_size` (128).
  *
  * Writes `{out}/a{A}-s{S}.json` (default outputs/dimensionality): metrics, and `rows`: one flat record per
@@ -24,37 +27,35 @@
  * @module
  */
 import { z } from "zod";
-import * as tf from "@tensorflow/tfjs-core";
-import { ATTACK_NAMES, runAttack } from "../lib/attacks/registry.ts";
-import { inferenceLogits } from "../lib/attacks/model.ts";
-import { corruptionRng, CORRUPTIONS, corruptStored } from "../lib/corruptions/registry.ts";
-import { stratifiedSample } from "../lib/data/split.ts";
-import { featureSpec } from "../lib/dimensionality/features.ts";
-import { dimensionalityOf, perturbationDimensionality } from "../lib/dimensionality/measure.ts";
-import { layerRepresentations, type Representations } from "../lib/dimensionality/representations.ts";
-import type { SpectrumDimensionality } from "../lib/dimensionality/spectrum.ts";
-import { withSelectivityOutputs } from "../lib/models/multi_output.ts";
-import { selectivityLayersOf } from "../lib/models/registry.ts";
-import { deriveSeed } from "../lib/random.ts";
+import { ATTACK_NAMES, parseAttackName } from "../lib/attacks/registry.ts";
+import { CORRUPTIONS } from "../lib/corruptions/registry.ts";
+import { type DimAttack, measureDimensionality } from "../lib/dimensionality/evaluate.ts";
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { stageProgress } from "./support/progress.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
 const STAGE = "measure-dimensionality";
 
+const attackEntry = z.union([
+  z.strictObject({ name: z.enum(ATTACK_NAMES), eps_linf_255: z.number().gt(0).max(255) }),
+  z.strictObject({ name: z.enum(ATTACK_NAMES), eps_l2: z.number().gt(0) }),
+]);
+
 /** Schema of the `dim` section. */
 export const dimSchema = z.strictObject({
-  n_samples: z.number().int().min(2).default(256),
+  n_samples: z.number().int().min(2).default(2000),
   seed: z.number().int().default(0),
   representation: z.enum(["flatten", "spatial_mean"]).default("flatten"),
   max_features: z.number().int().positive().nullable().default(32768),
   variance_threshold: z.number().gt(0).max(1).default(0.95),
   corruptions: z.array(z.enum(CORRUPTIONS)).default(["gaussian_noise", "defocus_blur", "fog", "contrast"]),
   severities: z.array(z.number().int().min(1).max(5)).default([3]),
-  attacks: z.array(z.strictObject({ name: z.enum(ATTACK_NAMES), eps: z.number().gt(0).max(1) })).default([
-    { name: "pgd-linf", eps: 4 / 255 },
-  ]),
+  attacks: z.array(attackEntry).default([{ name: "pgd-linf", eps_linf_255: 4 }]),
+  match_norm: z.boolean().default(true),
+  perturbed_dims: z.boolean().default(false),
   pgd: pgdParams(10),
   apgd: apgdParams(20),
   attack_seed: z.number().int().default(0),
@@ -64,30 +65,22 @@ export const dimSchema = z.strictObject({
 /** Validated `dim` params. */
 export type DimParams = z.infer<typeof dimSchema>;
 
-function toTensor(images: Uint8Array, n: number, shape: readonly number[]): tf.Tensor4D {
-  return tf.tensor4d(Float32Array.from(images, (v) => v / 255), [n, shape[0], shape[1], shape[2]]);
-}
-
-function accuracy(pred: Int32Array, labels: Uint8Array): number {
-  let hits = 0;
-  for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) hits++;
-  return hits / labels.length;
-}
-
-/** A dimensionality record as written to the metrics file. */
-interface DimRecord {
-  components: number;
-  participation_ratio: number;
-  total_variance: number;
-}
-
-/** A dimensionality record in the metrics file's snake case. */
-function record(d: SpectrumDimensionality): DimRecord {
-  return {
-    components: d.components,
-    participation_ratio: d.participationRatio,
-    total_variance: d.totalVariance,
-  };
+/**
+ * The attacks of the params in pixel units, with the ε label of condition ids; an L∞ attack needs
+ * `eps_linf_255` and an L2 attack `eps_l2` (an error names the entry otherwise).
+ */
+export function dimAttacks(attacks: DimParams["attacks"]): DimAttack[] {
+  return attacks.map((a, i) => {
+    const { norm } = parseAttackName(a.name);
+    if (norm === "linf" && "eps_linf_255" in a) {
+      return { name: a.name, eps: a.eps_linf_255 / 255, label: `${a.eps_linf_255}/255` };
+    }
+    if (norm === "l2" && "eps_l2" in a) return { name: a.name, eps: a.eps_l2, label: `l2-${a.eps_l2}` };
+    throw new Error(
+      `${STAGE}: invalid params: dim.attacks.${i}: ${a.name} is an ${norm} attack; give its radius as ` +
+        (norm === "linf" ? "eps_linf_255 (units of 1/255)" : "eps_l2 (pixel units)"),
+    );
+  });
 }
 
 async function main(): Promise<void> {
@@ -98,118 +91,30 @@ async function main(): Promise<void> {
     out: "outputs/dimensionality",
   });
   const p = parseSection(STAGE, stageParams(), "dim", dimSchema);
+  const attacks = dimAttacks(p.attacks);
   const { info, data, model } = await openRun(args);
-  const { selectivityLayers } = selectivityLayersOf(model);
-  const tap = withSelectivityOutputs(model, selectivityLayers);
-  const shape = data.meta.shape;
-  const size = shape[0] * shape[1] * shape[2];
-  const rows = stratifiedSample(data.test.labels, p.n_samples, deriveSeed(p.seed, "dim-subset"));
-  const n = rows.length;
-  const cleanBytes = new Uint8Array(n * size);
-  const labels = new Uint8Array(n);
-  rows.forEach((r, k) => {
-    cleanBytes.set(data.test.images.subarray(r * size, (r + 1) * size), k * size);
-    labels[k] = data.test.labels[r];
-  });
-  const specs = tap.outputs.slice(1).map((o, l) =>
-    featureSpec(selectivityLayers[l], o.shape.slice(1) as number[], p.representation, p.max_features, p.seed)
+  const progress = stageProgress();
+  const { result, timing } = await measureDimensionality(
+    model,
+    data.test,
+    data.meta.shape,
+    {
+      nSamples: p.n_samples,
+      seed: p.seed,
+      representation: p.representation,
+      maxFeatures: p.max_features,
+      varianceThreshold: p.variance_threshold,
+      corruptions: p.corruptions,
+      severities: p.severities,
+      attacks,
+      matchNorm: p.match_norm,
+      perturbedDims: p.perturbed_dims,
+      attack: attackSettings(p.pgd, p.apgd, p.attack_seed),
+      batchSize: p.batch_size,
+    },
+    (line) => console.log(`${STAGE} ${args.run}: ${line}`),
+    (done, total, label) => progress.update(done, total, label),
   );
-  const threshold = p.variance_threshold;
-  const timing = { forward: 0, pca: 0, corrupt: 0, attack: 0 };
-  const forward = async (x: tf.Tensor4D): Promise<Representations> => {
-    const t0 = performance.now();
-    const reps = await layerRepresentations(tap, x, specs, p.batch_size);
-    timing.forward += performance.now() - t0;
-    return reps;
-  };
-
-  const xClean = toTensor(cleanBytes, n, shape);
-  const clean = await forward(xClean);
-  let t0 = performance.now();
-  const cleanDims: DimRecord[] = [];
-  for (const f of clean.features) cleanDims.push(record(await dimensionalityOf(f, threshold)));
-  timing.pca += performance.now() - t0;
-  const plotRows: Record<string, unknown>[] = selectivityLayers.map((layer, l) => ({
-    condition: "clean",
-    kind: "clean",
-    measure: "clean",
-    layer,
-    layer_index: l,
-    ...cleanDims[l],
-  }));
-  console.log(`${STAGE} ${args.run}: clean components ${cleanDims.map((d) => d.components).join(" ")}`);
-
-  const conditions: Record<string, unknown>[] = [];
-  const measure = async (condition: Record<string, unknown> & { id: string }, x: tf.Tensor4D) => {
-    const reps = await forward(x);
-    const t1 = performance.now();
-    const perLayer = await perturbationDimensionality(clean.features, reps.features, threshold);
-    timing.pca += performance.now() - t1;
-    tf.dispose(reps.features);
-    const layers = perLayer.map((d, l) => ({
-      name: selectivityLayers[l],
-      delta: record(d.delta),
-      perturbed: record(d.perturbed),
-      perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
-    }));
-    conditions.push({ ...condition, accuracy: accuracy(reps.predictions, labels), layers });
-    for (const [l, layer] of layers.entries()) {
-      for (const m of ["delta", "perturbed"] as const) {
-        plotRows.push({
-          condition: condition.id,
-          kind: condition.kind,
-          measure: m,
-          layer: layer.name,
-          layer_index: l,
-          ...layer[m],
-        });
-      }
-    }
-    console.log(
-      `${STAGE} ${args.run}: ${condition.id} ΔX components ${
-        layers.map((l) => l.delta.components).join(" ")
-      }`,
-    );
-  };
-
-  for (const name of p.corruptions) {
-    for (const severity of [...new Set(p.severities)].sort()) {
-      t0 = performance.now();
-      const bytes = new Uint8Array(n * size);
-      rows.forEach((r, k) => {
-        const img = cleanBytes.subarray(k * size, (k + 1) * size);
-        bytes.set(
-          corruptStored(img, shape, name, severity, corruptionRng(p.seed, name, severity, r)),
-          k * size,
-        );
-      });
-      timing.corrupt += performance.now() - t0;
-      const x = toTensor(bytes, n, shape);
-      await measure({ id: `${name}-${severity}`, kind: "corruption", name, severity }, x);
-      x.dispose();
-    }
-  }
-
-  const settings = attackSettings(p.pgd, p.apgd, p.attack_seed);
-  const f = inferenceLogits(model);
-  for (const { name, eps } of p.attacks) {
-    t0 = performance.now();
-    const parts: tf.Tensor4D[] = [];
-    for (let s0 = 0; s0 < n; s0 += p.batch_size) {
-      const b = Math.min(p.batch_size, n - s0);
-      const xb = tf.slice(xClean, [s0, 0, 0, 0], [b, -1, -1, -1]);
-      const yb = tf.tensor1d(labels.subarray(s0, s0 + b), "int32");
-      parts.push(await runAttack(name, f, xb, yb, eps, settings, rows.subarray(s0, s0 + b)));
-      tf.dispose([xb, yb]);
-    }
-    const xAdv = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
-    if (parts.length > 1) tf.dispose(parts);
-    timing.attack += performance.now() - t0;
-    await measure({ id: `${name}-${eps.toPrecision(4)}`, kind: "attack", name, eps }, xAdv);
-    xAdv.dispose();
-  }
-  tf.dispose([xClean, ...clean.features]);
-
   const seconds = (performance.now() - started) / 1000;
   const path = await writeJson(args.out, `${args.run}.json`, {
     run: args.run,
@@ -217,25 +122,9 @@ async function main(): Promise<void> {
     seed: Number(args.seed),
     dataset: data.meta.dataset,
     params: { dim: p },
-    n_samples: n,
-    clean_accuracy: accuracy(clean.predictions, labels),
-    layers: selectivityLayers.map((name, l) => ({
-      name,
-      features: specs[l].features,
-      features_used: specs[l].subset?.length ?? specs[l].features,
-      clean: cleanDims[l],
-    })),
-    conditions,
-    rows: plotRows,
-    backend: { name: info.backend, device: info.device, threads: info.threads },
-    time_s: {
-      total: seconds,
-      forward: timing.forward / 1000,
-      pca: timing.pca / 1000,
-      corrupt: timing.corrupt / 1000,
-      attack: timing.attack / 1000,
-    },
+    ...result,
   });
+  await recordRunFacts({ ...backendFacts(info), time_s: { total: seconds, ...timing } });
   console.log(`${STAGE} ${args.run}: -> ${path} in ${seconds.toFixed(1)} s (${info.device})`);
 }
 

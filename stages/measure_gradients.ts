@@ -1,5 +1,5 @@
 /**
- * Stage `measure-gradients`: input–unit gradient variability of one trained model (paper.md §7). For every unit
+ * Stage `measure-gradients`: input–unit gradient variability of one trained model (docs/method.md §7). For every unit
  * u of every selectivity layer and every sample x of a fixed, seeded, class-stratified subset of the test split,
  * s_u(x) = ‖∂a_u(x)/∂x‖ (a_u: spatial mean of the post-ReLU channel, pixels in [0, 1]); then per layer the CV
  * across samples (per unit, averaged over units) and across units (per sample, averaged over samples), units
@@ -26,6 +26,8 @@ import { makeBatch } from "../lib/train/batches.ts";
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { stageProgress } from "./support/progress.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
 const STAGE = "measure-gradients";
 
@@ -51,7 +53,9 @@ async function main(): Promise<void> {
   const batch = makeBatch(data.test, rows);
   const x = tf.tensor4d(batch.x, batch.shape);
   const layers = [];
-  for (const layer of selectivityLayers) {
+  const layerSeconds: Record<string, number> = {};
+  const progress = stageProgress();
+  for (const [i, layer] of selectivityLayers.entries()) {
     const t0 = performance.now();
     const norms = await unitGradientNorms(model, layer, x, { norm: p.norm, maxBatch: p.max_batch });
     const v = gradientVariability(norms);
@@ -60,8 +64,9 @@ async function main(): Promise<void> {
       name: layer,
       ...v,
       per_unit_mean_norm: norms.map((s) => s.reduce((a, b) => a + b, 0) / s.length),
-      time_s: seconds,
     });
+    layerSeconds[layer] = seconds;
+    progress.update(i + 1, selectivityLayers.length, layer);
     console.log(
       `${STAGE} ${args.run}: ${layer} CV across samples ${v.across_samples.cv?.toFixed(4) ?? "-"}, ` +
         `across units ${
@@ -89,9 +94,8 @@ async function main(): Promise<void> {
       cv_across_units: mean(layers.map((l) => l.across_units.cv)),
     },
     layers,
-    backend: { name: info.backend, device: info.device, threads: info.threads },
-    time_s: seconds,
   });
+  await recordRunFacts({ ...backendFacts(info), time_s: { total: seconds, layers: layerSeconds } });
   console.log(`${STAGE} ${args.run}: -> ${path} in ${seconds.toFixed(1)} s (${info.device})`);
 }
 

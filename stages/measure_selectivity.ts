@@ -1,7 +1,7 @@
 /**
  * Stage `measure-selectivity`: the class selectivity index of every unit of every selectivity layer of one
- * trained model on the held-out test split (paper.md §1): per-unit SI, per-layer distribution (mean, median,
- * quantiles, histogram), dead units per layer, the network mean μ_SI (§1.3) and the test accuracy on the same
+ * trained model on the held-out test split (docs/method.md §1): per-unit SI, per-layer distribution (mean, median,
+ * quantiles, histogram), dead units per layer, the network mean μ_SI (docs/method.md §1.3) and the test accuracy on the same
  * images.
  *
  * Run: `deno run -A stages/measure_selectivity.ts --alpha A --seed S [--backend B] [--threads N] [--data DIR]
@@ -23,6 +23,7 @@ import { deriveSeed } from "../lib/random.ts";
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
 const STAGE = "measure-selectivity";
 
@@ -73,9 +74,8 @@ async function main(): Promise<void> {
     split: "test",
     params: { si, selectivity: p },
     ...report,
-    backend: { name: info.backend, device: info.device, threads: info.threads },
-    time_s: seconds,
   });
+  await recordRunFacts({ ...backendFacts(info), time_s: seconds });
   const perLayer = report.layers.map((l) => `${l.name} ${l.mean_si.toFixed(3)} (${l.dead_units} dead)`).join(
     ", ",
   );

@@ -9,7 +9,11 @@
  * Writes, for run `a{A}-s{S}` (A and S exactly as given on the command line):
  * - `{out}/a{A}-s{S}/`: model.json + weights.bin (lib/models/io.ts);
  * - `{out}/a{A}-s{S}.curves.json`: per-epoch loss, accuracy, validation accuracy, μ_SI (lib/train/state.ts);
- * - `{out}/a{A}-s{S}.metrics.json`: final test/val accuracy and μ_SI, params, backend, throughput, wall time.
+ * - `{out}/a{A}-s{S}.metrics.json`: final test/val accuracy and μ_SI, params.
+ *
+ * Both are byte-identical on a rerun: how the run went (backend, device, throughput per epoch, seconds, the
+ * epoch a checkpoint was resumed from, step-graph stats) goes to the runner's run record instead
+ * (stages/support/run_facts.ts). Progress per batch goes to the runner's display (stages/support/progress.ts).
  *
  * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/`; a restarted run with the same settings (and,
  * under the runner, the same stage key: code, data, params) resumes from the last complete epoch and ends with
@@ -26,8 +30,10 @@ import { z } from "zod";
 import Progress from "cli-progress";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
+import { stageProgress } from "./support/progress.ts";
+import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 import { parseRunArgs } from "./support/run_cli.ts";
-import { type BackendInfo, initBackend } from "../lib/backends/select.ts";
+import { initBackend } from "../lib/backends/select.ts";
 import { loadPrepared, type PreparedData } from "../lib/data/prepared.ts";
 import { saveModel } from "../lib/models/io.ts";
 import { withSelectivityOutputs } from "../lib/models/multi_output.ts";
@@ -39,6 +45,7 @@ import { type TrainConfig, trainModel, type TrainResult } from "../lib/train/loo
 import type { GraphStepStats } from "../lib/train/graph_steps.ts";
 import type { LrSchedule } from "../lib/train/schedule.ts";
 import type { EpochRecord } from "../lib/train/state.ts";
+import type { TrainMethod } from "../lib/train/methods.ts";
 
 const scheduleSchema = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -49,6 +56,58 @@ const scheduleSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("cosine"), min_factor: z.number().min(0).max(1).default(0) }),
   z.strictObject({ kind: z.literal("constant") }),
 ]);
+
+/** Schema of params.yaml's `bidirectional` section (docs/method.md §8). */
+export const bidirectionalSchema = z.strictObject({
+  /** α of the variants (and of the standard networks they are compared with). */
+  alpha: z.number().default(0),
+  seeds: z.array(z.number().int()).min(1).default([1]),
+  methods: z.array(z.enum(["noise", "augmix", "pgd"])).min(1).default(["noise", "augmix", "pgd"]),
+  noise: z.strictObject({ sigma: z.number().gt(0).default(0.1) }).prefault({}),
+  augmix: z.strictObject({
+    width: z.number().int().min(1).default(3),
+    depth: z.number().int().min(1).default(3),
+    severity: z.number().min(1).max(10).default(3),
+  }).prefault({}),
+  pgd: z.strictObject({
+    eps_linf_255: z.number().gt(0).default(4),
+    steps: z.number().int().min(1).default(3),
+    step_factor: z.number().gt(0).default(2.5),
+  }).prefault({}),
+});
+
+/**
+ * The training method of `name` with its params from the `bidirectional` section (which must be present for
+ * any method but standard).
+ *
+ * @example
+ * ```ts
+ * methodOf("noise", { noise: { sigma: 0.1 } }); // { kind: "noise", sigma: 0.1 }
+ * ```
+ */
+export function methodOf(name: string, section: unknown): TrainMethod {
+  if (name === "standard") return { kind: "standard" };
+  if (section === undefined) {
+    throw new Error(
+      `train: --method ${name} needs params.yaml section 'bidirectional' (list it in the stage's params)`,
+    );
+  }
+  const b = bidirectionalSchema.parse(section);
+  switch (name) {
+    case "noise":
+      return { kind: "noise", sigma: b.noise.sigma };
+    case "augmix":
+      return { kind: "augmix", ...b.augmix };
+    case "pgd":
+      return {
+        kind: "pgd",
+        epsLinf255: b.pgd.eps_linf_255,
+        steps: b.pgd.steps,
+        stepFactor: b.pgd.step_factor,
+      };
+  }
+  throw new Error(`train: unknown method '${name}'`);
+}
 
 /** Schema of the stage's params object. */
 export const trainParamsSchema = z.strictObject({
@@ -72,6 +131,8 @@ export const trainParamsSchema = z.strictObject({
     epsilon: z.number().positive().default(1e-7),
     layer_grouping: z.enum(["block", "stage"]).default("block"),
   }).prefault({}),
+  /** The robustness-training variants (docs/method.md §8); read only for `--method` other than standard. */
+  bidirectional: bidirectionalSchema.optional(),
 });
 
 /** Validated params of the train stage. */
@@ -158,15 +219,17 @@ function checkpointFingerprint(
       si: p.si,
       alpha: args.alpha,
       seed: args.seed,
+      method: args.method === "standard" ? undefined : { name: args.method, params: p.bidirectional },
       meta: data.meta,
       backend,
     }),
   );
 }
 
-/** Reports progress: a bar on a terminal, one line per epoch otherwise. */
+/** Reports progress: a bar on a terminal, one line per epoch otherwise, and batches to the runner's display. */
 function progressReporter(name: string) {
   const terminal = Deno.stdout.isTerminal();
+  const runner = stageProgress();
   const bar = terminal
     ? new Progress.SingleBar({
       format: `${name} epoch {epoch}/{epochs} |{bar}| {value}/{total} loss {loss}`,
@@ -175,6 +238,11 @@ function progressReporter(name: string) {
     : null;
   return {
     onBatch(p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) {
+      runner.update(
+        (p.epoch - 1) * p.batches + p.batch,
+        p.epochs * p.batches,
+        `epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`,
+      );
       if (!bar) return;
       const payload = { epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(4) };
       if (p.batch === 1) bar.start(p.batches, 1, payload);
@@ -192,31 +260,50 @@ function progressReporter(name: string) {
   };
 }
 
-/** Final metrics of a run (the metrics file). */
+/** Final metrics of a run (the metrics file): results only, the same on every rerun. */
 export interface TrainMetrics {
   run: string;
   alpha: number;
   seed: number;
+  /** Training method (docs/method.md §8). */
+  method: string;
   dataset: string;
   model: string;
   test: { acc: number; loss: number; mean_si: number };
   val: { acc: number | null; loss: number | null; mean_si: number | null };
   epochs: number;
+  params: TrainParams;
+}
+
+/** How a run went (the run record, not an output): differs between reruns with identical results. */
+export interface TrainRunFacts {
+  backend: ReturnType<typeof backendFacts>["backend"];
   resumed_from_epoch: number;
   images_per_sec: number;
   train_seconds: number;
   wall_seconds: number;
-  backend: Pick<BackendInfo, "backend" | "device" | "threads" | "tfjsVersion">;
+  /** Training throughput of each epoch. */
+  epoch_images_per_sec: number[];
   /** webgpu: captures, replays, dispatches per replayed step, and why a step could not be replayed. */
   step_graphs: GraphStepStats | null;
-  params: TrainParams;
+}
+
+/** A training curve: the epoch records without their throughput (a run fact, see {@link TrainRunFacts}). */
+export type CurvePoint = Omit<EpochRecord, "images_per_sec">;
+
+/** The curves file's records: `history` without per-epoch throughput, so reruns write identical bytes. */
+export function curvesOf(history: readonly EpochRecord[]): CurvePoint[] {
+  return history.map(({ images_per_sec: _, ...point }) => point);
 }
 
 /**
  * Runs the stage: loads the data, trains (resuming from a matching checkpoint), evaluates on the test split,
  * writes the model, curves and metrics, and removes the checkpoint. Returns the metrics.
  */
-export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMetrics> {
+export async function runTrain(
+  p: TrainParams,
+  args: TrainArgs,
+): Promise<{ metrics: TrainMetrics; facts: TrainRunFacts }> {
   const t0 = performance.now();
   const name = args.run;
   const backend = await initBackend(args.backend, { threads: args.threads });
@@ -246,6 +333,7 @@ export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMe
     // On a GPU, waiting for each step's loss idles the device (~11 ms per step on the H200); queue 16 steps.
     lossReadEvery: backend.backend === "webgpu" ? GPU_LOSS_READ_EVERY : 1,
     stepGraphs: useStepGraphs(backend.backend),
+    method: methodOf(args.method, p.bidirectional),
   };
   const ckptDir = join(args.checkpoints, name);
   const fingerprint = await checkpointFingerprint(
@@ -283,43 +371,43 @@ export async function runTrain(p: TrainParams, args: TrainArgs): Promise<TrainMe
     run: name,
     alpha: config.alpha,
     seed,
+    method: args.method,
     dataset: data.meta.dataset,
     model: p.model.name,
     test: { acc: test.accuracy, loss: test.loss, mean_si: test.meanSI },
     val: { acc: last.val_acc, loss: last.val_loss, mean_si: last.val_mean_si },
     epochs: config.epochs,
-    resumed_from_epoch: loaded.state?.epochsDone ?? 0,
-    images_per_sec: result.trainImages / result.trainSeconds,
-    train_seconds: result.trainSeconds,
-    wall_seconds: (performance.now() - t0) / 1000,
-    backend: {
-      backend: backend.backend,
-      device: backend.device,
-      threads: backend.threads,
-      tfjsVersion: backend.tfjsVersion,
-    },
-    step_graphs: result.stepGraphs,
     params: p,
   };
   await saveModel(built.model, join(args.out, name));
   await Deno.writeTextFile(
     join(args.out, `${name}.curves.json`),
-    JSON.stringify(result.history, null, 2) + "\n",
+    JSON.stringify(curvesOf(result.history), null, 2) + "\n",
   );
   await Deno.writeTextFile(join(args.out, `${name}.metrics.json`), JSON.stringify(metrics, null, 2) + "\n");
   await Deno.remove(ckptDir, { recursive: true });
   built.model.dispose();
-  return metrics;
+  const facts: TrainRunFacts = {
+    ...backendFacts(backend),
+    resumed_from_epoch: loaded.state?.epochsDone ?? 0,
+    images_per_sec: result.trainImages / result.trainSeconds,
+    train_seconds: result.trainSeconds,
+    wall_seconds: (performance.now() - t0) / 1000,
+    epoch_images_per_sec: result.history.map((r) => r.images_per_sec),
+    step_graphs: result.stepGraphs,
+  };
+  await recordRunFacts({ ...facts });
+  return { metrics, facts };
 }
 
 if (import.meta.main) {
   await runStage(async () => {
     const args = parseTrainArgs(Deno.args);
-    const m = await runTrain(parseTrainParams(stageParams()), args);
+    const { metrics: m, facts } = await runTrain(parseTrainParams(stageParams()), args);
     console.log(
       `train ${m.run}: test acc ${m.test.acc.toFixed(4)}, test mean SI ${m.test.mean_si.toFixed(4)}, ` +
-        `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${m.images_per_sec.toFixed(0)} img/s, ` +
-        `${m.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
+        `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${facts.images_per_sec.toFixed(0)} img/s, ` +
+        `${facts.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
     );
   });
 }

@@ -21,7 +21,7 @@ import { dimSchema } from "../stages/measure_dimensionality.ts";
 import { gradSchema } from "../stages/measure_gradients.ts";
 import { selectivitySchema, siSchema } from "../stages/measure_selectivity.ts";
 import { dataParamsSchema } from "../stages/prepare_data.ts";
-import { trainParamsSchema } from "../stages/train.ts";
+import { bidirectionalSchema, trainParamsSchema } from "../stages/train.ts";
 import { runtimeSchema } from "../stages/support/run_cli.ts";
 
 /** Each params section with the schema of every stage that validates it (several: all must hold). */
@@ -30,6 +30,7 @@ export const SECTION_SCHEMAS: readonly (readonly [section: string, stage: string
   ["train", "train", trainParamsSchema.shape.train],
   ["model", "train", trainParamsSchema.shape.model],
   ["si", "train", trainParamsSchema.shape.si],
+  ["bidirectional", "train-methods", bidirectionalSchema],
   ["si", "measure-selectivity", siSchema],
   ["selectivity", "measure-selectivity", selectivitySchema],
   ["grad", "measure-gradients", gradSchema],

@@ -31,7 +31,8 @@ echo "repro exit $rc in $(( $(date +%s) - start )) s" | tee -a "$OUT/pipeline.lo
 grep -aE "ran in|stages? (ran|checked)|ran, " "$OUT/pipeline.log" | sed 's/\x1b\[[0-9;]*m//g'
 mkdir -p "$OUT/report" "$OUT/metrics"
 cp outputs/report/summary.md outputs/report/verdicts.json outputs/report/table.csv outputs/report/per_alpha.csv \
-  "$OUT/report/" 2>/dev/null
+  outputs/report/sensitivity.json outputs/report/index.html "$OUT/report/" 2>/dev/null
+mkdir -p "$OUT/report/plots" && cp outputs/report/plots/*.svg "$OUT/report/plots/" 2>/dev/null
 for d in models selectivity gradients dimensionality corruption attack; do
   mkdir -p "$OUT/metrics/$d" && cp outputs/$d/*.json "$OUT/metrics/$d/" 2>/dev/null
 done

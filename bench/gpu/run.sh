@@ -104,12 +104,13 @@ E2E_LINES=""
 for graphs in 1 0; do
   say "e2e: train on webgpu, step graphs $graphs"
   PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts train "${E2E_EPOCHS:-3}")" PIPELINE_BACKEND=webgpu \
-    PIPELINE_STEP_GRAPHS=$graphs timeout "${E2E_TIMEOUT:-120}" $DENO run --cached-only -A stages/train.ts \
+    PIPELINE_STEP_GRAPHS=$graphs PIPELINE_RUN_RECORD="$E2E/facts$graphs.json" timeout "${E2E_TIMEOUT:-120}" $DENO run --cached-only -A stages/train.ts \
     --alpha 0 --seed 1 --data "$E2E/data" --out "$E2E/models$graphs" --checkpoints "$E2E/ckpt" \
     > "$OUT/e2e_train_graphs$graphs.log" 2>&1 || say "  train exit $?"
   cp "$E2E/models$graphs/a0-s1.metrics.json" "$OUT/e2e_graphs$graphs.metrics.json" 2>/dev/null
   cp "$E2E/models$graphs/a0-s1.curves.json" "$OUT/e2e_graphs$graphs.curves.json" 2>/dev/null
-  line="$($DENO run --cached-only -A bench/gpu/e2e_summary.ts "$E2E/models$graphs/a0-s1.metrics.json" 2>&1)"
+  cp "$E2E/facts$graphs.json" "$OUT/e2e_graphs$graphs.facts.json" 2>/dev/null
+  line="$($DENO run --cached-only -A bench/gpu/e2e_summary.ts "$E2E/facts$graphs.json" 2>&1)"
   say "$line"
   E2E_LINES="$E2E_LINES$line"$'\n'
 done

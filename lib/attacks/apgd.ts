@@ -1,5 +1,5 @@
 /**
- * APGD-CE (Croce & Hein, arXiv:2003.01690; robustness.md §10), the project's check against gradient masking
+ * APGD-CE (Croce & Hein, arXiv:2003.01690; docs/method.md §5.2), the project's check against gradient masking
  * and badly tuned step sizes: PGD with momentum and a per-sample step size that starts at 2ε and is halved at
  * checkpoints when progress stalls, restarting from the best point found so far. It needs no step-size tuning,
  * so a model that looks robust under PGD but not under APGD was evaluated with too weak a PGD.

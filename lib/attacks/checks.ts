@@ -1,5 +1,5 @@
 /**
- * Sanity checks of an attack evaluation (robustness.md §13). Each check returns a {@link CheckResult} when it
+ * Sanity checks of an attack evaluation (docs/method.md §5.5). Each check returns a {@link CheckResult} when it
  * passes and throws a {@link SanityCheckError} naming the check, the attack and ε when it fails, so a stage
  * that runs them fails loudly instead of reporting a broken evaluation.
  *
@@ -25,7 +25,7 @@ export class SanityCheckError extends Error {
       `sanity check '${check}' failed for attack ${attack}${
         eps === null ? "" : ` at eps ${eps}`
       }: ${detail}. ` +
-        "The attack evaluation is not trustworthy; fix the attack or the model contract (robustness.md §13).",
+        "The attack evaluation is not trustworthy; fix the attack or the model contract (docs/method.md §5.5).",
     );
     this.name = "SanityCheckError";
   }
@@ -39,7 +39,7 @@ export interface CheckResult {
   detail: string;
 }
 
-/** What an attack did to a set of samples (robustness.md §12's run summary). */
+/** What an attack did to a set of samples (docs/method.md §5.4's run summary). */
 export interface PerturbationStats {
   /** Largest ‖x_adv − x‖ in the attack's norm (NaN rows excluded). */
   maxNorm: number;

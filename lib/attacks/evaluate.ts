@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { imageTensor } from "../data/pixels.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { mergeStats, type PerturbationStats, perturbationStats } from "./checks.ts";
 import type { LogitsFn } from "./model.ts";
@@ -59,17 +60,12 @@ export interface EvaluateAttacksOptions {
   examples: number;
   /** Called after each batch. */
   onBatch?(done: number, total: number): void;
+  /** Called after each attack run on each batch: `done` of `total` (batches × attacks × ε) and what ran. */
+  onRun?: (done: number, total: number, run: { attack: AttackName; eps: number }) => void;
 }
 
 function floatBatch(set: AttackSet, rows: ArrayLike<number>): tf.Tensor4D {
-  const [h, w, c] = set.shape;
-  const size = h * w * c;
-  const x = new Float32Array(rows.length * size);
-  for (let i = 0; i < rows.length; i++) {
-    const src = set.images.subarray(rows[i] * size, rows[i] * size + size);
-    for (let k = 0; k < size; k++) x[i * size + k] = src[k] / 255;
-  }
-  return tf.tensor4d(x, [rows.length, h, w, c]);
+  return imageTensor(set.images, set.shape, rows);
 }
 
 async function correctMask(f: LogitsFn, x: tf.Tensor4D, labels: tf.Tensor1D): Promise<{
@@ -156,6 +152,11 @@ export async function evaluateAttacks(
           xAdv.dispose();
           seconds[r] += (performance.now() - t0) / 1000;
         }
+        options.onRun?.(
+          Math.floor(start / options.batchSize) * runs.length + r + 1,
+          Math.ceil(n / options.batchSize) * runs.length,
+          runs[r],
+        );
       }
     } finally {
       tf.dispose([x, labels]);

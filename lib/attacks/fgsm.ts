@@ -1,6 +1,6 @@
 /**
  * FGSM (Goodfellow et al., arXiv:1412.6572) and its L2 form FGM: one gradient step of size ε from the clean
- * image, x′ = clip(x + ε·sign(∇ₓ CE)) for L∞ or clip(x + ε·∇/‖∇‖₂) for L2 (robustness.md §10). No random
+ * image, x′ = clip(x + ε·sign(∇ₓ CE)) for L∞ or clip(x + ε·∇/‖∇‖₂) for L2 (docs/method.md §5.2). No random
  * start.
  *
  * @module

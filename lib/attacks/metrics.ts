@@ -1,5 +1,5 @@
 /**
- * Summaries of per-sample attack outcomes (robustness.md §12, paper.md §5).
+ * Summaries of per-sample attack outcomes (docs/method.md §5.4, docs/method.md §5).
  *
  * - Robust accuracy: the fraction of samples classified correctly both clean and under the attack.
  * - Area under the accuracy–ε curve: trapezoid rule over the points (ε, accuracy), with (0, clean accuracy)

@@ -1,6 +1,6 @@
 /**
  * The attacked function and its input gradient. Attacks see a model only as a {@link LogitsFn}: a batch of
- * NHWC images in [0, 1] in, logits out, in inference mode (batch norm with running statistics; robustness.md
+ * NHWC images in [0, 1] in, logits out, in inference mode (batch norm with running statistics; docs/method.md
  * §9.1). Input gradients come from `tf.grad` of the summed per-sample cross-entropy; in inference mode the
  * samples of a batch are independent, so row i of the gradient is the gradient of sample i's own loss.
  *

@@ -1,5 +1,5 @@
 /**
- * Norm balls around clean images and the projections onto them (robustness.md §9.2–9.3).
+ * Norm balls around clean images and the projections onto them (docs/method.md §5.1.2–5.1.3).
  *
  * - L∞: clamp δ to [−ε, ε], then x + δ to [0, 1]; written as one clamp of the iterate to
  *   [max(0, x−ε), min(1, x+ε)]. This is the exact Euclidean projection onto the ball ∩ box.
@@ -19,7 +19,7 @@ export const NORMS = ["linf", "l2"] as const;
 /** One of {@link NORMS}. */
 export type Norm = typeof NORMS[number];
 
-/** Guard against division by a zero norm (robustness.md §9.3). */
+/** Guard against division by a zero norm (docs/method.md §5.1.3). */
 export const NORM_GUARD = 1e-12;
 
 /** Per-sample norm of `d` [B, H, W, C], shaped [B, 1, 1, 1] for broadcasting. */

@@ -1,5 +1,5 @@
 /**
- * Projected gradient descent (Madry et al., arXiv:1706.06083) under L∞ or L2 (robustness.md §10): from a
+ * Projected gradient descent (Madry et al., arXiv:1706.06083) under L∞ or L2 (docs/method.md §5.2): from a
  * random start in the ε-ball, repeat x ← P(x + α·d(∇ₓ CE)), with d = sign for L∞ and g/‖g‖₂ for L2 and P the
  * projection of lib/attacks/norms.ts. With several restarts (each from a fresh seeded start), a sample counts
  * as broken if any restart breaks it; per sample the first misclassified iterate is returned (tracker.ts), else
@@ -18,7 +18,7 @@ export interface PgdOptions {
   eps: number;
   norm: Norm;
   steps: number;
-  /** α, in the same units as eps; the project default is 2.5·ε/steps (paper.md §5). */
+  /** α, in the same units as eps; the project default is 2.5·ε/steps (docs/method.md §5). */
   stepSize: number;
   /** Start from a seeded uniform point of the ball (true) or from x (false). */
   randomStart: boolean;

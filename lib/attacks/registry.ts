@@ -34,7 +34,7 @@ export function parseAttackName(name: string): { method: Method; norm: Norm } {
 export interface AttackSettings {
   pgd: {
     steps: number;
-    /** α = stepFactor·ε/steps (paper.md §5: 2.5). */
+    /** α = stepFactor·ε/steps (docs/method.md §5: 2.5). */
     stepFactor: number;
     restarts: number;
     randomStart: boolean;

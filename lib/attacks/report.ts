@@ -26,8 +26,7 @@ export interface AttackCurve {
   accuracy: number[];
   /** Normalised area under the curve (lib/attacks/metrics.ts). */
   auc: number;
-  seconds: number;
-  /** Per eps: largest perturbation norm, pixel range, samples with NaN (robustness.md §12). */
+  /** Per eps: largest perturbation norm, pixel range, samples with NaN (docs/method.md §5.4). */
   stats: { eps: number; max_norm: number; min: number; max: number; nan_samples: number }[];
 }
 
@@ -62,10 +61,9 @@ export function buildReport(ev: AttackEvaluation, tolerance: number): AttackRepo
     checks.push(checkInBall(o.attack, norm, o.eps, o.stats));
     const acc = accuracyOf(o.robust);
     if (o.eps === 0) checks.push(checkEpsZero(o.attack, o.stats, acc, clean));
-    const c = attacks[o.attack] ??= { norm, eps: [], accuracy: [], auc: NaN, seconds: 0, stats: [] };
+    const c = attacks[o.attack] ??= { norm, eps: [], accuracy: [], auc: NaN, stats: [] };
     c.eps.push(o.eps);
     c.accuracy.push(acc);
-    c.seconds += o.seconds;
     c.stats.push({
       eps: o.eps,
       max_norm: o.stats.maxNorm,

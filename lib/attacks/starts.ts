@@ -14,7 +14,7 @@ import type { Norm } from "./norms.ts";
 export type StartKind =
   /** L∞: uniform in the ε-cube; L2: uniform in volume in the ε-ball (foolbox/ART convention). */
   | "ball"
-  /** APGD (robustness.md §10): L∞: x + ε·t/‖t‖∞ with t ~ U(−1, 1)ᵈ; L2: x + ε·t/‖t‖₂ with t ~ N(0, I). */
+  /** APGD (docs/method.md §5.2): L∞: x + ε·t/‖t‖∞ with t ~ U(−1, 1)ᵈ; L2: x + ε·t/‖t‖₂ with t ~ N(0, I). */
   | "apgd";
 
 /** Identifies the random draws of one batch. */

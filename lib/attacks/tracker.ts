@@ -1,7 +1,7 @@
 /**
  * Per-sample bookkeeping of iterative attacks: every iterate lies in the threat ball, so a sample counts as
  * broken as soon as any iterate is misclassified, and the attack returns that iterate (the first one found),
- * not only its last iterate. This is AutoAttack's `x_best_adv` rule (robustness.md §10) and makes an attack
+ * not only its last iterate. This is AutoAttack's `x_best_adv` rule (docs/method.md §5.2) and makes an attack
  * with several restarts or iterations at least as strong as its last iterate alone.
  *
  * @module

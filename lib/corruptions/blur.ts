@@ -1,5 +1,5 @@
 /**
- * The blur family (robustness.md §3.2): defocus, glass, motion, zoom blur, and the extra gaussian blur.
+ * The blur family (docs/method.md §4.3.2): defocus, glass, motion, zoom blur, and the extra gaussian blur.
  *
  * @module
  */
@@ -90,7 +90,7 @@ export function motionBlur(img: Img, radius: number, sigma: number, rng: Rng): I
 
 /**
  * The zoom factors of NumPy `arange(start, stop, step)`: length ceil((stop − start)/step) in floating point,
- * values start + i·step, so arange(1, 1.06, 0.01) has 7 values (§3.2 item 8, §6 item 3).
+ * values start + i·step, so arange(1, 1.06, 0.01) has 7 values (docs/method.md §4.3.2 item 8).
  */
 export function arange(start: number, stop: number, step: number): number[] {
   const n = Math.max(0, Math.ceil((stop - start) / step));

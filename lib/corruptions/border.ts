@@ -1,6 +1,6 @@
 /**
  * Border modes: maps an out-of-range index to an index inside 0..n-1, for every offset (also ones larger than
- * the image, which large Gaussian radii reach). Names follow robustness.md §2 / §6 item 8:
+ * the image, which large Gaussian radii reach). Names follow docs/method.md §4.2 / §4.6 item 8:
  * - `nearest`: edge replicate (scikit-image `gaussian` default), …a a | a b c | c c…;
  * - `reflect`: half-sample symmetric (SciPy `reflect`), …b a | a b c | c b…;
  * - `reflect101`: whole-sample symmetric (OpenCV default), …c b | a b c | b a….

@@ -1,5 +1,5 @@
 /**
- * HSV-based corruptions in closed form (robustness.md §3.3 items 13–14, §6 item 10), exact for every pixel
+ * HSV-based corruptions in closed form (docs/method.md §4.3.3 items 13–14, §6 item 10), exact for every pixel
  * including black and gray ones. HSV: V = max(R,G,B), S = (V − min)/V (0 when V = 0 or max = min), hue 0 for
  * gray pixels. On gray images these run through RGB replication and come back as luma (see `viaRgb`).
  *

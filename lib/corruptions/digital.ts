@@ -1,5 +1,5 @@
 /**
- * The digital family (robustness.md §3.4): contrast, elastic_transform, pixelate, jpeg_compression.
+ * The digital family (docs/method.md §4.3.4): contrast, elastic_transform, pixelate, jpeg_compression.
  *
  * @module
  */
@@ -22,7 +22,7 @@ export function contrast(img: Img, c: number): Img {
   return { ...img, data: out };
 }
 
-/** Parameters of elastic_transform in pixels (robustness.md §3.4 item 16, "in pixels" row). */
+/** Parameters of elastic_transform in pixels (docs/method.md §4.3.4 item 16, "in pixels" row). */
 export interface ElasticParams {
   alpha: number;
   sigma: number;

@@ -1,5 +1,5 @@
 /**
- * Linear filters with the exact border modes of the reference libraries (robustness.md §2):
+ * Linear filters with the exact border modes of the reference libraries (docs/method.md §4.2):
  * - {@link gaussianFilter}: scikit-image / SciPy `gaussian_filter` (separable, radius int(truncate·σ + 0.5),
  *   default border `nearest`, σ = 0 is the identity);
  * - {@link correlate2d}: OpenCV `filter2D` (correlation without kernel flip, anchor at the centre, border

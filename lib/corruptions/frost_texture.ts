@@ -3,7 +3,7 @@
  *
  * **Project substitution.** The reference frost corruption blends a random crop of one of five photographs
  * (frost1.png 900×600, frost2.png and frost3.png 560×315, frost4.jpg 527×350, frost5.jpg 660×495; frost6 is
- * never chosen; robustness.md §3.3 item 11). Those files are not reachable from this project (no network but
+ * never chosen; docs/method.md §4.3.3 item 11). Those files are not reachable from this project (no network but
  * the npm registry), so each is replaced by a seeded synthetic texture of the same size: a soft low-frequency
  * haze (plasma fractal, decay 2, scaled to [0.1, 0.4]) plus thin bright ice needles with side branches at
  * ±60°, lightly blurred (σ 0.8), tinted blue-white ×(0.85, 0.93, 1). The textures are fixed (seeded by a

@@ -2,8 +2,8 @@
  * The image type every corruption works on, and small helpers shared by the corruption modules.
  *
  * An {@link Img} is one image as float32 HWC (channels last), values in [0, 1]: the Hendrycks generators
- * convert uint8 to `x/255` first and work in float (robustness.md §1). Gray images have `c = 1` and are
- * corrupted as 2-D images (robustness.md §5); colour images have `c = 3`.
+ * convert uint8 to `x/255` first and work in float (docs/method.md §4.1). Gray images have `c = 1` and are
+ * corrupted as 2-D images (docs/method.md §4.5); colour images have `c = 3`.
  *
  * @module
  */
@@ -54,7 +54,7 @@ export function fromUint8(bytes: Uint8Array, h: number, w: number, c: number): I
 
 /**
  * {@link Img} → uint8 by **truncation** of clip(x)·255, as the CIFAR-10-C / Tiny-ImageNet-C generators store
- * their output (robustness.md §1 and §6 item 2). Values are clipped first, so any float input is accepted.
+ * their output (docs/method.md §4.1 and §4.6 item 2). Values are clipped first, so any float input is accepted.
  */
 export function toUint8(img: Img, out = new Uint8Array(img.data.length)): Uint8Array {
   const d = img.data;
@@ -63,7 +63,7 @@ export function toUint8(img: Img, out = new Uint8Array(img.data.length)): Uint8A
   return out;
 }
 
-/** ITU-R 601 luma weights used by OpenCV and Pillow for RGB → gray (robustness.md §2). */
+/** ITU-R 601 luma weights used by OpenCV and Pillow for RGB → gray (docs/method.md §4.2). */
 export const LUMA: readonly [number, number, number] = [0.299, 0.587, 0.114];
 
 /** Gray value (H×W) of an image: luma for RGB, the channel itself for one channel. */

@@ -1,5 +1,5 @@
 /**
- * Baseline JPEG compression simulated in floating point (robustness.md §4: "in-tensor simulation"), used for
+ * Baseline JPEG compression simulated in floating point (docs/method.md §4.4), used for
  * jpeg_compression and for the q85 save that every Tiny-ImageNet-C image went through.
  *
  * **Project substitution.** The reference saves with Pillow/libjpeg and decodes again. Bit-exact libjpeg output

@@ -1,5 +1,5 @@
 /**
- * Summary metrics of a corruption evaluation (paper.md §4, robustness.md §7.1): per-(corruption, severity)
+ * Summary metrics of a corruption evaluation (docs/method.md §4, docs/method.md §4.7.1): per-(corruption, severity)
  * accuracy → mean corrupted accuracy (unweighted mean over cells), the clean-controlled drop (clean −
  * corrupted) and ratio (corrupted / clean), per corruption, per severity and per group. Benchmark and extra
  * corruptions are summarised separately.

@@ -1,5 +1,5 @@
 /**
- * ImageMagick-style motion blur, ported from the NumPy substitute of `imagecorruptions` (robustness.md §3.2
+ * ImageMagick-style motion blur, ported from the NumPy substitute of `imagecorruptions` (docs/method.md §4.3.2
  * item 7, §4): width w = 2·ceil(R)+1, one-sided half-Gaussian taps k_i ∝ exp(−i²/2σ²) (i = 0..w−1,
  * normalised), offsets dx_i = ceil(i·cos θ − 0.5), dy_i = ceil(i·sin θ − 0.5) (x = column, y = row pointing
  * down), out(x, y) = Σ k_i · in(x + dx_i, y + dy_i) with edge replication. Like the port, it stops adding taps

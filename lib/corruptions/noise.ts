@@ -1,6 +1,6 @@
 /**
- * The noise family (robustness.md §3.1): gaussian, shot, impulse and speckle noise. Every draw is per element:
- * per pixel and per channel, so colour images get coloured noise (§6 item 9); gray images draw once per pixel.
+ * The noise family (docs/method.md §4.3.1): gaussian, shot, impulse and speckle noise. Every draw is per element:
+ * per pixel and per channel, so colour images get coloured noise (docs/method.md §4.6); gray images draw once per pixel.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * A reader for NumPy `.npy` files (robustness.md §7.2): magic `\x93NUMPY`, version bytes, header length
+ * A reader for NumPy `.npy` files (docs/method.md §4.7.2): magic `\x93NUMPY`, version bytes, header length
  * (uint16 LE for v1, uint32 LE for v2/v3), an ASCII dict header `{'descr': …, 'fortran_order': …,
  * 'shape': (…), }`, then C-order data. Reads a row range without loading the whole file, so one severity
  * block of a 146 MiB CIFAR-10-C array costs 30 MiB.

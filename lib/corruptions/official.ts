@@ -1,11 +1,11 @@
 /**
- * Loaders for the official corruption benchmarks (robustness.md §7.2–7.3), used instead of the TS corruptions
+ * Loaders for the official corruption benchmarks (docs/method.md §4.7.2–4.7.3), used instead of the TS corruptions
  * when the stage's `official_dir` points at them:
  * - CIFAR-10-C: `<dir>/<corruption>.npy`, uint8 (N, 32, 32, 3) with N = 5·n, severity s in rows
  *   [(s−1)·n, s·n), images in test-set order; `<dir>/labels.npy` (N,) of any integer dtype.
  * - Tiny-ImageNet-C: `<dir>/<corruption>/<severity>/<wnid>/<file>.JPEG`, 64×64; the label is the wnid's index
  *   in the class list given (the prepared data's `wnids.txt` order). These images are ImageNet-val crops, not
- *   the Tiny ImageNet val images (§7.3), so results are labelled with their source.
+ *   the Tiny ImageNet val images (docs/method.md §4.7.3), so results are labelled with their source.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The 8-bit OpenCV operations of spatter's "water" branch (robustness.md §3.4 item 19), on one-channel H×W
+ * The 8-bit OpenCV operations of spatter's "water" branch (docs/method.md §4.3.4 item 19), on one-channel H×W
  * buffers:
  * - {@link canny}: 3×3 Sobel (border replicate), L1 magnitude |gx| + |gy|, non-maximum suppression in four
  *   directions (22.5° sectors), hysteresis with 8-connectivity; edges are 255;

@@ -1,11 +1,11 @@
 /**
- * Severity tables (severities 1–5) of the Hendrycks generators, copied from robustness.md §3 (HR
+ * Severity tables (severities 1–5) of the Hendrycks generators, of the reference generators (docs/method.md §4.3; HR
  * `make_cifar_c.py` and `make_tinyimagenet_c.py`), and the choice of table for an image size.
  *
  * - `cifar10-c` (32×32): the CIFAR-10-C parameters.
  * - `tiny-imagenet-c` (64×64): the Tiny-ImageNet-C parameters; every corrupted image is then saved as JPEG
- *   q85 as the released files were (§1).
- * - `gray28` (28×28, MNIST / Fashion-MNIST): **project decision, not a standard** (robustness.md §5): the
+ *   q85 as the released files were (docs/method.md §4.1).
+ * - `gray28` (28×28, MNIST / Fashion-MNIST): **project decision, not a standard** (docs/method.md §4.5): the
  *   CIFAR-10-C parameters with the size-dependent constants re-derived for 28 px (elastic IMSIZE 28, fog map 32
  *   cropped to 28, glass-blur loop bounds 28, frost ×0.2 cropped to 28 as luma, snow gray(x) = x), applied to
  *   the 2-D image with noise drawn once per pixel.

@@ -1,6 +1,6 @@
 /**
  * Plasma fractal (diamond-square on a toroidal grid), a direct port of Hendrycks' `plasma_fractal` used by
- * fog (robustness.md §3.3 item 12): map[0,0] = 0, wibble = 100; while step ≥ 2 a "squares" pass (cell centre
+ * fog (docs/method.md §4.3.3 item 12): map[0,0] = 0, wibble = 100; while step ≥ 2 a "squares" pass (cell centre
  * = mean of its 4 corners) and a "diamonds" pass (edge midpoints = mean of 4 neighbours, indices wrapping
  * around), each adding wibble·U(−wibble, wibble) as the original does; then step /= 2 and wibble /= decay.
  * Finally min–max normalised to [0, 1].

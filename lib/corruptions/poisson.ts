@@ -1,6 +1,6 @@
 /**
  * Poisson variates from the project's seeded {@link Rng} (TF.js and lib/random.ts have none; shot noise needs
- * λ = x·c up to 500, robustness.md §4).
+ * λ = x·c up to 500, docs/method.md §4.4).
  *
  * λ < 10: multiplication of uniforms (Knuth). λ ≥ 10: PTRS, the transformed rejection method with squeeze of
  * Hörmann (1993), "The transformed rejection method for generating Poisson random variables", which is exact

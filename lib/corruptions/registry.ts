@@ -1,5 +1,5 @@
 /**
- * The 19 corruptions by name, in the canonical order (robustness.md §1), and the functions that apply one at a
+ * The 19 corruptions by name, in the canonical order (docs/method.md §4.1), and the functions that apply one at a
  * severity: {@link corrupt} on float images, {@link corruptStored} producing what a released benchmark file
  * would hold (8-bit truncation, plus the JPEG q85 save for Tiny-ImageNet-C).
  *
@@ -48,7 +48,7 @@ export const CORRUPTIONS = [...BENCHMARK_CORRUPTIONS, ...EXTRA_CORRUPTIONS] as c
 /** One corruption's name. */
 export type CorruptionName = typeof CORRUPTIONS[number];
 
-/** Benchmark groups (§1); the extras form their own group. */
+/** Benchmark groups (docs/method.md §4.1); the extras form their own group. */
 export type CorruptionGroup = "noise" | "blur" | "weather" | "digital" | "extra";
 
 /** The group of each corruption. */

@@ -1,5 +1,5 @@
 /**
- * Resampling primitives with the reference libraries' conventions (robustness.md §2):
+ * Resampling primitives with the reference libraries' conventions (docs/method.md §4.2):
  * - {@link scipyZoom}: SciPy `zoom(order=1)`: output side round(in·z) (Python rounding), "align corners"
  *   mapping o → o·(in−1)/(out−1);
  * - {@link clippedZoom}: the Hendrycks `clipped_zoom` built on it (zoom_blur and snow);

@@ -1,5 +1,5 @@
 /**
- * spatter (extra; robustness.md §3.4 item 19), parameters (μ, σ, blur σ_b, threshold τ, k, mode).
+ * spatter (extra; docs/method.md §4.3.4 item 19), parameters (μ, σ, blur σ_b, threshold τ, k, mode).
  * A liquid layer L ~ N(μ, σ²) (H×W) is Gaussian-blurred with σ_b and zeroed below τ. Mode 0 ("water") draws
  * pale turquoise (175, 238, 238) rims from the layer's Canny edges; mode 1 ("mud") covers the blobs with mud
  * brown (63, 42, 20). Gray images use the colours' luma.

@@ -1,5 +1,5 @@
 /**
- * The weather family (robustness.md §3.3): snow, frost, fog. (brightness, also "weather" in the benchmark's
+ * The weather family (docs/method.md §4.3.3): snow, frost, fog. (brightness, also "weather" in the benchmark's
  * grouping, lives in color.ts with the other HSV operation.)
  *
  * @module
@@ -11,7 +11,7 @@ import { motionBlurImage } from "./motion.ts";
 import { plasmaFractal } from "./plasma.ts";
 import { clippedZoom } from "./resample.ts";
 
-/** Parameters of snow (robustness.md §3.3 item 10). */
+/** Parameters of snow (docs/method.md §4.3.3 item 10). */
 export interface SnowParams {
   mean: number;
   std: number;

@@ -1,5 +1,5 @@
 /**
- * Which activations of a layer form the representation whose dimensionality is measured (paper.md §6 step 2,
+ * Which activations of a layer form the representation whose dimensionality is measured (docs/method.md §6 step 2,
  * `dim.representation`):
  *
  * - `flatten`: every element of the feature map, D = H·W·C (paper default). When D exceeds a cap

@@ -1,5 +1,5 @@
 /**
- * Dimensionality of layer representations (paper.md §6): PCA eigenvalues (pca.ts) → components at a variance
+ * Dimensionality of layer representations (docs/method.md §6): PCA eigenvalues (pca.ts) → components at a variance
  * threshold and participation ratio (spectrum.ts), for clean representations X and for a perturbation's
  * change ΔX = X_pert − X_clean (and X_pert itself, for the secondary dim(X_pert) − dim(X_clean)).
  *
@@ -18,8 +18,8 @@ export async function dimensionalityOf(x: tf.Tensor2D, threshold: number): Promi
 export interface PerturbationDimensionality {
   /** Of ΔX = X_pert − X_clean. */
   delta: SpectrumDimensionality;
-  /** Of X_pert. */
-  perturbed: SpectrumDimensionality;
+  /** Of X_pert (when asked for). */
+  perturbed?: SpectrumDimensionality;
 }
 
 /**
@@ -33,6 +33,7 @@ export async function perturbationDimensionality(
   clean: tf.Tensor2D[],
   perturbed: tf.Tensor2D[],
   threshold: number,
+  withPerturbed = true,
 ): Promise<PerturbationDimensionality[]> {
   if (clean.length !== perturbed.length) {
     throw new Error(
@@ -45,7 +46,7 @@ export async function perturbationDimensionality(
     try {
       out.push({
         delta: await dimensionalityOf(delta, threshold),
-        perturbed: await dimensionalityOf(perturbed[l], threshold),
+        ...(withPerturbed ? { perturbed: await dimensionalityOf(perturbed[l], threshold) } : {}),
       });
     } finally {
       delta.dispose();

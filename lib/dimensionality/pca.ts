@@ -1,5 +1,5 @@
 /**
- * PCA eigenvalues of a sample matrix X (N samples × D features, paper.md §6 step 3): center the columns,
+ * PCA eigenvalues of a sample matrix X (N samples × D features, docs/method.md §6 step 3): center the columns,
  * form the covariance XᵀX/(N−1) (D×D) or, when N < D, the Gram matrix XXᵀ/(N−1) (N×N, same non-zero
  * eigenvalues), both with tfjs (float32), then take the eigenvalues in float64 (lib/linalg).
  *

@@ -1,11 +1,11 @@
 /**
- * Dimensionality of a representation from its PCA eigenvalues (paper.md §6 step 4): the number of principal
+ * Dimensionality of a representation from its PCA eigenvalues (docs/method.md §6 step 4): the number of principal
  * components needed to explain a share τ of the variance, and the participation ratio (Σλ)²/Σλ².
  *
  * @module
  */
 
-/** Default τ (`dim.variance_threshold`, paper.md §6, unconfirmed). */
+/** Default τ (`dim.variance_threshold`, docs/method.md §6, unconfirmed). */
 export const DEFAULT_VARIANCE_THRESHOLD = 0.95;
 
 /** What {@link spectrumDimensionality} returns. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { floatPixels } from "../data/pixels.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 
@@ -32,7 +33,7 @@ export async function predictClasses(
   const out = new Int32Array(n);
   for (let start = 0; start < n; start += batchSize) {
     const b = Math.min(batchSize, n - start);
-    const pixels = Float32Array.from(images.subarray(start * size, (start + b) * size), (v) => v / 255);
+    const pixels = floatPixels(images.subarray(start * size, (start + b) * size), [h, w, c]);
     const classes = tf.tidy(() => {
       const logits = model.predict(tf.tensor4d(pixels, [b, h, w, c])) as tf.Tensor;
       return tf.argMax(logits, -1);

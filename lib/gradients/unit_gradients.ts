@@ -1,5 +1,5 @@
 /**
- * Input–unit gradients (paper.md §7): for every unit u of a layer and every sample x, the norm of
+ * Input–unit gradients (docs/method.md §7): for every unit u of a layer and every sample x, the norm of
  * g_u(x) = ∂a_u(x)/∂x, where a_u is the spatial mean of the layer's (post-ReLU) channel u, the same unit as the
  * selectivity index. In inference mode the samples of a batch are independent, so the gradient of
  * Σᵢ a_u(xᵢ) holds every sample's own gradient. Several units share one backward pass: the batch is tiled once

@@ -1,5 +1,5 @@
 /**
- * Variability of input–unit gradient norms (paper.md §7 steps 4–6), from s[u][i] = ‖g_u(xᵢ)‖ of one layer:
+ * Variability of input–unit gradient norms (docs/method.md §7), from s[u][i] = ‖g_u(xᵢ)‖ of one layer:
  *
  * - across samples: per unit, std/mean of s_u over the samples, then the mean over units;
  * - across units: per sample, std/mean of s(xᵢ) over the units, then the mean over samples.

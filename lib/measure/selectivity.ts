@@ -1,18 +1,16 @@
 /**
- * `measure-selectivity` (paper.md §1): the class selectivity index of every unit of every selectivity layer
+ * `measure-selectivity` (docs/method.md §1): the class selectivity index of every unit of every selectivity layer
  * over a labelled image set, with per-layer distributions (for plots), dead-unit shares and the network mean
  * μ_SI. The index itself is lib/selectivity (one-pass per-class means, then {@link summarizeSelectivity}).
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { PreparedSplit } from "../data/prepared.ts";
 import { withSelectivityOutputs } from "../models/multi_output.ts";
-import { ClassMeanAccumulator } from "../selectivity/accumulate.ts";
-import { type LayerGrouping, type SelectivitySummary, summarizeSelectivity } from "../selectivity/si.ts";
+import { selectivityPass } from "../selectivity/pass.ts";
+import type { LayerGrouping, SelectivitySummary } from "../selectivity/si.ts";
 import { describe, type Description, type Histogram, histogram } from "./distribution.ts";
-import { batchIndices, makeBatch } from "../train/batches.ts";
 
 /** Options of {@link measureSelectivity}. */
 export interface MeasureSelectivityOptions {
@@ -73,25 +71,14 @@ export async function measureSelectivity(
     : Uint32Array.from({ length: split.n }, (_, i) => i);
   if (rows.length === 0) throw new Error("measureSelectivity: no images to measure");
   const tap = withSelectivityOutputs(model, layers);
-  const acc = new ClassMeanAccumulator(layers, options.numClasses);
-  let correct = 0;
-  for (const batchRows of batchIndices(rows, options.batchSize)) {
-    const batch = makeBatch(split, batchRows);
-    const [logits, ...acts] = tf.tidy(() =>
-      tap.apply(tf.tensor4d(batch.x, batch.shape), { training: false }) as tf.Tensor[]
+  const pass = await selectivityPass(tap, split, rows, { ...options, layers });
+  const summary = pass.summary;
+  if (summary === null) {
+    throw new Error(
+      `measureSelectivity: the network's outputs on ${rows.length} images are NaN or infinite; its weights have ` +
+        "diverged (retrain it, e.g. with a lower train.lr)",
     );
-    const hits = tf.tidy(() =>
-      tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(batch.labels, "int32")), "int32"))
-    );
-    correct += (await hits.data())[0];
-    await acc.add(batch.labels, acts);
-    tf.dispose([logits, ...acts, hits]);
   }
-  const summary = summarizeSelectivity(acc.classMeans(), acc.counts(), {
-    epsilon: options.epsilon,
-    grouping: options.grouping,
-    stages: options.stages,
-  });
   return {
     network_mean_si: summary.networkMeanSI,
     grouping: summary.grouping,
@@ -106,8 +93,8 @@ export async function measureSelectivity(
       dead_share: l.deadUnits / l.si.length,
       si: Array.from(l.si),
     })),
-    accuracy: correct / rows.length,
+    accuracy: pass.correct / rows.length,
     n_images: rows.length,
-    class_counts: Array.from(acc.counts()),
+    class_counts: Array.from(pass.counts),
   };
 }

@@ -24,7 +24,7 @@ export interface InputNormalizationArgs extends LayerArgs {
 
 /**
  * `(x − mean) / std` per channel (last axis). Lives inside the model so that every model takes [0, 1] pixels
- * and attack budgets are in pixel units (paper.md §3). The statistics are config, not weights.
+ * and attack budgets are in pixel units (docs/method.md §3). The statistics are config, not weights.
  */
 export class InputNormalization extends tfl.layers.Layer {
   static className = "InputNormalization";

@@ -3,10 +3,10 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { type LayerSeeds, layerSeeds } from "./init.ts";
 import { type ArchitectureGraph, type Normalization, normalizedInput, type Sym } from "./layers.ts";
 import { cnnGraph } from "./cnn.ts";
-import { resnet18Graph, type ResNet18Stem, resnet20Graph } from "./resnet.ts";
+import { resnet18Graph, type ResNet18Stem, resnet20Graph, resnet50Graph } from "./resnet.ts";
 
 /** Names accepted by {@link buildModel}. */
-export const MODEL_NAMES = ["cnn", "resnet20", "resnet18"] as const;
+export const MODEL_NAMES = ["cnn", "resnet20", "resnet18", "resnet50"] as const;
 /** One of {@link MODEL_NAMES}. */
 export type ModelName = typeof MODEL_NAMES[number];
 
@@ -19,7 +19,7 @@ export interface BuildModelOptions {
   seed: number;
   /** Per-channel statistics of [0, 1] training pixels for the in-model normalisation (default: identity). */
   normalization?: Normalization;
-  /** ResNet18 stem (paper.md `model.stem`); default `imagenet`. Ignored by the other models. */
+  /** ResNet18/50 stem (docs/method.md §3 `model.stem`); default `imagenet`. Ignored by the other models. */
   stem?: ResNet18Stem;
 }
 
@@ -40,6 +40,7 @@ const GRAPHS: Record<
   cnn: cnnGraph,
   resnet20: resnet20Graph,
   resnet18: resnet18Graph,
+  resnet50: resnet50Graph,
 };
 
 /**

@@ -1,7 +1,7 @@
 /**
- * ResNets with basic blocks: the CIFAR ResNet20 of He et al. (2016) and a torchvision-style ResNet18.
- * Every block ends in a ReLU layer named `s{stage}b{block}_out` (after the residual addition); these are the
- * selectivity layers (paper.md §1.2). The stem is not one.
+ * ResNets: the CIFAR ResNet20 of He et al. (2016) and torchvision-style ResNet18 (basic blocks) and ResNet50
+ * (bottleneck blocks, the paper's third architecture). Every block ends in a ReLU layer named `s{stage}b{block}_out` (after the residual addition); these are the
+ * selectivity layers (docs/method.md §1.2). The stem is not one.
  */
 import * as tfl from "@tensorflow/tfjs-layers";
 import {
@@ -43,19 +43,41 @@ function basicBlock(
   return connect(relu(`${prefix}_out`), connect(tfl.layers.add({ name: `${prefix}_add` }), [y2, skip]));
 }
 
+/**
+ * torchvision's bottleneck (v1.5: the stride sits on the 3×3 conv): 1×1 conv to `width`, 3×3 conv (stride),
+ * 1×1 conv to 4·`width`, each with BN (ReLU after the first two); projection shortcut (1×1 conv + BN) when the
+ * shape changes; ReLU after the addition.
+ */
+function bottleneckBlock(seeds: LayerSeeds, x: Sym, prefix: string, width: number, strides: number): Sym {
+  const out = 4 * width;
+  const y1 = convBnRelu(seeds, x, `${prefix}_1`, width, 1);
+  const y2 = convBnRelu(seeds, y1, `${prefix}_2`, width, 3, strides);
+  const y3 = connect(batchNorm(`${prefix}_3_bn`), connect(conv2d(seeds, `${prefix}_3_conv`, out, 1), y2));
+  let skip = x;
+  if (strides !== 1 || x.shape.at(-1) !== out) {
+    skip = connect(
+      batchNorm(`${prefix}_shortcut_bn`),
+      connect(conv2d(seeds, `${prefix}_shortcut_conv`, out, 1, strides), x),
+    );
+  }
+  return connect(relu(`${prefix}_out`), connect(tfl.layers.add({ name: `${prefix}_add` }), [y3, skip]));
+}
+
+/** Builds one block: input, name prefix, width, stride. */
+type Block = (x: Sym, prefix: string, width: number, strides: number) => Sym;
+
 function stagesOfBlocks(
-  seeds: LayerSeeds,
   x: Sym,
   widths: number[],
-  blocksPerStage: number,
-  shortcut: Shortcut,
+  blocksPerStage: number[],
+  block: Block,
 ): { x: Sym; stages: string[][] } {
   const stages: string[][] = [];
   widths.forEach((filters, s) => {
     const names: string[] = [];
-    for (let b = 0; b < blocksPerStage; b++) {
+    for (let b = 0; b < blocksPerStage[s]; b++) {
       const prefix = `s${s + 1}b${b + 1}`;
-      x = basicBlock(seeds, x, prefix, filters, s > 0 && b === 0 ? 2 : 1, shortcut);
+      x = block(x, prefix, filters, s > 0 && b === 0 ? 2 : 1);
       names.push(`${prefix}_out`);
     }
     stages.push(names);
@@ -75,7 +97,12 @@ function head(seeds: LayerSeeds, x: Sym, numClasses: number): Sym {
  * at the first block of stages 2 and 3, parameter-free zero-padding shortcuts), GAP, dense. 0.27 M parameters.
  */
 export function resnet20Graph(seeds: LayerSeeds, x: Sym, numClasses: number): ArchitectureGraph {
-  const body = stagesOfBlocks(seeds, convBnRelu(seeds, x, "stem", 16, 3), [16, 32, 64], 3, "pad");
+  const body = stagesOfBlocks(
+    convBnRelu(seeds, x, "stem", 16, 3),
+    [16, 32, 64],
+    [3, 3, 3],
+    (y, prefix, filters, strides) => basicBlock(seeds, y, prefix, filters, strides, "pad"),
+  );
   return { logits: head(seeds, body.x, numClasses), stages: body.stages };
 }
 
@@ -92,13 +119,38 @@ export function resnet18Graph(
   numClasses: number,
   stem: ResNet18Stem,
 ): ArchitectureGraph {
-  let y: Sym;
-  if (stem === "imagenet") {
-    y = convBnRelu(seeds, x, "stem", 64, 7, 2);
-    y = connect(tfl.layers.maxPooling2d({ name: "stem_pool", poolSize: 3, strides: 2, padding: "same" }), y);
-  } else {
-    y = convBnRelu(seeds, x, "stem", 64, 3);
-  }
-  const body = stagesOfBlocks(seeds, y, [64, 128, 256, 512], 2, "projection");
+  const body = stagesOfBlocks(
+    imagenetStem(seeds, x, stem),
+    [64, 128, 256, 512],
+    [2, 2, 2, 2],
+    (y, prefix, filters, strides) => basicBlock(seeds, y, prefix, filters, strides, "projection"),
+  );
+  return { logits: head(seeds, body.x, numClasses), stages: body.stages };
+}
+
+/** The ResNet18/50 stem (see {@link ResNet18Stem}). */
+function imagenetStem(seeds: LayerSeeds, x: Sym, stem: ResNet18Stem): Sym {
+  if (stem === "cifar") return convBnRelu(seeds, x, "stem", 64, 3);
+  const y = convBnRelu(seeds, x, "stem", 64, 7, 2);
+  return connect(tfl.layers.maxPooling2d({ name: "stem_pool", poolSize: 3, strides: 2, padding: "same" }), y);
+}
+
+/**
+ * torchvision-style ResNet50: the ResNet18 stem, 4 stages of 3, 4, 6, 3 bottleneck blocks with widths
+ * 64/128/256/512 (outputs 256/512/1024/2048 channels), GAP, dense. 25.56 M trainable parameters with 1,000
+ * classes (torchvision's count), 23.9 M with 200. Paddings are TF 'same'.
+ */
+export function resnet50Graph(
+  seeds: LayerSeeds,
+  x: Sym,
+  numClasses: number,
+  stem: ResNet18Stem,
+): ArchitectureGraph {
+  const body = stagesOfBlocks(
+    imagenetStem(seeds, x, stem),
+    [64, 128, 256, 512],
+    [3, 4, 6, 3],
+    (y, prefix, width, strides) => bottleneckBlock(seeds, y, prefix, width, strides),
+  );
   return { logits: head(seeds, body.x, numClasses), stages: body.stages };
 }

@@ -22,7 +22,17 @@ const CONFIG = {
   padding: 8,
   title: { fontSize: 14, subtitleFontSize: 11, anchor: "start" },
   axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
+  // No label truncation (long metric names stayed indistinguishable at the 160 px default), legends below the
+  // plot so long labels do not squeeze it, and swatches drawn as full-opacity strokes (not the 20 % band).
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    labelLimit: 0,
+    orient: "bottom",
+    direction: "vertical",
+    symbolOpacity: 1,
+    symbolStrokeWidth: 3,
+  },
 } as const;
 
 /** FNV-1a of a string, as 8 hex digits. */

@@ -16,6 +16,31 @@ export interface Labels {
   y: string;
   /** Legend title of the colour channel. */
   group?: string;
+  /**
+   * The groups are ordered values (e.g. α): coloured by a sequential scale in the order given, not by
+   * categorical hues.
+   */
+  ordered?: boolean;
+}
+
+/** Pixels added on each side of a continuous scale's data range, so points at the extremes are not clipped. */
+const SCALE_PADDING = 10;
+
+/** A colour channel for `field`: categorical, or sequential (viridis) in the given order when `ordered`. */
+function colorChannel(
+  field: string,
+  labels: Labels,
+  order: string[],
+  legend?: Record<string, unknown> | null,
+) {
+  return {
+    field,
+    type: labels.ordered ? "ordinal" : "nominal",
+    title: labels.group ?? "group",
+    sort: order,
+    ...(labels.ordered ? { scale: { scheme: "viridis" } } : {}),
+    ...(legend === undefined ? {} : { legend }),
+  } as const;
 }
 
 /** One point of a line with an error band: `mean` at `x`, the band from `lo` to `hi`. */
@@ -77,16 +102,15 @@ export function lineWithBands(points: readonly BandPoint[], labels: Labels): Top
     lo: finiteOrNull(p.lo),
     hi: finiteOrNull(p.hi),
   }));
-  const x = { field: "x", type: "quantitative", title: labels.x, scale: { zero: false } } as const;
+  const x = {
+    field: "x",
+    type: "quantitative",
+    title: labels.x,
+    scale: { zero: false, padding: SCALE_PADDING },
+  } as const;
   // A single group needs no legend.
   const legend = new Set(points.map((p) => p.group)).size > 1 ? {} : null;
-  const color = {
-    field: "group",
-    type: "nominal",
-    title: labels.group ?? "group",
-    legend,
-    sort: groupOrder(points),
-  } as const;
+  const color = colorChannel("group", labels, groupOrder(points), legend);
   return {
     title: title(labels),
     width: WIDTH,
@@ -97,7 +121,12 @@ export function lineWithBands(points: readonly BandPoint[], labels: Labels): Top
       {
         mark: { type: "area", opacity: 0.2 },
         encoding: {
-          y: { field: "lo", type: "quantitative", title: labels.y, scale: { zero: false } },
+          y: {
+            field: "lo",
+            type: "quantitative",
+            title: labels.y,
+            scale: { zero: false, padding: SCALE_PADDING },
+          },
           y2: { field: "hi" },
         },
       },
@@ -126,8 +155,9 @@ export function scatterWithFit(
 ): TopLevelSpec {
   const values = points.map((p) => ({ x: p.x, y: p.y, group: p.group ?? "" }));
   const xs = points.map((p) => p.x).filter(Number.isFinite);
-  const x = { field: "x", type: "quantitative", title: labels.x, scale: { zero: false } } as const;
-  const y = { field: "y", type: "quantitative", title: labels.y, scale: { zero: false } } as const;
+  const scale = { zero: false, padding: SCALE_PADDING } as const;
+  const x = { field: "x", type: "quantitative", title: labels.x, scale } as const;
+  const y = { field: "y", type: "quantitative", title: labels.y, scale } as const;
   const scatter = {
     data: { values },
     mark: { type: "point", filled: true, size: 50 },
@@ -136,12 +166,7 @@ export function scatterWithFit(
       y,
       ...(points.some((p) => p.group !== undefined)
         ? {
-          color: {
-            field: "group",
-            type: "nominal",
-            title: labels.group ?? "group",
-            sort: groupOrder(values),
-          } as const,
+          color: colorChannel("group", labels, groupOrder(values)),
         }
         : {}),
     },
@@ -185,7 +210,7 @@ export function layerBars(values: readonly LayerValue[], labels: Labels): TopLev
       x: { field: "layer", type: "ordinal", sort: layers, title: labels.x },
       xOffset: { field: "group", type: "nominal", sort: groupOrder(values) },
       y: { field: "value", type: "quantitative", title: labels.y },
-      color: { field: "group", type: "nominal", title: labels.group ?? "group", sort: groupOrder(values) },
+      color: colorChannel("group", labels, groupOrder(values)),
     },
   };
 }
@@ -225,6 +250,95 @@ export function layerHeatmap(values: readonly LayerValue[], labels: Labels): Top
           text: { field: "value", type: "quantitative", format: ".3~g" },
           color: { condition: { test: `datum.value > ${mid}`, value: "white" }, value: "black" },
         },
+      },
+    ],
+  };
+}
+
+/** One point of a per-network curve (e.g. validation accuracy at an epoch). */
+export interface CurvePoint {
+  /** The curve (e.g. a network's run name). */
+  line: string;
+  /** Its colour group (e.g. its α), ordered as given. */
+  group: string;
+  x: number;
+  y: number;
+}
+
+/**
+ * One line per `line`, coloured by `group` (sequential when `labels.ordered`), e.g. training curves of every
+ * network coloured by α.
+ *
+ * @example
+ * ```ts
+ * multiLine([{ line: "a0-s1", group: "0", x: 1, y: 0.71 }, …], { title: "Validation accuracy", x: "epoch", y: "accuracy", group: "α", ordered: true });
+ * ```
+ */
+export function multiLine(points: readonly CurvePoint[], labels: Labels): TopLevelSpec {
+  const scale = { zero: false, padding: SCALE_PADDING } as const;
+  return {
+    title: title(labels),
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: points.map((p) => ({ ...p, y: finiteOrNull(p.y) })) },
+    mark: { type: "line", point: true, strokeWidth: 1.5 },
+    encoding: {
+      // Whole-number ticks: x is a count (e.g. epochs).
+      x: { field: "x", type: "quantitative", title: labels.x, scale, axis: { tickMinStep: 1, format: "d" } },
+      y: { field: "y", type: "quantitative", title: labels.y, scale },
+      detail: { field: "line", type: "nominal" },
+      color: colorChannel("group", labels, groupOrder(points)),
+    },
+  };
+}
+
+/** A category's mean with its interval (e.g. μ_SI of one training method over seeds). */
+export interface IntervalPoint {
+  category: string;
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+/**
+ * Means as points with interval bars, categories along x in the order given.
+ *
+ * @example
+ * ```ts
+ * pointsWithIntervals([{ category: "standard", mean: 0.3, lo: 0.28, hi: 0.32, n: 3 }, …], { title: "μ_SI by method", x: "method", y: "μ_SI" });
+ * ```
+ */
+export function pointsWithIntervals(points: readonly IntervalPoint[], labels: Labels): TopLevelSpec {
+  const values = points.map((p) => ({
+    category: p.category,
+    mean: finiteOrNull(p.mean),
+    lo: finiteOrNull(p.lo),
+    hi: finiteOrNull(p.hi),
+    n: p.n,
+  }));
+  const x = {
+    field: "category",
+    type: "ordinal",
+    sort: points.map((p) => p.category),
+    title: labels.x,
+    axis: { labelAngle: 0, labelLimit: 0 },
+  } as const;
+  const scale = { zero: false, padding: SCALE_PADDING } as const;
+  return {
+    title: title(labels),
+    width: { step: 110 },
+    height: HEIGHT,
+    data: { values },
+    encoding: { x },
+    layer: [
+      {
+        mark: { type: "rule", strokeWidth: 2 },
+        encoding: { y: { field: "lo", type: "quantitative", title: labels.y, scale }, y2: { field: "hi" } },
+      },
+      {
+        mark: { type: "point", filled: true, size: 80 },
+        encoding: { y: { field: "mean", type: "quantitative", title: labels.y, scale } },
       },
     ],
   };

@@ -10,9 +10,14 @@ import type { Cell } from "./format.ts";
 export interface Table {
   columns: string[];
   rows: Cell[][];
+  /**
+   * Leading columns that identify a row (e.g. run, α, seed): repeated in every part when a wide table is
+   * split into parts that fit the page (default 1).
+   */
+  keyColumns?: number;
 }
 
-/** The check of one headline claim (paper §9), with the numbers its verdict was computed from. */
+/** The check of one headline claim (docs/method.md §9), with the numbers its verdict was computed from. */
 export interface ClaimCheck {
   /** Claim number or short id, e.g. "5". */
   id: string;
@@ -30,8 +35,17 @@ export interface ClaimCheck {
   n: number;
   /** How the estimate and interval were computed, e.g. "Spearman ρ, 95 % percentile bootstrap (10000, seed 0)". */
   method: string;
-  /** Permutation p-value, if computed. */
+  /** The test's raw p-value (permutation or exact), if computed. */
   p?: number;
+  /** p after Holm's adjustment across the claims tested (NaN when the claim was not tested). */
+  pAdjusted?: number;
+  /** The number of claims in the Holm family, when this claim is one of them. */
+  family?: number;
+  /** Least-squares slope of y on x (NaN for paired claims) and its unit, e.g. "ratio per μ_SI". */
+  slope?: number;
+  slopeUnit?: string;
+  /** The hypothesis test behind p, e.g. "two-sided permutation test of Spearman ρ (10000 permutations)". */
+  test?: string;
   /** From lib/stats/verdict.ts, never written by hand; "unchecked" when the inputs were missing. */
   verdict: Verdict | "unchecked";
   /** Why the claim is unchecked. */
@@ -60,6 +74,14 @@ export interface ReportContent {
   /** One row per network (selected columns; the full table is in table.csv). */
   networks: Table;
   claims: ClaimCheck[];
+  /** The verdict rule in words (lib/report/claims.ts ruleText). */
+  rule?: string;
+  /** Each claim recomputed on its other reasonable choices (lib/report/sensitivity.ts). */
+  sensitivity?: Table;
+  /** What the results were made from: data, model, budgets (key, value rows). */
+  provenance?: Table;
+  /** The bidirectional experiment per training method (lib/report/methods.ts); null without variants. */
+  methods?: Table | null;
   figures: Figure[];
   examples: ExampleImage[];
   /** Free-text notes (e.g. which inputs were missing). */

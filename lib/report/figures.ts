@@ -7,7 +7,16 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { summarizeGroups } from "../stats/confidence.ts";
-import { type BandPoint, layerHeatmap, lineWithBands, scatterWithFit } from "../plots/specs.ts";
+import {
+  type BandPoint,
+  type CurvePoint,
+  layerHeatmap,
+  lineWithBands,
+  multiLine,
+  pointsWithIntervals,
+  scatterWithFit,
+} from "../plots/specs.ts";
+import { methodLabel, perMethod } from "./methods.ts";
 import type { ClaimResult } from "./claims.ts";
 import { formatInterval, formatNumber } from "./format.ts";
 import { columnLabel } from "./labels.ts";
@@ -25,9 +34,15 @@ const VS_ALPHA: readonly { name: string; title: string; y: string; keys: readonl
   { name: "selectivity_vs_alpha", title: "Mean selectivity vs α", y: "μ_SI", keys: ["mean_si"] },
   {
     name: "accuracy_vs_alpha",
-    title: "Accuracy vs α",
+    title: "Clean and corrupted accuracy vs α",
     y: "accuracy",
-    keys: ["test_acc", "corrupted_acc", "adv_auc:worst-linf"],
+    keys: ["test_acc", "corrupted_acc"],
+  },
+  {
+    name: "adversarial_auc_vs_alpha",
+    title: "Adversarial robustness vs α",
+    y: "AUC (mean robust accuracy over ε)",
+    keys: ["adv_auc:worst-linf"],
   },
   {
     name: "gradient_variability_vs_alpha",
@@ -41,6 +56,10 @@ const VS_ALPHA: readonly { name: string; title: string; y: string; keys: readonl
 const LAYER_HEATMAPS: readonly { prefix: string; title: string }[] = [
   { prefix: "dim_clean", title: "Dimensionality of clean representations" },
   { prefix: "dim_delta_corruption", title: "Dimensionality of ΔX, corruptions" },
+  {
+    prefix: "dim_delta_corruption_matched",
+    title: "Dimensionality of ΔX, corruptions at the attack's L2 size",
+  },
   { prefix: "dim_delta_attack", title: "Dimensionality of ΔX, adversarial attacks" },
 ];
 
@@ -57,6 +76,11 @@ function perAlpha(
   return summarizeGroups(pairs, level);
 }
 
+/** What AUC means, for captions (docs/method.md §5.4). */
+const AUC_NOTE =
+  " AUC: area under robust accuracy vs ε from 0 to the largest ε, divided by that ε, i.e. the mean " +
+  "robust accuracy over the ε range (between 0 and 1); worst case: an image counts only if it survives every L∞ attack.";
+
 const pctCI = (level: number) => `${Math.round(level * 100)} % t interval over seeds`;
 
 function vsAlpha(records: readonly NetworkRecord[], level: number): FigureSpec[] {
@@ -72,7 +96,8 @@ function vsAlpha(records: readonly NetworkRecord[], level: number): FigureSpec[]
     out.push({
       name: f.name,
       spec: lineWithBands(points, { title: f.title, x: "α", y: f.y, group: "metric" }),
-      caption: `${f.title}: mean per α with its ${pctCI(level)}.`,
+      caption: `${f.title}: mean per α with its ${pctCI(level)}.` +
+        (f.keys.some((k) => k.startsWith("adv_auc")) ? AUC_NOTE : ""),
     });
   }
   return out;
@@ -127,6 +152,7 @@ function corruptionCurves(records: readonly NetworkRecord[], level: number): Fig
       x: "severity (0 = clean)",
       y: "accuracy (mean over corruptions)",
       group: "α",
+      ordered: true,
     }),
     caption:
       `Accuracy under the benchmark corruptions evaluated, averaged over corruptions, per severity and α ` +
@@ -151,6 +177,7 @@ function attackCurves(records: readonly NetworkRecord[], level: number): FigureS
         x: linf ? "ε (/255)" : "ε (L2, pixels in [0, 1])",
         y: "robust accuracy",
         group: "α",
+        ordered: true,
       }),
       caption: `Robust accuracy under ${attack}${
         attack.startsWith("worst") ? " (a sample counts only if it survives every attack of the norm)" : ""
@@ -160,34 +187,37 @@ function attackCurves(records: readonly NetworkRecord[], level: number): FigureS
 }
 
 function claimScatters(results: readonly ClaimResult[]): FigureSpec[] {
-  return results.filter((r) => r.stats !== null).map(({ spec, check, stats, records }) => {
-    const x = (r: NetworkRecord) => (spec.x === "alpha" ? r.alpha : r.values[spec.x]);
-    const points = records.map((r) => ({ x: x(r), y: r.values[spec.y], group: String(r.alpha) }));
-    const paired = spec.kind === "paired";
-    const fit = paired
-      ? { slope: 1, intercept: 0 }
-      : "slope" in stats! && Number.isFinite(stats.slope)
-      ? stats
-      : null;
-    const estimate = paired
-      ? `mean difference ${formatNumber(check.estimate, 3)}`
-      : `Spearman ρ = ${formatNumber(check.estimate, 3)}`;
-    return {
-      name: `claim${spec.id}`,
-      spec: scatterWithFit(points, fit, {
-        title: `Claim ${spec.id}: ${columnLabel(spec.y)} vs ${columnLabel(spec.x)}`,
-        subtitle: `${estimate} ${formatInterval(check.lo, check.hi)}, p = ${
-          formatNumber(check.p ?? NaN, 3)
-        }, n = ${check.n}: ${check.verdict}`,
-        x: columnLabel(spec.x),
-        y: columnLabel(spec.y),
-        group: "α",
-      }),
-      caption: `${spec.claim}. One point per network; dashed: ${
-        paired ? "y = x (points above it have y > x)" : "least-squares line"
-      }.`,
-    };
-  });
+  return results.filter((r) => r.stats !== null && r.spec.kind !== "within").map(
+    ({ spec, check, stats, records }) => {
+      const x = (r: NetworkRecord) => (spec.x === "alpha" ? r.alpha : r.values[spec.x]);
+      const points = records.map((r) => ({ x: x(r), y: r.values[spec.y], group: String(r.alpha) }));
+      const paired = spec.kind === "paired";
+      const fit = paired
+        ? { slope: 1, intercept: 0 }
+        : stats && "intercept" in stats && Number.isFinite(stats.slope)
+        ? stats
+        : null;
+      const estimate = paired
+        ? `mean difference ${formatNumber(check.estimate, 3)}`
+        : `Spearman ρ = ${formatNumber(check.estimate, 3)}`;
+      return {
+        name: `claim${spec.id}`,
+        spec: scatterWithFit(points, fit, {
+          title: `Claim ${spec.id}: ${columnLabel(spec.y)} vs ${columnLabel(spec.x)}`,
+          subtitle: `${estimate} ${formatInterval(check.lo, check.hi)}, p = ${
+            formatNumber(check.p ?? NaN, 3)
+          } (Holm ${formatNumber(check.pAdjusted ?? NaN, 3)}), n = ${check.n}: ${check.verdict}`,
+          x: columnLabel(spec.x),
+          y: columnLabel(spec.y),
+          group: "α",
+          ordered: true,
+        }),
+        caption: `${spec.claim}. One point per network, coloured by α; dashed: ${
+          paired ? "y = x (points above it have y > x)" : "least-squares line"
+        }.`,
+      };
+    },
+  );
 }
 
 function layerHeatmaps(records: readonly NetworkRecord[], level: number): FigureSpec[] {
@@ -210,6 +240,58 @@ function layerHeatmaps(records: readonly NetworkRecord[], level: number): Figure
   });
 }
 
+/** One epoch of a network's training curve (the train stage's `{run}.curves.json`). */
+export interface EpochPoint {
+  epoch: number;
+  loss: number;
+  val_acc?: number;
+}
+
+/** Training curves of every network: validation accuracy and training loss per epoch, coloured by α. */
+function trainingCurves(
+  records: readonly NetworkRecord[],
+  curves: ReadonlyMap<string, readonly EpochPoint[]>,
+): FigureSpec[] {
+  const points = (f: (e: EpochPoint) => number | undefined): CurvePoint[] =>
+    records.flatMap((r) =>
+      (curves.get(r.run) ?? []).flatMap((e) => {
+        const y = f(e);
+        return y === undefined ? [] : [{ line: r.run, group: String(r.alpha), x: e.epoch, y }];
+      })
+    );
+  const out: FigureSpec[] = [];
+  const val = points((e) => e.val_acc);
+  if (val.length > 0) {
+    out.push({
+      name: "training_val_accuracy",
+      spec: multiLine(val, {
+        title: "Validation accuracy per epoch",
+        x: "epoch",
+        y: "validation accuracy",
+        group: "α",
+        ordered: true,
+      }),
+      caption: "Validation accuracy after each epoch, one line per network, coloured by α.",
+    });
+  }
+  const loss = points((e) => e.loss);
+  if (loss.length > 0) {
+    out.push({
+      name: "training_loss",
+      spec: multiLine(loss, {
+        title: "Training loss per epoch",
+        x: "epoch",
+        y: "loss (CE − α·μ_SI)",
+        group: "α",
+        ordered: true,
+      }),
+      caption:
+        "Mean training loss (cross-entropy minus α times the minibatch μ_SI) per epoch, one line per network.",
+    });
+  }
+  return out;
+}
+
 /**
  * Every figure of the report that the records support (a figure without data is left out).
  *
@@ -222,12 +304,39 @@ export function reportFigures(
   records: readonly NetworkRecord[],
   results: readonly ClaimResult[],
   level: number,
+  curves: ReadonlyMap<string, readonly EpochPoint[]> = new Map(),
 ): FigureSpec[] {
   return [
     ...vsAlpha(records, level),
+    ...trainingCurves(records, curves),
     ...corruptionCurves(records, level),
     ...attackCurves(records, level),
     ...claimScatters(results),
     ...layerHeatmaps(records, level),
   ];
+}
+
+/**
+ * The bidirectional figure: μ_SI per training method (mean and t interval over seeds) at the variants' α; none
+ * without a variant.
+ *
+ * @example
+ * ```ts
+ * methodFigures(records, 0, 0.95); // [{ name: "selectivity_by_training_method", … }]
+ * ```
+ */
+export function methodFigures(records: readonly NetworkRecord[], alpha: number, level: number): FigureSpec[] {
+  if (!records.some((r) => r.method !== "standard")) return [];
+  const groups = perMethod(records, alpha, "mean_si", level);
+  return [{
+    name: "selectivity_by_training_method",
+    spec: pointsWithIntervals(
+      groups.map((g) => ({ category: methodLabel(g.key), mean: g.mean, lo: g.lo, hi: g.hi, n: g.n })),
+      { title: `μ_SI by training method (α = ${alpha})`, x: "training method", y: "μ_SI" },
+    ),
+    caption:
+      `Mean selectivity of networks trained at α = ${alpha} with each method (mean and ${pctCI(level)}; ` +
+      `a method with one seed has no interval). The paper expects adversarial training to raise μ_SI and ` +
+      `average-case augmentation to lower it (claim 10).`,
+  }];
 }

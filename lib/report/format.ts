@@ -42,3 +42,10 @@ export function formatInterval(lo: number, hi: number): string {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return "—";
   return `[${formatNumber(lo)}, ${formatNumber(hi)}]`;
 }
+
+/** The slope with its unit, e.g. "-0.42 ratio per μ_SI" (a dash when there is none). */
+export function slopeText(c: { slope?: number; slopeUnit?: string }): string {
+  return c.slope === undefined || !Number.isFinite(c.slope)
+    ? "—"
+    : `${formatNumber(c.slope, 3)} ${c.slopeUnit ?? ""}`.trim();
+}

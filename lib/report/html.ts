@@ -7,7 +7,7 @@
 import { encodeBase64 } from "./base64.ts";
 import type { ClaimCheck, ExampleImage, Figure, ReportContent, Table } from "./content.ts";
 import { escapeHtml } from "./escape.ts";
-import { formatCell, formatInterval, formatNumber } from "./format.ts";
+import { formatCell, formatInterval, formatNumber, slopeText } from "./format.ts";
 import { paramsYaml } from "./params_text.ts";
 
 const CSS = `
@@ -21,27 +21,31 @@ pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .8em; overflow-x:
 .verdict { font-weight: 600; padding: .1em .5em; border-radius: 3px; white-space: nowrap; }
 .reproduced { background: #d9f2dd; color: #145a23; }
 .contradicted { background: #f8d7d7; color: #7a1616; }
-.inconclusive { background: #eee; color: #555; }
+.consistent { background: #eef6e4; color: #3d5a1a; }
+.opposite { background: #f8ece0; color: #6b3d12; }
+.inconclusive, .toofew { background: #eee; color: #555; }
 .unchecked { background: #fff; color: #777; border: 1px dashed #bbb; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.5em; }
 figure { margin: 0; } figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 13px; color: #555; max-width: 440px; }
 .examples { display: flex; flex-wrap: wrap; gap: 1em; }
-.examples img { image-rendering: pixelated; width: 96px; height: auto; border: 1px solid #ccc; }
-.examples figcaption { max-width: 120px; }
+.examples img { image-rendering: pixelated; height: 112px; width: auto; max-width: 100%; border: 1px solid #ccc; }
+.examples figcaption { max-width: 520px; }
+th { white-space: normal; }
+td.claim { min-width: 22em; } small { color: #555; }
 `;
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
-function tableHtml(table: Table): string {
-  const width = table.columns.length;
-  const head = table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
-  const body = table.rows.map((row, i) => {
-    if (row.length !== width) {
-      throw new Error(`report table: row ${i} has ${row.length} cells, expected ${width}`);
-    }
+/** Columns per part when a wide table is split (the page is 1100 px wide). */
+const MAX_COLUMNS = 10;
+
+function tablePartHtml(columns: string[], rows: Table["rows"]): string {
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const body = rows.map((row) => {
     const cells = row.map((cell) => {
-      const cls = typeof cell === "string" ? ' class="text"' : "";
+      // Long text wraps; short text and numbers stay on one line.
+      const cls = typeof cell !== "string" ? "" : cell.length > 40 ? ' class="text wrap"' : ' class="text"';
       return `<td${cls}>${escapeHtml(formatCell(cell))}</td>`;
     });
     return `<tr>${cells.join("")}</tr>`;
@@ -51,29 +55,69 @@ function tableHtml(table: Table): string {
   }\n</tbody></table></div>`;
 }
 
+/**
+ * A table; one wider than {@link MAX_COLUMNS} is split into parts of at most that many columns, each repeating
+ * the key columns, so nothing is cut off at the page's right edge.
+ */
+function tableHtml(table: Table): string {
+  const width = table.columns.length;
+  table.rows.forEach((row, i) => {
+    if (row.length !== width) {
+      throw new Error(`report table: row ${i} has ${row.length} cells, expected ${width}`);
+    }
+  });
+  const keys = Math.min(table.keyColumns ?? 1, width);
+  if (width <= MAX_COLUMNS) return tablePartHtml(table.columns, table.rows);
+  const per = MAX_COLUMNS - keys;
+  const parts: string[] = [];
+  for (let c = keys; c < width; c += per) {
+    const pick = <T>(xs: T[]) => [...xs.slice(0, keys), ...xs.slice(c, c + per)];
+    parts.push(tablePartHtml(pick(table.columns), table.rows.map(pick)));
+  }
+  return parts.join("\n");
+}
+
 function verdictClass(v: ClaimCheck["verdict"]): string {
-  return v === "inconclusive at this scale" ? "inconclusive" : v;
+  if (v.startsWith("too few")) return "toofew";
+  if (v.startsWith("consistent")) return "consistent";
+  if (v.startsWith("opposite")) return "opposite";
+  if (v === "undefined statistic") return "inconclusive";
+  return v;
 }
 
 function claimsHtml(claims: ClaimCheck[]): string {
   if (claims.length === 0) return "<p>No claim could be checked with the results present.</p>";
-  const head = ["#", "claim", "expected", "statistic", "estimate", "CI", "n", "p", "method", "verdict"]
-    .map((h, i) => `<th${[1, 3, 8].includes(i) ? ' class="text"' : ""}>${h}</th>`).join("");
+  const head = [
+    "#",
+    "claim (statistic; test)",
+    "expected",
+    "estimate [CI]",
+    "slope",
+    "n",
+    "p",
+    "p (Holm)",
+    "verdict",
+  ]
+    .map((h, i) => `<th${i === 1 ? ' class="text"' : ""}>${h}</th>`).join("");
   const rows = claims.map((c) =>
     "<tr>" +
     `<td class="text">${escapeHtml(c.id)}</td>` +
-    `<td class="text wrap">${escapeHtml(c.claim)}</td>` +
+    `<td class="text wrap claim" title="${escapeHtml(c.method)}">${escapeHtml(c.claim)}` +
+    `<br><small>${escapeHtml(c.note ?? `${c.statistic}; ${c.test ?? c.method}`)}</small></td>` +
     `<td>${c.expectedSign > 0 ? "positive" : "negative"}</td>` +
-    `<td class="text wrap">${escapeHtml(c.statistic)}</td>` +
-    `<td>${escapeHtml(formatNumber(c.estimate))}</td>` +
-    `<td>${escapeHtml(formatInterval(c.lo, c.hi))}</td>` +
+    `<td>${escapeHtml(formatNumber(c.estimate))}<br><small>${
+      escapeHtml(formatInterval(c.lo, c.hi))
+    }</small></td>` +
+    `<td class="wrap">${escapeHtml(slopeText(c))}</td>` +
     `<td>${c.n}</td>` +
     `<td>${escapeHtml(c.p === undefined ? "—" : formatNumber(c.p, 3))}</td>` +
-    `<td class="text wrap">${escapeHtml(c.method)}</td>` +
+    `<td>${escapeHtml(c.pAdjusted === undefined ? "—" : formatNumber(c.pAdjusted, 3))}</td>` +
     `<td><span class="verdict ${verdictClass(c.verdict)}">${escapeHtml(c.verdict)}</span></td>` +
     "</tr>"
   );
-  return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table>`;
+  return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${
+    rows.join("\n")
+  }\n</tbody></table></div>`;
 }
 
 function figureHtml(figure: Figure, index: number): string {
@@ -112,7 +156,22 @@ export function buildHtmlReport(content: ReportContent): string {
   const section = (title: string, body: string) =>
     `<section>\n<h2>${escapeHtml(title)}</h2>\n${body}\n</section>`;
   const parts = [
-    section("Verdicts on the paper's claims", claimsHtml(content.claims)),
+    section(
+      "Verdicts on the paper's claims",
+      (content.rule ? `<p>${escapeHtml(content.rule)}</p>` : "") + claimsHtml(content.claims),
+    ),
+    ...(content.sensitivity && content.sensitivity.rows.length > 0
+      ? [section(
+        "Sensitivity: each claim on its other choices (exploratory: raw p, no Holm adjustment, no verdict)",
+        tableHtml(content.sensitivity),
+      )]
+      : []),
+    ...(content.methods
+      ? [section(
+        "Training methods at one α (bidirectional experiment; mean and 95 % CI over seeds)",
+        tableHtml(content.methods),
+      )]
+      : []),
     section("Summary per α (mean and 95 % CI over seeds)", tableHtml(content.summary)),
     section("Per network (all columns in table.csv)", tableHtml(content.networks)),
     section(
@@ -145,6 +204,7 @@ export function buildHtmlReport(content: ReportContent): string {
     "</head>",
     "<body>",
     `<h1>${escapeHtml(content.title)}</h1>`,
+    ...(content.provenance ? [section("Provenance", tableHtml(content.provenance))] : []),
     ...parts,
     "</body>",
     "</html>",

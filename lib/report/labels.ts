@@ -17,13 +17,14 @@ const LABELS: Record<string, string> = {
   corrupted_drop: "clean − corrupted accuracy",
   corrupted_ratio: "corrupted / clean accuracy",
   adv_clean_acc: "clean accuracy (attack images)",
-  "adv_auc:worst-linf": "adversarial AUC (worst case, L∞)",
+  "adv_auc:worst-linf": "adversarial AUC (worst L∞)",
   grad_cv_samples: "gradient CV across samples",
   grad_cv_units: "gradient CV across units",
   dim_clean_early: "early-layer dimensionality (clean)",
   dim_clean_pr_early: "early-layer participation ratio (clean)",
   dim_delta_corruption_early: "early-layer ΔX dimensionality (corruptions)",
   dim_delta_attack_early: "early-layer ΔX dimensionality (attacks)",
+  dim_delta_corruption_matched_early: "early-layer ΔX dim. (corruptions, matched L2)",
 };
 
 const PREFIXES: Record<string, string> = {
@@ -36,6 +37,7 @@ const PREFIXES: Record<string, string> = {
   dim_clean_pr: "participation ratio (clean)",
   dim_delta_corruption: "ΔX dimensionality (corruptions)",
   dim_delta_attack: "ΔX dimensionality (attacks)",
+  dim_delta_corruption_matched: "ΔX dimensionality (corruptions, matched L2)",
   dim_delta_corruption_pr: "ΔX participation ratio (corruptions)",
   dim_delta_attack_pr: "ΔX participation ratio (attacks)",
   grad_cv_samples: "gradient CV across samples",

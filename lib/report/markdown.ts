@@ -6,7 +6,7 @@
  */
 import type { ClaimCheck, ReportContent, Table } from "./content.ts";
 import { escapeMarkdown } from "./escape.ts";
-import { formatCell, formatInterval, formatNumber } from "./format.ts";
+import { formatCell, formatInterval, formatNumber, slopeText } from "./format.ts";
 import { paramsYaml } from "./params_text.ts";
 
 function markdownTable(columns: string[], rows: string[][]): string {
@@ -33,15 +33,17 @@ function cellTable(table: Table): string {
 function claimsTable(claims: ClaimCheck[]): string {
   if (claims.length === 0) return "No claim could be checked with the results present.";
   return markdownTable(
-    ["#", "claim", "expected", "estimate", "CI", "n", "p", "verdict"],
+    ["#", "claim", "expected", "estimate", "CI", "slope", "n", "p", "p (Holm)", "verdict"],
     claims.map((c) => [
       c.id,
       c.claim,
       c.expectedSign > 0 ? "positive" : "negative",
       formatNumber(c.estimate),
       formatInterval(c.lo, c.hi),
+      slopeText(c),
       String(c.n),
       c.p === undefined ? "—" : formatNumber(c.p, 3),
+      c.pAdjusted === undefined ? "—" : formatNumber(c.pAdjusted, 3),
       c.verdict,
     ]),
   );
@@ -68,14 +70,29 @@ export function buildMarkdownSummary(content: ReportContent): string {
   const out = [
     `# ${escapeMarkdown(content.title)}`,
     "",
+    ...(content.provenance ? ["## Provenance", "", cellTable(content.provenance), ""] : []),
     "## Verdicts on the paper's claims",
     "",
+    ...(content.rule ? [escapeMarkdown(content.rule), ""] : []),
     claimsTable(content.claims),
     "",
     ...content.claims.map((c) =>
-      `- ${escapeMarkdown(c.id)}: ${escapeMarkdown(c.note ? c.note : `${c.statistic}; ${c.method}`)}`
+      `- ${escapeMarkdown(c.id)}: ${
+        escapeMarkdown(c.note ? c.note : `${c.statistic}; ${c.test ?? ""}; ${c.method}`)
+      }`
     ),
     ...(content.claims.length > 0 ? [""] : []),
+    ...(content.sensitivity && content.sensitivity.rows.length > 0
+      ? [
+        "## Sensitivity (exploratory: raw p, no Holm adjustment, no verdict)",
+        "",
+        cellTable(content.sensitivity),
+        "",
+      ]
+      : []),
+    ...(content.methods
+      ? ["## Training methods (bidirectional experiment)", "", cellTable(content.methods), ""]
+      : []),
     "## Summary per α (mean and 95 % CI over seeds)",
     "",
     cellTable(content.summary),

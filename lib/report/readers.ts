@@ -49,17 +49,19 @@ const maybe = num.nullable().optional();
 
 const trainSchema = z.object({
   test: z.object({ acc: num, mean_si: num }),
+  epochs: num.optional(),
   val: z.object({ acc: maybe }).optional(),
 });
 
 /**
- * `outputs/models/a…-s….metrics.json` (train): `test_acc`, `val_acc`, and `train_mean_si` (μ_SI of the test
- * split at the end of training; the fallback for `mean_si`).
+ * `outputs/models/a…-s….metrics.json` (train): `test_acc`, `val_acc`, `epochs`, and `train_mean_si` (μ_SI of
+ * the test split at the end of training; the fallback for `mean_si`).
  */
 export const readTrainMetrics: MetricsReader = (json, file) => {
   const m = parse(trainSchema, json, file);
   const out: Record<string, number> = { test_acc: m.test.acc, train_mean_si: m.test.mean_si };
   put(out, "val_acc", m.val?.acc);
+  put(out, "epochs", m.epochs);
   return out;
 };
 
@@ -107,22 +109,28 @@ export const readGradientMetrics: MetricsReader = (json, file) => {
 
 const dims = z.object({ components: num, participation_ratio: num });
 const dimensionalitySchema = z.object({
-  layers: z.array(z.object({ name: z.string(), clean: dims })).min(1),
+  layers: z.array(z.object({ name: z.string(), clean: dims, rank_ceiling: num.optional() })).min(1),
   conditions: z.array(z.object({
     id: z.string(),
-    kind: z.enum(["corruption", "attack"]),
+    kind: z.enum(["corruption", "attack", "corruption_matched"]),
+    input_norm: z.object({ l2: num, linf: num }).optional(),
     layers: z.array(z.object({ name: z.string(), delta: dims })),
   })),
 });
 
-/** The perturbation kinds of measure-dimensionality, as used in column names. */
-export const PERTURBATION_KINDS = ["corruption", "attack"] as const;
+/**
+ * The perturbation kinds of measure-dimensionality, as used in column names: `corruption_matched` are the
+ * corruptions rescaled per image to the first attack's input L2 norm (docs/method.md §6 step 7).
+ */
+export const PERTURBATION_KINDS = ["corruption", "attack", "corruption_matched"] as const;
 
 /**
  * `outputs/dimensionality/a…-s….json` (measure-dimensionality), per layer: `dim_clean:{layer}` (PCA components
  * reaching the variance threshold) and `dim_clean_pr:{layer}` (participation ratio) of clean representations;
- * `dim_delta_corruption:{layer}` and `dim_delta_attack:{layer}`: components of ΔX = X_pert − X_clean, averaged
- * over the conditions of that kind (`_pr` likewise). The first layer is also written as `…_early` (e.g.
+ * `dim_delta_{kind}:{layer}` for each kind of {@link PERTURBATION_KINDS}: components of ΔX = X_pert − X_clean,
+ * averaged over the conditions of that kind (`_pr` likewise); per condition `dim_delta:{id}:{layer}` and
+ * `dim_delta_pr:{id}:{layer}`, and its input size `input_l2:{id}`, with `input_l2_{kind}` the mean over a kind;
+ * `dim_rank_ceiling:{layer}` (min(N − 1, features)). The first layer is also written as `…_early` (e.g.
  * `dim_clean_early`): the early layer of claims 7 and 8.
  */
 export const readDimensionalityMetrics: MetricsReader = (json, file) => {
@@ -136,10 +144,22 @@ export const readDimensionalityMetrics: MetricsReader = (json, file) => {
   for (const l of m.layers) {
     set("dim_clean", l.name, l.clean.components);
     set("dim_clean_pr", l.name, l.clean.participation_ratio);
+    if (l.rank_ceiling !== undefined) set("dim_rank_ceiling", l.name, l.rank_ceiling);
+  }
+  for (const c of m.conditions) {
+    if (c.input_norm) out[metricKey("input_l2", c.id)] = c.input_norm.l2;
+    for (const d of c.layers) {
+      set(metricKey("dim_delta", c.id), d.name, d.delta.components);
+      set(metricKey("dim_delta_pr", c.id), d.name, d.delta.participation_ratio);
+    }
   }
   for (const kind of PERTURBATION_KINDS) {
     const conditions = m.conditions.filter((c) => c.kind === kind);
     if (conditions.length === 0) continue;
+    const norms = conditions.flatMap((c) => (c.input_norm ? [c.input_norm.l2] : []));
+    if (norms.length === conditions.length) {
+      out[`input_l2_${kind}`] = norms.reduce((s, v) => s + v, 0) / norms.length;
+    }
     for (const { name } of m.layers) {
       const ds = conditions.map((c) => {
         const d = c.layers.find((l) => l.name === name);
@@ -159,12 +179,14 @@ const corruptionSchema = z.object({
   clean_accuracy: num,
   benchmark: summary.nullable(),
   per_severity: z.record(z.string(), summary),
+  per_corruption: z.record(z.string(), summary).optional(),
 });
 
 /**
  * `outputs/corruption/a…-s….json` (corrupt-eval): `corrupt_clean_acc`, and over the benchmark corruptions
  * evaluated `corrupted_acc` (mean), `corrupted_drop` (clean − corrupted), `corrupted_ratio` (corrupted /
- * clean), and per severity `corrupted_acc_sev:{s}`.
+ * clean), per severity `corrupted_acc_sev:{s}` and `corrupted_ratio_sev:{s}`, and per corruption
+ * `corrupted_ratio:{corruption}` (over its severities).
  */
 export const readCorruptionMetrics: MetricsReader = (json, file) => {
   const m = parse(corruptionSchema, json, file);
@@ -176,6 +198,10 @@ export const readCorruptionMetrics: MetricsReader = (json, file) => {
   }
   for (const [s, v] of Object.entries(m.per_severity)) {
     out[metricKey("corrupted_acc_sev", s)] = v.mean_accuracy;
+    put(out, metricKey("corrupted_ratio_sev", s), v.ratio);
+  }
+  for (const [c, v] of Object.entries(m.per_corruption ?? {})) {
+    put(out, metricKey("corrupted_ratio", c), v.ratio);
   }
   return out;
 };

@@ -10,23 +10,27 @@ export interface NetworkRecord {
   run: string;
   alpha: number;
   seed: number;
+  /** Training method (docs/method.md §8): `standard`, or the variant named in the run. */
+  method: string;
   /** Metric name → value, merged across stages (e.g. `mean_si`, `test_acc`, `corrupted_ratio`). */
   values: Record<string, number>;
 }
 
-const RUN = /^a(-?\d+(?:\.\d+)?(?:e-?\d+)?)-s(-?\d+)$/;
+const RUN = /^a(-?\d+(?:\.\d+)?(?:e-?\d+)?)-s(-?\d+)(?:-(noise|augmix|pgd))?$/;
 
 /**
- * The α and seed of a run name `a{α}-s{seed}`, or null if the name does not have that form.
+ * The α, seed and training method of a run name `a{α}-s{seed}` (standard training) or `a{α}-s{seed}-{method}`
+ * (a robustness-training variant), or null if the name does not have that form.
  *
  * @example
  * ```ts
- * parseRunName("a-0.3-s2"); // { alpha: -0.3, seed: 2 }
+ * parseRunName("a-0.3-s2"); // { alpha: -0.3, seed: 2, method: "standard" }
+ * parseRunName("a0-s1-pgd"); // { alpha: 0, seed: 1, method: "pgd" }
  * ```
  */
-export function parseRunName(run: string): { alpha: number; seed: number } | null {
+export function parseRunName(run: string): { alpha: number; seed: number; method: string } | null {
   const m = RUN.exec(run);
-  return m ? { alpha: Number(m[1]), seed: Number(m[2]) } : null;
+  return m ? { alpha: Number(m[1]), seed: Number(m[2]), method: m[3] ?? "standard" } : null;
 }
 
 /**
@@ -36,7 +40,7 @@ export function parseRunName(run: string): { alpha: number; seed: number } | nul
  * @example
  * ```ts
  * mergeRecords([{ run: "a0-s1", values: { mean_si: 0.3 } }, { run: "a0-s1", values: { corrupted_acc: 0.6 } }]);
- * // { records: [{ run: "a0-s1", alpha: 0, seed: 1, values: { mean_si: 0.3, corrupted_acc: 0.6 } }], skipped: [] }
+ * // { records: [{ run: "a0-s1", alpha: 0, seed: 1, method: "standard", values: { mean_si: 0.3, corrupted_acc: 0.6 } }], skipped: [] }
  * ```
  */
 export function mergeRecords(
@@ -54,18 +58,33 @@ export function mergeRecords(
     byRun.set(run, record);
     record.values = { ...values, ...record.values };
   }
-  const records = [...byRun.values()].sort((a, b) => a.alpha - b.alpha || a.seed - b.seed);
+  const records = [...byRun.values()].sort((a, b) =>
+    a.alpha - b.alpha || a.seed - b.seed || a.method.localeCompare(b.method)
+  );
   return { records, skipped };
 }
 
-/** The records that have every named metric, with those metrics as arrays (plus α). */
+/**
+ * The direction of a training method on the robustness axis of the bidirectional claim (docs/method.md §8):
+ * +1 worst-case (PGD adversarial training), 0 standard, −1 average-case (noise, AugMix-style).
+ */
+export const METHOD_ORDER: Readonly<Record<string, number>> = { noise: -1, augmix: -1, standard: 0, pgd: 1 };
+
+/** A record's value of `name`: a metric, or the derived `alpha` and `method_order`. */
+function valueOf(r: NetworkRecord, name: string): number | undefined {
+  if (name === "alpha") return r.alpha;
+  if (name === "method_order") return METHOD_ORDER[r.method];
+  return r.values[name];
+}
+
+/** The records that have every named metric, with those metrics as arrays (plus α and `method_order`). */
 export function columns(records: readonly NetworkRecord[], names: readonly string[]): {
   records: NetworkRecord[];
   values: Record<string, number[]>;
 } {
-  const kept = records.filter((r) => names.every((n) => n === "alpha" || n in r.values));
+  const kept = records.filter((r) => names.every((n) => valueOf(r, n) !== undefined));
   const values: Record<string, number[]> = {};
-  for (const n of names) values[n] = kept.map((r) => (n === "alpha" ? r.alpha : r.values[n]));
+  for (const n of names) values[n] = kept.map((r) => valueOf(r, n)!);
   return { records: kept, values };
 }
 

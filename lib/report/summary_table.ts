@@ -77,7 +77,7 @@ export function perAlphaTable(
       return c ? [c.mean, formatInterval(c.lo, c.hi)] : [null, null];
     }),
   ]);
-  return { columns, rows };
+  return { columns, rows, keyColumns: 2 };
 }
 
 /**
@@ -92,6 +92,7 @@ export function networkTable(records: readonly NetworkRecord[], metrics: readonl
   return {
     columns: ["run", "α", "seed", ...metrics.map((m) => m.label)],
     rows: records.map((r) => [r.run, r.alpha, r.seed, ...metrics.map((m) => r.values[m.key] ?? null)]),
+    keyColumns: 3,
   };
 }
 
@@ -102,14 +103,16 @@ function csvField(v: string | number | null): string {
 }
 
 /**
- * The per-network table as CSV: header `run,alpha,seed,{every metric key, sorted}`, one line per network,
+ * The per-network table as CSV: header `run,alpha,seed,method,{every metric key, sorted}`, one line per network,
  * empty fields where a metric is missing.
  */
 export function recordsCsv(records: readonly NetworkRecord[]): string {
   const keys = metricKeys(records);
-  const lines = [["run", "alpha", "seed", ...keys].map(csvField).join(",")];
+  const lines = [["run", "alpha", "seed", "method", ...keys].map(csvField).join(",")];
   for (const r of records) {
-    lines.push([r.run, r.alpha, r.seed, ...keys.map((k) => r.values[k] ?? null)].map(csvField).join(","));
+    lines.push(
+      [r.run, r.alpha, r.seed, r.method, ...keys.map((k) => r.values[k] ?? null)].map(csvField).join(","),
+    );
   }
   return lines.join("\n") + "\n";
 }

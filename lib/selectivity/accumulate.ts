@@ -1,6 +1,6 @@
 /**
  * One-pass accumulation of per-class mean unit activations over a whole dataset, batch by batch (for
- * `measure-selectivity`, paper.md §1.3): a running per-class sum (float64) and count for every unit.
+ * `measure-selectivity`, docs/method.md §1.3): a running per-class sum (float64) and count for every unit.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { unitActivations } from "./minibatch.ts";

@@ -1,6 +1,6 @@
 /**
  * Differentiable class selectivity of one training minibatch and the regularised loss
- * `L = CE − α·μ_SI` (paper.md §2). Everything is tfjs ops, usable inside `tf.variableGrads` or
+ * `L = CE − α·μ_SI` (docs/method.md §2). Everything is tfjs ops, usable inside `tf.variableGrads` or
  * `optimizer.minimize`; gradients flow through the class means into the activations.
  *
  * - Class means: M = (Yᵀ·A) / counts with one-hot labels Y [B, C] and unit activations A [B, U].
@@ -96,7 +96,7 @@ export interface RegularizedLoss {
 
 /**
  * `CE(labels, logits) − α·μ_SI(activations)` on one minibatch (α > 0 encourages selectivity, α < 0 discourages
- * it, paper.md §2.1). Return `loss` from the `tf.variableGrads` closure; to log the other terms, `tf.keep`
+ * it, docs/method.md §2.1). Return `loss` from the `tf.variableGrads` closure; to log the other terms, `tf.keep`
  * them inside the closure (and dispose them later), otherwise the closure's scope disposes them.
  *
  * @example

@@ -1,6 +1,6 @@
 /**
- * Class selectivity index (Morcos et al. 2018, as used by Leavitt & Morcos; paper.md §1) and its aggregation
- * to layer and network means, in plain float64 JavaScript. Definition choices (paper.md §1.2 project defaults):
+ * Class selectivity index (Morcos et al. 2018, as used by Leavitt & Morcos; docs/method.md §1) and its aggregation
+ * to layer and network means, in plain float64 JavaScript. Definition choices (docs/method.md §1.2 project defaults):
  *
  * - A unit is one channel; its activation for an image is the spatial mean of the post-ReLU feature map.
  * - Per-class statistic: the mean over the samples of that class (sum ÷ count), not the sum.
@@ -11,7 +11,7 @@
  * - A dead unit (all present class means 0) gets SI = 0 and counts in the layer mean; it is also counted.
  */
 
-/** Default ε of the index (`si.epsilon`, paper.md §1.2). */
+/** Default ε of the index (`si.epsilon`, docs/method.md §1.2). */
 export const DEFAULT_SI_EPSILON = 1e-7;
 
 /** Options shared by the index functions. */
@@ -83,7 +83,7 @@ export function mean(xs: ArrayLike<number>): number {
 
 /**
  * Network mean selectivity μ_SI = mean over layers of (mean over the layer's units), so every layer weighs the
- * same regardless of width (paper.md §1.3).
+ * same regardless of width (docs/method.md §1.3).
  */
 export function networkMeanSelectivity(perLayerSI: ArrayLike<number>[]): number {
   return mean(perLayerSI.map(mean));
@@ -121,7 +121,7 @@ export interface SummaryOptions {
 
 /**
  * Per-unit SI, per-layer mean SI, dead-unit counts and μ_SI from per-layer class means (the outputs of
- * `measure-selectivity`, paper.md §1.3). `classMeans[name][class][unit]`; `counts[class]` = samples per class.
+ * `measure-selectivity`, docs/method.md §1.3). `classMeans[name][class][unit]`; `counts[class]` = samples per class.
  */
 export function summarizeSelectivity(
   classMeans: Record<string, ArrayLike<number>[]>,

@@ -1,12 +1,11 @@
 /**
  * Paired comparisons across networks (e.g. per network, the early-layer dimensionality of adversarial ΔX minus
- * that of corruption ΔX): an exact two-sided sign test, a seeded percentile-bootstrap CI of the mean
- * difference, and the verdict against the expected sign of the difference (from the bootstrap CI).
+ * that of corruption ΔX): an exact two-sided sign test (the test of the verdict, lib/report/claims.ts) and a
+ * seeded percentile-bootstrap CI of the mean difference (the effect size).
  *
  * @module
  */
 import { mean, type Numbers, quantileSorted, requireFinite } from "./descriptive.ts";
-import { type ExpectedSign, type Verdict, verdict } from "./verdict.ts";
 import { Rng } from "../random.ts";
 
 /** The result of {@link signTest}. */
@@ -103,23 +102,21 @@ export interface PairedCheck extends SignTest {
   mean: number;
   lo: number;
   hi: number;
-  verdict: Verdict;
 }
 
 /**
- * Checks that y − x has the expected sign across paired observations (needs at least 3 pairs): mean
- * difference with a percentile-bootstrap CI (the verdict), and the sign test's p-value.
+ * The paired difference y − x across observations (needs at least 3 pairs): mean difference with a
+ * percentile-bootstrap CI, and the exact sign test's p-value.
  *
  * @example
  * ```ts
- * const c = checkPairedDifference(corruptionDeltaDim, attackDeltaDim, 1, { seed: 0 });
- * c.verdict; // "reproduced" when the CI of mean(attack − corruption) lies above 0
+ * const c = checkPairedDifference(corruptionDeltaDim, attackDeltaDim, { seed: 0 });
+ * c.mean; c.p; // e.g. 12.5, 0.002
  * ```
  */
 export function checkPairedDifference(
   x: Numbers,
   y: Numbers,
-  expectedSign: ExpectedSign,
   options: { seed: number; resamples?: number; level?: number },
 ): PairedCheck {
   if (x.length !== y.length) {
@@ -134,6 +131,5 @@ export function checkPairedDifference(
     lo: boot.lo,
     hi: boot.hi,
     ...signTest(d),
-    verdict: verdict(expectedSign, boot.mean, boot),
   };
 }

@@ -3,7 +3,7 @@
  * uint8 pixels to [0, 1] floats (the models normalise inside, see lib/models).
  *
  * Augmentation per dataset ({@link augmentationFor}): random crop with zero padding plus a horizontal flip
- * for the natural-image sets (cifar10, tiny-imagenet), as in paper.md §3; none for the MNIST family and the
+ * for the natural-image sets (cifar10, tiny-imagenet), as in docs/method.md §3; none for the MNIST family and the
  * synthetic set (digits and clothing have a canonical orientation and are centred; flipping would change what
  * some classes look like, and the paper's recipe only covers the natural-image sets).
  *
@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { PreparedSplit } from "../data/prepared.ts";
 import { deriveSeed, Rng } from "../random.ts";
+import { floatPixels } from "../data/pixels.ts";
 
 /** Augmentation applied to training batches. */
 export type Augmentation = { kind: "none" } | { kind: "crop-flip"; padding: number };
@@ -68,16 +69,16 @@ export function makeBatch(
   const [h, w, c] = split.shape;
   const size = h * w * c;
   const b = indices.length;
+  if (augmentation.kind === "none") {
+    const labels = Int32Array.from(indices, (i) => split.labels[i]);
+    return { x: floatPixels(split.images, split.shape, indices), labels, shape: [b, h, w, c] };
+  }
   const x = new Float32Array(b * size);
   const labels = new Int32Array(b);
   for (let i = 0; i < b; i++) {
     const src = indices[i] * size;
     const dst = i * size;
     labels[i] = split.labels[indices[i]];
-    if (augmentation.kind === "none") {
-      for (let k = 0; k < size; k++) x[dst + k] = split.images[src + k] / 255;
-      continue;
-    }
     if (!rng) throw new Error("makeBatch: crop-flip augmentation needs an rng");
     const p = augmentation.padding;
     const dy = rng.int(2 * p + 1) - p;

@@ -1,5 +1,5 @@
 /**
- * The training loop: minibatch SGD with momentum on `L = CE − α·μ_SI` (paper.md §2), where μ_SI is the
+ * The training loop: minibatch SGD with momentum on `L = CE − α·μ_SI` (docs/method.md §2), where μ_SI is the
  * differentiable class selectivity of the current minibatch over the model's selectivity layers, computed in
  * the same training-mode forward pass as the logits. Per epoch: seeded shuffle and augmentation, learning rate
  * from the schedule, then validation accuracy, loss and μ_SI in inference mode, then the `onEpoch` hook (the
@@ -27,6 +27,7 @@ import { evaluateSplit, NonFiniteOutputsError } from "./evaluate.ts";
 import { GraphStepper, type GraphStepStats } from "./graph_steps.ts";
 import { learningRateAt, type LrSchedule } from "./schedule.ts";
 import { MomentumSgd } from "./sgd.ts";
+import { applyMethod, type TrainMethod } from "./methods.ts";
 import { captureState, type EpochRecord, restoreState, type TrainState } from "./state.ts";
 import { WEBGPU_BACKEND } from "../backends/webgpu/name.ts";
 
@@ -63,6 +64,8 @@ export interface TrainConfig {
    * any checkpoint or result is written).
    */
   stepGraphs?: boolean;
+  /** Robustness-training method applied to each minibatch (lib/train/methods.ts); default standard. */
+  method?: TrainMethod;
 }
 
 /** Progress of one training step, for progress bars. */
@@ -233,7 +236,12 @@ export async function trainModel(
         terms.forEach((q, k) => check(q.batch, values.subarray(4 * k, 4 * k + 4)));
       };
       for (let b = 0; b < batches.length; b++) {
-        const batch = makeBatch(data.train, batches[b], config.augmentation, augmentRng);
+        const batch = await applyMethod(
+          makeBatch(data.train, batches[b], config.augmentation, augmentRng),
+          config.method ?? { kind: "standard" },
+          { seed: config.seed, epoch: e, batch: b },
+          model,
+        );
         const t0 = performance.now();
         if (stepper) {
           for (const row of await stepper.step(batch, lr, b)) check(row.batch, row.terms);

@@ -6,7 +6,7 @@
  */
 
 /**
- * `step`: multiply by `gamma` at each milestone; milestones are fractions of the total epochs (paper.md §3:
+ * `step`: multiply by `gamma` at each milestone; milestones are fractions of the total epochs (docs/method.md §3:
  * ÷10 at 50 % and 75 %). `cosine`: half-cosine from the base rate down to `minFactor`·base at the end.
  * `constant`: the base rate throughout.
  */

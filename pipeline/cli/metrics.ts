@@ -5,7 +5,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { writeFileAtomic } from "../atomic.ts";
 import {
   diffMetrics,
@@ -15,6 +15,7 @@ import {
   workspaceMetrics,
 } from "../metrics.ts";
 import { compact } from "../metrics_compact.ts";
+import { readRunRecords, renderRunRecords } from "../run_records.ts";
 import { fitMetricsDiff, metricsDiffTable, PR_COMMENT_LIMIT } from "../metrics_markdown.ts";
 import { cell, renderTable } from "../table.ts";
 import { baseRev, type CliContext, collect, rootOf, withProject } from "./context.ts";
@@ -22,6 +23,8 @@ import { baseRev, type CliContext, collect, rootOf, withProject } from "./contex
 /** Options of `metrics show` and `metrics diff`. */
 export interface MetricsCliOptions {
   all?: boolean;
+  runs?: boolean;
+  last?: number;
   unchanged?: boolean;
   md?: boolean;
   json?: boolean;
@@ -39,6 +42,14 @@ function common(cmd: Command): Command {
     .option("--json", "JSON");
 }
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`'${value}': expected a whole number ≥ 1`);
+  }
+  return n;
+}
+
 function view(all: boolean | undefined, m: Record<string, FlatMetrics>): Record<string, FlatMetrics> {
   return all ? m : Object.fromEntries(Object.entries(m).map(([p, v]) => [p, compact(v)]));
 }
@@ -49,10 +60,20 @@ export function register(program: Command, ctx: CliContext): void {
   common(
     metrics.command("show")
       .description("the workspace's metrics (numeric results; --all for everything)")
-      .argument("[target...]", "metrics files, directories of them, or stages (default: all)"),
+      .argument("[target...]", "metrics files, directories of them, or stages (default: all)")
+      .option("--runs", "per-run records instead (wall time, exit, peak RSS, host, the stage's own facts)")
+      .option("--last <n>", "with --runs: the newest N records per stage", positiveInteger),
   ).action(
-    ctx.act((targets: string[], opts: MetricsCliOptions, cmd: Command) =>
-      withProject(rootOf(cmd), [], async (project) => {
+    ctx.act(async (targets: string[], opts: MetricsCliOptions, cmd: Command) => {
+      if (opts.runs) {
+        const records = await readRunRecords(`${rootOf(cmd)}/.pipeline`, {
+          stages: targets,
+          last: opts.last ?? Infinity,
+        });
+        console.log(opts.json ? JSON.stringify(records, null, 2) : renderRunRecords(records));
+        return 0;
+      }
+      return await withProject(rootOf(cmd), [], async (project) => {
         const now = view(opts.all, await workspaceMetrics(project, selectMetricsPaths(project, targets)));
         if (opts.json) console.log(JSON.stringify(now, null, 2));
         else {
@@ -64,8 +85,8 @@ export function register(program: Command, ctx: CliContext): void {
           );
         }
         return 0;
-      })
-    ),
+      });
+    }),
   );
   common(
     metrics.command("diff")

@@ -23,6 +23,7 @@ import { register as params } from "./params.ts";
 import { register as plots } from "./plots.ts";
 import { register as repro } from "./repro.ts";
 import { register as status } from "./status.ts";
+import { register as verify } from "./verify.ts";
 
 /** The command groups, in the order `--help` lists them. */
 export const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
@@ -33,6 +34,7 @@ export const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => vo
   metrics,
   plots,
   exp,
+  verify,
   gc,
 ];
 

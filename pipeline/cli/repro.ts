@@ -5,20 +5,25 @@
  */
 import { type Command, Option } from "commander";
 import { PipelineError } from "../errors.ts";
-import { LocalExecutor } from "../executors/local.ts";
+import { chooseExecutor } from "../executor_choice.ts";
 import { makeReporter } from "../progress.ts";
 import { acquireReproLock } from "../project_lock.ts";
 import { repro } from "../repro.ts";
+import { readSummaries, renderSummaries } from "../summary.ts";
 import { type CliContext, collect, requirePipelineFile, rootOf, withProject } from "./context.ts";
 
 /** Options of `repro` as commander parses them. */
 export interface ReproCliOptions {
   dry?: boolean;
   force?: boolean;
-  jobs: number;
+  jobs?: number;
   keepGoing?: boolean;
   set?: string[];
   resources?: string[];
+  executor?: string;
+  slurm?: string[];
+  retries?: string;
+  cancelRunning?: boolean;
 }
 
 /** Parse `--jobs`: a whole number ≥ 1. */
@@ -53,14 +58,23 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--dry", "print what would run and why; change nothing")
     .option("-f, --force", "run the selected stages even when up to date")
     .addOption(
-      new Option("-j, --jobs <n>", "stages run at once").argParser(parseJobs)
-        .default(navigator.hardwareConcurrency || 1, "cores"),
+      new Option(
+        "-j, --jobs <n>",
+        "stages run at once (default: cores; with --executor slurm, jobs in flight: slurm.max_jobs or 256)",
+      ).argParser(parseJobs),
     )
     .option("-k, --keep-going", "after a failure, keep running what does not depend on it")
     .addOption(setOption())
     .addOption(
       new Option("--resources <name=N>", "resource pool size, e.g. gpu=2 (repeatable)").argParser(collect),
     )
+    .option("--executor <name>", "local or slurm (default: `executor:` of pipeline.config.yaml, else local)")
+    .addOption(
+      new Option("--slurm <key=value>", "a Slurm setting for this run, e.g. partition=gpu (repeatable)")
+        .argParser(collect),
+    )
+    .option("--retries <n>", "resubmit Slurm jobs that failed for a node-level reason (NODE_FAIL, PREEMPTED)")
+    .option("--cancel-running", "cancel the Slurm jobs a killed runner left running instead of reattaching")
     .action(
       ctx.act((targets: string[], opts: ReproCliOptions, cmd: Command) =>
         runRepro(rootOf(cmd), targets, opts)
@@ -71,6 +85,7 @@ export function register(program: Command, ctx: CliContext): void {
 async function runRepro(root: string, targets: string[], opts: ReproCliOptions): Promise<number> {
   const t0 = performance.now();
   const resources = parseResources(opts.resources ?? []);
+  const { executor, jobs } = await chooseExecutor(root, opts);
   requirePipelineFile(root);
   const reporter = makeReporter();
   using _lock = opts.dry ? undefined : await acquireReproLock(`${root}/.pipeline`, (m) => reporter.info(m));
@@ -91,11 +106,12 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
           targets,
           dry: opts.dry ?? false,
           force: opts.force ?? false,
-          jobs: opts.jobs,
+          jobs,
           keepGoing: opts.keepGoing ?? false,
           resources,
+          cancelRunning: opts.cancelRunning ?? false,
         },
-        new LocalExecutor(),
+        executor,
         reporter,
         controller.signal,
       );
@@ -122,6 +138,9 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
         }
         console.log(`${parts.join(", ")} in ${secs}s.`);
       }
+      const settled = [...report.decisions.keys()].filter((n) => report.outcomes.get(n)?.status !== "failed");
+      const summaries = await readSummaries(project, settled);
+      if (summaries.length) console.log(`\n${renderSummaries(summaries)}`);
       if (controller.signal.aborted) return 130;
       return report.ok ? 0 : 1;
     } finally {

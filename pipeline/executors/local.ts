@@ -6,6 +6,7 @@
  * @module
  */
 import type { Executor, Job, JobResult } from "../executor.ts";
+import { RssSampler } from "../rss.ts";
 import { guardProcessGroup } from "./group_watchdog.ts";
 
 /**
@@ -18,9 +19,13 @@ import { guardProcessGroup } from "./group_watchdog.ts";
  * ```
  */
 export class LocalExecutor implements Executor {
+  /** The executor's name. */
+  readonly name = "local";
   /** Run each command of the job in turn. */
   async run(job: Job): Promise<JobResult> {
     const started = performance.now();
+    let maxRssKb: number | undefined; // the largest over the job's commands
+    const memory = () => (maxRssKb === undefined ? {} : { maxRssKb });
     using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
     const slots = Object.fromEntries(
       Object.entries(job.resources).map((
@@ -43,6 +48,7 @@ export class LocalExecutor implements Executor {
       }).spawn();
       const watchdog = guardProcessGroup(child.pid);
       await job.onSpawned?.({ executor: "local", pid: child.pid, pgid: child.pid });
+      const rss = new RssSampler(child.pid);
       const stop = () => {
         try {
           Deno.kill(-child.pid, "SIGTERM");
@@ -61,14 +67,18 @@ export class LocalExecutor implements Executor {
         pump(child.stderr, log, job.onLine),
       ]);
       job.signal.removeEventListener("abort", stop);
+      const kb = rss.stop();
+      if (kb !== undefined) maxRssKb = Math.max(maxRssKb ?? 0, kb);
       await watchdog.release();
       if (!status.success) {
         const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
-        return { code, signal: status.signal ?? undefined, ms: performance.now() - started };
+        return { code, signal: status.signal ?? undefined, ms: performance.now() - started, ...memory() };
       }
-      if (job.signal.aborted) return { code: 130, signal: "SIGINT", ms: performance.now() - started };
+      if (job.signal.aborted) {
+        return { code: 130, signal: "SIGINT", ms: performance.now() - started, ...memory() };
+      }
     }
-    return { code: 0, ms: performance.now() - started };
+    return { code: 0, ms: performance.now() - started, ...memory() };
   }
 }
 

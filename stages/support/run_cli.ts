@@ -1,7 +1,9 @@
 /**
  * Command line and runtime shared by the per-network stages (train, the measurements, corrupt-eval,
  * attack-eval), on npm `commander` (stage_command.ts; `--help` lists the options): `--alpha A --seed S` name the
- * run `a{A}-s{S}` (a negative value may follow as its own word, `--alpha -0.3`); directory flags with stage-specific defaults; `--backend`/`PIPELINE_BACKEND` and
+ * run `a{A}-s{S}` (a negative value may follow as its own word, `--alpha -0.3`), and `--method M` other than
+ * `standard` (docs/method.md §8) names it `a{A}-s{S}-{M}`; directory flags with stage-specific defaults;
+ * `--backend`/`PIPELINE_BACKEND` and
  * `--threads`/`PIPELINE_THREADS` pick the hardware (not params, so they do not change a stage's fingerprint;
  * pipeline.yaml exports them from params.yaml's `runtime` section). Also: zod validation of a params section
  * with errors naming the key, and atomic JSON writing.
@@ -18,6 +20,12 @@ import { parseStageArgs } from "./stage_command.ts";
 const backendEnum = z.enum(["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
 
 /**
+ * Training methods a run may name (lib/train/methods.ts; docs/method.md §8). Listed here rather than imported,
+ * so that the measurement stages do not depend on the training library.
+ */
+export const METHOD_NAMES = ["standard", "noise", "augmix", "pgd"] as const;
+
+/**
  * Schema of params.yaml's `runtime` section, which pipeline.yaml exports as `PIPELINE_BACKEND` and
  * `PIPELINE_THREADS` (read by {@link parseRunArgs}); for the runner's params check (tools/params_schema.ts).
  */
@@ -30,7 +38,9 @@ export const runtimeSchema = z.strictObject({
 export type RunArgs<D extends Record<string, string>> = D & {
   alpha: string;
   seed: string;
-  /** `a{alpha}-s{seed}`, as written on the command line. */
+  /** The training method (lib/train/methods.ts), `standard` unless `--method` says otherwise. */
+  method: string;
+  /** `a{alpha}-s{seed}`, as written on the command line, plus `-{method}` for a method other than standard. */
   run: string;
   backend: BackendChoice;
   threads: number | undefined;
@@ -58,6 +68,11 @@ export function parseRunArgs<D extends Record<string, string>>(
       { name: "alpha", description: "selectivity regularizer weight α of the network (required)" },
       { name: "seed", description: "seed of the network (required)" },
       {
+        name: "method",
+        description: `training method: ${METHOD_NAMES.join(" | ")} (docs/method.md §8)`,
+        default: "standard",
+      },
+      {
         name: "backend",
         description: `${backendEnum.options.join(" | ")} (default: PIPELINE_BACKEND, else auto)`,
       },
@@ -81,6 +96,10 @@ export function parseRunArgs<D extends Record<string, string>>(
   if (!Number.isSafeInteger(Number(values.seed))) {
     throw new Error(`${stage}: --seed '${values.seed}' is not an integer`);
   }
+  const method = values.method!;
+  if (!(METHOD_NAMES as readonly string[]).includes(method)) {
+    throw new Error(`${stage}: --method '${method}' is not one of ${METHOD_NAMES.join(", ")}`);
+  }
   const backendText = values.backend ?? env.get("PIPELINE_BACKEND") ?? "auto";
   const backend = backendEnum.safeParse(backendText);
   if (!backend.success) {
@@ -100,7 +119,8 @@ export function parseRunArgs<D extends Record<string, string>>(
     ...dirValues,
     alpha: values.alpha!,
     seed: values.seed!,
-    run: `a${values.alpha}-s${values.seed}`,
+    method,
+    run: `a${values.alpha}-s${values.seed}${method === "standard" ? "" : `-${method}`}`,
     backend: backend.data,
     threads,
   };

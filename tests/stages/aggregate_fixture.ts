@@ -85,7 +85,10 @@ export async function writeFixture(root: string, flip = false): Promise<FixtureN
         test: { acc, loss: 0.5, mean_si: si + 0.01 },
         val: { acc: null, loss: null, mean_si: null },
       });
-      await Deno.writeTextFile(join(a.models, `${run}.curves.json`), "[]");
+      await write(join(a.models, `${run}.curves.json`), [
+        { epoch: 1, loss: 2 - alpha * 0.1, val_acc: 0.5 },
+        { epoch: 2, loss: 1.5 - alpha * 0.1, val_acc: 0.6 + seed * 0.01 },
+      ]);
       await Deno.mkdir(join(a.models, run), { recursive: true });
       await write(join(a.selectivity, `${run}.json`), {
         network_mean_si: si,
@@ -104,13 +107,17 @@ export async function writeFixture(root: string, flip = false): Promise<FixtureN
       const condition = (id: string, kind: string, c: number) => ({
         id,
         kind,
+        input_norm: kind === "corruption" ? { l2: 4, linf: 0.5 } : { l2: 1.2, linf: 4 / 255 },
         layers: LAYERS.map((name, l) => ({ name, delta: dims(c + 10 * l), perturbed: dims(c) })),
       });
       await write(join(a.dimensionality, `${run}.json`), {
-        layers: LAYERS.map((name, l) => ({ name, clean: dims(n.dimClean + 5 * l) })),
+        layers: LAYERS.map((name, l) => ({ name, clean: dims(n.dimClean + 5 * l), rank_ceiling: 255 })),
         conditions: [
           condition("gaussian_noise-3", "corruption", n.deltaCorruption[0]),
           condition("fog-3", "corruption", n.deltaCorruption[1]),
+          // The same corruptions rescaled to the attack's input size: ΔX a little smaller than at raw size.
+          condition("gaussian_noise-3@pgd-linf-4/255", "corruption_matched", n.deltaCorruption[0] - 1),
+          condition("fog-3@pgd-linf-4/255", "corruption_matched", n.deltaCorruption[1] - 1),
           condition("pgd-linf-0.01569", "attack", n.deltaAttack[0]),
           condition("fgsm-linf-0.01569", "attack", n.deltaAttack[1]),
         ],

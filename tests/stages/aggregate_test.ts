@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { aggregate, gridRuns, verdictTable } from "../../stages/aggregate.ts";
 import { fixtureArgs, writeFixture } from "./aggregate_fixture.ts";
 
-const PARAMS = { aggregate: { seed: 3, resamples: 1000, permutations: 200 } };
+// The fixture has 9 networks: the verdict rule's minimum is lowered to 9 so that its claims can be decided.
+const PARAMS = { aggregate: { seed: 3, resamples: 1000, permutations: 2000, min_networks: 9 } };
 
 async function withTemp(prefix: string, fn: (root: string) => Promise<void>): Promise<void> {
   const root = await Deno.makeTempDir({ prefix });
@@ -85,12 +86,32 @@ Deno.test("aggregate: every claim is reproduced on paper-like data and contradic
       assert.equal(eight.kind, "paired");
       assert.equal(eight.stats.positive, flip ? 0 : 9);
       assert.ok(Math.abs(eight.p - 2 / 512) < 1e-12, "sign test, 9 of 9 on one side");
-      // One SVG per figure: 3 vs α, 1 corruption, 2 attack (pgd, worst case), 10 claims, 3 heatmaps.
+      assert.ok(
+        verdicts.every((v: { p_holm: number | null; p: number | null }) => v.p === null || v.p_holm! >= v.p),
+        "Holm never lowers a p",
+      );
+      // Within-α rows use the 3 seeds of each α: 9 networks in 3 strata.
+      const within = verdicts.find((v: { id: string }) => v.id === "6w");
+      assert.equal(within.kind, "within");
+      assert.deepEqual([within.n, within.stats.groups], [9, 3]);
+      // One SVG per figure: 4 vs α, 2 training curves, 1 corruption, 2 attack (pgd, worst case), 11 claims (not
+      // the within-α rows), 4 heatmaps.
       const plots = (await Array.fromAsync(Deno.readDir(join(args.out, "plots")))).map((e) => e.name);
       assert.equal(plots.length, content.figures.length);
-      assert.equal(plots.length, 19, plots.join());
+      assert.equal(plots.length, 24, plots.join());
       const html = await Deno.readTextFile(join(args.out, "index.html"));
-      assert.equal(html.split("<svg").length - 1, 19);
+      assert.equal(html.split("<svg").length - 1, 24);
+      // Claim 8's verdict uses the norm-matched corruptions; the sensitivity table shows the raw-size choice too.
+      assert.equal(eight.x, "dim_delta_corruption_matched_early");
+      const sens = JSON.parse(await Deno.readTextFile(join(args.out, "sensitivity.json")));
+      const raw = sens.find((r: { choice: string }) => r.choice === "block1_relu, raw size, components");
+      assert.ok(raw && raw.n === 9 && raw.agrees === !flip, JSON.stringify(raw));
+      assert.ok(
+        sens.some((r: { claim: string; choice: string }) =>
+          r.claim === "6" && r.choice.includes("ε = 2/255")
+        ),
+      );
+      assert.ok(html.includes("<h2>Provenance</h2>") && html.includes("Sensitivity"));
       assert.equal(html.split("data:image/png;base64,").length - 1, 4, "attack and fog PNG of α = -1 and 1");
       const md = await Deno.readTextFile(join(args.out, "summary.md"));
       assert.ok(
@@ -115,8 +136,12 @@ Deno.test("aggregate: missing inputs leave claims unchecked with notes; malforme
     assert.ok(content.notes.includes("measure-selectivity: no output for a1-s3"));
     assert.ok(content.notes.some((n) => n.includes("μ_SI from the train stage") && n.includes("a1-s3")));
     const table = verdictTable(content.claims).split("\n");
-    assert.match(table[0], /^claim\s+verdict\s+estimate\s+CI\s+p\s+n$/);
+    assert.match(table[0], /^claim\s+verdict\s+estimate\s+CI\s+p\s+p_holm\s+n$/);
     assert.match(table.find((l) => l.startsWith("9a "))!, /unchecked/);
+    const strict = await aggregate(args, { aggregate: { ...PARAMS.aggregate, min_networks: 10 } });
+    const five = strict.claims.find((c) => c.id === "5")!;
+    assert.equal(five.verdict, "too few networks (9)", "the default rule needs 10 networks");
+    assert.ok(five.estimate < 0 && Number.isNaN(five.pAdjusted!), "effect size shown, not tested");
 
     await Deno.writeTextFile(join(args.corruption, "a0-s1.json"), "{ not json");
     await assert.rejects(() => aggregate(args, PARAMS), /corruption\/a0-s1\.json: not valid JSON/);
@@ -162,5 +187,54 @@ Deno.test("aggregate: with a grid, reads only its runs and names the files of ot
       () => gridRuns({ grid: { alpha: 1, seeds: [1] } }),
       /grid.alpha and grid.seeds must be lists/,
     );
+  });
+});
+
+Deno.test("aggregate: robustness-training variants are checked as claim 10 and kept out of the α grid", async () => {
+  await withTemp("aggregate-methods-", async (root) => {
+    await writeFixture(root);
+    const args = fixtureArgs(root);
+    // Three seeds of noise- and PGD-trained networks at α = 0, with μ_SI below and above the standard ones.
+    for (const [method, si] of [["noise", 0.1], ["pgd", 0.6]] as const) {
+      for (const seed of [1, 2, 3]) {
+        const run = `a0-s${seed}-${method}`;
+        await Deno.writeTextFile(
+          join(args.models, `${run}.metrics.json`),
+          JSON.stringify({ test: { acc: 0.8, mean_si: si }, epochs: 2 }),
+        );
+        await Deno.writeTextFile(
+          join(args.selectivity, `${run}.json`),
+          JSON.stringify({
+            network_mean_si: si + 0.01 * seed,
+            accuracy: 0.8,
+            layers: [{ name: "block1_relu", mean_si: si, dead_units: 0 }],
+          }),
+        );
+      }
+    }
+    const params = {
+      ...PARAMS,
+      grid: { alpha: [-1, 0, 1], seeds: [1, 2, 3] },
+      bidirectional: { alpha: 0, seeds: [1, 2, 3], methods: ["noise", "pgd"] },
+    };
+    assert.ok(gridRuns(params)!.has("a0-s2-pgd"));
+    const content = await aggregate(args, params);
+    const ten = content.claims.find((c) => c.id === "10")!;
+    // 3 standard networks at α = 0 and 6 variants; the ordering noise < standard < pgd holds in every network.
+    assert.equal(ten.n, 9);
+    assert.equal(ten.verdict, "reproduced");
+    assert.ok(ten.estimate > 0.9);
+    // The α grid is unchanged: 9 standard networks, 3 at α = 0.
+    assert.equal(content.networks.rows.length, 9);
+    assert.equal(content.summary.rows.find((r) => r[0] === 0)![1], 3);
+    assert.deepEqual(content.methods!.rows.map((r) => [r[0], r[1]]), [
+      ["Gaussian-noise augmentation", 3],
+      ["standard", 3],
+      ["PGD adversarial training", 3],
+    ]);
+    const plots = [...Deno.readDirSync(join(args.out, "plots"))].map((e) => e.name);
+    assert.ok(plots.includes("selectivity_by_training_method.svg"));
+    const csv = await Deno.readTextFile(join(args.out, "table.csv"));
+    assert.ok(csv.startsWith("run,alpha,seed,method,") && csv.includes("\na0-s3-pgd,0,3,pgd,"));
   });
 });

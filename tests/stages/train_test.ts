@@ -83,6 +83,7 @@ function spawnStage(root: string, alpha: string, stageKey?: string) {
     ],
     env: {
       PIPELINE_PARAMS: JSON.stringify(baseParams),
+      PIPELINE_RUN_RECORD: join(root, "facts.json"),
       ...(stageKey ? { PIPELINE_STAGE_KEY: stageKey } : {}),
     },
     stdout: "piped",
@@ -107,11 +108,22 @@ Deno.test("train stage: outputs, metrics; a killed run resumes to the uninterrup
   const name = "a-0.5-s1";
   const metrics = JSON.parse(await Deno.readTextFile(join(root, "models", `${name}.metrics.json`)));
   assert.equal(metrics.alpha, -0.5);
-  assert.equal(metrics.backend.backend, "wasm");
+  // Results only: how the run went is in the run facts, not in the metrics or curves.
+  for (const key of ["backend", "images_per_sec", "train_seconds", "wall_seconds", "resumed_from_epoch"]) {
+    assert.equal(key in metrics, false, `metrics carry ${key}`);
+  }
+  const facts = JSON.parse(await Deno.readTextFile(join(root, "facts.json")));
+  assert.equal(facts.backend.name, "wasm");
+  assert.equal(facts.resumed_from_epoch, 0);
+  assert.equal(facts.epoch_images_per_sec.length, 6);
+  assert.ok(facts.images_per_sec > 0 && facts.wall_seconds >= facts.train_seconds);
+  const fullMetricsBytes = await Deno.readFile(join(root, "models", `${name}.metrics.json`));
+  const fullCurvesBytes = await Deno.readFile(join(root, "models", `${name}.curves.json`));
   assert.ok(metrics.test.acc >= 0 && metrics.test.acc <= 1 && metrics.test.mean_si >= 0);
   assert.equal(metrics.params.train.epochs, 6);
   const curves = JSON.parse(await Deno.readTextFile(join(root, "models", `${name}.curves.json`)));
   assert.deepEqual(curves.map((r: { epoch: number }) => r.epoch), [1, 2, 3, 4, 5, 6]);
+  assert.equal("images_per_sec" in curves[0], false);
   const fullWeights = await Deno.readFile(join(root, "models", name, "weights.bin"));
   await assert.rejects(Deno.stat(join(root, "ckpt", name)), Deno.errors.NotFound); // removed after success
 
@@ -130,6 +142,10 @@ Deno.test("train stage: outputs, metrics; a killed run resumes to the uninterrup
   assert.equal(resumed.code, 0, text(resumed.stderr));
   assert.match(text(resumed.stdout), /resuming after epoch [1-5]/);
   assert.deepEqual(await Deno.readFile(join(root, "models", name, "weights.bin")), fullWeights);
+  // The resumed run's result files are byte-identical to the uninterrupted run's; only its facts differ.
+  assert.deepEqual(await Deno.readFile(join(root, "models", `${name}.metrics.json`)), fullMetricsBytes);
+  assert.deepEqual(await Deno.readFile(join(root, "models", `${name}.curves.json`)), fullCurvesBytes);
+  assert.ok(JSON.parse(await Deno.readTextFile(join(root, "facts.json"))).resumed_from_epoch >= 1);
 
   // A checkpoint written under another stage key (the runner's key: other code, data or params) is not resumed.
   const stale = spawnStage(root, "-0.5", "key-before-a-code-change");
@@ -145,6 +161,26 @@ Deno.test("train stage: outputs, metrics; a killed run resumes to the uninterrup
   assert.match(text(changed.stdout), /starting fresh: checkpoint .* made with other settings/);
   assert.deepEqual(await Deno.readFile(join(root, "models", name, "weights.bin")), fullWeights);
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("train: --method names the run and picks the variant's params from 'bidirectional'", async () => {
+  const { methodOf } = await import("../../stages/train.ts");
+  const a = parseTrainArgs(["--alpha", "0", "--seed", "1", "--method", "pgd"], env({}));
+  assert.deepEqual([a.method, a.run], ["pgd", "a0-s1-pgd"]);
+  assert.equal(parseTrainArgs(["--alpha", "0", "--seed", "1"], env({})).run, "a0-s1");
+  assert.throws(
+    () => parseTrainArgs(["--alpha", "0", "--seed", "1", "--method", "x"], env({})),
+    /--method 'x'/,
+  );
+  assert.deepEqual(methodOf("standard", undefined), { kind: "standard" });
+  assert.deepEqual(methodOf("pgd", { pgd: { eps_linf_255: 8, steps: 7 } }), {
+    kind: "pgd",
+    epsLinf255: 8,
+    steps: 7,
+    stepFactor: 2.5,
+  });
+  assert.throws(() => methodOf("noise", undefined), /needs params.yaml section 'bidirectional'/);
+  assert.throws(() => methodOf("noise", { noise: { sigma: -1 } }), /sigma/);
 });
 
 Deno.test("train.lr far too high fails naming divergence and train.lr, not a NaN class mean", async () => {

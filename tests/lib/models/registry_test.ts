@@ -42,6 +42,27 @@ Deno.test("resnet18 matches torchvision's parameter count with a 200-way head", 
   assert.deepEqual(cifarStem.model.getLayer("s1b1_out").outputShape, [null, 64, 64, 64]);
 });
 
+Deno.test("resnet50 (bottleneck blocks) matches torchvision's parameter count and shapes", () => {
+  const { model, selectivityStages } = buildModel("resnet50", {
+    inputShape: [64, 64, 3],
+    numClasses: 1000,
+    seed: 0,
+  });
+  // torchvision resnet50 (v1.5): 25,557,032 parameters with a 1000-way head.
+  assert.deepEqual(trainableCount(model), 25_557_032);
+  assert.deepEqual(selectivityStages.map((s) => s.length), [3, 4, 6, 3]);
+  assert.deepEqual(model.getLayer("s1b1_out").outputShape, [null, 16, 16, 256]);
+  assert.deepEqual(model.getLayer("s4b3_out").outputShape, [null, 2, 2, 2048]);
+  // The stride is on the 3×3 conv (v1.5): the first 1×1 conv of a downsampling block keeps the size.
+  assert.deepEqual(model.getLayer("s2b1_1_conv").outputShape, [null, 16, 16, 128]);
+  assert.deepEqual(model.getLayer("s2b1_2_conv").outputShape, [null, 8, 8, 128]);
+  const small = buildModel("resnet50", { inputShape: [32, 32, 3], numClasses: 10, seed: 1, stem: "cifar" });
+  const logits = small.model.predict(tf.zeros([1, 32, 32, 3])) as tf.Tensor;
+  assert.deepEqual(logits.shape, [1, 10]);
+  assert.ok(Array.from(logits.dataSync()).every(Number.isFinite));
+  tf.dispose(logits);
+});
+
 Deno.test("every model's selectivity layers are ReLU outputs, non-negative, with one unit per channel", () => {
   for (
     const [name, shape] of [["cnn", [28, 28, 1]], ["cnn", [32, 32, 3]], ["resnet20", [32, 32, 3]]] as const

@@ -97,17 +97,36 @@ Deno.test({
           "corruption_accuracy_vs_severity",
           "adversarial_accuracy_pgd-linf",
           "adversarial_accuracy_worst-linf",
+          "adversarial_auc_vs_alpha",
+          "training_val_accuracy",
+          "training_loss",
           "claim5",
           "claim8",
           "dim_clean_per_layer",
           "dim_delta_corruption_per_layer",
           "dim_delta_attack_per_layer",
+          "dim_delta_corruption_matched_per_layer",
         ]
       ) assert.ok(names.includes(`${kind}.svg`), `${kind}.svg missing from ${names.join()}`);
       const { stdout, stderr } = await chromium(["--dump-dom", `file://${join(args.out, "index.html")}`]);
       assert.equal(stdout.split("<svg").length - 1, content.figures.length, "one <svg> per figure");
       assert.equal(stdout.split("<img").length - 1, content.examples.length);
       assert.ok(!/Refused to (load|apply|execute)/.test(stderr), `CSP blocked something: ${stderr}`);
+      // Vega marks a truncated label with "…": every legend and axis label is drawn in full.
+      const svgText = [...stdout.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]).join("");
+      assert.ok(!svgText.includes("…"), "a figure label is truncated");
+      // No table is wider than 10 columns (wide tables are split into parts repeating their key columns).
+      const widths = [...stdout.matchAll(/<thead><tr>([\s\S]*?)<\/tr><\/thead>/g)]
+        .map((m) => m[1].split("<th").length - 1);
+      assert.ok(widths.length > 3 && Math.max(...widths) <= 10, `table widths ${widths}`);
+      assert.ok(stdout.includes("<h2>Provenance</h2>") && stdout.includes("Sensitivity"));
+      if (Deno.env.get("REPORT_SCREENSHOT")) {
+        await chromium([
+          "--window-size=1200,6000",
+          `--screenshot=${Deno.env.get("REPORT_SCREENSHOT")}`,
+          `file://${join(args.out, "index.html")}`,
+        ]);
+      }
     } finally {
       await Deno.remove(root, { recursive: true });
     }

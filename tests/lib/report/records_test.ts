@@ -6,9 +6,9 @@ import { perAlphaTable } from "../../../lib/report/summary_table.ts";
 import { checkClaims, CLAIMS } from "../../../lib/report/claims.ts";
 
 Deno.test("run names parse to α and seed", () => {
-  assert.deepEqual(parseRunName("a-0.3-s2"), { alpha: -0.3, seed: 2 });
-  assert.deepEqual(parseRunName("a1-s10"), { alpha: 1, seed: 10 });
-  assert.deepEqual(parseRunName("a1e-3-s0"), { alpha: 0.001, seed: 0 });
+  assert.deepEqual(parseRunName("a-0.3-s2"), { alpha: -0.3, seed: 2, method: "standard" });
+  assert.deepEqual(parseRunName("a1-s10"), { alpha: 1, seed: 10, method: "standard" });
+  assert.deepEqual(parseRunName("a1e-3-s0"), { alpha: 0.001, seed: 0, method: "standard" });
   assert.equal(parseRunName("model-7"), null);
 });
 
@@ -84,15 +84,31 @@ Deno.test("claims are checked only where their metrics exist, each with its own 
   assert.deepEqual(results.filter((r) => r.stats !== null).map((r) => r.spec.id), ["1"]);
   // α ranks [1.5,1.5,3.5,3.5,5.5,5.5], μ_SI ranks 1..6: Σdxdy = 16, Σdx² = 16, Σdy² = 17.5 → ρ = 4/√17.5.
   assert.ok(Math.abs(results[0].check.estimate - 4 / Math.sqrt(17.5)) < 1e-15);
-  // μ_SI increases with α in every pair, so every defined resample has ρ > 0 and the CI excludes 0.
+  // μ_SI increases with α in every pair, so every defined resample has ρ > 0 and the CI excludes 0; but 6
+  // networks are fewer than the rule's 10.
   assert.ok(results[0].check.lo > 0);
-  assert.equal(results[0].check.verdict, "reproduced");
+  assert.equal(results[0].check.verdict, "too few networks (6)");
+  const lenient = checkClaims(records, CLAIMS, {
+    seed: 0,
+    resamples: 500,
+    permutations: 200,
+    rule: { alpha: 0.05, minNetworks: 6 },
+  });
+  // Only claim 1 is tested (a family of one, so Holm leaves its p as is).
+  assert.ok(lenient[0].check.p! < 0.05 && lenient[0].check.pAdjusted === lenient[0].check.p);
+  assert.equal(lenient[0].check.verdict, "reproduced");
   assert.equal(results[1].check.verdict, "unchecked");
-  assert.equal(results[1].check.note, "no network has corrupted_ratio");
+  assert.equal(results[1].check.note, "no network has test_acc");
   const again = checkClaims(records, CLAIMS.slice(0, 1), { seed: 0, resamples: 500, permutations: 200 });
   assert.deepEqual(
     again[0].stats,
     results[0].stats,
     "other claims do not shift the seed",
   );
+});
+
+Deno.test("run names carry the training method; standard when absent", () => {
+  assert.deepEqual(parseRunName("a0-s1-pgd"), { alpha: 0, seed: 1, method: "pgd" });
+  assert.deepEqual(parseRunName("a-0.3-s2"), { alpha: -0.3, seed: 2, method: "standard" });
+  assert.equal(parseRunName("a0-s1-fancy"), null);
 });

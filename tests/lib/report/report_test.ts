@@ -46,7 +46,8 @@ Deno.test("HTML report is self-contained, escaped and holds every figure and exa
   assert.ok(!html.includes("<test>") && !html.includes("<falls>"));
   // Verdicts come through with their class, and NaN cells show as a dash.
   assert.ok(html.includes('<span class="verdict reproduced">reproduced</span>'));
-  assert.ok(html.includes('<span class="verdict inconclusive">inconclusive at this scale</span>'));
+  assert.ok(html.includes('<span class="verdict toofew">too few networks (9)</span>'));
+  assert.ok(html.includes(">0.21 μ_SI per α</td>"), "slope with its unit");
   assert.ok(html.includes("<td>—</td>"));
   assert.ok(html.includes("alpha:\n    - -1"), "params rendered as YAML");
 });
@@ -76,11 +77,15 @@ Deno.test("Markdown summary has the verdict and per-α tables, escaped, and the 
   const md = buildMarkdownSummary(await sampleReport());
   const lines = md.split("\n");
   assert.equal(lines[0], "# ResNet20 / CIFAR-10 \\<test\\> report");
-  assert.ok(lines.includes("| \\# | claim | expected | estimate | CI | n | p | verdict |"));
+  assert.ok(
+    lines.includes("| \\# | claim | expected | estimate | CI | slope | n | p | p (Holm) | verdict |"),
+  );
   assert.ok(
     lines.includes(
-      "| 1 | μ\\_SI increases with α | positive | 0.9 | \\[0.8, 0.95\\] | 9 | 0.001 | reproduced |",
+      "| 1 | μ\\_SI increases with α | positive | 0.9 | \\[0.8, 0.95\\] | 0.21 μ\\_SI per α | 12 | 0.001 | " +
+        "0.002 | reproduced |",
     ),
+    lines.join("\n"),
   );
   assert.ok(lines.some((l) => l.startsWith("| 6 | Adversarial accuracy vs μ\\_SI \\| positive |")));
   assert.ok(lines.includes("| 1 | 3 | 0.6 | \\[0.55, 0.65\\] | — |"));
@@ -90,7 +95,7 @@ Deno.test("Markdown summary has the verdict and per-α tables, escaped, and the 
   // Every table row has as many cells as its header.
   for (const l of lines.filter((l) => l.startsWith("| "))) {
     const cells = l.replace(/\\\|/g, "").split("|").length - 2;
-    assert.ok(cells === 8 || cells === 5 || cells === 4, `row with ${cells} cells: ${l}`);
+    assert.ok(cells === 10 || cells === 5 || cells === 4, `row with ${cells} cells: ${l}`);
   }
   const fenced = buildMarkdownSummary({ ...(await sampleReport()), params: { note: "a ``` b" } });
   assert.ok(fenced.includes("````yaml"), "fence longer than the backticks inside");

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The full-Fashion-MNIST run of issue 15 on one GPU: the α grid (7 α × 3 seeds) and the bidirectional
+# experiment (noise, AugMix-style and PGD-adversarially trained networks, 3 seeds each, at α = 0) with the cnn,
+# through bench/gpu/pipeline.sh (see its header: .offline/ and .gl/ carried, Fashion-MNIST IDX files carried as
+# .data/fashion-mnist). The runner caches finished stages, so when one call's LIMIT_S ends the run, the same
+# command on the still-warm machine continues where it stopped. Results (report, SVG figures, per-network
+# metrics) go to $OUT; commit them under docs/results/<date>-gpu-fashion-mnist-bidirectional/.
+set -uo pipefail
+exec env SYNTHETIC=0 LIMIT_S="${LIMIT_S:-560}" bash "$(dirname "$0")/pipeline.sh" --jobs "${JOBS:-12}" \
+  --set data.dir=.data/fashion-mnist --set data.limit_train=null --set data.limit_test=null \
+  --set 'grid.alpha=[-1, -0.5, -0.2, 0, 0.2, 0.5, 1]' --set 'grid.seeds=[1, 2, 3]' --set train.epochs=8 \
+  --set 'bidirectional.seeds=[1, 2, 3]' --set 'bidirectional.methods=[noise, augmix, pgd]' \
+  --set bidirectional.pgd.steps=5 --set bidirectional.pgd.eps_linf_255=4 \
+  --set corrupt.limit=500 --set attack.n_examples=1000 --set attack.pgd.steps=20 --set attack.apgd.steps=20 \
+  --set 'attack.eps_linf_255=[0, 1, 2, 4, 8, 16]' --set dim.n_samples=1000 --set grad.n_samples=300 "$@"

@@ -1,0 +1,198 @@
+/**
+ * The measurement of `corrupt-eval` (docs/method.md §4) for one trained network: clean accuracy on a seeded
+ * stratified test subset, accuracy per (corruption, severity) on generated corruptions of that subset (or on
+ * the official CIFAR-10-C / Tiny-ImageNet-C files), and example grids (one row per example image: clean first
+ * when generated, then the severities).
+ *
+ * @module
+ */
+import type * as tfl from "@tensorflow/tfjs-layers";
+import type { ImageShape } from "../data/dataset.ts";
+import type { PreparedSplit } from "../data/prepared.ts";
+import { stratifiedSample } from "../data/split.ts";
+import { accuracyOf, predictClasses } from "../eval/predict.ts";
+import { encodePng } from "../eval/png.ts";
+import { deriveSeed } from "../random.ts";
+import type { AccuracyTable } from "./metrics.ts";
+import { type CorruptedSet, loadCifar10C, loadTinyImagenetC } from "./official.ts";
+import { type CorruptionName, corruptionRng, corruptStored } from "./registry.ts";
+
+/** What to evaluate (the stage's `corrupt` params, resolved). */
+export interface CorruptionEvalConfig {
+  corruptions: readonly CorruptionName[];
+  /** Sorted, unique. */
+  severities: readonly number[];
+  seed: number;
+  batchSize: number;
+  limit: number | null | undefined;
+  officialDir: string | null | undefined;
+  officialWnids: string | null | undefined;
+  /** Example images per corruption in the PNG grids (0: none). */
+  examples: number;
+  /** The dataset name (Tiny ImageNet's official files are read by wnid). */
+  dataset: string;
+}
+
+/** The result of {@link evaluateCorruptions}. */
+export interface CorruptionEvaluation {
+  clean: number;
+  accuracy: AccuracyTable;
+  /** Test images evaluated (the subset). */
+  images: number;
+  /** Corruption name → PNG of its example grid (absent when `examples` is 0). */
+  examplePngs: Map<string, Uint8Array>;
+  /** Seconds spent corrupting (or loading) and predicting. */
+  timing: { corrupt: number; predict: number };
+}
+
+/** Rows `indices` of a split. */
+function rows(split: PreparedSplit, indices: ArrayLike<number>): { images: Uint8Array; labels: Uint8Array } {
+  const size = split.shape[0] * split.shape[1] * split.shape[2];
+  const images = new Uint8Array(indices.length * size);
+  const labels = new Uint8Array(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    images.set(split.images.subarray(indices[k] * size, (indices[k] + 1) * size), k * size);
+    labels[k] = split.labels[indices[k]];
+  }
+  return { images, labels };
+}
+
+/** Tiles images (each h×w×c) into a grid of `rowsN` × `cols` cells, row-major. */
+function grid(cells: Uint8Array[], rowsN: number, cols: number, h: number, w: number, c: number): Uint8Array {
+  const out = new Uint8Array(rowsN * h * cols * w * c);
+  const stride = cols * w * c;
+  cells.forEach((cell, k) => {
+    const r = Math.floor(k / cols), col = k % cols;
+    for (let y = 0; y < h; y++) {
+      out.set(cell.subarray(y * w * c, (y + 1) * w * c), (r * h + y) * stride + col * w * c);
+    }
+  });
+  return out;
+}
+
+/**
+ * Evaluates `model` on the test `split` under every corruption × severity of `cfg`; `log` receives one line per corruption.
+ *
+ * @example
+ * ```ts
+ * const r = await evaluateCorruptions(model, data.test, data.meta.shape, cfg, console.log);
+ * r.accuracy.fog["3"]; // accuracy under fog at severity 3
+ * ```
+ */
+export async function evaluateCorruptions(
+  model: tfl.LayersModel,
+  split: PreparedSplit,
+  shape: ImageShape,
+  cfg: CorruptionEvalConfig,
+  log: (line: string) => void = () => {},
+  progress: (done: number, total: number, label: string) => void = () => {},
+): Promise<CorruptionEvaluation> {
+  const names = cfg.corruptions;
+  const severities = cfg.severities;
+  const [h, w, c] = shape;
+  const size = h * w * c;
+  const subset = cfg.limit && cfg.limit < split.n
+    ? stratifiedSample(split.labels, cfg.limit, deriveSeed(cfg.seed, "corrupt-subset"))
+    : Uint32Array.from({ length: split.n }, (_, i) => i);
+  const test = rows(split, subset);
+  let predictMs = 0, corruptMs = 0;
+  const timedPredict = async (images: Uint8Array) => {
+    const t0 = performance.now();
+    const pred = await predictClasses(model, images, shape, cfg.batchSize);
+    predictMs += performance.now() - t0;
+    return pred;
+  };
+  const clean = accuracyOf(await timedPredict(test.images), test.labels);
+  log(`clean accuracy ${clean.toFixed(4)} on ${subset.length} test images`);
+
+  let officialIndices: Uint32Array | null = null;
+  const officialSet = async (name: CorruptionName, severity: number): Promise<CorruptedSet> => {
+    const dir = cfg.officialDir!;
+    if (cfg.dataset === "tiny-imagenet") {
+      if (!cfg.officialWnids) {
+        throw new Error("corrupt-eval: corrupt.official_wnids (Tiny ImageNet wnids.txt) is required");
+      }
+      const wnids = (await Deno.readTextFile(cfg.officialWnids)).split(/\r?\n/).map((s) => s.trim()).filter(
+        Boolean,
+      );
+      const set = await loadTinyImagenetC(dir, name, severity, wnids, h);
+      if (!cfg.limit || cfg.limit >= set.n) return set;
+      const keep = stratifiedSample(set.labels, cfg.limit, deriveSeed(cfg.seed, "corrupt-subset"));
+      const picked = { images: new Uint8Array(keep.length * size), labels: new Uint8Array(keep.length) };
+      keep.forEach((i, k) => {
+        picked.images.set(set.images.subarray(i * size, (i + 1) * size), k * size);
+        picked.labels[k] = set.labels[i];
+      });
+      return { ...picked, n: keep.length, shape: set.shape };
+    }
+    if (officialIndices === null) {
+      const all = await loadCifar10C(dir, name, 1);
+      officialIndices = cfg.limit && cfg.limit < all.n
+        ? stratifiedSample(all.labels, cfg.limit, deriveSeed(cfg.seed, "corrupt-subset"))
+        : Uint32Array.from({ length: all.n }, (_, i) => i);
+    }
+    return await loadCifar10C(dir, name, severity, officialIndices);
+  };
+
+  const accuracy: AccuracyTable = {};
+  const nExamples = Math.min(cfg.examples, subset.length);
+  const examplePngs = new Map<string, Uint8Array>();
+  for (const [i, name] of names.entries()) {
+    const bySeverity: Record<string, number> = {};
+    const exampleCells: Uint8Array[][] = Array.from({ length: nExamples }, () => []);
+    for (const severity of severities) {
+      const t0 = performance.now();
+      let set: { images: Uint8Array; labels: Uint8Array };
+      if (cfg.officialDir) {
+        const official = await officialSet(name, severity);
+        if (official.shape.join("x") !== shape.join("x")) {
+          throw new Error(
+            `corrupt-eval: official ${name} images are ${official.shape.join("x")}, the model takes ${
+              shape.join("x")
+            }`,
+          );
+        }
+        set = official;
+      } else {
+        const images = new Uint8Array(test.images.length);
+        for (let k = 0; k < subset.length; k++) {
+          const rng = corruptionRng(cfg.seed, name, severity, subset[k]);
+          images.set(
+            corruptStored(test.images.subarray(k * size, (k + 1) * size), shape, name, severity, rng),
+            k * size,
+          );
+        }
+        set = { images, labels: test.labels };
+      }
+      corruptMs += performance.now() - t0;
+      bySeverity[String(severity)] = accuracyOf(await timedPredict(set.images), set.labels);
+      progress(
+        i * severities.length + severities.indexOf(severity) + 1,
+        names.length * severities.length,
+        `${name} severity ${severity}`,
+      );
+      for (let k = 0; k < nExamples; k++) {
+        if (severity === severities[0] && !cfg.officialDir) {
+          exampleCells[k].push(test.images.subarray(k * size, (k + 1) * size));
+        }
+        exampleCells[k].push(set.images.subarray(k * size, (k + 1) * size));
+      }
+    }
+    accuracy[name] = bySeverity;
+    if (nExamples > 0) {
+      const cols = severities.length + (cfg.officialDir ? 0 : 1);
+      const pixels = grid(exampleCells.flat(), nExamples, cols, h, w, c);
+      examplePngs.set(name, encodePng(pixels, nExamples * h, cols * w, c as 1 | 3));
+    }
+    const accs = Object.values(bySeverity).map((a) => a.toFixed(3)).join(" ");
+    log(`${name} ${accs}`);
+  }
+
+  return {
+    clean,
+    accuracy,
+    images: subset.length,
+    examplePngs,
+    timing: { corrupt: corruptMs / 1000, predict: predictMs / 1000 },
+  };
+}

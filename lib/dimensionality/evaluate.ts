@@ -1,0 +1,346 @@
+/**
+ * The measurement of `measure-dimensionality` (docs/method.md §6) for one trained network: on a fixed seeded
+ * class-stratified sample of test images, PCA components and participation ratio of every tap's clean
+ * representation X, of ΔX = X_pert − X_clean and of X_pert, for each corruption × severity and each attack × ε;
+ * with `matchNorm`, also each corruption rescaled per image to the L2 norm of the first attack's perturbation of
+ * that image (docs/method.md §6 step 7), so that corruption and adversarial ΔX can be compared at matched
+ * input-space size. Each condition records the size of its input perturbation (mean L2 and L∞ over images).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { type AttackName, type AttackSettings, runAttack } from "../attacks/registry.ts";
+import { inferenceLogits } from "../attacks/model.ts";
+import { type CorruptionName, corruptionRng, corruptStored } from "../corruptions/registry.ts";
+import { imageTensor } from "../data/pixels.ts";
+import type { PreparedSplit } from "../data/prepared.ts";
+import type { ImageShape } from "../data/dataset.ts";
+import { stratifiedSample } from "../data/split.ts";
+import { withSelectivityOutputs } from "../models/multi_output.ts";
+import { selectivityLayersOf } from "../models/registry.ts";
+import { deriveSeed } from "../random.ts";
+import { featureSpec, type Representation } from "./features.ts";
+import { dimensionalityOf, perturbationDimensionality } from "./measure.ts";
+import { layerRepresentations, type Representations } from "./representations.ts";
+import type { SpectrumDimensionality } from "./spectrum.ts";
+
+/** One attack condition: `eps` in pixel units, `label` as it appears in condition ids (e.g. "4/255"). */
+export interface DimAttack {
+  name: AttackName;
+  eps: number;
+  label: string;
+}
+
+/** What to measure. */
+export interface DimensionalityConfig {
+  nSamples: number;
+  seed: number;
+  representation: Representation;
+  maxFeatures: number | null;
+  varianceThreshold: number;
+  corruptions: readonly CorruptionName[];
+  severities: readonly number[];
+  attacks: readonly DimAttack[];
+  /** Add corruption conditions rescaled to the first attack's per-image L2 norm. */
+  matchNorm: boolean;
+  /** Also measure X_pert itself (the secondary view dim(X_pert) − dim(X_clean)); doubles the PCA work. */
+  perturbedDims: boolean;
+  attack: AttackSettings;
+  batchSize: number;
+}
+
+/** A dimensionality record as written to the metrics file. */
+export interface DimRecord {
+  components: number;
+  participation_ratio: number;
+  total_variance: number;
+}
+
+/** The size of an input perturbation: mean over images of ‖x_pert − x‖₂ and ‖x_pert − x‖∞ (pixels in [0, 1]). */
+export interface InputNorm {
+  l2: number;
+  linf: number;
+}
+
+/** One perturbation condition's measurements. */
+export interface DimCondition {
+  id: string;
+  kind: "corruption" | "corruption_matched" | "attack";
+  name: string;
+  severity?: number;
+  eps?: number;
+  /** For `corruption_matched`: the attack condition whose per-image L2 norms were matched. */
+  matched_to?: string;
+  input_norm: InputNorm;
+  accuracy: number;
+  layers: {
+    name: string;
+    delta: DimRecord;
+    /** Present when `perturbedDims` was set. */
+    perturbed?: DimRecord;
+    perturbed_minus_clean_components?: number;
+  }[];
+}
+
+/** The result for one network (the metrics file minus run identity, backend and timings). */
+export interface DimensionalityResult {
+  n_samples: number;
+  clean_accuracy: number;
+  layers: {
+    name: string;
+    features: number;
+    features_used: number;
+    /** The most components any measurement of this layer can have: min(N − 1, features used). */
+    rank_ceiling: number;
+    clean: DimRecord;
+  }[];
+  conditions: DimCondition[];
+  /** One flat record per (condition, measure, layer), for plots. */
+  rows: Record<string, unknown>[];
+}
+
+/** Seconds spent per phase. */
+export interface DimTiming {
+  forward: number;
+  pca: number;
+  corrupt: number;
+  attack: number;
+}
+
+function record(d: SpectrumDimensionality): DimRecord {
+  return {
+    components: d.components,
+    participation_ratio: d.participationRatio,
+    total_variance: d.totalVariance,
+  };
+}
+
+function accuracy(pred: Int32Array, labels: Uint8Array): number {
+  let hits = 0;
+  for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) hits++;
+  return hits / labels.length;
+}
+
+/** Per-image L2 norms of x − x0 (float64). */
+async function perImageL2(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<Float64Array> {
+  const norms = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.sub(x, x0)), [1, 2, 3])));
+  const out = Float64Array.from(await norms.data());
+  norms.dispose();
+  return out;
+}
+
+async function inputNorm(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<InputNorm> {
+  const l2 = await perImageL2(x, x0);
+  const linf = tf.tidy(() => tf.max(tf.abs(tf.sub(x, x0)), [1, 2, 3]));
+  const li = await linf.data();
+  linf.dispose();
+  const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, a) => s + a, 0) / v.length;
+  return { l2: mean(l2), linf: mean(li) };
+}
+
+/**
+ * x0 + (x − x0)·target_i/‖x − x0‖₂ per image i, clipped to [0, 1]; an image with no perturbation stays x0.
+ *
+ * @example
+ * ```ts
+ * const matched = await rescalePerImage(xFog, xClean, adversarialL2); // fog's direction, PGD's size
+ * ```
+ */
+export async function rescalePerImage(
+  x: tf.Tensor4D,
+  x0: tf.Tensor4D,
+  target: Float64Array,
+): Promise<tf.Tensor4D> {
+  const own = await perImageL2(x, x0);
+  const scale = Float32Array.from(own, (v, i) => (v > 0 ? target[i] / v : 0));
+  return tf.tidy(() =>
+    tf.clipByValue(tf.add(x0, tf.mul(tf.sub(x, x0), tf.tensor4d(scale, [scale.length, 1, 1, 1]))), 0, 1)
+  );
+}
+
+/**
+ * Measures one network (see the module doc). `log` receives one line per condition.
+ *
+ * @example
+ * ```ts
+ * const { result } = await measureDimensionality(model, data.test, data.meta.shape, config, console.log);
+ * result.layers[0].clean.components;
+ * ```
+ */
+export async function measureDimensionality(
+  model: tfl.LayersModel,
+  test: PreparedSplit,
+  shape: ImageShape,
+  cfg: DimensionalityConfig,
+  log: (line: string) => void = () => {},
+  progress: (done: number, total: number, label: string) => void = () => {},
+): Promise<{ result: DimensionalityResult; timing: DimTiming }> {
+  const timing: DimTiming = { forward: 0, pca: 0, corrupt: 0, attack: 0 };
+  const clock = async <T>(phase: keyof DimTiming, f: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      timing[phase] += (performance.now() - t0) / 1000;
+    }
+  };
+  const { selectivityLayers } = selectivityLayersOf(model);
+  const tap = withSelectivityOutputs(model, selectivityLayers);
+  const size = shape[0] * shape[1] * shape[2];
+  const rows = stratifiedSample(test.labels, cfg.nSamples, deriveSeed(cfg.seed, "dim-subset"));
+  const n = rows.length;
+  const labels = Uint8Array.from(rows, (r) => test.labels[r]);
+  const cleanBytes = new Uint8Array(n * size);
+  rows.forEach((r, k) => cleanBytes.set(test.images.subarray(r * size, (r + 1) * size), k * size));
+  const specs = tap.outputs.slice(1).map((o, l) =>
+    featureSpec(
+      selectivityLayers[l],
+      o.shape.slice(1) as number[],
+      cfg.representation,
+      cfg.maxFeatures,
+      cfg.seed,
+    )
+  );
+  const forward = (x: tf.Tensor4D): Promise<Representations> =>
+    clock("forward", () => layerRepresentations(tap, x, specs, cfg.batchSize));
+
+  const xClean = imageTensor(cleanBytes, shape);
+  const clean = await forward(xClean);
+  const cleanDims: DimRecord[] = [];
+  for (const f of clean.features) {
+    cleanDims.push(record(await clock("pca", () => dimensionalityOf(f, cfg.varianceThreshold))));
+  }
+  const plotRows: Record<string, unknown>[] = selectivityLayers.map((layer, l) => ({
+    condition: "clean",
+    kind: "clean",
+    measure: "clean",
+    layer,
+    layer_index: l,
+    ...cleanDims[l],
+  }));
+  log(`clean components ${cleanDims.map((d) => d.components).join(" ")}`);
+
+  const conditions: DimCondition[] = [];
+  const measure = async (
+    condition: Omit<DimCondition, "accuracy" | "layers" | "input_norm">,
+    x: tf.Tensor4D,
+  ) => {
+    const norm = await inputNorm(x, xClean);
+    const reps = await forward(x);
+    const perLayer = await clock(
+      "pca",
+      () =>
+        perturbationDimensionality(clean.features, reps.features, cfg.varianceThreshold, cfg.perturbedDims),
+    );
+    tf.dispose(reps.features);
+    const layers = perLayer.map((d, l) => ({
+      name: selectivityLayers[l],
+      delta: record(d.delta),
+      ...(d.perturbed
+        ? {
+          perturbed: record(d.perturbed),
+          perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
+        }
+        : {}),
+    }));
+    conditions.push({ ...condition, input_norm: norm, accuracy: accuracy(reps.predictions, labels), layers });
+    progress(conditions.length, nConditions, condition.id);
+    for (const [l, layer] of layers.entries()) {
+      for (const m of ["delta", "perturbed"] as const) {
+        if (!layer[m]) continue;
+        plotRows.push({
+          condition: condition.id,
+          kind: condition.kind,
+          measure: m,
+          layer: layer.name,
+          layer_index: l,
+          ...layer[m],
+        });
+      }
+    }
+    log(
+      `${condition.id} (input L2 ${norm.l2.toFixed(3)}) ΔX components ${
+        layers.map((l) => l.delta.components).join(" ")
+      }`,
+    );
+  };
+
+  const nCorruptions = cfg.corruptions.length * new Set(cfg.severities).size;
+  const nConditions = cfg.attacks.length + nCorruptions * (cfg.matchNorm && cfg.attacks.length > 0 ? 2 : 1);
+  // Attacks first: the matched corruptions take their per-image sizes from the first attack.
+  const f = inferenceLogits(model);
+  let reference: { id: string; l2: Float64Array } | null = null;
+  for (const { name, eps, label } of cfg.attacks) {
+    const xAdv = await clock("attack", async () => {
+      const parts: tf.Tensor4D[] = [];
+      for (let s0 = 0; s0 < n; s0 += cfg.batchSize) {
+        const b = Math.min(cfg.batchSize, n - s0);
+        const xb = tf.slice(xClean, [s0, 0, 0, 0], [b, -1, -1, -1]);
+        const yb = tf.tensor1d(labels.subarray(s0, s0 + b), "int32");
+        parts.push(await runAttack(name, f, xb, yb, eps, cfg.attack, rows.subarray(s0, s0 + b)));
+        tf.dispose([xb, yb]);
+      }
+      const joined = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+      if (parts.length > 1) tf.dispose(parts);
+      return joined;
+    });
+    const id = `${name}-${label}`;
+    if (reference === null) reference = { id, l2: await perImageL2(xAdv, xClean) };
+    await measure({ id, kind: "attack", name, eps }, xAdv);
+    xAdv.dispose();
+  }
+
+  for (const name of cfg.corruptions) {
+    for (const severity of [...new Set(cfg.severities)].sort()) {
+      const bytes = await clock("corrupt", () => {
+        const out = new Uint8Array(n * size);
+        rows.forEach((r, k) => {
+          const img = cleanBytes.subarray(k * size, (k + 1) * size);
+          out.set(
+            corruptStored(img, shape, name, severity, corruptionRng(cfg.seed, name, severity, r)),
+            k * size,
+          );
+        });
+        return Promise.resolve(out);
+      });
+      const x = imageTensor(bytes, shape);
+      await measure({ id: `${name}-${severity}`, kind: "corruption", name, severity }, x);
+      if (cfg.matchNorm && reference !== null) {
+        const matched = await rescalePerImage(x, xClean, reference.l2);
+        await measure(
+          {
+            id: `${name}-${severity}@${reference.id}`,
+            kind: "corruption_matched",
+            name,
+            severity,
+            matched_to: reference.id,
+          },
+          matched,
+        );
+        matched.dispose();
+      }
+      x.dispose();
+    }
+  }
+  tf.dispose([xClean, ...clean.features]);
+  return {
+    result: {
+      n_samples: n,
+      clean_accuracy: accuracy(clean.predictions, labels),
+      layers: selectivityLayers.map((name, l) => {
+        const used = specs[l].subset?.length ?? specs[l].features;
+        return {
+          name,
+          features: specs[l].features,
+          features_used: used,
+          rank_ceiling: Math.min(n - 1, used),
+          clean: cleanDims[l],
+        };
+      }),
+      conditions,
+      rows: plotRows,
+    },
+    timing,
+  };
+}

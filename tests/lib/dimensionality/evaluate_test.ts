@@ -1,0 +1,84 @@
+import * as tf from "@tensorflow/tfjs-core";
+import assert from "node:assert/strict";
+import { initBackend } from "../../../lib/backends/select.ts";
+import { measureDimensionality, rescalePerImage } from "../../../lib/dimensionality/evaluate.ts";
+import { buildModel } from "../../../lib/models/registry.ts";
+import { Rng } from "../../../lib/random.ts";
+import { dimAttacks } from "../../../stages/measure_dimensionality.ts";
+
+await initBackend("cpu");
+
+Deno.test("rescalePerImage: each image's perturbation gets the target L2 norm, direction kept", async () => {
+  const x0 = tf.tensor4d([0.5, 0.5, 0.5, 0.5, 0.2, 0.2, 0.2, 0.2], [2, 2, 2, 1]);
+  const x = tf.tensor4d([0.6, 0.5, 0.5, 0.5, 0.2, 0.2, 0.2, 0.2], [2, 2, 2, 1]);
+  const out = await rescalePerImage(x, x0, Float64Array.of(0.3, 0.7));
+  const v = await out.data();
+  // Image 0: δ = (0.1, 0, 0, 0) scaled to norm 0.3 → 0.5 + 0.3; image 1 has no perturbation and stays put.
+  assert.ok(Math.abs(v[0] - 0.8) < 1e-6 && v[1] === 0.5);
+  assert.deepEqual(Array.from(v.slice(4)), [0.2, 0.2, 0.2, 0.2].map(Math.fround));
+  tf.dispose([x0, x, out]);
+});
+
+Deno.test("measureDimensionality: rank ceiling, input norms, matched corruptions at the attack's L2 size", async () => {
+  const shape: [number, number, number] = [28, 28, 1];
+  const n = 40, size = 28 * 28;
+  const rng = new Rng(3);
+  const images = Uint8Array.from({ length: n * size }, () => rng.int(256));
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 4);
+  const { model } = buildModel("cnn", { inputShape: [...shape], numClasses: 4, seed: 1 });
+  const { result } = await measureDimensionality(model, { images, labels, n, shape }, shape, {
+    nSamples: 24,
+    seed: 0,
+    representation: "flatten",
+    maxFeatures: null,
+    varianceThreshold: 0.95,
+    corruptions: ["contrast"],
+    severities: [5],
+    attacks: dimAttacks([{ name: "fgsm-linf", eps_linf_255: 8 }]),
+    matchNorm: true,
+    perturbedDims: true,
+    attack: {
+      pgd: { steps: 2, stepFactor: 2.5, restarts: 1, randomStart: true },
+      apgd: { steps: 4 },
+      seed: 0,
+    },
+    batchSize: 16,
+  });
+  assert.equal(result.n_samples, 24);
+  // block1 has 28·28·16 features: the ceiling is N − 1 = 23, and no measurement exceeds it.
+  assert.equal(result.layers[0].rank_ceiling, 23);
+  for (const c of result.conditions) {
+    for (const [l, layer] of c.layers.entries()) {
+      assert.ok(layer.delta.components <= result.layers[l].rank_ceiling, `${c.id} ${layer.name}`);
+    }
+  }
+  assert.deepEqual(result.conditions.map((c) => c.id), [
+    "fgsm-linf-8/255",
+    "contrast-5",
+    "contrast-5@fgsm-linf-8/255",
+  ]);
+  const [adv, raw, matched] = result.conditions;
+  // FGSM moves every pixel by ε unless clipped: L∞ = 8/255 exactly.
+  assert.ok(Math.abs(adv.input_norm.linf - 8 / 255) < 1e-6, `${adv.input_norm.linf}`);
+  assert.equal(matched.matched_to, adv.id);
+  // Matched to the attack's per-image L2 size (up to clipping at [0, 1], which can only shrink it).
+  assert.ok(
+    matched.input_norm.l2 <= adv.input_norm.l2 + 1e-5 && matched.input_norm.l2 > 0.8 * adv.input_norm.l2,
+  );
+  assert.ok(
+    raw.input_norm.l2 > 2 * adv.input_norm.l2,
+    "contrast 5 is a much larger perturbation than FGSM 8/255",
+  );
+});
+
+Deno.test("dimAttacks: one ε unit per norm, and a clear error for the wrong one", () => {
+  assert.deepEqual(dimAttacks([{ name: "pgd-linf", eps_linf_255: 4 }]), [{
+    name: "pgd-linf",
+    eps: 4 / 255,
+    label: "4/255",
+  }]);
+  assert.throws(
+    () => dimAttacks([{ name: "pgd-l2", eps_linf_255: 4 }]),
+    /dim\.attacks\.0: pgd-l2 is an l2 attack; give its radius as eps_l2/,
+  );
+});

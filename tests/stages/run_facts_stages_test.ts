@@ -1,0 +1,106 @@
+/**
+ * Every per-network measurement stage, run twice on a tiny model: its result files are byte-identical between
+ * the runs, and how each run went (backend, device, seconds) is in the run facts the runner asked for
+ * (`PIPELINE_RUN_RECORD`), never in a result.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseDataParams, prepareData } from "../../stages/prepare_data.ts";
+import { buildModel } from "../../lib/models/registry.ts";
+import { saveModel } from "../../lib/models/io.ts";
+import { initBackend } from "../../lib/backends/select.ts";
+
+/** Stage script, its params, and its output flags (each pointed at a fresh directory per run). */
+const STAGES: { script: string; params: Record<string, unknown>; outs: string[] }[] = [
+  {
+    script: "stages/measure_selectivity.ts",
+    params: { si: {}, selectivity: { limit: 16 } },
+    outs: ["--out"],
+  },
+  { script: "stages/measure_gradients.ts", params: { grad: { n_samples: 8 } }, outs: ["--out"] },
+  {
+    script: "stages/measure_dimensionality.ts",
+    params: {
+      dim: {
+        n_samples: 8,
+        corruptions: ["gaussian_noise"],
+        severities: [1],
+        attacks: [{ name: "fgsm-linf", eps: 2 / 255 }],
+      },
+    },
+    outs: ["--out"],
+  },
+  {
+    script: "stages/corrupt_eval.ts",
+    params: { corrupt: { corruptions: ["gaussian_noise", "contrast"], severities: [1, 3], limit: 12 } },
+    outs: ["--out", "--examples"],
+  },
+  {
+    script: "stages/attack_eval.ts",
+    params: { attack: { attacks: ["fgsm-linf"], eps_linf_255: [0, 4], n_examples: 12, example_images: 2 } },
+    outs: ["--out"],
+  },
+];
+
+/** Every file under `dir`: relative path → bytes. */
+function files(dir: string, rel = ""): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const e of Deno.readDirSync(join(dir, rel))) {
+    const path = join(rel, e.name);
+    if (e.isDirectory) { for (const [k, v] of files(dir, path)) out.set(k, v); }
+    else out.set(path, Deno.readFileSync(join(dir, path)));
+  }
+  return out;
+}
+
+Deno.test("measurement stages: identical result bytes on a rerun, run facts only in the run record", async () => {
+  await initBackend("cpu");
+  const dir = await Deno.makeTempDir();
+  try {
+    const data = join(dir, "data");
+    await prepareData(parseDataParams({
+      data: { name: "synthetic", out: data, synthetic: { train: 40, test: 24, shape: [28, 28, 1] } },
+    }));
+    const { model } = buildModel("cnn", { inputShape: [28, 28, 1], numClasses: 4, seed: 1 });
+    await saveModel(model, join(dir, "models", "a0-s1"));
+    for (const stage of STAGES) {
+      const runOnce = async (tag: string) => {
+        const outArgs = stage.outs.flatMap((flag) => [flag, join(dir, tag, flag.slice(2))]);
+        const facts = join(dir, `${tag}.facts.json`);
+        const r = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            stage.script,
+            ...["--alpha", "0", "--seed", "1", "--backend", "cpu", "--data", data, "--models"],
+            join(dir, "models"),
+            ...outArgs,
+          ],
+          env: { PIPELINE_PARAMS: JSON.stringify(stage.params), PIPELINE_RUN_RECORD: facts },
+        }).output();
+        assert.equal(r.code, 0, `${stage.script}: ${new TextDecoder().decode(r.stderr)}`);
+        return { out: files(join(dir, tag)), facts: JSON.parse(await Deno.readTextFile(facts)) };
+      };
+      const tag = stage.script.replace(/\W/g, "_");
+      const [a, b] = [await runOnce(`${tag}-1`), await runOnce(`${tag}-2`)];
+      assert.ok(a.out.size > 0, `${stage.script} wrote nothing`);
+      assert.deepEqual([...a.out.keys()], [...b.out.keys()], stage.script);
+      for (const [path, bytes] of a.out) {
+        assert.deepEqual(b.out.get(path), bytes, `${stage.script}: ${path} differs`);
+      }
+      for (const [path, bytes] of a.out) {
+        if (!path.endsWith(".json")) continue;
+        const text = new TextDecoder().decode(bytes);
+        for (const volatile of ["backend", "device", "time_s", "seconds", "wall"]) {
+          assert.ok(!text.includes(`"${volatile}`), `${stage.script}: ${path} carries '${volatile}'`);
+        }
+      }
+      assert.equal(a.facts.backend.name, "cpu", stage.script);
+      assert.ok(typeof a.facts.backend.device === "string", stage.script);
+      const seconds = a.facts.wall_seconds ?? a.facts.time_s?.total ?? a.facts.time_s;
+      assert.ok(typeof seconds === "number" && seconds > 0, `${stage.script}: ${JSON.stringify(a.facts)}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
