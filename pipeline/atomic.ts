@@ -7,14 +7,19 @@
 import { dirname } from "node:path";
 
 /**
- * Atomically replace `path` with `data`, creating parent directories.
+ * Atomically replace `path` with `data`, creating parent directories; `beforeRename` runs once the temporary
+ * file is complete (a crash point for the fault-injection suite).
  *
  * @example
  * ```ts
  * await writeFileAtomic("pipeline.lock", "schema: 1\n");
  * ```
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  beforeRename?: () => void,
+): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
@@ -27,5 +32,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await Deno.remove(tmp).catch(() => {});
     throw e;
   }
+  beforeRename?.();
   await Deno.rename(tmp, path);
 }

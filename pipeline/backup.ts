@@ -16,6 +16,7 @@ import { z } from "zod";
 import { writeFileAtomic } from "./atomic.ts";
 import { PipelineError } from "./errors.ts";
 import { forbiddenOutReason } from "./out_paths.ts";
+import { faultPoint } from "./fault.ts";
 
 /**
  * The run in flight, as journaled: `runId` always (written before the command starts); executors add their
@@ -91,6 +92,7 @@ export class OutputBackup {
     await backup.#writeJournal();
     for (const out of journal.moved) {
       await Deno.mkdir(dirname(`${dir}/files/${out}`), { recursive: true });
+      faultPoint("backup");
       await Deno.rename(`${root}/${out}`, `${dir}/files/${out}`);
     }
     for (const out of outs) await Deno.mkdir(dirname(`${root}/${out}`), { recursive: true });
@@ -143,6 +145,7 @@ export class OutputBackup {
       if (!(await exists(saved))) continue; // never moved: the runner stopped before it got there
       await Deno.remove(`${this.#root}/${out}`, { recursive: true }).catch(() => {});
       await Deno.mkdir(dirname(`${this.#root}/${out}`), { recursive: true });
+      faultPoint("restore");
       await Deno.rename(saved, `${this.#root}/${out}`);
     }
     await Deno.remove(this.#dir, { recursive: true });

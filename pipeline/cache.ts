@@ -9,11 +9,12 @@ import { dirname } from "node:path";
 import { PipelineError } from "./errors.ts";
 import { digestBytes, hashFileStreaming } from "./file_digest.ts";
 import { dirManifest, type Hasher, type ManifestRow, parseManifest, type TreeNode } from "./hash.ts";
+import { faultPoint } from "./fault.ts";
 
 /** A cache object whose bytes no longer match its digest; it has been removed. */
 export class DamagedObjectError extends PipelineError {
-  constructor(readonly digest: string, readonly path: string) {
-    super(`cache object ${digest.slice(0, 12)} (for '${path}') is damaged on disk; it was removed`);
+  constructor(readonly digest: string, readonly path: string, how = "is damaged on disk; it was removed") {
+    super(`cache object ${digest.slice(0, 12)} (for '${path}') ${how}`);
   }
 }
 
@@ -41,9 +42,14 @@ export function isDirDigest(d: Digested): boolean {
  */
 export class ObjectCache {
   readonly dir: string;
+  /** Whether directories are made group-writable and setgid (`cache.shared: group`). */
+  readonly groupShared: boolean;
+  /** Directories known to exist (objects/ab/…), so storing many objects does not mkdir each time. */
+  readonly #made = new Set<string>();
 
-  constructor(dir: string) {
+  constructor(dir: string, opts: { groupShared?: boolean } = {}) {
     this.dir = dir;
+    this.groupShared = opts.groupShared ?? false;
   }
 
   /** Path of the object with `digest`. */
@@ -201,13 +207,41 @@ export class ObjectCache {
     }
   }
 
+  /**
+   * Store an object that `write` puts at a temporary path (e.g. downloaded from a remote), after checking that
+   * its bytes hash to `digest`; on a mismatch nothing is stored and a {@link DamagedObjectError} is thrown.
+   * Concurrent writers of the same object are safe: each writes its own temporary file and renames it.
+   */
+  async receive(digest: string, what: string, write: (tmp: string) => Promise<void>): Promise<void> {
+    await this.#store(digest, async (tmp) => {
+      await write(tmp);
+      if (await hashFileStreaming(tmp) !== digest) {
+        throw new DamagedObjectError(digest, what, "arrived damaged");
+      }
+    });
+  }
+
+  /** Create `dir` (inside the cache) with the cache's permissions: setgid and group-writable when shared. */
+  async makeDir(dir: string): Promise<void> {
+    if (this.#made.has(dir)) return;
+    await Deno.mkdir(dir, { recursive: true });
+    this.#made.add(dir);
+    if (!this.groupShared) return;
+    for (let d = dir; d.startsWith(this.dir); d = dirname(d)) {
+      const mode = (await Deno.stat(d)).mode ?? 0;
+      if ((mode & 0o2070) !== 0o2070) await Deno.chmod(d, (mode & 0o7777) | 0o2070).catch(() => {});
+      if (d === this.dir) break;
+    }
+  }
+
   async #store(digest: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const path = this.objectPath(digest);
-    await Deno.mkdir(dirname(path), { recursive: true });
+    await this.makeDir(dirname(path));
     const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
     try {
       await write(tmp);
       await Deno.chmod(tmp, 0o444);
+      faultPoint("commit");
       await Deno.rename(tmp, path);
     } catch (e) {
       await Deno.remove(tmp).catch(() => {});

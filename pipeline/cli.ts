@@ -5,6 +5,7 @@
  * deno run -A pipeline/cli.ts [-C DIR] <command> [options]
  *   repro [STAGE...] [--dry] [--force] [--jobs N] [--keep-going] [--set key=value]... [--resources name=N]...
  *         [--executor local|slurm] [--slurm key=value]... [--retries N] [--cancel-running]
+ *         [--sandbox]
  *   status [STAGE...] [--json | --quiet] [--set key=value]...
  *   dag [STAGE...] [--outs] [--mermaid | --dot]
  *   params diff [A [B]] [--all] [--md | --json]
@@ -14,6 +15,8 @@
  *   plots diff [REV...] [-t TARGET]... [-o FILE]
  *   exp show [STAGE...] [--md | --json] [--sort-by METRIC [--sort-order asc|desc]] [--all]
  *   gc [--dry] [--keep-run-cache]
+ *   push|fetch|pull [STAGE...] [--remote NAME|URL] [--jobs N] [--run-cache]   (pull: [--force])
+ *   status --remote [NAME|URL] [STAGE...];  repro --pull [--remote NAME|URL]
  * ```
  *
  * The commands live in `pipeline/cli/` (one file per group, see `pipeline/cli/program.ts`). Exit codes: 0 done,

@@ -25,6 +25,10 @@ export interface Job {
   readonly onLine: (line: string) => void;
   /** Aborted when the run is interrupted: the executor must stop the job and return. */
   readonly signal: AbortSignal;
+  /** Program and options each command runs under, before `bash -c cmd` (the sandbox's `bwrap … --`). */
+  readonly wrapper?: readonly string[];
+  /** Run with exactly `env` (plus resource slots) instead of on top of the runner's environment. */
+  readonly clearEnv?: boolean;
   /** The stage key (a hash of its inputs), for job names. */
   readonly key?: string;
   /** The stage's declared resource claims, e.g. `{ gpu: 1, cpus: 4 }`, for executors that schedule them. */

@@ -18,11 +18,14 @@ export interface Fingerprint {
   readonly deps: Readonly<Record<string, DepRecord>>;
   readonly params: Readonly<Record<string, unknown>>;
   readonly outs: readonly string[];
+  /** The top-level `env` entries that are not execution-only (absent or empty when there are none). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
  * The stage key: SHA-256 of the canonical fingerprint. The dep set, the param key set and the out paths are
- * all part of it, so removing a dep or a param invalidates the stage (DVC ignores that).
+ * all part of it, so removing a dep or a param invalidates the stage (DVC ignores that). Keyed `env` entries
+ * join the key only when there are some, so keys of pipelines without them are unchanged.
  *
  * @example
  * ```ts
@@ -39,6 +42,7 @@ export function stageKey(fp: Fingerprint): string {
       deps,
       params: fp.params,
       outs: [...fp.outs].sort(),
+      ...(fp.env && Object.keys(fp.env).length > 0 ? { env: fp.env } : {}),
     }),
   );
 }
@@ -68,6 +72,13 @@ export function explain(fp: Fingerprint, entry: LockEntry | undefined): string[]
   }
   for (const key of Object.keys(entry.params)) {
     if (!(key in fp.params)) reasons.push(`param '${key}' removed`);
+  }
+  const oldEnv = entry.env ?? {};
+  const nowEnv = fp.env ?? {};
+  for (const name of new Set([...Object.keys(oldEnv), ...Object.keys(nowEnv)])) {
+    if (oldEnv[name] !== nowEnv[name]) {
+      reasons.push(`env '${name}' changed: ${show(oldEnv[name])} -> ${show(nowEnv[name])}`);
+    }
   }
   const oldOuts = new Set(Object.keys(entry.outs));
   for (const out of fp.outs) if (!oldOuts.has(out)) reasons.push(`new out '${out}'`);

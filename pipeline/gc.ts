@@ -14,7 +14,8 @@ export interface GcReport {
 }
 
 /**
- * Collect garbage. With `keepRunCache`, objects referenced by any run-cache entry are kept too.
+ * Collect garbage. With `keepRunCache`, or when the cache is shared (`cache.dir`, PIPELINE_CACHE_DIR), objects
+ * referenced by any run-cache entry are kept too.
  *
  * @example
  * ```ts
@@ -39,7 +40,9 @@ export async function gc(project: Project, opts: { dry: boolean; keepRunCache: b
     }
   }
   const runs = [...project.runs.all()];
-  if (opts.keepRunCache) {
+  // A cache shared with other clones holds their results too: its run-cache names them, so keep it all.
+  const shared = project.objects.dir !== `${project.dir}/cache`;
+  if (opts.keepRunCache || shared) {
     for (const { entry } of runs) {
       for (const rec of Object.values(entry.outs)) project.objects.referenced(rec, keep);
     }

@@ -12,6 +12,7 @@ import { digestBytes } from "./file_digest.ts";
 import { expandGlob } from "./glob.ts";
 import { HashPool } from "./hash_pool.ts";
 import type { StateCache } from "./state.ts";
+import { faultPoint } from "./fault.ts";
 
 /** A file's digest. */
 export interface FileNode {
@@ -150,6 +151,7 @@ export class Hasher {
     const known = this.#state.get(rel, info);
     if (known) return known;
     const digest = await this.#pool.hash(this.#abs(rel), info.size);
+    faultPoint("hash");
     this.#state.set(rel, info, digest);
     return digest;
   }

@@ -11,6 +11,7 @@ import type { Digested } from "./cache.ts";
 import { sortKeys } from "./canonical.ts";
 import { PipelineError } from "./errors.ts";
 import { DIGEST_ALGORITHM } from "./file_digest.ts";
+import { faultPoint } from "./fault.ts";
 import { parseYaml } from "./yaml_file.ts";
 
 /** Name of the lock file at the project root. */
@@ -23,7 +24,7 @@ export interface DepRecord extends Digested {
 
 /** What the lock records of one stage. */
 export interface LockEntry {
-  /** The stage key: SHA-256 over cmd, wdir, deps, params and out paths. */
+  /** The stage key: SHA-256 over cmd, wdir, deps, params, out paths and keyed env. */
   readonly key: string;
   readonly cmd: readonly string[];
   readonly wdir?: string;
@@ -31,6 +32,8 @@ export interface LockEntry {
   /** Declared param keys and the values used (after `--set`). */
   readonly params: Readonly<Record<string, unknown>>;
   readonly outs: Readonly<Record<string, Digested>>;
+  /** Top-level `env` entries in the fingerprint (not execution-only); absent when there are none. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The whole lock: stage name → entry. */
@@ -57,6 +60,7 @@ export const lockEntrySchema = z.looseObject({
   deps: z.record(z.string(), digestedSchema.extend({ files: z.record(z.string(), digestString).optional() })),
   params: z.record(z.string(), z.unknown()),
   outs: z.record(z.string(), digestedSchema),
+  env: z.record(z.string(), z.string()).optional(),
 });
 
 /** The first problem zod found, as `key.path: message`. */
@@ -128,7 +132,27 @@ export function formatLock(lock: Lock): string {
   return HEADER + stringify({ schema: 1, stages: sortKeys(lock) }, { lineWidth: 0 });
 }
 
+/**
+ * Remove the temporary files (`pipeline.lock.<pid>.<id>.tmp`) of lock writes cut short by a killed runner;
+ * returns their names. Call it only while holding the repro lock (no other runner is writing).
+ *
+ * @example
+ * ```ts
+ * await removeStaleLockTemps(root); // ["pipeline.lock.4242.1a2b3c4d.tmp"]
+ * ```
+ */
+export async function removeStaleLockTemps(root: string): Promise<string[]> {
+  const stale = /^pipeline\.lock\.\d+\.[0-9a-f]{8}\.tmp$/;
+  const removed: string[] = [];
+  for await (const entry of Deno.readDir(root)) {
+    if (!entry.isFile || !stale.test(entry.name)) continue;
+    await Deno.remove(`${root}/${entry.name}`).catch(() => {});
+    removed.push(entry.name);
+  }
+  return removed;
+}
+
 /** Atomically write the lock in `root`. */
 export async function writeLock(root: string, lock: Lock): Promise<void> {
-  await writeFileAtomic(`${root}/${LOCK_FILE}`, formatLock(lock));
+  await writeFileAtomic(`${root}/${LOCK_FILE}`, formatLock(lock), () => faultPoint("lock"));
 }

@@ -70,6 +70,7 @@ export async function decide(project: Project, stage: StageSpec, predicted?: Pre
     deps,
     params: Object.fromEntries(stage.params.map((k) => [k, lookup(project.params.values, k)])),
     outs: stage.outs.map((o) => o.path),
+    ...(Object.keys(project.spec.keyedEnv).length > 0 ? { env: project.spec.keyedEnv } : {}),
   };
   const key = stageKey(fingerprint);
   const base = { stage: stage.name, key, fingerprint };
@@ -78,14 +79,15 @@ export async function decide(project: Project, stage: StageSpec, predicted?: Pre
   if (changes.length === 0 && entry) {
     const outChanges = await outsDiffer(project, entry);
     if (outChanges.length === 0) return { ...base, action: "up-to-date", reasons: [], result: entry };
-    if (restorable(project, stage, entry)) {
+    if (restorable(project, stage, entry) || await fetchedFromRemote(project, stage, entry)) {
       return { ...base, action: "restore", reasons: outChanges, result: entry };
     }
     return { ...base, action: "run", reasons: [...outChanges, "not in the cache"] };
   }
   const reasons = changes.length > 0 ? changes : ["key changed"];
   if (restorable(project, stage)) {
-    const hit = project.runs.find(key, fingerprint.outs, project.objects);
+    const hit = project.runs.find(key, fingerprint.outs, project.objects) ??
+      await remoteRunCacheHit(project, stage, key, fingerprint.outs);
     if (hit) {
       return {
         ...base,
@@ -107,6 +109,27 @@ export function runCacheable(stage: StageSpec): boolean {
 function restorable(project: Project, stage: StageSpec, entry?: LockEntry): boolean {
   if (!runCacheable(stage)) return false;
   return !entry || Object.values(entry.outs).every((o) => project.objects.hasAll(o));
+}
+
+/** With `repro --pull`: whether the remote supplied every object of `entry`'s outputs. */
+async function fetchedFromRemote(project: Project, stage: StageSpec, entry: LockEntry): Promise<boolean> {
+  if (!project.remoteSource || !runCacheable(stage)) return false;
+  return await project.remoteSource.fetchOuts(entry.outs);
+}
+
+/** With `repro --pull`: the newest run-cache entry for `key` (with exactly `outs`) whose objects the remote supplied. */
+async function remoteRunCacheHit(
+  project: Project,
+  stage: StageSpec,
+  key: string,
+  outs: readonly string[],
+): Promise<LockEntry | undefined> {
+  const want = [...outs].sort().join("\0");
+  for (const entry of project.runs.entries(key)) {
+    if (Object.keys(entry.outs).sort().join("\0") !== want) continue;
+    if (await fetchedFromRemote(project, stage, entry)) return entry;
+  }
+  return undefined;
 }
 
 async function outsDiffer(project: Project, entry: LockEntry): Promise<string[]> {

@@ -4,9 +4,10 @@
  * @module
  */
 import { ObjectCache } from "./cache.ts";
+import { loadConfig, type SharingSettings, sharingSettings } from "./config.ts";
 import { buildGraph, type StageGraph } from "./graph.ts";
 import { Hasher } from "./hash.ts";
-import { type Lock, readLock } from "./lock.ts";
+import { type Lock, type LockEntry, readLock } from "./lock.ts";
 import { PipelineError } from "./errors.ts";
 import { loadParams, type Params } from "./params.ts";
 import { checkParamsSchema } from "./params_schema.ts";
@@ -28,6 +29,16 @@ export interface Project {
   readonly runs: RunCache;
   readonly state: StateCache;
   readonly hasher: Hasher;
+  /** The cache and remotes, from pipeline.config.yaml and .pipeline/config.local.yaml. */
+  readonly sharing: SharingSettings;
+  /** With `repro --pull`: fetches results the local cache lacks from a remote (see remote_sync.ts). */
+  remoteSource?: RemoteSource;
+}
+
+/** Where `repro --pull` finds results missing from the local cache. */
+export interface RemoteSource {
+  /** Fetch every object of `outs` into the local cache; false when the remote lacks some or they are damaged. */
+  fetchOuts(outs: LockEntry["outs"]): Promise<boolean>;
 }
 
 /**
@@ -48,6 +59,8 @@ export async function openProject(root: string, overrides: Record<string, unknow
   const graph = buildGraph(spec.stages);
   const dir = `${root}/.pipeline`;
   const state = await StateCache.open(`${dir}/state.json`);
+  const sharing = sharingSettings(root, await loadConfig(root));
+  const objects = new ObjectCache(sharing.cacheDir, { groupShared: sharing.groupShared });
   return {
     root,
     dir,
@@ -55,10 +68,11 @@ export async function openProject(root: string, overrides: Record<string, unknow
     spec,
     graph,
     lock: await readLock(root),
-    objects: new ObjectCache(`${dir}/cache`),
-    runs: new RunCache(`${dir}/cache`),
+    objects,
+    runs: new RunCache(sharing.cacheDir, (d) => objects.makeDir(d)),
     state,
     hasher: new Hasher(root, state),
+    sharing,
   };
 }
 

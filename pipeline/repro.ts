@@ -9,7 +9,7 @@ import { OutputBackup } from "./backup.ts";
 import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
-import { type LockEntry, writeLock } from "./lock.ts";
+import { type LockEntry, removeStaleLockTemps, writeLock } from "./lock.ts";
 import { decide, type Decision, forceRun, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
@@ -31,6 +31,8 @@ export interface ReproOptions {
   readonly keepGoing: boolean;
   /** Resource pool overrides from the command line, e.g. `{ gpu: 2 }`. */
   readonly resources: Readonly<Record<string, number>>;
+  /** Run every stage in the sandbox (pipeline/sandbox.ts), as if each had `sandbox: true`. */
+  readonly sandbox?: boolean;
   /** Cancel the batch jobs a killed runner left running (journaled) instead of reattaching to them. */
   readonly cancelRunning?: boolean;
 }
@@ -67,6 +69,7 @@ export async function repro(
   }
   const resumable = await leftRunning(project, executor, opts.cancelRunning ?? false, reporter);
   await recoverInterrupted(project, reporter, new Set(resumable.keys()));
+  await removeStaleLockTemps(project.root);
   reporter.begin(names.length);
   const pool = new ResourcePool(
     executor.schedulesResources ? {} : { ...project.spec.resources, ...opts.resources },
@@ -141,6 +144,7 @@ export async function repro(
         onProgress: (update) => reporter.progress(name, update),
         onStatus: (status) => reporter.status?.(name, status),
         recordLock,
+        sandbox: opts.sandbox,
         resume,
       });
       outcomes.set(name, outcome);

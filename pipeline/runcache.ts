@@ -22,15 +22,36 @@ import { type LockEntry, lockEntrySchema } from "./lock.ts";
  */
 export class RunCache {
   readonly #dir: string;
+  readonly #makeDir: (dir: string) => Promise<void>;
 
-  constructor(cacheDir: string) {
+  /** `makeDir` creates directories with the cache's permissions (see {@link ObjectCache.makeDir}). */
+  constructor(
+    cacheDir: string,
+    makeDir: (dir: string) => Promise<void> = (dir) => Deno.mkdir(dir, { recursive: true }),
+  ) {
     this.#dir = `${cacheDir}/runs`;
+    this.#makeDir = makeDir;
   }
 
   /** Keep `entry` (idempotent: one file per distinct result). */
   async save(entry: LockEntry): Promise<void> {
-    const text = canonicalJson(entry);
-    await writeFileAtomic(`${this.#dir}/${entry.key}/${sha256Hex(text)}.json`, text);
+    await this.saveText(entry.key, canonicalJson(entry));
+  }
+
+  /** Keep an entry given as its canonical JSON text (as fetched from a remote); its file is named by its hash. */
+  async saveText(key: string, text: string): Promise<void> {
+    await this.#makeDir(`${this.#dir}/${key}`);
+    await writeFileAtomic(`${this.#dir}/${key}/${sha256Hex(text)}.json`, text);
+  }
+
+  /** The file of each stored entry as `runs/<key>/<name>.json`, relative to the cache directory. */
+  *keys(): Generator<string> {
+    for (const { file } of this.all()) yield file.slice(this.#dir.length - "runs".length);
+  }
+
+  /** The text of a stored entry, by its key relative to the cache directory. */
+  readText(rel: string): string {
+    return Deno.readTextFileSync(`${this.#dir.slice(0, -"runs".length)}${rel}`);
   }
 
   /**

@@ -51,6 +51,13 @@ export interface StageSpec {
   /** Resource claims, e.g. `{ gpu: 1 }`, drawn from the pipeline's pool. */
   readonly resources: Readonly<Record<string, number>>;
   readonly desc?: string;
+  /** Run the command in the bwrap sandbox (pipeline/sandbox.ts); `repro --sandbox` turns it on for all. */
+  readonly sandbox: boolean;
+  /**
+   * Names of runner-environment variables a sandboxed command may see besides the defaults (top-level and
+   * stage `env_allow` together); a trailing `*` matches a prefix.
+   */
+  readonly envAllow: readonly string[];
   /**
    * A text file inside one of the stage's outs that `repro` prints at the end of a run selecting the stage
    * (e.g. a report's verdicts and its path): the runner shows it without knowing what it says.
@@ -72,10 +79,13 @@ export interface PipelineSpec {
   /** Pool of resources stages draw from. */
   readonly resources: Readonly<Record<string, number>>;
   /**
-   * Environment exported to every stage's command and kept out of every fingerprint: for execution details
-   * (backend, threads) that must not invalidate results. Values may use `${…}`.
+   * Environment exported to every stage's command (top-level `env`; values may use `${…}`). An entry is part
+   * of every stage's fingerprint unless written `NAME: {value: …, execution_only: true}`: for execution details
+   * (backend, threads) that must not invalidate results.
    */
   readonly env: Readonly<Record<string, string>>;
+  /** The entries of {@link env} that are part of every stage's fingerprint (those not execution-only). */
+  readonly keyedEnv: Readonly<Record<string, string>>;
   /**
    * A JSON Schema file (root-relative) that params.yaml with `--set` overrides must satisfy before anything
    * runs (pipeline/params_schema.ts), and where pipeline.yaml names it.
@@ -84,7 +94,8 @@ export interface PipelineSpec {
   readonly file: YamlFile;
 }
 
-const TOP_KEYS = ["stages", "vars", "resources", "env", "params_schema"];
+const TOP_KEYS = ["stages", "vars", "resources", "env", "env_allow", "params_schema"];
+const ENV_ENTRY_KEYS = ["value", "execution_only"];
 const STAGE_KEYS = [
   "cmd",
   "wdir",
@@ -99,6 +110,8 @@ const STAGE_KEYS = [
   "desc",
   "summary",
   "meta",
+  "sandbox",
+  "env_allow",
   "slurm",
   "matrix",
   "foreach",
@@ -137,7 +150,8 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
   if (!isRecord(vars)) throw new PipelineError(`${file.where(["vars"])}: 'vars' must be a mapping`);
   const context: Record<string, unknown> = { ...params.values, ...vars };
   const resources = parseResources(top.resources ?? {}, ["resources"], file);
-  const env = parseEnv(top.env ?? {}, file, context);
+  const { env, keyedEnv } = parseEnv(top.env ?? {}, file, context);
+  const envAllow = parseEnvAllow(top.env_allow, ["env_allow"], file);
   if (!isRecord(top.stages) || Object.keys(top.stages).length === 0) {
     throw new PipelineError(`${file.where(["stages"])}: 'stages' must be a mapping of stage names to stages`);
   }
@@ -151,7 +165,7 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
         }: stage name '${name}' may only use letters, digits, '_', '-' and '.'`,
       );
     }
-    for (const stage of expandStage(name, body, file, context, params)) {
+    for (const stage of expandStage(name, body, file, context, params, envAllow)) {
       const prev = seen.get(stage.name);
       if (prev) throw new PipelineError(`${stage.where}: stage '${stage.name}' is also defined at ${prev}`);
       seen.set(stage.name, stage.where);
@@ -167,7 +181,7 @@ export function parsePipeline(file: YamlFile, params: Params): PipelineSpec {
     paramsSchema = { path: normalizePath(top.params_schema, "", at), where: at };
   }
   checkParamSectionsUsed(top, stages, params);
-  return { stages, resources, env, paramsSchema, file };
+  return { stages, resources, env, keyedEnv, paramsSchema, file };
 }
 
 /**
@@ -205,6 +219,7 @@ function expandStage(
   file: YamlFile,
   context: Record<string, unknown>,
   params: Params,
+  envAllow: readonly string[],
 ): StageSpec[] {
   const at = ["stages", name];
   if (!isRecord(body)) throw new PipelineError(`${file.where(at)}: stage '${name}' must be a mapping`);
@@ -236,11 +251,20 @@ function expandStage(
       );
     }
     return entries.map(([key, item]) =>
-      buildStage(`${name}@${key}`, name, body.do as Record<string, unknown>, [...at, "do"], file, {
-        ...context,
-        item,
-        key,
-      }, params)
+      buildStage(
+        `${name}@${key}`,
+        name,
+        body.do as Record<string, unknown>,
+        [...at, "do"],
+        file,
+        {
+          ...context,
+          item,
+          key,
+        },
+        params,
+        envAllow,
+      )
     );
   }
   if (body.do !== undefined) {
@@ -266,10 +290,19 @@ function expandStage(
       );
     }
     return combos.map((c) =>
-      buildStage(`${name}@${c.suffix.join("-")}`, name, body, at, file, { ...context, item: c.item }, params)
+      buildStage(
+        `${name}@${c.suffix.join("-")}`,
+        name,
+        body,
+        at,
+        file,
+        { ...context, item: c.item },
+        params,
+        envAllow,
+      )
     );
   }
-  return [buildStage(name, undefined, body, at, file, context, params)];
+  return [buildStage(name, undefined, body, at, file, context, params, envAllow)];
 }
 
 function buildStage(
@@ -280,6 +313,7 @@ function buildStage(
   file: YamlFile,
   context: Record<string, unknown>,
   params: Params,
+  envAllow: readonly string[],
 ): StageSpec {
   const where = (k: (string | number)[]) => file.where([...at, ...k]);
   const str = (v: unknown, k: (string | number)[]) => {
@@ -349,6 +383,8 @@ function buildStage(
     alwaysChanged: flag("always_changed"),
     resources,
     desc: typeof body.desc === "string" ? body.desc : undefined,
+    sandbox: flag("sandbox"),
+    envAllow: [...envAllow, ...parseEnvAllow(body.env_allow, [...at, "env_allow"], file)],
     ...(body.summary === undefined ? {} : { summary: summaryPath(body.summary, outs, str, wdir, where) }),
     ...(slurm ? { executorSettings: { slurm } } : {}),
     where: where([]),
@@ -462,23 +498,64 @@ function resolveAxis(
   throw new PipelineError(`${file.where(at)}: expected a list (or a '\${key}' naming a list in params.yaml)`);
 }
 
-function parseEnv(raw: unknown, file: YamlFile, context: Record<string, unknown>): Record<string, string> {
+function parseEnv(
+  raw: unknown,
+  file: YamlFile,
+  context: Record<string, unknown>,
+): { env: Record<string, string>; keyedEnv: Record<string, string> } {
   if (!isRecord(raw)) {
     throw new PipelineError(`${file.where(["env"])}: 'env' must map variable names to values`);
   }
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+  const env: Record<string, string> = {};
+  const keyedEnv: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(raw)) {
+    const at = ["env", name];
+    if (!ENV_NAME.test(name)) {
+      throw new PipelineError(`${file.where(at)}: '${name}' is not a valid environment variable name`);
+    }
+    let value: unknown = entry;
+    let executionOnly = false;
+    if (isRecord(entry)) {
+      checkKeys(entry, ENV_ENTRY_KEYS, at, file, `env '${name}'`);
+      value = entry.value;
+      if (entry.execution_only !== undefined && typeof entry.execution_only !== "boolean") {
+        throw new PipelineError(
+          `${file.where([...at, "execution_only"])}: 'execution_only' must be true or false`,
+        );
+      }
+      executionOnly = entry.execution_only === true;
+    }
+    if (!isScalar(value) || value === null || value === undefined) {
       throw new PipelineError(
-        `${file.where(["env", name])}: '${name}' is not a valid environment variable name`,
+        `${file.where(at)}: env '${name}' must be a string or a number, or {value: …, execution_only: true}`,
       );
     }
-    if (!isScalar(value) || value === null) {
-      throw new PipelineError(`${file.where(["env", name])}: env '${name}' must be a string or a number`);
-    }
-    out[name] = interpolateString(String(value), context, file.where(["env", name]));
+    env[name] = interpolateString(String(value), context, file.where(at));
+    if (!executionOnly) keyedEnv[name] = env[name];
   }
-  return out;
+  return { env, keyedEnv };
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function parseEnvAllow(raw: unknown, at: (string | number)[], file: YamlFile): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    throw new PipelineError(
+      `${file.where(at)}: 'env_allow' must be a list of variable names, e.g. [CUDA_HOME]`,
+    );
+  }
+  return raw.map((name, i) => {
+    if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(name)) {
+      throw new PipelineError(
+        `${file.where([...at, i])}: ${
+          JSON.stringify(name)
+        } is not a variable name (a trailing '*' matches a ` +
+          `prefix, e.g. 'XDG_*')`,
+      );
+    }
+    return name;
+  });
 }
 
 function parseResources(raw: unknown, at: (string | number)[], file: YamlFile): Record<string, number> {

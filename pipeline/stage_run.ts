@@ -10,6 +10,7 @@ import { encodeNonFinite } from "./canonical.ts";
 import { DamagedObjectError, type Digested } from "./cache.ts";
 import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
+import { SandboxedExecutor } from "./executors/sandbox.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
 import type { Decision } from "./plan.ts";
@@ -19,6 +20,7 @@ import { finishRunRecord, RUN_RECORD_ENV, runRecordPaths } from "./run_records.t
 import { RUN_ID_ENV } from "./run_processes.ts";
 import { RunningJournal, type RunningRecord } from "./running.ts";
 import type { StageSpec } from "./spec.ts";
+import { faultPoint } from "./fault.ts";
 
 /** How carrying out a stage ended. */
 export interface StageOutcome {
@@ -43,6 +45,8 @@ export interface RunContext {
   readonly slots: Readonly<Record<string, readonly number[]>>;
   /** Serialises lock writes between concurrently finishing stages. */
   readonly recordLock: (name: string, entry: LockEntry) => Promise<void>;
+  /** Run every stage in the sandbox (`repro --sandbox`), not only those with `sandbox: true`. */
+  readonly sandbox?: boolean;
   /** Shows the executor's state of the stage's job (e.g. "job 12 PENDING (Resources)"). */
   readonly onStatus?: (status: string) => void;
   /** A journaled batch job of this stage, left by a runner that died, still going: wait for it, start nothing. */
@@ -117,9 +121,22 @@ async function runCommand(
     await backup.restore();
     return { status: "failed", ms: performance.now() - started, error, logPath };
   };
+  const scratchDir = `${project.dir}/scratch/${encodeURIComponent(stage.name)}`;
+  await Deno.mkdir(scratchDir, { recursive: true });
+  const sandboxed = stage.sandbox || ctx.sandbox;
+  if (sandboxed) await Deno.writeTextFile(progressPath, ""); // bound writable into the sandbox, so it must exist
+  const executor = sandboxed
+    ? new SandboxedExecutor(ctx.executor, {
+      root: project.root,
+      outs: stage.outs.map((o) => o.path),
+      envAllow: stage.envAllow,
+      stagingDir: `${project.dir}/sandbox/${encodeURIComponent(stage.name)}`,
+      writable: [scratchDir, runRecord.dir, progressPath],
+    })
+    : ctx.executor;
   let result;
   try {
-    result = await ctx.executor.run({
+    result = await executor.run({
       stage: stage.name,
       cmd: stage.cmd,
       cwd: stage.wdir ? `${project.root}/${stage.wdir}` : project.root,
@@ -128,6 +145,7 @@ async function runCommand(
         [RUN_RECORD_ENV]: runRecord.facts,
         [PROGRESS_ENV]: progressPath,
         [RUN_ID_ENV]: runId,
+        PIPELINE_SCRATCH: scratchDir,
       },
       // Never fails the run: the run id is journaled already, which is what recovery relies on.
       onSpawned: (info) =>
@@ -239,9 +257,12 @@ async function record(
     deps: fp.deps,
     params: fp.params,
     outs,
+    ...(fp.env ? { env: fp.env } : {}),
   };
+  faultPoint("runcache");
   if (runCacheable(stage) && warnings.length === 0) await project.runs.save(entry);
   await ctx.recordLock(stage.name, entry);
+  faultPoint("discard");
   await backup.discard();
   return { status: "ran", ms: performance.now() - started, logPath, warnings };
 }

@@ -15,7 +15,8 @@
  * epoch a checkpoint was resumed from, step-graph stats) goes to the runner's run record instead
  * (stages/support/run_facts.ts). Progress per batch goes to the runner's display (stages/support/progress.ts).
  *
- * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/`; a restarted run with the same settings (and,
+ * Checkpoints: after every epoch to `{checkpoints}/a{A}-s{S}/` (default: under the runner, the stage's scratch
+ * directory `$PIPELINE_SCRATCH/checkpoints`, writable even in the sandbox; else outputs/checkpoints); a restarted run with the same settings (and,
  * under the runner, the same stage key: code, data, params) resumes from the last complete epoch and ends with
  * the same weights. The directory is removed after success. It is not
  * a pipeline out (the runner would hash and cache it, and delete it before a rerun, which defeats resuming).
@@ -184,7 +185,9 @@ export function parseTrainArgs(argv: string[], env: { get(k: string): string | u
   return parseRunArgs("train", argv, {
     data: "outputs/data",
     out: "outputs/models",
-    checkpoints: "outputs/checkpoints",
+    checkpoints: env.get("PIPELINE_SCRATCH")
+      ? join(env.get("PIPELINE_SCRATCH")!, "checkpoints")
+      : "outputs/checkpoints",
   }, env);
 }
 

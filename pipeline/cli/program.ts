@@ -21,6 +21,7 @@ import { register as gc } from "./gc.ts";
 import { register as metrics } from "./metrics.ts";
 import { register as params } from "./params.ts";
 import { register as plots } from "./plots.ts";
+import { register as remote } from "./remote.ts";
 import { register as repro } from "./repro.ts";
 import { register as status } from "./status.ts";
 import { register as verify } from "./verify.ts";
@@ -36,6 +37,7 @@ export const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => vo
   exp,
   verify,
   gc,
+  remote,
 ];
 
 /** The root command with every group registered; errors throw (commander's `exitOverride`). */

@@ -10,7 +10,9 @@ import { makeReporter } from "../progress.ts";
 import { acquireReproLock } from "../project_lock.ts";
 import { repro } from "../repro.ts";
 import { readSummaries, renderSummaries } from "../summary.ts";
+import { remoteSource } from "../remote_sync.ts";
 import { type CliContext, collect, requirePipelineFile, rootOf, withProject } from "./context.ts";
+import { progress, remoteOption } from "./remote.ts";
 
 /** Options of `repro` as commander parses them. */
 export interface ReproCliOptions {
@@ -20,10 +22,13 @@ export interface ReproCliOptions {
   keepGoing?: boolean;
   set?: string[];
   resources?: string[];
+  sandbox?: boolean;
   executor?: string;
   slurm?: string[];
   retries?: string;
   cancelRunning?: boolean;
+  pull?: boolean;
+  remote?: string;
 }
 
 /** Parse `--jobs`: a whole number ≥ 1. */
@@ -68,6 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(
       new Option("--resources <name=N>", "resource pool size, e.g. gpu=2 (repeatable)").argParser(collect),
     )
+    .option("--sandbox", "run every stage in the bwrap sandbox, as if each had 'sandbox: true'")
     .option("--executor <name>", "local or slurm (default: `executor:` of pipeline.config.yaml, else local)")
     .addOption(
       new Option("--slurm <key=value>", "a Slurm setting for this run, e.g. partition=gpu (repeatable)")
@@ -75,6 +81,8 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option("--retries <n>", "resubmit Slurm jobs that failed for a node-level reason (NODE_FAIL, PREEMPTED)")
     .option("--cancel-running", "cancel the Slurm jobs a killed runner left running instead of reattaching")
+    .option("--pull", "restore results the remote's run-cache holds instead of running (see --remote)")
+    .addOption(remoteOption())
     .action(
       ctx.act((targets: string[], opts: ReproCliOptions, cmd: Command) =>
         runRepro(rootOf(cmd), targets, opts)
@@ -90,6 +98,10 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
   const reporter = makeReporter();
   using _lock = opts.dry ? undefined : await acquireReproLock(`${root}/.pipeline`, (m) => reporter.info(m));
   return await withProject(root, opts.set ?? [], async (project) => {
+    const remote = opts.pull
+      ? await remoteSource(project, { targets: [], remote: opts.remote, jobs: 8, runCache: true, progress })
+      : undefined;
+    project.remoteSource = remote?.source;
     const controller = new AbortController();
     const onSignal = () => {
       if (!controller.signal.aborted) {
@@ -109,6 +121,7 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
           jobs,
           keepGoing: opts.keepGoing ?? false,
           resources,
+          sandbox: opts.sandbox ?? false,
           cancelRunning: opts.cancelRunning ?? false,
         },
         executor,
@@ -144,6 +157,7 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
       if (controller.signal.aborted) return 130;
       return report.ok ? 0 : 1;
     } finally {
+      await remote?.remote.close();
       reporter.close();
       for (const s of signals) Deno.removeSignalListener(s, onSignal);
     }

@@ -6,6 +6,8 @@
 import { type Command, Option } from "commander";
 import { selectStages } from "../graph.ts";
 import { planAll } from "../plan.ts";
+import { remoteStatus } from "../remote_sync.ts";
+import { cell, renderTable } from "../table.ts";
 import { type CliContext, rootOf, withProject } from "./context.ts";
 import { setOption } from "./repro.ts";
 
@@ -14,6 +16,7 @@ export interface StatusCliOptions {
   json?: boolean;
   quiet?: boolean;
   set?: string[];
+  remote?: string | boolean;
 }
 
 /** Add `status` to `program`. */
@@ -28,9 +31,26 @@ export function register(program: Command, ctx: CliContext): void {
       ),
     )
     .addOption(setOption())
+    .option("-r, --remote [name|url]", "instead: per stage, the objects missing locally and on the remote")
     .action(
       ctx.act((targets: string[], opts: StatusCliOptions, cmd: Command) =>
         withProject(rootOf(cmd), opts.set ?? [], async (project) => {
+          if (opts.remote !== undefined) {
+            const remote = typeof opts.remote === "string" ? opts.remote : undefined;
+            const rows = await remoteStatus(project, { targets, remote, jobs: 8, runCache: false });
+            if (opts.json) console.log(JSON.stringify(rows, null, 2));
+            else {
+              console.log(renderTable(
+                ["Stage", "Objects", "Missing locally", "Missing on remote"],
+                rows.map((r) =>
+                  [r.stage, `${r.objects}${r.unknown ? "+" : ""}`, r.missingLocally, r.missingOnRemote].map(
+                    cell,
+                  )
+                ),
+              ));
+            }
+            return 0;
+          }
           const plan = await planAll(project, selectStages(project.graph, targets));
           const todo = plan.filter((d) => d.action === "run" || d.action === "restore").length;
           if (opts.quiet) return todo === 0 ? 0 : 1;

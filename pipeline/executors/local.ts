@@ -39,9 +39,10 @@ export class LocalExecutor implements Executor {
       await writeAll(log, new TextEncoder().encode(`$ ${cmd}\n`));
       job.onLine(`$ ${cmd}`);
       const child = new Deno.Command("setsid", {
-        args: ["bash", "--noprofile", "--norc", "-o", "pipefail", "-c", cmd],
+        args: [...(job.wrapper ?? []), "bash", "--noprofile", "--norc", "-o", "pipefail", "-c", cmd],
         cwd: job.cwd,
         env: { ...job.env, ...slots, ...gpu },
+        clearEnv: job.clearEnv ?? false,
         stdin: "null",
         stdout: "piped",
         stderr: "piped",

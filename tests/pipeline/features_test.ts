@@ -177,9 +177,9 @@ Deno.test("a stage gets its key in PIPELINE_STAGE_KEY: the same for the same inp
   assert(toy.read("key.txt").trim() !== first, "a changed dep gives a new key");
 });
 
-Deno.test("top-level env reaches every command and is not part of any fingerprint", async () => {
+Deno.test("top-level env marked execution_only reaches every command and is part of no fingerprint", async () => {
   await using toy = await makeToy({
-    env: { BACKEND: "${runtime.backend}" },
+    env: { BACKEND: { value: "${runtime.backend}", execution_only: true } },
     stages: { a: { cmd: counted("a", "echo $BACKEND > a.txt"), params: ["lr"], outs: ["a.txt"] } },
   }, { lr: 1, runtime: { backend: "wasm" } });
   await toy.cli("repro");

@@ -49,7 +49,7 @@ async function predictThenRepro(
   const r = await toy.cli("repro", ...args);
   assertEquals(r.code, 0, r.out);
   const did: Actions = {};
-  for (const m of r.out.matchAll(/^✓ (\S+): (ran|restored) in/gm)) {
+  for (const m of r.out.matchAll(/^(?:\[\d+\/\d+\] )?✓ (\S+): (ran|restored) in/gm)) {
     did[m[1]] = m[2] === "ran" ? "run" : "restore";
   }
   const after = toy.runs();
