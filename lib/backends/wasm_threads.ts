@@ -4,8 +4,9 @@
  * Deno defines `process.versions.node`, so tfjs treats it as Node: the multithread flag is forced off, and
  * Emscripten starts its pthread workers through `node:worker_threads` from a `blob:` URL, which Deno rejects.
  * {@link enableWasmThreads} forces the flag, writes the pthread worker to a real `.cjs` file in the user cache
- * directory ({@link workerCacheDir}; named by a hash of its content, so checkouts sharing it never clash), and makes `URL.createObjectURL` return that file for the worker script. Inside
- * the worker it replaces Emscripten's `Object.assign(global, {location, …})` (Deno's worker `location` is
+ * directory ({@link workerCacheDir}, else the temp directory; named by a hash of its content, so checkouts
+ * sharing it never clash and a file left by an earlier run is reused read-only), and makes
+ * `URL.createObjectURL` return that file for the worker script. Inside the worker it replaces Emscripten's `Object.assign(global, {location, …})` (Deno's worker `location` is
  * getter-only) and points `URL.createObjectURL` at the Emscripten factory file.
  *
  * It also makes `os.cpus()` report `2 × max(threads, cores)` entries: the wasm backend caps its XNNPACK pool at
@@ -84,20 +85,37 @@ function writeWorker(require: NodeRequire, genDir: URL): string {
   const body = wasmWorkerContents.replace(/\n/g, "\\n").replace(GLOBAL_ASSIGN, "__defineAll(global,");
   const contents = prelude + body;
   const hash = createHash("sha256").update(contents).digest("hex").slice(0, 16);
-  try {
-    Deno.mkdirSync(genDir, { recursive: true });
-  } catch (e) {
-    throw new Error(
-      `enableWasmThreads: cannot create the worker cache directory ${genDir.pathname} (${
-        (e as Error).message
-      }); ` +
-        `set XDG_CACHE_HOME to a writable directory or use threads: 1`,
-    );
+  const name = `tfjs-wasm-pthread-worker-${hash}.cjs`;
+  // The user cache, else the temp directory (e.g. in the stage sandbox, where only /tmp is writable).
+  const tmpDir = new URL(
+    `file://${(Deno.env.get("TMPDIR") || "/tmp").replace(/\/+$/, "")}/selectivity-robustness/`,
+  );
+  const failures: string[] = [];
+  for (const dir of genDir.href === tmpDir.href ? [genDir] : [genDir, tmpDir]) {
+    const file = new URL(name, dir);
+    // Named by its content: a file already there is this worker (left by an earlier run, maybe read-only now).
+    if (existsFile(file)) return file.pathname;
+    try {
+      Deno.mkdirSync(dir, { recursive: true });
+      // Write-then-rename: another process starting its workers from this file must never see it half-written.
+      const tmp = new URL(`${name}.${Deno.pid}.tmp`, dir);
+      Deno.writeTextFileSync(tmp, contents);
+      Deno.renameSync(tmp, file);
+      return file.pathname;
+    } catch (e) {
+      failures.push(`${dir.pathname}: ${(e as Error).message}`);
+    }
   }
-  const file = new URL(`tfjs-wasm-pthread-worker-${hash}.cjs`, genDir);
-  // Write-then-rename: another process starting its workers from this file must never see it half-written.
-  const tmp = new URL(`tfjs-wasm-pthread-worker-${hash}.cjs.${Deno.pid}.tmp`, genDir);
-  Deno.writeTextFileSync(tmp, contents);
-  Deno.renameSync(tmp, file);
-  return file.pathname;
+  throw new Error(
+    `enableWasmThreads: cannot write the pthread worker (${failures.join("; ")}); set XDG_CACHE_HOME or ` +
+      `TMPDIR to a writable directory, or use threads: 1`,
+  );
+}
+
+function existsFile(file: URL): boolean {
+  try {
+    return Deno.statSync(file).isFile;
+  } catch {
+    return false;
+  }
 }
