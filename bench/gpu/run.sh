@@ -38,9 +38,9 @@ if [ "$LOCAL" != 1 ]; then
   # (c) The webgpu tests on this GPU (CI runs them on llvmpipe): kernels against the cpu backend, step graphs
   # against training through tfjs, bit for bit.
   say "webgpu tests on the GPU"
-  NO_COLOR=1 timeout 300 $DENO test --cached-only -A tests/lib/backends/webgpu_*_test.ts \
+  NO_COLOR=1 timeout 300 $DENO test --cached-only -A tests/lib/backends/webgpu/*_test.ts tests/lib/backends/kernels/webgpu_*_test.ts \
     tests/lib/train/graph_steps_test.ts > "$OUT/gpu_tests.log" 2>&1
-  GPU_TESTS="webgpu tests on this GPU (tests/lib/backends/webgpu_*_test.ts, tests/lib/train/graph_steps_test.ts): exit $?, $(grep -aE '^(ok|FAILED) \|' "$OUT/gpu_tests.log" | tail -1)"
+  GPU_TESTS="webgpu tests on this GPU (tests/lib/backends/webgpu/*_test.ts tests/lib/backends/kernels/webgpu_*_test.ts, tests/lib/train/graph_steps_test.ts): exit $?, $(grep -aE '^(ok|FAILED) \|' "$OUT/gpu_tests.log" | tail -1)"
   say "$GPU_TESTS"
 
   # (d) PyTorch peer.
@@ -78,6 +78,8 @@ GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
 tfjs cnn ours momentum $B512 $W
 tfjs resnet20 ours momentum $B512 $W
+# Our implicit-GEMM forward convolution (not the default until measured here), through step graphs.
+for model in cnn resnet20; do GRAPH=1 TAG=convgemm tfjs $model ours momentum $B128 $W --conv gemm; done
 # The slow old variants (about 2 min more): FULL=1 bash bench/gpu/run.sh
 if [ "${FULL:-0}" = 1 ]; then
   tfjs resnet20 phase2 momentum $B128 $W

@@ -11,12 +11,13 @@
  * - `phase2`: phase 1 + `FastBatchNormalization` on the WGSL batch-norm kernels + fused momentum-SGD kernels
  *   (`initBackend("webgpu", { dispatchCache: false })`);
  * - `ours`: `initBackend("webgpu")`, i.e. what the pipeline gets now: phase 2 + uniform buffers and bind
- *   groups cached across dispatches (lib/backends/webgpu_dispatch_cache.ts).
+ *   groups cached across dispatches (lib/backends/webgpu/dispatch_cache.ts).
  * `stock`, `dw`, `dw+grads` and `phase1` run the stock BatchNormalization training path (as in phase 1).
  * `--env KEY=VALUE,...` sets tfjs flags first (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`,
  * `WEBGPU_CPU_FORWARD=false`); `--tag` names such a run in the report.
  *
- * `--graph` runs `ours` through step graphs (lib/backends/webgpu_step_graph.ts: the step captured twice in
+ * `--conv gemm` adds our implicit-GEMM forward convolution (lib/backends/kernels/webgpu_conv2d.ts) to `ours`.
+ * `--graph` runs `ours` through step graphs (lib/backends/webgpu/step_graph.ts: the step captured twice in
  * the warm-up, compared, then replayed without tfjs), as the `train` stage does on webgpu; the loss is read
  * through a readback slot. The profile (if asked) is of a step through tfjs.
  *
@@ -37,22 +38,23 @@ import "@tensorflow/tfjs-backend-webgpu";
 import { parseArgs } from "node:util";
 import { diff, installGpuCounters, snapshot } from "./gpu_counters.ts";
 import { initBackend } from "../../lib/backends/select.ts";
-import { registerTrainingKernels } from "../../lib/backends/register_kernels.ts";
-import { registerFastBatchNormGrad } from "../../lib/backends/batch_norm_grad.ts";
-import { registerReductionGrads } from "../../lib/backends/reduction_grads.ts";
+import {
+  registerTrainingKernels,
+  unregisterWebGpuKernels,
+} from "../../lib/backends/kernels/register_kernels.ts";
+import { registerFastBatchNormGrad } from "../../lib/backends/kernels/batch_norm_grad.ts";
+import { registerReductionGrads } from "../../lib/backends/kernels/reduction_grads.ts";
 import { buildModel } from "../../lib/models/registry.ts";
-import { FastBatchNormalization } from "../../lib/backends/fast_batch_norm.ts";
-import { unregisterBatchNormKernels } from "../../lib/backends/webgpu_batch_norm.ts";
-import { unregisterFusedSgdKernels } from "../../lib/backends/fused_sgd.ts";
+import { FastBatchNormalization } from "../../lib/models/fast_batch_norm.ts";
 import { MomentumSgd } from "../../lib/train/sgd.ts";
-import { dispatchCacheStats } from "../../lib/backends/webgpu_dispatch_cache.ts";
+import { dispatchCacheStats, WEBGPU_BACKEND } from "../../lib/backends/webgpu/backend.ts";
 import {
   captureStep,
   type Recording,
   sameRecording,
   type StepGraph,
-} from "../../lib/backends/webgpu_step_graph.ts";
-import { ReadbackSlots } from "../../lib/backends/webgpu_readback.ts";
+} from "../../lib/backends/webgpu/step_graph.ts";
+import { ReadbackSlots } from "../../lib/backends/webgpu/readback.ts";
 
 const VARIANTS = ["stock", "dw", "dw+grads", "phase1", "phase2", "ours"] as const;
 const OPTIMIZERS = ["sgd", "momentum"];
@@ -72,8 +74,10 @@ const { values: a } = parseArgs({
     env: { type: "string", default: "" },
     tag: { type: "string", default: "" },
     graph: { type: "boolean", default: false },
+    conv: { type: "string", default: "stock" },
   },
 });
+if (!["stock", "gemm"].includes(a.conv!)) throw new Error(`--conv must be stock or gemm, got ${a.conv}`);
 if (a.graph && a.variant !== "ours") throw new Error("--graph needs --variant ours (the dispatch cache)");
 if (!OPTIMIZERS.includes(a.optimizer!)) {
   throw new Error(`--optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${a.optimizer}`);
@@ -112,14 +116,20 @@ if (variant !== "ours" && variant !== "phase2") {
 if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   const info = await initBackend("webgpu", { dispatchCache: variant === "ours" });
   setup = info.kernels;
+  // --conv gemm: our implicit-GEMM forward convolution (lib/backends/kernels/webgpu_conv2d.ts) on top.
+  if (a.conv === "gemm") {
+    registerTrainingKernels("webgpu", { conv: "gemm" });
+    setup.push("Conv2D:gemm");
+  }
   if (variant === "phase1") {
-    unregisterBatchNormKernels();
-    unregisterFusedSgdKernels();
+    unregisterWebGpuKernels(["batchNorm", "fusedSgd"]);
     setup = setup.filter((k) => !k.startsWith("Our"));
   }
   log(`adapter: ${JSON.stringify(info.adapter)}`);
 } else {
-  if (!(await tf.setBackend("webgpu"))) throw new Error("the webgpu backend did not initialise");
+  // stock: tfjs's own backend; the dw variants: ours with its modes off (the same as stock but for our kernels).
+  const name = variant === "stock" ? "webgpu" : WEBGPU_BACKEND;
+  if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend did not initialise`);
   await tf.ready();
   if (variant !== "stock") setup = registerTrainingKernels("webgpu", { inputGrad: "stock" });
   if (variant === "dw+grads") {

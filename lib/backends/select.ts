@@ -9,15 +9,12 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import { createRequire } from "node:module";
-import { registerFastBatchNormGrad } from "./batch_norm_grad.ts";
-import { registerTrainingKernels } from "./register_kernels.ts";
-import { registerReductionGrads } from "./reduction_grads.ts";
-import { registerBatchNormKernels } from "./webgpu_batch_norm.ts";
-import { registerFusedSgdKernels } from "./fused_sgd.ts";
-import { useQueueWriteUploads } from "./webgpu_uploads.ts";
-import { useDispatchCache } from "./webgpu_dispatch_cache.ts";
+import { registerFastBatchNormGrad } from "./kernels/batch_norm_grad.ts";
+import { registerTrainingKernels, registerWebGpuKernels } from "./kernels/register_kernels.ts";
+import { registerReductionGrads } from "./kernels/reduction_grads.ts";
+import { useDispatchCache, useQueueWriteUploads, WEBGPU_BACKEND } from "./webgpu/backend.ts";
 import { loadTfjsNode } from "./tfjs_node.ts";
-import { type AdapterSummary, probeWebGpuAdapter } from "./webgpu_adapter.ts";
+import { type AdapterSummary, probeWebGpuAdapter } from "./webgpu/adapter.ts";
 import { enableWasmThreads } from "./wasm_threads.ts";
 
 /** A concrete backend. */
@@ -32,7 +29,7 @@ export const AUTO_ORDER: readonly BackendName[] = ["tensorflow", "webgpu", "wasm
 export interface BackendOptions {
   /** wasm threads (default: all cores). Fixed for the process once wasm has initialised. */
   threads?: number;
-  /** webgpu: cache uniform buffers and bind groups across dispatches (default true; webgpu_dispatch_cache.ts). */
+  /** webgpu: cache uniform buffers and bind groups across dispatches (default true; webgpu/dispatch_cache.ts). */
   dispatchCache?: boolean;
 }
 
@@ -61,7 +58,7 @@ function cpuModel(): string {
   return os.cpus()[0]?.model?.trim() || "unknown CPU";
 }
 
-async function activate(name: BackendName): Promise<void> {
+async function activate(name: string): Promise<void> {
   if (!(await tf.setBackend(name))) {
     throw new Error(`tf.setBackend("${name}") failed (see the warning above)`);
   }
@@ -115,9 +112,9 @@ async function initWebGpu(requireHardware: boolean, dispatchCache: boolean): Pro
     throw new Error(`only a software WebGPU adapter is available (${adapter.description})`);
   }
   const kernels = registerTrainingKernels("webgpu");
-  await activate("webgpu");
+  await activate(WEBGPU_BACKEND);
   registerReductionGrads();
-  kernels.push("SumGrad/MeanGrad:fill", ...registerBatchNormKernels(), ...registerFusedSgdKernels());
+  kernels.push("SumGrad/MeanGrad:fill", ...registerWebGpuKernels());
   if (useQueueWriteUploads(tf.backend())) kernels.push("uploads:writeBuffer");
   if (dispatchCache) {
     useDispatchCache(tf.backend());
@@ -150,7 +147,8 @@ async function initOne(name: BackendName, opts: BackendOptions, auto: boolean): 
  * Initialises a backend for training and returns what it got.
  *
  * `auto` takes the first of {@link AUTO_ORDER} that works: tfjs-node (only if installed), webgpu on a hardware
- * adapter, wasm, cpu. An explicit `webgpu` also accepts a software adapter such as llvmpipe. Under webgpu never
+ * adapter, wasm, cpu. An explicit `webgpu` also accepts a software adapter such as llvmpipe. `webgpu` activates
+ * our WebGPU backend (webgpu/backend.ts, tfjs name {@link WEBGPU_BACKEND}). Under webgpu never
  * read tensors with `dataSync()`/`arraySync()`; use `await t.data()`.
  *
  * @example

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import "./custom_layers.ts"; // registers the custom layers so saved models can be deserialised
-import "../backends/fast_batch_norm.ts"; // registers FastBatchNormalization (the models' batch norm), likewise
+import "./fast_batch_norm.ts"; // registers FastBatchNormalization (the models' batch norm), likewise
 
 /** File name of the topology + manifest inside a model directory. */
 export const MODEL_JSON = "model.json";

@@ -5,7 +5,7 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { convInitializer, denseInitializer, type LayerSeeds } from "./init.ts";
 import { InputNormalization } from "./custom_layers.ts";
-import { FastBatchNormalization } from "../backends/fast_batch_norm.ts";
+import { FastBatchNormalization } from "./fast_batch_norm.ts";
 
 /** A symbolic tensor of a functional model under construction. */
 export type Sym = tfl.SymbolicTensor;

@@ -1,19 +1,20 @@
 /**
- * Training steps on webgpu through step graphs (lib/backends/webgpu_step_graph.ts): the step for a batch
- * shape and learning rate is captured twice, the two recordings compared, and from then on replayed without
+ * Training steps on webgpu through step graphs (lib/backends/webgpu/step_graph.ts): the step for a batch
+ * shape is captured twice, the two recordings compared, and from then on replayed without
  * tfjs; each step's [loss, cross-entropy, μ_SI, hits] is copied into readback slots that are read every
  * `readEvery` steps while the next steps fill a second set. The numbers are those of the eager step, bit for
  * bit (same kernels in the same order).
  *
  * A step that cannot be replayed (its two captures differ, e.g. a random mask drawn on the CPU) still runs
  * — as a capture that is thrown away — and {@link GraphStepStats.unreplayable} says why. The learning rate
- * lives in the update kernels' uniforms, so each new rate (each epoch of a schedule) costs two captures.
+ * is an input of the graph (a float32 scalar written per replay, read by the update kernel from its buffer),
+ * so a schedule costs no captures.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { captureStep, type Recording, sameRecording, type StepGraph } from "../backends/webgpu_step_graph.ts";
-import { ReadbackSlots } from "../backends/webgpu_readback.ts";
+import { captureStep, type Recording, sameRecording, type StepGraph } from "../backends/webgpu/step_graph.ts";
+import { ReadbackSlots } from "../backends/webgpu/readback.ts";
 import { type Batch, batchTensors } from "./batches.ts";
 
 /** What a {@link GraphStepper} did. */
@@ -34,8 +35,11 @@ export interface StepRow {
   terms: Float32Array;
 }
 
-/** One training step on tensors `x` and `labels` with learning rate `lr`; returns the [4] terms tensor. */
-export type TrainOnce = (x: tf.Tensor4D, labels: tf.Tensor1D, lr: number) => tf.Tensor;
+/**
+ * One training step on tensors `x` and `labels` with learning rate `lr` (a float32 scalar tensor: an input of
+ * the graph); returns the [4] terms tensor.
+ */
+export type TrainOnce = (x: tf.Tensor4D, labels: tf.Tensor1D, lr: tf.Scalar) => tf.Tensor;
 
 const TERMS_BYTES = 16;
 
@@ -74,7 +78,6 @@ export class GraphStepper {
   readonly #batchesIn: [number[], number[]] = [[], []];
   #current = 0;
   #entries = new Map<string, Entry>();
-  #lr: number | null = null;
 
   constructor(device: GPUDevice, readEvery: number, once: TrainOnce) {
     this.#once = once;
@@ -128,11 +131,6 @@ export class GraphStepper {
   }
 
   #run(batch: Batch, lr: number, sink: { buffer: GPUBuffer; offset: number }): void {
-    if (lr !== this.#lr) {
-      // The learning rate is baked into the update kernels' uniforms: graphs of another rate are of no use.
-      this.#dropGraphs();
-      this.#lr = lr;
-    }
     const key = batch.shape.join("x");
     let entry = this.#entries.get(key);
     if (!entry) {
@@ -142,15 +140,16 @@ export class GraphStepper {
       );
     }
     if (entry.graph?.isCurrent()) {
-      entry.graph.replay([batch.x, batch.labels], sink);
+      entry.graph.replay([batch.x, batch.labels, Float32Array.of(lr)], sink);
       this.stats.replays++;
       return;
     }
     entry.graph?.dispose();
     entry.graph = null;
     const [x, labels] = batchTensors(batch);
-    const graph = captureStep(() => [this.#once(x, labels, lr)], [x, labels]);
-    tf.dispose([x, labels]);
+    const rate = tf.scalar(lr, "float32");
+    const graph = captureStep(() => [this.#once(x, labels, rate)], [x, labels, rate]);
+    tf.dispose([x, labels, rate]);
     graph.copyOutputs(sink);
     this.stats.captures++;
     this.#adopt(entry, graph);

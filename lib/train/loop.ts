@@ -29,6 +29,7 @@ import { learningRateAt, type LrSchedule } from "./schedule.ts";
 import { MomentumSgd } from "./sgd.ts";
 import { applyMethod, type TrainMethod } from "./methods.ts";
 import { captureState, type EpochRecord, restoreState, type TrainState } from "./state.ts";
+import { WEBGPU_BACKEND } from "../backends/webgpu/name.ts";
 
 /** Hyper-parameters of {@link trainModel}. */
 export interface TrainConfig {
@@ -294,7 +295,7 @@ export async function trainModel(
 
 function webGpuDevice(): GPUDevice {
   const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  if (tf.getBackend() !== "webgpu" || !device) {
+  if (tf.getBackend() !== WEBGPU_BACKEND || !device) {
     throw new Error(`trainModel: stepGraphs needs the webgpu backend, the active one is ${tf.getBackend()}`);
   }
   return device;
@@ -367,7 +368,12 @@ export function queueStep(ctx: StepContext, batch: Batch, lr: number): tf.Tensor
  * One SGD step on the tensors of a batch (what a step graph captures): applies the update and returns the
  * [loss, cross-entropy, minibatch μ_SI, correct predictions] tensor (the caller disposes it).
  */
-export function trainOnce(ctx: StepContext, x: tf.Tensor4D, labels: tf.Tensor1D, lr: number): tf.Tensor {
+export function trainOnce(
+  ctx: StepContext,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  lr: number | tf.Scalar,
+): tf.Tensor {
   const { terms, grads, dispose } = lossAndGradients(ctx, x, labels);
   ctx.sgd.step(grads, lr);
   dispose();

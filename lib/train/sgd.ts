@@ -9,7 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { momentumSgdUpdate } from "../backends/fused_sgd.ts";
+import { momentumSgdUpdate } from "../backends/kernels/fused_sgd.ts";
 
 /** Hyper-parameters of {@link MomentumSgd}. */
 export interface SgdOptions {
@@ -19,7 +19,7 @@ export interface SgdOptions {
 
 /**
  * Momentum SGD over a fixed list of variables (on webgpu two fused kernels per variable, see
- * lib/backends/fused_sgd.ts).
+ * lib/backends/kernels/fused_sgd.ts).
  *
  * @example
  * const sgd = new MomentumSgd(vars, { momentum: 0.9, weightDecay: 1e-4 });
@@ -40,8 +40,11 @@ export class MomentumSgd {
     this.#velocity = variables.map((v) => tf.variable(tf.zerosLike(v), false, `${v.name}/velocity`));
   }
 
-  /** One update with learning rate `lr`; `grads` is keyed by variable name (as `tf.variableGrads` returns). */
-  step(grads: tf.NamedTensorMap, lr: number): void {
+  /**
+   * One update with learning rate `lr` (a number, or a float32 scalar tensor, e.g. a step-graph input);
+   * `grads` is keyed by variable name (as `tf.variableGrads` returns).
+   */
+  step(grads: tf.NamedTensorMap, lr: number | tf.Scalar): void {
     const { momentum, weightDecay } = this.options;
     tf.tidy(() => {
       this.variables.forEach((w, i) => {

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { createRequire } from "node:module";
 import { assert, assertEqualJson, assertRejects } from "./assert.ts";
 import { type BackendChoice, initBackend } from "../../../lib/backends/select.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { probeWebGpuAdapter } from "../../../lib/backends/webgpu/adapter.ts";
 import { TFJS_NODE_PACKAGES } from "../../../lib/backends/tfjs_node.ts";
 
 const tfjsNodeInstalled = TFJS_NODE_PACKAGES.some((p) => {

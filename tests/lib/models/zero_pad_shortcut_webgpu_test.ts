@@ -3,7 +3,7 @@ import "@tensorflow/tfjs-backend-webgpu";
 import { ok as assert } from "node:assert/strict";
 import { relErr, runOn, seeded } from "../backends/reference.ts";
 import { ZeroPadShortcut } from "../../../lib/models/custom_layers.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { probeWebGpuAdapter } from "../../../lib/backends/webgpu/adapter.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) console.warn("ZeroPadShortcut webgpu test skipped: no WebGPU adapter");

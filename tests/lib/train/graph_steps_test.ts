@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../../lib/backends/select.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { probeWebGpuAdapter } from "../../../lib/backends/webgpu/adapter.ts";
 import type { PreparedSplit } from "../../../lib/data/prepared.ts";
 import { makeSynthetic } from "../../../lib/data/synthetic.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
@@ -14,6 +14,7 @@ import { type TrainConfig, TrainingDivergedError, trainModel } from "../../../li
 import { GraphStepper, type TrainOnce } from "../../../lib/train/graph_steps.ts";
 import { batchIndices, epochOrder, makeBatch } from "../../../lib/train/batches.ts";
 import { Rng } from "../../../lib/random.ts";
+import { WEBGPU_BACKEND } from "../../../lib/backends/webgpu/backend.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) {
@@ -61,8 +62,8 @@ Deno.test({
     const re = await trainModel(eager, data, config());
     assert.equal(re.stepGraphs, null);
     const stats = rg.stepGraphs!;
-    // Per epoch: two captures of the full batch and one of the partial batch; the learning rate changes
-    // once (two more full captures); the partial batch of epoch 2 replays its epoch-1 capture.
+    // Two captures of each batch shape (full and partial), then replays, also across the rate change
+    // (the rate is an input of the graph).
     assert.ok(stats.replays >= 10, `most steps replayed: ${JSON.stringify(stats)}`);
     assert.equal(stats.captures + stats.replays, 3 * 7);
     assert.equal(stats.unreplayable, null);
@@ -75,6 +76,37 @@ Deno.test({
     we.forEach((w, i) => assert.deepEqual(Array.from(wg[i]), Array.from(w), `weight ${i}`));
     eager.model.dispose();
     graphed.model.dispose();
+  },
+});
+
+Deno.test({
+  name:
+    "step graphs: a cosine schedule recaptures nothing (the rate is a graph input), bit for bit with tfjs",
+  ignore: noAdapter,
+  fn: async () => {
+    const cosine = config({ schedule: { kind: "cosine", minFactor: 0.1 } }); // a new rate every epoch
+    const constant = config({ schedule: { kind: "constant" } });
+    const steady = build(), eager = build(), graphed = build();
+    const rc = await trainModel(steady, data, { ...constant, stepGraphs: true });
+    const rg = await trainModel(graphed, data, { ...cosine, stepGraphs: true });
+    const re = await trainModel(eager, data, cosine);
+    const stats = rg.stepGraphs!;
+    // As many captures as at one rate (two per batch shape of 16 and 8, plus at most one per shape whose first
+    // capture still shared the initial values): a new rate recaptures nothing.
+    assert.equal(
+      stats.captures,
+      rc.stepGraphs!.captures,
+      `captures: ${JSON.stringify([stats, rc.stepGraphs])}`,
+    );
+    assert.ok(stats.captures <= 2 * 3, `captures: ${JSON.stringify(stats)}`);
+    assert.equal(stats.captures + stats.replays, 3 * 7);
+    assert.equal(stats.unreplayable, null);
+    assert.deepEqual(withoutSpeed(rg.history), withoutSpeed(re.history), "history");
+    assert.ok(new Set(rg.history.map((h) => h.lr)).size === 3, "three learning rates");
+    const weights = (m: ReturnType<typeof build>) => Promise.all(m.model.getWeights().map((w) => w.data()));
+    const [we, wg] = [await weights(eager), await weights(graphed)];
+    we.forEach((w, i) => assert.deepEqual(Array.from(wg[i]), Array.from(w), `weight ${i}`));
+    for (const m of [steady, eager, graphed]) m.model.dispose();
   },
 });
 
@@ -102,7 +134,7 @@ Deno.test({
         /stepGraphs needs the webgpu backend, the active one is cpu/,
       );
     } finally {
-      await tf.setBackend("webgpu");
+      await tf.setBackend(WEBGPU_BACKEND);
     }
   },
 });

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertEqualJson, assertLess } from "./assert.ts";
-import { REF, relErr, runOn, seeded } from "./reference.ts";
-import { initBackend } from "../../../lib/backends/select.ts";
+import { assertEqualJson, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import { initBackend } from "../../../../lib/backends/select.ts";
 
 /** [a shape, b shape, transposeA, transposeB]; inner size 53, output 37×29 (all odd). */
 const CASES: [number[], number[], boolean, boolean][] = [

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertEqualJson, assertLess } from "./assert.ts";
-import { absErr, REF, runOn, seeded } from "./reference.ts";
-import { initBackend } from "../../../lib/backends/select.ts";
-import { registerTrainingKernels } from "../../../lib/backends/register_kernels.ts";
-import { maxPoolGradInto } from "../../../lib/backends/max_pool_grad.ts";
+import { assertEqualJson, assertLess } from "../assert.ts";
+import { absErr, REF, runOn, seeded } from "../reference.ts";
+import { initBackend } from "../../../../lib/backends/select.ts";
+import { registerTrainingKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
+import { maxPoolGradInto } from "../../../../lib/backends/kernels/max_pool_grad.ts";
 
 interface PoolCase {
   x: [number, number, number, number];

@@ -23,71 +23,31 @@
  * - No reads from the device inside the step (a readback makes capture throw; a profiled or pixel dispatch
  *   makes the capture unreplayable).
  *
- * Needs the dispatch cache (webgpu_dispatch_cache.ts): its cached path is where dispatches are recorded, and
- * its uniform buffers are never rewritten.
+ * Capture is a mode of our backend (backend.ts) and needs its dispatch cache (dispatch_cache.ts): its cached
+ * path is where dispatches are recorded, and its uniform buffers are never rewritten.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { RecordedDispatch } from "./dispatch_cache.ts";
+import type { TensorData, WebGpuInternals } from "./internals.ts";
 import {
-  DISPATCH_CACHE_TFJS_VERSION,
-  pinUniforms,
-  type RecordedDispatch,
-  setDispatchRecorder,
-} from "./webgpu_dispatch_cache.ts";
+  asSelectivityWebGpu,
+  type CapturedUpload,
+  CaptureError,
+  type SelectivityWebGpuBackend,
+} from "./backend.ts";
 
-/** Thrown when a step cannot be captured; says what in the step prevents it. */
-export class CaptureError extends Error {
-  constructor(message: string) {
-    super(`step graph capture: ${message}`);
-    this.name = "CaptureError";
+export { type CapturedUpload, CaptureError };
+
+type Internals = WebGpuInternals;
+
+function ourBackend(backend: tf.KernelBackend): SelectivityWebGpuBackend {
+  try {
+    return asSelectivityWebGpu(backend, "captureStep");
+  } catch (e) {
+    throw new CaptureError((e as Error).message);
   }
-}
-
-interface TensorData {
-  dtype: tf.DataType;
-  shape: number[];
-  values: unknown;
-  resource: unknown;
-}
-
-/** The internals of tfjs-backend-webgpu 4.22's `WebGPUBackend` that capture and replay use. */
-interface Internals {
-  device: GPUDevice;
-  queue: GPUQueue;
-  tensorMap: { get(dataId: object): TensorData | undefined; has(dataId: object): boolean };
-  bufferManager: { releaseBuffer(buffer: GPUBuffer, reuse?: boolean): void };
-  commandEncoder: GPUCommandEncoder | null;
-  ensureCommandEncoderReady(): void;
-  uploadToGPU(dataId: object): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-  incRef(dataId: object): void;
-  refCount(dataId: object): number;
-}
-
-/** Backend methods that read from the device: a captured step may not call them (except on CPU values). */
-const GUARDED = ["read", "readSync", "readToGPU", "copyBuffer", "getBufferData"] as const;
-
-/** A CPU→GPU upload made during a capture (a constant of the step, replayed as captured). */
-export interface CapturedUpload {
-  dtype: tf.DataType;
-  shape: number[];
-  values: Float32Array | Int32Array | Uint8Array;
-}
-
-function internals(backend: tf.KernelBackend): Internals {
-  const b = backend as unknown as Partial<Internals>;
-  if (
-    tf.version_core !== DISPATCH_CACHE_TFJS_VERSION || !b.device || !b.tensorMap || !b.bufferManager ||
-    typeof b.uploadToGPU !== "function" || typeof b.submitQueue !== "function"
-  ) {
-    throw new CaptureError(
-      `needs the webgpu backend of tfjs ${DISPATCH_CACHE_TFJS_VERSION} (found tfjs-core ${tf.version_core}, ` +
-        `backend ${tf.getBackend()})`,
-    );
-  }
-  return b as Internals;
 }
 
 /**
@@ -143,7 +103,7 @@ function addHolds(dataIds: readonly object[], delta: 1 | -1): void {
  */
 export class StepGraph {
   readonly #b: Internals;
-  readonly #backend: tf.KernelBackend;
+  readonly #backend: SelectivityWebGpuBackend;
   readonly #dispatches: RecordedDispatch[];
   readonly #inputs: { buffer: GPUBuffer; bytes: number }[];
   readonly #outputs: { buffer: GPUBuffer; bytes: number }[];
@@ -161,7 +121,7 @@ export class StepGraph {
   /** @internal Use {@link captureStep}. */
   constructor(parts: {
     b: Internals;
-    backend: tf.KernelBackend;
+    backend: SelectivityWebGpuBackend;
     dispatches: RecordedDispatch[];
     inputs: { buffer: GPUBuffer; bytes: number }[];
     outputs: { buffer: GPUBuffer; bytes: number }[];
@@ -184,7 +144,7 @@ export class StepGraph {
     this.uploads = parts.uploads;
     this.unreplayable = parts.unreplayable;
     this.#uniforms = [...new Set(parts.dispatches.map((d) => d.uniform))];
-    pinUniforms(this.#backend, this.#uniforms, 1);
+    this.#backend.pinUniforms(this.#uniforms, 1);
   }
 
   /** Dispatches per replay. */
@@ -287,7 +247,7 @@ export class StepGraph {
     if (this.#disposed) return;
     this.#disposed = true;
     flush(this.#b);
-    pinUniforms(this.#backend, this.#uniforms, -1);
+    this.#backend.pinUniforms(this.#uniforms, -1);
     addHolds(this.#heldIds, -1);
     tf.dispose(this.#held);
     for (const buffer of this.#owned) this.#b.bufferManager.releaseBuffer(buffer);
@@ -337,8 +297,8 @@ export function sameRecording(a: Recording, b: Recording): boolean {
  * graph.replay([next.x, next.labels]);
  */
 export function captureStep(step: () => tf.Tensor[], inputs: readonly tf.Tensor[]): StepGraph {
-  const backend = tf.backend();
-  const b = internals(backend);
+  const backend = ourBackend(tf.backend());
+  const b = backend.internals;
   for (const t of inputs) b.uploadToGPU(t.dataId);
   const variables = Object.values(tf.engine().state.registeredVariables) as tf.Variable[];
   for (const v of variables) b.uploadToGPU(v.dataId);
@@ -346,67 +306,20 @@ export function captureStep(step: () => tf.Tensor[], inputs: readonly tf.Tensor[
   const before = new Map(
     variables.map((v) => [v, { dataId: v.dataId, buffer: gpuBuffer(b, v.dataId, `variable '${v.name}'`) }]),
   );
-  const inputSet = new Set(inputs.map((t) => t.dataId));
 
-  const dispatches: RecordedDispatch[] = [];
-  const problems: string[] = [];
-  const uploads: CapturedUpload[] = [];
-  const owned = new Set<GPUBuffer>();
-  const self = b as unknown as Record<string, unknown>;
-  const saved = new Map<string, unknown>(GUARDED.map((m) => [m, self[m]]));
-  const stockUpload = b.uploadToGPU;
-  const stockRelease = b.bufferManager.releaseBuffer;
-  const previous = setDispatchRecorder(backend, {
-    dispatch: (d) => dispatches.push(d),
-    stock: (why) => problems.push(`a dispatch took tfjs's stock path (${why})`),
-  });
-  if (previous) {
-    setDispatchRecorder(backend, previous);
-    throw new CaptureError("another capture is in progress");
-  }
-  for (const m of GUARDED) {
-    const original = saved.get(m) as (dataId: object) => unknown;
-    self[m] = (dataId: object) => {
-      // Reading values that are still on the CPU touches no device buffer.
-      if ((m === "read" || m === "readSync") && b.tensorMap.get(dataId)?.values != null) {
-        return original.call(b, dataId);
-      }
-      throw new CaptureError(`the step reads data back from the device (${m}); a captured step cannot`);
-    };
-  }
-  b.uploadToGPU = (dataId: object) => {
-    const data = b.tensorMap.get(dataId);
-    if (data && data.resource == null && data.values != null && !inputSet.has(dataId)) {
-      const v = data.values as ArrayLike<number>;
-      uploads.push({
-        dtype: data.dtype,
-        shape: [...data.shape],
-        values: data.dtype === "float32"
-          ? Float32Array.from(v)
-          : data.dtype === "bool"
-          ? Uint8Array.from(v)
-          : Int32Array.from(v),
-      });
-    }
-    stockUpload.call(b, dataId);
-  };
-  b.bufferManager.releaseBuffer = (buffer: GPUBuffer, reuse = true) => {
-    if (reuse) owned.add(buffer);
-    else stockRelease.call(b.bufferManager, buffer, reuse);
-  };
+  backend.beginCapture(inputs.map((t) => t.dataId));
   let outputs: tf.Tensor[];
+  let log;
   try {
     outputs = step();
     flush(b, true);
   } catch (e) {
-    for (const buffer of owned) stockRelease.call(b.bufferManager, buffer);
+    for (const buffer of backend.endCapture()!.owned) b.bufferManager.releaseBuffer(buffer);
     throw e;
   } finally {
-    setDispatchRecorder(backend, null);
-    for (const [m, f] of saved) self[m] = f;
-    b.uploadToGPU = stockUpload;
-    b.bufferManager.releaseBuffer = stockRelease;
+    log = backend.endCapture();
   }
+  const { dispatches, problems, uploads, owned } = log!;
 
   // Everything a dispatch used that is still alive gets an extra reference held by the graph.
   const used = new Map<object, GPUBuffer>();

@@ -1,10 +1,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
-import { assertEqualJson, assertLess } from "./assert.ts";
-import { REF, relErr, runOn, seeded } from "./reference.ts";
-import { meanGrad, registerReductionGrads, sumGrad } from "../../../lib/backends/reduction_grads.ts";
-import { useQueueWriteUploads } from "../../../lib/backends/webgpu_uploads.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { assertEqualJson, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import {
+  meanGrad,
+  registerReductionGrads,
+  sumGrad,
+} from "../../../../lib/backends/kernels/reduction_grads.ts";
+import { useQueueWriteUploads, WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
+import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) {
@@ -61,12 +65,12 @@ Deno.test({
       ];
     };
     const ref = await runOn(REF, compute);
-    await tf.setBackend("webgpu");
+    await tf.setBackend(WEBGPU_BACKEND);
     assertEqualJson(useQueueWriteUploads(tf.backend()), true, "patched");
-    const got = await runOn("webgpu", compute);
+    const got = await runOn(WEBGPU_BACKEND, compute);
     for (const [k, r] of ref.entries()) assertLess(relErr(r, got[k]), 1e-7, `output ${k}`);
     // A buffer returned to the pool and rewritten within one unsubmitted command stream keeps each value.
-    const sums = await runOn("webgpu", () => {
+    const sums = await runOn(WEBGPU_BACKEND, () => {
       const outs: tf.Tensor[] = [];
       for (let k = 0; k < 40; k++) outs.push(tf.sum(tf.mul(tf.tensor(f, [1000]), tf.scalar(k))));
       return [tf.stack(outs)];

@@ -1,12 +1,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
 import "@tensorflow/tfjs-layers"; // registers the gradients
-import { assert, assertEqualJson } from "./assert.ts";
-import { seeded } from "./reference.ts";
-import { useDispatchCache } from "../../../lib/backends/webgpu_dispatch_cache.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
-import { CaptureError, captureStep, sameRecording } from "../../../lib/backends/webgpu_step_graph.ts";
-import { ReadbackSlots } from "../../../lib/backends/webgpu_readback.ts";
+import { assert, assertEqualJson } from "../assert.ts";
+import { seeded } from "../reference.ts";
+import { useDispatchCache, WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
+import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
+import { CaptureError, captureStep, sameRecording } from "../../../../lib/backends/webgpu/step_graph.ts";
+import { ReadbackSlots } from "../../../../lib/backends/webgpu/readback.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) {
@@ -42,7 +42,7 @@ function batchOf(i: number): [Float32Array, Float32Array] {
 }
 
 async function setUp() {
-  await tf.setBackend("webgpu");
+  await tf.setBackend(WEBGPU_BACKEND);
   useDispatchCache(tf.backend());
   return (tf.backend() as unknown as { device: GPUDevice }).device;
 }

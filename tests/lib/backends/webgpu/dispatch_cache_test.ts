@@ -1,10 +1,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
 import "@tensorflow/tfjs-layers"; // registers the gradients
-import { assert, assertEqualJson, assertLess } from "./assert.ts";
-import { REF, relErr, runOn, seeded } from "./reference.ts";
-import { useDispatchCache } from "../../../lib/backends/webgpu_dispatch_cache.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { assert, assertEqualJson, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import { useDispatchCache, WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
+import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) {
@@ -44,17 +44,17 @@ Deno.test({
   ignore: noAdapter,
   fn: async () => {
     const ref = await runOn(REF, () => step(3));
-    await tf.setBackend("webgpu");
+    await tf.setBackend(WEBGPU_BACKEND);
     const stats = useDispatchCache(tf.backend());
     assert(useDispatchCache(tf.backend()) === stats, "idempotent");
     const runs: Float32Array[][] = [];
-    for (let i = 0; i < 4; i++) runs.push(await runOn("webgpu", () => step(3)));
+    for (let i = 0; i < 4; i++) runs.push(await runOn(WEBGPU_BACKEND, () => step(3)));
     ref.forEach((r, k) => assertLess(relErr(r, runs[0][k]), 1e-5, `output ${k} vs cpu`));
     for (const run of runs.slice(1)) {
       assertEqualJson(run.map((t) => Array.from(t)), runs[0].map((t) => Array.from(t)), "repeat");
     }
     const before = { ...stats };
-    await runOn("webgpu", () => step(3));
+    await runOn(WEBGPU_BACKEND, () => step(3));
     const n = stats.dispatches - before.dispatches;
     assert(n > 10, `dispatches through the cache: ${n}`);
     assertEqualJson(stats.uniformHits - before.uniformHits, n, "all uniforms cached in a repeated step");

@@ -7,7 +7,8 @@
  * (a tfjs program has one output, so v' and w' cannot share a dispatch).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { ElementwiseProgram, runProgram } from "./webgpu_program.ts";
+import { WEBGPU_BACKEND } from "../webgpu/name.ts";
+import { ElementwiseProgram, runProgram } from "../webgpu/program.ts";
 
 /** Kernel names (our own). */
 export const SGD_VELOCITY = "OurSgdVelocity";
@@ -15,7 +16,8 @@ export const SGD_WEIGHT = "OurSgdWeight";
 
 /** Hyper-parameters of one update. */
 export interface MomentumSgdHyper {
-  lr: number;
+  /** A number (a uniform of the kernel), or a float32 scalar tensor read on the device (a step graph input). */
+  lr: number | tf.Scalar;
   momentum: number;
   weightDecay: number;
 }
@@ -38,7 +40,18 @@ function velocityKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
 }
 
 function weightKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const { w, v } = inputs as Record<string, tf.TensorInfo>;
+  const { w, v, lr } = inputs as Record<string, tf.TensorInfo>;
+  if (lr) {
+    // The rate read from a buffer: the same f32 multiply as the uniform's, so the same bits.
+    const program = new ElementwiseProgram(
+      "ourSgdWeightLrInput",
+      ["w", "v", "lr"],
+      "",
+      w.shape,
+      "let out = w[index] - lr[0] * v[index];",
+    );
+    return runProgram(backend, program, [w, v, lr]);
+  }
   const program = new ElementwiseProgram(
     "ourSgdWeight",
     ["w", "v"],
@@ -49,26 +62,15 @@ function weightKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   return runProgram(backend, program, [w, v], [], [attrs!.lr as number]);
 }
 
-/** Registers the two update kernels for webgpu (idempotent); returns their names. */
-export function registerFusedSgdKernels(): string[] {
-  const kernels: [string, (a: KernelArgs) => tf.TensorInfo][] = [
-    [SGD_VELOCITY, velocityKernel],
-    [SGD_WEIGHT, weightKernel],
-  ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    if (!tf.getKernel(kernelName, "webgpu")) {
-      tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernelFunc as tf.KernelFunc });
-    }
-  }
-  return kernels.map(([name]) => name);
-}
-
-/** Unregisters them (e.g. to benchmark without them). */
-export function unregisterFusedSgdKernels(): void {
-  for (const name of [SGD_VELOCITY, SGD_WEIGHT]) {
-    if (tf.getKernel(name, "webgpu")) tf.unregisterKernel(name, "webgpu");
-  }
-}
+/** The two update kernels, for our webgpu backend (registered by register_kernels.ts). */
+export const FUSED_SGD_KERNELS: readonly tf.KernelConfig[] = ([
+  [SGD_VELOCITY, velocityKernel],
+  [SGD_WEIGHT, weightKernel],
+] as const).map(([kernelName, kernelFunc]) => ({
+  kernelName,
+  backendName: WEBGPU_BACKEND,
+  kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+}));
 
 /**
  * Returns [v', w'] (new tensors; the caller assigns them). Uses the fused kernels when the active backend has
@@ -87,7 +89,10 @@ export function momentumSgdUpdate(
   if (tf.getKernel(SGD_VELOCITY, tf.getBackend())) {
     const engine = tf.engine();
     const v2 = engine.runKernel(SGD_VELOCITY, { w, v, g }, { momentum, weightDecay }) as tf.Tensor;
-    return [v2, engine.runKernel(SGD_WEIGHT, { w, v: v2 }, { lr }) as tf.Tensor];
+    const weight = typeof lr === "number"
+      ? engine.runKernel(SGD_WEIGHT, { w, v: v2 }, { lr })
+      : engine.runKernel(SGD_WEIGHT, { w, v: v2, lr }, {});
+    return [v2, weight as tf.Tensor];
   }
   const gd = weightDecay === 0 ? g : tf.add(g, tf.mul(weightDecay, w));
   const v2 = tf.add(tf.mul(momentum, v), gd);

@@ -14,7 +14,8 @@
  * small kernels of `moments()` + `FusedBatchNorm` + autodiff.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { ceilDiv, ElementwiseProgram, runProgram, type WebGpuProgram } from "./webgpu_program.ts";
+import { WEBGPU_BACKEND } from "../webgpu/name.ts";
+import { ceilDiv, ElementwiseProgram, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
 
 /** Kernel names (our own; no backend ships them). */
 export const BN_STATS = "OurBatchNormStats";
@@ -360,31 +361,20 @@ function movingAverageKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   ]);
 }
 
-const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [
+/** The batch-norm kernels, for our webgpu backend (registered by register_kernels.ts). */
+export const BATCH_NORM_KERNELS: readonly tf.KernelConfig[] = ([
   [BN_STATS, statsKernel],
   [BN_APPLY, applyKernel],
   [BN_GRAD_REDUCE, gradReduceKernel],
   [BN_GRAD_INPUT, gradInputKernel],
   [MOVING_AVERAGE, movingAverageKernel],
-];
+] as const).map(([kernelName, kernelFunc]) => ({
+  kernelName,
+  backendName: WEBGPU_BACKEND,
+  kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+}));
 
 /** Whether the batch-norm kernels are registered for `backendName` (default: the active backend). */
 export function hasBatchNormKernels(backendName = tf.getBackend()): boolean {
   return tf.getKernel(BN_STATS, backendName) !== undefined;
-}
-
-/** Registers the batch-norm kernels for webgpu (idempotent); returns their names. */
-export function registerBatchNormKernels(): string[] {
-  for (const [kernelName, kernelFunc] of KERNELS) {
-    if (tf.getKernel(kernelName, "webgpu")) continue;
-    tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernelFunc as tf.KernelFunc });
-  }
-  return KERNELS.map(([name]) => name);
-}
-
-/** Unregisters them (e.g. to benchmark without them). */
-export function unregisterBatchNormKernels(): void {
-  for (const [kernelName] of KERNELS) {
-    if (tf.getKernel(kernelName, "webgpu")) tf.unregisterKernel(kernelName, "webgpu");
-  }
 }

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { assert, assertEqualJson, assertLess } from "./assert.ts";
-import { relErr, seeded } from "./reference.ts";
-import { registerFastBatchNormGrad } from "../../../lib/backends/batch_norm_grad.ts";
-import { FastBatchNormalization } from "../../../lib/backends/fast_batch_norm.ts";
+import { assert, assertEqualJson, assertLess } from "../assert.ts";
+import { relErr, seeded } from "../reference.ts";
+import { registerFastBatchNormGrad } from "../../../../lib/backends/kernels/batch_norm_grad.ts";
+import { FastBatchNormalization } from "../../../../lib/models/fast_batch_norm.ts";
 
 await tf.setBackend("cpu");
 const SHAPE: [number, number, number, number] = [3, 5, 4, 6];

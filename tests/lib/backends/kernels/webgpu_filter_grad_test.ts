@@ -1,12 +1,16 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertEqualJson, assertLess } from "./assert.ts";
-import { REF, relErr, runOn, seeded } from "./reference.ts";
-import { filterGradTiledWebGpu, planFilterGrad } from "../../../lib/backends/webgpu_filter_grad.ts";
-import { replaceKernel, restoreKernel } from "../../../lib/backends/kernel_registry.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { assertEqualJson, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import {
+  filterGradTiledWebGpu,
+  planFilterGrad,
+} from "../../../../lib/backends/kernels/webgpu_filter_grad.ts";
+import { replaceKernel, restoreKernel } from "../../../../lib/backends/kernels/kernel_registry.ts";
+import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
 import "@tensorflow/tfjs-backend-webgpu";
 // Registers the gradient configs (tfjs-core alone does not).
 import "@tensorflow/tfjs-layers";
+import { WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) {
@@ -70,8 +74,8 @@ Deno.test({
     try {
       for (const [i, c] of CASES.entries()) {
         const [ref] = await runOn(REF, () => filterGrad(c, 700 + 3 * i));
-        replaceKernel("Conv2DBackpropFilter", "webgpu", filterGradTiledWebGpu(c.target));
-        const [got] = await runOn("webgpu", () => filterGrad(c, 700 + 3 * i));
+        replaceKernel("Conv2DBackpropFilter", WEBGPU_BACKEND, filterGradTiledWebGpu(c.target));
+        const [got] = await runOn(WEBGPU_BACKEND, () => filterGrad(c, 700 + 3 * i));
         const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad);
         const plan = planFilterGrad(
           c.f[0] * c.f[1] * c.f[2],
@@ -89,7 +93,7 @@ Deno.test({
         "both paths ran",
       );
     } finally {
-      restoreKernel("Conv2DBackpropFilter", "webgpu");
+      restoreKernel("Conv2DBackpropFilter", WEBGPU_BACKEND);
     }
   },
 });

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import "@tensorflow/tfjs-backend-webgpu";
-import { assert, assertLess } from "./assert.ts";
-import { REF, relErr, runOn, seeded } from "./reference.ts";
-import { FastBatchNormalization } from "../../../lib/backends/fast_batch_norm.ts";
+import { assert, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import { FastBatchNormalization } from "../../../../lib/models/fast_batch_norm.ts";
 import {
   BN_APPLY,
   BN_GRAD_INPUT,
@@ -11,9 +11,10 @@ import {
   BN_STATS,
   MOVING_AVERAGE,
   reductionPlan,
-  registerBatchNormKernels,
-} from "../../../lib/backends/webgpu_batch_norm.ts";
-import { probeWebGpuAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+} from "../../../../lib/backends/kernels/webgpu_batch_norm.ts";
+import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
+import { registerWebGpuKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
+import { WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
 if (noAdapter) console.warn("webgpu batch-norm tests skipped: no WebGPU adapter");
@@ -58,11 +59,11 @@ Deno.test({
   name: "webgpu batch-norm kernels train like the stock layer on cpu: y, dx, dγ, dβ, moving statistics",
   ignore: noAdapter,
   fn: async () => {
-    registerBatchNormKernels();
+    registerWebGpuKernels(["batchNorm"]);
     for (const [i, shape] of SHAPES.entries()) {
       for (const shift of [0, 50]) {
         const ref = await runOn(REF, () => bnPass(false, shape, 100 + i, shift));
-        const got = await runOn("webgpu", () => bnPass(true, shape, 100 + i, shift));
+        const got = await runOn(WEBGPU_BACKEND, () => bnPass(true, shape, 100 + i, shift));
         ["y", "dx", "dgamma", "dbeta", "moving mean", "moving variance"].forEach((name, k) => {
           assertLess(relErr(ref[k], got[k]), 2e-5, `${name}, shape [${shape}], shift ${shift}`);
         });
@@ -90,10 +91,10 @@ Deno.test({
   name: "webgpu batch-norm statistics stay accurate far from zero (shifted sums), vs float64 loops",
   ignore: noAdapter,
   fn: async () => {
-    registerBatchNormKernels();
+    registerWebGpuKernels(["batchNorm"]);
     const [rows, c] = [3000, 4];
     const x = Float32Array.from(seeded(rows * c, 7), (v, i) => 1000 * (1 + (i % c)) + v);
-    const [stats] = await runOn("webgpu", () => [
+    const [stats] = await runOn(WEBGPU_BACKEND, () => [
       tf.engine().runKernel(BN_STATS, { x: tf.tensor2d(x, [rows, c]) }, {}) as tf.Tensor,
     ]);
     for (let ch = 0; ch < c; ch++) {
@@ -112,8 +113,8 @@ Deno.test({
   name: "FastBatchNormalization on webgpu runs only our kernels for BN (7 per layer and step)",
   ignore: noAdapter,
   fn: async () => {
-    registerBatchNormKernels();
-    await tf.setBackend("webgpu");
+    registerWebGpuKernels(["batchNorm"]);
+    await tf.setBackend(WEBGPU_BACKEND);
     const info = await tf.profile(() => bnPass(true, [4, 6, 6, 8], 3, 0).slice(1, 4));
     const names = info.kernels.map((k) => k.name);
     const ours = [BN_STATS, BN_APPLY, BN_GRAD_REDUCE, BN_GRAD_INPUT, MOVING_AVERAGE];

@@ -23,7 +23,7 @@ import {
   BN_STATS,
   hasBatchNormKernels,
   MOVING_AVERAGE,
-} from "./webgpu_batch_norm.ts";
+} from "../backends/kernels/webgpu_batch_norm.ts";
 
 /** Constructor arguments: those of `tfl.layers.batchNormalization`. */
 export type FastBatchNormalizationArgs = NonNullable<Parameters<typeof tfl.layers.batchNormalization>[0]>;

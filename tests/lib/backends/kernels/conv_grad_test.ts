@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assert, assertLess } from "./assert.ts";
-import { REF, relErr, runOn, seeded } from "./reference.ts";
-import { initBackend } from "../../../lib/backends/select.ts";
-import { registerTrainingKernels } from "../../../lib/backends/register_kernels.ts";
+import { assert, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import { initBackend } from "../../../../lib/backends/select.ts";
+import { registerTrainingKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
 
 type Pad = "same" | "valid" | number;
 interface ConvCase {

@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockKernel } from "./kernel_registry.ts";
-import { ceilDiv, runProgram, type WebGpuProgram } from "./webgpu_program.ts";
+import { ceilDiv, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
 
 /** K positions per tile. */
 const TILE_K = 32;

@@ -1,9 +1,10 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertEqualJson, assertLess } from "./assert.ts";
-import { REF, relErr, runOn, seeded } from "./reference.ts";
-import { initBackend } from "../../../lib/backends/select.ts";
-import { registerTrainingKernels } from "../../../lib/backends/register_kernels.ts";
-import { probeWebGpuAdapter, summariseAdapter } from "../../../lib/backends/webgpu_adapter.ts";
+import { assertEqualJson, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import { initBackend } from "../../../../lib/backends/select.ts";
+import { registerTrainingKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
+import { probeWebGpuAdapter, summariseAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
+import { WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
 
 const adapter = await probeWebGpuAdapter();
 const noAdapter = adapter === null;
@@ -69,7 +70,7 @@ Deno.test({
     for (const filterGrad of ["im2col", "tconv"] as const) {
       registerTrainingKernels("webgpu", { filterGrad });
       for (const [i, c] of CASES.entries()) {
-        const [dx, dw] = await runOn("webgpu", () => convGrads(c, 500 + 3 * i));
+        const [dx, dw] = await runOn(WEBGPU_BACKEND, () => convGrads(c, 500 + 3 * i));
         const what = `${filterGrad} x${c.x.join("x")} f${c.f.join("x")} s${c.s} ${c.pad}`;
         assertLess(relErr(reference[i][0], dx), 1e-5, `dx ${what}`);
         assertLess(relErr(reference[i][1], dw), 1e-5, `dW ${what}`);

@@ -1,0 +1,143 @@
+/**
+ * The one place our kernels are registered (process-wide, by backend name), as tfjs's `register_all_kernels`:
+ * each kernel file exports its kernel configs or kernel functions, and this module installs them.
+ *
+ * - {@link registerTrainingKernels}: the replaceable stock kernels (dW, dx, MaxPoolGrad, BatchMatMul), chosen per
+ *   backend; the stock one stays callable (kernel_registry.ts).
+ * - {@link registerWebGpuKernels}: kernels of our own names for our webgpu backend (batch norm, fused SGD).
+ *
+ * Call before or after the backend initialises; kernels are looked up at dispatch time.
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
+import { BATCH_NORM_KERNELS } from "./webgpu_batch_norm.ts";
+import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
+import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
+import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
+import { conv2dGemmWebGpu } from "./webgpu_conv2d.ts";
+import { batchMatMulTransposed } from "./batch_mat_mul.ts";
+import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
+import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
+import { WEBGPU_BACKEND } from "../webgpu/name.ts";
+
+/** Which implementation each replaceable kernel uses; `stock` keeps (or restores) the backend's own. */
+export interface TrainingKernelChoice {
+  /** `Conv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
+  conv: "gemm" | "stock";
+  /** `Conv2DBackpropFilter`. wasm has no stock one; `tiled` (a split-K WGSL shader) is webgpu only. */
+  filterGrad: "tconv" | "im2col" | "tiled" | "stock";
+  /** `Conv2DBackpropInput`. */
+  inputGrad: "xconv" | "stock";
+  /** `MaxPoolGrad`: `js` exists for wasm and cpu only. */
+  maxPoolGrad: "js" | "stock";
+  /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
+  matMul: "transpose" | "stock";
+}
+
+/** Per backend: wasm and cpu as measured best in backends.md §2, §4; webgpu as measured by bench/gpu/. */
+export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelChoice> = {
+  wasm: { conv: "stock", filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "transpose" },
+  // The stock webgpu dx is fast on an H200 (2.7 ms per ResNet20 step); only dW needs replacing there.
+  // conv: stock until bench/gpu/run.sh has measured gemm against it on a GPU.
+  webgpu: { conv: "stock", filterGrad: "tiled", inputGrad: "stock", maxPoolGrad: "stock", matMul: "stock" },
+  cpu: { conv: "stock", filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "stock" },
+};
+
+const maxPoolGradJs: Record<string, KernelFn> = { wasm: maxPoolGradWasm, cpu: maxPoolGradCpu };
+
+function install(kernelName: string, backendName: string, fn: KernelFn | undefined) {
+  if (fn) replaceKernel(kernelName, backendName, fn);
+  else restoreKernel(kernelName, backendName);
+}
+
+/**
+ * Installs the chosen kernels on `backendName` ("wasm", "webgpu" — meaning our webgpu backend,
+ * {@link WEBGPU_BACKEND} — or "cpu") and returns the names of the kernels
+ * that are now ours.
+ *
+ * @example
+ * registerTrainingKernels("wasm"); // tconv dW, xconv dx, JS MaxPoolGrad, transposed matMul
+ * registerTrainingKernels("webgpu", { filterGrad: "tconv" });
+ */
+export function registerTrainingKernels(
+  backendName: "wasm" | "webgpu" | "cpu",
+  choice: Partial<TrainingKernelChoice> = {},
+): string[] {
+  const c = { ...DEFAULT_KERNELS[backendName], ...choice };
+  if (backendName === "wasm" && c.filterGrad === "stock") {
+    throw new Error(
+      "filterGrad 'stock' on wasm: the wasm backend has no Conv2DBackpropFilter; use tconv or im2col",
+    );
+  }
+  if (c.filterGrad === "tiled" && backendName !== "webgpu") {
+    throw new Error(`filterGrad 'tiled' is a WGSL shader for webgpu only, not '${backendName}'`);
+  }
+  if (c.conv === "gemm" && backendName !== "webgpu") {
+    throw new Error(`conv 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
+  }
+  if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
+    throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
+  }
+  const target = backendName === "webgpu" ? WEBGPU_BACKEND : backendName;
+  const filterGrad = {
+    tconv: filterGradTconv(backendName),
+    im2col: filterGradIm2col(backendName),
+    tiled: c.filterGrad === "tiled" ? filterGradTiledWebGpu() : undefined,
+    stock: undefined,
+  }[c.filterGrad];
+  install("Conv2D", target, c.conv === "gemm" ? conv2dGemmWebGpu() : undefined);
+  install("Conv2DBackpropFilter", target, filterGrad);
+  install(
+    "Conv2DBackpropInput",
+    target,
+    c.inputGrad === "xconv" ? inputGradXconv(backendName) : undefined,
+  );
+  install("MaxPoolGrad", target, c.maxPoolGrad === "js" ? maxPoolGradJs[backendName] : undefined);
+  install(
+    "BatchMatMul",
+    target,
+    c.matMul === "transpose" ? batchMatMulTransposed(backendName) : undefined,
+  );
+  const ours: [string, string][] = [
+    ["Conv2D", c.conv],
+    ["Conv2DBackpropFilter", c.filterGrad],
+    ["Conv2DBackpropInput", c.inputGrad],
+    ["MaxPoolGrad", c.maxPoolGrad],
+    ["BatchMatMul", c.matMul],
+  ];
+  return ours.filter(([, v]) => v !== "stock").map(([k, v]) => `${k}:${v}`);
+}
+
+/** The kernels of our own names, by group, for our webgpu backend. */
+export const WEBGPU_KERNELS = { batchNorm: BATCH_NORM_KERNELS, fusedSgd: FUSED_SGD_KERNELS } as const;
+
+/**
+ * Registers `groups` of {@link WEBGPU_KERNELS} (default: all) for our webgpu backend; idempotent. Returns the
+ * kernel names.
+ *
+ * @example
+ * registerWebGpuKernels(); // ["OurBatchNormStats", …, "OurSgdWeight"]
+ */
+export function registerWebGpuKernels(
+  groups: readonly (keyof typeof WEBGPU_KERNELS)[] = ["batchNorm", "fusedSgd"],
+): string[] {
+  const configs = groups.flatMap((g): readonly tf.KernelConfig[] => WEBGPU_KERNELS[g]);
+  for (const config of configs) {
+    if (!getKernel(config.kernelName, config.backendName)) registerKernel(config);
+  }
+  return configs.map((c) => c.kernelName);
+}
+
+/**
+ * Unregisters `groups` of {@link WEBGPU_KERNELS} (e.g. to benchmark without them).
+ *
+ * @example
+ * unregisterWebGpuKernels(["batchNorm"]);
+ */
+export function unregisterWebGpuKernels(groups: readonly (keyof typeof WEBGPU_KERNELS)[]): void {
+  for (const config of groups.flatMap((g): readonly tf.KernelConfig[] => WEBGPU_KERNELS[g])) {
+    if (getKernel(config.kernelName, config.backendName)) {
+      unregisterKernel(config.kernelName, config.backendName);
+    }
+  }
+}
