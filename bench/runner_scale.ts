@@ -43,6 +43,8 @@ function stages(n: number): StageSpec[] {
       { path: `outputs/models/${i}.json`, kind: "metrics", cache: true, persist: false },
     ],
     frozen: false,
+    sandbox: false,
+    envAllow: [],
     alwaysChanged: false,
     resources: {},
     where: "bench",
