@@ -25,7 +25,7 @@ const STAGES: { script: string; params: Record<string, unknown>; outs: string[] 
         n_samples: 8,
         corruptions: ["gaussian_noise"],
         severities: [1],
-        attacks: [{ name: "fgsm-linf", eps: 2 / 255 }],
+        attacks: [{ name: "fgsm-linf", eps_linf_255: 2 }],
       },
     },
     outs: ["--out"],
