@@ -72,7 +72,9 @@ Deno.test({
       const first = await cli("repro", ...SMALL);
       assert.equal(first.code, 0, first.out);
       assert.match(first.out, /── aggregate: outputs\/report\/verdicts\.txt ──\n[^\n]+\n\nclaim +verdict/);
-      assert.equal((await sh(repo, "git", ["commit", "-qam", "small run"])).code, 0);
+      // New tracked-pattern outputs (e.g. runs the committed default did not have) are committed too.
+      assert.equal((await sh(repo, "git", ["add", "-A"])).code, 0);
+      assert.equal((await sh(repo, "git", ["commit", "-qm", "small run"])).code, 0);
 
       const again = await cli("repro", "--force", ...SMALL);
       assert.equal(again.code, 0, again.out);
