@@ -263,9 +263,12 @@ export class FaultLab implements AsyncDisposable {
     return pids;
   }
 
-  /** Stage processes alive 50 ms after the runner died (time enough for a death signal to arrive). */
+  /**
+   * Stage processes still alive 5 s after the runner died: past the watchdog's grace (SIGTERM, then SIGKILL
+   * 3 s later) with slack for a loaded machine, so only a stage that really outlives its runner counts.
+   */
   async #orphans(): Promise<number> {
-    await sleep(50);
+    for (let i = 0; i < 100 && this.#stageProcesses().length > 0; i++) await sleep(50);
     return this.#stageProcesses().length;
   }
 
