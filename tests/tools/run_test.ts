@@ -57,6 +57,7 @@ Deno.test("./run setup installs the pinned Deno and the dependencies once, then 
   try {
     const env = {
       PATH: await pathWithoutDeno(dir),
+      DENO: "", // `./run test` exports the Deno it found; a new user has none
       HOME: join(dir, "home"),
       DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
     };
