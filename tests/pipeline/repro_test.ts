@@ -145,33 +145,49 @@ Deno.test("a killed repro changes nothing, and the next repro picks up where it 
   assertEquals(toy.read("slow.txt"), "2\n");
 });
 
-Deno.test("--jobs 2 runs two independent one-second stages in about one second", async () => {
-  await using toy = await makeToy({
-    stages: {
-      a: { cmd: "sleep 1 && echo a > a.txt", outs: ["a.txt"] },
-      b: { cmd: "sleep 1 && echo b > b.txt", outs: ["b.txt"] },
-    },
-  }, {});
-  const t0 = performance.now();
-  const r = await toy.cli("repro", "--jobs", "2");
-  const secs = (performance.now() - t0) / 1000;
-  assertEquals(r.code, 0);
-  assert(secs < 1.9, `took ${secs.toFixed(2)}s; two 1 s stages in parallel should take about 1 s`);
+Deno.test("--jobs 2 runs two independent stages at once: each waits for the other to have started", async () => {
+  const marks = await Deno.makeTempDir();
+  // Each stage announces itself, then waits (up to 30 s) for the other: run one after the other, the first fails.
+  const rendezvous = (me: string, other: string) =>
+    `touch ${marks}/${me} && for i in $(seq 300); do [ -e ${marks}/${other} ] && break; sleep 0.1; done && ` +
+    `[ -e ${marks}/${other} ] && echo ${me} > ${me}.txt`;
+  try {
+    await using toy = await makeToy({
+      stages: {
+        a: { cmd: rendezvous("a", "b"), outs: ["a.txt"] },
+        b: { cmd: rendezvous("b", "a"), outs: ["b.txt"] },
+      },
+    }, {});
+    const r = await toy.cli("repro", "--jobs", "2");
+    assertEquals(r.code, 0, r.out);
+    assertEquals([toy.read("a.txt"), toy.read("b.txt")], ["a\n", "b\n"]);
+  } finally {
+    await Deno.remove(marks, { recursive: true });
+  }
 });
 
 Deno.test("resources limit concurrency: two gpu:1 stages with a pool of one gpu run one after the other", async () => {
   await using toy = await makeToy({
     resources: { gpu: 1 },
     stages: {
-      a: { cmd: "echo $CUDA_VISIBLE_DEVICES > a.txt && sleep 0.6", outs: ["a.txt"], resources: { gpu: 1 } },
-      b: { cmd: "echo $CUDA_VISIBLE_DEVICES > b.txt && sleep 0.6", outs: ["b.txt"], resources: { gpu: 1 } },
+      // Each records its GPU and when it started and ended (ns); the intervals must not overlap.
+      a: {
+        cmd: "s=$(date +%s%N); sleep 0.3; echo $CUDA_VISIBLE_DEVICES $s $(date +%s%N) > a.txt",
+        outs: ["a.txt"],
+        resources: { gpu: 1 },
+      },
+      b: {
+        cmd: "s=$(date +%s%N); sleep 0.3; echo $CUDA_VISIBLE_DEVICES $s $(date +%s%N) > b.txt",
+        outs: ["b.txt"],
+        resources: { gpu: 1 },
+      },
     },
   }, {});
-  const t0 = performance.now();
   assertEquals((await toy.cli("repro", "--jobs", "2")).code, 0);
-  assert((performance.now() - t0) / 1000 >= 1.2, "stages sharing one gpu must not overlap");
-  assertEquals(toy.read("a.txt"), "0\n");
-  assertEquals(toy.read("b.txt"), "0\n");
+  const [ga, sa, ea] = toy.read("a.txt").trim().split(" ");
+  const [gb, sb, eb] = toy.read("b.txt").trim().split(" ");
+  assertEquals([ga, gb], ["0", "0"]);
+  assert(BigInt(ea) <= BigInt(sb) || BigInt(eb) <= BigInt(sa), "stages sharing one gpu must not overlap");
   const tooMany = await toy.cli("repro", "--force", "--resources", "gpu=0");
   assertEquals(tooMany.code, 2);
   assertMatch(tooMany.out, /needs gpu=1 but the pool has gpu=0/);
