@@ -181,7 +181,10 @@ Deno.test("a loss that overflows float32 (huge alpha) stops training even with f
   await assert.rejects(trainStep(ctx, batch, 0.1, { epoch: 1, batch: 1 }), (e) => {
     assert.ok(e instanceof TrainingDivergedError, String(e));
     assert.ok(!Number.isFinite(e.loss), `loss ${e.loss}`);
-    assert.ok(Number.isFinite(e.crossEntropy) && Number.isFinite(e.meanSI), "the error reports each term as it is");
+    assert.ok(
+      Number.isFinite(e.crossEntropy) && Number.isFinite(e.meanSI),
+      "the error reports each term as it is",
+    );
     return true;
   });
   ctx.sgd.dispose();
