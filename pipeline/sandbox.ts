@@ -114,9 +114,11 @@ export async function planSandbox(req: SandboxRequest): Promise<SandboxPlan> {
     if (GPU_DEVICES.test(dev)) args.push("--dev-bind", `/dev/${dev}`, `/dev/${dev}`);
   }
   args.push("--bind", `${req.stagingDir}/tmp`, "/tmp");
-  // A fresh /tmp must not hide a project (or the Deno cache) that lives under /tmp.
-  for (const keep of [root, Deno.env.get("DENO_DIR")]) {
-    if (keep && (keep === "/tmp" || keep.startsWith("/tmp/"))) args.push("--ro-bind", keep, keep);
+  // A fresh /tmp must not hide a project, the Deno cache or a PATH directory (the commands) that live under /tmp.
+  const underTmp = (p: string) => p === "/tmp" || p.startsWith("/tmp/");
+  const path = (Deno.env.get("PATH") ?? "").split(":");
+  for (const keep of new Set([root, Deno.env.get("DENO_DIR"), ...path])) {
+    if (keep && underTmp(keep) && await exists(keep)) args.push("--ro-bind", keep, keep);
   }
 
   const byParent = new Map<string, string[]>();

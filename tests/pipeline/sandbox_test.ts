@@ -188,3 +188,25 @@ Deno.test("sandbox hints name the refused path in Deno's and bash's words, relat
   assertMatch(hints[3], /^sandbox: the stage has no network/);
   assertEquals(sandboxHints("all good\n", "/p"), []);
 });
+
+sandboxTest("a command found through a PATH directory under /tmp is still found in the sandbox", async () => {
+  const tools = await Deno.makeTempDir({ prefix: "sandbox-path-" });
+  try {
+    await Deno.writeTextFile(`${tools}/sr-hello`, "#!/bin/sh\necho hello from a tool under /tmp\n");
+    await Deno.chmod(`${tools}/sr-hello`, 0o755);
+    await using toy = await makeToy({
+      stages: { a: { cmd: "sr-hello > out.txt", outs: ["out.txt"], sandbox: true } },
+    }, {});
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../../pipeline/cli.ts", import.meta.url).pathname, "-C", toy.dir, "repro"],
+      env: { CI: "", PATH: `${tools}:${Deno.env.get("PATH")}` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+    assertEquals(r.code, 0, out);
+    assertEquals(toy.read("out.txt"), "hello from a tool under /tmp\n");
+  } finally {
+    await Deno.remove(tools, { recursive: true });
+  }
+});
