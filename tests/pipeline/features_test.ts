@@ -1,15 +1,5 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
-import { counted, makeToy } from "./helpers.ts";
-
-async function git(dir: string, ...args: string[]) {
-  const r = await new Deno.Command("git", {
-    args: ["-c", "user.name=t", "-c", "user.email=t@t", ...args],
-    cwd: dir,
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  assert(r.success, `git ${args.join(" ")}`);
-}
+import { counted, git, makeToy } from "./helpers.ts";
 
 Deno.test("glob deps: adding a matching file reruns the stage and status says which", async () => {
   await using toy = await makeToy({

@@ -88,3 +88,14 @@ export function spawnCli(dir: string, args: string[]): Deno.ChildProcess {
 export function counted(name: string, body: string): string {
   return `echo ${name} >> runs.log && ${body}`;
 }
+
+/** Run `git ARGS` in `dir` as a throwaway identity; fails the test when git fails. */
+export async function git(dir: string, ...args: string[]): Promise<void> {
+  const r = await new Deno.Command("git", {
+    args: ["-c", "user.name=t", "-c", "user.email=t@t", ...args],
+    cwd: dir,
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!r.success) throw new Error(`git ${args.join(" ")} failed in ${dir}`);
+}

@@ -1,18 +1,8 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
-import { makeToy, type Toy } from "./helpers.ts";
+import { git, makeToy, type Toy } from "./helpers.ts";
 import { compact } from "../../pipeline/metrics_compact.ts";
 import { fitMetricsDiff, PR_COMMENT_LIMIT } from "../../pipeline/metrics_markdown.ts";
 import type { MetricChange } from "../../pipeline/metrics.ts";
-
-async function git(dir: string, ...args: string[]) {
-  const r = await new Deno.Command("git", {
-    args: ["-c", "user.email=t@t", "-c", "user.name=t", ...args],
-    cwd: dir,
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  assert(r.success, `git ${args.join(" ")}`);
-}
 
 /** Two stages with metrics: train@0/1 (a matrix) and eval; each metrics file has results, internals and timings. */
 function toyProject() {

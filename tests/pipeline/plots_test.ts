@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
-import { makeToy } from "./helpers.ts";
+import { git, makeToy } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const present = (() => {
@@ -42,16 +42,6 @@ async function chromiumDom(file: string): Promise<string> {
   } finally {
     await Deno.remove(profile, { recursive: true });
   }
-}
-
-async function git(dir: string, ...args: string[]) {
-  const r = await new Deno.Command("git", {
-    args: ["-c", "user.email=t@t", "-c", "user.name=t", ...args],
-    cwd: dir,
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  assert(r.success, `git ${args.join(" ")}`);
 }
 
 /** Two "networks" writing training curves (plots) and a CSV plot with two y fields. */
