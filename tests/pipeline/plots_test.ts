@@ -1,14 +1,8 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
 import { git, makeToy } from "./helpers.ts";
+import { CHROMIUM, CHROMIUM_PRESENT, headlessChromium } from "../support/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const present = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+const present = CHROMIUM_PRESENT;
 if (!present) {
   if (Deno.env.get("CI")) {
     throw new Error(`plots_test: ${CHROMIUM} is missing in CI (apt-get install -y chromium)`);
@@ -20,28 +14,7 @@ if (!present) {
 
 /** The DOM Chromium builds from `file` (headless, no network). */
 async function chromiumDom(file: string): Promise<string> {
-  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
-  try {
-    const out = await new Deno.Command(CHROMIUM, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        `--user-data-dir=${profile}`,
-        "--dump-dom",
-        `file://${file}`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert(out.success, new TextDecoder().decode(out.stderr).slice(-2000));
-    return new TextDecoder().decode(out.stdout);
-  } finally {
-    await Deno.remove(profile, { recursive: true });
-  }
+  return (await headlessChromium(["--dump-dom", `file://${file}`])).stdout;
 }
 
 /** Two "networks" writing training curves (plots) and a CSV plot with two y fields. */

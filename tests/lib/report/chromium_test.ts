@@ -8,44 +8,11 @@ import { buildHtmlReport } from "../../../lib/report/html.ts";
 import { sampleReport } from "./fixture.ts";
 import { aggregate } from "../../../stages/aggregate.ts";
 import { fixtureArgs, writeFixture } from "../../stages/aggregate_fixture.ts";
+import { CHROMIUM, CHROMIUM_PRESENT, headlessChromium } from "../../support/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const present = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+const present = CHROMIUM_PRESENT;
 if (!present) console.warn(`chromium_test: skipped, ${CHROMIUM} not found (apt-get install -y chromium)`);
-
-async function chromium(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
-  try {
-    const out = await new Deno.Command(CHROMIUM, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        ...args,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    const res = { stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-    assert.ok(out.success, `chromium failed: ${res.stderr.slice(-2000)}`);
-    return res;
-  } finally {
-    await Deno.remove(profile, { recursive: true });
-  }
-}
+const chromium = headlessChromium;
 
 Deno.test({
   name:
