@@ -11,7 +11,7 @@
  *
  * Outs that do not exist yet cannot be bind-mounted, so each directory that holds outs (an "out parent") is
  * replaced by a fresh writable staging directory in which the parent's other entries are bound back
- * read-only. The command creates its outs in the staging directory; afterwards {@link collectOuts} moves them
+ * read-only (if they still exist when the sandbox starts: a concurrent stage may have moved its own away). The command creates its outs in the staging directory; afterwards {@link collectOuts} moves them
  * into place and reports anything else it wrote there as an undeclared write. Outs that already exist (those
  * marked `persist`) are bound writable in place.
  *
@@ -139,7 +139,9 @@ export async function planSandbox(req: SandboxRequest): Promise<SandboxPlan> {
     const bound: string[] = [];
     for (const name of await entries(hostDir)) {
       const path = `${hostDir}/${name}`;
-      args.push(names.includes(name) ? "--bind" : "--ro-bind", path, path);
+      // Siblings belong to other stages, which may run now and move them away (their backups) before bwrap
+      // starts: a sibling that is gone by then is skipped, not an error.
+      args.push(names.includes(name) ? "--bind" : "--ro-bind-try", path, path);
       bound.push(name);
     }
     for (const name of names) if (!bound.includes(name)) fresh.push(name);

@@ -10,7 +10,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { parse } from "yaml";
-import { sandboxHints } from "../../pipeline/sandbox.ts";
+import { collectOuts, planSandbox, sandboxHints } from "../../pipeline/sandbox.ts";
 import { makeToy, type Toy } from "./helpers.ts";
 
 const hasBwrap = await new Deno.Command("bwrap", { args: ["--version"], stdout: "null", stderr: "null" })
@@ -210,3 +210,33 @@ sandboxTest("a command found through a PATH directory under /tmp is still found 
     await Deno.remove(tools, { recursive: true });
   }
 });
+
+sandboxTest(
+  "a sibling out moved away by a concurrent stage after planning does not stop the sandbox from starting",
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "sandbox-race-" });
+    try {
+      await Deno.mkdir(`${root}/outputs/models`, { recursive: true });
+      await Deno.writeTextFile(`${root}/outputs/models/a0.json`, "other stage's out\n");
+      await Deno.writeTextFile(`${root}/outputs/models/kept.json`, "kept\n");
+      const plan = await planSandbox({
+        root,
+        cwd: root,
+        outs: ["outputs/models/a1.json"],
+        stagingDir: `${root}/.pipeline/sandbox/a1`,
+      });
+      // The concurrent stage backs up its out (moves it away) between this stage's planning and bwrap's start.
+      await Deno.remove(`${root}/outputs/models/a0.json`);
+      const run = await new Deno.Command("bwrap", {
+        args: [...plan.args, "--", "sh", "-c", "cat outputs/models/kept.json > outputs/models/a1.json"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(run.code, 0, new TextDecoder().decode(run.stderr));
+      assertEquals(await collectOuts(plan), []);
+      assertEquals(await Deno.readTextFile(`${root}/outputs/models/a1.json`), "kept\n");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+);
