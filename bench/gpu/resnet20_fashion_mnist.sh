@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Issue 17's run: ResNet20 on all of Fashion-MNIST on one GPU, the paper's α grid (9 α × 3 seeds) and the
+# bidirectional experiment at α = 0 (Gaussian-noise and PGD-adversarial training, 3 seeds each), through
+# bench/gpu/pipeline.sh (carry .offline/ and .gl/ and, in a call of its own, .data/fashion-mnist: see
+# bench/gpu/README.md). ResNet20 keeps its CIFAR layout but takes the 28×28×1 images as they are: the stem
+# convolution has 1 input channel and the three stages run at 28×28, 14×14 and 7×7 (no padding to 32×32).
+#
+# The run spans several device calls and sessions through the runner's own remote (README "Sharing results"):
+#   - at the start, if .gpu-carry/remote.tar.part* exist (carried), they are unpacked into a directory remote
+#     and `repro --pull` restores every stage the remote already holds instead of running it; so do
+#     .gpu-carry/scratch.tar.* (training checkpoints of stages a time bound stopped: they resume);
+#   - at the end, whatever finished is pushed with its run-cache entries to that remote and packed into
+#     $OUT/remote.tar.partNN (≤ 15 MiB each) and $OUT/scratch.tar, to be carried by the next call (as
+#     .gpu-carry/, git-ignored). prepare-data is not pushed: it is recomputed from .data in a second.
+# LIMIT_S bounds the `repro` (default 480 s, leaving the rest of a 600 s call for packing). BASELINE=1 instead
+# trains train@0-1 for twice the epochs (the accuracy reference of issue 17) and puts its metrics in $OUT.
+# Results (report, figures, per-network metrics, log) go to $OUT/results.tgz (the device returns at most 8
+# files); commit them under docs/results/<date>-resnet20-fashion-mnist/.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+OUT="${OUT:-$PWD/bench-gpu-out}"
+results=$(mktemp -d)
+EPOCHS="${EPOCHS:-8}"
+remote=/tmp/sr-remote
+mkdir -p "$OUT" "$remote"
+if compgen -G ".gpu-carry/remote.tar.part*" >/dev/null; then
+  cat .gpu-carry/remote.tar.part* | tar -x -C "$remote"
+  echo "restored the carried remote: $(find "$remote" -type f | wc -l) files"
+fi
+if [ -f .gpu-carry/scratch.tar ]; then tar -xf .gpu-carry/scratch.tar && echo "restored training checkpoints"; fi
+
+sets=(--set model.name=resnet20 --set "train.epochs=$EPOCHS"
+  --set 'grid.alpha=[-2, -1, -0.5, -0.2, 0, 0.2, 0.5, 1, 2]' --set 'grid.seeds=[1, 2, 3]'
+  --set 'bidirectional.methods=[noise, pgd]' --set attack.n_examples=500 "$@")
+if [ "${BASELINE:-0}" = 1 ]; then
+  sets+=(--set "train.epochs=$((2 * EPOCHS))")
+  OUT="$results" LIMIT_S="${LIMIT_S:-480}" JOBS=1 bash "$here/full_fashion_mnist.sh" "${sets[@]}" train@0-1
+  mkdir -p "$results/baseline"
+  cp outputs/models/a0-s1.metrics.json outputs/models/a0-s1.curves.json "$results/baseline/"
+else
+  OUT="$results" LIMIT_S="${LIMIT_S:-480}" bash "$here/full_fashion_mnist.sh" "${sets[@]}" --pull --remote "$remote"
+fi
+tar -C "$results" -czf "$OUT/results.tgz" .
+
+export DENO_DIR="$PWD/.offline-denodir" PATH="/tmp/bin:$PATH"
+deno task runner push --run-cache --remote "$remote" train measure-selectivity measure-gradients \
+  measure-dimensionality corrupt-eval attack-eval aggregate train-methods measure-selectivity-methods \
+  measure-gradients-methods measure-dimensionality-methods corrupt-eval-methods attack-eval-methods 2>&1 | tail -3
+(cd "$remote" && tar -cf - .) | split -b 15M -d - "$OUT/remote.tar.part"
+[ -d .pipeline/scratch ] && tar -cf "$OUT/scratch.tar" .pipeline/scratch
+ls -la "$OUT"
