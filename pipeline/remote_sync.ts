@@ -27,11 +27,16 @@ import {
 export interface SyncOptions {
   /** Stage or group names; empty for all stages in the lock. */
   readonly targets: readonly string[];
+  /** Also the stages upstream of the named ones (as DVC's `--with-deps`); without it, only those named. */
+  readonly withDeps?: boolean;
   /** A declared remote's name or a URL; undefined for the default remote. */
   readonly remote?: string;
   /** Transfers at once. */
   readonly jobs: number;
-  /** Also move run-cache entries (push: all complete local entries; fetch/pull: all remote entries). */
+  /**
+   * Also move run-cache entries (push: the selected stages' entries, or all complete local entries when no
+   * stage is named; fetch/pull: all remote entries).
+   */
   readonly runCache: boolean;
   /** Shows objects, bytes and rate while copying. */
   readonly progress?: (verb: string) => TransferProgress;
@@ -55,8 +60,8 @@ export async function openProjectRemote(
 }
 
 /** The lock entries of the selected stages (stages never run have none). */
-function selectedEntries(project: Project, targets: readonly string[]): [string, LockEntry][] {
-  return selectStages(project.graph, targets)
+function selectedEntries(project: Project, opts: SyncOptions): [string, LockEntry][] {
+  return selectStages(project.graph, opts.targets, opts.withDeps ?? false)
     .filter((name) => project.lock[name])
     .map((name) => [name, project.lock[name]]);
 }
@@ -77,11 +82,14 @@ function outsOf(entries: Iterable<[string, LockEntry]>): Digested[] {
 export async function push(project: Project, opts: SyncOptions): Promise<TransferReport & { runs: number }> {
   const remote = await openProjectRemote(project, opts.remote, opts.jobs);
   try {
-    const digests = closure(project.objects, outsOf(selectedEntries(project, opts.targets)));
+    const selected = selectedEntries(project, opts);
+    const digests = closure(project.objects, outsOf(selected));
+    // With stages named, only their run-cache entries go (those of their stage keys); else every complete one.
+    const keys = opts.targets.length ? new Set(selected.map(([, e]) => e.key)) : undefined;
     if (opts.runCache) {
       for (const { entry } of project.runs.all()) {
         const outs = Object.values(entry.outs);
-        if (outs.length && outs.every((o) => project.objects.hasAll(o))) {
+        if ((!keys || keys.has(entry.key)) && outs.length && outs.every((o) => project.objects.hasAll(o))) {
           closure(project.objects, outs, digests);
         }
       }
@@ -96,7 +104,9 @@ export async function push(project: Project, opts: SyncOptions): Promise<Transfe
           `(first: ${report.damaged[0].slice(0, 12)}); run 'repro' to recompute them, then push again`,
       );
     }
-    const runs = opts.runCache ? (await pushRunCache(project.runs, remote, { jobs: opts.jobs })).copied : 0;
+    const runs = opts.runCache
+      ? (await pushRunCache(project.runs, remote, { jobs: opts.jobs, keys })).copied
+      : 0;
     return { ...report, runs };
   } finally {
     await remote.close();
@@ -121,7 +131,7 @@ export async function fetch(project: Project, opts: SyncOptions): Promise<Transf
 }
 
 async function fetchWith(project: Project, remote: Remote, opts: SyncOptions): Promise<TransferReport> {
-  const report = await fetchObjects(project.objects, remote, outsOf(selectedEntries(project, opts.targets)), {
+  const report = await fetchObjects(project.objects, remote, outsOf(selectedEntries(project, opts)), {
     jobs: opts.jobs,
     progress: opts.progress?.("fetched"),
   });
@@ -150,7 +160,7 @@ export async function pull(project: Project, opts: SyncOptions, force: boolean):
     await remote.close();
   }
   const checkedOut: string[] = [], kept: string[] = [];
-  for (const [stage, entry] of selectedEntries(project, opts.targets)) {
+  for (const [stage, entry] of selectedEntries(project, opts)) {
     for (const [path, rec] of Object.entries(entry.outs)) {
       if (!project.objects.hasAll(rec)) {
         kept.push(`${path} (stage '${stage}'): not on the remote or damaged there; not checked out`);
@@ -193,7 +203,7 @@ export async function remoteStatus(project: Project, opts: SyncOptions): Promise
   const remote = await openProjectRemote(project, opts.remote, opts.jobs);
   try {
     const present = await remote.list("objects/");
-    return selectedEntries(project, opts.targets).map(([stage, entry]) => {
+    return selectedEntries(project, opts).map(([stage, entry]) => {
       const digests = closure(project.objects, Object.values(entry.outs));
       const unknown = Object.values(entry.outs).some((o) => isDirDigest(o) && !project.objects.hasAll(o));
       let missingLocally = 0, missingOnRemote = 0;

@@ -203,7 +203,7 @@ export async function fetchObjects(
 }
 
 /**
- * Upload the run-cache entries the remote lacks (each with the objects of its outputs, when present locally).
+ * Upload the run-cache entries the remote lacks (only those of the stage keys in `keys`, when given).
  *
  * @example
  * ```ts
@@ -213,10 +213,12 @@ export async function fetchObjects(
 export async function pushRunCache(
   runs: RunCache,
   remote: Remote,
-  opts: { jobs: number },
+  opts: { jobs: number; keys?: ReadonlySet<string> },
 ): Promise<{ copied: number; skipped: number }> {
   const present = await remote.list("runs/");
-  const todo = [...runs.keys()].filter((k) => !present.has(k));
+  const todo = [...runs.keys()].filter((k) =>
+    !present.has(k) && (!opts.keys || opts.keys.has(k.split("/")[1]))
+  );
   await forEachLimited(todo, opts.jobs, async (key) => {
     const tmp = await Deno.makeTempFile({ prefix: "pipeline-run-" });
     try {

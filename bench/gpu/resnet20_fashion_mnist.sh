@@ -29,9 +29,10 @@ if compgen -G ".gpu-carry/remote.tar.part*" >/dev/null; then
 fi
 if [ -f .gpu-carry/scratch.tar ]; then tar -xf .gpu-carry/scratch.tar && echo "restored training checkpoints"; fi
 
-sets=(--set model.name=resnet20 --set "train.epochs=$EPOCHS"
-  --set 'grid.alpha=[-2, -1, -0.5, -0.2, 0, 0.2, 0.5, 1, 2]' --set 'grid.seeds=[1, 2, 3]'
-  --set 'bidirectional.methods=[noise, pgd]' --set attack.n_examples=500 "$@")
+# The stage matrix: push must name the same params as the repro (they decide which stages the groups hold).
+matrix=(--set 'grid.alpha=[-2, -1, -0.5, -0.2, 0, 0.2, 0.5, 1, 2]' --set 'grid.seeds=[1, 2, 3]'
+  --set 'bidirectional.seeds=[1, 2, 3]' --set 'bidirectional.methods=[noise, pgd]')
+sets=(--set model.name=resnet20 --set "train.epochs=$EPOCHS" "${matrix[@]}" --set attack.n_examples=500 "$@")
 if [ "${BASELINE:-0}" = 1 ]; then
   sets+=(--set "train.epochs=$((2 * EPOCHS))")
   OUT="$results" LIMIT_S="${LIMIT_S:-480}" JOBS=1 bash "$here/full_fashion_mnist.sh" "${sets[@]}" train@0-1
@@ -43,7 +44,7 @@ fi
 tar -C "$results" -czf "$OUT/results.tgz" .
 
 export DENO_DIR="$PWD/.offline-denodir" PATH="/tmp/bin:$PATH"
-deno task runner push --run-cache --remote "$remote" train measure-selectivity measure-gradients \
+deno task runner push --run-cache --remote "$remote" "${matrix[@]}" "$@" train measure-selectivity measure-gradients \
   measure-dimensionality corrupt-eval attack-eval aggregate train-methods measure-selectivity-methods \
   measure-gradients-methods measure-dimensionality-methods corrupt-eval-methods attack-eval-methods 2>&1 | tail -3
 (cd "$remote" && tar -cf - .) | split -b 15M -d - "$OUT/remote.tar.part"

@@ -8,7 +8,7 @@ import { acquireReproLock } from "../project_lock.ts";
 import { fetch, pull, push, summarize } from "../remote_sync.ts";
 import { progressWriter, TransferProgress, type TransferReport } from "../transfer.ts";
 import { type CliContext, requirePipelineFile, rootOf, withProject } from "./context.ts";
-import { parseJobs } from "./repro.ts";
+import { parseJobs, setOption } from "./repro.ts";
 
 /** Options of `push`, `fetch` and `pull` as commander parses them. */
 export interface RemoteCliOptions {
@@ -16,6 +16,8 @@ export interface RemoteCliOptions {
   jobs?: number;
   runCache?: boolean;
   force?: boolean;
+  set?: string[];
+  withDeps?: boolean;
 }
 
 /** A progress line on stderr: objects, MiB, MiB/s. */
@@ -44,6 +46,9 @@ export function register(program: Command, ctx: CliContext): void {
       )
       .argument("[stage...]", "stage or group names (default: all in pipeline.lock)")
       .addOption(remoteOption())
+      // A matrix's members depend on the params: name the same --set as the repro whose results move.
+      .addOption(setOption())
+      .option("--with-deps", "also the stages upstream of the named ones")
       .addOption(new Option("-j, --jobs <n>", "transfers at once (default 8)").argParser(parseJobs))
       .option(
         "--run-cache",
@@ -70,8 +75,15 @@ async function runSync(
   using _lock = command === "pull"
     ? await acquireReproLock(`${root}/.pipeline`, (m) => console.error(m))
     : undefined;
-  return await withProject(root, [], async (project) => {
-    const opts = { targets, remote: o.remote, jobs: o.jobs ?? 8, runCache: o.runCache ?? false, progress };
+  return await withProject(root, o.set ?? [], async (project) => {
+    const opts = {
+      targets,
+      withDeps: o.withDeps ?? false,
+      remote: o.remote,
+      jobs: o.jobs ?? 8,
+      runCache: o.runCache ?? false,
+      progress,
+    };
     if (command === "pull") {
       const report = await pull(project, opts, o.force ?? false);
       const problem = printTransfer("fetched", report, "the remote");

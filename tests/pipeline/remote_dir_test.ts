@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
+import { stringify } from "yaml";
 import { badObjects, cli, cloneToy, filesUnder, runs, spawn, treeDiff, writeToy } from "./remote_fixture.ts";
 
 const remoteConfig = { remotes: { share: { url: "../remote" } } };
@@ -121,6 +122,58 @@ Deno.test("remote config errors name the file and line and what to do; nothing i
   const unknown = await cli(`${tmp.path}/a`, ["push", "--remote", "labb"]);
   assertMatch(unknown.out, /remote 'labb' is not declared in pipeline\.config\.yaml \(declared: lab\)/);
   assert(!filesUnder(`${tmp.path}/a`).some((f) => f.startsWith("data/") || f.includes("cache/")));
+});
+
+Deno.test("push of named stages under --set: that matrix, only those stages and their run-cache entries; --with-deps", async () => {
+  await using tmp = await tempDir();
+  // A big stage nobody needs on the remote (prepare-data's part) and a matrix whose members depend on params.
+  const pipeline = {
+    stages: {
+      big: { cmd: "echo big >> runs.log && head -c 4096 /dev/zero > big.bin", outs: ["big.bin"] },
+      cell: {
+        matrix: { s: "${grid.s}" },
+        cmd:
+          "echo cell-${item.s} >> runs.log && wc -c < big.bin > cell-${item.s}.txt && echo ${item.s} >> cell-${item.s}.txt",
+        deps: ["big.bin"],
+        outs: ["cell-${item.s}.txt"],
+      },
+    },
+  };
+  const write = (dir: string) => {
+    Deno.mkdirSync(dir, { recursive: true });
+    Deno.writeTextFileSync(`${dir}/pipeline.yaml`, stringify(pipeline, { lineWidth: 0 }));
+    Deno.writeTextFileSync(`${dir}/params.yaml`, stringify({ grid: { s: [1, 2] } }));
+    Deno.writeTextFileSync(`${dir}/pipeline.config.yaml`, stringify(remoteConfig));
+  };
+  write(`${tmp.path}/a`);
+  const ran = await cli(`${tmp.path}/a`, ["repro", "--set", "grid.s=[7, 8]"]);
+  assertEquals(ran.code, 0, ran.out);
+  // Without the --set, 'cell' means cell@1 and cell@2, which never ran here: nothing to push.
+  assertMatch(
+    (await cli(`${tmp.path}/a`, ["push", "cell", "--run-cache"])).out,
+    /pushed 0 run-cache entries/,
+  );
+  const pushed = await cli(`${tmp.path}/a`, ["push", "cell", "--run-cache", "--set", "grid.s=[7, 8]"]);
+  assertEquals(pushed.code, 0, pushed.out);
+  assertMatch(pushed.out, /pushed 2 run-cache entries/);
+  assertMatch(pushed.out, /pushed 2 objects/); // the two cells; not big.bin
+  // A fresh project restores both cells from the remote and computes only the stage that was not pushed.
+  write(`${tmp.path}/b`);
+  const restored = await cli(`${tmp.path}/b`, ["repro", "--pull", "--set", "grid.s=[7, 8]"]);
+  assertEquals(restored.code, 0, restored.out);
+  assertMatch(restored.out, /1 ran, 2 restored/);
+  assertEquals(runs(`${tmp.path}/b`), { big: 1 });
+  assertEquals(Deno.readTextFileSync(`${tmp.path}/b/cell-8.txt`), "4096\n8\n");
+  // --with-deps adds the upstream stage, as DVC's does.
+  const withDeps = await cli(`${tmp.path}/a`, [
+    "push",
+    "cell@7",
+    "--with-deps",
+    "--run-cache",
+    "--set",
+    "grid.s=[7, 8]",
+  ]);
+  assertMatch(withDeps.out, /pushed 1 run-cache entries\npushed 1 objects .*; 1 already there/);
 });
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
