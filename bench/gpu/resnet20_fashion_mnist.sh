@@ -8,9 +8,9 @@
 # The run spans several device calls and sessions through the runner's own remote (README "Sharing results"):
 #   - at the start, if .gpu-carry/remote.tar.part* exist (carried), they are unpacked into a directory remote
 #     and `repro --pull` restores every stage the remote already holds instead of running it; so do
-#     .gpu-carry/scratch.tar.* (training checkpoints of stages a time bound stopped: they resume);
+#     .gpu-carry/scratch.tar.part* (training checkpoints of stages a time bound stopped: they resume);
 #   - at the end, whatever finished is pushed with its run-cache entries to that remote and packed into
-#     $OUT/remote.tar.partNN (≤ 15 MiB each) and $OUT/scratch.tar, to be carried by the next call (as
+#     $OUT/remote.tar.partNN (≤ 15 MiB each) and $OUT/scratch.tar.partNN (PACK_SCRATCH=0: not), to be carried by the next call (as
 #     .gpu-carry/, git-ignored). prepare-data is not pushed: it is recomputed from .data in a second.
 # LIMIT_S bounds the `repro` (default 480 s, leaving the rest of a 600 s call for packing). BASELINE=1 instead
 # trains train@0-1 for twice the epochs (the accuracy reference of issue 17) and puts its metrics in $OUT.
@@ -27,7 +27,9 @@ if compgen -G ".gpu-carry/remote.tar.part*" >/dev/null; then
   cat .gpu-carry/remote.tar.part* | tar -x -C "$remote"
   echo "restored the carried remote: $(find "$remote" -type f | wc -l) files"
 fi
-if [ -f .gpu-carry/scratch.tar ]; then tar -xf .gpu-carry/scratch.tar && echo "restored training checkpoints"; fi
+if compgen -G ".gpu-carry/scratch.tar.part*" >/dev/null; then
+  cat .gpu-carry/scratch.tar.part* | tar -x && echo "restored training checkpoints"
+fi
 
 # The stage matrix: push must name the same params as the repro (they decide which stages the groups hold).
 matrix=(--set 'grid.alpha=[-2, -1, -0.5, -0.2, 0, 0.2, 0.5, 1, 2]' --set 'grid.seeds=[1, 2, 3]'
@@ -48,5 +50,7 @@ deno task runner push --run-cache --remote "$remote" "${matrix[@]}" "$@" train m
   measure-dimensionality corrupt-eval attack-eval aggregate train-methods measure-selectivity-methods \
   measure-gradients-methods measure-dimensionality-methods corrupt-eval-methods attack-eval-methods 2>&1 | tail -3
 (cd "$remote" && tar -cf - .) | split -b 15M -d - "$OUT/remote.tar.part"
-[ -d .pipeline/scratch ] && tar -cf "$OUT/scratch.tar" .pipeline/scratch
+if [ "${PACK_SCRATCH:-1}" = 1 ] && [ -d .pipeline/scratch ]; then
+  tar -cf - .pipeline/scratch | split -b 15M -d - "$OUT/scratch.tar.part"
+fi
 ls -la "$OUT"
