@@ -15,7 +15,8 @@
  *
  * Differences from AutoAttack: the first step's "rise" compares with the loss at x₀ (AutoAttack compares with
  * a zero-initialised history row); for samples never misclassified the highest-loss point x_best is returned
- * (AutoAttack returns x₀). As in the other attacks, a broken sample returns its first misclassified iterate.
+ * (AutoAttack returns x₀). As in the other attacks, a broken sample returns its first misclassified iterate
+ * and leaves the batch (tracker.ts).
  *
  * @module
  */
@@ -23,7 +24,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type LogitsFn, lossGradient } from "./model.ts";
 import { type Norm, project, steepestDirection } from "./norms.ts";
 import { randomStart } from "./starts.ts";
-import { AdversarialTracker, selectRows } from "./tracker.ts";
+import { gatherRows, selectRows, ShrinkingTracker } from "./tracker.ts";
 
 /** Options of {@link apgd}. */
 export interface ApgdOptions {
@@ -67,14 +68,14 @@ class State {
  * Adversarial examples for the batch `x` with integer `labels`; the caller disposes the result.
  *
  * @example
- * const xAdv = apgd(f, x, labels, { eps: 8 / 255, norm: "linf", steps: 100, seed: 0 });
+ * const xAdv = await apgd(f, x, labels, { eps: 8 / 255, norm: "linf", steps: 100, seed: 0 });
  */
-export function apgd(
+export async function apgd(
   f: LogitsFn,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
   options: ApgdOptions,
-): tf.Tensor4D {
+): Promise<tf.Tensor4D> {
   const { eps, norm, steps, seed } = options;
   if (!(eps >= 0)) throw new Error(`apgd: eps must be ≥ 0, got ${eps}`);
   if (!Number.isInteger(steps) || steps < 1) {
@@ -83,8 +84,14 @@ export function apgd(
   const ids = options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i);
   const checkpoints = new Set(apgdCheckpoints(steps));
   const b = x.shape[0];
-  const tracker = new AdversarialTracker(x);
+  const tracker = new ShrinkingTracker(x);
+  // Every per-sample tensor of the attack, the standing rows' clean images and labels included (tracker.ts).
   const s = new State();
+  const shrink = async (keep: Int32Array | null) => {
+    if (keep && !tracker.done) {
+      s.set(Object.fromEntries(Object.entries(s.t).map(([k, v]) => [k, gatherRows(v, keep)])));
+    }
+  };
   try {
     const x0 = tf.tidy(() =>
       project(
@@ -95,9 +102,11 @@ export function apgd(
       )
     );
     const first = lossGradient(f, x0, labels);
-    tracker.update(x0, first.logits, labels);
+    const keep0 = await tracker.record(x0, first.logits, labels);
     first.logits.dispose();
     s.set({
+      x: tf.clone(x),
+      labels: tf.clone(labels),
       xk: x0,
       xPrev: tf.clone(x0),
       grad: first.grad,
@@ -110,23 +119,25 @@ export function apgd(
       rises: tf.zeros([b]),
       eta: tf.fill([b, 1, 1, 1], 2 * eps),
     });
+    await shrink(keep0);
     let lastCheck = 0;
-    for (let i = 1; i <= steps; i++) {
+    for (let i = 1; i <= steps && !tracker.done; i++) {
       const t = s.t;
+      const xc = t.x as tf.Tensor4D;
       const a = i === 1 ? 1 : 0.75;
       const xNew = tf.tidy(() => {
         const xk = t.xk as tf.Tensor4D;
         const z = project(
-          x,
+          xc,
           tf.add(xk, tf.mul(steepestDirection(t.grad as tf.Tensor4D, norm), t.eta)) as tf.Tensor4D,
           eps,
           norm,
         );
         const moved = tf.add(tf.add(xk, tf.mul(tf.sub(z, xk), a)), tf.mul(tf.sub(xk, t.xPrev), 1 - a));
-        return project(x, moved as tf.Tensor4D, eps, norm);
+        return project(xc, moved as tf.Tensor4D, eps, norm);
       });
-      const { grad, logits, loss } = lossGradient(f, xNew, labels);
-      tracker.update(xNew, logits, labels);
+      const { grad, logits, loss } = lossGradient(f, xNew, t.labels as tf.Tensor1D);
+      const keep = await tracker.record(xNew, logits, t.labels as tf.Tensor1D);
       logits.dispose();
       const updated = tf.tidy(() => {
         const improved = tf.greater(loss, t.lossBest) as tf.Tensor1D;
@@ -162,10 +173,10 @@ export function apgd(
         }));
         s.set({ ...next, halvedAtCheck: reset });
       }
+      await shrink(keep);
     }
-    return tracker.result(s.t.xBest as tf.Tensor4D);
+    return await tracker.finish(tracker.done ? null : s.t.xBest as tf.Tensor4D);
   } finally {
     s.dispose();
-    tracker.dispose();
   }
 }

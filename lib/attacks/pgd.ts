@@ -3,7 +3,8 @@
  * random start in the ε-ball, repeat x ← P(x + α·d(∇ₓ CE)), with d = sign for L∞ and g/‖g‖₂ for L2 and P the
  * projection of lib/attacks/norms.ts. With several restarts (each from a fresh seeded start), a sample counts
  * as broken if any restart breaks it; per sample the first misclassified iterate is returned (tracker.ts), else
- * the last iterate of the last restart. Restarts stop early once every sample is broken.
+ * the last iterate of the last restart. A broken sample leaves the batch (tracker.ts); the attack stops once
+ * every sample is broken.
  *
  * @module
  */
@@ -11,7 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type LogitsFn, lossGradient } from "./model.ts";
 import { type Norm, project, steepestDirection } from "./norms.ts";
 import { randomStart } from "./starts.ts";
-import { AdversarialTracker } from "./tracker.ts";
+import { gatherRows, ShrinkingTracker } from "./tracker.ts";
 
 /** Options of {@link pgd}. */
 export interface PgdOptions {
@@ -60,39 +61,70 @@ export async function pgd(
 ): Promise<tf.Tensor4D> {
   checkOptions(options);
   const { eps, norm, steps, stepSize, seed } = options;
-  const ids = options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i);
-  const tracker = new AdversarialTracker(x);
+  const tracker = new ShrinkingTracker(x);
+  // The standing rows' clean images, labels and ids, and their current iterate (see tracker.ts).
+  let rows = {
+    x: tf.clone(x),
+    labels: tf.clone(labels),
+    ids: Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i)),
+  };
   let xk: tf.Tensor4D | null = null;
+  const shrink = (keep: Int32Array) => {
+    const next = {
+      x: gatherRows(rows.x, keep),
+      labels: gatherRows(rows.labels, keep),
+      ids: Array.from(keep, (j) => rows.ids[j]),
+    };
+    const xkNext = gatherRows(xk!, keep);
+    tf.dispose([rows.x, rows.labels, xk!]);
+    rows = next;
+    xk = xkNext;
+  };
   try {
-    for (let r = 0; r < options.restarts; r++) {
+    for (let r = 0; r < options.restarts && !tracker.done; r++) {
       xk?.dispose();
       xk = options.randomStart
         ? tf.tidy(() =>
           project(
-            x,
-            randomStart(x, eps, norm, "ball", { seed, ids, restart: r, purpose: `pgd-${norm}` }),
+            rows.x,
+            randomStart(rows.x, eps, norm, "ball", {
+              seed,
+              ids: rows.ids,
+              restart: r,
+              purpose: `pgd-${norm}`,
+            }),
             eps,
             norm,
           )
         )
-        : tf.clone(x);
-      for (let k = 0; k < steps; k++) {
-        const { grad, logits, loss } = lossGradient(f, xk, labels);
-        tracker.update(xk, logits, labels);
+        : tf.clone(rows.x);
+      for (let k = 0; k <= steps && !tracker.done; k++) {
+        // Step k's iterate is checked on the forward pass of its gradient; the last one on a forward pass alone.
+        if (k === steps) {
+          const logits = tf.tidy(() => f(xk!));
+          const keep = await tracker.record(xk, logits, rows.labels);
+          logits.dispose();
+          if (keep && !tracker.done) shrink(keep);
+          break;
+        }
+        const { grad, logits, loss } = lossGradient(f, xk, rows.labels);
         const next: tf.Tensor4D = tf.tidy(() =>
-          project(x, tf.add(xk!, tf.mul(steepestDirection(grad, norm), stepSize)) as tf.Tensor4D, eps, norm)
+          project(
+            rows.x,
+            tf.add(xk!, tf.mul(steepestDirection(grad, norm), stepSize)) as tf.Tensor4D,
+            eps,
+            norm,
+          )
         );
+        const keep = await tracker.record(xk, logits, rows.labels);
         tf.dispose([grad, logits, loss, xk]);
         xk = next;
+        if (keep && !tracker.done) shrink(keep);
       }
-      const logits = tf.tidy(() => f(xk!));
-      tracker.update(xk, logits, labels);
-      logits.dispose();
-      if (r + 1 < options.restarts && await tracker.allFound()) break;
     }
-    return tracker.result(xk!);
+    return await tracker.finish(xk);
   } finally {
+    tf.dispose([rows.x, rows.labels]);
     xk?.dispose();
-    tracker.dispose();
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import { apgd } from "./apgd.ts";
 import { fgsm } from "./fgsm.ts";
 import type { LogitsFn } from "./model.ts";
@@ -61,6 +61,9 @@ export function runAttack(
   ids: ArrayLike<number>,
 ): Promise<tf.Tensor4D> {
   const { method, norm } = parseAttackName(name);
+  // Every iterate of every attack lies in the ball of radius ε around x, intersected with [0, 1]: at ε = 0 that
+  // is x alone (norms.ts projects exactly), so there is nothing to run.
+  if (eps === 0) return Promise.resolve(tf.clone(x));
   switch (method) {
     case "fgsm":
       return Promise.resolve(fgsm(f, x, labels, { eps, norm }));
@@ -78,8 +81,6 @@ export function runAttack(
       });
     }
     case "apgd":
-      return Promise.resolve(
-        apgd(f, x, labels, { eps, norm, steps: settings.apgd.steps, seed: settings.seed, ids }),
-      );
+      return apgd(f, x, labels, { eps, norm, steps: settings.apgd.steps, seed: settings.seed, ids });
   }
 }

@@ -4,6 +4,19 @@
  * not only its last iterate. This is AutoAttack's `x_best_adv` rule (docs/method.md §5.2) and makes an attack
  * with several restarts or iterations at least as strong as its last iterate alone.
  *
+ * A broken sample's result is final, so, as AutoAttack does, it leaves the batch: the attack goes on with the
+ * samples still standing only. In inference mode every sample's iterates depend on that sample alone (batch
+ * norm uses running statistics; the gradient of a summed loss is per sample), so the results are those of
+ * attacking every sample to the end, at the cost of the samples still standing.
+ *
+ * @example
+ * ```ts
+ * const tracker = new ShrinkingTracker(x);
+ * const keep = await tracker.record(xk, logits, labels); // null: no row broke, the batch is unchanged
+ * if (keep) xk = gatherRows(xk, keep); // and every other per-sample tensor of the attack
+ * const xAdv = await tracker.finish(xk); // rows never broken take their row of xk
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -17,44 +30,66 @@ export function selectRows(mask: tf.Tensor1D, a: tf.Tensor, b: tf.Tensor): tf.Te
   });
 }
 
-/** Remembers, per sample, the first misclassified iterate. Call {@link dispose} when done. */
-export class AdversarialTracker {
-  #found: tf.Tensor1D;
-  #best: tf.Tensor4D;
+/** Rows `keep` of `t` (a new tensor; `t` is not disposed). */
+export function gatherRows<T extends tf.Tensor>(t: T, keep: Int32Array): T {
+  return tf.tidy(() => tf.gather(t, tf.tensor1d(keep, "int32"))) as T;
+}
 
-  /** Starts with nothing found; `x` fixes the shapes. */
+/** Keeps each sample's first misclassified iterate and which samples still stand. */
+export class ShrinkingTracker {
+  readonly #shape: [number, number, number, number];
+  readonly #rowSize: number;
+  readonly #out: Float32Array;
+  /** Rows of the original batch still standing, in the order of the current (shrunk) batch. */
+  #standing: number[];
+
+  /** Starts with every row of `x` standing; `x` fixes the shapes. */
   constructor(x: tf.Tensor4D) {
-    this.#found = tf.zeros([x.shape[0]], "bool");
-    this.#best = tf.clone(x);
+    this.#shape = x.shape;
+    this.#rowSize = x.shape[1] * x.shape[2] * x.shape[3];
+    this.#out = new Float32Array(x.shape[0] * this.#rowSize);
+    this.#standing = Array.from({ length: x.shape[0] }, (_, i) => i);
   }
 
-  /** Records iterate `xk` whose logits are `logits`: rows misclassified for the first time are kept. */
-  update(xk: tf.Tensor4D, logits: tf.Tensor2D, labels: tf.Tensor1D): void {
-    const [found, best] = tf.tidy(() => {
-      const wrong = misclassified(logits, labels);
-      const fresh = tf.logicalAnd(wrong, tf.logicalNot(this.#found)) as tf.Tensor1D;
-      return [tf.logicalOr(this.#found, wrong), selectRows(fresh, xk, this.#best)];
-    });
-    tf.dispose([this.#found, this.#best]);
-    this.#found = found as tf.Tensor1D;
-    this.#best = best as tf.Tensor4D;
+  /** Whether every sample is broken. */
+  get done(): boolean {
+    return this.#standing.length === 0;
   }
 
-  /** Whether every sample has a misclassified iterate. */
-  async allFound(): Promise<boolean> {
-    const n = tf.tidy(() => tf.sum(tf.cast(this.#found, "int32")));
-    const v = (await n.data())[0];
-    n.dispose();
-    return v === this.#found.shape[0];
+  /**
+   * Records iterate `xk` of the standing rows, with its `logits`: misclassified rows are kept as results and
+   * leave. Returns the positions (in the current batch) of the rows still standing (empty when none is), or
+   * null when no row broke (the batch is unchanged).
+   */
+  async record(xk: tf.Tensor4D, logits: tf.Tensor2D, labels: tf.Tensor1D): Promise<Int32Array | null> {
+    const wrongT = misclassified(logits, labels);
+    const wrong = await wrongT.data();
+    wrongT.dispose();
+    const broken: number[] = [];
+    const keep: number[] = [];
+    wrong.forEach((w, j) => (w ? broken : keep).push(j));
+    if (broken.length === 0) return null;
+    const rows = gatherRows(xk, Int32Array.from(broken));
+    const pixels = await rows.data();
+    rows.dispose();
+    broken.forEach((j, b) =>
+      this.#out.set(
+        pixels.subarray(b * this.#rowSize, (b + 1) * this.#rowSize),
+        this.#standing[j] * this.#rowSize,
+      )
+    );
+    this.#standing = keep.map((j) => this.#standing[j]);
+    return Int32Array.from(keep);
   }
 
-  /** The result: the kept iterate where one was found, else the row of `fallback` (a new tensor). */
-  result(fallback: tf.Tensor4D): tf.Tensor4D {
-    return selectRows(this.#found, this.#best, fallback) as tf.Tensor4D;
-  }
-
-  /** Frees the tracker's tensors. */
-  dispose(): void {
-    tf.dispose([this.#found, this.#best]);
+  /** The result: each broken row's kept iterate, and for each row still standing its row of `rest`. */
+  async finish(rest: tf.Tensor4D | null): Promise<tf.Tensor4D> {
+    if (this.#standing.length > 0) {
+      const pixels = await rest!.data();
+      this.#standing.forEach((row, j) =>
+        this.#out.set(pixels.subarray(j * this.#rowSize, (j + 1) * this.#rowSize), row * this.#rowSize)
+      );
+    }
+    return tf.tensor4d(this.#out, this.#shape);
   }
 }

@@ -111,8 +111,8 @@ Deno.test("PGD L2 on a linear model converges to x + eps·v/‖v‖ (the maximis
 
 Deno.test("APGD reaches the same optima on the linear model (L∞ corner, L2 boundary point)", async () => {
   const { m, x, y, v } = wideMargin();
-  const inf = await rows(apgd(m.f, x, y, { eps: 0.1, norm: "linf", steps: 20, seed: 3 }));
-  const l2 = await rows(apgd(m.f, x, y, { eps: 0.3, norm: "l2", steps: 40, seed: 3 }));
+  const inf = await rows(await apgd(m.f, x, y, { eps: 0.1, norm: "linf", steps: 20, seed: 3 }));
+  const l2 = await rows(await apgd(m.f, x, y, { eps: 0.3, norm: "l2", steps: 40, seed: 3 }));
   for (let i = 0; i < 2; i++) {
     const x0 = X.slice(i * D, (i + 1) * D);
     assertClose(inf[i], x0.map((p, k) => p + 0.1 * sign(v[k])), 1e-6, `L∞ sample ${i}`);
@@ -144,7 +144,7 @@ Deno.test("eps 0 and step 0 leave the input unchanged; the caller's tensor is no
       fgsm(m.f, x, y, { eps: 0, norm }),
       await pgd(m.f, x, y, { ...PGD, eps: 0, norm }),
       await pgd(m.f, x, y, { ...PGD, eps: 0.1, norm, randomStart: false }), // step size 0
-      apgd(m.f, x, y, { eps: 0, norm, steps: 10, seed: 1 }),
+      await apgd(m.f, x, y, { eps: 0, norm, steps: 10, seed: 1 }),
     ];
     for (const [k, o] of outs.entries()) {
       assertEquals(Array.from(await o.data()), before, `${norm} attack ${k}`);

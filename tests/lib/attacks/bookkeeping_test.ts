@@ -14,7 +14,8 @@ import { randomStart } from "../../../lib/attacks/starts.ts";
 import { apgd } from "../../../lib/attacks/apgd.ts";
 import { exampleGridPng } from "../../../lib/attacks/examples.ts";
 import { decodePng } from "../eval/png_decode.ts";
-import { assertClose, linear, linearGradient, rows, useCpu } from "./helpers.ts";
+import { assertClose, linear, linearGradient, rows, uniforms, useCpu } from "./helpers.ts";
+import { misclassified } from "../../../lib/attacks/model.ts";
 
 await useCpu();
 
@@ -204,7 +205,7 @@ Deno.test("APGD's first step is the full projected step (momentum 1), not the 0.
   const eps = 0.05;
   const x0 = randomStart(x, eps, "linf", "apgd", { seed: 2, ids: [0, 1], restart: 0, purpose: "apgd-linf" });
   const starts = await rows(x0);
-  const adv = await rows(apgd(m.f, x, labels, { eps, norm: "linf", steps: 1, seed: 2 }));
+  const adv = await rows(await apgd(m.f, x, labels, { eps, norm: "linf", steps: 1, seed: 2 }));
   for (let i = 0; i < 2; i++) {
     // η = 2ε from any point of the cube reaches the face x ± ε the gradient at the start points to.
     const g = linearGradient(m, starts[i], i);
@@ -324,4 +325,60 @@ Deno.test("example grid: row r, column k holds image r of column k, 2-px grey ga
   }
   assert.equal(pixels[h * width], 128, "the gap between rows is mid-grey");
   assert.equal(pixels[w], 128, "the gap between columns is mid-grey");
+});
+
+Deno.test("a batch attack gives every sample what attacking it alone gives, as broken samples leave the batch", async () => {
+  // 3 classes over 6 pixels; 12 samples, some wrong at the start, some broken after a few steps, some never.
+  const w = [0, 1, 2].map((k) => uniforms(6, 40 + k, -3, 3));
+  const m = linear(w, [0.3, 0, -0.3]);
+  const xs = uniforms(12 * 6, 7);
+  const ys = Array.from({ length: 12 }, (_, i) => i % 3);
+  const x = tf.tensor4d(xs, [12, 3, 2, 1]);
+  const labels = tf.tensor1d(ys, "int32");
+  const ids = Array.from({ length: 12 }, (_, i) => 100 + i);
+  const runs = {
+    "pgd-linf, 2 restarts": (xb: tf.Tensor4D, yb: tf.Tensor1D, idb: number[]) =>
+      pgd(m.f, xb, yb, {
+        eps: 0.08,
+        norm: "linf",
+        steps: 2, // few and short enough that the last iterate still shows its random start
+        stepSize: 0.03,
+        randomStart: true,
+        restarts: 2,
+        seed: 3,
+        ids: idb,
+      }),
+    "pgd-l2": (xb: tf.Tensor4D, yb: tf.Tensor1D, idb: number[]) =>
+      pgd(m.f, xb, yb, {
+        eps: 0.3,
+        norm: "l2",
+        steps: 5,
+        stepSize: 0.1,
+        randomStart: true,
+        restarts: 1,
+        seed: 3,
+        ids: idb,
+      }),
+    "apgd-linf": (xb: tf.Tensor4D, yb: tf.Tensor1D, idb: number[]) =>
+      apgd(m.f, xb, yb, { eps: 0.08, norm: "linf", steps: 10, seed: 3, ids: idb }),
+    "apgd-l2": (xb: tf.Tensor4D, yb: tf.Tensor1D, idb: number[]) =>
+      apgd(m.f, xb, yb, { eps: 0.3, norm: "l2", steps: 10, seed: 3, ids: idb }),
+  };
+  for (const [name, run] of Object.entries(runs)) {
+    const batch = await run(x, labels, ids);
+    const together = await rows(batch);
+    const logits = m.f(batch);
+    const wrong = await misclassified(logits, labels).data();
+    tf.dispose([batch, logits]);
+    // The case this test is for: some samples broken, some not.
+    assert.ok(wrong.some((v) => v) && wrong.some((v) => !v), `${name}: broken ${Array.from(wrong)}`);
+    for (let i = 0; i < 12; i++) {
+      const xi = tf.tensor4d(xs.slice(6 * i, 6 * i + 6), [1, 3, 2, 1]);
+      const yi = tf.tensor1d([ys[i]], "int32");
+      const alone = await run(xi, yi, [ids[i]]);
+      assert.deepEqual(together[i], (await rows(alone))[0], `${name}: sample ${i}`);
+      tf.dispose([xi, yi, alone]);
+    }
+  }
+  tf.dispose([x, labels]);
 });
