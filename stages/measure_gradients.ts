@@ -22,7 +22,7 @@ import { unitGradientNorms } from "../lib/gradients/unit_gradients.ts";
 import { gradientVariability } from "../lib/gradients/variability.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
-import { makeBatch } from "../lib/train/batches.ts";
+import { makeBatch } from "../lib/data/batches.ts";
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";

@@ -39,7 +39,7 @@ import { loadPrepared, type PreparedData } from "../lib/data/prepared.ts";
 import { saveModel } from "../lib/models/io.ts";
 import { withSelectivityOutputs } from "../lib/models/multi_output.ts";
 import { buildModel, MODEL_NAMES } from "../lib/models/registry.ts";
-import { type Augmentation, augmentationFor, channelStats } from "../lib/train/batches.ts";
+import { type Augmentation, augmentationFor, channelStats } from "../lib/data/batches.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/train/checkpoint.ts";
 import { evaluateSplit } from "../lib/train/evaluate.ts";
 import { type TrainConfig, trainModel, type TrainResult } from "../lib/train/loop.ts";
@@ -119,7 +119,7 @@ export const trainParamsSchema = z.strictObject({
     schedule: scheduleSchema.prefault({ kind: "step" }),
     momentum: z.number().min(0).lt(1).default(0.9),
     weight_decay: z.number().min(0).default(1e-4),
-    /** `auto`: crop+flip for cifar10/tiny-imagenet, none otherwise (lib/train/batches.ts). */
+    /** `auto`: crop+flip for cifar10/tiny-imagenet, none otherwise (lib/data/batches.ts). */
     augment: z.enum(["auto", "none", "crop-flip"]).default("auto"),
     crop_padding: z.number().int().min(0).default(4),
     eval_batch_size: z.number().int().positive().default(256),

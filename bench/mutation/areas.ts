@@ -90,12 +90,13 @@ export const AREAS: Area[] = [
     name: "lib/train",
     // graph_steps.ts runs only on webgpu (Mesa's software Vulkan here: minutes per test run); it is left out of
     // the sample and measured by its own test file when a GPU is at hand (see bench/mutation/README.md).
-    sources: ["lib/train"],
+    // The batches the training loop draws (lib/data/batches.ts) are mutated with it: its tests are here.
+    sources: ["lib/train", "lib/data/batches.ts"],
     exclude: ["lib/train/graph_steps.ts"],
     testsFor: () => [
       "tests/lib/train/loop_test.ts",
       "tests/lib/train/evaluate_test.ts",
-      "tests/lib/train/batches_test.ts",
+      "tests/lib/data/batches_test.ts",
       "tests/lib/train/schedule_test.ts",
       "tests/lib/train/sgd_test.ts",
       "tests/lib/train/checkpoint_test.ts",

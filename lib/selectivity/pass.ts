@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { PreparedSplit } from "../data/prepared.ts";
-import { batchIndices, makeBatch } from "../train/batches.ts";
+import { batchIndices, makeBatch } from "../data/batches.ts";
 import { ClassMeanAccumulator } from "./accumulate.ts";
 import { type LayerGrouping, type SelectivitySummary, summarizeSelectivity } from "./si.ts";
 

@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { captureStep, type Recording, sameRecording, type StepGraph } from "../backends/webgpu/step_graph.ts";
 import { ReadbackSlots } from "../backends/webgpu/readback.ts";
-import { type Batch, batchTensors } from "./batches.ts";
+import { type Batch, batchTensors } from "../data/batches.ts";
 
 /** What a {@link GraphStepper} did. */
 export interface GraphStepStats {

@@ -22,7 +22,7 @@ import {
   batchTensors,
   epochOrder,
   makeBatch,
-} from "./batches.ts";
+} from "../data/batches.ts";
 import { evaluateSplit, NonFiniteOutputsError } from "./evaluate.ts";
 import { GraphStepper, type GraphStepStats } from "./graph_steps.ts";
 import { learningRateAt, type LrSchedule } from "./schedule.ts";

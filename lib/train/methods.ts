@@ -19,7 +19,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { inferenceLogits } from "../attacks/model.ts";
 import { pgd } from "../attacks/pgd.ts";
 import { deriveSeed, Rng } from "../random.ts";
-import type { Batch } from "./batches.ts";
+import type { Batch } from "../data/batches.ts";
 
 /** A training method and its parameters. */
 export type TrainMethod =

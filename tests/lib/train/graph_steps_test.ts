@@ -12,7 +12,7 @@ import { makeSynthetic } from "../../../lib/data/synthetic.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
 import { type TrainConfig, TrainingDivergedError, trainModel } from "../../../lib/train/loop.ts";
 import { GraphStepper, type TrainOnce } from "../../../lib/train/graph_steps.ts";
-import { batchIndices, epochOrder, makeBatch } from "../../../lib/train/batches.ts";
+import { batchIndices, epochOrder, makeBatch } from "../../../lib/data/batches.ts";
 import { Rng } from "../../../lib/random.ts";
 import { WEBGPU_BACKEND } from "../../../lib/backends/webgpu/backend.ts";
 

@@ -9,7 +9,7 @@ import type { PreparedSplit } from "../../../lib/data/prepared.ts";
 import { makeSynthetic } from "../../../lib/data/synthetic.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../../lib/train/checkpoint.ts";
-import { batchIndices, epochOrder, makeBatch } from "../../../lib/train/batches.ts";
+import { batchIndices, epochOrder, makeBatch } from "../../../lib/data/batches.ts";
 import { learningRateAt } from "../../../lib/train/schedule.ts";
 import {
   stepContext,

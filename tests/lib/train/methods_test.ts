@@ -4,7 +4,7 @@ import { initBackend } from "../../../lib/backends/select.ts";
 import { CORRUPTIONS } from "../../../lib/corruptions/registry.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
 import { Rng } from "../../../lib/random.ts";
-import type { Batch } from "../../../lib/train/batches.ts";
+import type { Batch } from "../../../lib/data/batches.ts";
 import { applyMethod, AUGMIX_OPS, augmixImage } from "../../../lib/train/methods.ts";
 
 await initBackend("cpu");

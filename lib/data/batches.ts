@@ -14,9 +14,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { PreparedSplit } from "../data/prepared.ts";
+import type { PreparedSplit } from "./prepared.ts";
 import { deriveSeed, Rng } from "../random.ts";
-import { floatPixels } from "../data/pixels.ts";
+import { floatPixels } from "./pixels.ts";
 
 /** Augmentation applied to training batches. */
 export type Augmentation = { kind: "none" } | { kind: "crop-flip"; padding: number };

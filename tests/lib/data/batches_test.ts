@@ -7,7 +7,7 @@ import {
   channelStats,
   epochOrder,
   makeBatch,
-} from "../../../lib/train/batches.ts";
+} from "../../../lib/data/batches.ts";
 
 function split(n: number, h: number, w: number, c: number, seed = 1): PreparedSplit {
   const rng = new Rng(seed);
