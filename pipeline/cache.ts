@@ -10,6 +10,10 @@ import { PipelineError } from "./errors.ts";
 import { digestBytes, hashFileStreaming } from "./file_digest.ts";
 import { dirManifest, type Hasher, type ManifestRow, parseManifest, type TreeNode } from "./hash.ts";
 import { faultPoint } from "./fault.ts";
+import { forEachLimited } from "./limited.ts";
+
+/** Objects hashed or copied at once by a checkout (bounds open files). */
+const CHECKOUT_JOBS = 8;
 
 /** A cache object whose bytes no longer match its digest; it has been removed. */
 export class DamagedObjectError extends PipelineError {
@@ -46,6 +50,11 @@ export class ObjectCache {
   readonly groupShared: boolean;
   /** Directories known to exist (objects/ab/…), so storing many objects does not mkdir each time. */
   readonly #made = new Set<string>();
+  /**
+   * Objects whose bytes this process has hashed and found right (on arrival from a remote, or by an earlier
+   * checkout's check), so a checkout right after a fetch does not hash everything a second time.
+   */
+  readonly #verified = new Set<string>();
 
   constructor(dir: string, opts: { groupShared?: boolean } = {}) {
     this.dir = dir;
@@ -98,30 +107,24 @@ export class ObjectCache {
    * first; a damaged one is removed and a {@link DamagedObjectError} thrown, leaving the workspace untouched.
    */
   async checkout(root: string, rel: string, d: Digested, hasher: Hasher): Promise<void> {
-    await this.#verifyTree(d, rel);
+    const files: { digest: string; rel: string }[] = [];
+    const dirs: string[] = [];
+    await this.#verifyTree(d, rel, files, dirs);
     const target = `${root}/${rel}`;
     const tmp = `${target}.pipeline-checkout`;
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     await Deno.mkdir(dirname(target), { recursive: true });
-    const placed: [string, string][] = [];
-    const place = async (digest: string, isDir: boolean, at: string, relAt: string) => {
-      if (!isDir) {
-        await Deno.copyFile(this.objectPath(digest), at);
-        await Deno.chmod(at, 0o644);
-        placed.push([relAt, digest]);
-        return;
-      }
-      await Deno.mkdir(at);
-      for (const [name, type, child] of this.#rows(digest) ?? []) {
-        await place(child, type === "dir", `${at}/${name}`, `${relAt}/${name}`);
-      }
-    };
-    await place(d.digest, isDirDigest(d), tmp, rel);
+    const at = (inner: string) => tmp + inner.slice(rel.length);
+    for (const dir of dirs) await Deno.mkdir(at(dir));
+    await forEachLimited(files, CHECKOUT_JOBS, async (f) => {
+      await Deno.copyFile(this.objectPath(f.digest), at(f.rel));
+      await Deno.chmod(at(f.rel), 0o644);
+    });
     await Deno.remove(target, { recursive: true }).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });
     await Deno.rename(tmp, target);
-    for (const [path, digest] of placed) hasher.remember(path, digest);
+    for (const f of files) hasher.remember(f.rel, f.digest);
   }
 
   /** The digest of a file inside a recorded directory output, or undefined if it is not there. */
@@ -167,6 +170,7 @@ export class ObjectCache {
 
   /** Delete an object. */
   async remove(digest: string): Promise<void> {
+    this.#verified.delete(digest);
     await Deno.remove(this.objectPath(digest)).catch(() => {});
   }
 
@@ -190,7 +194,40 @@ export class ObjectCache {
     return rows;
   }
 
-  async #verifyTree(d: Digested, rel: string): Promise<void> {
+  /**
+   * Checks every object of the output `d` at `rel` (manifests first, then the files `CHECKOUT_JOBS` at a time),
+   * listing its files and directories (parents before children) into `files` and `dirs`.
+   */
+  async #verifyTree(
+    d: Digested,
+    rel: string,
+    files: { digest: string; rel: string }[],
+    dirs: string[],
+  ): Promise<void> {
+    const walk = async (node: Digested, at: string) => {
+      if (!isDirDigest(node)) {
+        files.push({ digest: node.digest, rel: at });
+        return;
+      }
+      await this.#verifyObject(node, at);
+      const rows = this.#rows(node.digest);
+      if (!rows) throw new DamagedObjectError(node.digest, at);
+      dirs.push(at);
+      for (const [name, type, digest, size] of rows) {
+        await walk({ digest, size, nfiles: type === "dir" ? 0 : undefined }, `${at}/${name}`);
+      }
+    };
+    await walk(d, rel);
+    await forEachLimited(
+      files,
+      CHECKOUT_JOBS,
+      (f) => this.#verifyObject({ digest: f.digest, size: 0 }, f.rel),
+    );
+  }
+
+  /** Hash one object (unless this process already did); a damaged one is removed and reported for `rel`. */
+  async #verifyObject(d: Digested, rel: string): Promise<void> {
+    if (this.#verified.has(d.digest)) return;
     const path = this.objectPath(d.digest);
     const actual = isDirDigest(d)
       ? await digestBytes(await Deno.readTextFile(path).catch(() => ""))
@@ -199,12 +236,7 @@ export class ObjectCache {
       await this.remove(d.digest);
       throw new DamagedObjectError(d.digest, rel);
     }
-    if (!isDirDigest(d)) return;
-    const rows = this.#rows(d.digest);
-    if (!rows) throw new DamagedObjectError(d.digest, rel);
-    for (const [name, type, digest, size] of rows) {
-      await this.#verifyTree({ digest, size, nfiles: type === "dir" ? 0 : undefined }, `${rel}/${name}`);
-    }
+    this.#verified.add(d.digest);
   }
 
   /**
@@ -219,6 +251,7 @@ export class ObjectCache {
         throw new DamagedObjectError(digest, what, "arrived damaged");
       }
     });
+    this.#verified.add(digest);
   }
 
   /** Create `dir` (inside the cache) with the cache's permissions: setgid and group-writable when shared. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { forEachLimited } from "./limited.ts";
 import { z } from "zod";
 import { canonicalJson } from "./canonical.ts";
 import { PipelineError } from "./errors.ts";
@@ -234,17 +235,4 @@ function brokenLink(rel: string, cause: unknown): Error {
     );
   }
   return cause as Error;
-}
-
-/** Run `fn` over `items` with at most `limit` calls in flight (bounds open files). */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

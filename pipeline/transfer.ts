@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { forEachLimited } from "./limited.ts";
 import { DamagedObjectError, type Digested, isDirDigest, type ObjectCache } from "./cache.ts";
 import { decodeNonFinite, sha256Hex } from "./canonical.ts";
 import { digestBytes, hashFileStreaming } from "./file_digest.ts";
@@ -279,27 +280,6 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Run `fn` over `items` with at most `limit` calls in flight; the first error stops new calls and is thrown. */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lane = async () => {
-    while (!failed && next < items.length) {
-      try {
-        await fn(items[next++]);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /** Like {@link forEachLimited}, over a queue that `fn` may grow. */
