@@ -1,6 +1,7 @@
 /**
  * Garbage collection: drop cache objects that neither the lock nor the workspace's outputs refer to (and, unless
- * kept, run-cache entries that no longer have their objects).
+ * kept, run-cache entries that no longer have their objects), and the sandbox staging directories that runs
+ * killed mid-stage left in `.pipeline/sandbox/` (the caller holds the repro lock, so no stage is using one).
  *
  * @module
  */
@@ -11,6 +12,8 @@ export interface GcReport {
   readonly objects: number;
   readonly bytes: number;
   readonly runEntries: number;
+  /** Sandbox staging directories left by killed runs (pipeline/sandbox.ts). */
+  readonly stagingDirs: number;
 }
 
 /**
@@ -67,5 +70,19 @@ export async function gc(project: Project, opts: { dry: boolean; keepRunCache: b
     runEntries++;
     if (!opts.dry) await Deno.remove(file).catch(() => {});
   }
-  return { objects, bytes, runEntries };
+  let stagingDirs = 0;
+  for (const entry of readDirOrEmpty(`${project.dir}/sandbox`)) {
+    stagingDirs++;
+    if (!opts.dry) await Deno.remove(`${project.dir}/sandbox/${entry.name}`, { recursive: true });
+  }
+  return { objects, bytes, runEntries, stagingDirs };
+}
+
+function readDirOrEmpty(dir: string): Deno.DirEntry[] {
+  try {
+    return [...Deno.readDirSync(dir)];
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
 }

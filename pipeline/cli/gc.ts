@@ -11,7 +11,7 @@ import { type CliContext, requirePipelineFile, rootOf, withProject } from "./con
 /** Add `gc` to `program`. */
 export function register(program: Command, ctx: CliContext): void {
   program.command("gc")
-    .description("drop unreferenced cache objects")
+    .description("drop unreferenced cache objects, and sandbox staging left by interrupted runs")
     .option("--dry", "only say what would be removed")
     .option("--keep-run-cache", "keep every run-cache entry (and the objects they refer to)")
     .action(ctx.act(async (opts: { dry?: boolean; keepRunCache?: boolean }, cmd: Command) => {
@@ -26,6 +26,9 @@ export function register(program: Command, ctx: CliContext): void {
             (r.bytes / 2 ** 20).toFixed(1)
           } MiB) and ${r.runEntries} run-cache entries`,
         );
+        if (r.stagingDirs > 0) {
+          console.log(`${verb} ${r.stagingDirs} sandbox staging directories left by interrupted runs`);
+        }
         return 0;
       });
     }));

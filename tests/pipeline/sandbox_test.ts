@@ -11,7 +11,7 @@ import {
 } from "node:assert/strict";
 import { parse } from "yaml";
 import { collectOuts, planSandbox, sandboxHints } from "../../pipeline/sandbox.ts";
-import { makeToy, type Toy } from "./helpers.ts";
+import { makeToy, spawnCli, type Toy } from "./helpers.ts";
 
 const hasBwrap = await new Deno.Command("bwrap", { args: ["--version"], stdout: "null", stderr: "null" })
   .output().then((o) => o.success, () => false);
@@ -238,5 +238,34 @@ sandboxTest(
     } finally {
       await Deno.remove(root, { recursive: true });
     }
+  },
+);
+
+sandboxTest(
+  "a runner killed mid-stage leaves its sandbox staging behind; gc removes it (--dry only counts)",
+  async () => {
+    await using toy = await makeToy({
+      stages: { a: { cmd: "echo started > out/o.txt && sleep 30", outs: ["out/o.txt"], sandbox: true } },
+    }, {});
+    toy.write("out/.keep", "");
+    const runner = spawnCli(toy.dir, ["repro"]);
+    const staged = `${toy.dir}/.pipeline/sandbox/a`;
+    for (let i = 0; i < 200 && !toy.exists(".pipeline/sandbox/a/out0/o.txt"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert(toy.exists(".pipeline/sandbox/a/out0/o.txt"), "the stage never started");
+    runner.kill("SIGKILL");
+    await runner.status;
+    await runner.stdout.cancel();
+    await runner.stderr.cancel();
+    assert(Deno.statSync(staged).isDirectory);
+    const dry = await toy.cli("gc", "--dry");
+    assertMatch(dry.out, /would remove 1 sandbox staging directories left by interrupted runs/);
+    assert(toy.exists(".pipeline/sandbox/a"));
+    const r = await toy.cli("gc");
+    assertEquals(r.code, 0, r.out);
+    assertMatch(r.out, /removed 1 sandbox staging directories/);
+    assert(!toy.exists(".pipeline/sandbox/a"));
+    assertNotMatch((await toy.cli("gc")).out, /staging/);
   },
 );
