@@ -23,12 +23,17 @@ results=$(mktemp -d)
 EPOCHS="${EPOCHS:-8}"
 remote=/tmp/sr-remote
 mkdir -p "$OUT" "$remote"
-if compgen -G ".gpu-carry/remote.tar.part*" >/dev/null; then
-  cat .gpu-carry/remote.tar.part* | tar -x -C "$remote"
-  echo "restored the carried remote: $(find "$remote" -type f | wc -l) files"
-fi
-if compgen -G ".gpu-carry/scratch.tar.part*" >/dev/null; then
-  cat .gpu-carry/scratch.tar.part* | tar -x && echo "restored training checkpoints"
+# Restored once per machine: a later call on the warm machine must not put older checkpoints back.
+carried=$(cat .gpu-carry/* 2>/dev/null | sha256sum | cut -c1-16)
+if [ -d .gpu-carry ] && [ "$carried" != "$(cat .pipeline/gpu-carry-restored 2>/dev/null)" ]; then
+  if compgen -G ".gpu-carry/remote.tar.part*" >/dev/null; then
+    cat .gpu-carry/remote.tar.part* | tar -x -C "$remote"
+    echo "restored the carried remote: $(find "$remote" -type f | wc -l) files"
+  fi
+  if compgen -G ".gpu-carry/scratch.tar.part*" >/dev/null; then
+    cat .gpu-carry/scratch.tar.part* | tar -x && echo "restored training checkpoints"
+  fi
+  mkdir -p .pipeline && echo "$carried" > .pipeline/gpu-carry-restored
 fi
 
 # The stage matrix: push must name the same params as the repro (they decide which stages the groups hold).
