@@ -87,7 +87,7 @@ export async function apgd(
   const tracker = new ShrinkingTracker(x);
   // Every per-sample tensor of the attack, the standing rows' clean images and labels included (tracker.ts).
   const s = new State();
-  const shrink = async (keep: Int32Array | null) => {
+  const shrink = (keep: Int32Array | null) => {
     if (keep && !tracker.done) {
       s.set(Object.fromEntries(Object.entries(s.t).map(([k, v]) => [k, gatherRows(v, keep)])));
     }
@@ -119,7 +119,7 @@ export async function apgd(
       rises: tf.zeros([b]),
       eta: tf.fill([b, 1, 1, 1], 2 * eps),
     });
-    await shrink(keep0);
+    shrink(keep0);
     let lastCheck = 0;
     for (let i = 1; i <= steps && !tracker.done; i++) {
       const t = s.t;
@@ -173,7 +173,7 @@ export async function apgd(
         }));
         s.set({ ...next, halvedAtCheck: reset });
       }
-      await shrink(keep);
+      shrink(keep);
     }
     return await tracker.finish(tracker.done ? null : s.t.xBest as tf.Tensor4D);
   } finally {
