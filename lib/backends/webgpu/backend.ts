@@ -4,6 +4,9 @@
  * - **uploads through `queue.writeBuffer`** (uploads.ts): no staging buffer per CPU→GPU upload;
  * - **the dispatch cache** (dispatch_cache.ts): uniform buffers cached by content, bind groups by
  *   (pipeline, buffers), and a buffer pool that hands out the oldest free buffer;
+ * - **a bound on the pool's free buffers** (free_pool.ts; on from the start, 2 GiB unless changed with
+ *   {@link SelectivityWebGpuBackend.limitFreePool}): tfjs keeps every freed buffer for reuse, which grew without
+ *   bound under attacks whose batches shrink;
  * - **capture** (used by step_graph.ts): while capturing, every dispatch is recorded, CPU uploads are noted,
  *   buffers released to the pool are kept for the graph, and reads from the device throw.
  *
@@ -32,10 +35,14 @@ import {
   type DispatchCacheStats,
   type RecordedDispatch,
 } from "./dispatch_cache.ts";
+import { FreePoolLimit, type FreePoolStats } from "./free_pool.ts";
 import { writeBufferUpload } from "./uploads.ts";
 import { WEBGPU_BACKEND } from "./name.ts";
 
 export { WEBGPU_BACKEND };
+
+/** The default bound on bytes in free pool buffers per process (see free_pool.ts). */
+export const DEFAULT_FREE_POOL_BYTES = 2 * 1024 ** 3;
 
 /** Thrown when a step cannot be captured; says what in the step prevents it. */
 export class CaptureError extends Error {
@@ -73,6 +80,7 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
   #cache: DispatchCache | null = null;
   #writeBufferUploads = false;
   #capture: Capture | null = null;
+  readonly #freePool: FreePoolLimit;
 
   constructor(device: GPUDevice, adapterInfo?: GPUAdapterInfo) {
     super(device, adapterInfo);
@@ -95,12 +103,19 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
       return stockCopy(buffer);
     };
     const pool = b.bufferManager;
+    this.#freePool = new FreePoolLimit(
+      pool,
+      DEFAULT_FREE_POOL_BYTES,
+      (buffer) => this.#cache?.released(buffer, false),
+    );
     const stockAcquire = pool.acquireBuffer.bind(pool);
     const stockRelease = pool.releaseBuffer.bind(pool);
     const stockDispose = pool.dispose.bind(pool);
     pool.acquireBuffer = (size, usage, mappedAtCreation = false, reuse = true) => {
       this.#cache?.orderFree(size, usage, reuse);
-      return stockAcquire(size, usage, mappedAtCreation, reuse);
+      const buffer = stockAcquire(size, usage, mappedAtCreation, reuse);
+      this.#freePool.acquired(buffer);
+      return buffer;
     };
     pool.releaseBuffer = (buffer: GPUBuffer, reuse = true) => {
       if (this.#capture && reuse) {
@@ -109,11 +124,22 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
       }
       this.#cache?.released(buffer, reuse);
       stockRelease(buffer, reuse);
+      if (reuse) this.#freePool.released(buffer);
     };
     pool.dispose = () => {
       this.#cache?.disposed();
+      this.#freePool.disposed();
       stockDispose();
     };
+  }
+
+  /**
+   * Bounds the bytes kept in free pool buffers (default {@link DEFAULT_FREE_POOL_BYTES}): past it, the least
+   * recently freed are destroyed. Returns the live counters.
+   */
+  limitFreePool(bytes: number): FreePoolStats {
+    this.#freePool.limit = bytes;
+    return this.#freePool.stats;
   }
 
   /** Turns on uploads through `queue.writeBuffer`; idempotent. */

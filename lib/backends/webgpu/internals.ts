@@ -48,6 +48,9 @@ export interface TensorData {
 /** The backend's buffer pool. */
 export interface BufferManagerInternals {
   freeBuffers: Map<string, GPUBuffer[]>;
+  numFreeBuffers: number;
+  numBytesAllocated: number;
+  numBytesUsed: number;
   acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): GPUBuffer;
   releaseBuffer(buffer: GPUBuffer, reuse?: boolean): void;
   dispose(): void;
@@ -118,6 +121,9 @@ export function webGpuInternals(backend: object, caller: string): WebGpuInternal
   ];
   const manager = (backend as Partial<WebGpuInternals>).bufferManager;
   if (manager && !(manager.freeBuffers instanceof Map)) missing.push("bufferManager.freeBuffers");
+  for (const counter of ["numFreeBuffers", "numBytesAllocated", "numBytesUsed"] as const) {
+    if (manager && typeof manager[counter] !== "number") missing.push(`bufferManager.${counter}`);
+  }
   if (tf.version_core !== TFJS_WEBGPU_VERSION || missing.length > 0) {
     throw new Error(
       `${caller}: written for tfjs(-backend-webgpu) ${TFJS_WEBGPU_VERSION}, found tfjs-core ` +

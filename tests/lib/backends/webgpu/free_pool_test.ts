@@ -1,0 +1,83 @@
+/**
+ * The bound on tfjs's free pool buffers (lib/backends/webgpu/free_pool.ts), on a real WebGPU device (llvmpipe in
+ * CI): a PGD attack whose batch shrinks as samples break asks for new buffer sizes at almost every step, the
+ * workload that made the pool grow without bound on the GPU.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-layers"; // registers the gradients
+import { assert, assertEqualJson } from "../assert.ts";
+import { seeded } from "../reference.ts";
+import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
+import { initBackend } from "../../../../lib/backends/select.ts";
+import { asSelectivityWebGpu, DEFAULT_FREE_POOL_BYTES } from "../../../../lib/backends/webgpu/backend.ts";
+import { pgd } from "../../../../lib/attacks/pgd.ts";
+import type { LogitsFn } from "../../../../lib/attacks/model.ts";
+
+const noAdapter = (await probeWebGpuAdapter()) === null;
+if (noAdapter) {
+  console.warn("webgpu free-pool test skipped: no WebGPU adapter (apt-get install -y mesa-vulkan-drivers)");
+}
+
+/** A conv → relu → dense classifier of 8×8×1 images into 4 classes, seeded. */
+function smallConvNet(): LogitsFn {
+  const w = tf.tensor4d(seeded(3 * 3 * 1 * 6, 11), [3, 3, 1, 6]);
+  const d = tf.tensor2d(seeded(8 * 8 * 6 * 4, 12), [8 * 8 * 6, 4]);
+  return (x) =>
+    tf.tidy(() => tf.matMul(tf.reshape(tf.relu(tf.conv2d(x, w, 1, "same")), [x.shape[0], -1]), d));
+}
+
+/** PGD on 4 batches of 24 images; the summed pixels of each result, and the pool's free bytes after each. */
+async function attackBatches(
+  f: LogitsFn,
+  readFree: () => number,
+): Promise<{ adv: number[][]; free: number[] }> {
+  const adv: number[][] = [], free: number[] = [];
+  for (let b = 0; b < 4; b++) {
+    const x = tf.tensor4d(seeded(24 * 64, 100 + b).map((v) => (v + 1) / 2), [24, 8, 8, 1]);
+    const y = tf.tensor1d(Array.from({ length: 24 }, (_, i) => (i * 7 + b) % 4), "int32");
+    const out = await pgd(f, x, y, {
+      eps: 0.1,
+      norm: "linf",
+      steps: 12,
+      stepSize: 0.025,
+      randomStart: true,
+      restarts: 1,
+      seed: b,
+    });
+    adv.push(Array.from(await out.data()));
+    tf.dispose([x, y, out]);
+    free.push(readFree());
+  }
+  return { adv, free };
+}
+
+Deno.test({
+  name: "webgpu: the free pool stays under its bound through a shrinking attack, with the same results",
+  ignore: noAdapter,
+  fn: async () => {
+    await initBackend("webgpu");
+    const backend = asSelectivityWebGpu(tf.backend(), "free_pool_test");
+    const f = smallConvNet();
+    const pool = backend.internals.bufferManager;
+    const freeBytes = () => pool.numBytesAllocated - pool.numBytesUsed;
+
+    // Unbounded (as tfjs): the pool keeps every size the shrinking batches asked for.
+    const stats = backend.limitFreePool(Number.MAX_SAFE_INTEGER);
+    const unbounded = await attackBatches(f, freeBytes);
+    const grown = Math.max(...unbounded.free);
+
+    const limit = 64 * 1024;
+    assert(grown > 2 * limit, `premise: the attack leaves more than ${2 * limit} free bytes, got ${grown}`);
+    backend.limitFreePool(limit);
+    assert(stats.freeBytes <= limit, `lowering the bound trims at once: ${stats.freeBytes} free bytes`);
+    const destroyedBefore = stats.destroyed;
+    const bounded = await attackBatches(f, () => stats.freeBytes);
+    for (const [b, bytes] of bounded.free.entries()) {
+      assert(bytes <= limit, `batch ${b}: ${bytes} free bytes, bound ${limit}`);
+    }
+    assert(stats.destroyed > destroyedBefore, "the bound destroyed free buffers during the attack");
+    assert(freeBytes() <= limit, `the pool's own count agrees: ${freeBytes()} free bytes`);
+    assertEqualJson(bounded.adv, unbounded.adv, "adversarial examples with and without the bound");
+    backend.limitFreePool(DEFAULT_FREE_POOL_BYTES);
+  },
+});
