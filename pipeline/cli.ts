@@ -14,6 +14,7 @@
  *   plots show [TARGET...] [-o FILE]
  *   plots diff [REV...] [-t TARGET]... [-o FILE]
  *   exp show [STAGE...] [--md | --json] [--sort-by METRIC [--sort-order asc|desc]] [--all]
+ *   commit [STAGE...] [--set key=value]...
  *   gc [--dry] [--keep-run-cache]
  *   push|fetch|pull [STAGE...] [--remote NAME|URL] [--jobs N] [--run-cache]   (pull: [--force])
  *   status --remote [NAME|URL] [STAGE...];  repro --pull [--remote NAME|URL]

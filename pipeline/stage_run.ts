@@ -234,6 +234,30 @@ async function record(
   started: number,
   logPath: string,
 ): Promise<StageOutcome> {
+  const entry = await lockEntryFromWorkspace(project, stage, decision);
+  const warnings = await depsChangedDuringRun(project, entry.deps);
+  faultPoint("runcache");
+  if (runCacheable(stage) && warnings.length === 0) await project.runs.save(entry);
+  await ctx.recordLock(stage.name, entry);
+  faultPoint("discard");
+  await backup.discard();
+  return { status: "ran", ms: performance.now() - started, logPath, warnings };
+}
+
+/**
+ * The lock entry of `stage`'s outputs as they are in the workspace, under `decision`'s fingerprint, with every
+ * cached out committed to the cache. Throws a {@link PipelineError} naming an out that is missing.
+ *
+ * @example
+ * ```ts
+ * const entry = await lockEntryFromWorkspace(project, stage, await decide(project, stage));
+ * ```
+ */
+export async function lockEntryFromWorkspace(
+  project: Project,
+  stage: StageSpec,
+  decision: Decision,
+): Promise<LockEntry> {
   const fp = decision.fingerprint!;
   const outs: Record<string, Digested> = {};
   for (const out of stage.outs) {
@@ -249,8 +273,7 @@ async function record(
       ? { digest: node.digest, size: node.size, nfiles: node.nfiles }
       : { digest: node.digest, size: node.size };
   }
-  const warnings = await depsChangedDuringRun(project, fp.deps);
-  const entry: LockEntry = {
+  return {
     key: decision.key!,
     cmd: stage.cmd,
     ...(stage.wdir ? { wdir: stage.wdir } : {}),
@@ -259,12 +282,6 @@ async function record(
     outs,
     ...(fp.env ? { env: fp.env } : {}),
   };
-  faultPoint("runcache");
-  if (runCacheable(stage) && warnings.length === 0) await project.runs.save(entry);
-  await ctx.recordLock(stage.name, entry);
-  faultPoint("discard");
-  await backup.discard();
-  return { status: "ran", ms: performance.now() - started, logPath, warnings };
 }
 
 /** An error from the operating system (a full disk, a read-only or forbidden directory), not a bug. */

@@ -15,6 +15,7 @@
  */
 import { Command } from "commander";
 import { chdirOption, type CliContext } from "./context.ts";
+import { register as commit } from "./commit.ts";
 import { register as dag } from "./dag.ts";
 import { register as exp } from "./exp.ts";
 import { register as gc } from "./gc.ts";
@@ -36,6 +37,7 @@ export const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => vo
   plots,
   exp,
   verify,
+  commit,
   gc,
   remote,
 ];
