@@ -12,6 +12,8 @@
 #   - at the end, whatever finished is pushed with its run-cache entries to that remote and packed into
 #     $OUT/remote.tar.partNN (≤ 15 MiB each) and $OUT/scratch.tar.partNN (PACK_SCRATCH=0: not), to be carried by the next call (as
 #     .gpu-carry/, git-ignored). prepare-data is not pushed: it is recomputed from .data in a second.
+# After a code change that leaves trained weights as they are, bench/gpu/adopt_trainings.sh re-keys the carried
+# trainings (`runner commit`), so they are not trained again.
 # LIMIT_S bounds the `repro` (default 480 s, leaving the rest of a 600 s call for packing). BASELINE=1 instead
 # trains train@0-1 for twice the epochs (the accuracy reference of issue 17) and puts its metrics in $OUT.
 # Results (report, figures, per-network metrics, log) go to $OUT/results.tgz (the device returns at most 8
@@ -46,7 +48,9 @@ if [ "${BASELINE:-0}" = 1 ]; then
   mkdir -p "$results/baseline"
   cp outputs/models/a0-s1.metrics.json outputs/models/a0-s1.curves.json "$results/baseline/"
 else
-  OUT="$results" LIMIT_S="${LIMIT_S:-480}" bash "$here/full_fashion_mnist.sh" "${sets[@]}" --pull --remote "$remote"
+  # --keep-going: a failed stage must not leave the GPU idle for the rest of the call.
+  OUT="$results" LIMIT_S="${LIMIT_S:-480}" bash "$here/full_fashion_mnist.sh" "${sets[@]}" --pull --remote "$remote" \
+    --keep-going
 fi
 tar -C "$results" -czf "$OUT/results.tgz" .
 
