@@ -15,10 +15,14 @@ for (const file of Deno.args) {
     if (i >= 0) rows.push(JSON.parse(line.slice(i + 7)));
   }
 }
-/** The PyTorch row of the same model, batch and optimizer (older result files have no optimizer: plain SGD). */
-const torch = (model: string, batch: number, optimizer: string) =>
+/**
+ * The PyTorch row of the same model, batch and optimizer in `mode` (older result files have no optimizer: plain
+ * SGD; no mode: eager), if it ran.
+ */
+const torch = (model: string, batch: number, optimizer: string, mode = "eager") =>
   rows.find((r) =>
-    r.impl === "torch" && r.model === model && r.batch === batch && (r.optimizer ?? "sgd") === optimizer
+    r.impl === "torch" && r.model === model && r.batch === batch && (r.optimizer ?? "sgd") === optimizer &&
+    (r.mode ?? "eager") === mode && !r.error
   );
 const ratio = (v: number | null | undefined, refValue: number | undefined) =>
   v == null
@@ -28,9 +32,9 @@ const ratio = (v: number | null | undefined, refValue: number | undefined) =>
     : v.toLocaleString("en");
 const out: string[] = [];
 out.push(
-  "| Model | Batch | Implementation | img/s synced (÷ PyTorch) | img/s pipelined (÷ PyTorch) | step ms | enqueue ms | first step ms | loss finite |",
+  "| Model | Batch | Implementation | img/s synced (÷ PyTorch) | img/s pipelined (÷ PyTorch) | pipelined ÷ PyTorch CUDA graphs | step ms | enqueue ms | first step ms | loss finite |",
 );
-out.push("|---|---:|---|---:|---:|---:|---:|---:|---|");
+out.push("|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
 const ordered = [...rows].sort((p, q) =>
   `${p.model}${String(p.batch).padStart(5)}${p.optimizer ?? "sgd"}${p.impl === "torch" ? 0 : 1}`
     .localeCompare(
@@ -39,17 +43,26 @@ const ordered = [...rows].sort((p, q) =>
 );
 for (const r of ordered) {
   const ref = torch(r.model, r.batch, r.optimizer ?? "sgd");
-  if (r.impl === "torch") {
+  if (r.impl === "torch" && r.error) {
+    out.push(
+      `| ${r.model} | ${r.batch} | ${r.variant} | did not run: ${r.error.replaceAll("|", "/")} | | | | | | |`,
+    );
+  } else if (r.impl === "torch") {
     out.push(
       `| ${r.model} | ${r.batch} | ${r.variant} | ${r.imgPerSec.toLocaleString("en")} | ${
         r.pipelinedImgPerSec?.toLocaleString("en") ?? "–"
-      } | ${r.medianMs} | – | – | ${Number.isFinite(r.loss)} |`,
+      } | – | ${r.medianMs} | – | – | ${Number.isFinite(r.loss)} |`,
     );
   } else {
+    const graphs = torch(r.model, r.batch, r.optimizer ?? "sgd", "graphs");
     // Synced against synced, pipelined against pipelined (older PyTorch rows: against synced).
     out.push(
       `| ${r.model} | ${r.batch} | tfjs webgpu ${r.variant} | ${ratio(r.imgPerSec, ref?.imgPerSec)} | ${
         ratio(r.pipelinedImgPerSec, ref?.pipelinedImgPerSec ?? ref?.imgPerSec)
+      } | ${
+        graphs && r.pipelinedImgPerSec
+          ? `${(r.pipelinedImgPerSec / graphs.pipelinedImgPerSec).toFixed(3)}×`
+          : "–"
       } | ` +
         `${r.medianMs} | ${r.medianEnqueueMs} | ${r.firstStepMs} | ${r.finite} |`,
     );

@@ -48,6 +48,11 @@ if [ "$LOCAL" != 1 ]; then
   timeout 200 python3 bench/gpu/torch_peer.py --batches 128,512 --steps 30 --warmup 5 --pipelined 50 \
     > "$OUT/torch.log" 2>&1
   say "torch exit $?"
+  # The stronger peer: the whole step as one CUDA graph (TORCH_MODES=graphs,compile adds torch.compile, slow to
+  # compile), with the `train` stage's optimizer.
+  timeout 200 python3 bench/gpu/torch_peer.py --batches 128,512 --optimizers momentum --modes "${TORCH_MODES:-graphs}" \
+    --steps 30 --warmup 5 --pipelined 50 >> "$OUT/torch.log" 2>&1
+  say "torch ${TORCH_MODES:-graphs} exit $?"
   grep '^RESULT ' "$OUT/torch.log" >> "$RES"
 fi
 

@@ -4,8 +4,13 @@ decay 5e-4, as the `train` stage); median step after warm-up synchronised per st
 (`--pipelined` steps queued, one synchronisation). Prints one `RESULT {json}` line per model, batch and
 optimizer.
 
-Usage: python3 bench/gpu/torch_peer.py [--batches 128,512] [--optimizers sgd,momentum] [--steps 30]
-       [--warmup 5] [--pipelined 50]
+Modes (`--modes`): `eager` (the reference of every ratio), `graphs` (the stronger peer: the whole step — forward,
+backward, optimizer — captured once as a CUDA graph and replayed, as in PyTorch's "whole-network capture"; no
+per-kernel CPU launch cost is left) and `compile` (`torch.compile` of the model, default mode; compiling takes
+tens of seconds per shape). A mode that fails prints a RESULT line with its error instead of numbers.
+
+Usage: python3 bench/gpu/torch_peer.py [--batches 128,512] [--optimizers sgd,momentum] [--modes eager]
+       [--steps 30] [--warmup 5] [--pipelined 50]
 """
 import argparse
 import json
@@ -72,7 +77,45 @@ class ResNet20(nn.Module):
 MODELS = {"cnn": (lambda: Cnn(), (1, 28, 28)), "resnet20": (lambda: ResNet20(), (3, 32, 32))}
 
 
-def bench(name, batch, optimizer, steps, warmup, max_seconds, pipelined):
+def make_step(model, opt, x, y, mode):
+    """One training step as a function returning the loss tensor, in `mode` (see the module doc)."""
+
+    def eager_step(m):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    if mode == "eager":
+        return lambda: eager_step(model)
+    if mode == "compile":
+        compiled = torch.compile(model)
+        return lambda: eager_step(compiled)
+    if mode != "graphs":
+        raise ValueError(f"unknown mode {mode}")
+    # Warm up on a side stream (allocates the gradients and optimizer state), then capture one whole step.
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            eager_step(model)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        static_loss = F.cross_entropy(model(x), y)
+        static_loss.backward()
+        opt.step()
+
+    def replay():
+        graph.replay()
+        return static_loss
+
+    return replay
+
+
+def bench(name, batch, optimizer, mode, steps, warmup, max_seconds, pipelined):
     make, shape = MODELS[name]
     model = make().cuda()
     if optimizer == "momentum":  # as lib/train's MomentumSgd in the `train` stage
@@ -81,37 +124,33 @@ def bench(name, batch, optimizer, steps, warmup, max_seconds, pipelined):
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(batch, *shape, device="cuda")
     y = torch.randint(0, 10, (batch,), device="cuda")
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    times, start = [], time.perf_counter()
-    for i in range(warmup + steps):
+    row = {"impl": "torch", "variant": f"torch {torch.__version__} {mode}/{optimizer}", "mode": mode,
+           "optimizer": optimizer, "model": name, "batch": batch, "device": torch.cuda.get_device_name(0)}
+    try:
+        step = make_step(model, opt, x, y, mode)
+        times, start = [], time.perf_counter()
+        for i in range(warmup + steps):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            loss = step()
+            torch.cuda.synchronize()
+            if i >= warmup:
+                times.append((time.perf_counter() - t0) * 1000)
+                if time.perf_counter() - start > max_seconds:
+                    break
+        ms = statistics.median(times)
+        # Pipelined: queue `pipelined` steps, synchronise once (as the tfjs side's pipelined figure).
         torch.cuda.synchronize()
         t0 = time.perf_counter()
-        loss = step()
-        torch.cuda.synchronize()
-        if i >= warmup:
-            times.append((time.perf_counter() - t0) * 1000)
-            if time.perf_counter() - start > max_seconds:
-                break
-    ms = statistics.median(times)
-    # Pipelined: queue `pipelined` steps, synchronise once (as the tfjs side's pipelined figure).
-    torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(pipelined):
-        loss = step()
-    last = loss.item()
-    pipe_ms = (time.perf_counter() - t0) * 1000 / pipelined
-    return {"impl": "torch", "variant": f"torch {torch.__version__} eager/{optimizer}", "optimizer": optimizer,
-            "model": name, "batch": batch, "syncedSteps": len(times), "medianMs": round(ms, 3),
-            "imgPerSec": round(batch / (ms / 1000)), "pipelinedMs": round(pipe_ms, 3),
-            "pipelinedImgPerSec": round(batch / (pipe_ms / 1000)), "loss": round(last, 4),
-            "device": torch.cuda.get_device_name(0)}
+        for _ in range(pipelined):
+            loss = step()
+        last = loss.item()
+        pipe_ms = (time.perf_counter() - t0) * 1000 / pipelined
+    except Exception as e:  # a mode this PyTorch or GPU cannot run: say so, keep the other rows
+        return {**row, "error": f"{type(e).__name__}: {e}"[:300]}
+    return {**row, "syncedSteps": len(times), "medianMs": round(ms, 3), "imgPerSec": round(batch / (ms / 1000)),
+            "pipelinedMs": round(pipe_ms, 3), "pipelinedImgPerSec": round(batch / (pipe_ms / 1000)),
+            "loss": round(last, 4)}
 
 
 def main():
@@ -122,13 +161,15 @@ def main():
     p.add_argument("--max-seconds", type=float, default=15)
     p.add_argument("--pipelined", type=int, default=50)
     p.add_argument("--optimizers", default="sgd,momentum")
+    p.add_argument("--modes", default="eager")
     a = p.parse_args()
     torch.backends.cudnn.benchmark = True
     for name in MODELS:
         for batch in map(int, a.batches.split(",")):
             for optimizer in a.optimizers.split(","):
-                r = bench(name, batch, optimizer, a.steps, a.warmup, a.max_seconds, a.pipelined)
-                print("RESULT " + json.dumps(r), flush=True)
+                for mode in a.modes.split(","):
+                    r = bench(name, batch, optimizer, mode, a.steps, a.warmup, a.max_seconds, a.pipelined)
+                    print("RESULT " + json.dumps(r), flush=True)
 
 
 if __name__ == "__main__":
