@@ -7,6 +7,8 @@
  * - **a bound on the pool's free buffers** (free_pool.ts; on from the start, 2 GiB unless changed with
  *   {@link SelectivityWebGpuBackend.limitFreePool}): tfjs keeps every freed buffer for reuse, which grew without
  *   bound under attacks whose batches shrink;
+ * - **device errors in words** (device_errors.ts): a failed read-back names the device's own error messages,
+ *   the process's GPU memory and what to do, not only "validation error occurred";
  * - **capture** (used by step_graph.ts): while capturing, every dispatch is recorded, CPU uploads are noted,
  *   buffers released to the pool are kept for the graph, and reads from the device throw.
  *
@@ -35,6 +37,7 @@ import {
   type DispatchCacheStats,
   type RecordedDispatch,
 } from "./dispatch_cache.ts";
+import { DeviceErrorLog } from "./device_errors.ts";
 import { FreePoolLimit, type FreePoolStats } from "./free_pool.ts";
 import { writeBufferUpload } from "./uploads.ts";
 import { WEBGPU_BACKEND } from "./name.ts";
@@ -81,11 +84,13 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
   #writeBufferUploads = false;
   #capture: Capture | null = null;
   readonly #freePool: FreePoolLimit;
+  readonly #deviceErrors: DeviceErrorLog;
 
   constructor(device: GPUDevice, adapterInfo?: GPUAdapterInfo) {
     super(device, adapterInfo);
     const b = webGpuInternals(this, "SelectivityWebGpuBackend");
     this.internals = b;
+    this.#deviceErrors = new DeviceErrorLog(device);
     // Private in the package's declarations, so replaced on the instance rather than overridden.
     const stockRecord = b.recordAndSubmit.bind(this);
     b.recordAndSubmit = (
@@ -235,9 +240,19 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
     return super.readToGPU(dataId);
   }
 
-  override getBufferData(buffer: GPUBuffer): Promise<ArrayBuffer> {
+  /** As tfjs's, but a failure names the device's own error messages and what to do (device_errors.ts). */
+  override async getBufferData(buffer: GPUBuffer): Promise<ArrayBuffer> {
     this.#refuseRead("getBufferData");
-    return super.getBufferData(buffer);
+    try {
+      return await super.getBufferData(buffer);
+    } catch (e) {
+      const pool = this.internals.bufferManager;
+      throw await this.#deviceErrors.explain(e, {
+        usedBytes: pool.numBytesUsed,
+        freeBytes: pool.numBytesAllocated - pool.numBytesUsed,
+        freeBoundBytes: this.#freePool.limit,
+      });
+    }
   }
 
   #refuseRead(method: string): void {
