@@ -11,6 +11,9 @@ import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
 import { initBackend } from "../../../../lib/backends/select.ts";
 import { asSelectivityWebGpu, DEFAULT_FREE_POOL_BYTES } from "../../../../lib/backends/webgpu/backend.ts";
 import { pgd } from "../../../../lib/attacks/pgd.ts";
+import { makeSynthetic } from "../../../../lib/data/synthetic.ts";
+import { buildModel } from "../../../../lib/models/registry.ts";
+import { trainModel } from "../../../../lib/train/loop.ts";
 import type { LogitsFn } from "../../../../lib/attacks/model.ts";
 
 const noAdapter = (await probeWebGpuAdapter()) === null;
@@ -78,6 +81,52 @@ Deno.test({
     assert(stats.destroyed > destroyedBefore, "the bound destroyed free buffers during the attack");
     assert(freeBytes() <= limit, `the pool's own count agrees: ${freeBytes()} free bytes`);
     assertEqualJson(bounded.adv, unbounded.adv, "adversarial examples with and without the bound");
+    backend.limitFreePool(DEFAULT_FREE_POOL_BYTES);
+  },
+});
+
+/** Trains a ResNet20 on 8×8×1 synthetic images through step graphs (as `train` on webgpu); its weights. */
+async function trainedWeights(): Promise<number[][]> {
+  const split = (n: number, seed: number) => {
+    const d = makeSynthetic({ n, classes: 4, shape: [8, 8, 1], seed });
+    return { images: d.images, labels: d.labels, n, shape: d.shape };
+  };
+  const built = buildModel("resnet20", { inputShape: [8, 8, 1], numClasses: 4, seed: 7 });
+  await trainModel(built, { train: split(40, 1), val: split(16, 2) }, {
+    epochs: 2,
+    batchSize: 16, // two full batches and a partial one per epoch: three graph shapes
+    lr: 0.05,
+    schedule: { kind: "cosine", minFactor: 0 },
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    alpha: 0.5,
+    seed: 3,
+    augmentation: { kind: "none" },
+    evalBatchSize: 16,
+    siEpsilon: 1e-7,
+    siGrouping: "block",
+    lossReadEvery: 4,
+    stepGraphs: true,
+  });
+  const weights = await Promise.all(built.model.getWeights().map(async (w) => Array.from(await w.data())));
+  built.model.dispose();
+  return weights;
+}
+
+Deno.test({
+  name: "webgpu: ResNet20 trains to the same weights bit for bit whether or not the bound destroys buffers",
+  ignore: noAdapter,
+  fn: async () => {
+    // The premise of carrying issue 17's trainings across the bound's introduction with `runner commit`.
+    await initBackend("webgpu");
+    const backend = asSelectivityWebGpu(tf.backend(), "free_pool_test");
+    const stats = backend.limitFreePool(Number.MAX_SAFE_INTEGER);
+    const unbounded = await trainedWeights();
+    backend.limitFreePool(16 * 1024);
+    const destroyedBefore = stats.destroyed;
+    const bounded = await trainedWeights();
+    assert(stats.destroyed > destroyedBefore, "the bound destroyed free buffers during training");
+    assertEqualJson(bounded, unbounded, "weights and batch-norm statistics");
     backend.limitFreePool(DEFAULT_FREE_POOL_BYTES);
   },
 });
