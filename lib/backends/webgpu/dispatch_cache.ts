@@ -26,7 +26,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { ProgramInternals, TensorRef, UniformField, WebGpuInternals } from "./internals.ts";
+import {
+  freeBuffersOf,
+  type ProgramInternals,
+  type TensorRef,
+  type UniformField,
+  type WebGpuInternals,
+} from "./internals.ts";
 
 /** Counters of a {@link DispatchCache} (cumulative since it was made). */
 export interface DispatchCacheStats {
@@ -162,7 +168,7 @@ export class DispatchCache {
    * takes from, so which buffer a tensor gets depends only on which buffers are free.
    */
   orderFree(size: number, usage: number, reuse: boolean): void {
-    const free = reuse ? this.#b.bufferManager.freeBuffers.get(`${size}_${usage}`) : undefined;
+    const free = reuse ? freeBuffersOf(this.#b.bufferManager, size, usage) : undefined;
     if (!free || free.length <= 1) return;
     let pick = free.length - 1, pickId = this.#ids.of(free[pick]);
     for (let i = 0; i < free.length - 1; i++) {

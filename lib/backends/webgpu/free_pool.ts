@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { BufferManagerInternals } from "./internals.ts";
+import { type BufferManagerInternals, freeBuffersOf } from "./internals.ts";
 
 /** Counters of a {@link FreePoolLimit}. */
 export interface FreePoolStats {
@@ -61,7 +61,6 @@ export class FreePoolLimit {
 
   /** After the pool took `buffer` back for reuse. */
   released(buffer: GPUBuffer): void {
-    if (this.#order.has(buffer)) return;
     this.#order.add(buffer);
     this.stats.freeBytes += buffer.size;
     if (this.stats.freeBytes > this.#limit) this.#trim();
@@ -82,11 +81,11 @@ export class FreePoolLimit {
     const target = this.#limit / 2;
     for (const buffer of this.#order) {
       if (this.stats.freeBytes <= target) break;
-      const free = this.#pool.freeBuffers.get(`${buffer.size}_${buffer.usage}`);
+      const free = freeBuffersOf(this.#pool, buffer.size, buffer.usage);
       const at = free ? free.indexOf(buffer) : -1;
       this.#order.delete(buffer);
       this.stats.freeBytes -= buffer.size;
-      if (at < 0) continue; // no longer free: the pool handed it out without telling us
+      if (at < 0) continue; // tfjs dropped it: its releaseBuffer ignores releases while it has no free lists
       free!.splice(at, 1);
       this.#onDestroy(buffer);
       buffer.destroy();

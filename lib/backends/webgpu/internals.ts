@@ -56,6 +56,15 @@ export interface BufferManagerInternals {
   dispose(): void;
 }
 
+/** The free buffers `pool` keeps for requests of `size` bytes with `usage` (4.22's key: "size_usage"). */
+export function freeBuffersOf(
+  pool: BufferManagerInternals,
+  size: number,
+  usage: number,
+): GPUBuffer[] | undefined {
+  return pool.freeBuffers.get(`${size}_${usage}`);
+}
+
 /** The fields and methods of a 4.22 `WebGPUBackend` we read, call or replace. */
 export interface WebGpuInternals {
   device: GPUDevice;
