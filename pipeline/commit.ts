@@ -59,9 +59,9 @@ export async function commitStages(project: Project, targets: readonly string[])
     const entry = await lockEntryFromWorkspace(project, stage, decision);
     if (runCacheable(stage)) await project.runs.save(entry);
     project.lock[name] = entry;
-    await writeLock(project.root, project.lock);
     report.push({ stage: name, status: "committed", changes: decision.reasons });
   }
+  if (report.some((s) => s.status === "committed")) await writeLock(project.root, project.lock);
   return report;
 }
 
