@@ -11,8 +11,8 @@
 #      (≤ 15 MiB each), replacing the parts there.
 # Usage: bash bench/gpu/adopt_trainings.sh OLD_COMMIT OLD_PARTS_DIR (the remote.tar.part* a device call
 # returned under OLD_COMMIT's code)
-# Check afterwards on the GPU that HEAD trains the same weights: `deno task runner verify train@0-1` with the
-# run's --set arguments (bench/gpu/resnet20_fashion_mnist.sh prints them).
+# Check afterwards on the GPU that HEAD trains the same weights: the `runner verify train@0-1` command in
+# bench/gpu/README.md.
 set -euo pipefail
 old="$1"
 old_parts="$(cd "$2" && pwd)"
@@ -24,10 +24,8 @@ trap 'git -C "$root" worktree remove --force "$work/old" 2>/dev/null; rm -rf "$w
 mkdir -p "$work/remote-old" "$work/remote-new"
 cat "$old_parts"/remote.tar.part* | tar -x -C "$work/remote-old"
 # The run's train stages, as resnet20_fashion_mnist.sh selects them.
-sets=(--set model.name=resnet20 --set train.epochs="${EPOCHS:-8}" --set data.dir=.data/fashion-mnist
-  --set data.limit_train=null --set data.limit_test=null
-  --set 'grid.alpha=[-2, -1, -0.5, -0.2, 0, 0.2, 0.5, 1, 2]' --set 'grid.seeds=[1, 2, 3]'
-  --set 'bidirectional.seeds=[1, 2, 3]' --set 'bidirectional.methods=[noise, pgd]')
+source "$(dirname "$0")/fashion_mnist_sets.sh"
+sets=(--set model.name=resnet20 --set train.epochs="${EPOCHS:-8}" "${FMNIST_DATA[@]}" "${R20_MATRIX[@]}")
 git worktree add --detach "$work/old" "$old" >/dev/null
 git clone -q "$root" "$work/new"
 for tree in "$work/old" "$work/new"; do ln -s "$root/.data" "$tree/.data"; done

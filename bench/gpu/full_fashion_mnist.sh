@@ -6,8 +6,9 @@
 # command on the still-warm machine continues where it stopped. Results (report, SVG figures, per-network
 # metrics) go to $OUT; commit them under docs/results/<date>-gpu-fashion-mnist-bidirectional/.
 set -uo pipefail
+source "$(dirname "$0")/fashion_mnist_sets.sh"
 exec env SYNTHETIC=0 LIMIT_S="${LIMIT_S:-560}" bash "$(dirname "$0")/pipeline.sh" --jobs "${JOBS:-12}" \
-  --set data.dir=.data/fashion-mnist --set data.limit_train=null --set data.limit_test=null \
+  "${FMNIST_DATA[@]}" \
   --set 'grid.alpha=[-1, -0.5, -0.2, 0, 0.2, 0.5, 1]' --set 'grid.seeds=[1, 2, 3]' --set train.epochs=8 \
   --set 'bidirectional.seeds=[1, 2, 3]' --set 'bidirectional.methods=[noise, augmix, pgd]' \
   --set bidirectional.pgd.steps=5 --set bidirectional.pgd.eps_linf_255=4 \

@@ -38,10 +38,8 @@ if [ -d .gpu-carry ] && [ "$carried" != "$(cat .pipeline/gpu-carry-restored 2>/d
   mkdir -p .pipeline && echo "$carried" > .pipeline/gpu-carry-restored
 fi
 
-# The stage matrix: push must name the same params as the repro (they decide which stages the groups hold).
-matrix=(--set 'grid.alpha=[-2, -1, -0.5, -0.2, 0, 0.2, 0.5, 1, 2]' --set 'grid.seeds=[1, 2, 3]'
-  --set 'bidirectional.seeds=[1, 2, 3]' --set 'bidirectional.methods=[noise, pgd]')
-sets=(--set model.name=resnet20 --set "train.epochs=$EPOCHS" "${matrix[@]}" --set attack.n_examples=500 "$@")
+source "$here/fashion_mnist_sets.sh"
+sets=(--set model.name=resnet20 --set "train.epochs=$EPOCHS" "${R20_MATRIX[@]}" --set attack.n_examples=500 "$@")
 if [ "${BASELINE:-0}" = 1 ]; then
   sets+=(--set "train.epochs=$((2 * EPOCHS))")
   OUT="$results" LIMIT_S="${LIMIT_S:-480}" JOBS=1 bash "$here/full_fashion_mnist.sh" "${sets[@]}" train@0-1
@@ -55,7 +53,7 @@ fi
 tar -C "$results" -czf "$OUT/results.tgz" .
 
 export DENO_DIR="$PWD/.offline-denodir" PATH="/tmp/bin:$PATH"
-deno task runner push --run-cache --remote "$remote" "${matrix[@]}" "$@" train measure-selectivity measure-gradients \
+deno task runner push --run-cache --remote "$remote" "${R20_MATRIX[@]}" "$@" train measure-selectivity measure-gradients \
   measure-dimensionality corrupt-eval attack-eval aggregate train-methods measure-selectivity-methods \
   measure-gradients-methods measure-dimensionality-methods corrupt-eval-methods attack-eval-methods 2>&1 | tail -3
 (cd "$remote" && tar -cf - .) | split -b 15M -d - "$OUT/remote.tar.part"
