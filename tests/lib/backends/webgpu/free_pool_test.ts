@@ -21,6 +21,12 @@ if (noAdapter) {
   console.warn("webgpu free-pool test skipped: no WebGPU adapter (apt-get install -y mesa-vulkan-drivers)");
 }
 
+/** Our webgpu backend, active. */
+async function ourBackend() {
+  await initBackend("webgpu");
+  return asSelectivityWebGpu(tf.backend(), "free_pool_test");
+}
+
 /** A conv → relu → dense classifier of 8×8×1 images into 4 classes, seeded. */
 function smallConvNet(): LogitsFn {
   const w = tf.tensor4d(seeded(3 * 3 * 1 * 6, 11), [3, 3, 1, 6]);
@@ -58,8 +64,7 @@ Deno.test({
   name: "webgpu: the free pool stays under its bound through a shrinking attack, with the same results",
   ignore: noAdapter,
   fn: async () => {
-    await initBackend("webgpu");
-    const backend = asSelectivityWebGpu(tf.backend(), "free_pool_test");
+    const backend = await ourBackend();
     const f = smallConvNet();
     const pool = backend.internals.bufferManager;
     const freeBytes = () => pool.numBytesAllocated - pool.numBytesUsed;
@@ -118,8 +123,7 @@ Deno.test({
   ignore: noAdapter,
   fn: async () => {
     // The premise of carrying issue 17's trainings across the bound's introduction with `runner commit`.
-    await initBackend("webgpu");
-    const backend = asSelectivityWebGpu(tf.backend(), "free_pool_test");
+    const backend = await ourBackend();
     const stats = backend.limitFreePool(Number.MAX_SAFE_INTEGER);
     const unbounded = await trainedWeights();
     backend.limitFreePool(16 * 1024);
