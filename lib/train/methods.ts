@@ -7,7 +7,8 @@
  *   Beta(1, 1) weight. The operations (autocontrast, equalize, posterize, solarize, rotate, shear, translate)
  *   exclude every corruption the evaluation uses (docs/method.md §4.3);
  * - `pgd`: PGD adversarial training (Madry et al. 2018): the batch replaced by L∞ PGD examples against the
- *   current weights in inference mode, from a random start, `steps` steps of size `stepFactor`·ε/steps.
+ *   current weights in inference mode, from a random start, `steps` steps of size `stepFactor`·ε/steps; every
+ *   sample takes every step and its last iterate is trained on (lib/attacks/pgd_training.ts).
  *
  * Randomness: each batch's draws come from `deriveSeed(seed, "method", epoch, batch)`, so a resumed run
  * repeats them.
@@ -17,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { inferenceLogits } from "../attacks/model.ts";
-import { pgd } from "../attacks/pgd.ts";
+import { pgdLastIterate } from "../attacks/pgd_training.ts";
 import { deriveSeed, Rng } from "../random.ts";
 import type { Batch } from "../data/batches.ts";
 
@@ -173,13 +174,11 @@ export async function applyMethod(
   const xs = tf.tensor4d(batch.x, batch.shape);
   const ys = tf.tensor1d(batch.labels, "int32");
   try {
-    const adv = await pgd(inferenceLogits(model), xs, ys, {
+    const adv = pgdLastIterate(inferenceLogits(model), xs, ys, {
       eps,
       norm: "linf",
       steps: method.steps,
       stepSize: method.stepFactor * eps / method.steps,
-      randomStart: true,
-      restarts: 1,
       seed: rng.nextUint32(),
     });
     const x = Float32Array.from(await adv.data());
