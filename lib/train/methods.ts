@@ -8,7 +8,7 @@
  *   exclude every corruption the evaluation uses (docs/method.md §4.3);
  * - `pgd`: PGD adversarial training (Madry et al. 2018): the batch replaced by L∞ PGD examples against the
  *   current weights in inference mode, from a random start, `steps` steps of size `stepFactor`·ε/steps; every
- *   sample takes every step and its last iterate is trained on (lib/attacks/pgd_training.ts).
+ *   sample takes every step and its last iterate is trained on (adversarial_examples.ts).
  *
  * Randomness: each batch's draws come from `deriveSeed(seed, "method", epoch, batch)`, so a resumed run
  * repeats them.
@@ -18,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { inferenceLogits } from "../attacks/model.ts";
-import { pgdLastIterate } from "../attacks/pgd_training.ts";
+import { pgdLastIterate } from "./adversarial_examples.ts";
 import { deriveSeed, Rng } from "../random.ts";
 import type { Batch } from "../data/batches.ts";
 

@@ -3,9 +3,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import { misclassified } from "../../../lib/attacks/model.ts";
 import type { Norm } from "../../../lib/attacks/norms.ts";
 import { pgd } from "../../../lib/attacks/pgd.ts";
-import { pgdLastIterate } from "../../../lib/attacks/pgd_training.ts";
+import { pgdLastIterate } from "../../../lib/train/adversarial_examples.ts";
 import { randomStart } from "../../../lib/attacks/starts.ts";
-import { assertClose, type Linear, linear, linearGradient, rows, uniforms, useCpu } from "./helpers.ts";
+import {
+  assertClose,
+  type Linear,
+  linear,
+  linearGradient,
+  rows,
+  uniforms,
+  useCpu,
+} from "../attacks/helpers.ts";
 
 await useCpu();
 

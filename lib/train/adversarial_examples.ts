@@ -3,18 +3,22 @@
  * random start in the L∞/L2 ball, every sample takes every one of `steps` steps x ← P(x + α·d(∇ₓ CE)) and the
  * last iterate is returned, the inner maximisation of the robust loss.
  *
- * It differs from the evaluation attack of pgd.ts, which stops a sample at its first misclassified iterate
- * and drops it from the batch: that answers "can the sample be broken?", whereas training wants the
- * loss-maximising point even where the network is already wrong. Nothing is read back to the host until the
- * caller reads the result, and the batch keeps its shape, so a GPU runs the whole attack without waiting.
- * The random start of a sample is the one pgd.ts draws for its first restart (same seed, id and purpose).
+ * It reuses the attack building blocks of lib/attacks but not their evaluation PGD (lib/attacks/pgd.ts),
+ * which stops a sample at its first misclassified iterate and drops it from the batch: that answers "can the
+ * sample be broken?", whereas training wants the loss-maximising point even where the network is already
+ * wrong. Nothing is read back to the host until the caller reads the result, and the batch keeps its shape, so
+ * a GPU runs the whole attack without waiting. A sample's random start is the one lib/attacks/pgd.ts draws for
+ * its first restart (same seed, id and purpose).
+ *
+ * It lives with the training code, not in lib/attacks: that directory is a dep of every attack evaluation,
+ * which this file does not change.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type LogitsFn, lossGradient } from "./model.ts";
-import { type Norm, project, steepestDirection } from "./norms.ts";
-import { randomStart } from "./starts.ts";
+import { type LogitsFn, lossGradient } from "../attacks/model.ts";
+import { type Norm, project, steepestDirection } from "../attacks/norms.ts";
+import { randomStart } from "../attacks/starts.ts";
 
 /** Options of {@link pgdLastIterate}. */
 export interface PgdTrainingOptions {
