@@ -8,9 +8,4 @@
 set -uo pipefail
 source "$(dirname "$0")/fashion_mnist_sets.sh"
 exec env SYNTHETIC=0 LIMIT_S="${LIMIT_S:-560}" bash "$(dirname "$0")/pipeline.sh" --jobs "${JOBS:-12}" \
-  "${FMNIST_DATA[@]}" \
-  --set 'grid.alpha=[-1, -0.5, -0.2, 0, 0.2, 0.5, 1]' --set 'grid.seeds=[1, 2, 3]' --set train.epochs=8 \
-  --set 'bidirectional.seeds=[1, 2, 3]' --set 'bidirectional.methods=[noise, augmix, pgd]' \
-  --set bidirectional.pgd.steps=5 --set bidirectional.pgd.eps_linf_255=4 \
-  --set corrupt.limit=500 --set attack.n_examples=1000 --set attack.pgd.steps=20 --set attack.apgd.steps=20 \
-  --set 'attack.eps_linf_255=[0, 1, 2, 4, 8, 16]' --set dim.n_samples=1000 --set grad.n_samples=300 "$@"
+  "${FMNIST_DATA[@]}" "${FULL_RUN[@]}" "$@"

@@ -14,8 +14,9 @@
 #     .gpu-carry/, git-ignored). prepare-data is not pushed: it is recomputed from .data in a second.
 # After a code change that leaves trained weights as they are, bench/gpu/adopt_trainings.sh re-keys the carried
 # trainings (`runner commit`), so they are not trained again.
-# LIMIT_S bounds the `repro` (default 480 s, leaving the rest of a 600 s call for packing). BASELINE=1 instead
-# trains train@0-1 for twice the epochs (the accuracy reference of issue 17) and puts its metrics in $OUT.
+# LIMIT_S bounds the `repro` (default 480 s, leaving the rest of a 600 s call for packing). CHECKS=1 also runs
+# issue 17's two checks beside it (resnet20_checks.sh: the carried trainings reproduced on the GPU, and the
+# no-regularizer network trained twice as long); their logs and metrics go into results.tgz under checks/.
 # Results (report, figures, per-network metrics, log) go to $OUT/results.tgz (the device returns at most 8
 # files); commit them under docs/results/<date>-resnet20-fashion-mnist/.
 set -uo pipefail
@@ -39,17 +40,15 @@ if [ -d .gpu-carry ] && [ "$carried" != "$(cat .pipeline/gpu-carry-restored 2>/d
 fi
 
 source "$here/fashion_mnist_sets.sh"
-sets=(--set model.name=resnet20 --set "train.epochs=$EPOCHS" "${R20_MATRIX[@]}" --set attack.n_examples=500 "$@")
-if [ "${BASELINE:-0}" = 1 ]; then
-  sets+=(--set "train.epochs=$((2 * EPOCHS))")
-  OUT="$results" LIMIT_S="${LIMIT_S:-480}" JOBS=1 bash "$here/full_fashion_mnist.sh" "${sets[@]}" train@0-1
-  mkdir -p "$results/baseline"
-  cp outputs/models/a0-s1.metrics.json outputs/models/a0-s1.curves.json "$results/baseline/"
-else
-  # --keep-going: a failed stage must not leave the GPU idle for the rest of the call.
-  OUT="$results" LIMIT_S="${LIMIT_S:-480}" bash "$here/full_fashion_mnist.sh" "${sets[@]}" --pull --remote "$remote" \
-    --keep-going
+sets=("${R20_RUN[@]}" "$@")
+if [ "${CHECKS:-0}" = 1 ]; then
+  LIMIT_S="${LIMIT_S:-480}" bash "$here/resnet20_checks.sh" "$remote" "$results" "$@" > "$results/checks.out" 2>&1 &
+  checks=$!
 fi
+# --keep-going: a failed stage must not leave the GPU idle for the rest of the call.
+OUT="$results" LIMIT_S="${LIMIT_S:-480}" bash "$here/full_fashion_mnist.sh" "${sets[@]}" --pull --remote "$remote" \
+  --keep-going
+if [ -n "${checks:-}" ]; then wait "$checks"; cat "$results/checks.out"; fi
 tar -C "$results" -czf "$OUT/results.tgz" .
 
 export DENO_DIR="$PWD/.offline-denodir" PATH="/tmp/bin:$PATH"
