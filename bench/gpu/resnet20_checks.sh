@@ -11,7 +11,7 @@
 #   bash bench/gpu/resnet20_checks.sh REMOTE_DIR RESULTS_DIR [--set …]   (extra --set after the run's own)
 # Writes RESULTS_DIR/checks/{verify.log,verify.rc,baseline.log} and, once the baseline is done,
 # RESULTS_DIR/checks/baseline/a0-s1.{metrics,curves}.json. LIMIT_S bounds each check (default 480 s); a verify
-# that finished (reproduced or not) is not run again on the same machine.
+# that came to a verdict (reproduced or not) is not run again on the same machine.
 set -uo pipefail
 remote="$(cd "$1" && pwd)"
 mkdir -p "$2/checks" /tmp/r20-checks
@@ -41,7 +41,8 @@ run_verify() {
   local tree
   tree=$(copy_tree verify)
   cd "$tree" || return 1
-  if [ -f "$state/verify.rc" ] && [ "$(cat "$state/verify.rc")" != 124 ]; then
+  # verify exits 0 (reproduced) or 1 (not reproduced); anything else (stopped, failed to start) runs again.
+  if [ -f "$state/verify.rc" ] && [ "$(cat "$state/verify.rc")" -le 1 ]; then
     echo "verify finished in an earlier call (exit $(cat "$state/verify.rc")):" && cat "$state/verify.log"
     return 0
   fi
@@ -65,5 +66,5 @@ run_verify > "$results/verify.log" 2>&1 &
 run_baseline > "$results/baseline.log" 2>&1 &
 wait
 cp "$state/verify.rc" "$results/" 2>/dev/null
-echo "verify exit $(cat "$results/verify.rc" 2>/dev/null || echo none) (0: reproduced; 124: stopped by LIMIT_S)"
+echo "verify exit $(cat "$results/verify.rc" 2>/dev/null || echo none) (0: reproduced, 1: not reproduced, 124: stopped by LIMIT_S)"
 [ -d "$results/baseline" ] && echo "baseline done: $results/baseline" || echo "baseline not done (resumes next call)"
