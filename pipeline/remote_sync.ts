@@ -79,10 +79,12 @@ function outsOf(entries: Iterable<[string, LockEntry]>): Digested[] {
  * console.log(`${r.copied} objects pushed`);
  * ```
  */
-export async function push(project: Project, opts: SyncOptions): Promise<TransferReport & { runs: number }> {
+export async function push(project: Project, opts: SyncOptions): Promise<PushReport> {
   const remote = await openProjectRemote(project, opts.remote, opts.jobs);
   try {
     const selected = selectedEntries(project, opts);
+    const unmade = selected.filter(([, e]) => !Object.values(e.outs).every((o) => project.objects.hasAll(o)))
+      .map(([name]) => name);
     const digests = closure(project.objects, outsOf(selected));
     // With stages named, only their run-cache entries go (those of their stage keys); else every complete one.
     const keys = opts.targets.length ? new Set(selected.map(([, e]) => e.key)) : undefined;
@@ -107,10 +109,21 @@ export async function push(project: Project, opts: SyncOptions): Promise<Transfe
     const runs = opts.runCache
       ? (await pushRunCache(project.runs, remote, { jobs: opts.jobs, keys })).copied
       : 0;
-    return { ...report, runs };
+    return { ...report, runs, unmade };
   } finally {
     await remote.close();
   }
+}
+
+/** What {@link push} did. */
+export interface PushReport extends TransferReport {
+  /** Run-cache entries copied. */
+  readonly runs: number;
+  /**
+   * Selected stages whose locked outputs this cache does not hold in full (the lock came with a clone, or a run
+   * stopped before them): their missing objects are the report's `missing`.
+   */
+  readonly unmade: readonly string[];
 }
 
 /**

@@ -94,10 +94,19 @@ async function runSync(
     if (command === "push") {
       const report = await push(project, opts);
       if (opts.runCache) console.log(`pushed ${report.runs} run-cache entries`);
-      return printTransfer("pushed", report, "the local cache") ? 1 : 0;
+      const failed = printTransfer("pushed", report, "the local cache");
+      if (report.unmade.length) console.error(unmadeAdvice(report.unmade));
+      return failed ? 1 : 0;
     }
     return printTransfer("fetched", await fetch(project, opts), "the remote") ? 1 : 0;
   });
+}
+
+/** Which stages the missing objects belong to, and what to do about them. */
+function unmadeAdvice(stages: readonly string[]): string {
+  const shown = stages.slice(0, 5).join(", ") + (stages.length > 5 ? `, … (${stages.length - 5} more)` : "");
+  return `  they are the locked outputs of ${stages.length} stage(s) this cache does not hold: ${shown}. ` +
+    `Run them ('repro') or 'fetch' them first; everything else selected was pushed.`;
 }
 
 function printTransfer(verb: string, report: TransferReport, source: string): boolean {

@@ -176,6 +176,24 @@ Deno.test("push of named stages under --set: that matrix, only those stages and 
   assertMatch(withDeps.out, /pushed 1 run-cache entries\npushed 1 objects .*; 1 already there/);
 });
 
+Deno.test("push of a lock whose outputs this cache lacks names those stages, pushes the rest, exits 1", async () => {
+  await using tmp = await tempDir();
+  writeToy(`${tmp.path}/a`, { seed: 3, n: 4, kb: 1 }, remoteConfig);
+  assertEquals((await cli(`${tmp.path}/a`, ["repro"])).code, 0);
+  // A clone brings the lock but no cache; it makes only 'gen' (a run that stopped early, say).
+  cloneToy(`${tmp.path}/a`, `${tmp.path}/b`);
+  assertEquals((await cli(`${tmp.path}/b`, ["repro", "gen"])).code, 0);
+  const pushed = await cli(`${tmp.path}/b`, ["push"]);
+  assertEquals(pushed.code, 1, pushed.out);
+  assertMatch(pushed.out, /pushed 5 objects/); // gen's 4 files and manifest
+  assertMatch(pushed.out, /error: 1 objects are not in the local cache/);
+  assertMatch(pushed.out, /locked outputs of 1 stage\(s\) this cache does not hold: sum\. Run them/);
+  // Pushing only what ran is clean.
+  const onlyGen = await cli(`${tmp.path}/b`, ["push", "gen"]);
+  assertEquals(onlyGen.code, 0, onlyGen.out);
+  assert(!onlyGen.out.includes("does not hold"), onlyGen.out);
+});
+
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "pipeline-remote-dir-" });
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
