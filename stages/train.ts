@@ -222,7 +222,9 @@ function checkpointFingerprint(
       si: p.si,
       alpha: args.alpha,
       seed: args.seed,
-      method: args.method === "standard" ? undefined : { name: args.method, params: p.bidirectional },
+      method: args.method === "standard"
+        ? undefined
+        : { name: args.method, params: methodOf(args.method, p.bidirectional) },
       meta: data.meta,
       backend,
     }),
@@ -275,7 +277,28 @@ export interface TrainMetrics {
   test: { acc: number; loss: number; mean_si: number };
   val: { acc: number | null; loss: number | null; mean_si: number | null };
   epochs: number;
-  params: TrainParams;
+  /** The params the run used ({@link echoedParams}). */
+  params: EchoedParams;
+}
+
+/** The params a metrics file echoes: TrainParams with `bidirectional` cut to α and the run's own method. */
+export type EchoedParams = Omit<TrainParams, "bidirectional"> & { bidirectional?: Record<string, unknown> };
+
+/**
+ * The params as the metrics file echoes them. The stage declares only α and its own method's part of the
+ * `bidirectional` section (pipeline.yaml), so the rest is cut: the schema's defaults for it would echo methods,
+ * seeds and settings the run never had, and a change to them would change the file.
+ *
+ * @example
+ * ```ts
+ * echoedParams(p, "noise").bidirectional; // { alpha: 0, noise: { sigma: 0.1 } }
+ * ```
+ */
+export function echoedParams(p: TrainParams, method: string): EchoedParams {
+  const { bidirectional, ...rest } = p;
+  if (!bidirectional || method === "standard") return rest;
+  const own = (bidirectional as Record<string, unknown>)[method];
+  return { ...rest, bidirectional: { alpha: bidirectional.alpha, [method]: own } };
 }
 
 /** How a run went (the run record, not an output): differs between reruns with identical results. */
@@ -380,7 +403,7 @@ export async function runTrain(
     test: { acc: test.accuracy, loss: test.loss, mean_si: test.meanSI },
     val: { acc: last.val_acc, loss: last.val_loss, mean_si: last.val_mean_si },
     epochs: config.epochs,
-    params: p,
+    params: echoedParams(p, args.method),
   };
   await saveModel(built.model, join(args.out, name));
   await Deno.writeTextFile(

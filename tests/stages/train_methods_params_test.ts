@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { loadParams, lookup, parseOverrides } from "../../pipeline/params.ts";
 import { loadPipeline } from "../../pipeline/spec.ts";
 import { nestParams } from "../../pipeline/stage_run.ts";
-import { methodOf, parseTrainParams } from "../../stages/train.ts";
+import { echoedParams, methodOf, parseTrainParams } from "../../stages/train.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -44,4 +44,16 @@ Deno.test("train-methods: a method's own params reach its stage, another method'
   const m = methodOf("pgd", parseTrainParams(pgd).bidirectional);
   assert.equal(m.kind === "pgd" && m.steps, 7);
   assert.equal(lookup(pgd, "bidirectional.noise"), undefined);
+});
+
+Deno.test("train-methods: the metrics file echoes α and the run's own method, not the schema's defaults for the rest", async () => {
+  const echo = async (methods: string) => {
+    const stages = await declared([`bidirectional.methods=${methods}`]);
+    return echoedParams(parseTrainParams(nestParams(stages.get("train-methods@noise-1")!)), "noise");
+  };
+  const before = await echo("[noise, pgd]");
+  assert.deepEqual(before.bidirectional, { alpha: 0, noise: { sigma: 0.1 } });
+  assert.deepEqual(await echo("[noise, augmix, pgd]"), before);
+  const standard = parseTrainParams({ train: before.train, model: before.model, si: before.si });
+  assert.equal("bidirectional" in echoedParams(standard, "standard"), false);
 });
