@@ -83,8 +83,6 @@ export async function push(project: Project, opts: SyncOptions): Promise<PushRep
   const remote = await openProjectRemote(project, opts.remote, opts.jobs);
   try {
     const selected = selectedEntries(project, opts);
-    const unmade = selected.filter(([, e]) => !Object.values(e.outs).every((o) => project.objects.hasAll(o)))
-      .map(([name]) => name);
     const digests = closure(project.objects, outsOf(selected));
     // With stages named, only their run-cache entries go (those of their stage keys); else every complete one.
     const keys = opts.targets.length ? new Set(selected.map(([, e]) => e.key)) : undefined;
@@ -109,6 +107,10 @@ export async function push(project: Project, opts: SyncOptions): Promise<PushRep
     const runs = opts.runCache
       ? (await pushRunCache(project.runs, remote, { jobs: opts.jobs, keys })).copied
       : 0;
+    // Only when something was missing: which stages it belongs to (a second walk of their objects).
+    const unmade = report.missing.length === 0 ? [] : selected
+      .filter(([, e]) => !Object.values(e.outs).every((o) => project.objects.hasAll(o)))
+      .map(([name]) => name);
     return { ...report, runs, unmade };
   } finally {
     await remote.close();
