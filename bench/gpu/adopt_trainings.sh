@@ -14,8 +14,8 @@
 #      dep on a trained network is that network's content, which the commit leaves as it was.
 # Usage: bash bench/gpu/adopt_trainings.sh OLD_COMMIT OLD_PARTS_DIR [STAGE...] (OLD_PARTS_DIR: the
 # remote.tar.part* a device call returned under OLD_COMMIT's code; STAGE: e.g. train train-methods@noise-1)
-# Check afterwards on the GPU that HEAD trains the same weights: the `runner verify train@0-1` command in
-# bench/gpu/README.md.
+# Check afterwards on the GPU that HEAD trains the same weights: CHECKS=1 of resnet20_fashion_mnist.sh runs
+# `runner verify train@0-1` (resnet20_checks.sh).
 set -euo pipefail
 old="$1"
 old_parts="$(cd "$2" && pwd)"

@@ -23,7 +23,6 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 OUT="${OUT:-$PWD/bench-gpu-out}"
 results=$(mktemp -d)
-EPOCHS="${EPOCHS:-8}"
 remote=/tmp/sr-remote
 mkdir -p "$OUT" "$remote"
 # Restored once per machine: a later call on the warm machine must not put older checkpoints back.
