@@ -37,6 +37,8 @@ if [ -d .gpu-carry ] && [ "$carried" != "$(cat .pipeline/gpu-carry-restored 2>/d
   fi
   mkdir -p .pipeline && echo "$carried" > .pipeline/gpu-carry-restored
 fi
+# RESTORE_ONLY=1: a call of its own that carries only .gpu-carry (with .data it exceeds the 64 MiB carry).
+[ "${RESTORE_ONLY:-0}" = 1 ] && exit 0
 
 source "$here/fashion_mnist_sets.sh"
 sets=("${R20_RUN[@]}" "$@")
