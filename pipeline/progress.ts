@@ -83,6 +83,9 @@ export class ProgressFileTail {
   }
 }
 
+/** What a stage that does work does: runs its command, or restores its outputs from the cache or a remote. */
+export type StageAction = "run" | "restore";
+
 /** Receives the runner's events. */
 export interface Reporter {
   /** A message about the run as a whole. */
@@ -91,8 +94,8 @@ export interface Reporter {
   begin(total: number): void;
   /** A stage needed no work (up to date or frozen), or was skipped. */
   settle(stage: string): void;
-  /** A stage starts running or restoring. */
-  start(stage: string, what: string): void;
+  /** A stage starts running or restoring (`action`); `what` says why. */
+  start(stage: string, action: StageAction, what: string): void;
   /** A line of a running stage's output. */
   line(stage: string, line: string): void;
   /** A running stage reported progress. */
@@ -111,36 +114,51 @@ export function makeReporter(): Reporter {
 }
 
 /**
- * Counts of a run and its time estimate. The ETA extrapolates the elapsed time over the stages that do work:
- * `elapsed × (1 − f) / f`, where `f` is the finished fraction of them (running stages counted by their
- * reported progress).
+ * Counts of a run and its time estimate. The ETA extrapolates the elapsed time over the stages that run:
+ * `elapsed × (1 − f) / f`, where `f` is the finished fraction of them, running stages counted by the share of
+ * their work done in this run. Two kinds of stage would skew it, and are left out:
+ * - stages that need no work, and restored ones (a restore takes a second; counting it as a share of the work
+ *   would make a run that restores most of its stages look nearly done);
+ * - the part of a stage's work done before this run: a training that resumes at epoch 9 of 16 reports 50 % at
+ *   once, so its share is measured from its first report (`(p − p₀) / (1 − p₀)`).
+ *
+ * @example
+ * ```ts
+ * const t = new Tally();
+ * t.total = 2;
+ * t.started("train", "run");
+ * t.progressed("train", { done: 8, total: 16 }); // resumed: 0 % of this run's work
+ * ```
  */
 export class Tally {
   total = 0;
   settled = 0;
-  #worked = 0;
+  #ran = 0;
   #idle = 0;
   #since = performance.now();
-  #fractions = new Map<string, number>();
+  #running = new Map<string, { first?: number; share: number }>();
 
   constructor(readonly now: () => number = () => performance.now()) {
     this.#since = now();
   }
 
   /** A stage started working. */
-  started(stage: string) {
-    this.#fractions.set(stage, 0);
+  started(stage: string, action: StageAction) {
+    if (action === "run") this.#running.set(stage, { share: 0 });
   }
   /** A working stage reported progress. */
   progressed(stage: string, u: ProgressUpdate) {
-    if (this.#fractions.has(stage)) this.#fractions.set(stage, Math.min(1, u.done / u.total));
+    const r = this.#running.get(stage);
+    if (!r) return;
+    const p = Math.min(1, u.done / u.total);
+    r.first ??= p;
+    r.share = r.first < 1 ? Math.max(0, (p - r.first) / (1 - r.first)) : 1;
   }
-  /** A stage settled; `worked` when it ran or restored. */
-  done(stage: string, worked: boolean) {
+  /** A stage settled: it ran (or failed running) when it had `started` with "run"; otherwise it counts as idle. */
+  done(stage: string) {
     this.settled++;
-    if (worked) this.#worked++;
+    if (this.#running.delete(stage)) this.#ran++;
     else this.#idle++;
-    this.#fractions.delete(stage);
   }
   /** Seconds since the run began. */
   elapsed(): number {
@@ -149,8 +167,8 @@ export class Tally {
   /** Estimated seconds left, or undefined before any work has been measured. */
   eta(): number | undefined {
     const working = this.total - this.#idle;
-    const running = [...this.#fractions.values()].reduce((a, b) => a + b, 0);
-    const f = working > 0 ? (this.#worked + running) / working : 0;
+    const running = [...this.#running.values()].reduce((a, r) => a + r.share, 0);
+    const f = working > 0 ? (this.#ran + running) / working : 0;
     if (f <= 0) return undefined;
     return this.elapsed() * (1 - f) / f;
   }
@@ -209,10 +227,10 @@ export class PlainReporter implements Reporter {
     this.tally.total = total;
   }
   settle(stage: string) {
-    this.tally.done(stage, false);
+    this.tally.done(stage);
   }
-  start(stage: string, what: string) {
-    this.tally.started(stage);
+  start(stage: string, action: StageAction, what: string) {
+    this.tally.started(stage, action);
     this.write(`▶ ${stage}: ${what}`);
   }
   line(stage: string, line: string) {
@@ -230,7 +248,7 @@ export class PlainReporter implements Reporter {
     this.write(`  ${stage} ⋯ ${status}`);
   }
   finish(stage: string, ok: boolean, summary: string) {
-    this.tally.done(stage, true);
+    this.tally.done(stage);
     this.#lastProgress.delete(stage);
     this.write(`[${this.tally.settled}/${this.tally.total}] ${ok ? "✓" : "✗"} ${stage}: ${summary}`);
   }
@@ -252,10 +270,10 @@ export class LiveReporter implements Reporter {
     this.tally.total = total;
   }
   settle(stage: string) {
-    this.tally.done(stage, false);
+    this.tally.done(stage);
   }
-  start(stage: string, what: string) {
-    this.tally.started(stage);
+  start(stage: string, action: StageAction, what: string) {
+    this.tally.started(stage, action);
     this.#above(`▶ ${stage}: ${what}`);
     this.#running.set(stage, { since: performance.now(), last: "" });
     this.#draw();
@@ -274,7 +292,7 @@ export class LiveReporter implements Reporter {
     if (r) r.status = status;
   }
   finish(stage: string, ok: boolean, summary: string) {
-    this.tally.done(stage, true);
+    this.tally.done(stage);
     this.#running.delete(stage);
     this.#above(
       `[${this.tally.settled}/${this.tally.total}] ${

@@ -132,9 +132,11 @@ export async function repro(
       }
       decisions.set(name, decision);
       if (decision.action === "up-to-date" || decision.action === "frozen") return reporter.settle(name);
+      const action = decision.action === "restore" ? "restore" : "run";
       reporter.start(
         name,
-        `${decision.action === "restore" ? "restoring" : "running"} (${decision.reasons.join("; ")})`,
+        action,
+        `${action === "restore" ? "restoring" : "running"} (${decision.reasons.join("; ")})`,
       );
       const outcome = await carryOut(project, stage, decision, {
         executor,

@@ -27,20 +27,44 @@ Deno.test("bar and clock", () => {
   assertEquals([clock(5), clock(75), clock(3700)], ["5s", "1m15s", "1h01m"]);
 });
 
-Deno.test("tally: [done/total], and an ETA from the finished share of the stages that do work", () => {
+Deno.test("tally: [done/total], and an ETA from the finished share of the stages that run", () => {
   let now = 0;
   const t = new Tally(() => now);
   t.total = 4;
-  t.done("cached", false); // up to date: no work, not in the ETA
+  t.done("cached"); // up to date: no work, not in the ETA
   assertEquals(t.eta(), undefined);
-  t.started("a");
+  t.started("a", "run");
+  t.progressed("a", { done: 0, total: 2 });
   now = 10_000;
   t.progressed("a", { done: 1, total: 2 });
   // 3 stages do work; 0.5 of one done after 10 s: 10 × (3 − 0.5) / 0.5 = 50 s left.
   assert(Math.abs(t.eta()! - 50) < 1e-9, String(t.eta()));
-  t.done("a", true);
+  t.done("a");
   now = 20_000;
   assertEquals(t.header(), "[2/4] 20s elapsed, ETA 40s");
+});
+
+Deno.test("tally: restored stages and work done before this run do not shorten the ETA", () => {
+  let now = 0;
+  const t = new Tally(() => now);
+  t.total = 12;
+  for (let i = 0; i < 10; i++) {
+    t.started(`r${i}`, "restore");
+    t.done(`r${i}`);
+  }
+  // A training resumed at epoch 9 of 16 and another started fresh: 2 stages run, none of their work done yet.
+  t.started("resumed", "run");
+  t.started("fresh", "run");
+  t.progressed("resumed", { done: 8, total: 16 });
+  t.progressed("fresh", { done: 0, total: 16 });
+  now = 1_000;
+  assertEquals(t.eta(), undefined);
+  // 60 s later the resumed one is at 12/16 (half of what was left), the fresh one at 4/16.
+  now = 61_000;
+  t.progressed("resumed", { done: 12, total: 16 });
+  t.progressed("fresh", { done: 4, total: 16 });
+  // f = (0.5 + 0.25) / 2 = 0.375 of the work, in 61 s: 61 × 0.625 / 0.375 ≈ 101.7 s left.
+  assert(Math.abs(t.eta()! - 61 * 0.625 / 0.375) < 1e-9, String(t.eta()));
 });
 
 Deno.test("plain reporter: progress at most once per interval per stage, not a flood", () => {
@@ -48,7 +72,7 @@ Deno.test("plain reporter: progress at most once per interval per stage, not a f
   const lines: string[] = [];
   const r = new PlainReporter((s) => lines.push(s), 10_000, () => now);
   r.begin(2);
-  r.start("train", "running");
+  r.start("train", "run", "running");
   for (let i = 1; i <= 100; i++) {
     now = i * 100; // 100 updates over 10 s
     r.progress("train", { done: i, total: 100, label: `batch ${i}` });
