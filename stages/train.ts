@@ -210,6 +210,7 @@ async function sha256(text: string): Promise<string> {
 function checkpointFingerprint(
   p: TrainParams,
   args: TrainArgs,
+  method: TrainMethod,
   data: PreparedData,
   backend: string,
   stageKey: string | null,
@@ -222,9 +223,7 @@ function checkpointFingerprint(
       si: p.si,
       alpha: args.alpha,
       seed: args.seed,
-      method: args.method === "standard"
-        ? undefined
-        : { name: args.method, params: methodOf(args.method, p.bidirectional) },
+      method: args.method === "standard" ? undefined : { name: args.method, params: method },
       meta: data.meta,
       backend,
     }),
@@ -343,6 +342,7 @@ export async function runTrain(
     normalization: channelStats(data.train),
     stem: p.model.stem,
   });
+  const method = methodOf(args.method, p.bidirectional);
   const config: TrainConfig = {
     epochs: p.train.epochs,
     batchSize: p.train.batch_size,
@@ -359,12 +359,13 @@ export async function runTrain(
     // On a GPU, waiting for each step's loss idles the device (~11 ms per step on the H200); queue 16 steps.
     lossReadEvery: backend.backend === "webgpu" ? GPU_LOSS_READ_EVERY : 1,
     stepGraphs: useStepGraphs(backend.backend),
-    method: methodOf(args.method, p.bidirectional),
+    method,
   };
   const ckptDir = join(args.checkpoints, name);
   const fingerprint = await checkpointFingerprint(
     p,
     args,
+    method,
     data,
     backend.backend,
     Deno.env.get("PIPELINE_STAGE_KEY") ?? null,

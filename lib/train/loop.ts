@@ -236,13 +236,14 @@ export async function trainModel(
         terms.forEach((q, k) => check(q.batch, values.subarray(4 * k, 4 * k + 4)));
       };
       for (let b = 0; b < batches.length; b++) {
+        // The batch's preparation counts: a PGD-trained network's attack steps are most of its training time.
+        const t0 = performance.now();
         const batch = await applyMethod(
           makeBatch(data.train, batches[b], config.augmentation, augmentRng),
           config.method ?? { kind: "standard" },
           { seed: config.seed, epoch: e, batch: b },
           model,
         );
-        const t0 = performance.now();
         if (stepper) {
           for (const row of await stepper.step(batch, lr, b)) check(row.batch, row.terms);
           if (b === batches.length - 1) {

@@ -34,7 +34,8 @@ export interface EpochRecord {
   val_acc: number | null;
   val_loss: number | null;
   val_mean_si: number | null;
-  /** Images per second of the epoch's training steps (evaluation excluded). */
+  /** Images per second of the epoch's training: each batch's preparation (augmentation, a method's examples) and
+   * step; the validation pass excluded. */
   images_per_sec: number;
 }
 

@@ -47,11 +47,6 @@ export class DeviceErrorLog {
     });
   }
 
-  /** The first distinct error messages the device reported, and how many errors it reported in all. */
-  get seen(): { messages: readonly string[]; count: number } {
-    return { messages: this.#messages, count: this.#count };
-  }
-
   /**
    * An error explaining `failure` (a rejected read-back) by the device's errors. The events trail the failed
    * read, so it first lets the queue drain and pending events arrive.
