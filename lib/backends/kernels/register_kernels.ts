@@ -17,6 +17,7 @@ import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import { conv2dGemmWebGpu } from "./webgpu_conv2d.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
+import { meanWasm, sumWasm } from "./reductions.ts";
 import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
@@ -32,15 +33,38 @@ export interface TrainingKernelChoice {
   maxPoolGrad: "js" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
   matMul: "transpose" | "stock";
+  /** `Sum` and `Mean` over leading or middle axes: `js` (reductions.ts, bit-identical to stock) is wasm only. */
+  reductions: "js" | "stock";
 }
 
 /** Per backend: wasm and cpu as measured best in backends.md §2, §4; webgpu as measured by bench/gpu/. */
 export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelChoice> = {
-  wasm: { conv: "stock", filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "transpose" },
+  wasm: {
+    conv: "stock",
+    filterGrad: "tconv",
+    inputGrad: "xconv",
+    maxPoolGrad: "js",
+    matMul: "transpose",
+    reductions: "js",
+  },
   // The stock webgpu dx is fast on an H200 (2.7 ms per ResNet20 step); only dW needs replacing there.
   // conv: stock until bench/gpu/run.sh has measured gemm against it on a GPU.
-  webgpu: { conv: "stock", filterGrad: "tiled", inputGrad: "stock", maxPoolGrad: "stock", matMul: "stock" },
-  cpu: { conv: "stock", filterGrad: "tconv", inputGrad: "xconv", maxPoolGrad: "js", matMul: "stock" },
+  webgpu: {
+    conv: "stock",
+    filterGrad: "tiled",
+    inputGrad: "stock",
+    maxPoolGrad: "stock",
+    matMul: "stock",
+    reductions: "stock",
+  },
+  cpu: {
+    conv: "stock",
+    filterGrad: "tconv",
+    inputGrad: "xconv",
+    maxPoolGrad: "js",
+    matMul: "stock",
+    reductions: "stock",
+  },
 };
 
 const maxPoolGradJs: Record<string, KernelFn> = { wasm: maxPoolGradWasm, cpu: maxPoolGradCpu };
@@ -56,7 +80,7 @@ function install(kernelName: string, backendName: string, fn: KernelFn | undefin
  * that are now ours.
  *
  * @example
- * registerTrainingKernels("wasm"); // tconv dW, xconv dx, JS MaxPoolGrad, transposed matMul
+ * registerTrainingKernels("wasm"); // tconv dW, xconv dx, JS MaxPoolGrad, transposed matMul, JS Sum/Mean
  * registerTrainingKernels("webgpu", { filterGrad: "tconv" });
  */
 export function registerTrainingKernels(
@@ -74,6 +98,9 @@ export function registerTrainingKernels(
   }
   if (c.conv === "gemm" && backendName !== "webgpu") {
     throw new Error(`conv 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
+  }
+  if (c.reductions === "js" && backendName !== "wasm") {
+    throw new Error(`reductions 'js' work on the wasm heap: wasm only, not '${backendName}'`);
   }
   if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
@@ -98,12 +125,16 @@ export function registerTrainingKernels(
     target,
     c.matMul === "transpose" ? batchMatMulTransposed(backendName) : undefined,
   );
+  install("Sum", target, c.reductions === "js" ? sumWasm : undefined);
+  install("Mean", target, c.reductions === "js" ? meanWasm : undefined);
   const ours: [string, string][] = [
     ["Conv2D", c.conv],
     ["Conv2DBackpropFilter", c.filterGrad],
     ["Conv2DBackpropInput", c.inputGrad],
     ["MaxPoolGrad", c.maxPoolGrad],
     ["BatchMatMul", c.matMul],
+    ["Sum", c.reductions],
+    ["Mean", c.reductions],
   ];
   return ours.filter(([, v]) => v !== "stock").map(([k, v]) => `${k}:${v}`);
 }
