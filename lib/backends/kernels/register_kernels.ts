@@ -37,7 +37,7 @@ export interface TrainingKernelChoice {
   reductions: "js" | "stock";
 }
 
-/** Per backend: wasm and cpu as measured best in backends.md §2, §4; webgpu as measured by bench/gpu/. */
+/** Per backend: wasm and cpu as measured best by bench/train.ts; webgpu as measured by bench/gpu/. */
 export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelChoice> = {
   wasm: {
     conv: "stock",
