@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelFn } from "./kernel_registry.ts";
+import type { WasmHeapBackend } from "./wasm_heap.ts";
 
 type PoolInfo = tf.backend_util.Conv2DInfo;
 
@@ -57,12 +58,6 @@ export function maxPoolGradInto(c: PoolInfo, x: Float32Array, dy: Float32Array, 
       }
     }
   }
-}
-
-/** The wasm backend's view of its heap, which the loop reads and writes in place. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
 /** `MaxPoolGrad` for wasm, working directly on the wasm heap. */

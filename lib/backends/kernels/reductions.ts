@@ -12,12 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, requireStockKernel } from "./kernel_registry.ts";
-
-/** The wasm backend's view of its heap. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
+import type { WasmHeapBackend } from "./wasm_heap.ts";
 
 /** A reduction over contiguous axes seen as [outer, r, inner], with `inner` > 1. */
 interface Split {

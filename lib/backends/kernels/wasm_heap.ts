@@ -1,0 +1,24 @@
+/**
+ * The wasm backend's view of its heap, for kernels that loop over tensors in place in JavaScript
+ * (max_pool_grad.ts, reductions.ts).
+ *
+ * `makeOutput` may grow the heap, which detaches every view taken before it: take views after it.
+ *
+ * @example
+ * ```ts
+ * const b = backend as unknown as WasmHeapBackend;
+ * const out = b.makeOutput([32], "float32");
+ * const [src, dst] = [b.typedArrayFromHeap(x), b.typedArrayFromHeap(out)];
+ * ```
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+
+/** The two methods of tfjs-backend-wasm's `BackendWasm` these kernels use. */
+export interface WasmHeapBackend {
+  /** Allocates an output tensor on the heap. */
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  /** A view of a tensor's data on the heap. */
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
