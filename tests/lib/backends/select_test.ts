@@ -20,7 +20,14 @@ Deno.test("initBackend('wasm', {threads: 2}) runs the threaded SIMD binary with 
   assertEqualJson([info.backend, info.threads, info.simd], ["wasm", 2, true], "backend, threads, simd");
   assertEqualJson(
     info.kernels,
-    ["Conv2DBackpropFilter:tconv", "Conv2DBackpropInput:xconv", "MaxPoolGrad:js", "BatchMatMul:transpose"],
+    [
+      "Conv2DBackpropFilter:tconv",
+      "Conv2DBackpropInput:xconv",
+      "MaxPoolGrad:js",
+      "BatchMatMul:transpose",
+      "Sum:js",
+      "Mean:js",
+    ],
     "kernels",
   );
   assert(info.fastBatchNormGrad && info.device.includes("2 thread"), `device: ${info.device}`);
