@@ -13,11 +13,11 @@
 # RESULTS_DIR/checks/baseline/a0-s1.{metrics,curves}.json. LIMIT_S bounds each check (default 480 s); a verify
 # that came to a verdict (reproduced or not) is not run again on the same machine.
 set -uo pipefail
+state=/tmp/r20-checks
 remote="$(cd "$1" && pwd)"
-mkdir -p "$2/checks" /tmp/r20-checks
+mkdir -p "$2/checks" "$state"
 results="$(cd "$2/checks" && pwd)"
 shift 2
-state=/tmp/r20-checks
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/fashion_mnist_sets.sh"
 # As pipeline.sh sets them up: the unpacked Deno and its offline deps, the Vulkan driver.
@@ -28,7 +28,7 @@ sets=(--set runtime.backend=webgpu "${FMNIST_DATA[@]}" "${FULL_RUN[@]}" "${R20_R
 
 # A copy of the tree without the run's state (outputs, cache, carried parts), made once per machine.
 copy_tree() {
-  local dest="/tmp/r20-checks/$1"
+  local dest="$state/$1"
   if [ ! -d "$dest" ]; then
     mkdir -p "$dest"
     tar -c --exclude=./outputs --exclude=./.pipeline --exclude=./.gpu-carry --exclude=./.offline-denodir . |
