@@ -32,9 +32,9 @@ const ratio = (v: number | null | undefined, refValue: number | undefined) =>
     : v.toLocaleString("en");
 const out: string[] = [];
 out.push(
-  "| Model | Batch | Implementation | img/s synced (÷ PyTorch) | img/s pipelined (÷ PyTorch) | pipelined ÷ PyTorch CUDA graphs | step ms | enqueue ms | first step ms | loss finite |",
+  "| Model | Batch | Implementation | img/s synced (÷ PyTorch) | img/s pipelined (÷ PyTorch) | pipelined ÷ PyTorch CUDA graphs | pipelined ÷ PyTorch fp32 (no TF32) | step ms | enqueue ms | first step ms | loss finite |",
 );
-out.push("|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
+out.push("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
 const ordered = [...rows].sort((p, q) =>
   `${p.model}${String(p.batch).padStart(5)}${p.optimizer ?? "sgd"}${p.impl === "torch" ? 0 : 1}`
     .localeCompare(
@@ -45,25 +45,28 @@ for (const r of ordered) {
   const ref = torch(r.model, r.batch, r.optimizer ?? "sgd");
   if (r.impl === "torch" && r.error) {
     out.push(
-      `| ${r.model} | ${r.batch} | ${r.variant} | did not run: ${r.error.replaceAll("|", "/")} | | | | | | |`,
+      `| ${r.model} | ${r.batch} | ${r.variant} | did not run: ${
+        r.error.replaceAll("|", "/")
+      } | | | | | | | |`,
     );
   } else if (r.impl === "torch") {
     out.push(
       `| ${r.model} | ${r.batch} | ${r.variant} | ${r.imgPerSec.toLocaleString("en")} | ${
         r.pipelinedImgPerSec?.toLocaleString("en") ?? "–"
-      } | – | ${r.medianMs} | – | – | ${Number.isFinite(r.loss)} |`,
+      } | – | – | ${r.medianMs} | – | – | ${Number.isFinite(r.loss)} |`,
     );
   } else {
-    const graphs = torch(r.model, r.batch, r.optimizer ?? "sgd", "graphs");
+    const pipelinedOver = (mode: string) => {
+      const peer = torch(r.model, r.batch, r.optimizer ?? "sgd", mode);
+      return peer && r.pipelinedImgPerSec
+        ? `${(r.pipelinedImgPerSec / peer.pipelinedImgPerSec).toFixed(3)}×`
+        : "–";
+    };
     // Synced against synced, pipelined against pipelined (older PyTorch rows: against synced).
     out.push(
       `| ${r.model} | ${r.batch} | tfjs webgpu ${r.variant} | ${ratio(r.imgPerSec, ref?.imgPerSec)} | ${
         ratio(r.pipelinedImgPerSec, ref?.pipelinedImgPerSec ?? ref?.imgPerSec)
-      } | ${
-        graphs && r.pipelinedImgPerSec
-          ? `${(r.pipelinedImgPerSec / graphs.pipelinedImgPerSec).toFixed(3)}×`
-          : "–"
-      } | ` +
+      } | ${pipelinedOver("graphs")} | ${pipelinedOver("fp32")} | ` +
         `${r.medianMs} | ${r.medianEnqueueMs} | ${r.firstStepMs} | ${r.finite} |`,
     );
   }

@@ -16,7 +16,9 @@
  * `--env KEY=VALUE,...` sets tfjs flags first (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`,
  * `WEBGPU_CPU_FORWARD=false`); `--tag` names such a run in the report.
  *
- * `--conv gemm` adds our implicit-GEMM forward convolution (lib/backends/kernels/webgpu_conv2d.ts) to `ours`.
+ * `--conv stock|gemm` and `--input-grad stock|gemm` choose, in `ours`, tfjs's shaders or our implicit-GEMM
+ * program (lib/backends/kernels/webgpu_conv2d.ts) for the forward convolution (`Conv2D`, `FusedConv2D`) and
+ * the input gradient; unset, the default of lib/backends/kernels/register_kernels.ts.
  * `--graph` runs `ours` through step graphs (lib/backends/webgpu/step_graph.ts: the step captured twice in
  * the warm-up, compared, then replayed without tfjs), as the `train` stage does on webgpu; the loss is read
  * through a readback slot. The profile (if asked) is of a step through tfjs.
@@ -40,6 +42,7 @@ import { diff, installGpuCounters, snapshot } from "./gpu_counters.ts";
 import { initBackend } from "../../lib/backends/select.ts";
 import {
   registerTrainingKernels,
+  type TrainingKernelChoice,
   unregisterWebGpuKernels,
 } from "../../lib/backends/kernels/register_kernels.ts";
 import { registerFastBatchNormGrad } from "../../lib/backends/kernels/batch_norm_grad.ts";
@@ -74,10 +77,15 @@ const { values: a } = parseArgs({
     env: { type: "string", default: "" },
     tag: { type: "string", default: "" },
     graph: { type: "boolean", default: false },
-    conv: { type: "string", default: "stock" },
+    conv: { type: "string" },
+    "input-grad": { type: "string" },
   },
 });
-if (!["stock", "gemm"].includes(a.conv!)) throw new Error(`--conv must be stock or gemm, got ${a.conv}`);
+for (const key of ["conv", "input-grad"] as const) {
+  if (a[key] !== undefined && !["stock", "gemm"].includes(a[key])) {
+    throw new Error(`--${key} must be stock or gemm, got ${a[key]}`);
+  }
+}
 if (a.graph && a.variant !== "ours") throw new Error("--graph needs --variant ours (the dispatch cache)");
 if (!OPTIMIZERS.includes(a.optimizer!)) {
   throw new Error(`--optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${a.optimizer}`);
@@ -116,10 +124,15 @@ if (variant !== "ours" && variant !== "phase2") {
 if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   const info = await initBackend("webgpu", { dispatchCache: variant === "ours" });
   setup = info.kernels;
-  // --conv gemm: our implicit-GEMM forward convolution (lib/backends/kernels/webgpu_conv2d.ts) on top.
-  if (a.conv === "gemm") {
-    registerTrainingKernels("webgpu", { conv: "gemm" });
-    setup.push("Conv2D:gemm");
+  // --conv, --input-grad: tfjs's or our implicit-GEMM convolutions (lib/backends/kernels/webgpu_conv2d.ts).
+  if (a.conv !== undefined || a["input-grad"] !== undefined) {
+    const choice: Partial<TrainingKernelChoice> = {};
+    if (a.conv !== undefined) choice.conv = a.conv as "gemm" | "stock";
+    if (a["input-grad"] !== undefined) choice.inputGrad = a["input-grad"] as "gemm" | "stock";
+    const ours = registerTrainingKernels("webgpu", choice);
+    setup = [
+      ...new Set([...setup.filter((k) => !/^(Conv2D|FusedConv2D|Conv2DBackpropInput):/.test(k)), ...ours]),
+    ];
   }
   if (variant === "phase1") {
     unregisterWebGpuKernels(["batchNorm", "fusedSgd"]);
@@ -131,7 +144,7 @@ if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   const name = variant === "stock" ? "webgpu" : WEBGPU_BACKEND;
   if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend did not initialise`);
   await tf.ready();
-  if (variant !== "stock") setup = registerTrainingKernels("webgpu", { inputGrad: "stock" });
+  if (variant !== "stock") setup = registerTrainingKernels("webgpu", { conv: "stock", inputGrad: "stock" });
   if (variant === "dw+grads") {
     registerFastBatchNormGrad();
     registerReductionGrads();

@@ -7,7 +7,10 @@ optimizer.
 Modes (`--modes`): `eager` (the reference of every ratio), `graphs` (the stronger peer: the whole step — forward,
 backward, optimizer — captured once as a CUDA graph and replayed, as in PyTorch's "whole-network capture"; no
 per-kernel CPU launch cost is left) and `compile` (`torch.compile` of the model, default mode; compiling takes
-tens of seconds per shape). A mode that fails prints a RESULT line with its error instead of numbers.
+tens of seconds per shape). PyTorch's cuDNN convolutions run in TF32 by default on Ampere and later
+(`torch.backends.cudnn.allow_tf32`), on tensor cores with a 10-bit mantissa; `fp32` is eager with TF32 off for
+convolutions (matmuls are fp32 by default), the arithmetic our WGSL shaders do. Every row records `tf32`. A mode that fails prints
+a RESULT line with its error instead of numbers.
 
 Usage: python3 bench/gpu/torch_peer.py [--batches 128,512] [--optimizers sgd,momentum] [--modes eager]
        [--steps 30] [--warmup 5] [--pipelined 50]
@@ -87,7 +90,7 @@ def make_step(model, opt, x, y, mode):
         opt.step()
         return loss
 
-    if mode == "eager":
+    if mode in ("eager", "fp32"):
         return lambda: eager_step(model)
     if mode == "compile":
         compiled = torch.compile(model)
@@ -124,8 +127,11 @@ def bench(name, batch, optimizer, mode, steps, warmup, max_seconds, pipelined):
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(batch, *shape, device="cuda")
     y = torch.randint(0, 10, (batch,), device="cuda")
+    strict = mode == "fp32"
+    torch.backends.cudnn.allow_tf32 = not strict
     row = {"impl": "torch", "variant": f"torch {torch.__version__} {mode}/{optimizer}", "mode": mode,
-           "optimizer": optimizer, "model": name, "batch": batch, "device": torch.cuda.get_device_name(0)}
+           "optimizer": optimizer, "model": name, "batch": batch, "device": torch.cuda.get_device_name(0),
+           "tf32": {"cudnn": torch.backends.cudnn.allow_tf32, "matmul": torch.backends.cuda.matmul.allow_tf32}}
     try:
         step = make_step(model, opt, x, y, mode)
         times, start = [], time.perf_counter()

@@ -14,7 +14,7 @@ import { BATCH_NORM_KERNELS } from "./webgpu_batch_norm.ts";
 import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
 import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
-import { conv2dGemmWebGpu } from "./webgpu_conv2d.ts";
+import { conv2dGemmWebGpu, fusedConv2dGemmWebGpu, inputGradGemmWebGpu } from "./webgpu_conv2d.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { meanWasm, sumWasm } from "./reductions.ts";
@@ -23,12 +23,12 @@ import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
 /** Which implementation each replaceable kernel uses; `stock` keeps (or restores) the backend's own. */
 export interface TrainingKernelChoice {
-  /** `Conv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
+  /** `Conv2D` and `FusedConv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
   conv: "gemm" | "stock";
   /** `Conv2DBackpropFilter`. wasm has no stock one; `tiled` (a split-K WGSL shader) is webgpu only. */
   filterGrad: "tconv" | "im2col" | "tiled" | "stock";
-  /** `Conv2DBackpropInput`. */
-  inputGrad: "xconv" | "stock";
+  /** `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
+  inputGrad: "xconv" | "gemm" | "stock";
   /** `MaxPoolGrad`: `js` exists for wasm and cpu only. */
   maxPoolGrad: "js" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
@@ -47,12 +47,11 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     matMul: "transpose",
     reductions: "js",
   },
-  // The stock webgpu dx is fast on an H200 (2.7 ms per ResNet20 step); only dW needs replacing there.
-  // conv: stock until bench/gpu/run.sh has measured gemm against it on a GPU.
+  // conv and inputGrad gemm: the stock kernels' results bit for bit (webgpu_conv2d_test.ts), in fewer GPU ms.
   webgpu: {
-    conv: "stock",
+    conv: "gemm",
     filterGrad: "tiled",
-    inputGrad: "stock",
+    inputGrad: "gemm",
     maxPoolGrad: "stock",
     matMul: "stock",
     reductions: "stock",
@@ -99,6 +98,9 @@ export function registerTrainingKernels(
   if (c.conv === "gemm" && backendName !== "webgpu") {
     throw new Error(`conv 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
   }
+  if (c.inputGrad === "gemm" && backendName !== "webgpu") {
+    throw new Error(`inputGrad 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
+  }
   if (c.reductions === "js" && backendName !== "wasm") {
     throw new Error(`reductions 'js' work on the wasm heap: wasm only, not '${backendName}'`);
   }
@@ -113,11 +115,12 @@ export function registerTrainingKernels(
     stock: undefined,
   }[c.filterGrad];
   install("Conv2D", target, c.conv === "gemm" ? conv2dGemmWebGpu() : undefined);
+  install("FusedConv2D", target, c.conv === "gemm" ? fusedConv2dGemmWebGpu() : undefined);
   install("Conv2DBackpropFilter", target, filterGrad);
   install(
     "Conv2DBackpropInput",
     target,
-    c.inputGrad === "xconv" ? inputGradXconv(backendName) : undefined,
+    { xconv: inputGradXconv(backendName), gemm: inputGradGemmWebGpu(), stock: undefined }[c.inputGrad],
   );
   install("MaxPoolGrad", target, c.maxPoolGrad === "js" ? maxPoolGradJs[backendName] : undefined);
   install(
@@ -129,6 +132,7 @@ export function registerTrainingKernels(
   install("Mean", target, c.reductions === "js" ? meanWasm : undefined);
   const ours: [string, string][] = [
     ["Conv2D", c.conv],
+    ["FusedConv2D", c.conv],
     ["Conv2DBackpropFilter", c.filterGrad],
     ["Conv2DBackpropInput", c.inputGrad],
     ["MaxPoolGrad", c.maxPoolGrad],
