@@ -47,11 +47,12 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     matMul: "transpose",
     reductions: "js",
   },
-  // conv and inputGrad gemm: the stock kernels' results bit for bit (webgpu_conv2d_test.ts), in fewer GPU ms.
+  // conv gemm: the stock kernel's results bit for bit (webgpu_conv2d_test.ts), 6–29 % more img/s on an H100
+  // (bench/gpu/results run 11); inputGrad gemm, also bit for bit, was slower there than the stock shader.
   webgpu: {
     conv: "gemm",
     filterGrad: "tiled",
-    inputGrad: "gemm",
+    inputGrad: "stock",
     maxPoolGrad: "stock",
     matMul: "stock",
     reductions: "stock",

@@ -4,7 +4,7 @@
  * dW [kh·kw·Ci, Co] = A [kh·kw·Ci, K] · B [K, Co] with K = N·Ho·Wo, A[(i·kw+j)·Ci+c, (n,oh,ow)] =
  * x[n, oh·sh−top+i, ow·sw−left+j, c] (0 outside the image) and B = dy viewed as [K, Co]. Neither matrix is
  * materialised: each 256-thread workgroup stages 32-deep tiles of A and B in workgroup memory and accumulates a
- * block of dW (4×4 values per thread; {@link convGemmTile} of Co), with the K positions' image coordinates
+ * 32×32 block of dW (64×16 when Co ≤ 16; 2×2 values per thread), with the K positions' image coordinates
  * computed once per tile. The stock shader gives each filter element one invocation looping
  * over all of K (a 3×3 16→16 layer at batch 128: 2,304 invocations × 131k products); here K is split into
  * `splits` slices so that even small layers fill the GPU, each slice writing a partial [splits, M, Co] that a
@@ -13,7 +13,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockKernel } from "./kernel_registry.ts";
 import { ceilDiv, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
-import { convGemmTile } from "./webgpu_conv_gemm.ts";
 
 /** K positions per tile. */
 const TILE_K = 32;
@@ -23,7 +22,7 @@ export interface FilterGradPlan {
   /** GEMM sizes: M = kh·kw·Ci rows, K = N·Ho·Wo reduction length. */
   m: number;
   k: number;
-  /** Output block of one workgroup, 4×4 values a thread: {@link convGemmTile} of Co. */
+  /** Output block of one workgroup: 32×32, or 64×16 when Co ≤ 16 (no half-empty tiles on narrow layers). */
   tileM: number;
   tileN: number;
   /** Output tiles along M and Co. */
@@ -35,13 +34,11 @@ export interface FilterGradPlan {
 }
 
 /**
- * Chooses the block shape and the split-K factor. The slices set the order in which dW's products are added, so
- * the rule that sizes them is fixed (changing it changes trained weights in the last bits): aim for about
- * `targetWorkgroups` workgroups of the first version's blocks (64×16 when Co ≤ 16, else 32×32) while keeping at
- * least `minKTiles` K tiles (32 each) per slice, so partial sums stay a small fraction of the work.
+ * Chooses the block shape and the split-K factor: aim for about `targetWorkgroups` workgroups while keeping
+ * at least `minKTiles` K tiles (32 each) per slice, so partial sums stay a small fraction of the work.
  *
  * @example
- * planFilterGrad(144, 16, 131072) // 3×3 16→16 at batch 128: one 256×16 block, 342 slices
+ * planFilterGrad(144, 16, 131072) // 3×3 16→16 at batch 128: 64×16 blocks, 3 of them, 342 slices
  */
 export function planFilterGrad(
   m: number,
@@ -50,13 +47,11 @@ export function planFilterGrad(
   targetWorkgroups = 1024,
   minKTiles = 8,
 ): FilterGradPlan {
-  const [sliceM, sliceN] = co <= 16 ? [64, 16] : [32, 32];
-  const blocks = ceilDiv(m, sliceM) * ceilDiv(co, sliceN);
-  const kTiles = ceilDiv(k, TILE_K);
-  const wanted = Math.min(ceilDiv(targetWorkgroups, blocks), Math.floor(kTiles / minKTiles));
-  const kTilesPerSplit = ceilDiv(kTiles, Math.max(1, wanted));
-  const { tileM, tileN } = convGemmTile(co); // 256 threads: the split-K slices make the workgroups
+  const [tileM, tileN] = co <= 16 ? [64, 16] : [32, 32];
   const tilesM = ceilDiv(m, tileM), tilesN = ceilDiv(co, tileN);
+  const kTiles = ceilDiv(k, TILE_K);
+  const wanted = Math.min(ceilDiv(targetWorkgroups, tilesM * tilesN), Math.floor(kTiles / minKTiles));
+  const kTilesPerSplit = ceilDiv(kTiles, Math.max(1, wanted));
   return { m, k, tileM, tileN, tilesM, tilesN, splits: ceilDiv(kTiles, kTilesPerSplit), kTilesPerSplit };
 }
 
@@ -65,8 +60,7 @@ const GEMM_UNIFORMS = "inH : i32, inW : i32, ci : i32, outH : i32, outW : i32, c
 
 /**
  * Partial dW per K slice: output [splits, M, Co]. A workgroup of 256 threads computes a tileM × tileN block,
- * 4×4 values a thread (rows 4·tm…4·tm+3, columns 4·tn…4·tn+3), reading both tiles as `vec4`s. Each value adds
- * its slice's products one after the other with `fma`, as the first (2×2) version did: the same results.
+ * 2×2 values per thread (rows ty and ty + tileM/2, columns tx and tx + tileN/2).
  */
 class FilterGradGemmProgram implements WebGpuProgram {
   outputShape: number[];
@@ -84,60 +78,46 @@ class FilterGradGemmProgram implements WebGpuProgram {
     this.dispatch = [plan.tilesN, plan.tilesM, plan.splits];
     this.#tileM = plan.tileM;
     this.#tileN = plan.tileN;
-    this.shaderKey = `ourConv2DFilterGradSplitK4x4_${plan.tileM}x${plan.tileN}`;
+    this.shaderKey = `ourConv2DFilterGradSplitK_${plan.tileM}x${plan.tileN}`;
   }
 
   getUserCode(): string {
-    const tileM = this.#tileM, tileN = this.#tileN;
-    const threadsN = tileN / 4, m4 = tileM / 4;
-    const fmas = [0, 1, 2, 3].map((r) => `acc${r} = fma(vec4<f32>(a[${r}]), b, acc${r});`).join(" ");
-    const stores = [0, 1, 2, 3].map((r) => `
-        {
-          let row = row0 + tm * 4 + ${r};
-          if (row < uniforms.m) {
-            for (var c = 0; c < 4; c++) {
-              let col = col0 + tn * 4 + c;
-              if (col < uniforms.co) { result[base + row * uniforms.co + col] = acc${r}[c]; }
-            }
-          }
-        }`).join("");
+    const tm = this.#tileM, tn = this.#tileN;
+    const halfM = tm / 2, halfN = tn / 2;
     return `
-      var<workgroup> tileA : array<vec4<f32>, ${(TILE_K * tileM) / 4}>;
-      var<workgroup> tileB : array<vec4<f32>, ${(TILE_K * tileN) / 4}>;
+      var<workgroup> tileA : array<f32, ${TILE_K * tm}>;
+      var<workgroup> tileB : array<f32, ${TILE_K * tn}>;
       var<workgroup> kN : array<i32, ${TILE_K}>;
       var<workgroup> kH : array<i32, ${TILE_K}>;
       var<workgroup> kW : array<i32, ${TILE_K}>;
 
       fn main() {
         let li = i32(localIndex);
-        let tn = li % ${threadsN};
-        let tm = li / ${threadsN};
-        let col0 = i32(workgroupId.x) * ${tileN};
-        let row0 = i32(workgroupId.y) * ${tileM};
+        let tx = li % ${halfN};
+        let ty = li / ${halfN};
+        let col0 = i32(workgroupId.x) * ${tn};
+        let row0 = i32(workgroupId.y) * ${tm};
         let split = i32(workgroupId.z);
         let kBegin = split * uniforms.kTilesPerSplit * ${TILE_K};
         let kEnd = min(kBegin + uniforms.kTilesPerSplit * ${TILE_K}, uniforms.k);
         let outHW = uniforms.outH * uniforms.outW;
 
-        // This thread loads row 'laneA' of the A tile at K offsets lkA + ${256 / tileM}·e (consecutive
-        // threads: consecutive channels of a pixel), and column 'laneB' of the B tile.
-        let laneA = li % ${tileM};
-        let lkA = li / ${tileM};
+        // This thread loads row 'laneA' of the A tile at K offsets lkA + ${256 / tm}·e, and column 'laneB'
+        // of the B tile at K offsets lkB + ${256 / tn}·e.
+        let laneA = li % ${tm};
+        let lkA = li / ${tm};
         let row = row0 + laneA;
         let rowOk = row < uniforms.m;
         let tap = row / uniforms.ci;
         let c = row % uniforms.ci;
         let fi = tap / uniforms.kw;
         let fj = tap % uniforms.kw;
-        let laneB = li % ${tileN};
-        let lkB = li / ${tileN};
+        let laneB = li % ${tn};
+        let lkB = li / ${tn};
         let col = col0 + laneB;
         let colOk = col < uniforms.co;
 
-        var acc0 = vec4<f32>(0.0);
-        var acc1 = vec4<f32>(0.0);
-        var acc2 = vec4<f32>(0.0);
-        var acc3 = vec4<f32>(0.0);
+        var acc00 = 0.0; var acc01 = 0.0; var acc10 = 0.0; var acc11 = 0.0;
         for (var t = 0; t < uniforms.kTilesPerSplit; t++) {
           let k0 = kBegin + t * ${TILE_K};
           // The (n, top row, left column) of this tile's ${TILE_K} K positions, once per tile: integer
@@ -152,8 +132,8 @@ class FilterGradGemmProgram implements WebGpuProgram {
             kW[li] = (rem - oh * uniforms.outW) * uniforms.strideW - uniforms.padLeft;
           }
           workgroupBarrier();
-          for (var e = 0; e < ${(TILE_K * tileM) / 256}; e++) {
-            let kk = lkA + ${256 / tileM} * e;
+          for (var e = 0; e < ${(TILE_K * tm) / 256}; e++) {
+            let kk = lkA + ${256 / tm} * e;
             var av = 0.0;
             if (rowOk && k0 + kk < kEnd) {
               let ih = kH[kk] + fi;
@@ -162,25 +142,38 @@ class FilterGradGemmProgram implements WebGpuProgram {
                 av = x[((kN[kk] * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.ci + c];
               }
             }
-            tileA[kk * ${m4} + laneA / 4][laneA % 4] = av;
+            tileA[kk * ${tm} + laneA] = av;
           }
-          for (var e = 0; e < ${(TILE_K * tileN) / 256}; e++) {
-            let kk = lkB + ${256 / tileN} * e;
+          for (var e = 0; e < ${(TILE_K * tn) / 256}; e++) {
+            let kk = lkB + ${256 / tn} * e;
             var bv = 0.0;
             if (colOk && k0 + kk < kEnd) {
               bv = dy[(k0 + kk) * uniforms.co + col];
             }
-            tileB[kk * ${threadsN} + laneB / 4][laneB % 4] = bv;
+            tileB[kk * ${tn} + laneB] = bv;
           }
           workgroupBarrier();
           for (var kk = 0; kk < ${TILE_K}; kk++) {
-            let a = tileA[kk * ${m4} + tm];
-            let b = tileB[kk * ${threadsN} + tn];
-            ${fmas}
+            let a0 = tileA[kk * ${tm} + ty];
+            let a1 = tileA[kk * ${tm} + ty + ${halfM}];
+            let b0 = tileB[kk * ${tn} + tx];
+            let b1 = tileB[kk * ${tn} + tx + ${halfN}];
+            acc00 = fma(a0, b0, acc00);
+            acc01 = fma(a0, b1, acc01);
+            acc10 = fma(a1, b0, acc10);
+            acc11 = fma(a1, b1, acc11);
           }
           workgroupBarrier();
         }
-        let base = split * uniforms.m * uniforms.co;${stores}
+        let base = split * uniforms.m * uniforms.co;
+        let r0 = row0 + ty;
+        let r1 = r0 + ${halfM};
+        let c0 = col0 + tx;
+        let c1 = c0 + ${halfN};
+        if (r0 < uniforms.m && c0 < uniforms.co) { result[base + r0 * uniforms.co + c0] = acc00; }
+        if (r0 < uniforms.m && c1 < uniforms.co) { result[base + r0 * uniforms.co + c1] = acc01; }
+        if (r1 < uniforms.m && c0 < uniforms.co) { result[base + r1 * uniforms.co + c0] = acc10; }
+        if (r1 < uniforms.m && c1 < uniforms.co) { result[base + r1 * uniforms.co + c1] = acc11; }
       }
     `;
   }
