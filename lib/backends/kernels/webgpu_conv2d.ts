@@ -38,9 +38,9 @@ function forward(
     attrs.dimRoundingMode as "floor" | undefined,
   );
   const rows = c.batchSize * c.outHeight * c.outWidth;
-  const program = new ConvGemmProgram("forward", rows, c.outChannels, c.inChannels, {
-    bias: bias !== undefined,
-    relu,
+  const program = new ConvGemmProgram("forward", rows, c.outChannels, {
+    srcC: c.inChannels,
+    epilogue: { bias: bias !== undefined, relu },
   });
   const out = runProgram(
     backend,
@@ -131,7 +131,10 @@ export function inputGradGemmWebGpu(): KernelFn {
     const rows = c.batchSize * c.inHeight * c.inWidth;
     const out = runProgram(
       backend,
-      new ConvGemmProgram("inputGrad", rows, c.inChannels, c.outChannels),
+      new ConvGemmProgram("inputGrad", rows, c.inChannels, {
+        srcC: c.outChannels,
+        unitStride: c.strideHeight === 1 && c.strideWidth === 1,
+      }),
       [dy, filter],
       convGemmUniforms({
         srcH: c.outHeight,

@@ -49,19 +49,21 @@ export interface ConvGemmTile {
 }
 
 /**
- * The output block of one workgroup for `cols` output columns: tileN ∈ {16, 32, 64} (the narrowest that holds
- * the columns, so narrow layers waste no lanes), `threads` 256, or 64 when 256-thread blocks would give fewer
- * than {@link MIN_WORKGROUPS} workgroups (small batches, the deep layers' few pixels), and tileM = 16 · threads /
- * tileN. `rows` defaults to enough for 256 threads.
+ * The output block of one workgroup for `cols` output columns: tileN ∈ {4, 8, 16, 32, 64} (the narrowest that
+ * holds the columns, so narrow layers waste no lanes), tileM = 16 · threads / tileN rows (at most 256, within
+ * 16 KiB of workgroup memory), on 256 threads (fewer for tileN < 16), or on 64 when that would give fewer than
+ * {@link MIN_WORKGROUPS} workgroups (small batches, the deep layers' few pixels). `rows` defaults to many.
  *
  * @example
  * convGemmTile(16) // { tileM: 256, tileN: 16, threads: 256 }
  * convGemmTile(64, 8192) // 128 blocks of 64×64 are too few: { tileM: 16, tileN: 64, threads: 64 }
+ * convGemmTile(1) // dx of a one-channel image: { tileM: 256, tileN: 4, threads: 64 }
  */
 export function convGemmTile(cols: number, rows = Infinity): ConvGemmTile {
-  const tileN = cols <= 16 ? 16 : cols <= 32 ? 32 : 64;
+  const tileN = [4, 8, 16, 32].find((n) => cols <= n) ?? 64;
   const blocks = (threads: number) => Math.ceil(rows / ((16 * threads) / tileN)) * Math.ceil(cols / tileN);
-  const threads = blocks(256) >= MIN_WORKGROUPS ? 256 : 64;
+  const widest = Math.min(256, 16 * tileN);
+  const threads = blocks(widest) >= MIN_WORKGROUPS ? widest : 64;
   return { tileM: (16 * threads) / tileN, tileN, threads };
 }
 
@@ -117,21 +119,30 @@ export class ConvGemmProgram implements WebGpuProgram {
   readonly #mode: ConvGemmMode;
   readonly #epilogue: ConvGemmEpilogue;
   readonly #accumulate: ConvGemmAccumulate;
+  readonly #unitStride: boolean;
   readonly #tileM: number;
   readonly #tileN: number;
   readonly #threads: number;
 
+  /**
+   * `srcC`: the source image's channels; `epilogue` (forward only): bias and ReLU; `unitStride` (input gradient
+   * only): both strides are 1, so A needs no divisibility test.
+   */
   constructor(
     mode: ConvGemmMode,
     rows: number,
     cols: number,
-    srcC: number,
-    epilogue: ConvGemmEpilogue = { bias: false, relu: false },
+    { srcC, epilogue = { bias: false, relu: false }, unitStride = false }: {
+      srcC: number;
+      epilogue?: ConvGemmEpilogue;
+      unitStride?: boolean;
+    },
   ) {
     if (mode === "inputGrad" && (epilogue.bias || epilogue.relu)) {
       throw new Error("ConvGemmProgram: the input gradient has no bias or activation epilogue");
     }
     this.#mode = mode;
+    this.#unitStride = unitStride;
     this.#accumulate = mode === "forward" ? "fma" : srcC % 4 === 0 && cols % 4 === 0 ? "dot4" : "mulAdd";
     this.#epilogue = epilogue;
     const tile = convGemmTile(cols, rows);
@@ -141,7 +152,7 @@ export class ConvGemmProgram implements WebGpuProgram {
     this.dispatch = [ceilDiv(cols, this.#tileN), ceilDiv(rows, this.#tileM), 1];
     this.variableNames = epilogue.bias ? ["a", "w", "bias"] : ["a", "w"];
     this.shaderKey = `ourConvGemm_${mode}_${this.#accumulate}_${this.#tileM}x${this.#tileN}` +
-      `${epilogue.bias ? "_bias" : ""}${epilogue.relu ? "_relu" : ""}`;
+      `${epilogue.bias ? "_bias" : ""}${epilogue.relu ? "_relu" : ""}${unitStride ? "_s1" : ""}`;
   }
 
   /** WGSL that sets `av` to A[row r of the block, column kk of the tile], given `rowOk`. */
@@ -152,6 +163,14 @@ export class ConvGemmProgram implements WebGpuProgram {
               let iw = rowW[r] + colJ[kk];
               if (ih >= 0 && ih < uniforms.srcH && iw >= 0 && iw < uniforms.srcW) {
                 av = a[((rowN[r] * uniforms.srcH + ih) * uniforms.srcW + iw) * uniforms.srcC + colC[kk]];
+              }`;
+    }
+    if (this.#unitStride) {
+      return `
+              let oh = rowH[r] - colI[kk];
+              let ow = rowW[r] - colJ[kk];
+              if (oh >= 0 && ow >= 0 && oh < uniforms.srcH && ow < uniforms.srcW) {
+                av = a[((rowN[r] * uniforms.srcH + oh) * uniforms.srcW + ow) * uniforms.srcC + colC[kk]];
               }`;
     }
     return `
@@ -179,10 +198,10 @@ export class ConvGemmProgram implements WebGpuProgram {
     // forward: the top-left input pixel of each output position; inputGrad: the output pixel shifted by the
     // padding, from which tap (i, j) reads dy at ((h + top − i) / sh, (w + left − j) / sw).
     const rowOrigin = this.#mode === "forward"
-      ? `rowH[li] = oh * uniforms.strideH - uniforms.padTop;
-          rowW[li] = ow * uniforms.strideW - uniforms.padLeft;`
-      : `rowH[li] = oh + uniforms.padTop;
-          rowW[li] = ow + uniforms.padLeft;`;
+      ? `rowH[i] = oh * uniforms.strideH - uniforms.padTop;
+          rowW[i] = ow * uniforms.strideW - uniforms.padLeft;`
+      : `rowH[i] = oh + uniforms.padTop;
+          rowW[i] = ow + uniforms.padLeft;`;
     // The input gradient takes the taps last to first, as the stock kernel (a convolution with the flipped
     // filter) adds them: with the same order the results are the stock kernel's, bit for bit.
     const tapOf = this.#mode === "forward" ? "t" : "uniforms.kd / uniforms.srcC - 1 - t";
@@ -237,13 +256,13 @@ export class ConvGemmProgram implements WebGpuProgram {
         let col0 = i32(workgroupId.x) * ${tileN};
         let row0 = i32(workgroupId.y) * ${tileM};
         let dstHW = uniforms.dstH * uniforms.dstW;
-        if (li < ${tileM}) {
-          let p = min(row0 + li, uniforms.rows - 1);
+        for (var i = li; i < ${tileM}; i += ${threads}) {
+          let p = min(row0 + i, uniforms.rows - 1);
           let n = p / dstHW;
           let rem = p - n * dstHW;
           let oh = rem / uniforms.dstW;
           let ow = rem - oh * uniforms.dstW;
-          rowN[li] = n;
+          rowN[i] = n;
           ${rowOrigin}
         }
         // A is loaded with k fastest (consecutive channels of a pixel), B with columns fastest.

@@ -37,11 +37,12 @@ const CASES: Case[] = [
   { x: [2, 8, 8, 16], f: [1, 1, 16, 64], s: 2, pad: "valid" },
 ];
 
-// Enough output rows for 256-thread workgroups (CASES, at batch 2, run on 64-thread ones): 16, 32, 64 columns.
+// Enough output rows for the widest workgroups (CASES, at batch 2, run on 64-thread ones).
 const LARGE: Case[] = [
   { x: [64, 32, 32, 3], f: [3, 3, 3, 16], s: 1, pad: "same" },
   { x: [32, 32, 32, 8], f: [3, 3, 8, 32], s: 1, pad: "same" },
   { x: [64, 32, 32, 16], f: [3, 3, 16, 64], s: 2, pad: "same" },
+  { x: [64, 32, 32, 3], f: [3, 3, 3, 5], s: 1, pad: "same" }, // 8 columns: 128 threads
 ];
 
 function conv(c: Case, seed: number): tf.Tensor[] {
@@ -73,14 +74,23 @@ function inputGrad(c: Case, seed: number): tf.Tensor[] {
   return [dx];
 }
 
-Deno.test("convGemmTile: the narrowest of 16/32/64 columns, 4×4 a thread, 64 threads when blocks are few", () => {
+Deno.test("convGemmTile: the narrowest of 4…64 columns, 4×4 a thread, 64 threads when blocks are few", () => {
   const tile = (cols: number, rows?: number) => {
     const t = convGemmTile(cols, rows);
     return [t.tileM, t.tileN, t.threads];
   };
   assertEqualJson(
-    [tile(3), tile(16), tile(17), tile(32), tile(64), tile(65)],
-    [[256, 16, 256], [256, 16, 256], [128, 32, 256], [128, 32, 256], [64, 64, 256], [64, 64, 256]],
+    [tile(1), tile(3), tile(5), tile(16), tile(17), tile(32), tile(64), tile(65)],
+    [
+      [256, 4, 64],
+      [256, 4, 64],
+      [256, 8, 128],
+      [256, 16, 256],
+      [128, 32, 256],
+      [128, 32, 256],
+      [64, 64, 256],
+      [64, 64, 256],
+    ],
     "large layers",
   );
   // ResNet20's last stage at batch 128 (8·8·128 rows, 64 columns): 128 blocks of 64×64 are too few.
