@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import "./custom_layers.ts"; // registers the custom layers so saved models can be deserialised
 import "./fast_batch_norm.ts"; // registers FastBatchNormalization (the models' batch norm), likewise
+import "./lazy_grad_conv2d.ts"; // saved Conv2D layers load as LazyGradConv2D
 
 /** File name of the topology + manifest inside a model directory. */
 export const MODEL_JSON = "model.json";

@@ -6,6 +6,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { convInitializer, denseInitializer, type LayerSeeds } from "./init.ts";
 import { InputNormalization } from "./custom_layers.ts";
 import { FastBatchNormalization } from "./fast_batch_norm.ts";
+import { LazyGradConv2D } from "./lazy_grad_conv2d.ts";
 
 /** A symbolic tensor of a functional model under construction. */
 export type Sym = tfl.SymbolicTensor;
@@ -29,7 +30,10 @@ export function batchNorm(name: string): tfl.layers.Layer {
   return new FastBatchNormalization({ name, axis: -1, momentum: 0.9, epsilon: 1e-5 });
 }
 
-/** 'same'-padded convolution without bias (a batch norm follows), He-normal fan-out init. */
+/**
+ * 'same'-padded convolution without bias (a batch norm follows), He-normal fan-out init; a {@link LazyGradConv2D},
+ * so input gradients do not also compute the filter's.
+ */
 export function conv2d(
   seeds: LayerSeeds,
   name: string,
@@ -37,7 +41,7 @@ export function conv2d(
   kernelSize: number,
   strides = 1,
 ): tfl.layers.Layer {
-  return tfl.layers.conv2d({
+  return new LazyGradConv2D({
     name,
     filters,
     kernelSize,
