@@ -93,9 +93,7 @@ Deno.test("models save their convolutions as the stock Conv2D and load them as L
   try {
     await saveModel(model, `${dir}/m`);
     const json = JSON.parse(await Deno.readTextFile(`${dir}/m/model.json`));
-    const classes = json.modelTopology.config.layers.map((l: { class_name: string }) =>
-      l.class_name
-    );
+    const classes = json.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name);
     assert.equal(classes.filter((c: string) => c === "Conv2D").length, convs.length, "saved as Conv2D");
     const loaded = await tfl.loadLayersModel(directoryHandler(`${dir}/m`));
     const loadedConvs = loaded.layers.filter((l) => l.getClassName() === "Conv2D");
