@@ -11,23 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, scratch, stockKernel } from "./kernel_registry.ts";
-
-type Shape4 = [number, number, number, number];
-
-function convInfo(xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap) {
-  return tf.backend_util.computeConv2DInfo(
-    xShape as Shape4,
-    filterShape as Shape4,
-    attrs.strides as [number, number],
-    1,
-    attrs.pad as "same",
-    attrs.dimRoundingMode as "floor" | undefined,
-    false,
-    "channelsLast",
-  );
-}
-
-const isNhwc = (attrs: tf.NamedAttrMap) => (attrs.dataFormat ?? "NHWC") === "NHWC";
+import { isNhwc, nhwcConvInfo as convInfo } from "./conv_info.ts";
 
 /** Uses the stock kernel for what a composition does not cover, or explains why there is none. */
 function fallback(kernelName: string, backendName: string, why: string): KernelFn {

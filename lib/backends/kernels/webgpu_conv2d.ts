@@ -7,11 +7,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockKernel } from "./kernel_registry.ts";
 import { runProgram } from "../webgpu/program.ts";
-import { ConvGemmProgram, convGemmUniforms } from "./webgpu_conv_gemm.ts";
+import { ConvGemmProgram } from "./webgpu_conv_gemm.ts";
+import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 
 const isOne = (d: unknown) => d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
-
-type Shape4 = [number, number, number, number];
 
 /** The stock kernel, for what ours does not cover. */
 function stock(kernelName: string, why: string): KernelFn {
@@ -29,44 +28,12 @@ function forward(
   bias?: tf.TensorInfo,
   relu = false,
 ): tf.TensorInfo {
-  const c = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filter.shape as Shape4,
-    attrs.strides as [number, number],
-    1,
-    attrs.pad as "same",
-    attrs.dimRoundingMode as "floor" | undefined,
-  );
-  const rows = c.batchSize * c.outHeight * c.outWidth;
-  const program = new ConvGemmProgram("forward", rows, c.outChannels, {
-    srcC: c.inChannels,
-    epilogue: { bias: bias !== undefined, relu },
-  });
-  const out = runProgram(
-    backend,
-    program,
-    bias ? [x, filter, bias] : [x, filter],
-    convGemmUniforms({
-      srcH: c.inHeight,
-      srcW: c.inWidth,
-      srcC: c.inChannels,
-      dstH: c.outHeight,
-      dstW: c.outWidth,
-      cols: c.outChannels,
-      kw: c.filterWidth,
-      strideH: c.strideHeight,
-      strideW: c.strideWidth,
-      padTop: c.padInfo.top,
-      padLeft: c.padInfo.left,
-      rows,
-      kd: c.filterHeight * c.filterWidth * c.inChannels,
-    }),
-  );
+  const c = nhwcConvInfo(x.shape, filter.shape, attrs);
+  const program = new ConvGemmProgram("forward", c, { bias: bias !== undefined, relu });
+  const out = runProgram(backend, program, bias ? [x, filter, bias] : [x, filter], program.uniformValues());
   // [rows, Co] is [N, Ho, Wo, Co] in memory: a relabelling, as the stock Reshape does.
   return { ...out, shape: [c.batchSize, c.outHeight, c.outWidth, c.outChannels] };
 }
-
-const isNhwc = (attrs: tf.NamedAttrMap) => (attrs.dataFormat ?? "NHWC") === "NHWC";
 
 /**
  * The webgpu `Conv2D` kernel: NHWC, no dilation (anything else goes to the stock kernel).
@@ -120,38 +87,9 @@ export function inputGradGemmWebGpu(): KernelFn {
     const { inputs, attrs = {}, backend } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     if (!isNhwc(attrs)) return stock("Conv2DBackpropInput", "only NHWC is ours")(args);
-    const c = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape as Shape4,
-      filter.shape as Shape4,
-      attrs.strides as [number, number],
-      1,
-      attrs.pad as "same",
-      attrs.dimRoundingMode as "floor" | undefined,
-    );
-    const rows = c.batchSize * c.inHeight * c.inWidth;
-    const out = runProgram(
-      backend,
-      new ConvGemmProgram("inputGrad", rows, c.inChannels, {
-        srcC: c.outChannels,
-        unitStride: c.strideHeight === 1 && c.strideWidth === 1,
-      }),
-      [dy, filter],
-      convGemmUniforms({
-        srcH: c.outHeight,
-        srcW: c.outWidth,
-        srcC: c.outChannels,
-        dstH: c.inHeight,
-        dstW: c.inWidth,
-        cols: c.inChannels,
-        kw: c.filterWidth,
-        strideH: c.strideHeight,
-        strideW: c.strideWidth,
-        padTop: c.padInfo.top,
-        padLeft: c.padInfo.left,
-        rows,
-        kd: c.filterHeight * c.filterWidth * c.outChannels,
-      }),
-    );
+    const c = nhwcConvInfo(attrs.inputShape as number[], filter.shape, attrs);
+    const program = new ConvGemmProgram("inputGrad", c);
+    const out = runProgram(backend, program, [dy, filter], program.uniformValues());
     return { ...out, shape: [c.batchSize, c.inHeight, c.inWidth, c.inChannels] };
   };
 }

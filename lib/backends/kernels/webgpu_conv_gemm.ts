@@ -16,6 +16,7 @@
  * The block's image coordinates (rows) and each tile's (tap, channel) (columns of A) are computed once and
  * shared through workgroup memory. An optional epilogue adds a per-column bias and applies ReLU (`FusedConv2D`).
  */
+import type * as tf from "@tensorflow/tfjs-core";
 import { ceilDiv, type WebGpuProgram } from "../webgpu/program.ts";
 
 /** Kd entries per tile. */
@@ -67,43 +68,40 @@ export function convGemmTile(cols: number, rows = Infinity): ConvGemmTile {
   return { tileM: (16 * threads) / tileN, tileN, threads };
 }
 
-/** The program's integer uniforms, in declaration order (see {@link ConvGemmProgram}). */
+/**
+ * The GEMM of `mode` of the convolution `c`: the source image (x, or dy) as [N, srcH, srcW, srcC], the output
+ * image's height and width (rows = N · dstH · dstW), its channels (cols) and Kd = kh · kw · srcC.
+ */
 export interface ConvGemmSizes {
-  /** The source image (x, or dy): height, width, channels. */
   srcH: number;
   srcW: number;
   srcC: number;
-  /** The output image's height and width (rows = N · dstH · dstW). */
   dstH: number;
   dstW: number;
   cols: number;
-  kw: number;
-  strideH: number;
-  strideW: number;
-  /** The forward convolution's top and left padding. */
-  padTop: number;
-  padLeft: number;
   rows: number;
   kd: number;
 }
 
-/** The uniform values of `s` in the order the program declares them. */
-export function convGemmUniforms(s: ConvGemmSizes): number[] {
-  return [
-    s.srcH,
-    s.srcW,
-    s.srcC,
-    s.dstH,
-    s.dstW,
-    s.cols,
-    s.kw,
-    s.strideH,
-    s.strideW,
-    s.padTop,
-    s.padLeft,
-    s.rows,
-    s.kd,
-  ];
+/**
+ * {@link ConvGemmSizes} of `mode` of the convolution `c`.
+ *
+ * @example
+ * convGemmSizes("inputGrad", c) // dx: rows N·H·W, cols Ci, Kd kh·kw·Co
+ */
+export function convGemmSizes(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo): ConvGemmSizes {
+  const input = [c.inHeight, c.inWidth, c.inChannels], output = [c.outHeight, c.outWidth, c.outChannels];
+  const [[srcH, srcW, srcC], [dstH, dstW, cols]] = mode === "forward" ? [input, output] : [output, input];
+  return {
+    srcH,
+    srcW,
+    srcC,
+    dstH,
+    dstW,
+    cols,
+    rows: c.batchSize * dstH * dstW,
+    kd: c.filterHeight * c.filterWidth * srcC,
+  };
 }
 
 /** out [rows, cols] of one convolution; inputs `a` (the source image), `w` (the filter) and optionally `bias`. */
@@ -116,6 +114,9 @@ export class ConvGemmProgram implements WebGpuProgram {
   variableNames: string[];
   uniforms = "srcH : i32, srcW : i32, srcC : i32, dstH : i32, dstW : i32, cols : i32, kw : i32, " +
     "strideH : i32, strideW : i32, padTop : i32, padLeft : i32, rows : i32, kd : i32, ";
+  /** The GEMM's sizes. */
+  readonly sizes: ConvGemmSizes;
+  readonly #convInfo: tf.backend_util.Conv2DInfo;
   readonly #mode: ConvGemmMode;
   readonly #epilogue: ConvGemmEpilogue;
   readonly #accumulate: ConvGemmAccumulate;
@@ -124,24 +125,20 @@ export class ConvGemmProgram implements WebGpuProgram {
   readonly #tileN: number;
   readonly #threads: number;
 
-  /**
-   * `srcC`: the source image's channels; `epilogue` (forward only): bias and ReLU; `unitStride` (input gradient
-   * only): both strides are 1, so A needs no divisibility test.
-   */
+  /** Program for `mode` of the convolution `c`; `epilogue` (forward only): bias and ReLU. */
   constructor(
     mode: ConvGemmMode,
-    rows: number,
-    cols: number,
-    { srcC, epilogue = { bias: false, relu: false }, unitStride = false }: {
-      srcC: number;
-      epilogue?: ConvGemmEpilogue;
-      unitStride?: boolean;
-    },
+    c: tf.backend_util.Conv2DInfo,
+    epilogue: ConvGemmEpilogue = { bias: false, relu: false },
   ) {
     if (mode === "inputGrad" && (epilogue.bias || epilogue.relu)) {
       throw new Error("ConvGemmProgram: the input gradient has no bias or activation epilogue");
     }
+    const { rows, cols, srcC } = this.sizes = convGemmSizes(mode, c);
+    // The input gradient at stride 1 needs no divisibility test when it reads dy.
+    const unitStride = mode === "inputGrad" && c.strideHeight === 1 && c.strideWidth === 1;
     this.#mode = mode;
+    this.#convInfo = c;
     this.#unitStride = unitStride;
     this.#accumulate = mode === "forward" ? "fma" : srcC % 4 === 0 && cols % 4 === 0 ? "dot4" : "mulAdd";
     this.#epilogue = epilogue;
@@ -153,6 +150,26 @@ export class ConvGemmProgram implements WebGpuProgram {
     this.variableNames = epilogue.bias ? ["a", "w", "bias"] : ["a", "w"];
     this.shaderKey = `ourConvGemm_${mode}_${this.#accumulate}_${this.#tileM}x${this.#tileN}` +
       `${epilogue.bias ? "_bias" : ""}${epilogue.relu ? "_relu" : ""}${unitStride ? "_s1" : ""}`;
+  }
+
+  /** The uniform values, in the order {@link uniforms} declares them. */
+  uniformValues(): number[] {
+    const s = this.sizes, c = this.#convInfo;
+    return [
+      s.srcH,
+      s.srcW,
+      s.srcC,
+      s.dstH,
+      s.dstW,
+      s.cols,
+      c.filterWidth,
+      c.strideHeight,
+      c.strideWidth,
+      c.padInfo.top,
+      c.padInfo.left,
+      s.rows,
+      s.kd,
+    ];
   }
 
   /** WGSL that sets `av` to A[row r of the block, column kk of the tile], given `rowOk`. */

@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockKernel } from "./kernel_registry.ts";
 import { ceilDiv, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
+import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 
 /** K positions per tile. */
 const TILE_K = 32;
@@ -220,19 +221,12 @@ export function filterGradTiledWebGpu(targetWorkgroups = 1024): KernelFn {
     const { inputs, attrs = {}, backend } = args;
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const filterShape = attrs.filterShape as [number, number, number, number];
-    if ((attrs.dataFormat ?? "NHWC") !== "NHWC") {
+    if (!isNhwc(attrs)) {
       const stock = stockKernel("Conv2DBackpropFilter", "webgpu");
       if (!stock) throw new Error("Conv2DBackpropFilter on webgpu: only NHWC is tiled, and no stock kernel");
       return stock(args);
     }
-    const c = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filterShape,
-      attrs.strides as [number, number],
-      1,
-      attrs.pad as "same",
-      attrs.dimRoundingMode as "floor" | undefined,
-    );
+    const c = nhwcConvInfo(x.shape, filterShape, attrs);
     const m = c.filterHeight * c.filterWidth * c.inChannels;
     const plan = planFilterGrad(m, c.outChannels, c.batchSize * c.outHeight * c.outWidth, targetWorkgroups);
     const partial = runProgram(backend, new FilterGradGemmProgram(plan, c.outChannels), [x, dy], [
