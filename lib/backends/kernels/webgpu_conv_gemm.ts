@@ -9,9 +9,9 @@
  *   (w+left−j)/sw, c] where the division is exact and lands inside dy (0 otherwise); B[(i·kw+j)·Co+c, ci] =
  *   W[i, j, ci, c].
  *
- * Each workgroup (256 threads, or 64: {@link convGemmTile}) computes a tileM × tileN block of out, 4×4 values a thread, staging 16-deep tiles
- * of A (k contiguous) and B (columns contiguous) in workgroup memory and reading both as `vec4`s: 16 FMAs per two
- * loads. Every output adds its Kd products one after the other, in the order of tfjs's own shaders (the input
+ * Each workgroup (64 to 256 threads: {@link convGemmTile}) computes a tileM × tileN block of out, 4×4 values a
+ * thread, staging 16-deep tiles of A (k contiguous) and B in workgroup memory and reading both as `vec4`s: 16
+ * multiply-adds per two loads. Every output adds its Kd products one after the other, in the order of tfjs's own shaders (the input
  * gradient's taps last to first), so the result does not depend on the tiling and equals the stock kernel's.
  * The block's image coordinates (rows) and each tile's (tap, channel) (columns of A) are computed once and
  * shared through workgroup memory. An optional epilogue adds a per-column bias and applies ReLU (`FusedConv2D`).
@@ -172,7 +172,7 @@ export class ConvGemmProgram implements WebGpuProgram {
     ];
   }
 
-  /** WGSL that sets `av` to A[row r of the block, column kk of the tile], given `rowOk`. */
+  /** WGSL that sets `av` to A[row r of the block, column kk of the tile], inside the test that both exist. */
   #loadA(): string {
     if (this.#mode === "forward") {
       return `
