@@ -10,21 +10,16 @@
  * Each factory takes the backend name and returns a kernel function for {@link replaceKernel}.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type KernelFn, scratch, stockKernel } from "./kernel_registry.ts";
+import { type KernelFn, scratch, stockFallback } from "./kernel_registry.ts";
 import { isNhwc, nhwcConvInfo as convInfo } from "./conv_info.ts";
-
-/** Uses the stock kernel for what a composition does not cover, or explains why there is none. */
-function fallback(kernelName: string, backendName: string, why: string): KernelFn {
-  const fn = stockKernel(kernelName, backendName);
-  if (fn) return fn;
-  throw new Error(`${kernelName} on '${backendName}': ${why}, and the backend has no stock kernel for it`);
-}
 
 /** `Conv2DBackpropFilter` as a forward conv of x^T [Ci,H,W,N] with dy^T [Ho,Wo,N,Co] as the filter. */
 export function filterGradTconv(backendName: string): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
-    if (!isNhwc(attrs)) return fallback("Conv2DBackpropFilter", backendName, "only NHWC is composed")(args);
+    if (!isNhwc(attrs)) {
+      return stockFallback("Conv2DBackpropFilter", backendName, "only NHWC is composed")(args);
+    }
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const c = convInfo(x.shape, attrs.filterShape as number[], attrs);
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci } = c;
@@ -62,7 +57,9 @@ export function filterGradTconv(backendName: string): KernelFn {
 export function filterGradIm2col(backendName: string): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
-    if (!isNhwc(attrs)) return fallback("Conv2DBackpropFilter", backendName, "only NHWC is composed")(args);
+    if (!isNhwc(attrs)) {
+      return stockFallback("Conv2DBackpropFilter", backendName, "only NHWC is composed")(args);
+    }
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const filterShape = attrs.filterShape as number[];
     const c = convInfo(x.shape, filterShape, attrs);
@@ -106,14 +103,20 @@ export function inputGradXconv(backendName: string): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    if (!isNhwc(attrs)) return fallback("Conv2DBackpropInput", backendName, "only NHWC is composed")(args);
+    if (!isNhwc(attrs)) {
+      return stockFallback("Conv2DBackpropInput", backendName, "only NHWC is composed")(args);
+    }
     const inputShape = attrs.inputShape as number[];
     const c = convInfo(inputShape, filter.shape, attrs);
     const { batchSize: N, inHeight: H, inWidth: W, outChannels: Co, strideHeight: sh, strideWidth: sw } = c;
     const { filterHeight: kh, filterWidth: kw, outHeight: Ho, outWidth: Wo } = c;
     const padTop = kh - 1 - c.padInfo.top, padLeft = kw - 1 - c.padInfo.left;
     if (padTop < 0 || padLeft < 0) {
-      return fallback("Conv2DBackpropInput", backendName, "padding larger than kernel-1 is not composed")(
+      return stockFallback(
+        "Conv2DBackpropInput",
+        backendName,
+        "padding larger than kernel-1 is not composed",
+      )(
         args,
       );
     }

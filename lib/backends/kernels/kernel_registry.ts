@@ -29,6 +29,18 @@ export function requireStockKernel(kernelName: string, backendName: string): Ker
 }
 
 /**
+ * The stock kernel, for a case our kernel does not cover (`why`); throws naming both when the backend has none.
+ *
+ * @example
+ * if (!isNhwc(attrs)) return stockFallback("Conv2D", "webgpu", "only NHWC is ours")(args);
+ */
+export function stockFallback(kernelName: string, backendName: string, why: string): KernelFn {
+  const fn = stockKernel(kernelName, backendName);
+  if (fn) return fn;
+  throw new Error(`${kernelName} on '${backendName}': ${why}, and the backend has no stock kernel for it`);
+}
+
+/**
  * Installs `kernelFunc` as `kernelName` on `backendName`, remembering the stock registration the first time.
  * Calling it again replaces our kernel; the remembered stock one is never overwritten.
  */

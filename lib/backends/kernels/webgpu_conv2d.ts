@@ -5,19 +5,12 @@
  * to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type KernelFn, stockKernel } from "./kernel_registry.ts";
+import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { runProgram } from "../webgpu/program.ts";
 import { ConvGemmProgram } from "./webgpu_conv_gemm.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 
 const isOne = (d: unknown) => d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
-
-/** The stock kernel, for what ours does not cover. */
-function stock(kernelName: string, why: string): KernelFn {
-  const fn = stockKernel(kernelName, "webgpu");
-  if (!fn) throw new Error(`${kernelName} on webgpu: ${why}, and there is no stock kernel`);
-  return fn;
-}
 
 /** The forward convolution of `x` with `filter` and the epilogue, as [N, Ho, Wo, Co]. */
 function forward(
@@ -46,7 +39,7 @@ export function conv2dGemmWebGpu(): KernelFn {
     const { inputs, attrs = {}, backend } = args;
     const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     if (!isNhwc(attrs) || !isOne(attrs.dilations)) {
-      return stock("Conv2D", "only NHWC without dilation is ours")(args);
+      return stockFallback("Conv2D", "webgpu", "only NHWC without dilation is ours")(args);
     }
     return forward(backend, x, filter, attrs);
   };
@@ -68,7 +61,11 @@ export function fusedConv2dGemmWebGpu(): KernelFn {
       !isNhwc(attrs) || !isOne(attrs.dilations) || preluActivationWeights ||
       (activation !== "linear" && activation !== "relu")
     ) {
-      return stock("FusedConv2D", "only NHWC without dilation, with linear or relu activation, is ours")(
+      return stockFallback(
+        "FusedConv2D",
+        "webgpu",
+        "only NHWC without dilation, with linear or relu activation, is ours",
+      )(
         args,
       );
     }
@@ -86,7 +83,7 @@ export function inputGradGemmWebGpu(): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    if (!isNhwc(attrs)) return stock("Conv2DBackpropInput", "only NHWC is ours")(args);
+    if (!isNhwc(attrs)) return stockFallback("Conv2DBackpropInput", "webgpu", "only NHWC is ours")(args);
     const c = nhwcConvInfo(attrs.inputShape as number[], filter.shape, attrs);
     const program = new ConvGemmProgram("inputGrad", c);
     const out = runProgram(backend, program, [dy, filter], program.uniformValues());

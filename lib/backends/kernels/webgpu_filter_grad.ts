@@ -11,7 +11,7 @@
  * second, flat program sums in a fixed order (deterministic; no atomics).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type KernelFn, stockKernel } from "./kernel_registry.ts";
+import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { ceilDiv, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 
@@ -221,11 +221,7 @@ export function filterGradTiledWebGpu(targetWorkgroups = 1024): KernelFn {
     const { inputs, attrs = {}, backend } = args;
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const filterShape = attrs.filterShape as [number, number, number, number];
-    if (!isNhwc(attrs)) {
-      const stock = stockKernel("Conv2DBackpropFilter", "webgpu");
-      if (!stock) throw new Error("Conv2DBackpropFilter on webgpu: only NHWC is tiled, and no stock kernel");
-      return stock(args);
-    }
+    if (!isNhwc(attrs)) return stockFallback("Conv2DBackpropFilter", "webgpu", "only NHWC is tiled")(args);
     const c = nhwcConvInfo(x.shape, filterShape, attrs);
     const m = c.filterHeight * c.filterWidth * c.inChannels;
     const plan = planFilterGrad(m, c.outChannels, c.batchSize * c.outHeight * c.outWidth, targetWorkgroups);
