@@ -16,7 +16,7 @@
  * Differences from AutoAttack: the first step's "rise" compares with the loss at x₀ (AutoAttack compares with
  * a zero-initialised history row); for samples never misclassified the highest-loss point x_best is returned
  * (AutoAttack returns x₀). As in the other attacks, a broken sample returns its first misclassified iterate
- * and leaves the batch (tracker.ts).
+ * and leaves the batch (tracker.ts), or on webgpu stays in it with its result frozen (device_tracker.ts).
  *
  * @module
  */
@@ -24,7 +24,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type LogitsFn, lossGradient } from "./model.ts";
 import { type Norm, project, steepestDirection } from "./norms.ts";
 import { randomStart } from "./starts.ts";
-import { gatherRows, selectRows, ShrinkingTracker } from "./tracker.ts";
+import { gatherRows, selectRows } from "./tracker.ts";
+import { newTracker, type Tracking, trackingFor } from "./tracking.ts";
 
 /** Options of {@link apgd}. */
 export interface ApgdOptions {
@@ -35,6 +36,8 @@ export interface ApgdOptions {
   seed: number;
   /** Per-sample ids for the random start (lib/attacks/starts.ts); default 0..B-1. */
   ids?: ArrayLike<number>;
+  /** The bookkeeping (tracking.ts); default: the one for the active backend. */
+  tracking?: Tracking;
 }
 
 /** The iterations after which APGD checks progress (1-based step counts), for N steps. */
@@ -84,7 +87,7 @@ export async function apgd(
   const ids = options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i);
   const checkpoints = new Set(apgdCheckpoints(steps));
   const b = x.shape[0];
-  const tracker = new ShrinkingTracker(x);
+  const tracker = newTracker(x, options.tracking ?? trackingFor(tf.getBackend()).tracking);
   // Every per-sample tensor of the attack, the standing rows' clean images and labels included (tracker.ts).
   const s = new State();
   const shrink = (keep: Int32Array | null) => {

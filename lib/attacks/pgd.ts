@@ -3,8 +3,9 @@
  * random start in the ε-ball, repeat x ← P(x + α·d(∇ₓ CE)), with d = sign for L∞ and g/‖g‖₂ for L2 and P the
  * projection of lib/attacks/norms.ts. With several restarts (each from a fresh seeded start), a sample counts
  * as broken if any restart breaks it; per sample the first misclassified iterate is returned (tracker.ts), else
- * the last iterate of the last restart. A broken sample leaves the batch (tracker.ts); the attack stops once
- * every sample is broken.
+ * the last iterate of the last restart. A broken sample leaves the batch (tracker.ts), or on webgpu stays in it
+ * with its result frozen (device_tracker.ts; tracking.ts chooses); the attack stops once every sample is
+ * broken.
  *
  * @module
  */
@@ -12,7 +13,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type LogitsFn, lossGradient } from "./model.ts";
 import { type Norm, project, steepestDirection } from "./norms.ts";
 import { randomStart } from "./starts.ts";
-import { gatherRows, ShrinkingTracker } from "./tracker.ts";
+import { gatherRows } from "./tracker.ts";
+import { newTracker, type Tracking, trackingFor } from "./tracking.ts";
 
 /** Options of {@link pgd}. */
 export interface PgdOptions {
@@ -28,6 +30,8 @@ export interface PgdOptions {
   seed: number;
   /** Per-sample ids for the random starts (lib/attacks/starts.ts); default 0..B-1. */
   ids?: ArrayLike<number>;
+  /** The bookkeeping (tracking.ts); default: the one for the active backend. */
+  tracking?: Tracking;
 }
 
 function checkOptions(o: PgdOptions): void {
@@ -61,7 +65,7 @@ export async function pgd(
 ): Promise<tf.Tensor4D> {
   checkOptions(options);
   const { eps, norm, steps, stepSize, seed } = options;
-  const tracker = new ShrinkingTracker(x);
+  const tracker = newTracker(x, options.tracking ?? trackingFor(tf.getBackend()).tracking);
   // The standing rows' clean images, labels and ids, and their current iterate (see tracker.ts).
   let rows = {
     x: tf.clone(x),

@@ -10,6 +10,7 @@ import { fgsm } from "./fgsm.ts";
 import type { LogitsFn } from "./model.ts";
 import { type Norm, NORMS } from "./norms.ts";
 import { pgd } from "./pgd.ts";
+import type { Tracking } from "./tracking.ts";
 
 /** Attack methods: FGSM/FGM (one step), PGD (fixed step, random start, restarts), APGD-CE. */
 export const METHODS = ["fgsm", "pgd", "apgd"] as const;
@@ -42,6 +43,8 @@ export interface AttackSettings {
   apgd: { steps: number };
   /** Seeds the random starts. */
   seed: number;
+  /** The bookkeeping of PGD and APGD (tracking.ts); default: the one for the active backend. */
+  tracking?: Tracking;
 }
 
 /**
@@ -78,9 +81,17 @@ export function runAttack(
         restarts: p.restarts,
         seed: settings.seed,
         ids,
+        tracking: settings.tracking,
       });
     }
     case "apgd":
-      return apgd(f, x, labels, { eps, norm, steps: settings.apgd.steps, seed: settings.seed, ids });
+      return apgd(f, x, labels, {
+        eps,
+        norm,
+        steps: settings.apgd.steps,
+        seed: settings.seed,
+        ids,
+        tracking: settings.tracking,
+      });
   }
 }

@@ -5,7 +5,8 @@
  * with several restarts or iterations at least as strong as its last iterate alone.
  *
  * A broken sample's result is final, so, as AutoAttack does, it leaves the batch: the attack goes on with the
- * samples still standing only. In inference mode every sample's iterates depend on that sample alone (batch
+ * samples still standing only. That costs a read from the device per iterate; where reads are slow (webgpu)
+ * the attacks use device_tracker.ts instead, which gives the same results (lib/attacks/tracking.ts chooses). In inference mode every sample's iterates depend on that sample alone (batch
  * norm uses running statistics; the gradient of a summed loss is per sample), so the results are those of
  * attacking every sample to the end, at the cost of the samples still standing.
  *
@@ -35,8 +36,24 @@ export function gatherRows<T extends tf.Tensor>(t: T, keep: Int32Array): T {
   return tf.tidy(() => tf.gather(t, tf.tensor1d(keep, "int32"))) as T;
 }
 
+/**
+ * What an iterative attack needs of its bookkeeping: record each iterate (with the logits of its forward pass),
+ * learn which rows may leave the batch, stop once every sample is broken, and assemble the result.
+ */
+export interface AttackTracker {
+  /** Whether every sample is known to be broken (the attack may stop). */
+  readonly done: boolean;
+  /**
+   * Records iterate `xk` of the rows in the batch, with its `logits`. Returns the positions (in the current
+   * batch) of the rows that stay, when some leave; null when the batch is unchanged.
+   */
+  record(xk: tf.Tensor4D, logits: tf.Tensor2D, labels: tf.Tensor1D): Promise<Int32Array | null>;
+  /** The result: each broken row's first misclassified iterate, the other rows' row of `rest`. */
+  finish(rest: tf.Tensor4D | null): Promise<tf.Tensor4D>;
+}
+
 /** Keeps each sample's first misclassified iterate and which samples still stand. */
-export class ShrinkingTracker {
+export class ShrinkingTracker implements AttackTracker {
   readonly #shape: [number, number, number, number];
   readonly #rowSize: number;
   readonly #out: Float32Array;
