@@ -21,7 +21,7 @@ import { withSelectivityOutputs } from "../models/multi_output.ts";
 import { selectivityLayersOf } from "../models/registry.ts";
 import { deriveSeed } from "../random.ts";
 import { featureSpec, type Representation } from "./features.ts";
-import { dimensionalityOf, perturbationDimensionality } from "./measure.ts";
+import { dimensionalitiesOf, perturbationDimensionality } from "./measure.ts";
 import { layerRepresentations, type Representations } from "./representations.ts";
 import type { SpectrumDimensionality } from "./spectrum.ts";
 
@@ -131,9 +131,8 @@ async function perImageL2(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<Float64Array
 }
 
 async function inputNorm(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<InputNorm> {
-  const l2 = await perImageL2(x, x0);
   const linf = tf.tidy(() => tf.max(tf.abs(tf.sub(x, x0)), [1, 2, 3]));
-  const li = await linf.data();
+  const [l2, li] = await Promise.all([perImageL2(x, x0), linf.data()]); // one wait on webgpu
   linf.dispose();
   const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, a) => s + a, 0) / v.length;
   return { l2: mean(l2), linf: mean(li) };
@@ -207,10 +206,9 @@ export async function measureDimensionality(
 
   const xClean = imageTensor(cleanBytes, shape);
   const clean = await forward(xClean);
-  const cleanDims: DimRecord[] = [];
-  for (const f of clean.features) {
-    cleanDims.push(record(await clock("pca", () => dimensionalityOf(f, cfg.varianceThreshold))));
-  }
+  const cleanDims: DimRecord[] =
+    (await clock("pca", () => dimensionalitiesOf(clean.features, cfg.varianceThreshold)))
+      .map(record);
   const plotRows: Record<string, unknown>[] = selectivityLayers.map((layer, l) => ({
     condition: "clean",
     kind: "clean",

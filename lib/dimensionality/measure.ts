@@ -6,12 +6,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { pcaEigenvalues } from "./pca.ts";
+import { pcaEigenvaluesOfEach } from "./pca.ts";
 import { type SpectrumDimensionality, spectrumDimensionality } from "./spectrum.ts";
 
-/** Dimensionality of one sample matrix [N, D]. Does not dispose `x`. */
-export async function dimensionalityOf(x: tf.Tensor2D, threshold: number): Promise<SpectrumDimensionality> {
-  return spectrumDimensionality(await pcaEigenvalues(x), threshold);
+/** Dimensionality of each sample matrix [N, D], read from the device together (pca.ts). Disposes nothing. */
+export async function dimensionalitiesOf(
+  xs: readonly tf.Tensor2D[],
+  threshold: number,
+): Promise<SpectrumDimensionality[]> {
+  return (await pcaEigenvaluesOfEach(xs)).map((lambda) => spectrumDimensionality(lambda, threshold));
 }
 
 /** One layer under one perturbation. */
@@ -40,17 +43,14 @@ export async function perturbationDimensionality(
       `perturbationDimensionality: ${clean.length} clean layers vs ${perturbed.length} perturbed`,
     );
   }
-  const out: PerturbationDimensionality[] = [];
-  for (let l = 0; l < clean.length; l++) {
-    const delta = tf.sub(perturbed[l], clean[l]) as tf.Tensor2D;
-    try {
-      out.push({
-        delta: await dimensionalityOf(delta, threshold),
-        ...(withPerturbed ? { perturbed: await dimensionalityOf(perturbed[l], threshold) } : {}),
-      });
-    } finally {
-      delta.dispose();
-    }
+  const deltas = clean.map((c, l) => tf.sub(perturbed[l], c) as tf.Tensor2D);
+  try {
+    const dims = await dimensionalitiesOf(withPerturbed ? [...deltas, ...perturbed] : deltas, threshold);
+    return deltas.map((_, l) => ({
+      delta: dims[l],
+      ...(withPerturbed ? { perturbed: dims[deltas.length + l] } : {}),
+    }));
+  } finally {
+    tf.dispose(deltas);
   }
-  return out;
 }

@@ -17,16 +17,37 @@ import { symmetricEigenvalues } from "../linalg/symmetric_eigen.ts";
  * // covariance diag(4/3, 4/3) → [4/3, 4/3]
  */
 export async function pcaEigenvalues(x: tf.Tensor2D): Promise<Float64Array> {
-  const [n, d] = x.shape;
-  if (n < 2) throw new Error(`PCA needs at least 2 samples, got ${n}`);
-  const moment = tf.tidy(() => {
-    const centered = tf.sub(x, tf.mean(x, 0, true));
-    return n < d
-      ? tf.matMul(centered, centered, false, true) // N×N Gram
-      : tf.matMul(centered, centered, true, false); // D×D scatter
-  });
-  const scatter = await moment.data();
-  moment.dispose();
-  // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact.
-  return symmetricEigenvalues(Float64Array.from(scatter, (v) => v / (n - 1)), Math.min(n, d));
+  return (await pcaEigenvaluesOfEach([x]))[0];
+}
+
+/**
+ * {@link pcaEigenvalues} of each matrix, with every moment matrix computed before any is read: on webgpu a
+ * read waits at least 10 ms (bench/gpu/eval_reads.ts), and reads started together share the wait.
+ *
+ * @example
+ * const [a, b] = await pcaEigenvaluesOfEach([xClean, xNoisy]);
+ */
+export async function pcaEigenvaluesOfEach(xs: readonly tf.Tensor2D[]): Promise<Float64Array[]> {
+  for (const x of xs) {
+    if (x.shape[0] < 2) throw new Error(`PCA needs at least 2 samples, got ${x.shape[0]}`);
+  }
+  const moments = xs.map((x) =>
+    tf.tidy(() => {
+      const n = x.shape[0], d = x.shape[1];
+      const centered = tf.sub(x, tf.mean(x, 0, true));
+      return n < d
+        ? tf.matMul(centered, centered, false, true) // N×N Gram
+        : tf.matMul(centered, centered, true, false); // D×D scatter
+    })
+  );
+  try {
+    const scatters = await Promise.all(moments.map((m) => m.data()));
+    return xs.map((x, i) => {
+      const [n, d] = x.shape;
+      // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact.
+      return symmetricEigenvalues(Float64Array.from(scatters[i], (v) => v / (n - 1)), Math.min(n, d));
+    });
+  } finally {
+    tf.dispose(moments);
+  }
 }

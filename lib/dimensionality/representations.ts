@@ -38,6 +38,7 @@ export async function layerRepresentations(
   const n = x.shape[0];
   const parts: tf.Tensor2D[][] = specs.map(() => []);
   const predictions = new Int32Array(n);
+  const reads: Promise<void>[] = [];
   for (let s0 = 0; s0 < n; s0 += batchSize) {
     const b = Math.min(batchSize, n - s0);
     const [classes, ...feats] = tf.tidy(() => {
@@ -46,10 +47,15 @@ export async function layerRepresentations(
       }) as tf.Tensor[];
       return [tf.argMax(logits, 1), ...acts.map((a, l) => layerFeatures(a, specs[l]))];
     });
-    predictions.set(await classes.data() as Int32Array, s0);
-    classes.dispose();
+    // Read later, together: on webgpu each wait costs ≥ 10 ms (bench/gpu/eval_reads.ts).
+    reads.push(
+      classes.data().then((v: tf.TypedArray) => predictions.set(v as Int32Array, s0)).finally(() =>
+        classes.dispose()
+      ),
+    );
     feats.forEach((f, l) => parts[l].push(f as tf.Tensor2D));
   }
+  await Promise.all(reads);
   const features = parts.map((p) => {
     const joined = p.length === 1 ? p[0] : tf.concat(p, 0);
     if (p.length > 1) tf.dispose(p);

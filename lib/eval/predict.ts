@@ -1,7 +1,8 @@
 /**
  * Batched inference of a classifier on uint8 NHWC images: predicted classes and accuracy. Each batch is
  * converted to [0, 1] float32 and run through `model.predict` under `tf.tidy`; results are read with
- * `await data()` (safe under webgpu).
+ * `data()` (safe under webgpu). Every batch is queued before any read is awaited: on webgpu each wait costs
+ * at least 10 ms (bench/gpu/eval_reads.ts), and reads started together share one.
  *
  * @module
  */
@@ -31,6 +32,7 @@ export async function predictClasses(
   }
   const n = images.length / size;
   const out = new Int32Array(n);
+  const reads: Promise<void>[] = [];
   for (let start = 0; start < n; start += batchSize) {
     const b = Math.min(batchSize, n - start);
     const pixels = floatPixels(images.subarray(start * size, (start + b) * size), [h, w, c]);
@@ -38,9 +40,9 @@ export async function predictClasses(
       const logits = model.predict(tf.tensor4d(pixels, [b, h, w, c])) as tf.Tensor;
       return tf.argMax(logits, -1);
     });
-    out.set(await classes.data() as Int32Array, start);
-    classes.dispose();
+    reads.push(classes.data().then((v) => out.set(v as Int32Array, start)).finally(() => classes.dispose()));
   }
+  await Promise.all(reads);
   return out;
 }
 

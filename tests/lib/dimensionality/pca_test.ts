@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { initBackend } from "../../../lib/backends/select.ts";
 import { pcaEigenvalues } from "../../../lib/dimensionality/pca.ts";
-import { dimensionalityOf, perturbationDimensionality } from "../../../lib/dimensionality/measure.ts";
+import { dimensionalitiesOf, perturbationDimensionality } from "../../../lib/dimensionality/measure.ts";
 import { spectrumDimensionality } from "../../../lib/dimensionality/spectrum.ts";
 import { Rng } from "../../../lib/random.ts";
 
@@ -32,7 +32,7 @@ Deno.test("hand-worked: four points (±1, ±1) have covariance diag(4/3, 4/3)", 
 Deno.test("rank-k data gives exactly k components at τ = 1 − 1e-9, through the Gram (N < D) and covariance (N > D) paths", async () => {
   for (const [n, d, k] of [[16, 40, 3], [64, 12, 5], [32, 32, 1]]) {
     const x = tf.tensor2d(rankK(n, d, k, n + d));
-    const dim = await dimensionalityOf(x, 1 - 1e-9);
+    const [dim] = await dimensionalitiesOf([x], 1 - 1e-9);
     assert.equal(dim.components, k, `N=${n} D=${d} k=${k}`);
     assert.ok(dim.participationRatio <= k + 1e-9);
     x.dispose();
@@ -68,7 +68,7 @@ Deno.test("isotropic Gaussian data: participation ratio ≈ dimension, 95% needs
   const rng = new Rng(2);
   const d = 8, n = 4000;
   const x = tf.tensor2d(Float32Array.from({ length: n * d }, () => rng.normal()), [n, d]);
-  const dim = await dimensionalityOf(x, 0.95);
+  const [dim] = await dimensionalitiesOf([x], 0.95);
   // Sample-covariance eigenvalues spread by ~√(D/N); E[PR] ≈ D/(1 + D/N) = 7.98.
   assert.ok(Math.abs(dim.participationRatio - d) < 0.1, `${dim.participationRatio}`);
   assert.equal(dim.components, d);
