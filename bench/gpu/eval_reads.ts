@@ -3,9 +3,9 @@
  * (lib/attacks/device_tracker.ts) saves of it.
  *
  * 1. Latency of one read: a 4-byte `mapAsync` after a copy, one at a time and 8 at once, on the backend's own
- *    device. Deno's WebGPU resolves each `mapAsync` after polling the device and
- *    sleeping 10 ms, so one read costs ≥ 10 ms however small the work, while reads started together share it.
- *    Then a tfjs `data()` of a small tensor computed on the GPU.
+ *    device, then a tfjs `data()` of a small tensor computed on the GPU. Deno's WebGPU resolves each
+ *    `mapAsync` after polling the device and sleeping 10 ms, so one read costs ≥ 10 ms however small the work,
+ *    while reads started together share it.
  * 2. The `attack-eval` stage's evaluation of network `a{alpha}-s{seed}` (params.yaml's `attack` section, the
  *    stage's own setup) with each bookkeeping, `--repeat` times in turn: seconds, reads (`mapAsync` calls)
  *    and whether both give the same robust accuracy per sample (they must: the bookkeepings differ only in
