@@ -10,8 +10,8 @@
  * Reads `{models}/a{A}-s{S}/` (lib/models/io.ts) and the prepared data; writes
  * - `{out}/a{A}-s{S}.json`: clean and robust accuracy per attack and ε, normalised area under each
  *   accuracy–ε curve, per-norm worst case over attacks, perturbation stats, the passed checks and the
- *   example images' ids, labels and predictions (timing and backend go to the run record:
- *   stages/support/run_facts.ts);
+ *   example images' ids, labels and predictions (timing, backend and the attacks' bookkeeping of
+ *   lib/attacks/tracking.ts go to the run record: stages/support/run_facts.ts);
  * - `{out}/a{A}-s{S}.png`: example images, one row per sample: clean | each attack at its largest ε.
  *
  * Backend: `--backend`, else env `PIPELINE_BACKEND`, else `auto`; threads: `--threads`, else
@@ -20,6 +20,7 @@
  * @module
  */
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
@@ -34,6 +35,7 @@ import { exampleGridPng } from "../lib/attacks/examples.ts";
 import { inferenceLogits } from "../lib/attacks/model.ts";
 import { ATTACK_NAMES, parseAttackName } from "../lib/attacks/registry.ts";
 import { buildReport } from "../lib/attacks/report.ts";
+import { trackingFor } from "../lib/attacks/tracking.ts";
 
 const epsGrid = z.array(z.number().min(0)).refine(
   (a) => new Set(a).size === a.length,
@@ -109,6 +111,8 @@ async function main(): Promise<void> {
     : stratifiedSample(test.labels, p.n_examples, deriveSeed(p.seed, "attack-subset"));
   const eps = { linf: p.eps_linf_255.map((e) => e / 255), l2: p.eps_l2 };
   console.log(`${run}: ${indices.length} test images, ${p.attacks.join(", ")} on ${backend.device}`);
+  const tracking = trackingFor(tf.getBackend());
+  console.log(`${run}: ${tracking.tracking} bookkeeping (${tracking.reason})`);
   const progress = stageProgress();
   const ev = await evaluateAttacks(inferenceLogits(model), { ...test, indices }, {
     attacks: p.attacks,
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
   const wallSeconds = (performance.now() - started) / 1000;
   await recordRunFacts({
     ...backendFacts(backend),
+    attack_tracking: tracking,
     wall_seconds: wallSeconds,
     attack_seconds: attackSeconds,
   });

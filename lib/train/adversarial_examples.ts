@@ -52,7 +52,7 @@ export function pgdLastIterate(
   if (!Number.isInteger(steps) || steps < 1) {
     throw new Error(`pgdLastIterate: steps must be an integer ≥ 1, got ${steps}`);
   }
-  const ids = Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i));
+  const ids = options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i);
   let xk = tf.tidy(() =>
     project(
       x,

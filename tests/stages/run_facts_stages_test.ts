@@ -99,6 +99,9 @@ Deno.test("measurement stages: identical result bytes on a rerun, run facts only
       assert.ok(typeof a.facts.backend.device === "string", stage.script);
       const seconds = a.facts.wall_seconds ?? a.facts.time_s?.total ?? a.facts.time_s;
       assert.ok(typeof seconds === "number" && seconds > 0, `${stage.script}: ${JSON.stringify(a.facts)}`);
+      if (stage.script === "stages/attack_eval.ts") {
+        assert.equal(a.facts.attack_tracking?.tracking, "shrink", "attack-eval records the cpu bookkeeping");
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
