@@ -14,7 +14,7 @@ import { randomStart } from "../../../lib/attacks/starts.ts";
 import { apgd } from "../../../lib/attacks/apgd.ts";
 import { exampleGridPng } from "../../../lib/attacks/examples.ts";
 import { decodePng } from "../eval/png_decode.ts";
-import { assertClose, linear, linearGradient, rows, uniforms, useCpu } from "./helpers.ts";
+import { assertClose, bumpyModel, linear, linearGradient, rows, uniforms, useCpu } from "./helpers.ts";
 import { misclassified } from "../../../lib/attacks/model.ts";
 
 await useCpu();
@@ -63,15 +63,7 @@ Deno.test("robust accuracy: a sample misclassified clean stays non-robust when t
   assert.deepEqual([...ev.outcomes[0].robust], [0], "robust = correct clean AND correct attacked");
 });
 
-/** A bumpy 3-class model on 2×2×1 images: z_c = 4·sin(6·⟨w_c, x⟩ + c); random starts decide what PGD finds. */
-const bumpy: LogitsFn = (() => {
-  const w = tf.tensor2d([[1, -2, 3, 0.5], [-1, 2, 0.5, 3], [2, 1, -3, 1]]);
-  const phase = tf.tensor1d([0, 1, 2]);
-  return (x: tf.Tensor4D) =>
-    tf.tidy(() =>
-      tf.mul(tf.sin(tf.add(tf.mul(tf.matMul(tf.reshape(x, [-1, 4]), w, false, true), 6), phase)), 4)
-    ) as tf.Tensor2D;
-})();
+const bumpy = bumpyModel();
 
 async function broken(xAdv: tf.Tensor4D, labels: tf.Tensor1D): Promise<number[]> {
   const pred = tf.tidy(() => tf.argMax(bumpy(xAdv), 1));

@@ -58,3 +58,16 @@ export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: num
     }
   }
 }
+
+/**
+ * A bumpy 3-class model on 2×2×1 images: z_c = 4·sin(6·⟨w_c, x⟩ + c); random starts decide what PGD finds,
+ * and samples break at different steps. Call after the backend is set.
+ */
+export function bumpyModel(): LogitsFn {
+  const w = tf.tensor2d([[1, -2, 3, 0.5], [-1, 2, 0.5, 3], [2, 1, -3, 1]]);
+  const phase = tf.tensor1d([0, 1, 2]);
+  return (x: tf.Tensor4D) =>
+    tf.tidy(() =>
+      tf.mul(tf.sin(tf.add(tf.mul(tf.matMul(tf.reshape(x, [-1, 4]), w, false, true), 6), phase)), 4)
+    ) as tf.Tensor2D;
+}

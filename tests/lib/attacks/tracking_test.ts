@@ -10,19 +10,11 @@ import { apgd } from "../../../lib/attacks/apgd.ts";
 import { pgd } from "../../../lib/attacks/pgd.ts";
 import { type Tracking, trackingFor } from "../../../lib/attacks/tracking.ts";
 import { WEBGPU_BACKEND } from "../../../lib/backends/webgpu/name.ts";
-import { useCpu } from "./helpers.ts";
+import { bumpyModel, useCpu } from "./helpers.ts";
 
 await useCpu();
 
-/** A bumpy 3-class model on 2×2×1 images: z_c = 4·sin(6·⟨w_c, x⟩ + c); samples break at different steps. */
-const bumpy: LogitsFn = (() => {
-  const w = tf.tensor2d([[1, -2, 3, 0.5], [-1, 2, 0.5, 3], [2, 1, -3, 1]]);
-  const phase = tf.tensor1d([0, 1, 2]);
-  return (x: tf.Tensor4D) =>
-    tf.tidy(() =>
-      tf.mul(tf.sin(tf.add(tf.mul(tf.matMul(tf.reshape(x, [-1, 4]), w, false, true), 6), phase)), 4)
-    ) as tf.Tensor2D;
-})();
+const bumpy = bumpyModel();
 
 const N = 48;
 const x = tf.tensor4d(Float32Array.from({ length: N * 4 }, (_, i) => ((i * 37) % 101) / 101), [N, 2, 2, 1]);
@@ -82,27 +74,18 @@ Deno.test("device bookkeeping stops soon after every sample is broken", async ()
   };
   // Labels no sample is predicted as: every sample is broken at its first iterate.
   const wrong = tf.tidy(() => tf.cast(tf.mod(tf.add(labels, 1), 3), "int32")) as tf.Tensor1D;
-  const out = await pgd(counted, x, wrong, {
+  const options = {
     eps: 0.01,
-    norm: "linf",
+    norm: "linf" as const,
     steps: 40,
     stepSize: 0.001,
     randomStart: true,
     restarts: 1,
     seed: 0,
-    tracking: "device",
-  });
+  };
+  const out = await pgd(counted, x, wrong, { ...options, tracking: "device" });
   assert.ok(forwards < 10, `${forwards} forward passes for 40 steps with every sample broken at once`);
-  const shrunk = await pgd(bumpy, x, wrong, {
-    eps: 0.01,
-    norm: "linf",
-    steps: 40,
-    stepSize: 0.001,
-    randomStart: true,
-    restarts: 1,
-    seed: 0,
-    tracking: "shrink",
-  });
+  const shrunk = await pgd(bumpy, x, wrong, { ...options, tracking: "shrink" });
   assert.deepEqual(await out.data(), await shrunk.data(), "the results are still the first iterates");
   tf.dispose([wrong, out, shrunk]);
 });
