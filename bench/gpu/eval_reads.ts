@@ -26,6 +26,7 @@ import { stratifiedSample } from "../../lib/data/split.ts";
 import { deriveSeed } from "../../lib/random.ts";
 import { parseAttackArgs, parseAttackParams } from "../../stages/attack_eval.ts";
 import { attackSettings } from "../../stages/support/attack_params.ts";
+import { quantileSorted } from "../../lib/stats/descriptive.ts";
 import { stageParams } from "../../stages/support/params.ts";
 import { openRun } from "../../stages/support/run_cli.ts";
 
@@ -51,10 +52,7 @@ function countMaps(): { calls: () => number } {
   return { calls: () => n };
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+const median = (v: number[]) => quantileSorted([...v].sort((a, b) => a - b), 0.5);
 
 /** Milliseconds of one 4-byte read (median of 20), and of 8 reads started together. */
 async function readLatency(device: GPUDevice): Promise<{ one: number; eight: number; tfjs: number }> {
@@ -68,7 +66,7 @@ async function readLatency(device: GPUDevice): Promise<{ one: number; eight: num
     for (const b of bufs) enc.copyBufferToBuffer(src, 0, b, 0, 4);
     device.queue.submit([enc.finish()]);
   };
-  const one: number[] = [], eight: number[] = [], scalar: number[] = [];
+  const one: number[] = [], eight: number[] = [], tfjsReads: number[] = [];
   for (let i = 0; i < 20; i++) {
     let t = performance.now();
     copyTo([dst[0]]);
@@ -85,11 +83,11 @@ async function readLatency(device: GPUDevice): Promise<{ one: number; eight: num
     const s = tf.tidy(() => tf.add(tf.fill([4096], i), 1));
     await s.data();
     s.dispose();
-    scalar.push(performance.now() - t);
+    tfjsReads.push(performance.now() - t);
   }
   src.destroy();
   for (const b of dst) b.destroy();
-  return { one: median(one), eight: median(eight), tfjs: median(scalar) };
+  return { one: median(one), eight: median(eight), tfjs: median(tfjsReads) };
 }
 
 async function main(): Promise<void> {
