@@ -1,7 +1,7 @@
 /**
  * The attack bookkeeping of tracker.ts kept on the device, for backends where a read costs more than the
  * compute it saves. Deno's WebGPU resolves every `mapAsync` after a fixed 10 ms sleep at least
- * (bench/gpu/readback_latency.ts measures it), while a PGD step of a small network takes about 1 ms of GPU
+ * (bench/gpu/eval_reads.ts measures it), while a PGD step of a small network takes about 1 ms of GPU
  * time; {@link ShrinkingTracker} reads once or twice per iterate.
  *
  * This tracker never shrinks the batch and reads nothing to record an iterate: each row's first misclassified

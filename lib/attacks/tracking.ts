@@ -3,7 +3,7 @@
  * misclassified rows after every iterate and drops them from the batch (saving their compute), which is right
  * where a read is a copy in memory (wasm, cpu, tensorflow); {@link DeviceTracker} keeps the bookkeeping on the
  * device and reads in the background, which is right where a read waits on the GPU (webgpu: at least 10 ms
- * per read under Deno, bench/gpu/readback_latency.ts). Both give the same adversarial examples.
+ * per read under Deno, bench/gpu/eval_reads.ts). Both give the same adversarial examples.
  *
  * @example
  * ```ts
