@@ -10,7 +10,11 @@ import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import { createRequire } from "node:module";
 import { registerFastBatchNormGrad } from "./kernels/batch_norm_grad.ts";
-import { registerTrainingKernels, registerWebGpuKernels } from "./kernels/register_kernels.ts";
+import {
+  registerTrainingKernels,
+  registerWasmKernels,
+  registerWebGpuKernels,
+} from "./kernels/register_kernels.ts";
 import { registerReductionGrads } from "./kernels/reduction_grads.ts";
 import { useDispatchCache, useQueueWriteUploads, WEBGPU_BACKEND } from "./webgpu/backend.ts";
 import { loadTfjsNode } from "./tfjs_node.ts";
@@ -87,7 +91,7 @@ async function initWasm(threads: number): Promise<BackendInfo> {
     if (threads > 1) enableWasmThreads(threads);
     wasm.setThreadsCount(threads);
   }
-  const kernels = registerTrainingKernels("wasm");
+  const kernels = [...registerTrainingKernels("wasm"), ...registerWasmKernels()];
   await activate("wasm");
   const actual = wasm.getThreadsCount();
   if (initialised && actual !== threads) {

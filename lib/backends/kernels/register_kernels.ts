@@ -5,6 +5,7 @@
  * - {@link registerTrainingKernels}: the replaceable stock kernels (dW, dx, MaxPoolGrad, BatchMatMul), chosen per
  *   backend; the stock one stays callable (kernel_registry.ts).
  * - {@link registerWebGpuKernels}: kernels of our own names for our webgpu backend (batch norm, fused SGD).
+ * - {@link registerWasmKernels}: the same batch-norm kernels for wasm, over our SIMD module.
  *
  * Call before or after the backend initialises; kernels are looked up at dispatch time.
  */
@@ -12,11 +13,13 @@ import type * as tf from "@tensorflow/tfjs-core";
 import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
 import { BATCH_NORM_KERNELS } from "./webgpu_batch_norm.ts";
 import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
+import { WASM_BATCH_NORM_KERNELS } from "./wasm_batch_norm.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
 import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import { conv2dGemmWebGpu, fusedConv2dGemmWebGpu, inputGradGemmWebGpu } from "./webgpu_conv2d.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
+import { filterGradSimd, maxPoolGradSimd } from "./wasm_simd.ts";
 import { meanWasm, sumWasm } from "./reductions.ts";
 import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
@@ -25,12 +28,15 @@ import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 export interface TrainingKernelChoice {
   /** `Conv2D` and `FusedConv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
   conv: "gemm" | "stock";
-  /** `Conv2DBackpropFilter`. wasm has no stock one; `tiled` (a split-K WGSL shader) is webgpu only. */
-  filterGrad: "tconv" | "im2col" | "tiled" | "stock";
+  /**
+   * `Conv2DBackpropFilter`. wasm has no stock one; `simd` (our threaded wasm SIMD kernel, wasm_simd.ts) is wasm
+   * only; `tiled` (a split-K WGSL shader) is webgpu only.
+   */
+  filterGrad: "tconv" | "im2col" | "simd" | "tiled" | "stock";
   /** `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
   inputGrad: "xconv" | "gemm" | "stock";
-  /** `MaxPoolGrad`: `js` exists for wasm and cpu only. */
-  maxPoolGrad: "js" | "stock";
+  /** `MaxPoolGrad`: `js` exists for wasm and cpu only, `simd` (the same bits) for wasm only. */
+  maxPoolGrad: "js" | "simd" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
   matMul: "transpose" | "stock";
   /** `Sum` and `Mean` over leading or middle axes: `js` (reductions.ts, bit-identical to stock) is wasm only. */
@@ -41,9 +47,9 @@ export interface TrainingKernelChoice {
 export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelChoice> = {
   wasm: {
     conv: "stock",
-    filterGrad: "tconv",
+    filterGrad: "simd",
     inputGrad: "xconv",
-    maxPoolGrad: "js",
+    maxPoolGrad: "simd",
     matMul: "transpose",
     reductions: "js",
   },
@@ -102,6 +108,11 @@ export function registerTrainingKernels(
   if (c.inputGrad === "gemm" && backendName !== "webgpu") {
     throw new Error(`inputGrad 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
   }
+  if ((c.filterGrad === "simd" || c.maxPoolGrad === "simd") && backendName !== "wasm") {
+    throw new Error(
+      `filterGrad and maxPoolGrad 'simd' run on the wasm heap: wasm only, not '${backendName}'`,
+    );
+  }
   if (c.reductions === "js" && backendName !== "wasm") {
     throw new Error(`reductions 'js' work on the wasm heap: wasm only, not '${backendName}'`);
   }
@@ -112,6 +123,7 @@ export function registerTrainingKernels(
   const filterGrad = {
     tconv: filterGradTconv(backendName),
     im2col: filterGradIm2col(backendName),
+    simd: c.filterGrad === "simd" ? filterGradSimd(filterGradTconv(backendName)) : undefined,
     tiled: c.filterGrad === "tiled" ? filterGradTiledWebGpu() : undefined,
     stock: undefined,
   }[c.filterGrad];
@@ -123,7 +135,11 @@ export function registerTrainingKernels(
     target,
     { xconv: inputGradXconv(backendName), gemm: inputGradGemmWebGpu(), stock: undefined }[c.inputGrad],
   );
-  install("MaxPoolGrad", target, c.maxPoolGrad === "js" ? maxPoolGradJs[backendName] : undefined);
+  install(
+    "MaxPoolGrad",
+    target,
+    { js: maxPoolGradJs[backendName], simd: maxPoolGradSimd(), stock: undefined }[c.maxPoolGrad],
+  );
   install(
     "BatchMatMul",
     target,
@@ -147,6 +163,27 @@ export function registerTrainingKernels(
 /** The kernels of our own names, by group, for our webgpu backend. */
 export const WEBGPU_KERNELS = { batchNorm: BATCH_NORM_KERNELS, fusedSgd: FUSED_SGD_KERNELS } as const;
 
+/** The kernels of our own names, by group, for wasm (the same batch-norm kernels, over our SIMD module). */
+export const WASM_KERNELS = { batchNorm: WASM_BATCH_NORM_KERNELS } as const;
+
+type KernelGroups = Record<string, readonly tf.KernelConfig[]>;
+
+function registerGroups(table: KernelGroups, groups: readonly string[]): string[] {
+  const configs = groups.flatMap((g) => table[g]);
+  for (const config of configs) {
+    if (!getKernel(config.kernelName, config.backendName)) registerKernel(config);
+  }
+  return configs.map((c) => c.kernelName);
+}
+
+function unregisterGroups(table: KernelGroups, groups: readonly string[]): void {
+  for (const config of groups.flatMap((g) => table[g])) {
+    if (getKernel(config.kernelName, config.backendName)) {
+      unregisterKernel(config.kernelName, config.backendName);
+    }
+  }
+}
+
 /**
  * Registers `groups` of {@link WEBGPU_KERNELS} (default: all) for our webgpu backend; idempotent. Returns the
  * kernel names.
@@ -157,11 +194,7 @@ export const WEBGPU_KERNELS = { batchNorm: BATCH_NORM_KERNELS, fusedSgd: FUSED_S
 export function registerWebGpuKernels(
   groups: readonly (keyof typeof WEBGPU_KERNELS)[] = ["batchNorm", "fusedSgd"],
 ): string[] {
-  const configs = groups.flatMap((g): readonly tf.KernelConfig[] => WEBGPU_KERNELS[g]);
-  for (const config of configs) {
-    if (!getKernel(config.kernelName, config.backendName)) registerKernel(config);
-  }
-  return configs.map((c) => c.kernelName);
+  return registerGroups(WEBGPU_KERNELS, groups);
 }
 
 /**
@@ -171,9 +204,27 @@ export function registerWebGpuKernels(
  * unregisterWebGpuKernels(["batchNorm"]);
  */
 export function unregisterWebGpuKernels(groups: readonly (keyof typeof WEBGPU_KERNELS)[]): void {
-  for (const config of groups.flatMap((g): readonly tf.KernelConfig[] => WEBGPU_KERNELS[g])) {
-    if (getKernel(config.kernelName, config.backendName)) {
-      unregisterKernel(config.kernelName, config.backendName);
-    }
-  }
+  unregisterGroups(WEBGPU_KERNELS, groups);
+}
+
+/**
+ * Registers `groups` of {@link WASM_KERNELS} (default: all) for wasm; idempotent. Returns the kernel names.
+ *
+ * @example
+ * registerWasmKernels(); // ["OurBatchNormStats", …, "OurMovingAverage"]
+ */
+export function registerWasmKernels(
+  groups: readonly (keyof typeof WASM_KERNELS)[] = ["batchNorm"],
+): string[] {
+  return registerGroups(WASM_KERNELS, groups);
+}
+
+/**
+ * Unregisters `groups` of {@link WASM_KERNELS} (batch norm then runs as tf ops, as before they existed).
+ *
+ * @example
+ * unregisterWasmKernels(["batchNorm"]);
+ */
+export function unregisterWasmKernels(groups: readonly (keyof typeof WASM_KERNELS)[]): void {
+  unregisterGroups(WASM_KERNELS, groups);
 }

@@ -1,6 +1,7 @@
 /**
- * The wasm backend's view of its heap, for kernels that loop over tensors in place in JavaScript
- * (max_pool_grad.ts, reductions.ts).
+ * The wasm backend's view of its heap, for kernels that work on tensors in place: in JavaScript
+ * (max_pool_grad.ts, reductions.ts) or in our SIMD module (wasm_simd.ts, wasm_batch_norm.ts, which pass heap
+ * addresses).
  *
  * `makeOutput` may grow the heap, which detaches every view taken before it: take views after it.
  *
@@ -15,10 +16,14 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 
-/** The two methods of tfjs-backend-wasm's `BackendWasm` these kernels use. */
+/** The methods of tfjs-backend-wasm's `BackendWasm` these kernels use. */
 export interface WasmHeapBackend {
   /** Allocates an output tensor on the heap. */
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
   /** A view of a tensor's data on the heap. */
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  /** The heap address of a tensor's data. */
+  getMemoryOffset(dataId: tf.DataId): number;
+  /** Frees a tensor made by `makeOutput`. */
+  disposeData(dataId: tf.DataId): boolean;
 }

@@ -21,12 +21,17 @@ Deno.test("initBackend('wasm', {threads: 2}) runs the threaded SIMD binary with 
   assertEqualJson(
     info.kernels,
     [
-      "Conv2DBackpropFilter:tconv",
+      "Conv2DBackpropFilter:simd",
       "Conv2DBackpropInput:xconv",
-      "MaxPoolGrad:js",
+      "MaxPoolGrad:simd",
       "BatchMatMul:transpose",
       "Sum:js",
       "Mean:js",
+      "OurBatchNormStats",
+      "OurBatchNormApply",
+      "OurBatchNormGradReduce",
+      "OurBatchNormGradInput",
+      "OurMovingAverage",
     ],
     "kernels",
   );

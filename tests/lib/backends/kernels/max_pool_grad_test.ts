@@ -45,7 +45,7 @@ for (const [i, c] of CASES.entries()) reference.push((await runOn(REF, () => poo
 await initBackend("wasm", { threads: 2 });
 
 for (const backend of ["wasm", "cpu"] as const) {
-  Deno.test(`JS MaxPoolGrad on ${backend} matches the stock cpu backend (ties, zeros, negative windows)`, async () => {
+  Deno.test(`our default MaxPoolGrad on ${backend} (wasm: SIMD, cpu: JS) matches the stock cpu backend (ties, zeros, negative windows)`, async () => {
     registerTrainingKernels(backend);
     for (const [i, c] of CASES.entries()) {
       const [dx] = await runOn(backend, () => poolGrad(c, 300 + i));

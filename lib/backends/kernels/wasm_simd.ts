@@ -1,0 +1,85 @@
+/**
+ * tfjs kernel functions for wasm over our own SIMD kernels (lib/backends/wasm/simd_kernels.c, run by
+ * {@link SimdPool} on the backend's threads, in place on its heap).
+ *
+ * - `Conv2DBackpropFilter` (NHWC, dilation 1, a multiple of 4 output channels): every filter tap's product of
+ *   x and dy summed pixel by pixel, outputs split among threads; about 3× the composed `tconv` kernel.
+ * - `MaxPoolGrad`: the JavaScript kernel of max_pool_grad.ts in C, the same bits.
+ *
+ * Shapes the C kernels do not cover go to the kernel given as the fallback.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { KernelFn } from "./kernel_registry.ts";
+import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
+import { poolInfo } from "./max_pool_grad.ts";
+import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
+import type { WasmHeapBackend } from "./wasm_heap.ts";
+
+const address = (b: WasmHeapBackend, t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+
+/**
+ * `Conv2DBackpropFilter` on our SIMD kernel; `fallback` for other layouts and channel counts. `poolOf` picks
+ * the threads (default: the backend's own pool).
+ */
+export function filterGradSimd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of): KernelFn {
+  return (args) => {
+    const { inputs, attrs = {}, backend } = args;
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const filterShape = attrs.filterShape as number[];
+    if (!isNhwc(attrs) || filterShape[3] % 4 !== 0 || x.dtype !== "float32" || dy.dtype !== "float32") {
+      return fallback(args);
+    }
+    const c = nhwcConvInfo(x.shape, filterShape, attrs);
+    const b = backend as unknown as WasmHeapBackend;
+    const out = b.makeOutput(filterShape, "float32");
+    poolOf(backend).run("conv2d_filter_grad", [
+      address(b, x),
+      address(b, dy),
+      address(b, out),
+      c.batchSize,
+      c.inHeight,
+      c.inWidth,
+      c.inChannels,
+      c.outHeight,
+      c.outWidth,
+      c.outChannels,
+      c.filterHeight,
+      c.filterWidth,
+      c.strideHeight,
+      c.strideWidth,
+      c.padInfo.top,
+      c.padInfo.left,
+    ]);
+    return out;
+  };
+}
+
+/**
+ * `MaxPoolGrad` on our SIMD kernel (the cpu backend's tie rule: a window's first strict maximum); `poolOf` as
+ * in {@link filterGradSimd}.
+ */
+export const maxPoolGradSimd =
+  (poolOf: PoolOf = SimdPool.of): KernelFn => ({ inputs, attrs = {}, backend }) => {
+    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const c = poolInfo(input, attrs);
+    const b = backend as unknown as WasmHeapBackend;
+    const out = b.makeOutput(input.shape, "float32");
+    poolOf(backend).run("max_pool_grad", [
+      address(b, input),
+      address(b, dy),
+      address(b, out),
+      c.batchSize,
+      c.inHeight,
+      c.inWidth,
+      c.inChannels,
+      c.outHeight,
+      c.outWidth,
+      c.effectiveFilterHeight,
+      c.effectiveFilterWidth,
+      c.strideHeight,
+      c.strideWidth,
+      c.padInfo.top,
+      c.padInfo.left,
+    ]);
+    return out;
+  };

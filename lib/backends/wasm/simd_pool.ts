@@ -1,0 +1,184 @@
+/**
+ * Runs our own SIMD kernels (simd_kernels.c, built into simd_kernels.wasm by build_simd.ts) on the tfjs wasm
+ * backend's heap, on as many threads as the backend has.
+ *
+ * The module imports the backend's `WebAssembly.Memory`, so kernels read and write tensors in place:
+ * their pointer arguments are the tensors' heap addresses. The pool's own thread runs share 0 of each job and
+ * `threads − 1` helpers (simd_worker.ts, `node:worker_threads`, unref'd so they never keep a process alive) run
+ * the rest; a call returns when every share is done. On tfjs's single-threaded binary (`threads: 1`) the memory
+ * is not shared, so the pool runs the same code (simd_kernels_plain.wasm) on its own thread only. Kernels split their outputs by thread index in a way that
+ * does not change any result bit, so the thread count is a speed setting only.
+ *
+ * @example
+ * ```ts
+ * const pool = SimdPool.of(backend); // the wasm backend's pool, created on first use
+ * pool.run("max_pool_grad", [x, dy, dx, N, H, W, C, Ho, Wo, fh, fw, sh, sw, top, left]);
+ * ```
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import { CTRL, type SimdWorkerData } from "./simd_protocol.ts";
+
+/** The kernels simd_kernels.wasm exports, by the name {@link SimdPool.run} takes. */
+export const SIMD_KERNELS = [
+  "conv2d_filter_grad",
+  "max_pool_grad",
+  "channel_partials",
+  "channel_finish",
+  "bn_apply",
+  "bn_grad_input",
+] as const;
+/** One of {@link SIMD_KERNELS}. */
+export type SimdKernelName = typeof SIMD_KERNELS[number];
+
+/** Which pool a kernel runs on, given the backend (normally {@link SimdPool.of}). */
+export type PoolOf = (backend: object) => SimdPool;
+
+/** Bytes of stack each thread's instance gets on the heap. */
+const STACK_BYTES = 64 * 1024;
+
+/**
+ * The parts of tfjs-backend-wasm 4.22's Emscripten module the pool uses. The threaded binary exports its
+ * (shared) memory as `wasmMemory`; the single-threaded one only as its instance's export `asm.memory`.
+ */
+interface WasmModuleInternals {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+  _malloc(bytes: number): number;
+  tfjs: { getThreadsCount(): number };
+}
+
+const compiled = new Map<string, WebAssembly.Module>();
+
+/**
+ * Our module for a shared memory (simd_kernels.wasm) or a plain one (simd_kernels_plain.wasm: the same code,
+ * build_simd.ts checks), compiled once per process.
+ */
+export function simdModule(shared: boolean): WebAssembly.Module {
+  const file = shared ? "simd_kernels.wasm" : "simd_kernels_plain.wasm";
+  let module = compiled.get(file);
+  if (!module) {
+    module = new WebAssembly.Module(Deno.readFileSync(new URL(`./${file}`, import.meta.url)));
+    compiled.set(file, module);
+  }
+  return module;
+}
+
+const pools = new WeakMap<object, SimdPool>();
+
+function wasmInternals(backend: object): WasmModuleInternals & { memory: WebAssembly.Memory } {
+  const mod = (backend as { wasm?: Partial<WasmModuleInternals> }).wasm;
+  const memory = mod?.wasmMemory ?? mod?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !mod?._malloc || !mod.tfjs?.getThreadsCount) {
+    throw new Error(
+      "SimdPool: the backend is not tfjs-backend-wasm 4.22 (no wasmMemory or asm.memory, _malloc or " +
+        "getThreadsCount on backend.wasm); re-derive lib/backends/wasm/simd_pool.ts for this tfjs version",
+    );
+  }
+  return { ...(mod as WasmModuleInternals), memory };
+}
+
+/** The SIMD kernels of one wasm backend and its helper threads. */
+export class SimdPool {
+  readonly threads: number;
+  readonly #memory: WebAssembly.Memory;
+  readonly #ctrlAddress: number;
+  #ctrl: Int32Array;
+  #args: Float64Array;
+  readonly #kernels: Record<SimdKernelName, (...a: number[]) => void>;
+
+  /**
+   * The pool of a tfjs wasm backend (`tf.backend()` while wasm is active), created on first use with the
+   * backend's thread count.
+   */
+  static of(backend: object): SimdPool {
+    let pool = pools.get(backend);
+    if (!pool) {
+      const mod = wasmInternals(backend);
+      pool = new SimdPool(mod, mod.tfjs.getThreadsCount());
+      pools.set(backend, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * A separate pool of `threads` threads on the backend's heap (the tests use it to check that results do not
+   * depend on the thread count). Its helpers stay until the process exits.
+   */
+  static create(backend: object, threads: number): SimdPool {
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new Error(`SimdPool.create: threads must be a positive integer, got ${threads}`);
+    }
+    return new SimdPool(wasmInternals(backend), threads);
+  }
+
+  private constructor(mod: WasmModuleInternals & { memory: WebAssembly.Memory }, threads: number) {
+    const memory = mod.memory;
+    // A plain memory (tfjs's single-threaded binary) cannot be shared with helper threads.
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    this.threads = shared ? Math.max(1, threads) : 1;
+    const ctrlAddress = mod._malloc(CTRL.bytes) >>> 0;
+    this.#memory = memory;
+    this.#ctrlAddress = ctrlAddress;
+    this.#ctrl = new Int32Array(memory.buffer, ctrlAddress, CTRL.words);
+    this.#ctrl.fill(0);
+    this.#args = new Float64Array(memory.buffer, ctrlAddress + CTRL.argsByte, CTRL.maxArgs);
+    const stackTop = () => ((mod._malloc(STACK_BYTES) >>> 0) + STACK_BYTES) & ~15;
+    const module = simdModule(shared);
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const exports = instance.exports as Record<string, unknown>;
+    (exports.__stack_pointer as WebAssembly.Global).value = stackTop();
+    this.#kernels = Object.fromEntries(
+      SIMD_KERNELS.map((name) => {
+        if (typeof exports[name] !== "function") {
+          throw new Error(`SimdPool: simd_kernels.wasm lacks '${name}'; rebuild it (deno task build:simd)`);
+        }
+        return [name, exports[name]];
+      }),
+    ) as Record<SimdKernelName, (...a: number[]) => void>;
+    for (let tid = 1; tid < this.threads; tid++) {
+      const workerData: SimdWorkerData = {
+        module,
+        memory,
+        ctrl: ctrlAddress,
+        stackTop: stackTop(),
+        tid,
+        threads: this.threads,
+        seq: 0,
+        names: [...SIMD_KERNELS],
+      };
+      new Worker(new URL("./simd_worker.ts", import.meta.url), { workerData }).unref();
+    }
+  }
+
+  /**
+   * Runs kernel `name` with `args` (heap addresses and sizes, as simd_kernels.c declares them, without the
+   * trailing thread index and count) on every thread, and returns when all are done.
+   */
+  run(name: SimdKernelName, args: readonly number[]): void {
+    if (args.length > CTRL.maxArgs) {
+      throw new Error(`SimdPool.run(${name}): more than ${CTRL.maxArgs} arguments`);
+    }
+    if (this.#ctrl.buffer !== this.#memory.buffer) {
+      // The heap grew: a plain memory's old buffer is detached (a shared one's stays valid, but is replaced too).
+      this.#ctrl = new Int32Array(this.#memory.buffer, this.#ctrlAddress, CTRL.words);
+      this.#args = new Float64Array(this.#memory.buffer, this.#ctrlAddress + CTRL.argsByte, CTRL.maxArgs);
+    }
+    const ctrl = this.#ctrl;
+    if (this.threads > 1) {
+      ctrl[CTRL.fn] = SIMD_KERNELS.indexOf(name);
+      ctrl[CTRL.nargs] = args.length;
+      this.#args.set(args);
+      Atomics.store(ctrl, CTRL.done, 0);
+      Atomics.add(ctrl, CTRL.seq, 1);
+      Atomics.notify(ctrl, CTRL.seq);
+    }
+    this.#kernels[name](...args, 0, this.threads);
+    for (let done; (done = Atomics.load(ctrl, CTRL.done)) < this.threads - 1;) {
+      Atomics.wait(ctrl, CTRL.done, done);
+    }
+    const failed = Atomics.exchange(ctrl, CTRL.failed, 0);
+    if (failed !== 0) throw new Error(`SimdPool.run(${name}): helper thread ${failed} failed (see stderr)`);
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * One helper thread of {@link SimdPool} (simd_pool.ts): instantiates simd_kernels.wasm on the tfjs wasm heap,
+ * then waits for jobs on the pool's control block and runs its share of each. Started by the pool through
+ * `node:worker_threads` with the `workerData` below; it never posts messages.
+ *
+ * @module
+ */
+import { workerData } from "node:worker_threads";
+import { CTRL, type SimdWorkerData, waitForJob } from "./simd_protocol.ts";
+
+const data = workerData as SimdWorkerData;
+const instance = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });
+const exports = instance.exports as Record<string, unknown>;
+(exports.__stack_pointer as WebAssembly.Global).value = data.stackTop;
+const ctrl = new Int32Array(data.memory.buffer, data.ctrl, CTRL.words);
+const args = new Float64Array(data.memory.buffer, data.ctrl + CTRL.argsByte, CTRL.maxArgs);
+
+let seen = data.seq;
+for (;;) {
+  seen = waitForJob(ctrl, seen);
+  try {
+    const fn = exports[data.names[ctrl[CTRL.fn]]] as (...a: number[]) => void;
+    fn(...args.subarray(0, ctrl[CTRL.nargs]), data.tid, data.threads);
+  } catch (e) {
+    Atomics.store(ctrl, CTRL.failed, data.tid);
+    console.error(`simd_worker ${data.tid}: ${(e as Error).stack ?? e}`);
+  }
+  Atomics.add(ctrl, CTRL.done, 1);
+  Atomics.notify(ctrl, CTRL.done);
+}

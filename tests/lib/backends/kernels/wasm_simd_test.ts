@@ -1,0 +1,143 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { assert, assertLess } from "../assert.ts";
+import { REF, relErr, runOn, seeded } from "../reference.ts";
+import { initBackend } from "../../../../lib/backends/select.ts";
+import { filterGradSimd, maxPoolGradSimd } from "../../../../lib/backends/kernels/wasm_simd.ts";
+import { maxPoolGradInto, poolInfo } from "../../../../lib/backends/kernels/max_pool_grad.ts";
+import type { KernelFn } from "../../../../lib/backends/kernels/kernel_registry.ts";
+import { SimdPool } from "../../../../lib/backends/wasm/simd_pool.ts";
+
+type Pad = "same" | "valid" | number;
+interface ConvCase {
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  s: [number, number];
+  pad: Pad;
+}
+
+/**
+ * Output channels 4, 8, 12 and 16 (the 8-wide tiles and a 4-wide remainder); input channels 1–5 and 16 (every
+ * partial group of 4); strides 1–3; same, valid and explicit padding; 1×1, 1×3, 3×3 and 5×5 filters.
+ */
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 7, 7, 1], f: [3, 3, 1, 16], s: [1, 1], pad: "same" },
+  { x: [2, 7, 7, 3], f: [3, 3, 3, 4], s: [2, 2], pad: "same" },
+  { x: [2, 8, 8, 2], f: [3, 3, 2, 12], s: [2, 2], pad: "valid" },
+  { x: [3, 9, 9, 5], f: [3, 3, 5, 8], s: [1, 1], pad: "valid" },
+  { x: [2, 8, 8, 4], f: [1, 1, 4, 12], s: [2, 2], pad: "same" },
+  { x: [2, 9, 6, 2], f: [5, 5, 2, 4], s: [1, 1], pad: "same" },
+  { x: [2, 9, 6, 3], f: [1, 3, 3, 8], s: [2, 1], pad: "same" },
+  { x: [3, 10, 10, 2], f: [3, 3, 2, 4], s: [3, 3], pad: 1 },
+  { x: [2, 16, 16, 16], f: [3, 3, 16, 16], s: [2, 2], pad: "same" },
+];
+const label = (c: ConvCase) => `x${c.x.join("x")} f${c.f.join("x")} s${c.s} ${c.pad}`;
+
+/** A kernel that must not run: the SIMD kernel covers every case here. */
+const noFallback: KernelFn = () => {
+  throw new Error("fell back");
+};
+
+/** dW through `kernel` on wasm: dy = a seeded tensor of the forward output's shape. */
+function filterGradWith(kernel: KernelFn, c: ConvCase, seed: number): Float32Array {
+  const x = tf.tensor4d(seeded(tf.util.sizeFromShape(c.x), seed), c.x);
+  const yShape = tf.conv2d(x, tf.zeros(c.f) as tf.Tensor4D, c.s, c.pad).shape;
+  const dy = tf.tensor(seeded(tf.util.sizeFromShape(yShape), seed + 1), yShape);
+  const backend = tf.backend();
+  const out = kernel({
+    inputs: { x, dy },
+    attrs: { strides: c.s, pad: c.pad, dataFormat: "NHWC", dilations: [1, 1], filterShape: c.f },
+    backend,
+  });
+  const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
+  backend.disposeData(out.dataId);
+  tf.dispose([x, dy]);
+  return values;
+}
+
+/** The stock cpu backend's dW for the same x and dy. */
+function referenceFilterGrad(c: ConvCase, seed: number): tf.Tensor[] {
+  const x = tf.tensor4d(seeded(tf.util.sizeFromShape(c.x), seed), c.x);
+  const yShape = tf.conv2d(x, tf.zeros(c.f) as tf.Tensor4D, c.s, c.pad).shape;
+  const dy = tf.tensor4d(
+    seeded(tf.util.sizeFromShape(yShape), seed + 1),
+    yShape as [number, number, number, number],
+  );
+  return [
+    tf.conv2d(x, tf.zeros(c.f) as tf.Tensor4D, c.s, c.pad),
+    tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, c.s, c.pad), dy)))(tf.zeros(c.f)),
+  ];
+}
+
+const reference: Float32Array[] = [];
+for (const [i, c] of CONV_CASES.entries()) {
+  reference.push((await runOn(REF, () => referenceFilterGrad(c, 10 * i)))[1]);
+}
+await initBackend("wasm", { threads: 2 });
+const pools = [1, 2, 3].map((threads) => SimdPool.create(tf.backend(), threads));
+
+Deno.test("SIMD dW matches the stock cpu backend, with the same bits on 1, 2 and 3 threads", async () => {
+  await tf.setBackend("wasm");
+  for (const [i, c] of CONV_CASES.entries()) {
+    const [one, ...more] = pools.map((pool) =>
+      filterGradWith(filterGradSimd(noFallback, () => pool), c, 10 * i)
+    );
+    assertLess(relErr(reference[i], one), 1e-5, `dW ${label(c)}`);
+    for (const [k, got] of more.entries()) {
+      assert(got.every((v, j) => Object.is(v, one[j])), `dW ${label(c)} on ${pools[k + 1].threads} threads`);
+    }
+  }
+});
+
+Deno.test("SIMD dW hands layouts and channel counts it does not cover to its fallback", async () => {
+  await tf.setBackend("wasm");
+  const fellBack: string[] = [];
+  const counting: KernelFn = (args) => {
+    fellBack.push(String(args.attrs?.dataFormat));
+    return args.inputs.x as tf.TensorInfo;
+  };
+  const kernel = filterGradSimd(counting);
+  const x = tf.zeros([1, 4, 4, 2]), dy = tf.zeros([1, 4, 4, 6]);
+  const attrs = { strides: [1, 1], pad: "same", dilations: [1, 1], filterShape: [3, 3, 2, 6] };
+  kernel({ inputs: { x, dy }, attrs: { ...attrs, dataFormat: "NHWC" }, backend: tf.backend() });
+  assert(fellBack.length === 1, "6 output channels (not a multiple of 4) fall back");
+  kernel({ inputs: { x, dy }, attrs: { ...attrs, dataFormat: "NCHW" }, backend: tf.backend() });
+  assert(fellBack.join() === "NHWC,NCHW", `NCHW falls back: ${fellBack}`);
+  tf.dispose([x, dy]);
+});
+
+Deno.test("SIMD MaxPoolGrad gives max_pool_grad.ts's bits (ties, negatives, 1–6 channels) on 1, 2, 3 threads", async () => {
+  await tf.setBackend("wasm");
+  const cases: { x: [number, number, number, number]; k: number; s: number; pad: "same" | "valid" }[] = [
+    { x: [2, 8, 8, 3], k: 2, s: 2, pad: "valid" },
+    { x: [2, 7, 7, 4], k: 3, s: 2, pad: "same" },
+    { x: [2, 7, 7, 6], k: 2, s: 1, pad: "same" },
+    { x: [3, 9, 9, 5], k: 3, s: 3, pad: "valid" },
+    { x: [1, 7, 5, 1], k: 3, s: 2, pad: "same" },
+  ];
+  for (const [i, c] of cases.entries()) {
+    for (const values of ["ties", "negative"] as const) {
+      const raw = seeded(tf.util.sizeFromShape(c.x), 50 + i);
+      const v = values === "ties" ? raw.map((a) => Math.max(0, Math.round(a * 2))) : raw.map((a) => -1.5 - a);
+      const x = tf.tensor4d(v, c.x);
+      const y = tf.maxPool(x, c.k, c.s, c.pad);
+      const dy = tf.tensor(seeded(y.size, 60 + i), y.shape);
+      const attrs = { filterSize: [c.k, c.k], strides: [c.s, c.s], pad: c.pad };
+      const expected = new Float32Array(x.size);
+      maxPoolGradInto(
+        poolInfo(x, attrs),
+        x.dataSync() as Float32Array,
+        dy.dataSync() as Float32Array,
+        expected,
+      );
+      for (const pool of pools) {
+        const backend = tf.backend();
+        const out = maxPoolGradSimd(() => pool)({ inputs: { dy, input: x }, attrs, backend });
+        const got = backend.readSync(out.dataId) as Float32Array;
+        const same = got.every((g, j) => Object.is(g, expected[j]));
+        backend.disposeData(out.dataId);
+        assert(same, `x${c.x.join("x")} k${c.k} s${c.s} ${c.pad} ${values} on ${pool.threads} threads`);
+      }
+      tf.dispose([x, y, dy]);
+    }
+  }
+});
