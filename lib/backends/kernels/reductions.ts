@@ -7,12 +7,14 @@
  * shape [outer, r, inner] (the reduced axes contiguous, in the middle) is summed row by row into `inner`
  * float32 accumulators, which adds the same numbers in the same order as the stock kernel, one float32
  * rounding per addition: the results are identical bit for bit (tests/lib/backends/kernels/reductions_test.ts),
- * about twice as fast. Other reductions (the last axis among them, non-float32 inputs, axes that are not
+ * about twice as fast. The same loop runs as JavaScript (`js`) or as our SIMD kernel `sum_middle`
+ * (lib/backends/wasm/simd_kernels.c, on the backend's threads; `simd`). Other reductions (the last axis among them, non-float32 inputs, axes that are not
  * contiguous and ascending) use the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, requireStockKernel } from "./kernel_registry.ts";
 import type { WasmHeapBackend } from "./wasm_heap.ts";
+import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
 
 /** A reduction over contiguous axes seen as [outer, r, inner], with `inner` > 1. */
 interface Split {
@@ -77,7 +79,7 @@ export function sumMiddleInto(
   }
 }
 
-function reductionWasm(kernelName: "Sum" | "Mean"): KernelFn {
+function reductionWasm(kernelName: "Sum" | "Mean", poolOf?: PoolOf): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
     const x = (inputs as { x: tf.TensorInfo }).x;
@@ -87,13 +89,23 @@ function reductionWasm(kernelName: "Sum" | "Mean"): KernelFn {
     if (!split || split.r === 0) return requireStockKernel(kernelName, "wasm")(args);
     const b = backend as unknown as WasmHeapBackend;
     const out = b.makeOutput(split.outShape, "float32");
-    // Views are taken after makeOutput, which may grow (and so detach) the heap.
-    sumMiddleInto(b.typedArrayFromHeap(x), split, kernelName === "Mean", b.typedArrayFromHeap(out));
+    const mean = kernelName === "Mean";
+    if (poolOf) {
+      const [from, to] = [b.getMemoryOffset(x.dataId), b.getMemoryOffset(out.dataId)];
+      poolOf(backend).run("sum_middle", [from, to, split.outer, split.r, split.inner, mean ? 1 : 0]);
+    } else {
+      // Views are taken after makeOutput, which may grow (and so detach) the heap.
+      sumMiddleInto(b.typedArrayFromHeap(x), split, mean, b.typedArrayFromHeap(out));
+    }
     return out;
   };
 }
 
-/** `Sum` for wasm (see the module doc). */
+/** `Sum` for wasm (see the module doc), as a JavaScript loop. */
 export const sumWasm: KernelFn = reductionWasm("Sum");
-/** `Mean` for wasm (see the module doc). */
+/** `Mean` for wasm (see the module doc), as a JavaScript loop. */
 export const meanWasm: KernelFn = reductionWasm("Mean");
+/** `Sum` for wasm on our SIMD kernel `sum_middle` (the same bits, on the backend's threads). */
+export const sumWasmSimd = (poolOf: PoolOf = SimdPool.of): KernelFn => reductionWasm("Sum", poolOf);
+/** `Mean` for wasm on our SIMD kernel `sum_middle` (the same bits, on the backend's threads). */
+export const meanWasmSimd = (poolOf: PoolOf = SimdPool.of): KernelFn => reductionWasm("Mean", poolOf);

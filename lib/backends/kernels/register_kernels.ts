@@ -20,7 +20,7 @@ import { conv2dGemmWebGpu, fusedConv2dGemmWebGpu, inputGradGemmWebGpu } from "./
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { filterGradSimd, maxPoolGradSimd } from "./wasm_simd.ts";
-import { meanWasm, sumWasm } from "./reductions.ts";
+import { meanWasm, meanWasmSimd, sumWasm, sumWasmSimd } from "./reductions.ts";
 import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
@@ -39,8 +39,11 @@ export interface TrainingKernelChoice {
   maxPoolGrad: "js" | "simd" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
   matMul: "transpose" | "stock";
-  /** `Sum` and `Mean` over leading or middle axes: `js` (reductions.ts, bit-identical to stock) is wasm only. */
-  reductions: "js" | "stock";
+  /**
+   * `Sum` and `Mean` over leading or middle axes (reductions.ts, bit-identical to stock): `js` (a JavaScript
+   * loop) and `simd` (the same loop in our SIMD module, threaded) are wasm only.
+   */
+  reductions: "js" | "simd" | "stock";
 }
 
 /** Per backend: wasm and cpu as measured best by bench/train.ts; webgpu as measured by bench/gpu/. */
@@ -51,7 +54,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     inputGrad: "xconv",
     maxPoolGrad: "simd",
     matMul: "transpose",
-    reductions: "js",
+    reductions: "simd",
   },
   // conv gemm: the stock kernel's results bit for bit (webgpu_conv2d_test.ts), 6–29 % more img/s on an H100
   // (bench/gpu/results run 11); inputGrad gemm, also bit for bit, was slower there than the stock shader.
@@ -86,7 +89,7 @@ function install(kernelName: string, backendName: string, fn: KernelFn | undefin
  * that are now ours.
  *
  * @example
- * registerTrainingKernels("wasm"); // tconv dW, xconv dx, JS MaxPoolGrad, transposed matMul, JS Sum/Mean
+ * registerTrainingKernels("wasm"); // SIMD dW, xconv dx, SIMD MaxPoolGrad, transposed matMul, SIMD Sum/Mean
  * registerTrainingKernels("webgpu", { filterGrad: "tconv" });
  */
 export function registerTrainingKernels(
@@ -113,8 +116,8 @@ export function registerTrainingKernels(
       `filterGrad and maxPoolGrad 'simd' run on the wasm heap: wasm only, not '${backendName}'`,
     );
   }
-  if (c.reductions === "js" && backendName !== "wasm") {
-    throw new Error(`reductions 'js' work on the wasm heap: wasm only, not '${backendName}'`);
+  if (c.reductions !== "stock" && backendName !== "wasm") {
+    throw new Error(`reductions '${c.reductions}' work on the wasm heap: wasm only, not '${backendName}'`);
   }
   if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
@@ -133,7 +136,11 @@ export function registerTrainingKernels(
   install(
     "Conv2DBackpropInput",
     target,
-    { xconv: inputGradXconv(backendName), gemm: inputGradGemmWebGpu(), stock: undefined }[c.inputGrad],
+    {
+      xconv: inputGradXconv(backendName),
+      gemm: inputGradGemmWebGpu(),
+      stock: undefined,
+    }[c.inputGrad],
   );
   install(
     "MaxPoolGrad",
@@ -145,8 +152,8 @@ export function registerTrainingKernels(
     target,
     c.matMul === "transpose" ? batchMatMulTransposed(backendName) : undefined,
   );
-  install("Sum", target, c.reductions === "js" ? sumWasm : undefined);
-  install("Mean", target, c.reductions === "js" ? meanWasm : undefined);
+  install("Sum", target, { js: sumWasm, simd: sumWasmSimd(), stock: undefined }[c.reductions]);
+  install("Mean", target, { js: meanWasm, simd: meanWasmSimd(), stock: undefined }[c.reductions]);
   const ours: [string, string][] = [
     ["Conv2D", c.conv],
     ["FusedConv2D", c.conv],

@@ -263,9 +263,12 @@ void channel_finish(const float *partials, const float *x, const float *stats, f
   int r0, r1;           \
   share(rows, tid, nthreads, &r0, &r1)
 
-/* 1/√(var + eps) of four channels. */
-static inline vf rsqrt4(vf var, vf eps) {
-  return wasm_f32x4_div(wasm_f32x4_splat(1.0f), wasm_f32x4_sqrt(wasm_f32x4_add(var, eps)));
+/* Channels past which bn_apply and bn_grad_input compute 1/√(var + eps) per element instead of once (stack). */
+#define MAX_CACHED_CHANNELS 4096
+
+/* rstd[c] = 1/√(var[c] + eps) for c < C (C ≤ MAX_CACHED_CHANNELS). */
+static inline void channel_rstd(const float *var, float eps, int C, float *rstd) {
+  for (int c = 0; c < C; c++) rstd[c] = rsqrt(var[c] + eps);
 }
 
 /*
@@ -276,19 +279,30 @@ EXPORT(bn_apply)
 void bn_apply(const float *x, const float *stats, const float *gamma, const float *beta, float *y, int rows, int C,
               float eps, int tid, int nthreads) {
   ROW_SHARE(rows);
-  const vf e = wasm_f32x4_splat(eps);
+  float rstd[C <= MAX_CACHED_CHANNELS ? C : 1];
+  if (C > MAX_CACHED_CHANNELS) {
+    for (int r = r0; r < r1; r++)
+      for (int c = 0; c < C; c++)
+        y[r * C + c] = (x[r * C + c] - stats[c]) * rsqrt(stats[C + c] + eps) * gamma[c] + beta[c];
+    return;
+  }
+  channel_rstd(stats + C, eps, C, rstd);
   for (int r = r0; r < r1; r++) {
     const float *xr = x + r * C;
     float *yr = y + r * C;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
-      const vf rstd = rsqrt4(wasm_v128_load(stats + C + c), e);
       const vf xc = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(stats + c));
-      wasm_v128_store(yr + c, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(xc, rstd), wasm_v128_load(gamma + c)),
-                                             wasm_v128_load(beta + c)));
+      const vf scaled = wasm_f32x4_mul(wasm_f32x4_mul(xc, wasm_v128_load(rstd + c)), wasm_v128_load(gamma + c));
+      wasm_v128_store(yr + c, wasm_f32x4_add(scaled, wasm_v128_load(beta + c)));
     }
-    for (; c < C; c++) yr[c] = (xr[c] - stats[c]) * rsqrt(stats[C + c] + eps) * gamma[c] + beta[c];
+    for (; c < C; c++) yr[c] = (xr[c] - stats[c]) * rstd[c] * gamma[c] + beta[c];
   }
+}
+
+/* dx of one element of bn_grad_input, given its channel's rstd. */
+static inline float bn_dx(float dy, float x, float mean, float rstd, float g, float dg, float db, float inv) {
+  return g * rstd * (dy - db * inv - (x - mean) * rstd * dg * inv);
 }
 
 /*
@@ -300,21 +314,70 @@ void bn_grad_input(const float *dy, const float *x, const float *stats, const fl
                    const float *dbeta, float *dx, int rows, int C, float eps, int tid, int nthreads) {
   ROW_SHARE(rows);
   const float inv = 1.0f / (float)rows;
-  const vf e = wasm_f32x4_splat(eps), vinv = wasm_f32x4_splat(inv);
+  float rstd[C <= MAX_CACHED_CHANNELS ? C : 1];
+  if (C > MAX_CACHED_CHANNELS) {
+    for (int r = r0; r < r1; r++)
+      for (int c = 0; c < C; c++) {
+        const int at = r * C + c;
+        dx[at] = bn_dx(dy[at], x[at], stats[c], rsqrt(stats[C + c] + eps), gamma[c], dgamma[c], dbeta[c], inv);
+      }
+    return;
+  }
+  channel_rstd(stats + C, eps, C, rstd);
+  const vf vinv = wasm_f32x4_splat(inv);
   for (int r = r0; r < r1; r++) {
     const int at = r * C;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
-      const vf rstd = rsqrt4(wasm_v128_load(stats + C + c), e);
+      const vf rs = wasm_v128_load(rstd + c);
       const vf xc = wasm_f32x4_sub(wasm_v128_load(x + at + c), wasm_v128_load(stats + c));
       const vf db = wasm_f32x4_mul(wasm_v128_load(dbeta + c), vinv);
-      const vf dg = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(xc, rstd), wasm_v128_load(dgamma + c)), vinv);
+      const vf dg = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(xc, rs), wasm_v128_load(dgamma + c)), vinv);
       const vf inner = wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(dy + at + c), db), dg);
-      wasm_v128_store(dx + at + c, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gamma + c), rstd), inner));
+      wasm_v128_store(dx + at + c, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gamma + c), rs), inner));
     }
-    for (; c < C; c++) {
-      const float rstd = rsqrt(stats[C + c] + eps), xc = x[at + c] - stats[c];
-      dx[at + c] = gamma[c] * rstd * (dy[at + c] - dbeta[c] * inv - xc * rstd * dgamma[c] * inv);
+    for (; c < C; c++)
+      dx[at + c] = bn_dx(dy[at + c], x[at + c], stats[c], rstd[c], gamma[c], dgamma[c], dbeta[c], inv);
+  }
+}
+
+/*
+ * Sum (or mean) of x viewed as [outer, r, inner] over r into out [outer, inner]: each output element adds its r
+ * values in order, one float32 rounding per addition, then divides by r (`mean`); the same bits as
+ * reductions.ts's sumMiddleInto and tfjs's stock kernel. Blocks of 16 columns of each outer index are shared
+ * among threads.
+ */
+EXPORT(sum_middle)
+void sum_middle(const float *x, float *out, int outer, int r, int inner, int mean, int tid, int nthreads) {
+  const int blocks = (inner + 15) / 16;
+  int b0, b1;
+  share(outer * blocks, tid, nthreads, &b0, &b1);
+  for (int b = b0; b < b1; b++) {
+    const int o = b / blocks, c0 = (b % blocks) * 16, c1 = min_i(c0 + 16, inner);
+    const float *base = x + o * r * inner;
+    float *dst = out + o * inner;
+    int c = c0;
+    if (c1 - c0 == 16) {
+      vf a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+      for (int k = 0; k < r; k++) {
+        const float *row = base + k * inner + c0;
+        a0 = wasm_f32x4_add(a0, wasm_v128_load(row));
+        a1 = wasm_f32x4_add(a1, wasm_v128_load(row + 4));
+        a2 = wasm_f32x4_add(a2, wasm_v128_load(row + 8));
+        a3 = wasm_f32x4_add(a3, wasm_v128_load(row + 12));
+      }
+      if (mean) {
+        const vf n = wasm_f32x4_splat((float)r);
+        a0 = wasm_f32x4_div(a0, n), a1 = wasm_f32x4_div(a1, n), a2 = wasm_f32x4_div(a2, n), a3 = wasm_f32x4_div(a3, n);
+      }
+      wasm_v128_store(dst + c0, a0), wasm_v128_store(dst + c0 + 4, a1);
+      wasm_v128_store(dst + c0 + 8, a2), wasm_v128_store(dst + c0 + 12, a3);
+      continue;
+    }
+    for (; c < c1; c++) {
+      float a = 0.0f;
+      for (int k = 0; k < r; k++) a += base[k * inner + c];
+      dst[c] = mean ? a / (float)r : a;
     }
   }
 }

@@ -28,6 +28,7 @@ export const SIMD_KERNELS = [
   "channel_finish",
   "bn_apply",
   "bn_grad_input",
+  "sum_middle",
 ] as const;
 /** One of {@link SIMD_KERNELS}. */
 export type SimdKernelName = typeof SIMD_KERNELS[number];
@@ -49,20 +50,21 @@ interface WasmModuleInternals {
   tfjs: { getThreadsCount(): number };
 }
 
-const compiled = new Map<string, WebAssembly.Module>();
+const loaded = new Map<boolean, { bytes: Uint8Array<ArrayBuffer>; module: WebAssembly.Module }>();
 
 /**
  * Our module for a shared memory (simd_kernels.wasm) or a plain one (simd_kernels_plain.wasm: the same code,
- * build_simd.ts checks), compiled once per process.
+ * build_simd.ts checks): its bytes and its compiled form, loaded once per process.
  */
-export function simdModule(shared: boolean): WebAssembly.Module {
-  const file = shared ? "simd_kernels.wasm" : "simd_kernels_plain.wasm";
-  let module = compiled.get(file);
-  if (!module) {
-    module = new WebAssembly.Module(Deno.readFileSync(new URL(`./${file}`, import.meta.url)));
-    compiled.set(file, module);
+export function simdModule(shared: boolean): { bytes: Uint8Array<ArrayBuffer>; module: WebAssembly.Module } {
+  let entry = loaded.get(shared);
+  if (!entry) {
+    const file = shared ? "simd_kernels.wasm" : "simd_kernels_plain.wasm";
+    const bytes = Deno.readFileSync(new URL(`./${file}`, import.meta.url));
+    entry = { bytes, module: new WebAssembly.Module(bytes) };
+    loaded.set(shared, entry);
   }
-  return module;
+  return entry;
 }
 
 const pools = new WeakMap<object, SimdPool>();
@@ -125,7 +127,7 @@ export class SimdPool {
     this.#ctrl.fill(0);
     this.#args = new Float64Array(memory.buffer, ctrlAddress + CTRL.argsByte, CTRL.maxArgs);
     const stackTop = () => ((mod._malloc(STACK_BYTES) >>> 0) + STACK_BYTES) & ~15;
-    const module = simdModule(shared);
+    const { bytes, module } = simdModule(shared);
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const exports = instance.exports as Record<string, unknown>;
     (exports.__stack_pointer as WebAssembly.Global).value = stackTop();
@@ -139,7 +141,7 @@ export class SimdPool {
     ) as Record<SimdKernelName, (...a: number[]) => void>;
     for (let tid = 1; tid < this.threads; tid++) {
       const workerData: SimdWorkerData = {
-        module,
+        bytes,
         memory,
         ctrl: ctrlAddress,
         stackTop: stackTop(),

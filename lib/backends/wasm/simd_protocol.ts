@@ -39,7 +39,8 @@ export const CTRL = {
 
 /** What a helper thread is started with. */
 export interface SimdWorkerData {
-  module: WebAssembly.Module;
+  /** The bytes of the module to run (the helper compiles its own copy). */
+  bytes: Uint8Array<ArrayBuffer>;
   memory: WebAssembly.Memory;
   /** Heap address of the control block. */
   ctrl: number;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertEqualJson, assertLess } from "../assert.ts";
+import { assert, assertEqualJson, assertLess } from "../assert.ts";
 import { runOn, seeded } from "../reference.ts";
 import { initBackend } from "../../../../lib/backends/select.ts";
 import { registerTrainingKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
@@ -20,6 +20,8 @@ const CASES: ReduceCase[] = [
   { shape: [16, 9, 9, 8], axis: [0, 1, 2], keepDims: false },
   { shape: [16, 9, 9, 8], axis: [0, 1, 2], keepDims: true },
   { shape: [6, 49, 5], axis: 1, keepDims: false },
+  { shape: [3, 50, 40], axis: 1, keepDims: false }, // SIMD: two blocks of 16 columns and 8 left over
+  { shape: [32, 7, 7, 32], axis: [0, 1, 2], keepDims: false }, // SIMD: one outer index, two blocks
   { shape: [6, 49, 5], axis: -2, keepDims: true },
   { shape: [7, 3], axis: 0, keepDims: false },
   { shape: [4, 5, 6], axis: [1, 0], keepDims: false }, // descending: stock (it adds in the listed order)
@@ -60,30 +62,36 @@ function float64Reference(c: ReduceCase, seed: number, kind: "sum" | "mean"): nu
 
 await initBackend("wasm", { threads: 1 });
 
-Deno.test("JS Sum and Mean on wasm are bit-identical to the stock wasm kernels, and near the float64 value", async () => {
+Deno.test("JS and SIMD Sum and Mean on wasm are bit-identical to the stock wasm kernels, and near float64", async () => {
   for (const kind of ["sum", "mean"] as const) {
     registerTrainingKernels("wasm", { reductions: "stock" });
     const stock = [];
     for (const [i, c] of CASES.entries()) {
       stock.push((await runOn("wasm", () => reduce(c, 700 + i, kind)))[0]);
     }
-    registerTrainingKernels("wasm");
-    for (const [i, c] of CASES.entries()) {
-      const [ours] = await runOn("wasm", () => reduce(c, 700 + i, kind));
-      assertEqualJson(Array.from(ours), Array.from(stock[i]), `${kind} ${label(c)}`);
-      const ref = float64Reference(c, 700 + i, kind);
-      const scale = Math.max(...ref.map(Math.abs));
-      for (const [k, want] of ref.entries()) {
-        assertLess(Math.abs(ours[k] - want) / scale, 1e-5, `${kind} ${label(c)} [${k}]`);
+    for (const variant of ["js", "simd"] as const) {
+      registerTrainingKernels("wasm", { reductions: variant });
+      for (const [i, c] of CASES.entries()) {
+        const [ours] = await runOn("wasm", () => reduce(c, 700 + i, kind));
+        assertEqualJson(Array.from(ours), Array.from(stock[i]), `${variant} ${kind} ${label(c)}`);
+        const ref = float64Reference(c, 700 + i, kind);
+        const scale = Math.max(...ref.map(Math.abs));
+        for (const [k, want] of ref.entries()) {
+          assertLess(Math.abs(ours[k] - want) / scale, 1e-5, `${variant} ${kind} ${label(c)} [${k}]`);
+        }
       }
     }
   }
+  registerTrainingKernels("wasm");
 });
 
-Deno.test("the wasm default installs the JS Sum and Mean, and keeps the stock output shapes", async () => {
+Deno.test("the wasm default installs the SIMD Sum and Mean, and keeps the stock output shapes", async () => {
+  const installed = registerTrainingKernels("wasm");
+  assert(installed.includes("Sum:simd") && installed.includes("Mean:simd"), `installed: ${installed}`);
+  registerTrainingKernels("wasm", { reductions: "js" });
+  assertEqualJson(tf.getKernel("Sum", "wasm")?.kernelFunc === sumWasm, true, "JS Sum installed");
+  assertEqualJson(tf.getKernel("Mean", "wasm")?.kernelFunc === meanWasm, true, "JS Mean installed");
   registerTrainingKernels("wasm");
-  assertEqualJson(tf.getKernel("Sum", "wasm")?.kernelFunc === sumWasm, true, "Sum installed");
-  assertEqualJson(tf.getKernel("Mean", "wasm")?.kernelFunc === meanWasm, true, "Mean installed");
   await tf.setBackend("wasm");
   for (const c of CASES) {
     const x = tf.zeros(c.shape);

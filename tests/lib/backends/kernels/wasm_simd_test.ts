@@ -6,6 +6,7 @@ import { filterGradSimd, maxPoolGradSimd } from "../../../../lib/backends/kernel
 import { maxPoolGradInto, poolInfo } from "../../../../lib/backends/kernels/max_pool_grad.ts";
 import type { KernelFn } from "../../../../lib/backends/kernels/kernel_registry.ts";
 import { SimdPool } from "../../../../lib/backends/wasm/simd_pool.ts";
+import { meanWasm, meanWasmSimd } from "../../../../lib/backends/kernels/reductions.ts";
 
 type Pad = "same" | "valid" | number;
 interface ConvCase {
@@ -140,4 +141,22 @@ Deno.test("SIMD MaxPoolGrad gives max_pool_grad.ts's bits (ties, negatives, 1–
       tf.dispose([x, y, dy]);
     }
   }
+});
+
+Deno.test("SIMD Mean over a middle axis gives the JS loop's bits on 1, 2 and 3 threads", async () => {
+  await tf.setBackend("wasm");
+  const x = tf.tensor(seeded(5 * 61 * 70, 9), [5, 61, 70]);
+  const backend = tf.backend();
+  const read = (kernel: KernelFn) => {
+    const out = kernel({ inputs: { x }, attrs: { axis: 1, keepDims: false }, backend });
+    const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
+    backend.disposeData(out.dataId);
+    return values;
+  };
+  const expected = read(meanWasm);
+  for (const pool of pools) {
+    const got = read(meanWasmSimd(() => pool));
+    assert(got.every((g, j) => Object.is(g, expected[j])), `mean on ${pool.threads} threads`);
+  }
+  x.dispose();
 });
