@@ -2,11 +2,12 @@
  * Runs our own SIMD kernels (simd_kernels.c, built into simd_kernels.wasm by build_simd.ts) on the tfjs wasm
  * backend's heap, on as many threads as the backend has.
  *
- * The module imports the backend's `WebAssembly.Memory`, so kernels read and write tensors in place:
- * their pointer arguments are the tensors' heap addresses. The pool's own thread runs share 0 of each job and
- * `threads − 1` helpers (simd_worker.ts, `node:worker_threads`, unref'd so they never keep a process alive) run
- * the rest; a call returns when every share is done. On tfjs's single-threaded binary (`threads: 1`) the memory
- * is not shared, so the pool runs the same code (simd_kernels_plain.wasm) on its own thread only. Kernels split their outputs by thread index in a way that
+ * The module imports the backend's `WebAssembly.Memory`, so kernels read and write tensors in place: their
+ * pointer arguments are the tensors' heap addresses. The pool's own thread runs share 0 of each job and
+ * `threads − 1` helpers (simd_worker.ts, `node:worker_threads`, unref'd so they never keep a process alive)
+ * run the rest; a call returns when every share is done, and fails with a clear error if helpers never start.
+ * On tfjs's single-threaded binary (`threads: 1`) the memory is not shared, so the pool runs the same code
+ * (simd_kernels_plain.wasm) on its own thread only. Kernels split their outputs by thread index in a way that
  * does not change any result bit, so the thread count is a speed setting only.
  *
  * @example
@@ -35,6 +36,17 @@ export type SimdKernelName = typeof SIMD_KERNELS[number];
 
 /** Which pool a kernel runs on, given the backend (normally {@link SimdPool.of}). */
 export type PoolOf = (backend: object) => SimdPool;
+
+/** How long a job waits for helpers that have not started before it fails (they start in well under a second). */
+const START_TIMEOUT_MS = 60_000;
+
+/** Options of {@link SimdPool.create}. */
+export interface PoolOptions {
+  /** The helpers' script (default simd_worker.ts). */
+  workerScript?: URL;
+  /** See START_TIMEOUT_MS. */
+  startTimeoutMs?: number;
+}
 
 /** Bytes of stack each thread's instance gets on the heap. */
 const STACK_BYTES = 64 * 1024;
@@ -85,6 +97,7 @@ function wasmInternals(backend: object): WasmModuleInternals & { memory: WebAsse
 export class SimdPool {
   readonly threads: number;
   readonly #memory: WebAssembly.Memory;
+  readonly #startTimeoutMs: number;
   readonly #ctrlAddress: number;
   #ctrl: Int32Array;
   #args: Float64Array;
@@ -106,16 +119,22 @@ export class SimdPool {
 
   /**
    * A separate pool of `threads` threads on the backend's heap (the tests use it to check that results do not
-   * depend on the thread count). Its helpers stay until the process exits.
+   * depend on the thread count, and `options` to check what happens when helpers never start). Its helpers
+   * stay until the process exits.
    */
-  static create(backend: object, threads: number): SimdPool {
+  static create(backend: object, threads: number, options: PoolOptions = {}): SimdPool {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new Error(`SimdPool.create: threads must be a positive integer, got ${threads}`);
     }
-    return new SimdPool(wasmInternals(backend), threads);
+    return new SimdPool(wasmInternals(backend), threads, options);
   }
 
-  private constructor(mod: WasmModuleInternals & { memory: WebAssembly.Memory }, threads: number) {
+  private constructor(
+    mod: WasmModuleInternals & { memory: WebAssembly.Memory },
+    threads: number,
+    options: PoolOptions = {},
+  ) {
+    this.#startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
     const memory = mod.memory;
     // A plain memory (tfjs's single-threaded binary) cannot be shared with helper threads.
     const shared = memory.buffer instanceof SharedArrayBuffer;
@@ -150,7 +169,8 @@ export class SimdPool {
         seq: 0,
         names: [...SIMD_KERNELS],
       };
-      new Worker(new URL("./simd_worker.ts", import.meta.url), { workerData }).unref();
+      new Worker(options.workerScript ?? new URL("./simd_worker.ts", import.meta.url), { workerData })
+        .unref();
     }
   }
 
@@ -177,8 +197,18 @@ export class SimdPool {
       Atomics.notify(ctrl, CTRL.seq);
     }
     this.#kernels[name](...args, 0, this.threads);
+    const since = performance.now();
     for (let done; (done = Atomics.load(ctrl, CTRL.done)) < this.threads - 1;) {
-      Atomics.wait(ctrl, CTRL.done, done);
+      Atomics.wait(ctrl, CTRL.done, done, 1000);
+      const started = Atomics.load(ctrl, CTRL.ready);
+      if (started < this.threads - 1 && performance.now() - since > this.#startTimeoutMs) {
+        // Blocked here, this thread never sees a helper's error event: say what is known instead of hanging.
+        throw new Error(
+          `SimdPool.run(${name}): only ${started} of ${this.threads - 1} helper thread(s) started within ` +
+            `${this.#startTimeoutMs / 1000} s (see stderr for their errors); with runtime.threads: 1 in ` +
+            `params.yaml (--threads 1 for bench/train.ts) no helper is needed`,
+        );
+      }
     }
     const failed = Atomics.exchange(ctrl, CTRL.failed, 0);
     if (failed !== 0) throw new Error(`SimdPool.run(${name}): helper thread ${failed} failed (see stderr)`);

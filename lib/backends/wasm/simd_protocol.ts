@@ -27,6 +27,8 @@ export const CTRL = {
   nargs: 3,
   /** 0, or the thread index of a helper whose kernel threw. */
   failed: 4,
+  /** Helpers that have instantiated the module and wait for jobs. */
+  ready: 5,
   /** int32 words before the arguments. */
   words: 8,
   /** Byte offset of the float64 arguments. */

@@ -19,6 +19,7 @@ const exports = instance.exports as Record<string, unknown>;
 const ctrl = new Int32Array(data.memory.buffer, data.ctrl, CTRL.words);
 const args = new Float64Array(data.memory.buffer, data.ctrl + CTRL.argsByte, CTRL.maxArgs);
 
+Atomics.add(ctrl, CTRL.ready, 1);
 let seen = data.seq;
 for (;;) {
   seen = waitForJob(ctrl, seen);

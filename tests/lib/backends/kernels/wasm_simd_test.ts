@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assert, assertLess } from "../assert.ts";
+import { assert, assertLess, assertRejects } from "../assert.ts";
 import { REF, relErr, runOn, seeded } from "../reference.ts";
 import { initBackend } from "../../../../lib/backends/select.ts";
 import { filterGradSimd, maxPoolGradSimd } from "../../../../lib/backends/kernels/wasm_simd.ts";
@@ -158,5 +158,22 @@ Deno.test("SIMD Mean over a middle axis gives the JS loop's bits on 1, 2 and 3 t
     const got = read(meanWasmSimd(() => pool));
     assert(got.every((g, j) => Object.is(g, expected[j])), `mean on ${pool.threads} threads`);
   }
+  x.dispose();
+});
+
+Deno.test("a job fails with a clear error, instead of waiting forever, when a helper thread never starts", async () => {
+  await tf.setBackend("wasm");
+  const pool = SimdPool.create(tf.backend(), 2, {
+    workerScript: new URL("../wasm/silent_worker_fixture.ts", import.meta.url),
+    startTimeoutMs: 1500,
+  });
+  const x = tf.zeros([2, 3, 16]);
+  const backend = tf.backend();
+  await assertRejects(
+    () =>
+      Promise.resolve().then(() => meanWasmSimd(() => pool)({ inputs: { x }, attrs: { axis: 1 }, backend })),
+    /only 0 of 1 helper thread\(s\) started within 1.5 s/,
+    "silent helper",
+  );
   x.dispose();
 });
