@@ -9,7 +9,7 @@
  *
  * Usage:
  *   deno run -A bench/train.ts [--models cnn,resnet20,resnet18] [--backends wasm,cpu] [--threads 2]
- *     [--batch 128] [--steps 6] [--warmup 2] [--alpha 0] [--torch /usr/bin/python3]
+ *     [--batch 128] [--steps 12] [--warmup 3] [--alpha 0] [--torch /usr/bin/python3]
  * The pure-JS cpu backend runs only for `--cpu-models` (default cnn). `--backends` may include webgpu (llvmpipe here; very slow). `--torch ''` skips PyTorch. Per-config steps can
  * be set like `--steps resnet18=2,cpu=2,6`; `--timeout S` (default 300) gives up on one configuration after S seconds (model or backend name, first match wins, bare number = default).
  *
@@ -121,8 +121,8 @@ async function main() {
       backends: { type: "string", default: "wasm,cpu" },
       threads: { type: "string", default: "2" },
       batch: { type: "string", default: "128" },
-      steps: { type: "string", default: "resnet18=3,cpu=2,6" },
-      warmup: { type: "string", default: "2" },
+      steps: { type: "string", default: "resnet18=3,cpu=2,12" },
+      warmup: { type: "string", default: "3" },
       alpha: { type: "string", default: "0" },
       torch: { type: "string", default: "/usr/bin/python3" },
       "cpu-models": { type: "string", default: "cnn" },
