@@ -4,7 +4,9 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { seeded } from "../reference.ts";
+import { assertLess } from "../assert.ts";
+import { runOn, seeded } from "../reference.ts";
+import { BN_STATS } from "../../../../lib/backends/kernels/webgpu_batch_norm.ts";
 import { FastBatchNormalization } from "../../../../lib/models/fast_batch_norm.ts";
 
 /** A seeded tensor, scaled and shifted. */
@@ -50,3 +52,24 @@ export const BN_SHAPES = [[4, 3], [2, 5, 5, 3], [3, 7, 33], [4, 9, 9, 16], [1300
   50,
   70,
 ]];
+
+/**
+ * Checks `backend`'s BN_STATS kernel on 3000 rows of `channels` channels near 1000·(c + 1), where E[x²] − E[x]²
+ * would lose the variance, against float64 loops.
+ */
+export async function checkStatsFarFromZero(backend: string, channels: number): Promise<void> {
+  const rows = 3000, c = channels;
+  const x = Float32Array.from(seeded(rows * c, 7), (v, i) => 1000 * (1 + (i % c)) + v);
+  const [stats] = await runOn(backend, () => [
+    tf.engine().runKernel(BN_STATS, { x: tf.tensor2d(x, [rows, c]) }, {}) as tf.Tensor,
+  ]);
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0, s2 = 0;
+    for (let r = 0; r < rows; r++) s += x[r * c + ch];
+    const mean = s / rows;
+    for (let r = 0; r < rows; r++) s2 += (x[r * c + ch] - mean) ** 2;
+    const variance = s2 / rows;
+    assertLess(Math.abs(stats[ch] - mean) / mean, 1e-6, `${backend}: mean of channel ${ch}`);
+    assertLess(Math.abs(stats[c + ch] - variance) / variance, 1e-3, `${backend}: variance of channel ${ch}`);
+  }
+}
