@@ -20,6 +20,7 @@ import { conv2dGemmWebGpu, fusedConv2dGemmWebGpu, inputGradGemmWebGpu } from "./
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { filterGradSimd, maxPoolGradSimd } from "./wasm_simd.ts";
+import { sharedIdentityWasm } from "./shared_identity.ts";
 import { meanWasm, meanWasmSimd, sumWasm, sumWasmSimd } from "./reductions.ts";
 import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
@@ -44,6 +45,8 @@ export interface TrainingKernelChoice {
    * loop) and `simd` (the same loop in our SIMD module, threaded) are wasm only.
    */
   reductions: "js" | "simd" | "stock";
+  /** `Identity`: `share` (shared_identity.ts: the input's data by reference, not a copy) is wasm only. */
+  identity: "share" | "stock";
 }
 
 /** Per backend: wasm and cpu as measured best by bench/train.ts; webgpu as measured by bench/gpu/. */
@@ -55,6 +58,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     maxPoolGrad: "simd",
     matMul: "transpose",
     reductions: "simd",
+    identity: "share",
   },
   // conv gemm: the stock kernel's results bit for bit (webgpu_conv2d_test.ts), 6–29 % more img/s on an H100
   // (bench/gpu/results run 11); inputGrad gemm, also bit for bit, was slower there than the stock shader.
@@ -65,6 +69,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     maxPoolGrad: "stock",
     matMul: "stock",
     reductions: "stock",
+    identity: "stock",
   },
   cpu: {
     conv: "stock",
@@ -73,6 +78,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     maxPoolGrad: "js",
     matMul: "stock",
     reductions: "stock",
+    identity: "stock",
   },
 };
 
@@ -89,7 +95,8 @@ function install(kernelName: string, backendName: string, fn: KernelFn | undefin
  * that are now ours.
  *
  * @example
- * registerTrainingKernels("wasm"); // SIMD dW, xconv dx, SIMD MaxPoolGrad, transposed matMul, SIMD Sum/Mean
+ * registerTrainingKernels("wasm"); // SIMD dW, xconv dx, SIMD MaxPoolGrad, transposed matMul, SIMD Sum/Mean,
+ * // shared Identity
  * registerTrainingKernels("webgpu", { filterGrad: "tconv" });
  */
 export function registerTrainingKernels(
@@ -118,6 +125,9 @@ export function registerTrainingKernels(
   }
   if (c.reductions !== "stock" && backendName !== "wasm") {
     throw new Error(`reductions '${c.reductions}' work on the wasm heap: wasm only, not '${backendName}'`);
+  }
+  if (c.identity === "share" && backendName !== "wasm") {
+    throw new Error(`identity 'share' is for wasm only, not '${backendName}'`);
   }
   if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
@@ -154,6 +164,7 @@ export function registerTrainingKernels(
   );
   install("Sum", target, { js: sumWasm, simd: sumWasmSimd(), stock: undefined }[c.reductions]);
   install("Mean", target, { js: meanWasm, simd: meanWasmSimd(), stock: undefined }[c.reductions]);
+  install("Identity", target, c.identity === "share" ? sharedIdentityWasm : undefined);
   const ours: [string, string][] = [
     ["Conv2D", c.conv],
     ["FusedConv2D", c.conv],
@@ -163,6 +174,7 @@ export function registerTrainingKernels(
     ["BatchMatMul", c.matMul],
     ["Sum", c.reductions],
     ["Mean", c.reductions],
+    ["Identity", c.identity],
   ];
   return ours.filter(([, v]) => v !== "stock").map(([k, v]) => `${k}:${v}`);
 }

@@ -5,6 +5,7 @@
  * - `Conv2DBackpropFilter` (NHWC, dilation 1, a multiple of 4 output channels): every filter tap's product of
  *   x and dy summed pixel by pixel, outputs split among threads; about 3× the composed `tconv` kernel.
  * - `MaxPoolGrad`: the JavaScript kernel of max_pool_grad.ts in C, the same bits.
+ * (The batch-norm kernels over the same module are in wasm_batch_norm.ts, Sum and Mean in reductions.ts.)
  *
  * Shapes the C kernels do not cover go to the kernel given as the fallback.
  */
@@ -16,6 +17,18 @@ import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
 import type { WasmHeapBackend } from "./wasm_heap.ts";
 
 const address = (b: WasmHeapBackend, t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+
+/**
+ * The window geometry both C kernels take after their pointers and sizes: N, H, W, C, Ho, Wo, then (after
+ * `middle`) the window's height and width, strides, and top and left padding.
+ */
+function geometry(c: tf.backend_util.Conv2DInfo, middle: number[], window: [number, number]): number[] {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth } = c;
+  return [
+    ...[batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, ...middle, ...window],
+    ...[strideHeight, strideWidth, c.padInfo.top, c.padInfo.left],
+  ];
+}
 
 /**
  * `Conv2DBackpropFilter` on our SIMD kernel; `fallback` for other layouts and channel counts. `poolOf` picks
@@ -33,22 +46,8 @@ export function filterGradSimd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of)
     const b = backend as unknown as WasmHeapBackend;
     const out = b.makeOutput(filterShape, "float32");
     poolOf(backend).run("conv2d_filter_grad", [
-      address(b, x),
-      address(b, dy),
-      address(b, out),
-      c.batchSize,
-      c.inHeight,
-      c.inWidth,
-      c.inChannels,
-      c.outHeight,
-      c.outWidth,
-      c.outChannels,
-      c.filterHeight,
-      c.filterWidth,
-      c.strideHeight,
-      c.strideWidth,
-      c.padInfo.top,
-      c.padInfo.left,
+      ...[x, dy, out].map((t) => address(b, t)),
+      ...geometry(c, [c.outChannels], [c.filterHeight, c.filterWidth]),
     ]);
     return out;
   };
@@ -65,21 +64,8 @@ export const maxPoolGradSimd =
     const b = backend as unknown as WasmHeapBackend;
     const out = b.makeOutput(input.shape, "float32");
     poolOf(backend).run("max_pool_grad", [
-      address(b, input),
-      address(b, dy),
-      address(b, out),
-      c.batchSize,
-      c.inHeight,
-      c.inWidth,
-      c.inChannels,
-      c.outHeight,
-      c.outWidth,
-      c.effectiveFilterHeight,
-      c.effectiveFilterWidth,
-      c.strideHeight,
-      c.strideWidth,
-      c.padInfo.top,
-      c.padInfo.left,
+      ...[input, dy, out].map((t) => address(b, t)),
+      ...geometry(c, [], [c.effectiveFilterHeight, c.effectiveFilterWidth]),
     ]);
     return out;
   };

@@ -27,6 +27,7 @@ Deno.test("initBackend('wasm', {threads: 2}) runs the threaded SIMD binary with 
       "BatchMatMul:transpose",
       "Sum:simd",
       "Mean:simd",
+      "Identity:share",
       "OurBatchNormStats",
       "OurBatchNormApply",
       "OurBatchNormGradReduce",
