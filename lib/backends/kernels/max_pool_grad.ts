@@ -10,7 +10,7 @@ import type { WasmHeapBackend } from "./wasm_heap.ts";
 
 type PoolInfo = tf.backend_util.Conv2DInfo;
 
-/** The pooling geometry of a `MaxPoolGrad` call: its input and attrs (filterSize, strides, pad, dimRoundingMode). */
+/** The pooling geometry of a `MaxPoolGrad` call, from its input and attrs (filterSize, strides, pad, …). */
 export function poolInfo(x: tf.TensorInfo, attrs: tf.NamedAttrMap): PoolInfo {
   return tf.backend_util.computePool2DInfo(
     x.shape as [number, number, number, number],

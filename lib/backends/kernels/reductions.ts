@@ -8,12 +8,12 @@
  * float32 accumulators, which adds the same numbers in the same order as the stock kernel, one float32
  * rounding per addition: the results are identical bit for bit (tests/lib/backends/kernels/reductions_test.ts),
  * about twice as fast. The same loop runs as JavaScript (`js`) or as our SIMD kernel `sum_middle`
- * (lib/backends/wasm/simd_kernels.c, on the backend's threads; `simd`). Other reductions (the last axis among them, non-float32 inputs, axes that are not
- * contiguous and ascending) use the stock kernel.
+ * (lib/backends/wasm/simd_kernels.c, on the backend's threads; `simd`). Other reductions (the last axis among
+ * them, non-float32 inputs, axes that are not contiguous and ascending) use the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, requireStockKernel } from "./kernel_registry.ts";
-import type { WasmHeapBackend } from "./wasm_heap.ts";
+import { heapAddress, type WasmHeapBackend } from "./wasm_heap.ts";
 import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
 
 /** A reduction over contiguous axes seen as [outer, r, inner], with `inner` > 1. */
@@ -91,7 +91,7 @@ function reductionWasm(kernelName: "Sum" | "Mean", poolOf?: PoolOf): KernelFn {
     const out = b.makeOutput(split.outShape, "float32");
     const mean = kernelName === "Mean";
     if (poolOf) {
-      const [from, to] = [b.getMemoryOffset(x.dataId), b.getMemoryOffset(out.dataId)];
+      const [from, to] = [heapAddress(b, x), heapAddress(b, out)];
       poolOf(backend).run("sum_middle", [from, to, split.outer, split.r, split.inner, mean ? 1 : 0]);
     } else {
       // Views are taken after makeOutput, which may grow (and so detach) the heap.

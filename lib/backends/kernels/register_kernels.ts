@@ -133,10 +133,11 @@ export function registerTrainingKernels(
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
   }
   const target = backendName === "webgpu" ? WEBGPU_BACKEND : backendName;
+  const tconv = filterGradTconv(backendName);
   const filterGrad = {
-    tconv: filterGradTconv(backendName),
+    tconv,
     im2col: filterGradIm2col(backendName),
-    simd: c.filterGrad === "simd" ? filterGradSimd(filterGradTconv(backendName)) : undefined,
+    simd: c.filterGrad === "simd" ? filterGradSimd(tconv) : undefined,
     tiled: c.filterGrad === "tiled" ? filterGradTiledWebGpu() : undefined,
     stock: undefined,
   }[c.filterGrad];
@@ -146,11 +147,7 @@ export function registerTrainingKernels(
   install(
     "Conv2DBackpropInput",
     target,
-    {
-      xconv: inputGradXconv(backendName),
-      gemm: inputGradGemmWebGpu(),
-      stock: undefined,
-    }[c.inputGrad],
+    { xconv: inputGradXconv(backendName), gemm: inputGradGemmWebGpu(), stock: undefined }[c.inputGrad],
   );
   install(
     "MaxPoolGrad",

@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_REDUCE, BN_STATS, MOVING_AVERAGE } from "./webgpu_batch_norm.ts";
 import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
-import type { WasmHeapBackend } from "./wasm_heap.ts";
+import { heapAddress as address, type WasmHeapBackend } from "./wasm_heap.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: tf.KernelBackend };
 
@@ -17,8 +17,6 @@ type Args = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: t
 const CHUNK_ROWS = 512;
 /** The `mode` values of simd_kernels.c's channel_partials. */
 const SUM = { shiftedSquares: 0, dy: 1, dyCentred: 2 } as const;
-
-const address = (b: WasmHeapBackend, t: tf.TensorInfo | undefined) => (t ? b.getMemoryOffset(t.dataId) : 0);
 
 function rowsAndChannels(x: tf.TensorInfo): { rows: number; channels: number } {
   const channels = x.shape[x.shape.length - 1];

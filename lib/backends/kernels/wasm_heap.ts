@@ -27,3 +27,7 @@ export interface WasmHeapBackend {
   /** Frees a tensor made by `makeOutput`. */
   disposeData(dataId: tf.DataId): boolean;
 }
+
+/** A tensor's heap address, the pointer our SIMD kernels take; 0 (an unused argument) for no tensor. */
+export const heapAddress = (b: WasmHeapBackend, t: tf.TensorInfo | undefined): number =>
+  t ? b.getMemoryOffset(t.dataId) : 0;

@@ -14,9 +14,7 @@ import type { KernelFn } from "./kernel_registry.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 import { poolInfo } from "./max_pool_grad.ts";
 import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
-import type { WasmHeapBackend } from "./wasm_heap.ts";
-
-const address = (b: WasmHeapBackend, t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+import { heapAddress as address, type WasmHeapBackend } from "./wasm_heap.ts";
 
 /**
  * The window geometry both C kernels take after their pointers and sizes: N, H, W, C, Ho, Wo, then (after

@@ -19,20 +19,7 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import { CTRL, type SimdWorkerData } from "./simd_protocol.ts";
-
-/** The kernels simd_kernels.wasm exports, by the name {@link SimdPool.run} takes. */
-export const SIMD_KERNELS = [
-  "conv2d_filter_grad",
-  "max_pool_grad",
-  "channel_partials",
-  "channel_finish",
-  "bn_apply",
-  "bn_grad_input",
-  "sum_middle",
-] as const;
-/** One of {@link SIMD_KERNELS}. */
-export type SimdKernelName = typeof SIMD_KERNELS[number];
+import { CTRL, SIMD_KERNELS, type SimdKernelName, type SimdWorkerData } from "./simd_protocol.ts";
 
 /** Which pool a kernel runs on, given the backend (normally {@link SimdPool.of}). */
 export type PoolOf = (backend: object) => SimdPool;
@@ -81,7 +68,14 @@ export function simdModule(shared: boolean): { bytes: Uint8Array<ArrayBuffer>; m
 
 const pools = new WeakMap<object, SimdPool>();
 
-function wasmInternals(backend: object): WasmModuleInternals & { memory: WebAssembly.Memory } {
+/** What the pool needs of a tfjs wasm backend: its memory, its allocator and its thread count. */
+interface Heap {
+  memory: WebAssembly.Memory;
+  malloc(bytes: number): number;
+  threads: number;
+}
+
+function heapOf(backend: object): Heap {
   const mod = (backend as { wasm?: Partial<WasmModuleInternals> }).wasm;
   const memory = mod?.wasmMemory ?? mod?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory) || !mod?._malloc || !mod.tfjs?.getThreadsCount) {
@@ -90,7 +84,8 @@ function wasmInternals(backend: object): WasmModuleInternals & { memory: WebAsse
         "getThreadsCount on backend.wasm); re-derive lib/backends/wasm/simd_pool.ts for this tfjs version",
     );
   }
-  return { ...(mod as WasmModuleInternals), memory };
+  const malloc = mod._malloc;
+  return { memory, malloc: (bytes) => malloc(bytes) >>> 0, threads: mod.tfjs.getThreadsCount() };
 }
 
 /** The SIMD kernels of one wasm backend and its helper threads. */
@@ -110,8 +105,8 @@ export class SimdPool {
   static of(backend: object): SimdPool {
     let pool = pools.get(backend);
     if (!pool) {
-      const mod = wasmInternals(backend);
-      pool = new SimdPool(mod, mod.tfjs.getThreadsCount());
+      const heap = heapOf(backend);
+      pool = new SimdPool(heap, heap.threads);
       pools.set(backend, pool);
     }
     return pool;
@@ -126,26 +121,22 @@ export class SimdPool {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new Error(`SimdPool.create: threads must be a positive integer, got ${threads}`);
     }
-    return new SimdPool(wasmInternals(backend), threads, options);
+    return new SimdPool(heapOf(backend), threads, options);
   }
 
-  private constructor(
-    mod: WasmModuleInternals & { memory: WebAssembly.Memory },
-    threads: number,
-    options: PoolOptions = {},
-  ) {
+  private constructor(heap: Heap, threads: number, options: PoolOptions = {}) {
     this.#startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
-    const memory = mod.memory;
+    const memory = heap.memory;
     // A plain memory (tfjs's single-threaded binary) cannot be shared with helper threads.
     const shared = memory.buffer instanceof SharedArrayBuffer;
     this.threads = shared ? Math.max(1, threads) : 1;
-    const ctrlAddress = mod._malloc(CTRL.bytes) >>> 0;
+    const ctrlAddress = heap.malloc(CTRL.bytes);
     this.#memory = memory;
     this.#ctrlAddress = ctrlAddress;
     this.#ctrl = new Int32Array(memory.buffer, ctrlAddress, CTRL.words);
     this.#ctrl.fill(0);
     this.#args = new Float64Array(memory.buffer, ctrlAddress + CTRL.argsByte, CTRL.maxArgs);
-    const stackTop = () => ((mod._malloc(STACK_BYTES) >>> 0) + STACK_BYTES) & ~15;
+    const stackTop = () => (heap.malloc(STACK_BYTES) + STACK_BYTES) & ~15;
     const { bytes, module } = simdModule(shared);
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const exports = instance.exports as Record<string, unknown>;
@@ -166,8 +157,6 @@ export class SimdPool {
         stackTop: stackTop(),
         tid,
         threads: this.threads,
-        seq: 0,
-        names: [...SIMD_KERNELS],
       };
       new Worker(options.workerScript ?? new URL("./simd_worker.ts", import.meta.url), { workerData })
         .unref();

@@ -15,13 +15,26 @@
  * @module
  */
 
+/** The kernels simd_kernels.wasm exports; a job names one by its index here. */
+export const SIMD_KERNELS = [
+  "conv2d_filter_grad",
+  "max_pool_grad",
+  "channel_partials",
+  "channel_finish",
+  "bn_apply",
+  "bn_grad_input",
+  "sum_middle",
+] as const;
+/** One of {@link SIMD_KERNELS}. */
+export type SimdKernelName = typeof SIMD_KERNELS[number];
+
 /** Word indices of the control block, and its size. */
 export const CTRL = {
   /** Incremented once per job. */
   seq: 0,
   /** Helpers that finished the current job. */
   done: 1,
-  /** Index of the kernel in the pool's name list. */
+  /** Index of the kernel in {@link SIMD_KERNELS}. */
   fn: 2,
   /** Number of arguments. */
   nargs: 3,
@@ -51,10 +64,6 @@ export interface SimdWorkerData {
   /** This thread's index (1 … threads − 1; the pool's own thread is 0). */
   tid: number;
   threads: number;
-  /** `seq` when the helper was started: the next job is the first it runs. */
-  seq: number;
-  /** Kernel names by index. */
-  names: string[];
 }
 
 /** Blocks until `ctrl[seq]` differs from `seen`; returns the new value. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { workerData } from "node:worker_threads";
-import { CTRL, type SimdWorkerData, waitForJob } from "./simd_protocol.ts";
+import { CTRL, SIMD_KERNELS, type SimdWorkerData, waitForJob } from "./simd_protocol.ts";
 
 const data = workerData as SimdWorkerData;
 // Compiled here rather than received compiled: V8 then tiers this thread's copy up to optimised code after its
@@ -20,11 +20,12 @@ const ctrl = new Int32Array(data.memory.buffer, data.ctrl, CTRL.words);
 const args = new Float64Array(data.memory.buffer, data.ctrl + CTRL.argsByte, CTRL.maxArgs);
 
 Atomics.add(ctrl, CTRL.ready, 1);
-let seen = data.seq;
+// Helpers start before the pool's first job, while `seq` is still 0.
+let seen = 0;
 for (;;) {
   seen = waitForJob(ctrl, seen);
   try {
-    const fn = exports[data.names[ctrl[CTRL.fn]]] as (...a: number[]) => void;
+    const fn = exports[SIMD_KERNELS[ctrl[CTRL.fn]]] as (...a: number[]) => void;
     fn(...args.subarray(0, ctrl[CTRL.nargs]), data.tid, data.threads);
   } catch (e) {
     Atomics.store(ctrl, CTRL.failed, data.tid);

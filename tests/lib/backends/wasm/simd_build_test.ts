@@ -6,7 +6,7 @@ import {
   sections,
   SIMD_BUILDS,
 } from "../../../../lib/backends/wasm/build_simd.ts";
-import { SIMD_KERNELS } from "../../../../lib/backends/wasm/simd_pool.ts";
+import { SIMD_KERNELS } from "../../../../lib/backends/wasm/simd_protocol.ts";
 
 const read = (file: string) =>
   Deno.readFile(new URL(`../../../../lib/backends/wasm/${file}`, import.meta.url));
