@@ -4,6 +4,7 @@ import { REF, relErr, runOn, seeded } from "../reference.ts";
 import { initBackend } from "../../../../lib/backends/select.ts";
 import { filterGradSimd, maxPoolGradSimd } from "../../../../lib/backends/kernels/wasm_simd.ts";
 import { maxPoolGradInto, poolInfo } from "../../../../lib/backends/kernels/max_pool_grad.ts";
+import { nhwcConvInfo } from "../../../../lib/backends/kernels/conv_info.ts";
 import type { KernelFn } from "../../../../lib/backends/kernels/kernel_registry.ts";
 import { SimdPool } from "../../../../lib/backends/wasm/simd_pool.ts";
 import { meanWasm, meanWasmSimd } from "../../../../lib/backends/kernels/reductions.ts";
@@ -38,11 +39,19 @@ const noFallback: KernelFn = () => {
   throw new Error("fell back");
 };
 
-/** dW through `kernel` on wasm: dy = a seeded tensor of the forward output's shape. */
+/** Seeded x and dy (of the convolution output's shape) for a case, on the current backend. */
+function convInputs(c: ConvCase, seed: number): { x: tf.Tensor4D; dy: tf.Tensor4D } {
+  const o = nhwcConvInfo(c.x, c.f, { strides: c.s, pad: c.pad });
+  const yShape: [number, number, number, number] = [c.x[0], o.outHeight, o.outWidth, c.f[3]];
+  return {
+    x: tf.tensor4d(seeded(tf.util.sizeFromShape(c.x), seed), c.x),
+    dy: tf.tensor4d(seeded(tf.util.sizeFromShape(yShape), seed + 1), yShape),
+  };
+}
+
+/** dW through `kernel` on wasm. */
 function filterGradWith(kernel: KernelFn, c: ConvCase, seed: number): Float32Array {
-  const x = tf.tensor4d(seeded(tf.util.sizeFromShape(c.x), seed), c.x);
-  const yShape = tf.conv2d(x, tf.zeros(c.f) as tf.Tensor4D, c.s, c.pad).shape;
-  const dy = tf.tensor(seeded(tf.util.sizeFromShape(yShape), seed + 1), yShape);
+  const { x, dy } = convInputs(c, seed);
   const backend = tf.backend();
   const out = kernel({
     inputs: { x, dy },
@@ -57,21 +66,15 @@ function filterGradWith(kernel: KernelFn, c: ConvCase, seed: number): Float32Arr
 
 /** The stock cpu backend's dW for the same x and dy. */
 function referenceFilterGrad(c: ConvCase, seed: number): tf.Tensor[] {
-  const x = tf.tensor4d(seeded(tf.util.sizeFromShape(c.x), seed), c.x);
-  const yShape = tf.conv2d(x, tf.zeros(c.f) as tf.Tensor4D, c.s, c.pad).shape;
-  const dy = tf.tensor4d(
-    seeded(tf.util.sizeFromShape(yShape), seed + 1),
-    yShape as [number, number, number, number],
-  );
+  const { x, dy } = convInputs(c, seed);
   return [
-    tf.conv2d(x, tf.zeros(c.f) as tf.Tensor4D, c.s, c.pad),
     tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, c.s, c.pad), dy)))(tf.zeros(c.f)),
   ];
 }
 
 const reference: Float32Array[] = [];
 for (const [i, c] of CONV_CASES.entries()) {
-  reference.push((await runOn(REF, () => referenceFilterGrad(c, 10 * i)))[1]);
+  reference.push((await runOn(REF, () => referenceFilterGrad(c, 10 * i)))[0]);
 }
 await initBackend("wasm", { threads: 2 });
 const pools = [1, 2, 3].map((threads) => SimdPool.create(tf.backend(), threads));
