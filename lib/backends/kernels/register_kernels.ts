@@ -21,21 +21,29 @@ import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { filterGradSimd, maxPoolGradSimd } from "./wasm_simd.ts";
 import { sharedIdentityWasm } from "./shared_identity.ts";
+import { conv2dWinograd, filterGradWinograd, inputGradWinograd } from "./wasm_winograd.ts";
 import { meanWasm, meanWasmSimd, sumWasm, sumWasmSimd } from "./reductions.ts";
-import { type KernelFn, replaceKernel, restoreKernel } from "./kernel_registry.ts";
+import { type KernelFn, replaceKernel, requireStockKernel, restoreKernel } from "./kernel_registry.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
 /** Which implementation each replaceable kernel uses; `stock` keeps (or restores) the backend's own. */
 export interface TrainingKernelChoice {
-  /** `Conv2D` and `FusedConv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
-  conv: "gemm" | "stock";
   /**
-   * `Conv2DBackpropFilter`. wasm has no stock one; `simd` (our threaded wasm SIMD kernel, wasm_simd.ts) is wasm
-   * only; `tiled` (a split-K WGSL shader) is webgpu only.
+   * `Conv2D` and `FusedConv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only;
+   * `winograd` (F(2×2, 3×3) in our wasm SIMD module, wasm_winograd.ts; `Conv2D` only) is wasm only.
    */
-  filterGrad: "tconv" | "im2col" | "simd" | "tiled" | "stock";
-  /** `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only. */
-  inputGrad: "xconv" | "gemm" | "stock";
+  conv: "gemm" | "winograd" | "stock";
+  /**
+   * `Conv2DBackpropFilter`. wasm has no stock one; `simd` (our threaded wasm SIMD kernel, wasm_simd.ts) and
+   * `winograd` (F(3×3, 2×2) in the same module, wasm_winograd.ts, falling back to `simd`) are wasm only;
+   * `tiled` (a split-K WGSL shader) is webgpu only.
+   */
+  filterGrad: "tconv" | "im2col" | "simd" | "winograd" | "tiled" | "stock";
+  /**
+   * `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only; `winograd` (as for
+   * `conv`, falling back to `xconv`) is wasm only.
+   */
+  inputGrad: "xconv" | "gemm" | "winograd" | "stock";
   /** `MaxPoolGrad`: `js` exists for wasm and cpu only, `simd` (the same bits) for wasm only. */
   maxPoolGrad: "js" | "simd" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
@@ -52,9 +60,9 @@ export interface TrainingKernelChoice {
 /** Per backend: wasm and cpu as measured best by bench/train.ts; webgpu as measured by bench/gpu/. */
 export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelChoice> = {
   wasm: {
-    conv: "stock",
-    filterGrad: "simd",
-    inputGrad: "xconv",
+    conv: "winograd",
+    filterGrad: "winograd",
+    inputGrad: "winograd",
     maxPoolGrad: "simd",
     matMul: "transpose",
     reductions: "simd",
@@ -95,8 +103,8 @@ function install(kernelName: string, backendName: string, fn: KernelFn | undefin
  * that are now ours.
  *
  * @example
- * registerTrainingKernels("wasm"); // SIMD dW, xconv dx, SIMD MaxPoolGrad, transposed matMul, SIMD Sum/Mean,
- * // shared Identity
+ * registerTrainingKernels("wasm"); // Winograd conv, dx and dW, SIMD MaxPoolGrad, transposed matMul,
+ * // SIMD Sum/Mean, shared Identity
  * registerTrainingKernels("webgpu", { filterGrad: "tconv" });
  */
 export function registerTrainingKernels(
@@ -118,6 +126,12 @@ export function registerTrainingKernels(
   if (c.inputGrad === "gemm" && backendName !== "webgpu") {
     throw new Error(`inputGrad 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
   }
+  if (
+    (c.conv === "winograd" || c.inputGrad === "winograd" || c.filterGrad === "winograd") &&
+    backendName !== "wasm"
+  ) {
+    throw new Error(`'winograd' kernels run on the wasm heap: wasm only, not '${backendName}'`);
+  }
   if ((c.filterGrad === "simd" || c.maxPoolGrad === "simd") && backendName !== "wasm") {
     throw new Error(
       `filterGrad and maxPoolGrad 'simd' run on the wasm heap: wasm only, not '${backendName}'`,
@@ -138,16 +152,28 @@ export function registerTrainingKernels(
     tconv,
     im2col: filterGradIm2col(backendName),
     simd: c.filterGrad === "simd" ? filterGradSimd(tconv) : undefined,
+    winograd: c.filterGrad === "winograd" ? filterGradWinograd(filterGradSimd(tconv)) : undefined,
     tiled: c.filterGrad === "tiled" ? filterGradTiledWebGpu() : undefined,
     stock: undefined,
   }[c.filterGrad];
-  install("Conv2D", target, c.conv === "gemm" ? conv2dGemmWebGpu() : undefined);
+  const conv = {
+    gemm: c.conv === "gemm" ? conv2dGemmWebGpu() : undefined,
+    winograd: c.conv === "winograd" ? conv2dWinograd(requireStockKernel("Conv2D", target)) : undefined,
+    stock: undefined,
+  }[c.conv];
+  install("Conv2D", target, conv);
   install("FusedConv2D", target, c.conv === "gemm" ? fusedConv2dGemmWebGpu() : undefined);
   install("Conv2DBackpropFilter", target, filterGrad);
+  const xconv = inputGradXconv(backendName);
   install(
     "Conv2DBackpropInput",
     target,
-    { xconv: inputGradXconv(backendName), gemm: inputGradGemmWebGpu(), stock: undefined }[c.inputGrad],
+    {
+      xconv,
+      gemm: c.inputGrad === "gemm" ? inputGradGemmWebGpu() : undefined,
+      winograd: c.inputGrad === "winograd" ? inputGradWinograd(xconv) : undefined,
+      stock: undefined,
+    }[c.inputGrad],
   );
   install(
     "MaxPoolGrad",
@@ -164,7 +190,7 @@ export function registerTrainingKernels(
   install("Identity", target, c.identity === "share" ? sharedIdentityWasm : undefined);
   const ours: [string, string][] = [
     ["Conv2D", c.conv],
-    ["FusedConv2D", c.conv],
+    ["FusedConv2D", c.conv === "gemm" ? "gemm" : "stock"],
     ["Conv2DBackpropFilter", c.filterGrad],
     ["Conv2DBackpropInput", c.inputGrad],
     ["MaxPoolGrad", c.maxPoolGrad],

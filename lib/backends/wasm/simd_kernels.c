@@ -381,3 +381,320 @@ void sum_middle(const float *x, float *out, int outer, int r, int inner, int mea
     }
   }
 }
+
+/*
+ * Winograd F(2×2, 3×3) convolution, stride 1, dilation 1, NHWC: each 2×2 output tile is A^T·[(G·g·G^T) ⊙
+ * (B^T·d·B)]·A over a 4×4 input patch d, so a tile takes 16 multiplies per (input, output) channel pair instead
+ * of 36. The filter transform comes first (winograd_filter), then the convolution (winograd_conv), which takes
+ * blocks of WINO_TILES tiles: the input transform of a block into scratch V[16][tiles][Ci], 16 products
+ * V[ξ]·U[ξ] into scratch M[16][tiles][8] per 8 output channels, then the output transform into y.
+ *
+ * Every transform and every channel sum runs in a fixed order, one float32 rounding per operation.
+ */
+#define WINO_TILES 16
+
+/*
+ * Floats added to the stride of each of the 16 planes of a transformed block, so that the planes do not all map
+ * to the same cache sets when a block's size is a multiple of 4 KiB.
+ */
+#define WINO_PAD 16
+
+/* The stride of one plane of a block of `tb` transformed tiles with `ch` channels. */
+static inline int wino_plane(int tb, int ch) { return tb * ch + WINO_PAD; }
+
+/*
+ * The filter transform U[16][Ci][Co] = G·g·G^T of each (c, k) pair, where g[i][j] is w[i][j][c][k] (w is
+ * [3][3][Ci][Co]) or, when `flip` is set (the input gradient), w[2−i][2−j][k][c] of w [3][3][Co][Ci]: the
+ * forward filter turned 180° with its channel axes swapped. Input channels are shared among threads.
+ */
+EXPORT(winograd_filter)
+void winograd_filter(const float *w, float *u, int Ci, int Co, int flip, int tid, int nthreads) {
+  int c0, c1;
+  share(Ci, tid, nthreads, &c0, &c1);
+  for (int c = c0; c < c1; c++) {
+    for (int k = 0; k < Co; k++) {
+      float g[3][3], a[4][3];
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+          g[i][j] = flip ? w[((2 - i) * 3 + (2 - j)) * Co * Ci + k * Ci + c] : w[(i * 3 + j) * Ci * Co + c * Co + k];
+      for (int j = 0; j < 3; j++) {
+        a[0][j] = g[0][j];
+        a[1][j] = (g[0][j] + g[1][j] + g[2][j]) * 0.5f;
+        a[2][j] = (g[0][j] - g[1][j] + g[2][j]) * 0.5f;
+        a[3][j] = g[2][j];
+      }
+      for (int r = 0; r < 4; r++) {
+        float *ur = u + (r * 4) * Ci * Co + c * Co + k;
+        ur[0] = a[r][0];
+        ur[Ci * Co] = (a[r][0] + a[r][1] + a[r][2]) * 0.5f;
+        ur[2 * Ci * Co] = (a[r][0] - a[r][1] + a[r][2]) * 0.5f;
+        ur[3 * Ci * Co] = a[r][2];
+      }
+    }
+  }
+}
+
+typedef struct {
+  int H, W, Ci, Ho, Wo, Co, top, left, tiles_h, tiles_w, tiles;
+} WinoShape;
+
+/* A tile's image and its first output row and column; `valid` is 0 for a slot past the last tile. */
+typedef struct {
+  int n, oh, ow, valid;
+} TilePos;
+
+/* The positions of tiles first … first + tb − 1 (invalid past the last), in order. */
+static void tile_positions(const WinoShape *s, int first, int tb, TilePos *pos) {
+  int n = first / (s->tiles_h * s->tiles_w), th = first / s->tiles_w % s->tiles_h, tw = first % s->tiles_w;
+  for (int slot = 0; slot < tb; slot++) {
+    pos[slot] = (TilePos){n, th * 2, tw * 2, first + slot < s->tiles};
+    if (++tw == s->tiles_w) {
+      tw = 0;
+      if (++th == s->tiles_h) th = 0, n++;
+    }
+  }
+}
+
+/* B^T·d·B of one 4×4 patch of 4 channels, stored to o[ξ·stride]. */
+static inline __attribute__((always_inline)) void winograd_input_transform(vf d[4][4], float *o, int stride) {
+  vf e[4][4];
+  for (int q = 0; q < 4; q++) {
+    e[0][q] = wasm_f32x4_sub(d[0][q], d[2][q]);
+    e[1][q] = wasm_f32x4_add(d[1][q], d[2][q]);
+    e[2][q] = wasm_f32x4_sub(d[2][q], d[1][q]);
+    e[3][q] = wasm_f32x4_sub(d[1][q], d[3][q]);
+  }
+  for (int r = 0; r < 4; r++) {
+    float *or = o + r * 4 * stride;
+    wasm_v128_store(or, wasm_f32x4_sub(e[r][0], e[r][2]));
+    wasm_v128_store(or + stride, wasm_f32x4_add(e[r][1], e[r][2]));
+    wasm_v128_store(or + 2 * stride, wasm_f32x4_sub(e[r][2], e[r][1]));
+    wasm_v128_store(or + 3 * stride, wasm_f32x4_sub(e[r][1], e[r][3]));
+  }
+}
+
+/*
+ * The input transform of the 4×4 patch of x under the tile at `p` (zeros outside x; all zeros for an invalid
+ * tile) into v[ξ·stride + c] for every channel, four at a time.
+ */
+static void winograd_input_tile(const float *x, float *v, const WinoShape *s, TilePos p, int stride) {
+  const int h0 = p.oh - s->top, w0 = p.ow - s->left, Ci = s->Ci;
+  const float *base = x + ((p.n * s->H + h0) * s->W + w0) * Ci;
+  vf d[4][4];
+  if (p.valid && h0 >= 0 && w0 >= 0 && h0 + 4 <= s->H && w0 + 4 <= s->W) {
+    for (int c = 0; c < Ci; c += 4) {
+      for (int r = 0; r < 4; r++)
+        for (int q = 0; q < 4; q++) d[r][q] = wasm_v128_load(base + (r * s->W + q) * Ci + c);
+      winograd_input_transform(d, v + c, stride);
+    }
+    return;
+  }
+  const int H = p.valid ? s->H : 0;
+  for (int c = 0; c < Ci; c += 4) {
+    for (int r = 0; r < 4; r++)
+      for (int q = 0; q < 4; q++) {
+        const int inside = h0 + r >= 0 && h0 + r < H && w0 + q >= 0 && w0 + q < s->W;
+        d[r][q] = inside ? wasm_v128_load(base + (r * s->W + q) * Ci + c) : wasm_f32x4_splat(0.0f);
+      }
+    winograd_input_transform(d, v + c, stride);
+  }
+}
+
+/*
+ * m[t·8 + 4b] (4 tiles, 4·NV output channels) = Σ over c in order of v[t·Ci + c] · u[c·Co + 4b], for one ξ; v
+ * and m are that ξ's planes at the first tile, u is U[ξ] at the first output channel.
+ */
+static inline __attribute__((always_inline)) void winograd_product(const float *v, const float *u, float *m,
+                                                                  int Ci, int Co, const int NV) {
+  vf acc[4][2];
+  for (int t = 0; t < 4; t++)
+    for (int b = 0; b < NV; b++) acc[t][b] = wasm_f32x4_splat(0.0f);
+  for (int c = 0; c < Ci; c++) {
+    vf uc[2];
+    for (int b = 0; b < NV; b++) uc[b] = wasm_v128_load(u + c * Co + 4 * b);
+    for (int t = 0; t < 4; t++) {
+      const vf vt = wasm_v128_load32_splat(v + t * Ci + c);
+      for (int b = 0; b < NV; b++) acc[t][b] = wasm_f32x4_add(acc[t][b], wasm_f32x4_mul(vt, uc[b]));
+    }
+  }
+  for (int t = 0; t < 4; t++)
+    for (int b = 0; b < NV; b++) wasm_v128_store(m + t * 8 + 4 * b, acc[t][b]);
+}
+
+/* The output transform A^T·m·A of the tile at `p` (block slot `slot`) for 4·NV channels from k0, into y. */
+static void winograd_output_tile(const float *m, float *y, const WinoShape *s, TilePos p, int slot, int k0, int NV) {
+  for (int b = 0; b < NV; b++) {
+    vf mm[4][4], a[2][4];
+    for (int xi = 0; xi < 16; xi++) mm[xi / 4][xi % 4] = wasm_v128_load(m + (xi * WINO_TILES + slot) * 8 + 4 * b);
+    for (int q = 0; q < 4; q++) {
+      a[0][q] = wasm_f32x4_add(wasm_f32x4_add(mm[0][q], mm[1][q]), mm[2][q]);
+      a[1][q] = wasm_f32x4_sub(wasm_f32x4_sub(mm[1][q], mm[2][q]), mm[3][q]);
+    }
+    for (int r = 0; r < 2 && p.oh + r < s->Ho; r++) {
+      float *yo = y + ((p.n * s->Ho + p.oh + r) * s->Wo + p.ow) * s->Co + k0 + 4 * b;
+      wasm_v128_store(yo, wasm_f32x4_add(wasm_f32x4_add(a[r][0], a[r][1]), a[r][2]));
+      if (p.ow + 1 < s->Wo) wasm_v128_store(yo + s->Co, wasm_f32x4_sub(wasm_f32x4_sub(a[r][1], a[r][2]), a[r][3]));
+    }
+  }
+}
+
+/*
+ * The convolution y [N,Ho,Wo,Co] of x [N,H,W,Ci] with a 3×3 filter transformed by winograd_filter into u, stride
+ * 1, `top` and `left` zero rows and columns of padding. Ci and Co must be multiples of 4. Blocks of WINO_TILES
+ * tiles are shared among threads; `scratch` holds winograd_conv_scratch(Ci) floats per thread.
+ */
+EXPORT(winograd_conv)
+void winograd_conv(const float *x, const float *u, float *y, float *scratch, int N, int H, int W, int Ci, int Ho,
+                   int Wo, int Co, int top, int left, int tid, int nthreads) {
+  const int tiles_h = (Ho + 1) / 2, tiles_w = (Wo + 1) / 2;
+  const WinoShape s = {H, W, Ci, Ho, Wo, Co, top, left, tiles_h, tiles_w, N * tiles_h * tiles_w};
+  const int vstride = wino_plane(WINO_TILES, Ci);
+  float *v = scratch + (long long)tid * (16 * vstride + 16 * WINO_TILES * 8), *m = v + 16 * vstride;
+  TilePos pos[WINO_TILES];
+  int b0, b1;
+  share((s.tiles + WINO_TILES - 1) / WINO_TILES, tid, nthreads, &b0, &b1);
+  for (int blk = b0; blk < b1; blk++) {
+    const int first = blk * WINO_TILES, count = min_i(WINO_TILES, s.tiles - first);
+    tile_positions(&s, first, WINO_TILES, pos);
+    // Slots past the last tile are transformed as tiles of zeros, so the products read defined values.
+    for (int slot = 0; slot < WINO_TILES; slot++) winograd_input_tile(x, v + slot * Ci, &s, pos[slot], vstride);
+    for (int k0 = 0; k0 < Co; k0 += 8) {
+      const int nv = Co - k0 >= 8 ? 2 : 1;
+      for (int xi = 0; xi < 16; xi++) {
+        const float *vx = v + xi * vstride, *ux = u + xi * Ci * Co + k0;
+        float *mx = m + xi * WINO_TILES * 8;
+        for (int slot = 0; slot < count; slot += 4) {
+          if (nv == 2) winograd_product(vx + slot * Ci, ux, mx + slot * 8, Ci, Co, 2);
+          else winograd_product(vx + slot * Ci, ux, mx + slot * 8, Ci, Co, 1);
+        }
+      }
+      for (int slot = 0; slot < count; slot++) winograd_output_tile(m, y, &s, pos[slot], slot, k0, nv);
+    }
+  }
+}
+
+/*
+ * The filter gradient by the same algorithm, F(3×3, 2×2): dW[tap] = Σ over output pixels p of x[p + tap]·dy[p]
+ * is, per 2×2 tile of dy and the 4×4 patch of x under it, a 3×3 "output" from a 4×4 input and a 2×2 "filter".
+ * Swapping the roles of F(2×2, 3×3)'s matrices gives it: x's patch is transformed by B^T·d·B as above, dy's tile
+ * by A·g·A^T, their products are summed over all tiles (16 products per channel pair and tile instead of 36),
+ * and G^T·M·G turns the 4×4 sums into the 3×3 taps.
+ */
+#define WGRAD_TILES 32
+
+/*
+ * The transform A·g·A^T of dy's 2×2 tile at `p` (zeros past the edge) into g[ξ·stride + k] for channels
+ * [k0, k1), four at a time.
+ */
+static void winograd_dy_tile(const float *dy, float *g, const WinoShape *s, TilePos p, int stride, int k0,
+                             int k1) {
+  const float *base = dy + ((p.n * s->Ho + p.oh) * s->Wo + p.ow) * s->Co;
+  const int rows = min_i(2, s->Ho - p.oh), cols = min_i(2, s->Wo - p.ow);
+  const vf zero = wasm_f32x4_splat(0.0f);
+  for (int k = k0; k < k1; k += 4) {
+    vf d[2][2], e[4][2];
+    for (int r = 0; r < 2; r++)
+      for (int q = 0; q < 2; q++) d[r][q] = r < rows && q < cols ? wasm_v128_load(base + (r * s->Wo + q) * s->Co + k) : zero;
+    for (int q = 0; q < 2; q++) {
+      e[0][q] = d[0][q];
+      e[1][q] = wasm_f32x4_add(d[0][q], d[1][q]);
+      e[2][q] = wasm_f32x4_sub(d[0][q], d[1][q]);
+      e[3][q] = wasm_f32x4_neg(d[1][q]);
+    }
+    for (int r = 0; r < 4; r++) {
+      float *o = g + r * 4 * stride + k;
+      wasm_v128_store(o, e[r][0]);
+      wasm_v128_store(o + stride, wasm_f32x4_add(e[r][0], e[r][1]));
+      wasm_v128_store(o + 2 * stride, wasm_f32x4_sub(e[r][0], e[r][1]));
+      wasm_v128_store(o + 3 * stride, wasm_f32x4_neg(e[r][1]));
+    }
+  }
+}
+
+/*
+ * m[a·Co + 4b] (4 input channels, 4·NV output channels) += Σ over `count` tiles in order of xv[t·Ci + a] ·
+ * gv[t·Co + 4b]: one ξ's planes, at the first channels.
+ */
+static inline __attribute__((always_inline)) void winograd_grad_product(const float *xv, const float *gv, float *m,
+                                                                       int Ci, int Co, int count, const int NV) {
+  vf acc[4][2];
+  for (int a = 0; a < 4; a++)
+    for (int b = 0; b < NV; b++) acc[a][b] = wasm_v128_load(m + a * Co + 4 * b);
+  for (int t = 0; t < count; t++) {
+    vf g[2];
+    for (int b = 0; b < NV; b++) g[b] = wasm_v128_load(gv + t * Co + 4 * b);
+    for (int a = 0; a < 4; a++) {
+      const vf xa = wasm_v128_load32_splat(xv + t * Ci + a);
+      for (int b = 0; b < NV; b++) acc[a][b] = wasm_f32x4_add(acc[a][b], wasm_f32x4_mul(xa, g[b]));
+    }
+  }
+  for (int a = 0; a < 4; a++)
+    for (int b = 0; b < NV; b++) wasm_v128_store(m + a * Co + 4 * b, acc[a][b]);
+}
+
+/* G^T·m·G of one row of the 4×4 sums: the 3 taps p0 + (p1 + p2)/2, (p1 − p2)/2, (p1 + p2)/2 + p3. */
+static inline void winograd_grad_row(const vf p[4], vf out[3]) {
+  const vf half = wasm_f32x4_splat(0.5f);
+  const vf sum = wasm_f32x4_mul(wasm_f32x4_add(p[1], p[2]), half);
+  out[0] = wasm_f32x4_add(p[0], sum);
+  out[1] = wasm_f32x4_mul(wasm_f32x4_sub(p[1], p[2]), half);
+  out[2] = wasm_f32x4_add(sum, p[3]);
+}
+
+/*
+ * Conv2DBackpropFilter for a 3×3 filter, stride 1, dilation 1, NHWC: dw [3][3][Ci][Co] from x [N,H,W,Ci] and
+ * dy [N,Ho,Wo,Co], with `top` and `left` padding. Ci and Co must be multiples of 4. Output channels, in blocks
+ * of 8, are shared among threads; each thread sums every tile in order, blocks of WGRAD_TILES at a time.
+ * `scratch` holds the sums M (16·Ci·Co floats), then winograd_filter_grad_scratch(Ci, Co) floats per thread.
+ */
+EXPORT(winograd_filter_grad)
+void winograd_filter_grad(const float *x, const float *dy, float *dw, float *scratch, int N, int H, int W, int Ci,
+                          int Ho, int Wo, int Co, int top, int left, int tid, int nthreads) {
+  const int tiles_h = (Ho + 1) / 2, tiles_w = (Wo + 1) / 2;
+  const WinoShape s = {H, W, Ci, Ho, Wo, Co, top, left, tiles_h, tiles_w, N * tiles_h * tiles_w};
+  const int xstride = wino_plane(WGRAD_TILES, Ci), gstride = wino_plane(WGRAD_TILES, Co);
+  float *m = scratch;
+  float *xv = scratch + 16 * Ci * Co + (long long)tid * 16 * (xstride + gstride), *gv = xv + 16 * xstride;
+  TilePos pos[WGRAD_TILES];
+  int b0, b1;
+  share((Co + 7) / 8, tid, nthreads, &b0, &b1);
+  const int k_lo = b0 * 8, k_hi = min_i(b1 * 8, Co);
+  if (k_lo >= k_hi) return;
+  for (int xi = 0; xi < 16; xi++)
+    for (int c = 0; c < Ci; c++)
+      for (int k = k_lo; k < k_hi; k += 4) wasm_v128_store(m + (xi * Ci + c) * Co + k, wasm_f32x4_splat(0.0f));
+  for (int first = 0; first < s.tiles; first += WGRAD_TILES) {
+    const int count = min_i(WGRAD_TILES, s.tiles - first);
+    tile_positions(&s, first, count, pos);
+    for (int slot = 0; slot < count; slot++) {
+      winograd_input_tile(x, xv + slot * Ci, &s, pos[slot], xstride);
+      winograd_dy_tile(dy, gv + slot * Co, &s, pos[slot], gstride, k_lo, k_hi);
+    }
+    for (int xi = 0; xi < 16; xi++) {
+      const float *xx = xv + xi * xstride, *gx = gv + xi * gstride;
+      float *mx = m + xi * Ci * Co;
+      for (int c0 = 0; c0 < Ci; c0 += 4) {
+        for (int k0 = k_lo; k0 < k_hi; k0 += 8) {
+          if (k_hi - k0 >= 8) winograd_grad_product(xx + c0, gx + k0, mx + c0 * Co + k0, Ci, Co, count, 2);
+          else winograd_grad_product(xx + c0, gx + k0, mx + c0 * Co + k0, Ci, Co, count, 1);
+        }
+      }
+    }
+  }
+  for (int c = 0; c < Ci; c++) {
+    for (int k = k_lo; k < k_hi; k += 4) {
+      vf rows[4][3];
+      for (int r = 0; r < 4; r++) {
+        vf p[4];
+        for (int q = 0; q < 4; q++) p[q] = wasm_v128_load(m + ((r * 4 + q) * Ci + c) * Co + k);
+        winograd_grad_row(p, rows[r]);
+      }
+      for (int j = 0; j < 3; j++) {
+        const vf col[4] = {rows[0][j], rows[1][j], rows[2][j], rows[3][j]};
+        vf taps[3];
+        winograd_grad_row(col, taps);
+        for (int i = 0; i < 3; i++) wasm_v128_store(dw + ((i * 3 + j) * Ci + c) * Co + k, taps[i]);
+      }
+    }
+  }
+}

@@ -24,6 +24,9 @@ export const SIMD_KERNELS = [
   "bn_apply",
   "bn_grad_input",
   "sum_middle",
+  "winograd_filter",
+  "winograd_conv",
+  "winograd_filter_grad",
 ] as const;
 /** One of {@link SIMD_KERNELS}. */
 export type SimdKernelName = typeof SIMD_KERNELS[number];

@@ -21,8 +21,9 @@ Deno.test("initBackend('wasm', {threads: 2}) runs the threaded SIMD binary with 
   assertEqualJson(
     info.kernels,
     [
-      "Conv2DBackpropFilter:simd",
-      "Conv2DBackpropInput:xconv",
+      "Conv2D:winograd",
+      "Conv2DBackpropFilter:winograd",
+      "Conv2DBackpropInput:winograd",
       "MaxPoolGrad:simd",
       "BatchMatMul:transpose",
       "Sum:simd",
