@@ -19,7 +19,7 @@ import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import { conv2dGemmWebGpu, fusedConv2dGemmWebGpu, inputGradGemmWebGpu } from "./webgpu_conv2d.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
-import { filterGradSimd, maxPoolGradSimd } from "./wasm_simd.ts";
+import { filterGradSimd, inputGradSimd, maxPoolGradSimd } from "./wasm_simd.ts";
 import { sharedIdentityWasm } from "./shared_identity.ts";
 import { conv2dWinograd, filterGradWinograd, inputGradWinograd } from "./wasm_winograd.ts";
 import { meanWasm, meanWasmSimd, sumWasm, sumWasmSimd } from "./reductions.ts";
@@ -40,10 +40,11 @@ export interface TrainingKernelChoice {
    */
   filterGrad: "tconv" | "im2col" | "simd" | "winograd" | "tiled" | "stock";
   /**
-   * `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only; `winograd` (as for
-   * `conv`, falling back to `xconv`) is wasm only.
+   * `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only; `simd` (our direct
+   * SIMD kernel, any stride, falling back to `xconv`) and `winograd` (as for `conv`, 3×3 stride 1, falling back
+   * to `simd`) are wasm only.
    */
-  inputGrad: "xconv" | "gemm" | "winograd" | "stock";
+  inputGrad: "xconv" | "gemm" | "simd" | "winograd" | "stock";
   /** `MaxPoolGrad`: `js` exists for wasm and cpu only, `simd` (the same bits) for wasm only. */
   maxPoolGrad: "js" | "simd" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
@@ -165,13 +166,15 @@ export function registerTrainingKernels(
   install("FusedConv2D", target, c.conv === "gemm" ? fusedConv2dGemmWebGpu() : undefined);
   install("Conv2DBackpropFilter", target, filterGrad);
   const xconv = inputGradXconv(backendName);
+  const inputGradDirect = backendName === "wasm" ? inputGradSimd(xconv) : undefined;
   install(
     "Conv2DBackpropInput",
     target,
     {
       xconv,
       gemm: c.inputGrad === "gemm" ? inputGradGemmWebGpu() : undefined,
-      winograd: c.inputGrad === "winograd" ? inputGradWinograd(xconv) : undefined,
+      simd: inputGradDirect,
+      winograd: inputGradDirect && inputGradWinograd(inputGradDirect),
       stock: undefined,
     }[c.inputGrad],
   );

@@ -27,6 +27,8 @@ export const SIMD_KERNELS = [
   "winograd_filter",
   "winograd_conv",
   "winograd_filter_grad",
+  "filter_swap_channels",
+  "conv2d_input_grad",
 ] as const;
 /** One of {@link SIMD_KERNELS}. */
 export type SimdKernelName = typeof SIMD_KERNELS[number];

@@ -2,7 +2,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertLess, assertRejects } from "../assert.ts";
 import { REF, relErr, runOn, seeded } from "../reference.ts";
 import { initBackend } from "../../../../lib/backends/select.ts";
-import { filterGradSimd, maxPoolGradSimd } from "../../../../lib/backends/kernels/wasm_simd.ts";
+import {
+  filterGradSimd,
+  inputGradSimd,
+  maxPoolGradSimd,
+} from "../../../../lib/backends/kernels/wasm_simd.ts";
 import { maxPoolGradInto, poolInfo } from "../../../../lib/backends/kernels/max_pool_grad.ts";
 import { nhwcConvInfo } from "../../../../lib/backends/kernels/conv_info.ts";
 import type { KernelFn } from "../../../../lib/backends/kernels/kernel_registry.ts";
@@ -72,9 +76,51 @@ function referenceFilterGrad(c: ConvCase, seed: number): tf.Tensor[] {
   ];
 }
 
+/**
+ * Input channels 4–20 (the kernel's 8-wide blocks and a 4-wide remainder); strides 1–3 (one of them above 1);
+ * same, valid and explicit
+ * (asymmetric) padding; 1×1, 1×3, 3×3 and 5×5 filters; widths that leave partial groups of 4 pixels.
+ */
+const DX_CASES: ConvCase[] = [
+  { x: [2, 16, 16, 16], f: [3, 3, 16, 32], s: [2, 2], pad: "same" },
+  { x: [2, 9, 11, 8], f: [3, 3, 8, 12], s: [2, 2], pad: "same" },
+  { x: [2, 9, 11, 12], f: [3, 3, 12, 4], s: [1, 2], pad: "same" },
+  { x: [3, 10, 13, 4], f: [5, 5, 4, 8], s: [3, 2], pad: "valid" },
+  { x: [2, 8, 8, 20], f: [1, 1, 20, 8], s: [2, 2], pad: "same" },
+  { x: [2, 9, 14, 8], f: [1, 3, 8, 6], s: [2, 1], pad: "same" },
+  { x: [2, 10, 10, 4], f: [3, 3, 4, 5], s: [3, 3], pad: 1 },
+];
+
+/** The stock cpu backend's dx for the case's filter and dy. */
+function referenceInputGrad(c: ConvCase, seed: number): tf.Tensor[] {
+  const { x, dy } = convInputs(c, seed);
+  const f = tf.tensor4d(seeded(tf.util.sizeFromShape(c.f), seed + 2), c.f);
+  return [tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(v as tf.Tensor4D, f, c.s, c.pad), dy)))(x)];
+}
+
+/** dx through `kernel` on wasm. */
+function inputGradWith(kernel: KernelFn, c: ConvCase, seed: number): Float32Array {
+  const { x, dy } = convInputs(c, seed);
+  const filter = tf.tensor4d(seeded(tf.util.sizeFromShape(c.f), seed + 2), c.f);
+  const backend = tf.backend();
+  const out = kernel({
+    inputs: { dy, filter },
+    attrs: { strides: c.s, pad: c.pad, dataFormat: "NHWC", dilations: [1, 1], inputShape: c.x },
+    backend,
+  });
+  const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
+  backend.disposeData(out.dataId);
+  tf.dispose([x, dy, filter]);
+  return values;
+}
+
 const reference: Float32Array[] = [];
 for (const [i, c] of CONV_CASES.entries()) {
   reference.push((await runOn(REF, () => referenceFilterGrad(c, 10 * i)))[0]);
+}
+const dxReference: Float32Array[] = [];
+for (const [i, c] of DX_CASES.entries()) {
+  dxReference.push((await runOn(REF, () => referenceInputGrad(c, 10 * i)))[0]);
 }
 await initBackend("wasm", { threads: 2 });
 const pools = [1, 2, 3].map((threads) => SimdPool.create(tf.backend(), threads));
@@ -90,6 +136,46 @@ Deno.test("SIMD dW matches the stock cpu backend, with the same bits on 1, 2 and
       assert(got.every((v, j) => Object.is(v, one[j])), `dW ${label(c)} on ${pools[k + 1].threads} threads`);
     }
   }
+});
+
+Deno.test("SIMD dx matches the stock cpu backend, with the same bits on 1, 2 and 3 threads", async () => {
+  await tf.setBackend("wasm");
+  for (const [i, c] of DX_CASES.entries()) {
+    const [one, ...more] = pools.map((pool) =>
+      inputGradWith(inputGradSimd(noFallback, () => pool), c, 10 * i)
+    );
+    assertLess(relErr(dxReference[i], one), 1e-5, `dx ${label(c)}`);
+    for (const [k, got] of more.entries()) {
+      assert(got.every((v, j) => Object.is(v, one[j])), `dx ${label(c)} on ${pools[k + 1].threads} threads`);
+    }
+  }
+});
+
+Deno.test("SIMD dx hands layouts and channel counts it does not cover to its fallback", async () => {
+  await tf.setBackend("wasm");
+  const fellBack: string[] = [];
+  const counting: KernelFn = (args) => {
+    fellBack.push(String(args.attrs?.dataFormat));
+    return args.inputs.dy as tf.TensorInfo;
+  };
+  const dy = tf.zeros([1, 4, 4, 4]);
+  const attrs = {
+    strides: [1, 2],
+    pad: "same",
+    dilations: [1, 1],
+    dataFormat: "NHWC",
+    inputShape: [1, 4, 8, 6],
+  };
+  const kernel = inputGradSimd(counting);
+  kernel({ inputs: { dy, filter: tf.zeros([3, 3, 6, 4]) }, attrs, backend: tf.backend() });
+  assert(fellBack.length === 1, "6 input channels (not a multiple of 4) fall back");
+  const nchw = { ...attrs, dataFormat: "NCHW", inputShape: [1, 4, 4, 4] };
+  kernel({ inputs: { dy, filter: tf.zeros([3, 3, 4, 4]) }, attrs: nchw, backend: tf.backend() });
+  assert(fellBack.join() === "NHWC,NCHW", `NCHW falls back: ${fellBack}`);
+  const stride1 = { ...attrs, strides: [1, 1], inputShape: [1, 4, 4, 4] };
+  kernel({ inputs: { dy, filter: tf.zeros([3, 3, 4, 4]) }, attrs: stride1, backend: tf.backend() });
+  assert(fellBack.join() === "NHWC,NCHW,NHWC", `stride 1 (nothing dilated) falls back: ${fellBack}`);
+  dy.dispose();
 });
 
 Deno.test("SIMD dW hands layouts and channel counts it does not cover to its fallback", async () => {
