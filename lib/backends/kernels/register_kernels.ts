@@ -30,12 +30,12 @@ import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 export interface TrainingKernelChoice {
   /**
    * `Conv2D` and `FusedConv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only;
-   * `winograd` (F(2×2, 3×3) in our wasm SIMD module, wasm_winograd.ts; `Conv2D` only) is wasm only.
+   * `winograd` (F(4×4, 3×3) in our wasm SIMD module, wasm_winograd.ts; `Conv2D` only) is wasm only.
    */
   conv: "gemm" | "winograd" | "stock";
   /**
    * `Conv2DBackpropFilter`. wasm has no stock one; `simd` (our threaded wasm SIMD kernel, wasm_simd.ts) and
-   * `winograd` (F(3×3, 2×2) in the same module, wasm_winograd.ts, falling back to `simd`) are wasm only;
+   * `winograd` (F(3×3, 4×4) in the same module, wasm_winograd.ts, falling back to `simd`) are wasm only;
    * `tiled` (a split-K WGSL shader) is webgpu only.
    */
   filterGrad: "tconv" | "im2col" | "simd" | "winograd" | "tiled" | "stock";

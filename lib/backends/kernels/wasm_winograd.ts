@@ -1,14 +1,17 @@
 /**
- * `Conv2D` and `Conv2DBackpropInput` for wasm by Winograd's F(2×2, 3×3) algorithm, over our SIMD kernels
- * (`winograd_filter`, `winograd_conv` in lib/backends/wasm/simd_kernels.c): 16 multiplies per 2×2 output tile
- * and channel pair instead of 36, so about twice the speed of the stock XNNPACK convolution on 3×3 layers.
+ * `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` for wasm by Winograd's F(4×4, 3×3) algorithm, over
+ * our SIMD kernels (`winograd_filter`, `winograd_conv`, `winograd_filter_grad` in
+ * lib/backends/wasm/simd_kernels.c): 36 multiplies per 4×4 output tile and channel pair instead of 144.
  *
  * The input gradient of a stride-1 3×3 convolution is itself one: dy convolved with the filter turned 180° and
- * its channel axes swapped, with 2 − pad rows and columns of padding. Both kernels cover 3×3 filters, stride 1,
- * dilation 1, NHWC and channel counts that are multiples of 4; anything else goes to the kernel given as the
- * fallback. The sums differ in rounding from a direct convolution (the transforms add and subtract inputs before
- * multiplying), but every output is computed in one fixed order, so the results are the same bits with any
- * thread count.
+ * its channel axes swapped, with 2 − pad rows and columns of padding. The filter gradient is F(3×3, 4×4), the
+ * same matrices in swapped roles. The kernels cover 3×3 filters, stride 1, dilation 1, NHWC and channel counts
+ * that are multiples of 4; anything else goes to the kernel given as the fallback.
+ *
+ * The sums differ in rounding from a direct convolution: the transforms scale inputs by up to 5 and weights by
+ * 1/6, 1/12 and 1/24 before multiplying, so results agree with the cpu backend to about 3·10⁻⁶ of the largest
+ * output (tests/lib/backends/kernels/wasm_winograd_test.ts), where F(2×2, 3×3) gave 5·10⁻⁷ at half the speed.
+ * Every output is computed in one fixed order, so the results are the same bits with any thread count.
  *
  * @example
  * ```ts
@@ -24,7 +27,9 @@ import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
 import { heapAddress as address, type WasmHeapBackend } from "./wasm_heap.ts";
 
 /** Tiles per block of winograd_conv and winograd_filter_grad (WINO_TILES, WGRAD_TILES in simd_kernels.c). */
-const WINO_TILES = 16, WGRAD_TILES = 32;
+const WINO_TILES = 16, WGRAD_TILES = 16;
+/** Points of a transformed 6×6 tile (WINO_XI in simd_kernels.c). */
+const XI = 36;
 /** The padded stride of one of a block's 16 planes (wino_plane in simd_kernels.c). */
 const plane = (tiles: number, channels: number) => tiles * channels + 16;
 
@@ -55,8 +60,8 @@ function winograd(
   const [, Ho, Wo, Co] = out;
   const b = backend as unknown as WasmHeapBackend;
   const pool = poolOf(backend);
-  const transformed = 16 * Ci * Co;
-  const perThread = 16 * (plane(WINO_TILES, Ci) + WINO_TILES * 8);
+  const transformed = XI * Ci * Co;
+  const perThread = XI * (plane(WINO_TILES, Ci) + WINO_TILES * 8);
   const work = b.makeOutput([transformed + pool.threads * perThread], "float32");
   const y = b.makeOutput(out, "float32");
   const u = address(b, work);
@@ -69,7 +74,7 @@ function winograd(
   return y;
 }
 
-/** `Conv2D` by Winograd F(2×2, 3×3); `fallback` for what it does not cover, `poolOf` picks the threads. */
+/** `Conv2D` by Winograd F(4×4, 3×3); `fallback` for what it does not cover, `poolOf` picks the threads. */
 export function conv2dWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
@@ -81,7 +86,7 @@ export function conv2dWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of)
 }
 
 /**
- * `Conv2DBackpropInput` by Winograd F(2×2, 3×3), as a convolution of dy; `fallback` and `poolOf` as in
+ * `Conv2DBackpropInput` by Winograd F(4×4, 3×3), as a convolution of dy; `fallback` and `poolOf` as in
  * {@link conv2dWinograd}.
  */
 export function inputGradWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of): KernelFn {
@@ -100,8 +105,8 @@ export function inputGradWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool.
 }
 
 /**
- * `Conv2DBackpropFilter` by Winograd F(3×3, 2×2) (the roles of F(2×2, 3×3)'s matrices swapped): dW from x and
- * dy in 16 multiplies per 2×2 tile and channel pair instead of 36; `fallback` and `poolOf` as in
+ * `Conv2DBackpropFilter` by Winograd F(3×3, 4×4) (the roles of F(4×4, 3×3)'s matrices swapped): dW from x and
+ * dy in 36 multiplies per 4×4 tile of dy and channel pair instead of 144; `fallback` and `poolOf` as in
  * {@link conv2dWinograd}.
  */
 export function filterGradWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of): KernelFn {
@@ -115,8 +120,8 @@ export function filterGradWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool
     const [, Ho, Wo, Co] = dy.shape;
     const b = backend as unknown as WasmHeapBackend;
     const pool = poolOf(backend);
-    const perThread = 16 * (plane(WGRAD_TILES, Ci) + plane(WGRAD_TILES, Co));
-    const work = b.makeOutput([16 * Ci * Co + pool.threads * perThread], "float32");
+    const perThread = XI * (plane(WGRAD_TILES, Ci) + plane(WGRAD_TILES, Co));
+    const work = b.makeOutput([XI * Ci * Co + pool.threads * perThread], "float32");
     const dw = b.makeOutput(filterShape, "float32");
     pool.run("winograd_filter_grad", [
       ...[x, dy, dw, work].map((t) => address(b, t)),
