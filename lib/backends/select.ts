@@ -16,6 +16,7 @@ import {
   registerWebGpuKernels,
 } from "./kernels/register_kernels.ts";
 import { registerReductionGrads } from "./kernels/reduction_grads.ts";
+import { registerReluGrad } from "./kernels/relu_grad.ts";
 import { useDispatchCache, useQueueWriteUploads, WEBGPU_BACKEND } from "./webgpu/backend.ts";
 import { loadTfjsNode } from "./tfjs_node.ts";
 import { type AdapterSummary, probeWebGpuAdapter } from "./webgpu/adapter.ts";
@@ -92,6 +93,7 @@ async function initWasm(threads: number): Promise<BackendInfo> {
     wasm.setThreadsCount(threads);
   }
   const kernels = [...registerTrainingKernels("wasm"), ...registerWasmKernels()];
+  registerReluGrad(); // uses OurReluGrad where registered (wasm), tfjs's own gradient elsewhere
   await activate("wasm");
   const actual = wasm.getThreadsCount();
   if (initialised && actual !== threads) {

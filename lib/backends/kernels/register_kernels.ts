@@ -14,6 +14,7 @@ import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-co
 import { BATCH_NORM_KERNELS } from "./webgpu_batch_norm.ts";
 import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
 import { WASM_BATCH_NORM_KERNELS } from "./wasm_batch_norm.ts";
+import { WASM_RELU_GRAD_KERNELS } from "./relu_grad.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
 import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import { conv2dGemmWebGpu, fusedConv2dGemmWebGpu, inputGradGemmWebGpu } from "./webgpu_conv2d.ts";
@@ -208,8 +209,11 @@ export function registerTrainingKernels(
 /** The kernels of our own names, by group, for our webgpu backend. */
 export const WEBGPU_KERNELS = { batchNorm: BATCH_NORM_KERNELS, fusedSgd: FUSED_SGD_KERNELS } as const;
 
-/** The kernels of our own names, by group, for wasm (the same batch-norm kernels, over our SIMD module). */
-export const WASM_KERNELS = { batchNorm: WASM_BATCH_NORM_KERNELS } as const;
+/**
+ * The kernels of our own names, by group, for wasm (the same batch-norm kernels, over our SIMD module, and the
+ * fused ReLU gradient that relu_grad.ts's gradient uses where it is registered).
+ */
+export const WASM_KERNELS = { batchNorm: WASM_BATCH_NORM_KERNELS, reluGrad: WASM_RELU_GRAD_KERNELS } as const;
 
 type KernelGroups = Record<string, readonly tf.KernelConfig[]>;
 
@@ -256,16 +260,17 @@ export function unregisterWebGpuKernels(groups: readonly (keyof typeof WEBGPU_KE
  * Registers `groups` of {@link WASM_KERNELS} (default: all) for wasm; idempotent. Returns the kernel names.
  *
  * @example
- * registerWasmKernels(); // ["OurBatchNormStats", …, "OurMovingAverage"]
+ * registerWasmKernels(); // ["OurBatchNormStats", …, "OurMovingAverage", "OurReluGrad"]
  */
 export function registerWasmKernels(
-  groups: readonly (keyof typeof WASM_KERNELS)[] = ["batchNorm"],
+  groups: readonly (keyof typeof WASM_KERNELS)[] = ["batchNorm", "reluGrad"],
 ): string[] {
   return registerGroups(WASM_KERNELS, groups);
 }
 
 /**
- * Unregisters `groups` of {@link WASM_KERNELS} (batch norm then runs as tf ops, as before they existed).
+ * Unregisters `groups` of {@link WASM_KERNELS} (batch norm and the ReLU gradient then run as tf ops, as before
+ * they existed).
  *
  * @example
  * unregisterWasmKernels(["batchNorm"]);

@@ -29,6 +29,7 @@ export const SIMD_KERNELS = [
   "winograd_filter_grad",
   "filter_swap_channels",
   "conv2d_input_grad",
+  "relu_grad",
 ] as const;
 /** One of {@link SIMD_KERNELS}. */
 export type SimdKernelName = typeof SIMD_KERNELS[number];

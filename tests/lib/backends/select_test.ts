@@ -34,6 +34,7 @@ Deno.test("initBackend('wasm', {threads: 2}) runs the threaded SIMD binary with 
       "OurBatchNormGradReduce",
       "OurBatchNormGradInput",
       "OurMovingAverage",
+      "OurReluGrad",
     ],
     "kernels",
   );
