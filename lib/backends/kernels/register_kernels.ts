@@ -20,7 +20,7 @@ import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import { conv2dGemmWebGpu, fusedConv2dGemmWebGpu, inputGradGemmWebGpu } from "./webgpu_conv2d.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
-import { filterGradSimd, inputGradSimd, maxPoolGradSimd } from "./wasm_simd.ts";
+import { filterGradSimd, inputGradSimd, maxPoolGradSimd, sliceSimd } from "./wasm_simd.ts";
 import { sharedIdentityWasm } from "./shared_identity.ts";
 import { conv2dWinograd, filterGradWinograd, inputGradWinograd } from "./wasm_winograd.ts";
 import { meanWasm, meanWasmSimd, sumWasm, sumWasmSimd } from "./reductions.ts";
@@ -57,6 +57,8 @@ export interface TrainingKernelChoice {
   reductions: "js" | "simd" | "stock";
   /** `Identity`: `share` (shared_identity.ts: the input's data by reference, not a copy) is wasm only. */
   identity: "share" | "stock";
+  /** `Slice`: `simd` (a threaded copy in our SIMD module, wasm_simd.ts, the same bits) is wasm only. */
+  slice: "simd" | "stock";
 }
 
 /** Per backend: wasm and cpu as measured best by bench/train.ts; webgpu as measured by bench/gpu/. */
@@ -69,6 +71,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     matMul: "transpose",
     reductions: "simd",
     identity: "share",
+    slice: "simd",
   },
   // conv gemm: the stock kernel's results bit for bit (webgpu_conv2d_test.ts), 6–29 % more img/s on an H100
   // (bench/gpu/results run 11); inputGrad gemm, also bit for bit, was slower there than the stock shader.
@@ -80,6 +83,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     matMul: "stock",
     reductions: "stock",
     identity: "stock",
+    slice: "stock",
   },
   cpu: {
     conv: "stock",
@@ -89,6 +93,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     matMul: "stock",
     reductions: "stock",
     identity: "stock",
+    slice: "stock",
   },
 };
 
@@ -106,7 +111,7 @@ function install(kernelName: string, backendName: string, fn: KernelFn | undefin
  *
  * @example
  * registerTrainingKernels("wasm"); // Winograd conv, dx and dW, SIMD MaxPoolGrad, transposed matMul,
- * // SIMD Sum/Mean, shared Identity
+ * // SIMD Sum/Mean, shared Identity, SIMD Slice
  * registerTrainingKernels("webgpu", { filterGrad: "tconv" });
  */
 export function registerTrainingKernels(
@@ -141,6 +146,9 @@ export function registerTrainingKernels(
   }
   if (c.reductions !== "stock" && backendName !== "wasm") {
     throw new Error(`reductions '${c.reductions}' work on the wasm heap: wasm only, not '${backendName}'`);
+  }
+  if (c.slice === "simd" && backendName !== "wasm") {
+    throw new Error(`slice 'simd' runs on the wasm heap: wasm only, not '${backendName}'`);
   }
   if (c.identity === "share" && backendName !== "wasm") {
     throw new Error(`identity 'share' is for wasm only, not '${backendName}'`);
@@ -192,6 +200,7 @@ export function registerTrainingKernels(
   install("Sum", target, { js: sumWasm, simd: sumWasmSimd(), stock: undefined }[c.reductions]);
   install("Mean", target, { js: meanWasm, simd: meanWasmSimd(), stock: undefined }[c.reductions]);
   install("Identity", target, c.identity === "share" ? sharedIdentityWasm : undefined);
+  install("Slice", target, c.slice === "simd" ? sliceSimd(requireStockKernel("Slice", target)) : undefined);
   const ours: [string, string][] = [
     ["Conv2D", c.conv],
     ["FusedConv2D", c.conv === "gemm" ? "gemm" : "stock"],
@@ -202,6 +211,7 @@ export function registerTrainingKernels(
     ["Sum", c.reductions],
     ["Mean", c.reductions],
     ["Identity", c.identity],
+    ["Slice", c.slice],
   ];
   return ours.filter(([, v]) => v !== "stock").map(([k, v]) => `${k}:${v}`);
 }

@@ -9,6 +9,8 @@
  *   2, about 3× the time); 4 pixels × 8 channels at a time, rows split among threads. At stride 1 nothing is
  *   dilated and `xconv` (XNNPACK's convolution) scales better over threads, so it stays there.
  * - `MaxPoolGrad`: the JavaScript kernel of max_pool_grad.ts in C, the same bits.
+ * - `Slice` (rank ≤ 4, 4-byte types): a threaded copy of rows, where the stock kernel copies each innermost run
+ *   through a new `subarray` (8 ms for a [2048,1,16,32] slice of ResNet20's shortcut).
  * (The batch-norm kernels over the same module are in wasm_batch_norm.ts, Sum and Mean in reductions.ts.)
  *
  * Shapes the C kernels do not cover go to the kernel given as the fallback.
@@ -105,3 +107,33 @@ export const maxPoolGradSimd =
     ]);
     return out;
   };
+
+/**
+ * `Slice` on our SIMD kernel (a copy, so the same bits); `fallback` (the stock kernel) for rank 5 and up and for
+ * types that are not 4 bytes wide; `poolOf` as in {@link filterGradSimd}.
+ */
+export function sliceSimd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of): KernelFn {
+  return (args) => {
+    const { inputs, attrs = {}, backend } = args;
+    const { x } = inputs as { x: tf.TensorInfo };
+    if (x.shape.length > 4 || !["float32", "int32"].includes(x.dtype)) return fallback(args);
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      x as tf.Tensor,
+      attrs.begin as number[],
+      attrs.size as number[],
+    );
+    const b = backend as unknown as WasmHeapBackend & {
+      makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+    };
+    const out = b.makeOutput(size, x.dtype);
+    if (tf.util.sizeFromShape(size) === 0) return out;
+    const lead = 4 - x.shape.length;
+    const pad = (v: number[], fill: number) => [...Array(lead).fill(fill), ...v];
+    const [, d1, d2, d3] = pad(x.shape, 1);
+    poolOf(backend).run("slice4", [
+      ...[x, out].map((t) => address(b, t)),
+      ...[d1, d2, d3, ...pad(begin, 0), ...pad(size, 1)],
+    ]);
+    return out;
+  };
+}

@@ -30,6 +30,7 @@ export const SIMD_KERNELS = [
   "filter_swap_channels",
   "conv2d_input_grad",
   "relu_grad",
+  "slice4",
 ] as const;
 /** One of {@link SIMD_KERNELS}. */
 export type SimdKernelName = typeof SIMD_KERNELS[number];

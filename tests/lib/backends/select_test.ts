@@ -29,6 +29,7 @@ Deno.test("initBackend('wasm', {threads: 2}) runs the threaded SIMD binary with 
       "Sum:simd",
       "Mean:simd",
       "Identity:share",
+      "Slice:simd",
       "OurBatchNormStats",
       "OurBatchNormApply",
       "OurBatchNormGradReduce",

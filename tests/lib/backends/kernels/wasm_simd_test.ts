@@ -6,6 +6,7 @@ import {
   filterGradSimd,
   inputGradSimd,
   maxPoolGradSimd,
+  sliceSimd,
 } from "../../../../lib/backends/kernels/wasm_simd.ts";
 import { maxPoolGradInto, poolInfo } from "../../../../lib/backends/kernels/max_pool_grad.ts";
 import { nhwcConvInfo } from "../../../../lib/backends/kernels/conv_info.ts";
@@ -230,6 +231,63 @@ Deno.test("SIMD MaxPoolGrad gives max_pool_grad.ts's bits (ties, negatives, 1–
       tf.dispose([x, y, dy]);
     }
   }
+});
+
+Deno.test("SIMD Slice gives the stock kernel's bits (ranks 1–4, float32 and int32) on 1, 2 and 3 threads", async () => {
+  await tf.setBackend("wasm");
+  const stock = tf.getKernel("Slice", "wasm")!.kernelFunc as unknown as KernelFn;
+  const cases: { shape: number[]; begin: number[]; size: number[] }[] = [
+    { shape: [2048, 2, 16, 32], begin: [0, 0, 0, 0], size: [2048, 1, 16, 32] },
+    { shape: [4, 7, 5, 9], begin: [1, 2, 0, 3], size: [2, -1, 5, 5] },
+    { shape: [3, 6, 10], begin: [0, 1, 2], size: [3, 4, 7] },
+    { shape: [5, 11], begin: [2, 1], size: [3, 9] },
+    { shape: [17], begin: [3], size: [13] },
+    { shape: [2, 3, 4, 5], begin: [1, 0, 0, 0], size: [1, 3, 4, 5] },
+    { shape: [2, 3, 4, 5], begin: [0, 1, 1, 1], size: [2, 0, 3, 4] },
+  ];
+  const backend = tf.backend();
+  for (const [i, c] of cases.entries()) {
+    for (const dtype of ["float32", "int32"] as const) {
+      const values = seeded(tf.util.sizeFromShape(c.shape), 70 + i).map((v) =>
+        dtype === "int32" ? v * 1e6 : v
+      );
+      const x = tf.tensor(values, c.shape, dtype);
+      const attrs = { begin: c.begin, size: c.size };
+      const read = (kernel: KernelFn) => {
+        const out = kernel({ inputs: { x }, attrs, backend });
+        const got = { shape: out.shape, values: Array.from(backend.readSync(out.dataId) as Float32Array) };
+        backend.disposeData(out.dataId);
+        return got;
+      };
+      const want = read(stock);
+      for (const pool of pools) {
+        const got = read(sliceSimd(noFallback, () => pool));
+        const label = `slice ${c.shape} from ${c.begin} size ${c.size} ${dtype} on ${pool.threads} threads`;
+        assert(got.shape.join() === want.shape.join(), `${label}: shape ${got.shape}`);
+        assert(got.values.every((v, j) => Object.is(v, want.values[j])), label);
+      }
+      x.dispose();
+    }
+  }
+});
+
+Deno.test("SIMD Slice hands rank 5 and 1-byte types to its fallback", async () => {
+  await tf.setBackend("wasm");
+  const fellBack: string[] = [];
+  const kernel = sliceSimd((args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    fellBack.push(`${x.shape.length}:${x.dtype}`);
+    return x;
+  });
+  const [five, bool] = [tf.zeros([1, 2, 1, 2, 2]), tf.zeros([2, 2], "bool")];
+  kernel({
+    inputs: { x: five },
+    attrs: { begin: [0, 0, 0, 0, 0], size: [1, 1, 1, 1, 1] },
+    backend: tf.backend(),
+  });
+  kernel({ inputs: { x: bool }, attrs: { begin: [0, 0], size: [1, 1] }, backend: tf.backend() });
+  assert(fellBack.join() === "5:float32,2:bool", `fell back: ${fellBack}`);
+  tf.dispose([five, bool]);
 });
 
 Deno.test("SIMD Mean over a middle axis gives the JS loop's bits on 1, 2 and 3 threads", async () => {
