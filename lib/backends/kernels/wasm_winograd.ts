@@ -104,9 +104,24 @@ export function inputGradWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool.
   };
 }
 
+/** Fewest tiles in a chunk of the filter gradient's sums, and the most bytes all chunks' sums may take. */
+const WGRAD_CHUNK_TILES = 256, WGRAD_PARTIAL_BYTES = 32 * 2 ** 20;
+
+/**
+ * Tiles per chunk of the filter gradient's sums: at least {@link WGRAD_CHUNK_TILES}, enough that the chunks'
+ * sums fit {@link WGRAD_PARTIAL_BYTES}, a multiple of the block. It depends on the shapes only, never on the
+ * thread count, so neither do the results.
+ */
+export function filterGradChunk(tiles: number, Ci: number, Co: number): number {
+  const maxChunks = Math.max(1, Math.floor(WGRAD_PARTIAL_BYTES / (4 * XI * Ci * Co)));
+  const chunk = Math.max(WGRAD_CHUNK_TILES, Math.ceil(tiles / maxChunks));
+  return Math.ceil(chunk / WGRAD_TILES) * WGRAD_TILES;
+}
+
 /**
  * `Conv2DBackpropFilter` by Winograd F(3×3, 4×4) (the roles of F(4×4, 3×3)'s matrices swapped): dW from x and
- * dy in 36 multiplies per 4×4 tile of dy and channel pair instead of 144; `fallback` and `poolOf` as in
+ * dy in 36 multiplies per 4×4 tile of dy and channel pair instead of 144. The tiles' sums are taken in chunks
+ * ({@link filterGradChunk}) shared among threads, then added in chunk order. `fallback` and `poolOf` as in
  * {@link conv2dWinograd}.
  */
 export function filterGradWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of): KernelFn {
@@ -118,15 +133,21 @@ export function filterGradWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool
     const c = nhwcConvInfo(x.shape, filterShape, attrs);
     const [N, H, W, Ci] = x.shape;
     const [, Ho, Wo, Co] = dy.shape;
+    const tiles = N * Math.ceil(Ho / 4) * Math.ceil(Wo / 4);
+    const chunk = filterGradChunk(tiles, Ci, Co);
+    const chunks = Math.ceil(tiles / chunk);
     const b = backend as unknown as WasmHeapBackend;
     const pool = poolOf(backend);
     const perThread = XI * (plane(WGRAD_TILES, Ci) + plane(WGRAD_TILES, Co));
-    const work = b.makeOutput([XI * Ci * Co + pool.threads * perThread], "float32");
+    const partials = chunks * XI * Ci * Co;
+    const work = b.makeOutput([partials + pool.threads * perThread], "float32");
     const dw = b.makeOutput(filterShape, "float32");
+    const sums = address(b, work);
     pool.run("winograd_filter_grad", [
-      ...[x, dy, dw, work].map((t) => address(b, t)),
-      ...[N, H, W, Ci, Ho, Wo, Co, c.padInfo.top, c.padInfo.left],
+      ...[address(b, x), address(b, dy), sums, sums + 4 * partials],
+      ...[N, H, W, Ci, Ho, Wo, Co, c.padInfo.top, c.padInfo.left, chunk],
     ]);
+    pool.run("winograd_filter_grad_finish", [sums, address(b, dw), chunks, Ci, Co]);
     b.disposeData(work.dataId);
     return dw;
   };

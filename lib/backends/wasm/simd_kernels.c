@@ -605,7 +605,8 @@ void winograd_conv(const float *x, const float *u, float *y, float *scratch, int
  * is, per 4×4 tile of dy and the 6×6 patch of x under it, a 3×3 "output" from a 6×6 input and a 4×4 "filter".
  * Swapping the roles of F(4×4, 3×3)'s matrices gives it: x's patch is transformed by B^T·d·B as above, dy's tile
  * by A·g·A^T, their products are summed over all tiles (36 products per channel pair and tile instead of 144),
- * and G^T·M·G turns the 6×6 sums into the 3×3 taps.
+ * and G^T·M·G turns the 6×6 sums into the 3×3 taps. The tiles are summed in chunks, chunks in parallel, and the
+ * chunk sums added in order at the end.
  */
 #define WGRAD_TILES 16
 
@@ -622,15 +623,14 @@ static inline __attribute__((always_inline)) void dy_points(const vf g[4], vf o[
 }
 
 /*
- * The transform A·g·A^T of dy's 4×4 tile at `p` (zeros past the edge) into g[ξ·stride + k] for channels
- * [k0, k1), four at a time.
+ * The transform A·g·A^T of dy's 4×4 tile at `p` (zeros past the edge) into g[ξ·stride + k] for every channel,
+ * four at a time.
  */
-static void winograd_dy_tile(const float *dy, float *g, const WinoShape *s, TilePos p, int stride, int k0,
-                             int k1) {
+static void winograd_dy_tile(const float *dy, float *g, const WinoShape *s, TilePos p, int stride) {
   const float *base = dy + ((p.n * s->Ho + p.oh) * s->Wo + p.ow) * s->Co;
   const int rows = min_i(4, s->Ho - p.oh), cols = min_i(4, s->Wo - p.ow);
   const vf zero = wasm_f32x4_splat(0.0f);
-  for (int k = k0; k < k1; k += 4) {
+  for (int k = 0; k < s->Co; k += 4) {
     vf t[4][6];
     for (int r = 0; r < 4; r++) {
       vf d[4];
@@ -677,53 +677,68 @@ static inline void tap_points(const vf p[6], vf out[3]) {
 }
 
 /*
- * Conv2DBackpropFilter for a 3×3 filter, stride 1, dilation 1, NHWC: dw [3][3][Ci][Co] from x [N,H,W,Ci] and
- * dy [N,Ho,Wo,Co], with `top` and `left` padding. Ci and Co must be multiples of 4. Output channels, in blocks
- * of 8, are shared among threads; each thread sums every tile in order, blocks of WGRAD_TILES at a time.
- * `scratch` holds the sums M (36·Ci·Co floats), then 36·(wino_plane(WGRAD_TILES, Ci) + wino_plane(WGRAD_TILES,
- * Co)) floats per thread.
+ * Conv2DBackpropFilter for a 3×3 filter, stride 1, dilation 1, NHWC, first half: the 6×6 sums of x [N,H,W,Ci] and
+ * dy [N,Ho,Wo,Co] (with `top` and `left` padding) over each chunk of `chunk` consecutive tiles, into
+ * partials[chunk][36][Ci][Co]. Ci and Co must be multiples of 4. Chunks are shared among threads; the chunk size
+ * depends on the shapes only, so the sums do not depend on the thread count. `scratch` holds
+ * 36·(wino_plane(WGRAD_TILES, Ci) + wino_plane(WGRAD_TILES, Co)) floats per thread.
  */
 EXPORT(winograd_filter_grad)
-void winograd_filter_grad(const float *x, const float *dy, float *dw, float *scratch, int N, int H, int W, int Ci,
-                          int Ho, int Wo, int Co, int top, int left, int tid, int nthreads) {
+void winograd_filter_grad(const float *x, const float *dy, float *partials, float *scratch, int N, int H, int W,
+                          int Ci, int Ho, int Wo, int Co, int top, int left, int chunk, int tid, int nthreads) {
   const int tiles_h = (Ho + 3) / 4, tiles_w = (Wo + 3) / 4;
   const WinoShape s = {H, W, Ci, Ho, Wo, Co, top, left, tiles_h, tiles_w, N * tiles_h * tiles_w};
   const int xstride = wino_plane(WGRAD_TILES, Ci), gstride = wino_plane(WGRAD_TILES, Co);
-  float *m = scratch;
-  float *xv = scratch + WINO_XI * Ci * Co + (long long)tid * WINO_XI * (xstride + gstride);
-  float *gv = xv + WINO_XI * xstride;
+  float *xv = scratch + (long long)tid * WINO_XI * (xstride + gstride), *gv = xv + WINO_XI * xstride;
   TilePos pos[WGRAD_TILES];
-  int b0, b1;
-  share((Co + 7) / 8, tid, nthreads, &b0, &b1);
-  const int k_lo = b0 * 8, k_hi = min_i(b1 * 8, Co);
-  if (k_lo >= k_hi) return;
-  for (int xi = 0; xi < WINO_XI; xi++)
-    for (int c = 0; c < Ci; c++)
-      for (int k = k_lo; k < k_hi; k += 4) wasm_v128_store(m + (xi * Ci + c) * Co + k, wasm_f32x4_splat(0.0f));
-  for (int first = 0; first < s.tiles; first += WGRAD_TILES) {
-    const int count = min_i(WGRAD_TILES, s.tiles - first);
-    tile_positions(&s, first, count, pos);
-    for (int slot = 0; slot < count; slot++) {
-      winograd_input_tile(x, xv + slot * Ci, &s, pos[slot], xstride);
-      winograd_dy_tile(dy, gv + slot * Co, &s, pos[slot], gstride, k_lo, k_hi);
-    }
-    for (int xi = 0; xi < WINO_XI; xi++) {
-      const float *xx = xv + xi * xstride, *gx = gv + xi * gstride;
-      float *mx = m + xi * Ci * Co;
-      for (int c0 = 0; c0 < Ci; c0 += 4) {
-        for (int k0 = k_lo; k0 < k_hi; k0 += 8) {
-          if (k_hi - k0 >= 8) winograd_grad_product(xx + c0, gx + k0, mx + c0 * Co + k0, Ci, Co, count, 2);
-          else winograd_grad_product(xx + c0, gx + k0, mx + c0 * Co + k0, Ci, Co, count, 1);
+  int c0_chunk, c1_chunk;
+  share((s.tiles + chunk - 1) / chunk, tid, nthreads, &c0_chunk, &c1_chunk);
+  for (int ch = c0_chunk; ch < c1_chunk; ch++) {
+    float *m = partials + (long long)ch * WINO_XI * Ci * Co;
+    for (int i = 0; i < WINO_XI * Ci * Co; i += 4) wasm_v128_store(m + i, wasm_f32x4_splat(0.0f));
+    const int end = min_i((ch + 1) * chunk, s.tiles);
+    for (int first = ch * chunk; first < end; first += WGRAD_TILES) {
+      const int count = min_i(WGRAD_TILES, end - first);
+      tile_positions(&s, first, count, pos);
+      for (int slot = 0; slot < count; slot++) {
+        winograd_input_tile(x, xv + slot * Ci, &s, pos[slot], xstride);
+        winograd_dy_tile(dy, gv + slot * Co, &s, pos[slot], gstride);
+      }
+      for (int xi = 0; xi < WINO_XI; xi++) {
+        const float *xx = xv + xi * xstride, *gx = gv + xi * gstride;
+        float *mx = m + xi * Ci * Co;
+        for (int c0 = 0; c0 < Ci; c0 += 4) {
+          for (int k0 = 0; k0 < Co; k0 += 8) {
+            if (Co - k0 >= 8) winograd_grad_product(xx + c0, gx + k0, mx + c0 * Co + k0, Ci, Co, count, 2);
+            else winograd_grad_product(xx + c0, gx + k0, mx + c0 * Co + k0, Ci, Co, count, 1);
+          }
         }
       }
     }
   }
-  for (int c = 0; c < Ci; c++) {
-    for (int k = k_lo; k < k_hi; k += 4) {
+}
+
+/*
+ * Conv2DBackpropFilter, second half: dw [3][3][Ci][Co] = G^T·M·G of M, the sum of the `chunks` partial sums in
+ * chunk order. Input channels are shared among threads.
+ */
+EXPORT(winograd_filter_grad_finish)
+void winograd_filter_grad_finish(const float *partials, float *dw, int chunks, int Ci, int Co, int tid,
+                                 int nthreads) {
+  int c_lo, c_hi;
+  share(Ci, tid, nthreads, &c_lo, &c_hi);
+  for (int c = c_lo; c < c_hi; c++) {
+    for (int k = 0; k < Co; k += 4) {
       vf rows[6][3];
       for (int r = 0; r < 6; r++) {
         vf p[6];
-        for (int q = 0; q < 6; q++) p[q] = wasm_v128_load(m + ((r * 6 + q) * Ci + c) * Co + k);
+        for (int q = 0; q < 6; q++) {
+          const float *at = partials + ((r * 6 + q) * Ci + c) * Co + k;
+          p[q] = wasm_v128_load(at);
+          for (int ch = 1; ch < chunks; ch++) {
+            p[q] = wasm_f32x4_add(p[q], wasm_v128_load(at + (long long)ch * WINO_XI * Ci * Co));
+          }
+        }
         tap_points(p, rows[r]);
       }
       for (int j = 0; j < 3; j++) {
@@ -735,7 +750,6 @@ void winograd_filter_grad(const float *x, const float *dy, float *dw, float *scr
     }
   }
 }
-
 
 /* wt[tap][k][c] = w[tap][c][k]: a filter [taps][Ci][Co] with its channel axes swapped; taps shared among threads. */
 EXPORT(filter_swap_channels)

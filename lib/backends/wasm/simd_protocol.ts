@@ -27,6 +27,7 @@ export const SIMD_KERNELS = [
   "winograd_filter",
   "winograd_conv",
   "winograd_filter_grad",
+  "winograd_filter_grad_finish",
   "filter_swap_channels",
   "conv2d_input_grad",
   "relu_grad",

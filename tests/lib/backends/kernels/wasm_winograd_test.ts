@@ -4,6 +4,7 @@ import { REF, relErr, runOn, seeded } from "../reference.ts";
 import { initBackend } from "../../../../lib/backends/select.ts";
 import {
   conv2dWinograd,
+  filterGradChunk,
   filterGradWinograd,
   inputGradWinograd,
 } from "../../../../lib/backends/kernels/wasm_winograd.ts";
@@ -21,8 +22,8 @@ interface WinogradCase {
 /**
  * Input channels 4–20 and output channels 4–16 (the 8-wide blocks and a 4-wide remainder); output sizes of every
  * remainder mod 4 (partial 4×4 tiles); tile counts below, at and past the 16-tile block and not multiples of the
- * 4-tile product; same, valid and explicit padding (asymmetric, and 2 on one side, the most the input gradient
- * takes).
+ * 4-tile product; more tiles than one chunk of the filter gradient's sums; same, valid and explicit padding
+ * (asymmetric, and 2 on one side, the most the input gradient takes).
  */
 const CASES: WinogradCase[] = [
   { x: [2, 7, 7, 4], f: [3, 3, 4, 8], pad: "same" },
@@ -32,6 +33,7 @@ const CASES: WinogradCase[] = [
   { x: [2, 6, 7, 20], f: [3, 3, 20, 8], pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
   { x: [5, 14, 14, 8], f: [3, 3, 8, 16], pad: "same" },
   { x: [3, 13, 10, 8], f: [3, 3, 8, 12], pad: "same" },
+  { x: [4, 40, 37, 4], f: [3, 3, 4, 8], pad: "same" },
 ];
 const label = (c: WinogradCase) => `x${c.x.join("x")} f${c.f.join("x")} ${JSON.stringify(c.pad)}`;
 
@@ -136,4 +138,17 @@ Deno.test("Winograd kernels hand what they do not cover to their fallback", asyn
     }
   }
   tf.dispose([x, f, dy]);
+});
+
+Deno.test("the filter gradient's chunks follow the shapes, are whole blocks, and keep their sums within 32 MiB", () => {
+  const chunks = (tiles: number, ci: number, co: number) => Math.ceil(tiles / filterGradChunk(tiles, ci, co));
+  assert(chunks(400, 4, 8) === 2, "the 4×40×37 case above sums two chunks");
+  for (const [tiles, ci, co] of [[400, 4, 8], [8192, 16, 16], [512, 64, 64], [100_000, 512, 512]]) {
+    const chunk = filterGradChunk(tiles, ci, co);
+    assert(chunk % 16 === 0 && chunk >= 256, `chunk ${chunk} for ${tiles} tiles`);
+    assert(
+      chunks(tiles, ci, co) * 36 * ci * co * 4 <= 32 * 2 ** 20 + 4 * 36 * ci * co * 16,
+      `${ci}×${co} sums`,
+    );
+  }
 });
