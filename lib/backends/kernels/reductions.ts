@@ -8,7 +8,7 @@
  * float32 accumulators, which adds the same numbers in the same order as the stock kernel, one float32
  * rounding per addition: the results are identical bit for bit (tests/lib/backends/kernels/reductions_test.ts),
  * about twice as fast. The same loop runs as JavaScript (`js`) or as our SIMD kernel `sum_middle`
- * (lib/backends/wasm/simd_kernels.c, on the backend's threads; `simd`). Other reductions (the last axis among
+ * (lib/backends/wasm/simd/sum_middle.c, on the backend's threads; `simd`). Other reductions (the last axis among
  * them, non-float32 inputs, axes that are not contiguous and ascending) use the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs-core";

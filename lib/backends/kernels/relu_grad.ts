@@ -1,6 +1,6 @@
 /**
  * ReLU's gradient as one kernel on wasm: `OurReluGrad` computes dy · step(x) in one pass over our SIMD module
- * (`relu_grad` in lib/backends/wasm/simd_kernels.c) where tfjs's gradient runs Step, Cast (a copy) and
+ * (`relu_grad` in lib/backends/wasm/simd/relu_grad.c) where tfjs's gradient runs Step, Cast (a copy) and
  * Multiply, three full-size passes. The bits are the stock ones, −0 and NaN included
  * (tests/lib/backends/kernels/relu_grad_test.ts).
  *

@@ -1,6 +1,6 @@
 /**
  * The batch-norm kernels of webgpu_batch_norm.ts (same names, same definitions) for wasm, over our SIMD kernels
- * (lib/backends/wasm/simd_kernels.c), so that `FastBatchNormalization` takes its kernel path on wasm too: a BN
+ * (lib/backends/wasm/simd/batch_norm.c), so that `FastBatchNormalization` takes its kernel path on wasm too: a BN
  * layer's training step reads its tensors 7 times instead of running ~20 tfjs ops.
  *
  * Per-channel sums are taken in fixed chunks of rows and the chunks added in order, so results do not depend on
@@ -13,9 +13,9 @@ import { heapAddress as address, type WasmHeapBackend } from "./wasm_heap.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: tf.KernelBackend };
 
-/** Rows per chunk of a reduction: `CHUNK_ROWS` of simd_kernels.c. */
+/** Rows per chunk of a reduction: `CHUNK_ROWS` of simd/batch_norm.c. */
 const CHUNK_ROWS = 512;
-/** The `mode` values of simd_kernels.c's channel_partials. */
+/** The `mode` values of simd/batch_norm.c's channel_partials. */
 const SUM = { shiftedSquares: 0, dy: 1, dyCentred: 2 } as const;
 
 function rowsAndChannels(x: tf.TensorInfo): { rows: number; channels: number } {

@@ -1,5 +1,5 @@
 /**
- * tfjs kernel functions for wasm over our own SIMD kernels (lib/backends/wasm/simd_kernels.c, run by
+ * tfjs kernel functions for wasm over our own SIMD kernels (lib/backends/wasm/simd/*.c, run by
  * {@link SimdPool} on the backend's threads, in place on its heap).
  *
  * - `Conv2DBackpropFilter` (NHWC, dilation 1, a multiple of 4 output channels): every filter tap's product of

@@ -1,7 +1,7 @@
 /**
  * `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` for wasm by Winograd's F(4×4, 3×3) algorithm, over
  * our SIMD kernels (`winograd_filter`, `winograd_conv`, `winograd_filter_grad` in
- * lib/backends/wasm/simd_kernels.c): 36 multiplies per 4×4 output tile and channel pair instead of 144.
+ * lib/backends/wasm/simd/winograd.c): 36 multiplies per 4×4 output tile and channel pair instead of 144.
  *
  * The input gradient of a stride-1 3×3 convolution is itself one: dy convolved with the filter turned 180° and
  * its channel axes swapped, with 2 − pad rows and columns of padding. The filter gradient is F(3×3, 4×4), the
@@ -26,11 +26,11 @@ import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
 import { heapAddress as address, type WasmHeapBackend } from "./wasm_heap.ts";
 
-/** Tiles per block of winograd_conv and winograd_filter_grad (WINO_TILES, WGRAD_TILES in simd_kernels.c). */
+/** Tiles per block of winograd_conv and winograd_filter_grad (WINO_TILES, WGRAD_TILES in simd/winograd.c). */
 const WINO_TILES = 16, WGRAD_TILES = 16;
-/** Points of a transformed 6×6 tile (WINO_XI in simd_kernels.c). */
+/** Points of a transformed 6×6 tile (WINO_XI in simd/winograd.c). */
 const XI = 36;
-/** The padded stride of one of a block's 16 planes (wino_plane in simd_kernels.c). */
+/** The padded stride of one of a block's 16 planes (wino_plane in simd/winograd.c). */
 const plane = (tiles: number, channels: number) => tiles * channels + 16;
 
 /** Whether the attributes and shapes are a convolution the Winograd kernels cover. */

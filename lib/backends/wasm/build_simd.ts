@@ -1,6 +1,7 @@
 /**
  * Builds lib/backends/wasm/simd_kernels.wasm (for tfjs's threaded binary, whose memory is shared) and
- * simd_kernels_plain.wasm (for its single-threaded one) from simd_kernels.c with Debian's clang and lld, and
+ * simd_kernels_plain.wasm (for its single-threaded one) from the C files of lib/backends/wasm/simd/ (one per
+ * kind of kernel, sharing simd/common.h) with Debian's clang and lld, and
  * checks that each is fit to run on the tfjs wasm heap: its only import is a memory (`env.memory`), and it has
  * no data segment and no start function (either would write into memory tfjs owns). The two differ only in
  * their memory import: their code sections are the same bytes, so they compute the same bits.
@@ -15,7 +16,13 @@
  */
 
 const here = new URL("./", import.meta.url);
-const SOURCE = new URL("simd_kernels.c", here).pathname;
+const SOURCES = new URL("simd/", here).pathname;
+
+/** The C files of simd/, in name order (the link order, so the build does not depend on the directory's). */
+export function simdSources(): string[] {
+  return [...Deno.readDirSync(SOURCES)].filter((e) => e.isFile && e.name.endsWith(".c")).map((e) => e.name)
+    .sort().map((name) => `${SOURCES}${name}`);
+}
 
 /** The two builds: for a shared (threaded tfjs) memory and for a plain one. */
 export const SIMD_BUILDS = {
@@ -109,13 +116,17 @@ export function checkHeapSafe(bytes: Uint8Array<ArrayBuffer>): void {
   }
 }
 
-/** Compiles simd_kernels.c into one build and returns the checked module's bytes. */
+/** Compiles the C files of simd/ into one build and returns the checked module's bytes. */
 export async function buildSimdKernels(build: SimdBuild): Promise<Uint8Array<ArrayBuffer>> {
   const dir = await Deno.makeTempDir({ prefix: "build_simd_" });
   try {
-    const obj = `${dir}/simd_kernels.o`, wasm = `${dir}/simd_kernels.wasm`;
-    await run("clang", [...CLANG_FLAGS, ...SIMD_BUILDS[build].clang, "-c", "-o", obj, SOURCE]);
-    await run("wasm-ld", [...LLD_FLAGS, ...SIMD_BUILDS[build].lld, "-o", wasm, obj]);
+    const wasm = `${dir}/simd_kernels.wasm`;
+    const objects = [];
+    for (const [i, source] of simdSources().entries()) {
+      objects.push(`${dir}/${i}.o`);
+      await run("clang", [...CLANG_FLAGS, ...SIMD_BUILDS[build].clang, "-c", "-o", objects[i], source]);
+    }
+    await run("wasm-ld", [...LLD_FLAGS, ...SIMD_BUILDS[build].lld, "-o", wasm, ...objects]);
     const bytes = await Deno.readFile(wasm);
     checkHeapSafe(bytes);
     return bytes;
@@ -143,7 +154,7 @@ if (import.meta.main) {
       console.log(`wrote ${target} (${bytes.length} bytes)`);
     } else if (!sameBytes(await Deno.readFile(target), bytes)) {
       console.error(
-        `${target} does not match simd_kernels.c: run deno task build:simd and commit the result`,
+        `${target} does not match lib/backends/wasm/simd/*.c: run deno task build:simd and commit the result`,
       );
       Deno.exit(1);
     } else {

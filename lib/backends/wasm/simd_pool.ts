@@ -1,5 +1,5 @@
 /**
- * Runs our own SIMD kernels (simd_kernels.c, built into simd_kernels.wasm by build_simd.ts) on the tfjs wasm
+ * Runs our own SIMD kernels (the C files of simd/, built into simd_kernels.wasm by build_simd.ts) on the tfjs wasm
  * backend's heap, on as many threads as the backend has.
  *
  * The module imports the backend's `WebAssembly.Memory`, so kernels read and write tensors in place: their
@@ -164,7 +164,7 @@ export class SimdPool {
   }
 
   /**
-   * Runs kernel `name` with `args` (heap addresses and sizes, as simd_kernels.c declares them, without the
+   * Runs kernel `name` with `args` (heap addresses and sizes, as simd/*.c declare them, without the
    * trailing thread index and count) on every thread, and returns when all are done.
    */
   run(name: SimdKernelName, args: readonly number[]): void {

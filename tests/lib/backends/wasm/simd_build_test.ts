@@ -13,7 +13,7 @@ const read = (file: string) =>
 const committed = { shared: await read(SIMD_BUILDS.shared.file), plain: await read(SIMD_BUILDS.plain.file) };
 
 for (const build of ["shared", "plain"] as const) {
-  Deno.test(`the committed ${SIMD_BUILDS[build].file} is simd_kernels.c built again (deno task build:simd)`, async () => {
+  Deno.test(`the committed ${SIMD_BUILDS[build].file} is lib/backends/wasm/simd/ built again (deno task build:simd)`, async () => {
     const built = await buildSimdKernels(build);
     assertEqualJson(built.length, committed[build].length, "size");
     assert(

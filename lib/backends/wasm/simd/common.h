@@ -1,0 +1,48 @@
+/*
+ * What every file of our wasm SIMD kernels shares: the .c files of lib/backends/wasm/simd/, which
+ * lib/backends/wasm/build_simd.ts links into one module (simd_kernels.wasm; lib/backends/wasm/simd_pool.ts runs
+ * it), one file per kind of kernel.
+ *
+ * The module imports tfjs-backend-wasm's own shared memory and works on its tensors in place: pointers are
+ * addresses on that heap. So it must own no memory of its own: no data segments, no static variables, no
+ * start function (the build checks this). Its stack is a block the pool allocates on the heap, one per thread.
+ *
+ * Every kernel takes (…, tid, nthreads) and computes a fixed share of its outputs: each output element is
+ * computed wholly by one thread, in an order that does not depend on the thread count, so results are the
+ * same bits with any number of threads. Plain f32x4 mul and add (no fused multiply-add), so they are the same
+ * bits on every machine.
+ */
+#ifndef SIMD_COMMON_H
+#define SIMD_COMMON_H
+
+#include <wasm_simd128.h>
+
+typedef v128_t vf;
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+static inline int min_i(int a, int b) { return a < b ? a : b; }
+static inline int max_i(int a, int b) { return a > b ? a : b; }
+
+/* First output index o with o*s + k - pad >= 0. */
+static inline int out_lo(int k, int pad, int s) {
+  int t = pad - k;
+  return t <= 0 ? 0 : (t + s - 1) / s;
+}
+
+/* One past the last output index o < n_out with o*s + k - pad < n_in. */
+static inline int out_hi(int k, int pad, int s, int n_in, int n_out) {
+  int t = n_in - 1 + pad - k;
+  return t < 0 ? 0 : min_i(t / s + 1, n_out);
+}
+
+/* This thread's share [*lo, *hi) of `total` work items. */
+static inline void share(int total, int tid, int nthreads, int *lo, int *hi) {
+  *lo = (int)((long long)total * tid / nthreads);
+  *hi = (int)((long long)total * (tid + 1) / nthreads);
+}
+
+typedef struct {
+  int H, W, Ci, Ho, Wo, Co, kw, sh, sw, top, left;
+} ConvShape;
+
+#endif
