@@ -54,18 +54,30 @@ function convInputs(c: ConvCase, seed: number): { x: tf.Tensor4D; dy: tf.Tensor4
   };
 }
 
-/** dW through `kernel` on wasm. */
-function filterGradWith(kernel: KernelFn, c: ConvCase, seed: number): Float32Array {
+/** A seeded filter for a case (the input gradient's second input). */
+const convFilter = (c: ConvCase, seed: number) =>
+  tf.tensor4d(seeded(tf.util.sizeFromShape(c.f), seed + 2), c.f);
+
+/** dW (`pass` "dW": from x and dy) or dx ("dx": from dy and the filter) through `kernel` on wasm. */
+function gradWith(kernel: KernelFn, pass: "dW" | "dx", c: ConvCase, seed: number): Float32Array {
   const { x, dy } = convInputs(c, seed);
+  const filter = convFilter(c, seed);
   const backend = tf.backend();
   const out = kernel({
-    inputs: { x, dy },
-    attrs: { strides: c.s, pad: c.pad, dataFormat: "NHWC", dilations: [1, 1], filterShape: c.f },
+    inputs: pass === "dW" ? { x, dy } : { dy, filter },
+    attrs: {
+      strides: c.s,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      dilations: [1, 1],
+      filterShape: c.f,
+      inputShape: c.x,
+    },
     backend,
   });
   const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
   backend.disposeData(out.dataId);
-  tf.dispose([x, dy]);
+  tf.dispose([x, dy, filter]);
   return values;
 }
 
@@ -79,8 +91,8 @@ function referenceFilterGrad(c: ConvCase, seed: number): tf.Tensor[] {
 
 /**
  * Input channels 4–20 (the kernel's 8-wide blocks and a 4-wide remainder); strides 1–3 (one of them above 1);
- * same, valid and explicit
- * (asymmetric) padding; 1×1, 1×3, 3×3 and 5×5 filters; widths that leave partial groups of 4 pixels.
+ * same, valid and explicit (asymmetric) padding; 1×1, 1×3, 3×3 and 5×5 filters; widths that leave partial
+ * groups of 4 pixels.
  */
 const DX_CASES: ConvCase[] = [
   { x: [2, 16, 16, 16], f: [3, 3, 16, 32], s: [2, 2], pad: "same" },
@@ -95,24 +107,8 @@ const DX_CASES: ConvCase[] = [
 /** The stock cpu backend's dx for the case's filter and dy. */
 function referenceInputGrad(c: ConvCase, seed: number): tf.Tensor[] {
   const { x, dy } = convInputs(c, seed);
-  const f = tf.tensor4d(seeded(tf.util.sizeFromShape(c.f), seed + 2), c.f);
+  const f = convFilter(c, seed);
   return [tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(v as tf.Tensor4D, f, c.s, c.pad), dy)))(x)];
-}
-
-/** dx through `kernel` on wasm. */
-function inputGradWith(kernel: KernelFn, c: ConvCase, seed: number): Float32Array {
-  const { x, dy } = convInputs(c, seed);
-  const filter = tf.tensor4d(seeded(tf.util.sizeFromShape(c.f), seed + 2), c.f);
-  const backend = tf.backend();
-  const out = kernel({
-    inputs: { dy, filter },
-    attrs: { strides: c.s, pad: c.pad, dataFormat: "NHWC", dilations: [1, 1], inputShape: c.x },
-    backend,
-  });
-  const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
-  backend.disposeData(out.dataId);
-  tf.dispose([x, dy, filter]);
-  return values;
 }
 
 const reference: Float32Array[] = [];
@@ -126,30 +122,33 @@ for (const [i, c] of DX_CASES.entries()) {
 await initBackend("wasm", { threads: 2 });
 const pools = [1, 2, 3].map((threads) => SimdPool.create(tf.backend(), threads));
 
-Deno.test("SIMD dW matches the stock cpu backend, with the same bits on 1, 2 and 3 threads", async () => {
-  await tf.setBackend("wasm");
-  for (const [i, c] of CONV_CASES.entries()) {
-    const [one, ...more] = pools.map((pool) =>
-      filterGradWith(filterGradSimd(noFallback, () => pool), c, 10 * i)
-    );
-    assertLess(relErr(reference[i], one), 1e-5, `dW ${label(c)}`);
+/** Each case's gradient through `kernelOn(pool)` against the cpu reference, with the same bits on every pool. */
+function checkGrad(
+  pass: "dW" | "dx",
+  cases: ConvCase[],
+  want: Float32Array[],
+  kernelOn: (p: SimdPool) => KernelFn,
+) {
+  for (const [i, c] of cases.entries()) {
+    const [one, ...more] = pools.map((pool) => gradWith(kernelOn(pool), pass, c, 10 * i));
+    assertLess(relErr(want[i], one), 1e-5, `${pass} ${label(c)}`);
     for (const [k, got] of more.entries()) {
-      assert(got.every((v, j) => Object.is(v, one[j])), `dW ${label(c)} on ${pools[k + 1].threads} threads`);
+      assert(
+        got.every((v, j) => Object.is(v, one[j])),
+        `${pass} ${label(c)} on ${pools[k + 1].threads} threads`,
+      );
     }
   }
+}
+
+Deno.test("SIMD dW matches the stock cpu backend, with the same bits on 1, 2 and 3 threads", async () => {
+  await tf.setBackend("wasm");
+  checkGrad("dW", CONV_CASES, reference, (pool) => filterGradSimd(noFallback, () => pool));
 });
 
 Deno.test("SIMD dx matches the stock cpu backend, with the same bits on 1, 2 and 3 threads", async () => {
   await tf.setBackend("wasm");
-  for (const [i, c] of DX_CASES.entries()) {
-    const [one, ...more] = pools.map((pool) =>
-      inputGradWith(inputGradSimd(noFallback, () => pool), c, 10 * i)
-    );
-    assertLess(relErr(dxReference[i], one), 1e-5, `dx ${label(c)}`);
-    for (const [k, got] of more.entries()) {
-      assert(got.every((v, j) => Object.is(v, one[j])), `dx ${label(c)} on ${pools[k + 1].threads} threads`);
-    }
-  }
+  checkGrad("dx", DX_CASES, dxReference, (pool) => inputGradSimd(noFallback, () => pool));
 });
 
 Deno.test("SIMD dx hands layouts and channel counts it does not cover to its fallback", async () => {
