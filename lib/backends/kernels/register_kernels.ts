@@ -2,10 +2,12 @@
  * The one place our kernels are registered (process-wide, by backend name), as tfjs's `register_all_kernels`:
  * each kernel file exports its kernel configs or kernel functions, and this module installs them.
  *
- * - {@link registerTrainingKernels}: the replaceable stock kernels (dW, dx, MaxPoolGrad, BatchMatMul), chosen per
- *   backend; the stock one stays callable (kernel_registry.ts).
+ * - {@link registerTrainingKernels}: the replaceable stock kernels (convolutions and their gradients, MaxPoolGrad,
+ *   BatchMatMul, Sum and Mean, Identity, Slice), chosen per backend; the stock one stays callable
+ *   (kernel_registry.ts).
  * - {@link registerWebGpuKernels}: kernels of our own names for our webgpu backend (batch norm, fused SGD).
- * - {@link registerWasmKernels}: the same batch-norm kernels for wasm, over our SIMD module.
+ * - {@link registerWasmKernels}: the same batch-norm kernels for wasm, over our SIMD module, and the fused ReLU
+ *   gradient (relu_grad.ts).
  *
  * Call before or after the backend initialises; kernels are looked up at dispatch time.
  */

@@ -19,7 +19,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 /** The methods of tfjs-backend-wasm's `BackendWasm` these kernels use. */
 export interface WasmHeapBackend {
   /** Allocates an output tensor on the heap. */
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   /** A view of a tensor's data on the heap. */
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
   /** The heap address of a tensor's data. */

@@ -122,9 +122,7 @@ export function sliceSimd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of): Ker
       attrs.begin as number[],
       attrs.size as number[],
     );
-    const b = backend as unknown as WasmHeapBackend & {
-      makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-    };
+    const b = backend as unknown as WasmHeapBackend;
     const out = b.makeOutput(size, x.dtype);
     if (tf.util.sizeFromShape(size) === 0) return out;
     const lead = 4 - x.shape.length;

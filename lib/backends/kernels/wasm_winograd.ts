@@ -10,7 +10,7 @@
  *
  * The sums differ in rounding from a direct convolution: the transforms scale inputs by up to 5 and weights by
  * 1/6, 1/12 and 1/24 before multiplying, so results agree with the cpu backend to about 3·10⁻⁶ of the largest
- * output (tests/lib/backends/kernels/wasm_winograd_test.ts), where F(2×2, 3×3) gave 5·10⁻⁷ at half the speed.
+ * output (tests/lib/backends/kernels/wasm_winograd_test.ts), where F(2×2, 3×3) gave 5·10⁻⁷ at 3/4 of the speed.
  * Every output is computed in one fixed order, so the results are the same bits with any thread count.
  *
  * @example
@@ -30,7 +30,7 @@ import { heapAddress as address, type WasmHeapBackend } from "./wasm_heap.ts";
 const WINO_TILES = 16, WGRAD_TILES = 16;
 /** Points of a transformed 6×6 tile (WINO_XI in simd/winograd.c). */
 const XI = 36;
-/** The padded stride of one of a block's 16 planes (wino_plane in simd/winograd.c). */
+/** The padded stride of one of a block's 36 planes (wino_plane in simd/winograd.c). */
 const plane = (tiles: number, channels: number) => tiles * channels + 16;
 
 /** Whether the attributes and shapes are a convolution the Winograd kernels cover. */
