@@ -12,6 +12,9 @@
  *     [--batch 128] [--steps 12] [--warmup 3] [--alpha 0] [--torch /usr/bin/python3]
  * The pure-JS cpu backend runs only for `--cpu-models` (default cnn). `--backends` may include webgpu (llvmpipe here; very slow). `--torch ''` skips PyTorch. Per-config steps can
  * be set like `--steps resnet18=2,cpu=2,6`; `--timeout S` (default 300) gives up on one configuration after S seconds (model or backend name, first match wins, bare number = default).
+ * `--rounds N` (default 1) runs everything N times, PyTorch first in odd rounds and last in even ones, and
+ * reports medians over the rounds with the lowest and highest per-round ratio: on a machine whose speed drifts
+ * from minute to minute, one round's ratio can be off by a third.
  *
  * @module
  */
@@ -127,6 +130,7 @@ async function main() {
       torch: { type: "string", default: "/usr/bin/python3" },
       "cpu-models": { type: "string", default: "cnn" },
       timeout: { type: "string", default: "300" },
+      rounds: { type: "string", default: "1" },
       child: { type: "string" },
     },
   });
@@ -145,77 +149,101 @@ async function main() {
     Deno.exit(0); // wasm pthread workers would otherwise keep the process alive
   }
   const models = values.models.split(","), backends = values.backends.split(",");
-  const torch = new Map<string, Result>();
-  if (values.torch) {
-    const script = new URL("./train_torch.py", import.meta.url).pathname;
-    const steps = Math.max(...models.map((m) => stepsFor(values.steps, m, "torch")));
-    const text = await runProcess(values.torch, [
-      script,
-      "--models",
-      models.join(","),
-      "--threads",
-      values.threads,
-      "--batch",
-      values.batch,
-      "--steps",
-      String(steps),
-      "--warmup",
-      values.warmup,
-    ], Number(values.timeout));
-    for (const r of parseResults(text)) torch.set(r.model, r);
+  const timeoutS = Number(values.timeout);
+  const configs = models.flatMap((model) =>
+    backends.filter((b) => b !== "cpu" || values["cpu-models"].split(",").includes(model)).map((backend) => ({
+      model,
+      backend,
+    }))
+  );
+  const torchRuns: Map<string, Result>[] = [];
+  const ours = new Map<string, (Result | Error)[]>(configs.map((c) => [`${c.model}:${c.backend}`, []]));
+  const rounds = Number(values.rounds);
+  for (let round = 0; round < rounds; round++) {
+    // Alternate which side runs first, so a machine that speeds up or slows down favours neither.
+    const torchFirst = round % 2 === 0;
+    if (values.torch && torchFirst) torchRuns.push(await runTorch(values, models, timeoutS));
+    for (const c of configs) {
+      const key = `${c.model}:${c.backend}`;
+      ours.get(key)!.push(await runOurs(values, key, timeoutS).catch((e: Error) => e));
+    }
+    if (values.torch && !torchFirst) torchRuns.push(await runTorch(values, models, timeoutS));
+    console.error(`round ${round + 1} of ${rounds} done`);
   }
-  const rows: string[] = [];
-  rows.push("| model | backend | device | steps | ms/step | img/s | ÷ PyTorch CPU |");
-  rows.push("|---|---|---|---:|---:|---:|---:|");
+  console.log(
+    `batch ${batch}, ${threads} threads, alpha ${values.alpha}, warm-up ${warmup} steps, ${rounds} round(s) ` +
+      "(medians over rounds; the last column: each round's ratio, lowest and highest)\n",
+  );
+  console.log(table(models, configs, torchRuns, ours, batch).join("\n"));
+}
+
+/** Runs bench/train_torch.py once for all models. */
+async function runTorch(values: Record<string, string>, models: string[], timeoutS: number) {
+  const script = new URL("./train_torch.py", import.meta.url).pathname;
+  const steps = Math.max(...models.map((m) => stepsFor(values.steps, m, "torch")));
+  const text = await runProcess(values.torch, [
+    ...[script, "--models", models.join(","), "--threads", values.threads, "--batch", values.batch],
+    ...["--steps", String(steps), "--warmup", values.warmup],
+  ], timeoutS);
+  return new Map(parseResults(text).map((r) => [r.model, r]));
+}
+
+/** Runs one (model, backend) configuration in its own process. */
+async function runOurs(values: Record<string, string>, key: string, timeoutS: number): Promise<Result> {
+  const self = new URL(import.meta.url).pathname;
+  const text = await runProcess(Deno.execPath(), [
+    ...["run", "-A", self, "--child", key, "--threads", values.threads, "--batch", values.batch],
+    ...["--steps", values.steps, "--warmup", values.warmup, "--alpha", values.alpha],
+  ], timeoutS);
+  return parseResults(text)[0];
+}
+
+/** The Markdown table: per model PyTorch's median step, then each backend's, its ratio and its range. */
+function table(
+  models: string[],
+  configs: { model: string; backend: string }[],
+  torchRuns: Map<string, Result>[],
+  ours: Map<string, (Result | Error)[]>,
+  batch: number,
+): string[] {
+  const perSec = (ms: number) => (batch * 1000 / ms).toFixed(1);
+  const rows = [
+    "| model | backend | device | steps | ms/step | img/s | ÷ PyTorch CPU | per round |",
+    "|---|---|---|---:|---:|---:|---:|---|",
+  ];
   for (const model of models) {
-    const t = torch.get(model);
-    if (t) {
+    const t = torchRuns.map((m) => m.get(model));
+    const measured = t.filter((r): r is Result => r !== undefined);
+    const torchMs = measured.length ? median(measured.map((r) => r.medianStepMs)) : undefined;
+    if (torchMs !== undefined) {
       rows.push(
-        `| ${model} | pytorch | ${t.device} | ${t.steps} | ${t.medianStepMs.toFixed(0)} | ${
-          t.imagesPerSec.toFixed(1)
-        } | 1.00 |`,
+        `| ${model} | pytorch | ${measured[0].device} | ${measured[0].steps} | ${torchMs.toFixed(0)} | ` +
+          `${perSec(torchMs)} | 1.00 | |`,
       );
     }
-    for (const backend of backends) {
-      if (backend === "cpu" && !values["cpu-models"].split(",").includes(model)) continue;
-      const self = new URL(import.meta.url).pathname;
-      let r: Result;
-      try {
-        const text = await runProcess(Deno.execPath(), [
-          "run",
-          "-A",
-          self,
-          "--child",
-          `${model}:${backend}`,
-          "--threads",
-          values.threads,
-          "--batch",
-          values.batch,
-          "--steps",
-          values.steps,
-          "--warmup",
-          values.warmup,
-          "--alpha",
-          values.alpha,
-        ], Number(values.timeout));
-        r = parseResults(text)[0];
-      } catch (e) {
-        rows.push(
-          `| ${model} | ${backend} | failed: ${(e as Error).message.split("\n")[0].slice(0, 80)} | | | | |`,
-        );
+    for (const c of configs.filter((c) => c.model === model)) {
+      const runs = ours.get(`${c.model}:${c.backend}`)!;
+      const ok = runs.filter((r): r is Result => !(r instanceof Error));
+      if (ok.length === 0) {
+        const why = (runs[0] as Error).message.split("\n")[0].slice(0, 80);
+        rows.push(`| ${model} | ${c.backend} | failed: ${why} | | | | | |`);
         continue;
       }
-      const ratio = t ? (r.imagesPerSec / t.imagesPerSec).toFixed(3) : "-";
+      const ms = median(ok.map((r) => r.medianStepMs));
+      const perRound = runs.flatMap((r, i) => {
+        const peer = t[i];
+        return r instanceof Error || !peer ? [] : [peer.medianStepMs / r.medianStepMs];
+      });
+      const range = perRound.length
+        ? `${Math.min(...perRound).toFixed(3)}–${Math.max(...perRound).toFixed(3)}`
+        : "";
       rows.push(
-        `| ${model} | ${r.backend} | ${r.device} | ${r.steps} | ${r.medianStepMs.toFixed(0)} | ${
-          r.imagesPerSec.toFixed(1)
-        } | ${ratio} |`,
+        `| ${model} | ${ok[0].backend} | ${ok[0].device} | ${ok[0].steps} | ${ms.toFixed(0)} | ` +
+          `${perSec(ms)} | ${torchMs ? (torchMs / ms).toFixed(3) : "-"} | ${range} |`,
       );
-      console.error(rows.at(-1));
     }
   }
-  console.log(`batch ${batch}, ${threads} threads, alpha ${values.alpha}, warm-up ${warmup} steps\n`);
-  console.log(rows.join("\n"));
+  return rows;
 }
 
 if (import.meta.main) await main();
