@@ -101,6 +101,23 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
 
 const maxPoolGradJs: Record<string, KernelFn> = { wasm: maxPoolGradWasm, cpu: maxPoolGradCpu };
 
+/** The choices (`key:value`) that exist on one backend only: WGSL shaders, and kernels on the wasm heap. */
+const ONE_BACKEND: Record<string, "wasm" | "webgpu"> = {
+  "conv:gemm": "webgpu",
+  "inputGrad:gemm": "webgpu",
+  "filterGrad:tiled": "webgpu",
+  "conv:winograd": "wasm",
+  "inputGrad:simd": "wasm",
+  "inputGrad:winograd": "wasm",
+  "filterGrad:simd": "wasm",
+  "filterGrad:winograd": "wasm",
+  "maxPoolGrad:simd": "wasm",
+  "reductions:js": "wasm",
+  "reductions:simd": "wasm",
+  "identity:share": "wasm",
+  "slice:simd": "wasm",
+};
+
 function install(kernelName: string, backendName: string, fn: KernelFn | undefined) {
   if (fn) replaceKernel(kernelName, backendName, fn);
   else restoreKernel(kernelName, backendName);
@@ -126,34 +143,12 @@ export function registerTrainingKernels(
       "filterGrad 'stock' on wasm: the wasm backend has no Conv2DBackpropFilter; use tconv or im2col",
     );
   }
-  if (c.filterGrad === "tiled" && backendName !== "webgpu") {
-    throw new Error(`filterGrad 'tiled' is a WGSL shader for webgpu only, not '${backendName}'`);
-  }
-  if (c.conv === "gemm" && backendName !== "webgpu") {
-    throw new Error(`conv 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
-  }
-  if (c.inputGrad === "gemm" && backendName !== "webgpu") {
-    throw new Error(`inputGrad 'gemm' is a WGSL shader for webgpu only, not '${backendName}'`);
-  }
-  if (
-    (c.conv === "winograd" || c.inputGrad === "winograd" || c.filterGrad === "winograd") &&
-    backendName !== "wasm"
-  ) {
-    throw new Error(`'winograd' kernels run on the wasm heap: wasm only, not '${backendName}'`);
-  }
-  if ((c.filterGrad === "simd" || c.maxPoolGrad === "simd") && backendName !== "wasm") {
-    throw new Error(
-      `filterGrad and maxPoolGrad 'simd' run on the wasm heap: wasm only, not '${backendName}'`,
-    );
-  }
-  if (c.reductions !== "stock" && backendName !== "wasm") {
-    throw new Error(`reductions '${c.reductions}' work on the wasm heap: wasm only, not '${backendName}'`);
-  }
-  if (c.slice === "simd" && backendName !== "wasm") {
-    throw new Error(`slice 'simd' runs on the wasm heap: wasm only, not '${backendName}'`);
-  }
-  if (c.identity === "share" && backendName !== "wasm") {
-    throw new Error(`identity 'share' is for wasm only, not '${backendName}'`);
+  for (const [key, value] of Object.entries(c)) {
+    const only = ONE_BACKEND[`${key}:${value}`];
+    if (only && only !== backendName) {
+      const what = only === "webgpu" ? "is a WGSL shader" : "runs on the wasm heap";
+      throw new Error(`${key} '${value}' ${what}: ${only} only, not '${backendName}'`);
+    }
   }
   if (c.maxPoolGrad === "js" && !maxPoolGradJs[backendName]) {
     throw new Error(`maxPoolGrad 'js' exists for wasm and cpu only, not '${backendName}'`);
