@@ -28,22 +28,23 @@ export function simdSources(): string[] {
 export const SIMD_BUILDS = {
   shared: {
     file: "simd_kernels.wasm",
-    clang: ["-matomics"],
     lld: ["--shared-memory", "--max-memory=4294967296"],
   },
-  plain: { file: "simd_kernels_plain.wasm", clang: [], lld: [] },
+  plain: { file: "simd_kernels_plain.wasm", lld: [] },
 } as const;
 /** One of {@link SIMD_BUILDS}. */
 export type SimdBuild = keyof typeof SIMD_BUILDS;
 
 /**
  * clang flags of both builds: wasm32 with SIMD128 (no relaxed SIMD, and no contraction: fused multiply-adds
- * would differ across machines).
+ * would differ across machines) and atomics (the counter threads take work items from; wasm allows atomic
+ * instructions on a plain memory too, so both builds keep the same code).
  */
 export const CLANG_FLAGS = [
   "--target=wasm32",
   "-O3",
   "-msimd128",
+  "-matomics",
   "-mbulk-memory",
   "-mmutable-globals",
   "-nostdlib",
@@ -124,7 +125,7 @@ export async function buildSimdKernels(build: SimdBuild): Promise<Uint8Array<Arr
     const objects = [];
     for (const [i, source] of simdSources().entries()) {
       objects.push(`${dir}/${i}.o`);
-      await run("clang", [...CLANG_FLAGS, ...SIMD_BUILDS[build].clang, "-c", "-o", objects[i], source]);
+      await run("clang", [...CLANG_FLAGS, "-c", "-o", objects[i], source]);
     }
     await run("wasm-ld", [...LLD_FLAGS, ...SIMD_BUILDS[build].lld, "-o", wasm, ...objects]);
     const bytes = await Deno.readFile(wasm);

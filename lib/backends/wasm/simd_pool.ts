@@ -5,7 +5,8 @@
  * The module imports the backend's `WebAssembly.Memory`, so kernels read and write tensors in place: their
  * pointer arguments are the tensors' heap addresses. The pool's own thread runs share 0 of each job and
  * `threads − 1` helpers (simd_worker.ts, `node:worker_threads`, unref'd so they never keep a process alive)
- * run the rest; a call returns when every share is done, and fails with a clear error if helpers never start.
+ * run the rest; most kernels hand out their work items to whichever thread asks first (a counter in the control
+ * block), so a core the system gives to something else slows a job down less; a call returns when every share is done, and fails with a clear error if helpers never start.
  * On tfjs's single-threaded binary (`threads: 1`) the memory is not shared, so the pool runs the same code
  * (simd_kernels_plain.wasm) on its own thread only. Kernels split their outputs by thread index in a way that
  * does not change any result bit, so the thread count is a speed setting only.
@@ -177,6 +178,7 @@ export class SimdPool {
       this.#args = new Float64Array(this.#memory.buffer, this.#ctrlAddress + CTRL.argsByte, CTRL.maxArgs);
     }
     const ctrl = this.#ctrl;
+    Atomics.store(ctrl, CTRL.claims, 0);
     if (this.threads > 1) {
       ctrl[CTRL.fn] = SIMD_KERNELS.indexOf(name);
       ctrl[CTRL.nargs] = args.length;
@@ -185,7 +187,7 @@ export class SimdPool {
       Atomics.add(ctrl, CTRL.seq, 1);
       Atomics.notify(ctrl, CTRL.seq);
     }
-    this.#kernels[name](...args, 0, this.threads);
+    this.#kernels[name](...args, 0, this.threads, this.#ctrlAddress + CTRL.claimsByte);
     const since = performance.now();
     for (let done; (done = Atomics.load(ctrl, CTRL.done)) < this.threads - 1;) {
       Atomics.wait(ctrl, CTRL.done, done, 1000);

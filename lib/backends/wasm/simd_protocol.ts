@@ -2,8 +2,8 @@
  * The control block {@link SimdPool} (simd_pool.ts) shares with its helper threads (simd_worker.ts): a few
  * int32 words and the float64 arguments of the current job, on the tfjs wasm heap.
  *
- * A job: the pool writes the kernel index and arguments, zeroes `done`, then increments `seq` and wakes the
- * helpers; each helper runs its share, increments `done` and wakes the pool.
+ * A job: the pool writes the kernel index and arguments, zeroes `claims` and `done`, then increments `seq` and
+ * wakes the helpers; each helper runs its share, increments `done` and wakes the pool.
  *
  * @example
  * ```ts
@@ -50,6 +50,10 @@ export const CTRL = {
   failed: 4,
   /** Helpers that have instantiated the module and wait for jobs. */
   ready: 5,
+  /** The next work item of the current job: zeroed by the pool, counted up by the kernels (simd/common.h). */
+  claims: 6,
+  /** Byte offset of `claims`, the address kernels take as their last argument. */
+  claimsByte: 24,
   /** int32 words before the arguments. */
   words: 8,
   /** Byte offset of the float64 arguments. */

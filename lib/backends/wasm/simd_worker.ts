@@ -26,7 +26,7 @@ for (;;) {
   seen = waitForJob(ctrl, seen);
   try {
     const fn = exports[SIMD_KERNELS[ctrl[CTRL.fn]]] as (...a: number[]) => void;
-    fn(...args.subarray(0, ctrl[CTRL.nargs]), data.tid, data.threads);
+    fn(...args.subarray(0, ctrl[CTRL.nargs]), data.tid, data.threads, data.ctrl + CTRL.claimsByte);
   } catch (e) {
     Atomics.store(ctrl, CTRL.failed, data.tid);
     console.error(`simd_worker ${data.tid}: ${(e as Error).stack ?? e}`);

@@ -9,18 +9,17 @@ enum { SUM_SHIFTED_SQUARES = 0, SUM_DY = 1, SUM_DY_CENTRED = 2 };
 
 /*
  * First pass of a per-channel reduction of [rows, C] tensors: for each chunk of CHUNK_ROWS rows, partial sums
- * a[c] and b[c] into partials [chunks, 2C], rows in order. Chunks are shared among threads.
+ * a[c] and b[c] into partials [chunks, 2C], rows in order. Chunks go to whichever thread asks first.
  *   SUM_SHIFTED_SQUARES: d = x − x[row 0]; a = Σ d, b = Σ d².   SUM_DY: a = Σ dy.
  *   SUM_DY_CENTRED: a = Σ dy·(x − mean), mean = stats[0..C).
  */
 EXPORT(channel_partials)
 void channel_partials(const float *x, const float *dy, const float *stats, float *partials, int rows, int C,
-                      int mode, int tid, int nthreads) {
+                      int mode, int tid, int nthreads, int *claims) {
   const int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
   const float *shift = mode == SUM_SHIFTED_SQUARES ? x : stats;
-  int k0, k1;
-  share(chunks, tid, nthreads, &k0, &k1);
-  for (int k = k0; k < k1; k++) {
+  const int items = chunks;
+  for (int k; (k = claim(claims, items)) >= 0;) {
     float *pa = partials + k * 2 * C, *pb = pa + C;
     const int r0 = k * CHUNK_ROWS, r1 = min_i(r0 + CHUNK_ROWS, rows);
     int c = 0;
@@ -94,10 +93,8 @@ void channel_finish(const float *partials, const float *x, const float *stats, f
   }
 }
 
-/* This thread's rows of an elementwise pass over [rows, C]: whole rows, shared among threads. */
-#define ROW_SHARE(rows) \
-  int r0, r1;           \
-  share(rows, tid, nthreads, &r0, &r1)
+/* Rows per work item of an elementwise pass over [rows, C]: whole rows, about ITEM_FLOATS values. */
+static inline int rows_per_item(int C) { return max_i(1, ITEM_FLOATS / max_i(C, 1)); }
 
 /* Channels past which bn_apply and bn_grad_input compute 1/√(var + eps) per element instead of once (stack). */
 #define MAX_CACHED_CHANNELS 4096
@@ -109,30 +106,32 @@ static inline void channel_rstd(const float *var, float eps, int C, float *rstd)
 
 /*
  * Batch-norm apply: y = (x − mean)·rstd·γ + β, rstd = 1/√(var + eps), stats = [mean; var] ([2, C]).
- * Rows are shared among threads.
+ * Items of rows go to whichever thread asks first.
  */
 EXPORT(bn_apply)
 void bn_apply(const float *x, const float *stats, const float *gamma, const float *beta, float *y, int rows, int C,
-              float eps, int tid, int nthreads) {
-  ROW_SHARE(rows);
-  float rstd[C <= MAX_CACHED_CHANNELS ? C : 1];
-  if (C > MAX_CACHED_CHANNELS) {
-    for (int r = r0; r < r1; r++)
-      for (int c = 0; c < C; c++)
-        y[r * C + c] = (x[r * C + c] - stats[c]) * rsqrt(stats[C + c] + eps) * gamma[c] + beta[c];
-    return;
-  }
-  channel_rstd(stats + C, eps, C, rstd);
-  for (int r = r0; r < r1; r++) {
-    const float *xr = x + r * C;
-    float *yr = y + r * C;
-    int c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const vf xc = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(stats + c));
-      const vf scaled = wasm_f32x4_mul(wasm_f32x4_mul(xc, wasm_v128_load(rstd + c)), wasm_v128_load(gamma + c));
-      wasm_v128_store(yr + c, wasm_f32x4_add(scaled, wasm_v128_load(beta + c)));
+              float eps, int tid, int nthreads, int *claims) {
+  const int cached = C <= MAX_CACHED_CHANNELS, per = rows_per_item(C);
+  float rstd[cached ? C : 1];
+  if (cached) channel_rstd(stats + C, eps, C, rstd);
+  const int items = (rows + per - 1) / per;
+  for (int item; (item = claim(claims, items)) >= 0;) {
+    const int r0 = item * per, r1 = min_i(r0 + per, rows);
+    for (int r = r0; r < r1; r++) {
+      const float *xr = x + r * C;
+      float *yr = y + r * C;
+      int c = 0;
+      if (!cached) {
+        for (; c < C; c++) yr[c] = (xr[c] - stats[c]) * rsqrt(stats[C + c] + eps) * gamma[c] + beta[c];
+        continue;
+      }
+      for (; c + 4 <= C; c += 4) {
+        const vf xc = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(stats + c));
+        const vf scaled = wasm_f32x4_mul(wasm_f32x4_mul(xc, wasm_v128_load(rstd + c)), wasm_v128_load(gamma + c));
+        wasm_v128_store(yr + c, wasm_f32x4_add(scaled, wasm_v128_load(beta + c)));
+      }
+      for (; c < C; c++) yr[c] = (xr[c] - stats[c]) * rstd[c] * gamma[c] + beta[c];
     }
-    for (; c < C; c++) yr[c] = (xr[c] - stats[c]) * rstd[c] * gamma[c] + beta[c];
   }
 }
 
@@ -143,36 +142,39 @@ static inline float bn_dx(float dy, float x, float mean, float rstd, float g, fl
 
 /*
  * Batch-norm input gradient: dx = γ·rstd·(dy − dβ/M − (x − mean)·rstd·dγ/M), M = rows, with dγ and dβ as
- * channel_finish gives them. Rows are shared among threads.
+ * channel_finish gives them. Items of rows go to whichever thread asks first.
  */
 EXPORT(bn_grad_input)
 void bn_grad_input(const float *dy, const float *x, const float *stats, const float *gamma, const float *dgamma,
-                   const float *dbeta, float *dx, int rows, int C, float eps, int tid, int nthreads) {
-  ROW_SHARE(rows);
+                   const float *dbeta, float *dx, int rows, int C, float eps, int tid, int nthreads, int *claims) {
   const float inv = 1.0f / (float)rows;
-  float rstd[C <= MAX_CACHED_CHANNELS ? C : 1];
-  if (C > MAX_CACHED_CHANNELS) {
-    for (int r = r0; r < r1; r++)
-      for (int c = 0; c < C; c++) {
-        const int at = r * C + c;
-        dx[at] = bn_dx(dy[at], x[at], stats[c], rsqrt(stats[C + c] + eps), gamma[c], dgamma[c], dbeta[c], inv);
-      }
-    return;
-  }
-  channel_rstd(stats + C, eps, C, rstd);
+  const int cached = C <= MAX_CACHED_CHANNELS, per = rows_per_item(C);
+  float rstd[cached ? C : 1];
+  if (cached) channel_rstd(stats + C, eps, C, rstd);
   const vf vinv = wasm_f32x4_splat(inv);
-  for (int r = r0; r < r1; r++) {
-    const int at = r * C;
-    int c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const vf rs = wasm_v128_load(rstd + c);
-      const vf xc = wasm_f32x4_sub(wasm_v128_load(x + at + c), wasm_v128_load(stats + c));
-      const vf db = wasm_f32x4_mul(wasm_v128_load(dbeta + c), vinv);
-      const vf dg = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(xc, rs), wasm_v128_load(dgamma + c)), vinv);
-      const vf inner = wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(dy + at + c), db), dg);
-      wasm_v128_store(dx + at + c, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gamma + c), rs), inner));
+  const int items = (rows + per - 1) / per;
+  for (int item; (item = claim(claims, items)) >= 0;) {
+    const int r0 = item * per, r1 = min_i(r0 + per, rows);
+    for (int r = r0; r < r1; r++) {
+      const int at = r * C;
+      int c = 0;
+      if (!cached) {
+        for (; c < C; c++) {
+          const float rs = rsqrt(stats[C + c] + eps);
+          dx[at + c] = bn_dx(dy[at + c], x[at + c], stats[c], rs, gamma[c], dgamma[c], dbeta[c], inv);
+        }
+        continue;
+      }
+      for (; c + 4 <= C; c += 4) {
+        const vf rs = wasm_v128_load(rstd + c);
+        const vf xc = wasm_f32x4_sub(wasm_v128_load(x + at + c), wasm_v128_load(stats + c));
+        const vf db = wasm_f32x4_mul(wasm_v128_load(dbeta + c), vinv);
+        const vf dg = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(xc, rs), wasm_v128_load(dgamma + c)), vinv);
+        const vf inner = wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(dy + at + c), db), dg);
+        wasm_v128_store(dx + at + c, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gamma + c), rs), inner));
+      }
+      for (; c < C; c++)
+        dx[at + c] = bn_dx(dy[at + c], x[at + c], stats[c], rstd[c], gamma[c], dgamma[c], dbeta[c], inv);
     }
-    for (; c < C; c++)
-      dx[at + c] = bn_dx(dy[at + c], x[at + c], stats[c], rstd[c], gamma[c], dgamma[c], dbeta[c], inv);
   }
 }

@@ -7,10 +7,11 @@
  * addresses on that heap. So it must own no memory of its own: no data segments, no static variables, no
  * start function (the build checks this). Its stack is a block the pool allocates on the heap, one per thread.
  *
- * Every kernel takes (…, tid, nthreads) and computes a fixed share of its outputs: each output element is
- * computed wholly by one thread, in an order that does not depend on the thread count, so results are the
- * same bits with any number of threads. Plain f32x4 mul and add (no fused multiply-add), so they are the same
- * bits on every machine.
+ * The pool calls every kernel with (…, tid, nthreads, claims). A kernel splits its outputs into work items that
+ * threads take from `claims` (see claim) or, where a thread must keep its outputs across an outer loop, into
+ * fixed shares (see share). Each output element is computed wholly by one thread, in an order that depends on
+ * neither the thread count nor which thread computes it, so results are the same bits with any number of
+ * threads. Plain f32x4 mul and add (no fused multiply-add), so they are the same bits on every machine.
  */
 #ifndef SIMD_COMMON_H
 #define SIMD_COMMON_H
@@ -39,6 +40,19 @@ static inline int out_hi(int k, int pad, int s, int n_in, int n_out) {
 static inline void share(int total, int tid, int nthreads, int *lo, int *hi) {
   *lo = (int)((long long)total * tid / nthreads);
   *hi = (int)((long long)total * (tid + 1) / nthreads);
+}
+
+/* Values per work item of the elementwise kernels: enough that taking an item costs nothing next to it. */
+#define ITEM_FLOATS 8192
+
+/*
+ * The next of the `total` work items of the current job, or −1 when none is left. Threads take items one at a
+ * time from `claims`, a counter the pool zeroes before each job, so a thread that the system slows down takes
+ * fewer items instead of holding up the others.
+ */
+static inline int claim(int *claims, int total) {
+  const int item = __atomic_fetch_add(claims, 1, __ATOMIC_RELAXED);
+  return item < total ? item : -1;
 }
 
 typedef struct {

@@ -35,8 +35,8 @@ static inline __attribute__((always_inline)) void filter_grad_tile(
 
 /*
  * Conv2DBackpropFilter, NHWC, dilation 1: dw[kh][kw][Ci][Co] from x [N,H,W,Ci] and dy [N,Ho,Wo,Co].
- * Co must be a multiple of 4. Tiles of (tap, 4 input channels, 8 output channels) are shared among threads;
- * images are the outer loop, so one image's x and dy stay in cache while every tile of this thread reads them.
+ * Co must be a multiple of 4. Tiles of (tap, 4 input channels, 8 output channels) are shared among threads in
+ * fixed shares, since a thread sums into its tiles over all images: images are the outer loop, so one image's x and dy stay in cache while every tile of this thread reads them.
  */
 EXPORT(conv2d_filter_grad)
 void conv2d_filter_grad(const float *x, const float *dy, float *dw, int N, int H, int W, int Ci, int Ho, int Wo,
@@ -71,12 +71,12 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, int N, int H
   }
 }
 
-/* wt[tap][k][c] = w[tap][c][k]: a filter [taps][Ci][Co] with its channel axes swapped; taps shared among threads. */
+/* wt[tap][k][c] = w[tap][c][k]: a filter [taps][Ci][Co] with its channel axes swapped; taps go to whichever thread asks first. */
 EXPORT(filter_swap_channels)
-void filter_swap_channels(const float *w, float *wt, int taps, int Ci, int Co, int tid, int nthreads) {
-  int t0, t1;
-  share(taps, tid, nthreads, &t0, &t1);
-  for (int t = t0; t < t1; t++)
+void filter_swap_channels(const float *w, float *wt, int taps, int Ci, int Co, int tid, int nthreads,
+                          int *claims) {
+  const int items = taps;
+  for (int t; (t = claim(claims, items)) >= 0;)
     for (int c = 0; c < Ci; c++)
       for (int k = 0; k < Co; k++) wt[(t * Co + k) * Ci + c] = w[(t * Ci + c) * Co + k];
 }
@@ -117,15 +117,15 @@ static inline __attribute__((always_inline)) void input_grad_pixels(
  * Conv2DBackpropInput, NHWC, dilation 1, any filter size and stride: dx [N,H,W,Ci] from dy [N,Ho,Wo,Co] and the
  * filter with its channel axes swapped (wt [kh][kw][Co][Ci], from filter_swap_channels). Each dx element sums
  * only the taps that reach it, in a fixed order (no zero-dilated dy). Ci must be a multiple of 4. Rows of dx
- * are shared among threads.
+ * go to whichever thread asks first.
  */
 EXPORT(conv2d_input_grad)
 void conv2d_input_grad(const float *dy, const float *wt, float *dx, int N, int H, int W, int Ci, int Ho, int Wo,
-                       int Co, int kh, int kw, int sh, int sw, int top, int left, int tid, int nthreads) {
+                       int Co, int kh, int kw, int sh, int sw, int top, int left, int tid, int nthreads, int *claims) {
   const ConvShape s = {H, W, Ci, Ho, Wo, Co, kw, sh, sw, top, left};
-  int ohs[2 * 16], ow0[16], r0, r1;
-  share(N * H, tid, nthreads, &r0, &r1);
-  for (int row = r0; row < r1; row++) {
+  int ohs[2 * 16], ow0[16];
+  const int items = N * H;
+  for (int row; (row = claim(claims, items)) >= 0;) {
     const int n = row / H, h = row % H;
     const float *dy_image = dy + n * Ho * Wo * Co;
     int nvalid_i = 0;

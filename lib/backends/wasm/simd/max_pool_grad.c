@@ -5,16 +5,15 @@
  * MaxPoolGrad, NHWC: dx [N,H,W,C] from the pooled input x and dy [N,Ho,Wo,C]. Each window routes its gradient
  * to its first strict maximum (row-major), the cpu backend's tie rule; windows are visited in row-major order,
  * so every dx element adds the same terms in the same order as max_pool_grad.ts. Four channels at a time;
- * images are shared among threads.
+ * images go to whichever thread asks first.
  */
 EXPORT(max_pool_grad)
 void max_pool_grad(const float *x, const float *dy, float *dx, int N, int H, int W, int C, int Ho, int Wo,
-                   int fh, int fw, int sh, int sw, int top, int left, int tid, int nthreads) {
-  int n0, n1;
-  share(N, tid, nthreads, &n0, &n1);
-  for (int p = n0 * H * W * C; p < n1 * H * W * C; p++) dx[p] = 0.0f;
+                   int fh, int fw, int sh, int sw, int top, int left, int tid, int nthreads, int *claims) {
   const vf lanes = wasm_i32x4_make(0, 1, 2, 3);
-  for (int n = n0; n < n1; n++) {
+  const int items = N;
+  for (int n; (n = claim(claims, items)) >= 0;) {
+    for (int p = n * H * W * C; p < (n + 1) * H * W * C; p++) dx[p] = 0.0f;
     for (int oh = 0; oh < Ho; oh++) {
       const int h0 = max_i(oh * sh - top, 0), h1 = min_i(oh * sh - top + fh, H);
       for (int ow = 0; ow < Wo; ow++) {

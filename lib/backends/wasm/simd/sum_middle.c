@@ -4,15 +4,15 @@
 /*
  * Sum (or mean) of x viewed as [outer, r, inner] over r into out [outer, inner]: each output element adds its r
  * values in order, one float32 rounding per addition, then divides by r (`mean`); the same bits as
- * reductions.ts's sumMiddleInto and tfjs's stock kernel. Blocks of 16 columns of each outer index are shared
- * among threads.
+ * reductions.ts's sumMiddleInto and tfjs's stock kernel. Blocks of 16 columns of each outer index go to
+ * whichever thread asks first.
  */
 EXPORT(sum_middle)
-void sum_middle(const float *x, float *out, int outer, int r, int inner, int mean, int tid, int nthreads) {
+void sum_middle(const float *x, float *out, int outer, int r, int inner, int mean, int tid, int nthreads,
+                int *claims) {
   const int blocks = (inner + 15) / 16;
-  int b0, b1;
-  share(outer * blocks, tid, nthreads, &b0, &b1);
-  for (int b = b0; b < b1; b++) {
+  const int items = outer * blocks;
+  for (int b; (b = claim(claims, items)) >= 0;) {
     const int o = b / blocks, c0 = (b % blocks) * 16, c1 = min_i(c0 + 16, inner);
     const float *base = x + o * r * inner;
     float *dst = out + o * inner;

@@ -38,13 +38,12 @@ static inline void filter_points(float g0, float g1, float g2, float o[6]) {
 /*
  * The filter transform U[36][Ci][Co] = G·g·G^T of each (c, k) pair, where g[i][j] is w[i][j][c][k] (w is
  * [3][3][Ci][Co]) or, when `flip` is set (the input gradient), w[2−i][2−j][k][c] of w [3][3][Co][Ci]: the
- * forward filter turned 180° with its channel axes swapped. Input channels are shared among threads.
+ * forward filter turned 180° with its channel axes swapped. Input channels go to whichever thread asks first.
  */
 EXPORT(winograd_filter)
-void winograd_filter(const float *w, float *u, int Ci, int Co, int flip, int tid, int nthreads) {
-  int c0, c1;
-  share(Ci, tid, nthreads, &c0, &c1);
-  for (int c = c0; c < c1; c++) {
+void winograd_filter(const float *w, float *u, int Ci, int Co, int flip, int tid, int nthreads, int *claims) {
+  const int items = Ci;
+  for (int c; (c = claim(claims, items)) >= 0;) {
     for (int k = 0; k < Co; k++) {
       float g[3][3], a[3][6], o[6];
       for (int i = 0; i < 3; i++)
@@ -186,20 +185,19 @@ static void winograd_output_tile(const float *m, float *y, const WinoShape *s, T
 /*
  * The convolution y [N,Ho,Wo,Co] of x [N,H,W,Ci] with a 3×3 filter transformed by winograd_filter into u, stride
  * 1, `top` and `left` zero rows and columns of padding. Ci and Co must be multiples of 4. Blocks of WINO_TILES
- * tiles are shared among threads; `scratch` holds 36·(wino_plane(WINO_TILES, Ci) + 8·WINO_TILES) floats per
+ * tiles go to whichever thread asks first; `scratch` holds 36·(wino_plane(WINO_TILES, Ci) + 8·WINO_TILES) floats per
  * thread.
  */
 EXPORT(winograd_conv)
 void winograd_conv(const float *x, const float *u, float *y, float *scratch, int N, int H, int W, int Ci, int Ho,
-                   int Wo, int Co, int top, int left, int tid, int nthreads) {
+                   int Wo, int Co, int top, int left, int tid, int nthreads, int *claims) {
   const int tiles_h = (Ho + 3) / 4, tiles_w = (Wo + 3) / 4;
   const WinoShape s = {H, W, Ci, Ho, Wo, Co, top, left, tiles_h, tiles_w, N * tiles_h * tiles_w};
   const int vstride = wino_plane(WINO_TILES, Ci);
   float *v = scratch + (long long)tid * WINO_XI * (vstride + WINO_TILES * 8), *m = v + WINO_XI * vstride;
   TilePos pos[WINO_TILES];
-  int b0, b1;
-  share((s.tiles + WINO_TILES - 1) / WINO_TILES, tid, nthreads, &b0, &b1);
-  for (int blk = b0; blk < b1; blk++) {
+  const int items = (s.tiles + WINO_TILES - 1) / WINO_TILES;
+  for (int blk; (blk = claim(claims, items)) >= 0;) {
     const int first = blk * WINO_TILES, count = min_i(WINO_TILES, s.tiles - first);
     tile_positions(&s, first, WINO_TILES, pos);
     // Slots past the last tile are transformed as tiles of zeros, so the products read defined values.
@@ -298,21 +296,20 @@ static inline void tap_points(const vf p[6], vf out[3]) {
 /*
  * Conv2DBackpropFilter for a 3×3 filter, stride 1, dilation 1, NHWC, first half: the 6×6 sums of x [N,H,W,Ci] and
  * dy [N,Ho,Wo,Co] (with `top` and `left` padding) over each chunk of `chunk` consecutive tiles, into
- * partials[chunk][36][Ci][Co]. Ci and Co must be multiples of 4. Chunks are shared among threads; the chunk size
+ * partials[chunk][36][Ci][Co]. Ci and Co must be multiples of 4. Chunks go to whichever thread asks first; the chunk size
  * depends on the shapes only, so the sums do not depend on the thread count. `scratch` holds
  * 36·(wino_plane(WGRAD_TILES, Ci) + wino_plane(WGRAD_TILES, Co)) floats per thread.
  */
 EXPORT(winograd_filter_grad)
 void winograd_filter_grad(const float *x, const float *dy, float *partials, float *scratch, int N, int H, int W,
-                          int Ci, int Ho, int Wo, int Co, int top, int left, int chunk, int tid, int nthreads) {
+                          int Ci, int Ho, int Wo, int Co, int top, int left, int chunk, int tid, int nthreads, int *claims) {
   const int tiles_h = (Ho + 3) / 4, tiles_w = (Wo + 3) / 4;
   const WinoShape s = {H, W, Ci, Ho, Wo, Co, top, left, tiles_h, tiles_w, N * tiles_h * tiles_w};
   const int xstride = wino_plane(WGRAD_TILES, Ci), gstride = wino_plane(WGRAD_TILES, Co);
   float *xv = scratch + (long long)tid * WINO_XI * (xstride + gstride), *gv = xv + WINO_XI * xstride;
   TilePos pos[WGRAD_TILES];
-  int c0_chunk, c1_chunk;
-  share((s.tiles + chunk - 1) / chunk, tid, nthreads, &c0_chunk, &c1_chunk);
-  for (int ch = c0_chunk; ch < c1_chunk; ch++) {
+  const int items = (s.tiles + chunk - 1) / chunk;
+  for (int ch; (ch = claim(claims, items)) >= 0;) {
     float *m = partials + (long long)ch * WINO_XI * Ci * Co;
     for (int i = 0; i < WINO_XI * Ci * Co; i += 4) wasm_v128_store(m + i, wasm_f32x4_splat(0.0f));
     const int end = min_i((ch + 1) * chunk, s.tiles);
@@ -339,14 +336,13 @@ void winograd_filter_grad(const float *x, const float *dy, float *partials, floa
 
 /*
  * Conv2DBackpropFilter, second half: dw [3][3][Ci][Co] = G^T·M·G of M, the sum of the `chunks` partial sums in
- * chunk order. Input channels are shared among threads.
+ * chunk order. Input channels go to whichever thread asks first.
  */
 EXPORT(winograd_filter_grad_finish)
 void winograd_filter_grad_finish(const float *partials, float *dw, int chunks, int Ci, int Co, int tid,
-                                 int nthreads) {
-  int c_lo, c_hi;
-  share(Ci, tid, nthreads, &c_lo, &c_hi);
-  for (int c = c_lo; c < c_hi; c++) {
+                                 int nthreads, int *claims) {
+  const int items = Ci;
+  for (int c; (c = claim(claims, items)) >= 0;) {
     for (int k = 0; k < Co; k += 4) {
       vf rows[6][3];
       for (int r = 0; r < 6; r++) {

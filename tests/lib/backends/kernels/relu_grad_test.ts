@@ -21,7 +21,7 @@ const sameBits = (a: Float32Array, b: Float32Array) =>
 
 Deno.test("OurReluGrad gives the bits of tfjs's Step, Cast and Multiply on 1, 2 and 3 threads", async () => {
   await tf.setBackend("wasm");
-  for (const n of [1, 9, 64, 1003]) {
+  for (const n of [1, 9, 64, 1003, 20011]) {
     const { x, dy } = inputs(n, n);
     const expected = tf.mul(dy, tf.cast(tf.step(x), "float32"));
     const want = expected.dataSync() as Float32Array;
