@@ -121,7 +121,7 @@ export function filterGradChunk(tiles: number, Ci: number, Co: number): number {
 /**
  * `Conv2DBackpropFilter` by Winograd F(3×3, 4×4) (the roles of F(4×4, 3×3)'s matrices swapped): dW from x and
  * dy in 36 multiplies per 4×4 tile of dy and channel pair instead of 144. The tiles' sums are taken in chunks
- * ({@link filterGradChunk}) shared among threads, then added in chunk order. `fallback` and `poolOf` as in
+ * ({@link filterGradChunk}) that threads take as they come free, then added in chunk order. `fallback` and `poolOf` as in
  * {@link conv2dWinograd}.
  */
 export function filterGradWinograd(fallback: KernelFn, poolOf: PoolOf = SimdPool.of): KernelFn {

@@ -3,13 +3,14 @@
  * backend's heap, on as many threads as the backend has.
  *
  * The module imports the backend's `WebAssembly.Memory`, so kernels read and write tensors in place: their
- * pointer arguments are the tensors' heap addresses. The pool's own thread runs share 0 of each job and
- * `threads − 1` helpers (simd_worker.ts, `node:worker_threads`, unref'd so they never keep a process alive)
- * run the rest; most kernels hand out their work items to whichever thread asks first (a counter in the control
- * block), so a core the system gives to something else slows a job down less; a call returns when every share is done, and fails with a clear error if helpers never start.
- * On tfjs's single-threaded binary (`threads: 1`) the memory is not shared, so the pool runs the same code
- * (simd_kernels_plain.wasm) on its own thread only. Kernels split their outputs by thread index in a way that
- * does not change any result bit, so the thread count is a speed setting only.
+ * pointer arguments are the tensors' heap addresses. A job runs on the pool's own thread (thread 0) and on
+ * `threads − 1` helpers (simd_worker.ts, `node:worker_threads`, unref'd so they never keep a process alive).
+ * Most kernels split their outputs into work items that each thread takes, one at a time, from a counter in
+ * the control block: a thread the system slows down (the second core busy elsewhere) then takes fewer items
+ * instead of holding the job up, as a fixed half would. A call returns when every thread is done, and fails
+ * with a clear error if helpers never start. On tfjs's single-threaded binary (`threads: 1`) the memory is not
+ * shared, so the pool runs the same code (simd_kernels_plain.wasm) on its own thread only. Which thread
+ * computes an item never changes its bits, so the thread count is a speed setting only.
  *
  * @example
  * ```ts
