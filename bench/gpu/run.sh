@@ -84,6 +84,12 @@ GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
 tfjs cnn ours momentum $B512 $W
 tfjs resnet20 ours momentum $B512 $W
+# Our direct forward convolution at stride 1 (webgpu_conv_direct.ts; the same results bit for bit), through
+# step graphs, and one step of it profiled through tfjs.
+for model in cnn resnet20; do
+  for b in $B128 $B512; do GRAPH=1 TAG=directconv tfjs $model ours momentum $b $W --conv direct; done
+done
+TAG=directconv tfjs resnet20 ours momentum $B128 $W --conv direct --profile
 # tfjs's own forward convolution shader in place of our implicit-GEMM one (the default; the same results bit
 # for bit), through step graphs: what the kernel alone gains.
 for model in cnn resnet20; do

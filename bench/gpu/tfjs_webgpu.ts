@@ -16,9 +16,10 @@
  * `--env KEY=VALUE,...` sets tfjs flags first (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`,
  * `WEBGPU_CPU_FORWARD=false`); `--tag` names such a run in the report.
  *
- * `--conv stock|gemm` and `--input-grad stock|gemm` choose, in `ours`, tfjs's shaders or our implicit-GEMM
- * program (lib/backends/kernels/webgpu_conv2d.ts) for the forward convolution (`Conv2D`, `FusedConv2D`) and
- * the input gradient; unset, the default of lib/backends/kernels/register_kernels.ts.
+ * `--conv stock|gemm|direct` and `--input-grad stock|gemm` choose, in `ours`, tfjs's shaders or our
+ * implicit-GEMM program (lib/backends/kernels/webgpu_conv2d.ts) for the forward convolution (`Conv2D`,
+ * `FusedConv2D`) and the input gradient, or for the forward one at stride 1 our direct program
+ * (webgpu_conv_direct.ts); unset, the default of lib/backends/kernels/register_kernels.ts.
  * `--graph` runs `ours` through step graphs (lib/backends/webgpu/step_graph.ts: the step captured twice in
  * the warm-up, compared, then replayed without tfjs), as the `train` stage does on webgpu; the loss is read
  * through a readback slot. The profile (if asked) is of a step through tfjs.
@@ -81,9 +82,10 @@ const { values: a } = parseArgs({
     "input-grad": { type: "string" },
   },
 });
+const CHOICES = { conv: ["stock", "gemm", "direct"], "input-grad": ["stock", "gemm"] };
 for (const key of ["conv", "input-grad"] as const) {
-  if (a[key] !== undefined && !["stock", "gemm"].includes(a[key])) {
-    throw new Error(`--${key} must be stock or gemm, got ${a[key]}`);
+  if (a[key] !== undefined && !CHOICES[key].includes(a[key])) {
+    throw new Error(`--${key} must be one of ${CHOICES[key].join(", ")}, got ${a[key]}`);
   }
 }
 if (a.graph && a.variant !== "ours") throw new Error("--graph needs --variant ours (the dispatch cache)");
@@ -124,10 +126,10 @@ if (variant !== "ours" && variant !== "phase2") {
 if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   const info = await initBackend("webgpu", { dispatchCache: variant === "ours" });
   setup = info.kernels;
-  // --conv, --input-grad: tfjs's or our implicit-GEMM convolutions (lib/backends/kernels/webgpu_conv2d.ts).
+  // --conv, --input-grad: tfjs's, our implicit-GEMM or direct convolutions (lib/backends/kernels/webgpu_conv2d.ts).
   if (a.conv !== undefined || a["input-grad"] !== undefined) {
     const choice: Partial<TrainingKernelChoice> = {};
-    if (a.conv !== undefined) choice.conv = a.conv as "gemm" | "stock";
+    if (a.conv !== undefined) choice.conv = a.conv as "gemm" | "direct" | "stock";
     if (a["input-grad"] !== undefined) choice.inputGrad = a["input-grad"] as "gemm" | "stock";
     const ours = registerTrainingKernels("webgpu", choice);
     setup = [

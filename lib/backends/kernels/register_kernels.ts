@@ -35,7 +35,7 @@ export interface TrainingKernelChoice {
    * `Conv2D` and `FusedConv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only;
    * `winograd` (F(4×4, 3×3) in our wasm SIMD module, wasm_winograd.ts; `Conv2D` only) is wasm only.
    */
-  conv: "gemm" | "winograd" | "stock";
+  conv: "gemm" | "direct" | "winograd" | "stock";
   /**
    * `Conv2DBackpropFilter`. wasm has no stock one; `simd` (our threaded wasm SIMD kernel, wasm_simd.ts) and
    * `winograd` (F(3×3, 4×4) in the same module, wasm_winograd.ts, falling back to `simd`) are wasm only;
@@ -104,6 +104,7 @@ const maxPoolGradJs: Record<string, KernelFn> = { wasm: maxPoolGradWasm, cpu: ma
 /** The choices (`key:value`) that exist on one backend only: WGSL shaders, and kernels on the wasm heap. */
 const ONE_BACKEND: Record<string, "wasm" | "webgpu"> = {
   "conv:gemm": "webgpu",
+  "conv:direct": "webgpu",
   "inputGrad:gemm": "webgpu",
   "filterGrad:tiled": "webgpu",
   "conv:winograd": "wasm",
@@ -165,11 +166,13 @@ export function registerTrainingKernels(
   }[c.filterGrad];
   const conv = {
     gemm: c.conv === "gemm" ? conv2dGemmWebGpu() : undefined,
+    direct: c.conv === "direct" ? conv2dGemmWebGpu(true) : undefined,
     winograd: c.conv === "winograd" ? conv2dWinograd(requireStockKernel("Conv2D", target)) : undefined,
     stock: undefined,
   }[c.conv];
   install("Conv2D", target, conv);
-  install("FusedConv2D", target, c.conv === "gemm" ? fusedConv2dGemmWebGpu() : undefined);
+  const fused = { gemm: fusedConv2dGemmWebGpu(), direct: fusedConv2dGemmWebGpu(true) };
+  install("FusedConv2D", target, c.conv === "gemm" || c.conv === "direct" ? fused[c.conv] : undefined);
   install("Conv2DBackpropFilter", target, filterGrad);
   const xconv = inputGradXconv(backendName);
   const inputGradDirect = backendName === "wasm" ? inputGradSimd(xconv) : undefined;

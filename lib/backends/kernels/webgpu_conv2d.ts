@@ -1,13 +1,15 @@
 /**
  * The webgpu convolutions that produce an image, on our implicit-GEMM program (webgpu_conv_gemm.ts): `Conv2D`,
  * `FusedConv2D` (what tfjs-layers' conv2d calls, with or without bias; linear or ReLU activation) and
- * `Conv2DBackpropInput`. What the program does not cover (NCHW, dilation, other activations, PReLU weights) goes
+ * `Conv2DBackpropInput`; with `direct`, the forward ones at stride 1 on the direct program
+ * (webgpu_conv_direct.ts) where it fits, the same bits. What the program does not cover (NCHW, dilation, other activations, PReLU weights) goes
  * to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { runProgram } from "../webgpu/program.ts";
 import { ConvGemmProgram } from "./webgpu_conv_gemm.ts";
+import { convDirectFits, ConvDirectProgram, convDirectUniforms } from "./webgpu_conv_direct.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 
 const isOne = (d: unknown) => d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
@@ -18,41 +20,48 @@ function forward(
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   attrs: tf.NamedAttrMap,
+  direct: boolean,
   bias?: tf.TensorInfo,
   relu = false,
 ): tf.TensorInfo {
   const c = nhwcConvInfo(x.shape, filter.shape, attrs);
-  const program = new ConvGemmProgram("forward", c, { bias: bias !== undefined, relu });
-  const out = runProgram(backend, program, bias ? [x, filter, bias] : [x, filter], program.uniformValues());
+  const inputs = bias ? [x, filter, bias] : [x, filter];
+  const epilogue = { bias: bias !== undefined, relu };
+  if (direct && convDirectFits(c)) {
+    return runProgram(backend, new ConvDirectProgram(c, epilogue), inputs, convDirectUniforms(c));
+  }
+  const program = new ConvGemmProgram("forward", c, epilogue);
+  const out = runProgram(backend, program, inputs, program.uniformValues());
   // [rows, Co] is [N, Ho, Wo, Co] in memory: a relabelling, as the stock Reshape does.
   return { ...out, shape: [c.batchSize, c.outHeight, c.outWidth, c.outChannels] };
 }
 
 /**
- * The webgpu `Conv2D` kernel: NHWC, no dilation (anything else goes to the stock kernel).
+ * The webgpu `Conv2D` kernel: NHWC, no dilation (anything else goes to the stock kernel); `direct`: stride 1 on
+ * the direct program where it fits.
  *
  * @example
  * replaceKernel("Conv2D", WEBGPU_BACKEND, conv2dGemmWebGpu());
  */
-export function conv2dGemmWebGpu(): KernelFn {
+export function conv2dGemmWebGpu(direct = false): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
     const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     if (!isNhwc(attrs) || !isOne(attrs.dilations)) {
       return stockFallback("Conv2D", "webgpu", "only NHWC without dilation is ours")(args);
     }
-    return forward(backend, x, filter, attrs);
+    return forward(backend, x, filter, attrs, direct);
   };
 }
 
 /**
  * The webgpu `FusedConv2D` kernel: NHWC, no dilation, optional bias, linear or ReLU activation (anything else
- * goes to the stock kernel).
+ * goes to the stock kernel); `direct` as for {@link conv2dGemmWebGpu}.
  *
  * @example
  * replaceKernel("FusedConv2D", WEBGPU_BACKEND, fusedConv2dGemmWebGpu());
  */
-export function fusedConv2dGemmWebGpu(): KernelFn {
+export function fusedConv2dGemmWebGpu(direct = false): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
     const { x, filter, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
@@ -69,7 +78,7 @@ export function fusedConv2dGemmWebGpu(): KernelFn {
         args,
       );
     }
-    return forward(backend, x!, filter!, attrs, bias ?? undefined, activation === "relu");
+    return forward(backend, x!, filter!, attrs, direct, bias ?? undefined, activation === "relu");
   };
 }
 

@@ -2,6 +2,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEqualJson, assertLess } from "../assert.ts";
 import { REF, relErr, runOn, seeded } from "../reference.ts";
 import { convGemmTile } from "../../../../lib/backends/kernels/webgpu_conv_gemm.ts";
+import { convDirectFits, convDirectTile } from "../../../../lib/backends/kernels/webgpu_conv_direct.ts";
+import { nhwcConvInfo } from "../../../../lib/backends/kernels/conv_info.ts";
 import { registerTrainingKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
 import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
 import { WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
@@ -43,6 +45,16 @@ const LARGE: Case[] = [
   { x: [32, 32, 32, 8], f: [3, 3, 8, 32], s: 1, pad: "same" },
   { x: [64, 32, 32, 16], f: [3, 3, 16, 64], s: 2, pad: "same" },
   { x: [64, 32, 32, 3], f: [3, 3, 3, 5], s: 1, pad: "same" }, // 8 columns: 128 threads
+];
+
+// For the direct program (stride 1, channels in fours): partial 8-wide and row tiles, valid and explicit padding,
+// a 5×5 filter, 128 input channels (one row a block), 96 output channels (a partial second block of 64).
+const DIRECT: Case[] = [
+  { x: [2, 7, 9, 4], f: [3, 3, 4, 8], s: 1, pad: "valid" },
+  { x: [3, 13, 10, 8], f: [5, 5, 8, 12], s: 1, pad: "same" },
+  { x: [2, 6, 11, 12], f: [3, 3, 12, 16], s: 1, pad: 1 },
+  { x: [2, 8, 8, 128], f: [3, 3, 128, 4], s: 1, pad: "same" },
+  { x: [2, 5, 5, 4], f: [3, 3, 4, 96], s: 1, pad: "same" },
 ];
 
 function conv(c: Case, seed: number): tf.Tensor[] {
@@ -99,6 +111,27 @@ Deno.test("convGemmTile: the narrowest of 4…64 columns, 4×4 a thread, 64 thre
   assertEqualJson(tile(16, 4 * 32 * 32), [64, 16, 64], "batch 4");
 });
 
+Deno.test("convDirectTile: rows of 8 pixels whose patch fits 16 KiB, at most 256 threads; stride 1 only", () => {
+  const info = (x: number[], f: number[], s = 1) => nhwcConvInfo(x, f, { strides: [s, s], pad: "same" });
+  const tile = (x: number[], f: number[]) => {
+    const t = convDirectTile(info(x, f))!;
+    return [t.tileH, t.tileW, t.tileN, t.threads];
+  };
+  assertEqualJson(
+    [
+      tile([1, 32, 32, 16], [3, 3, 16, 16]),
+      tile([1, 16, 16, 32], [3, 3, 32, 32]),
+      tile([1, 8, 8, 64], [3, 3, 64, 64]),
+    ],
+    [[8, 8, 16, 64], [8, 8, 32, 128], [4, 8, 64, 128]],
+    "ResNet20's three stages",
+  );
+  assertEqualJson(tile([1, 8, 8, 128], [3, 3, 128, 4]), [1, 8, 4, 2], "128 channels: one row");
+  assert(convDirectTile(info([1, 8, 8, 256], [3, 3, 256, 4])) === null, "256 channels do not fit");
+  assert(!convDirectFits(info([1, 8, 8, 16], [3, 3, 16, 16], 2)), "stride 2 is not direct");
+  assert(!convDirectFits(info([1, 8, 8, 3], [3, 3, 3, 16])), "3 input channels are not direct");
+});
+
 Deno.test({
   name:
     "webgpu implicit-GEMM Conv2D, FusedConv2D and dx match the cpu backend (cnn, resnet20 shapes; llvmpipe or GPU)",
@@ -133,14 +166,13 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "webgpu implicit-GEMM Conv2D, FusedConv2D and dx equal tfjs's webgpu kernels bit for bit (both block sizes)",
+  name: "webgpu implicit-GEMM and direct Conv2D, FusedConv2D and dx equal tfjs's webgpu kernels bit for bit",
   ignore: noAdapter,
   fn: async () => {
     const ops = [conv, fused, inputGrad];
-    const ALL = [...CASES, ...LARGE];
-    const run = async (mode: "gemm" | "stock") => {
-      registerTrainingKernels("webgpu", { conv: mode, inputGrad: mode });
+    const ALL = [...CASES, ...LARGE, ...DIRECT];
+    const run = async (mode: "gemm" | "direct" | "stock") => {
+      registerTrainingKernels("webgpu", { conv: mode, inputGrad: mode === "stock" ? "stock" : "gemm" });
       const out: Float32Array[][] = [];
       for (const [i, op] of ops.entries()) {
         for (const [j, c] of ALL.entries()) {
@@ -151,14 +183,30 @@ Deno.test({
     };
     try {
       const stock = await run("stock");
-      const ours = await run("gemm");
-      for (const [n, arrays] of stock.entries()) {
-        const op = ops[Math.floor(n / ALL.length)].name, c = ALL[n % ALL.length];
-        for (const [j, s] of arrays.entries()) {
-          const differing = s.filter((v, k) => !Object.is(v, ours[n][j][k])).length;
-          assertEqualJson(differing, 0, `${op}[${j}] x${c.x.join("x")} f${c.f.join("x")} s${c.s} ${c.pad}`);
+      const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+      for (const mode of ["gemm", "direct"] as const) {
+        // A shader the device rejects dispatches nothing, and its output buffer, reused from the stock run, can
+        // hold the stock results: so no validation error may occur.
+        device.pushErrorScope("validation");
+        const ours = await run(mode);
+        const error = await device.popErrorScope();
+        assert(error === null, `${mode}: the device rejected a command: ${error?.message}`);
+        for (const [n, arrays] of stock.entries()) {
+          const op = ops[Math.floor(n / ALL.length)].name, c = ALL[n % ALL.length];
+          for (const [j, s] of arrays.entries()) {
+            const differing = s.filter((v, k) => !Object.is(v, ours[n][j][k])).length;
+            assertEqualJson(
+              differing,
+              0,
+              `${mode} ${op}[${j}] x${c.x.join("x")} f${c.f.join("x")} s${c.s} ${c.pad}`,
+            );
+          }
         }
       }
+      const pipelines = Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
+      const direct = pipelines.filter((k) => k.includes("ourConvDirect"));
+      // Every stride-1 case with channels in fours, plain and with bias and ReLU, at its own channel counts.
+      assert(direct.length >= 10, `the direct program ran (${direct.length} pipelines)`);
     } finally {
       registerTrainingKernels("webgpu");
     }
