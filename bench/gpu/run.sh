@@ -74,7 +74,8 @@ tfjs() {
 }
 W="--steps 10 --warmup 10 --pipelined 50"
 # Step graphs (GRAPH=1: `--graph`, what the `train` stage runs on webgpu) and the same through tfjs.
-for opt in momentum sgd; do
+# OPTS=momentum skips the plain-SGD runs (a shorter call).
+for opt in ${OPTS:-momentum sgd}; do
   for model in cnn resnet20; do
     GRAPH=1 tfjs $model ours $opt $B128 $W
     tfjs $model ours $opt $B128 $W $([ $opt = momentum ] && echo --profile)
@@ -84,12 +85,14 @@ GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
 tfjs cnn ours momentum $B512 $W
 tfjs resnet20 ours momentum $B512 $W
-# Our direct forward convolution at stride 1 (webgpu_conv_direct.ts; the same results bit for bit), through
-# step graphs, and one step of it profiled through tfjs.
+# Our direct convolutions at stride 1 (webgpu_conv_direct.ts; the same results bit for bit) through step
+# graphs: forward and dx (`direct`), the forward alone (`directconv`); and one step of `direct` profiled
+# through tfjs.
 for model in cnn resnet20; do
-  for b in $B128 $B512; do GRAPH=1 TAG=directconv tfjs $model ours momentum $b $W --conv direct; done
+  for b in $B128 $B512; do GRAPH=1 TAG=direct tfjs $model ours momentum $b $W --conv direct --input-grad direct; done
+  GRAPH=1 TAG=directconv tfjs $model ours momentum $B128 $W --conv direct
 done
-TAG=directconv tfjs resnet20 ours momentum $B128 $W --conv direct --profile
+TAG=direct tfjs resnet20 ours momentum $B128 $W --conv direct --input-grad direct --profile
 # tfjs's own forward convolution shader in place of our implicit-GEMM one (the default; the same results bit
 # for bit), through step graphs: what the kernel alone gains.
 for model in cnn resnet20; do

@@ -16,10 +16,10 @@
  * `--env KEY=VALUE,...` sets tfjs flags first (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`,
  * `WEBGPU_CPU_FORWARD=false`); `--tag` names such a run in the report.
  *
- * `--conv stock|gemm|direct` and `--input-grad stock|gemm` choose, in `ours`, tfjs's shaders or our
- * implicit-GEMM program (lib/backends/kernels/webgpu_conv2d.ts) for the forward convolution (`Conv2D`,
- * `FusedConv2D`) and the input gradient, or for the forward one at stride 1 our direct program
- * (webgpu_conv_direct.ts); unset, the default of lib/backends/kernels/register_kernels.ts.
+ * `--conv stock|gemm|direct` and `--input-grad stock|gemm|direct` choose, in `ours`, tfjs's shaders, our
+ * implicit-GEMM program (lib/backends/kernels/webgpu_conv2d.ts) or, at stride 1, our direct program
+ * (webgpu_conv_direct.ts) for the forward convolution (`Conv2D`, `FusedConv2D`) and the input gradient; unset,
+ * the default of lib/backends/kernels/register_kernels.ts.
  * `--graph` runs `ours` through step graphs (lib/backends/webgpu/step_graph.ts: the step captured twice in
  * the warm-up, compared, then replayed without tfjs), as the `train` stage does on webgpu; the loss is read
  * through a readback slot. The profile (if asked) is of a step through tfjs.
@@ -82,7 +82,7 @@ const { values: a } = parseArgs({
     "input-grad": { type: "string" },
   },
 });
-const CHOICES = { conv: ["stock", "gemm", "direct"], "input-grad": ["stock", "gemm"] };
+const CHOICES = { conv: ["stock", "gemm", "direct"], "input-grad": ["stock", "gemm", "direct"] };
 for (const key of ["conv", "input-grad"] as const) {
   if (a[key] !== undefined && !CHOICES[key].includes(a[key])) {
     throw new Error(`--${key} must be one of ${CHOICES[key].join(", ")}, got ${a[key]}`);
@@ -130,7 +130,7 @@ if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   if (a.conv !== undefined || a["input-grad"] !== undefined) {
     const choice: Partial<TrainingKernelChoice> = {};
     if (a.conv !== undefined) choice.conv = a.conv as "gemm" | "direct" | "stock";
-    if (a["input-grad"] !== undefined) choice.inputGrad = a["input-grad"] as "gemm" | "stock";
+    if (a["input-grad"] !== undefined) choice.inputGrad = a["input-grad"] as "gemm" | "direct" | "stock";
     const ours = registerTrainingKernels("webgpu", choice);
     setup = [
       ...new Set([...setup.filter((k) => !/^(Conv2D|FusedConv2D|Conv2DBackpropInput):/.test(k)), ...ours]),

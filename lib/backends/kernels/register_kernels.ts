@@ -19,7 +19,12 @@ import { WASM_BATCH_NORM_KERNELS } from "./wasm_batch_norm.ts";
 import { WASM_RELU_GRAD_KERNELS } from "./relu_grad.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
 import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
-import { conv2dGemmWebGpu, fusedConv2dGemmWebGpu, inputGradGemmWebGpu } from "./webgpu_conv2d.ts";
+import {
+  conv2dGemmWebGpu,
+  fusedConv2dGemmWebGpu,
+  inputGradDirectWebGpu,
+  inputGradGemmWebGpu,
+} from "./webgpu_conv2d.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { filterGradSimd, inputGradSimd, maxPoolGradSimd, sliceSimd } from "./wasm_simd.ts";
@@ -32,7 +37,8 @@ import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 /** Which implementation each replaceable kernel uses; `stock` keeps (or restores) the backend's own. */
 export interface TrainingKernelChoice {
   /**
-   * `Conv2D` and `FusedConv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only;
+   * `Conv2D` and `FusedConv2D` (forward): `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) and `direct` (the same,
+   * with webgpu_conv_direct.ts at stride 1) are webgpu only;
    * `winograd` (F(4×4, 3×3) in our wasm SIMD module, wasm_winograd.ts; `Conv2D` only) is wasm only.
    */
   conv: "gemm" | "direct" | "winograd" | "stock";
@@ -43,11 +49,12 @@ export interface TrainingKernelChoice {
    */
   filterGrad: "tconv" | "im2col" | "simd" | "winograd" | "tiled" | "stock";
   /**
-   * `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) is webgpu only; `simd` (our direct
+   * `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) and `direct` (webgpu_conv_direct.ts at
+   * stride 1, the stock shader elsewhere) are webgpu only; `simd` (our direct
    * SIMD kernel, any stride, falling back to `xconv`) and `winograd` (as for `conv`, 3×3 stride 1, falling back
    * to `simd`) are wasm only.
    */
-  inputGrad: "xconv" | "gemm" | "simd" | "winograd" | "stock";
+  inputGrad: "xconv" | "gemm" | "direct" | "simd" | "winograd" | "stock";
   /** `MaxPoolGrad`: `js` exists for wasm and cpu only, `simd` (the same bits) for wasm only. */
   maxPoolGrad: "js" | "simd" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
@@ -106,6 +113,7 @@ const ONE_BACKEND: Record<string, "wasm" | "webgpu"> = {
   "conv:gemm": "webgpu",
   "conv:direct": "webgpu",
   "inputGrad:gemm": "webgpu",
+  "inputGrad:direct": "webgpu",
   "filterGrad:tiled": "webgpu",
   "conv:winograd": "wasm",
   "inputGrad:simd": "wasm",
@@ -182,6 +190,7 @@ export function registerTrainingKernels(
     {
       xconv,
       gemm: c.inputGrad === "gemm" ? inputGradGemmWebGpu() : undefined,
+      direct: c.inputGrad === "direct" ? inputGradDirectWebGpu() : undefined,
       simd: inputGradDirect,
       winograd: inputGradDirect && inputGradWinograd(inputGradDirect),
       stock: undefined,

@@ -2,7 +2,8 @@
  * The webgpu convolutions that produce an image, on our implicit-GEMM program (webgpu_conv_gemm.ts): `Conv2D`,
  * `FusedConv2D` (what tfjs-layers' conv2d calls, with or without bias; linear or ReLU activation) and
  * `Conv2DBackpropInput`; with `direct`, the forward ones at stride 1 on the direct program
- * (webgpu_conv_direct.ts) where it fits, the same bits. What the program does not cover (NCHW, dilation, other activations, PReLU weights) goes
+ * (webgpu_conv_direct.ts) where it fits, the same bits. {@link inputGradDirectWebGpu} runs the input gradient at
+ * stride 1 on the direct program, and the rest on the stock kernel. What the program does not cover (NCHW, dilation, other activations, PReLU weights) goes
  * to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -27,8 +28,13 @@ function forward(
   const c = nhwcConvInfo(x.shape, filter.shape, attrs);
   const inputs = bias ? [x, filter, bias] : [x, filter];
   const epilogue = { bias: bias !== undefined, relu };
-  if (direct && convDirectFits(c)) {
-    return runProgram(backend, new ConvDirectProgram(c, epilogue), inputs, convDirectUniforms(c));
+  if (direct && convDirectFits("forward", c)) {
+    return runProgram(
+      backend,
+      new ConvDirectProgram("forward", c, epilogue),
+      inputs,
+      convDirectUniforms("forward", c),
+    );
   }
   const program = new ConvGemmProgram("forward", c, epilogue);
   const out = runProgram(backend, program, inputs, program.uniformValues());
@@ -97,5 +103,35 @@ export function inputGradGemmWebGpu(): KernelFn {
     const program = new ConvGemmProgram("inputGrad", c);
     const out = runProgram(backend, program, [dy, filter], program.uniformValues());
     return { ...out, shape: [c.batchSize, c.inHeight, c.inWidth, c.inChannels] };
+  };
+}
+
+/**
+ * The webgpu `Conv2DBackpropInput` kernel on the direct program (webgpu_conv_direct.ts) where it fits (NHWC,
+ * stride 1, channels in fours); the stock kernel, whose bits it has, elsewhere.
+ *
+ * @example
+ * replaceKernel("Conv2DBackpropInput", WEBGPU_BACKEND, inputGradDirectWebGpu());
+ */
+export function inputGradDirectWebGpu(): KernelFn {
+  return (args) => {
+    const { inputs, attrs = {}, backend } = args;
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const c = isNhwc(attrs) ? nhwcConvInfo(attrs.inputShape as number[], filter.shape, attrs) : undefined;
+    if (!c || !convDirectFits("inputGrad", c)) {
+      return stockFallback(
+        "Conv2DBackpropInput",
+        "webgpu",
+        "only NHWC at stride 1 with channels in fours is direct",
+      )(
+        args,
+      );
+    }
+    return runProgram(
+      backend,
+      new ConvDirectProgram("inputGrad", c),
+      [dy, filter],
+      convDirectUniforms("inputGrad", c),
+    );
   };
 }

@@ -111,10 +111,10 @@ Deno.test("convGemmTile: the narrowest of 4…64 columns, 4×4 a thread, 64 thre
   assertEqualJson(tile(16, 4 * 32 * 32), [64, 16, 64], "batch 4");
 });
 
-Deno.test("convDirectTile: rows of 8 pixels whose patch fits 16 KiB, at most 256 threads; stride 1 only", () => {
+Deno.test("convDirectTile: rows of 8 pixels whose source patch fits 16 KiB, ≤ 256 threads; stride 1 only", () => {
   const info = (x: number[], f: number[], s = 1) => nhwcConvInfo(x, f, { strides: [s, s], pad: "same" });
   const tile = (x: number[], f: number[]) => {
-    const t = convDirectTile(info(x, f))!;
+    const t = convDirectTile("forward", info(x, f))!;
     return [t.tileH, t.tileW, t.tileN, t.threads];
   };
   assertEqualJson(
@@ -127,9 +127,12 @@ Deno.test("convDirectTile: rows of 8 pixels whose patch fits 16 KiB, at most 256
     "ResNet20's three stages",
   );
   assertEqualJson(tile([1, 8, 8, 128], [3, 3, 128, 4]), [1, 8, 4, 2], "128 channels: one row");
-  assert(convDirectTile(info([1, 8, 8, 256], [3, 3, 256, 4])) === null, "256 channels do not fit");
-  assert(!convDirectFits(info([1, 8, 8, 16], [3, 3, 16, 16], 2)), "stride 2 is not direct");
-  assert(!convDirectFits(info([1, 8, 8, 3], [3, 3, 3, 16])), "3 input channels are not direct");
+  // The input gradient's source is dy: 64 channels to load, 32 to write.
+  const dx = convDirectTile("inputGrad", info([1, 16, 16, 32], [3, 3, 32, 64]))!;
+  assertEqualJson([dx.tileH, dx.tileW, dx.tileN, dx.threads], [4, 8, 32, 64], "dx of 32 → 64 channels");
+  assert(convDirectTile("forward", info([1, 8, 8, 256], [3, 3, 256, 4])) === null, "256 channels do not fit");
+  assert(!convDirectFits("forward", info([1, 8, 8, 16], [3, 3, 16, 16], 2)), "stride 2 is not direct");
+  assert(!convDirectFits("forward", info([1, 8, 8, 3], [3, 3, 3, 16])), "3 input channels are not direct");
 });
 
 Deno.test({
@@ -172,7 +175,7 @@ Deno.test({
     const ops = [conv, fused, inputGrad];
     const ALL = [...CASES, ...LARGE, ...DIRECT];
     const run = async (mode: "gemm" | "direct" | "stock") => {
-      registerTrainingKernels("webgpu", { conv: mode, inputGrad: mode === "stock" ? "stock" : "gemm" });
+      registerTrainingKernels("webgpu", { conv: mode, inputGrad: mode });
       const out: Float32Array[][] = [];
       for (const [i, op] of ops.entries()) {
         for (const [j, c] of ALL.entries()) {
@@ -205,8 +208,11 @@ Deno.test({
       }
       const pipelines = Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
       const direct = pipelines.filter((k) => k.includes("ourConvDirect"));
-      // Every stride-1 case with channels in fours, plain and with bias and ReLU, at its own channel counts.
-      assert(direct.length >= 10, `the direct program ran (${direct.length} pipelines)`);
+      // Every stride-1 case with channels in fours, forward (plain, and with bias and ReLU) and dx.
+      for (const mode of ["forward", "inputGrad"]) {
+        const ran = direct.filter((k) => k.includes(`_${mode}_`)).length;
+        assert(ran >= 8, `the direct ${mode} program ran (${ran} pipelines)`);
+      }
     } finally {
       registerTrainingKernels("webgpu");
     }
