@@ -85,23 +85,17 @@ GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
 tfjs cnn ours momentum $B512 $W
 tfjs resnet20 ours momentum $B512 $W
-# Our direct convolutions at stride 1 (webgpu_conv_direct.ts; the same results bit for bit) through step
-# graphs: forward and dx (`direct`), the forward alone (`directconv`); and one step of `direct` profiled
-# through tfjs.
+# The previous defaults, through step graphs: our implicit-GEMM forward convolution with tfjs's dx shader
+# (`gemm`), and tfjs's shaders for both (`stockconv`); our direct forward with tfjs's dx (`directconv`). The
+# default (`ours`) runs the direct program (webgpu_conv_direct.ts) for both at stride 1; all give the same bits.
 for model in cnn resnet20; do
-  for b in $B128 $B512; do GRAPH=1 TAG=direct tfjs $model ours momentum $b $W --conv direct --input-grad direct; done
-  GRAPH=1 TAG=directconv tfjs $model ours momentum $B128 $W --conv direct
+  for b in $B128 $B512; do
+    GRAPH=1 TAG=gemm tfjs $model ours momentum $b $W --conv gemm --input-grad stock
+    GRAPH=1 TAG=stockconv tfjs $model ours momentum $b $W --conv stock --input-grad stock
+  done
+  GRAPH=1 TAG=directconv tfjs $model ours momentum $B128 $W --input-grad stock
 done
-TAG=direct tfjs resnet20 ours momentum $B128 $W --conv direct --input-grad direct --profile
-# tfjs's own forward convolution shader in place of our implicit-GEMM one (the default; the same results bit
-# for bit), through step graphs: what the kernel alone gains.
-for model in cnn resnet20; do
-  for b in $B128 $B512; do GRAPH=1 TAG=stockconv tfjs $model ours momentum $b $W --conv stock --input-grad stock; done
-done
-# Our implicit-GEMM input gradient (bit for bit the stock one; the default only where measured faster).
-for model in cnn resnet20; do
-  for b in $B128 $B512; do GRAPH=1 TAG=gemmdx tfjs $model ours momentum $b $W --input-grad gemm; done
-done
+TAG=gemm tfjs resnet20 ours momentum $B128 $W --conv gemm --input-grad stock --profile
 # The slow old variants (about 2 min more): FULL=1 bash bench/gpu/run.sh
 if [ "${FULL:-0}" = 1 ]; then
   tfjs resnet20 phase2 momentum $B128 $W

@@ -82,12 +82,13 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     identity: "share",
     slice: "simd",
   },
-  // conv gemm: the stock kernel's results bit for bit (webgpu_conv2d_test.ts), 6–29 % more img/s on an H100
-  // (bench/gpu/results run 11); inputGrad gemm, also bit for bit, was slower there than the stock shader.
+  // conv and inputGrad direct: the stock kernels' results bit for bit (webgpu_conv2d_test.ts, also on the GPU);
+  // on an H100 ResNet20's forward convolutions took 1.24 ms a step against 2.76 for gemm, dx 1.84 against 2.62
+  // for the stock shader (bench/gpu/results run 13). inputGrad gemm was slower than the stock shader (run 11).
   webgpu: {
-    conv: "gemm",
+    conv: "direct",
     filterGrad: "tiled",
-    inputGrad: "stock",
+    inputGrad: "direct",
     maxPoolGrad: "stock",
     matMul: "stock",
     reductions: "stock",
@@ -212,7 +213,7 @@ export function registerTrainingKernels(
   install("Slice", target, c.slice === "simd" ? sliceSimd(requireStockKernel("Slice", target)) : undefined);
   const ours: [string, string][] = [
     ["Conv2D", c.conv],
-    ["FusedConv2D", c.conv === "gemm" ? "gemm" : "stock"],
+    ["FusedConv2D", c.conv === "gemm" || c.conv === "direct" ? c.conv : "stock"],
     ["Conv2DBackpropFilter", c.filterGrad],
     ["Conv2DBackpropInput", c.inputGrad],
     ["MaxPoolGrad", c.maxPoolGrad],
