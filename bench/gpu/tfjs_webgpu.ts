@@ -129,8 +129,10 @@ if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   // --conv, --input-grad: tfjs's, our implicit-GEMM or direct convolutions (lib/backends/kernels/webgpu_conv2d.ts).
   if (a.conv !== undefined || a["input-grad"] !== undefined) {
     const choice: Partial<TrainingKernelChoice> = {};
-    if (a.conv !== undefined) choice.conv = a.conv as "gemm" | "direct" | "stock";
-    if (a["input-grad"] !== undefined) choice.inputGrad = a["input-grad"] as "gemm" | "direct" | "stock";
+    if (a.conv !== undefined) choice.conv = a.conv as TrainingKernelChoice["conv"];
+    if (a["input-grad"] !== undefined) {
+      choice.inputGrad = a["input-grad"] as TrainingKernelChoice["inputGrad"];
+    }
     const ours = registerTrainingKernels("webgpu", choice);
     setup = [
       ...new Set([...setup.filter((k) => !/^(Conv2D|FusedConv2D|Conv2DBackpropInput):/.test(k)), ...ours]),

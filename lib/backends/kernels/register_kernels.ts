@@ -180,8 +180,8 @@ export function registerTrainingKernels(
     stock: undefined,
   }[c.conv];
   install("Conv2D", target, conv);
-  const fused = { gemm: fusedConv2dGemmWebGpu(), direct: fusedConv2dGemmWebGpu(true) };
-  install("FusedConv2D", target, c.conv === "gemm" || c.conv === "direct" ? fused[c.conv] : undefined);
+  const wgslConv = c.conv === "gemm" || c.conv === "direct";
+  install("FusedConv2D", target, wgslConv ? fusedConv2dGemmWebGpu(c.conv === "direct") : undefined);
   install("Conv2DBackpropFilter", target, filterGrad);
   const xconv = inputGradXconv(backendName);
   const inputGradDirect = backendName === "wasm" ? inputGradSimd(xconv) : undefined;
@@ -213,7 +213,7 @@ export function registerTrainingKernels(
   install("Slice", target, c.slice === "simd" ? sliceSimd(requireStockKernel("Slice", target)) : undefined);
   const ours: [string, string][] = [
     ["Conv2D", c.conv],
-    ["FusedConv2D", c.conv === "gemm" || c.conv === "direct" ? c.conv : "stock"],
+    ["FusedConv2D", wgslConv ? c.conv : "stock"],
     ["Conv2DBackpropFilter", c.filterGrad],
     ["Conv2DBackpropInput", c.inputGrad],
     ["MaxPoolGrad", c.maxPoolGrad],

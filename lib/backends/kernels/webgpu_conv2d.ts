@@ -3,14 +3,14 @@
  * `FusedConv2D` (what tfjs-layers' conv2d calls, with or without bias; linear or ReLU activation) and
  * `Conv2DBackpropInput`; with `direct`, the forward ones at stride 1 on the direct program
  * (webgpu_conv_direct.ts) where it fits, the same bits. {@link inputGradDirectWebGpu} runs the input gradient at
- * stride 1 on the direct program, and the rest on the stock kernel. What the program does not cover (NCHW, dilation, other activations, PReLU weights) goes
- * to the stock kernel.
+ * stride 1 on the direct program. What our programs do not cover (NCHW, dilation, other activations, PReLU
+ * weights; for the direct input gradient, any stride but 1) goes to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { runProgram } from "../webgpu/program.ts";
 import { ConvGemmProgram } from "./webgpu_conv_gemm.ts";
-import { convDirectFits, ConvDirectProgram, convDirectUniforms } from "./webgpu_conv_direct.ts";
+import { convDirectFits, ConvDirectProgram } from "./webgpu_conv_direct.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 
 const isOne = (d: unknown) => d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
@@ -29,12 +29,8 @@ function forward(
   const inputs = bias ? [x, filter, bias] : [x, filter];
   const epilogue = { bias: bias !== undefined, relu };
   if (direct && convDirectFits("forward", c)) {
-    return runProgram(
-      backend,
-      new ConvDirectProgram("forward", c, epilogue),
-      inputs,
-      convDirectUniforms("forward", c),
-    );
+    const program = new ConvDirectProgram("forward", c, epilogue);
+    return runProgram(backend, program, inputs, program.uniformValues());
   }
   const program = new ConvGemmProgram("forward", c, epilogue);
   const out = runProgram(backend, program, inputs, program.uniformValues());
@@ -119,19 +115,10 @@ export function inputGradDirectWebGpu(): KernelFn {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const c = isNhwc(attrs) ? nhwcConvInfo(attrs.inputShape as number[], filter.shape, attrs) : undefined;
     if (!c || !convDirectFits("inputGrad", c)) {
-      return stockFallback(
-        "Conv2DBackpropInput",
-        "webgpu",
-        "only NHWC at stride 1 with channels in fours is direct",
-      )(
-        args,
-      );
+      const why = "only NHWC at stride 1 with channels in fours is direct";
+      return stockFallback("Conv2DBackpropInput", "webgpu", why)(args);
     }
-    return runProgram(
-      backend,
-      new ConvDirectProgram("inputGrad", c),
-      [dy, filter],
-      convDirectUniforms("inputGrad", c),
-    );
+    const program = new ConvDirectProgram("inputGrad", c);
+    return runProgram(backend, program, [dy, filter], program.uniformValues());
   };
 }

@@ -18,7 +18,8 @@
  * ```ts
  * const c = nhwcConvInfo(x.shape, filter.shape, attrs);
  * if (convDirectFits("forward", c)) {
- *   runProgram(backend, new ConvDirectProgram("forward", c), [x, filter], convDirectUniforms("forward", c));
+ *   const program = new ConvDirectProgram("forward", c);
+ *   runProgram(backend, program, [x, filter], program.uniformValues());
  * }
  * ```
  *
@@ -51,12 +52,16 @@ function images(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo): { src: numbe
 /**
  * The block for `mode` of the convolution `c`: tileN = the output image's channels up to 64, tileW = 8 pixels
  * (two groups of 4), and tileH the most rows of 8 (at most 8) whose patch fits in 16 KiB and whose threads (one
- * per 4 pixels and 4 channels) are at most 256; null when not even one row fits (too many source channels).
+ * per 4 pixels and 4 channels) are at most 256. Null when the program does not cover `c`: a stride or dilation
+ * other than 1, channel counts that are not multiples of 4, or not even one row that fits (too many source
+ * channels).
  *
  * @example
  * convDirectTile("forward", c) // ResNet20's 64-channel layers: { tileH: 4, tileW: 8, tileN: 64, threads: 128 }
  */
 export function convDirectTile(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo): ConvDirectTile | null {
+  const unit = c.strideHeight === 1 && c.strideWidth === 1 && c.dilationHeight === 1 && c.dilationWidth === 1;
+  if (!unit || c.inChannels % 4 !== 0 || c.outChannels % 4 !== 0) return null;
   const { src, dst } = images(mode, c);
   const tileN = Math.min(64, dst[2]), tileW = 8;
   for (let tileH = 8; tileH >= 1; tileH /= 2) {
@@ -69,23 +74,10 @@ export function convDirectTile(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo
 
 /**
  * Whether {@link ConvDirectProgram} computes `mode` of `c`: stride 1, no dilation, channel counts that are
- * multiples of 4 and a patch that fits.
+ * multiples of 4 and a patch that fits ({@link convDirectTile}).
  */
 export function convDirectFits(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo): boolean {
-  return c.strideHeight === 1 && c.strideWidth === 1 && c.dilationHeight === 1 && c.dilationWidth === 1 &&
-    c.inChannels % 4 === 0 && c.outChannels % 4 === 0 && convDirectTile(mode, c) !== null;
-}
-
-/**
- * The uniform values of {@link ConvDirectProgram} for `mode` of `c`, in the order it declares them. The input
- * gradient reads dy with kh − 1 − top rows (kw − 1 − left columns) of padding, the flipped filter's.
- */
-export function convDirectUniforms(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo): number[] {
-  const { src, dst } = images(mode, c);
-  const [top, left] = mode === "forward"
-    ? [c.padInfo.top, c.padInfo.left]
-    : [c.filterHeight - 1 - c.padInfo.top, c.filterWidth - 1 - c.padInfo.left];
-  return [src[0], src[1], dst[0], dst[1], top, left, ceilDiv(dst[1], convDirectTile(mode, c)!.tileW)];
+  return convDirectTile(mode, c) !== null;
 }
 
 /**
@@ -113,11 +105,12 @@ export class ConvDirectProgram implements WebGpuProgram {
     c: tf.backend_util.Conv2DInfo,
     epilogue: ConvGemmEpilogue = { bias: false, relu: false },
   ) {
-    if (!convDirectFits(mode, c)) throw new Error(`ConvDirectProgram: ${mode} does not fit (convDirectFits)`);
+    const tile = convDirectTile(mode, c);
+    if (!tile) throw new Error(`ConvDirectProgram: ${mode} does not fit (convDirectFits)`);
     if (mode === "inputGrad" && (epilogue.bias || epilogue.relu)) {
       throw new Error("ConvDirectProgram: the input gradient has no bias or activation epilogue");
     }
-    const tile = this.#tile = convDirectTile(mode, c)!;
+    this.#tile = tile;
     const { src, dst } = images(mode, c);
     [this.#mode, this.#c, this.#epilogue] = [mode, c, epilogue];
     this.outputShape = [c.batchSize, ...dst];
@@ -133,12 +126,23 @@ export class ConvDirectProgram implements WebGpuProgram {
       }`;
   }
 
+  /**
+   * The uniform values, in the order {@link uniforms} declares them. The input gradient reads dy with
+   * kh − 1 − top rows (kw − 1 − left columns) of padding, the flipped filter's.
+   */
+  uniformValues(): number[] {
+    const c = this.#c, { src, dst } = images(this.#mode, c);
+    const [top, left] = this.#mode === "forward"
+      ? [c.padInfo.top, c.padInfo.left]
+      : [c.filterHeight - 1 - c.padInfo.top, c.filterWidth - 1 - c.padInfo.left];
+    return [src[0], src[1], dst[0], dst[1], top, left, ceilDiv(dst[1], this.#tile.tileW)];
+  }
+
   /** WGSL that adds tap (i, j)'s products of channels 4·c4 … 4·c4 + 3 of the patch pixels x0…x3 to acc0…acc3. */
   #accumulate(): string {
-    const c = this.#c, lanes = ["x", "y", "z", "w"], q4 = [0, 1, 2, 3];
+    const c = this.#c, lanes = ["x", "y", "z", "w"], q4 = [0, 1, 2, 3], co4 = c.outChannels / 4;
     if (this.#mode === "forward") {
       // b_q: the 4 output channels of filter row k + q (input channel 4·c4 + q of tap (i, j)).
-      const co4 = c.outChannels / 4;
       return `
                 let k = (i * ${c.filterWidth} + j) * ${c.inChannels} + c4 * 4;
                 ${q4.map((q) => `let b${q} = w[(k + ${q}) * ${co4} + col4];`).join("\n                ")}
@@ -148,7 +152,6 @@ export class ConvDirectProgram implements WebGpuProgram {
       }`;
     }
     // b_q: filter values of tap (kh−1−i, kw−1−j), dx channel 4·col4 + q, dy channels 4·c4 … 4·c4 + 3.
-    const co4 = c.outChannels / 4;
     return `
                 let tap = (${c.filterHeight - 1} - i) * ${c.filterWidth} + ${c.filterWidth - 1} - j;
                 let k = tap * ${c.inChannels} + col4 * 4;

@@ -36,6 +36,9 @@ export const SIMD_KERNELS = [
 /** One of {@link SIMD_KERNELS}. */
 export type SimdKernelName = typeof SIMD_KERNELS[number];
 
+/** Word index of the work-item counter (see {@link CTRL}). */
+const CLAIMS = 6;
+
 /** Word indices of the control block, and its size. */
 export const CTRL = {
   /** Incremented once per job. */
@@ -51,9 +54,9 @@ export const CTRL = {
   /** Helpers that have instantiated the module and wait for jobs. */
   ready: 5,
   /** The next work item of the current job: zeroed by the pool, counted up by the kernels (simd/common.h). */
-  claims: 6,
+  claims: CLAIMS,
   /** Byte offset of `claims`, the address kernels take as their last argument. */
-  claimsByte: 24,
+  claimsByte: 4 * CLAIMS,
   /** int32 words before the arguments. */
   words: 8,
   /** Byte offset of the float64 arguments. */

@@ -93,9 +93,6 @@ void channel_finish(const float *partials, const float *x, const float *stats, f
   }
 }
 
-/* Rows per work item of an elementwise pass over [rows, C]: whole rows, about ITEM_FLOATS values. */
-static inline int rows_per_item(int C) { return max_i(1, ITEM_FLOATS / max_i(C, 1)); }
-
 /* Channels past which bn_apply and bn_grad_input compute 1/√(var + eps) per element instead of once (stack). */
 #define MAX_CACHED_CHANNELS 4096
 

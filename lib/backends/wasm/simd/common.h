@@ -45,6 +45,9 @@ static inline void share(int total, int tid, int nthreads, int *lo, int *hi) {
 /* Values per work item of the elementwise kernels: enough that taking an item costs nothing next to it. */
 #define ITEM_FLOATS 8192
 
+/* Rows per work item of a pass over rows of `width` values: whole rows, about ITEM_FLOATS values. */
+static inline int rows_per_item(int width) { return max_i(1, ITEM_FLOATS / max_i(width, 1)); }
+
 /*
  * The next of the `total` work items of the current job, or −1 when none is left. Threads take items one at a
  * time from `claims`, a counter the pool zeroes before each job, so a thread that the system slows down takes

@@ -8,7 +8,7 @@
 EXPORT(slice4)
 void slice4(const float *x, float *y, int d1, int d2, int d3, int b0, int b1, int b2, int b3, int s0, int s1,
             int s2, int s3, int tid, int nthreads, int *claims) {
-  const int rows = s0 * s1 * s2, per = max_i(1, ITEM_FLOATS / max_i(s3, 1));
+  const int rows = s0 * s1 * s2, per = rows_per_item(s3);
   const int items = (rows + per - 1) / per;
   for (int item; (item = claim(claims, items)) >= 0;) {
     for (int r = item * per; r < min_i((item + 1) * per, rows); r++) {
