@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { captureStep, type Recording, sameRecording, type StepGraph } from "../backends/webgpu/step_graph.ts";
 import { ReadbackSlots } from "../backends/webgpu/readback.ts";
+import { asSelectivityWebGpu } from "../backends/webgpu/backend.ts";
 import { type Batch, batchTensors } from "../data/batches.ts";
 
 /** What a {@link GraphStepper} did. */
@@ -118,6 +119,8 @@ export class GraphStepper {
 
   async #collect(k: number): Promise<StepRow[]> {
     const batches = this.#batchesIn[k];
+    // The slots bypass tfjs's reads, which check this: a step with a rejected program would give stale terms.
+    await asSelectivityWebGpu(tf.backend(), "GraphStepper").assertProgramsValid();
     const values = await this.#slots[k].read(batches.length);
     this.#batchesIn[k] = [];
     return batches.map((batch, i) => ({ batch, terms: values.slice(4 * i, 4 * i + 4) }));

@@ -9,6 +9,8 @@
  *   bound under attacks whose batches shrink;
  * - **device errors in words** (device_errors.ts): a failed read-back names the device's own error messages,
  *   the process's GPU memory and what to do, not only "validation error occurred";
+ * - **rejected programs caught** (pipeline_checks.ts): each new compute pipeline is validated once, and a read
+ *   after a program the device rejected throws naming it, instead of returning a stale buffer's contents;
  * - **capture** (used by step_graph.ts): while capturing, every dispatch is recorded, CPU uploads are noted,
  *   buffers released to the pool are kept for the graph, and reads from the device throw.
  *
@@ -38,6 +40,7 @@ import {
   type RecordedDispatch,
 } from "./dispatch_cache.ts";
 import { DeviceErrorLog } from "./device_errors.ts";
+import { PipelineChecks } from "./pipeline_checks.ts";
 import { FreePoolLimit, type FreePoolStats } from "./free_pool.ts";
 import { writeBufferUpload } from "./uploads.ts";
 import { WEBGPU_BACKEND } from "./name.ts";
@@ -85,12 +88,14 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
   #capture: Capture | null = null;
   readonly #freePool: FreePoolLimit;
   readonly #deviceErrors: DeviceErrorLog;
+  readonly #pipelineChecks: PipelineChecks;
 
   constructor(device: GPUDevice, adapterInfo?: GPUAdapterInfo) {
     super(device, adapterInfo);
     const b = webGpuInternals(this, "SelectivityWebGpuBackend");
     this.internals = b;
     this.#deviceErrors = new DeviceErrorLog(device);
+    this.#pipelineChecks = new PipelineChecks(device, () => this.#deviceErrors.messages);
     // Private in the package's declarations, so replaced on the instance rather than overridden.
     const stockRecord = b.recordAndSubmit.bind(this);
     b.recordAndSubmit = (
@@ -240,9 +245,32 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
     return super.readToGPU(dataId);
   }
 
-  /** As tfjs's, but a failure names the device's own error messages and what to do (device_errors.ts). */
+  /** As tfjs's, and validates the program's pipeline when it is new (pipeline_checks.ts). */
+  override runWebGPUProgram(...args: Parameters<WebGPUBackend["runWebGPUProgram"]>): tf.TensorInfo {
+    const output = super.runWebGPUProgram(...args);
+    const program = args[0] as {
+      pipeline?: GPUComputePipeline | Promise<GPUComputePipeline>;
+      shaderKey: string;
+    };
+    this.#pipelineChecks.watch(program.pipeline, program.shaderKey);
+    return output;
+  }
+
+  /**
+   * Throws `RejectedShaderError` (pipeline_checks.ts) if the device rejected any program run so far: results
+   * read after it would be stale. Every read through tfjs checks this; call it before other reads of results.
+   */
+  assertProgramsValid(): Promise<void> {
+    return this.#pipelineChecks.assertValid();
+  }
+
+  /**
+   * As tfjs's, but first checks that no program was rejected, and a failure names the device's own error
+   * messages and what to do (device_errors.ts).
+   */
   override async getBufferData(buffer: GPUBuffer): Promise<ArrayBuffer> {
     this.#refuseRead("getBufferData");
+    await this.#pipelineChecks.assertValid();
     try {
       return await super.getBufferData(buffer);
     } catch (e) {

@@ -47,6 +47,11 @@ export class DeviceErrorLog {
     });
   }
 
+  /** The device's first distinct error messages (at most 3), oldest first. */
+  get messages(): string[] {
+    return [...this.#messages];
+  }
+
   /**
    * An error explaining `failure` (a rejected read-back) by the device's errors. The events trail the failed
    * read, so it first lets the queue drain and pending events arrive.
