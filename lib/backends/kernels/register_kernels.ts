@@ -18,7 +18,7 @@ import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
 import { WASM_BATCH_NORM_KERNELS } from "./wasm_batch_norm.ts";
 import { WASM_RELU_GRAD_KERNELS } from "./relu_grad.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
-import { filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
+import { filterGradDirectWebGpu, filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import {
   conv2dGemmWebGpu,
   fusedConv2dGemmWebGpu,
@@ -45,9 +45,10 @@ export interface TrainingKernelChoice {
   /**
    * `Conv2DBackpropFilter`. wasm has no stock one; `simd` (our threaded wasm SIMD kernel, wasm_simd.ts) and
    * `winograd` (F(3×3, 4×4) in the same module, wasm_winograd.ts, falling back to `simd`) are wasm only;
-   * `tiled` (a split-K WGSL shader) is webgpu only.
+   * `tiled` (a split-K WGSL shader, webgpu_filter_grad.ts) and `direct` (webgpu_filter_grad_direct.ts at stride 1,
+   * `tiled` elsewhere) are webgpu only.
    */
-  filterGrad: "tconv" | "im2col" | "simd" | "winograd" | "tiled" | "stock";
+  filterGrad: "tconv" | "im2col" | "simd" | "winograd" | "tiled" | "direct" | "stock";
   /**
    * `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) and `direct` (webgpu_conv_direct.ts at
    * stride 1, the stock shader elsewhere) are webgpu only; `simd` (our direct
@@ -87,7 +88,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
   // for the stock shader (bench/gpu/results run 13). inputGrad gemm was slower than the stock shader (run 11).
   webgpu: {
     conv: "direct",
-    filterGrad: "tiled",
+    filterGrad: "direct",
     inputGrad: "direct",
     maxPoolGrad: "stock",
     matMul: "stock",
@@ -116,6 +117,7 @@ const ONE_BACKEND: Record<string, "wasm" | "webgpu"> = {
   "inputGrad:gemm": "webgpu",
   "inputGrad:direct": "webgpu",
   "filterGrad:tiled": "webgpu",
+  "filterGrad:direct": "webgpu",
   "conv:winograd": "wasm",
   "inputGrad:simd": "wasm",
   "inputGrad:winograd": "wasm",
@@ -171,6 +173,7 @@ export function registerTrainingKernels(
     simd: c.filterGrad === "simd" ? filterGradSimd(tconv) : undefined,
     winograd: c.filterGrad === "winograd" ? filterGradWinograd(filterGradSimd(tconv)) : undefined,
     tiled: c.filterGrad === "tiled" ? filterGradTiledWebGpu() : undefined,
+    direct: c.filterGrad === "direct" ? filterGradDirectWebGpu() : undefined,
     stock: undefined,
   }[c.filterGrad];
   const conv = {

@@ -7,13 +7,15 @@
  * 32×32 block of dW (64×16 when Co ≤ 16; 2×2 values per thread), with the K positions' image coordinates
  * computed once per tile. The stock shader gives each filter element one invocation looping
  * over all of K (a 3×3 16→16 layer at batch 128: 2,304 invocations × 131k products); here K is split into
- * `splits` slices so that even small layers fill the GPU, each slice writing a partial [splits, M, Co] that a
- * second, flat program sums in a fixed order (deterministic; no atomics).
+ * `splits` slices so that even small layers fill the GPU, each slice writing a partial [splits, M, Co] that
+ * {@link sumSlices} adds in a fixed order (deterministic; no atomics). {@link filterGradDirectWebGpu} takes the
+ * direct program (webgpu_filter_grad_direct.ts) instead at stride 1.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { ceilDiv, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
+import { FilterGradDirectProgram, planFilterGradDirect } from "./webgpu_filter_grad_direct.ts";
 
 /** K positions per tile. */
 const TILE_K = 32;
@@ -180,15 +182,18 @@ class FilterGradGemmProgram implements WebGpuProgram {
   }
 }
 
-/** Sums the partials [splits, size] over the first axis, in slice order. */
+/**
+ * Sums groups of `group` consecutive slices of partials [splits, slice]: output [ceil(splits / group), slice],
+ * each sum in slice order.
+ */
 class SumSlicesProgram implements WebGpuProgram {
   outputShape: number[];
-  shaderKey = "ourSumSlices";
+  shaderKey = "ourSumSliceGroups";
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [64, 1, 1];
   variableNames = ["partials"];
-  uniforms = "splits : i32, ";
+  uniforms = "splits : i32, group : i32, slice : i32, ";
   size = true;
 
   constructor(outputShape: number[]) {
@@ -201,15 +206,51 @@ class SumSlicesProgram implements WebGpuProgram {
     return `
       fn main(index : i32) {
         if (index < uniforms.size) {
+          let g = index / uniforms.slice;
+          let o = index - g * uniforms.slice;
+          let first = g * uniforms.group;
+          let last = min(first + uniforms.group, uniforms.splits);
           var s = 0.0;
-          for (var i = 0; i < uniforms.splits; i++) {
-            s = s + partials[i * uniforms.size + index];
+          for (var i = first; i < last; i++) {
+            s = s + partials[i * uniforms.slice + o];
           }
           setOutputAtIndex(index, s);
         }
       }
     `;
   }
+}
+
+/** Most slices one thread of {@link sumSlices} adds in a single pass. */
+const ONE_PASS_SLICES = 32;
+
+/**
+ * Sums partial results [splits, …shape] over the first axis into `shape`, in a fixed order (deterministic):
+ * in one pass up to 32 slices; beyond, in groups of ⌈√splits⌉ consecutive slices and then the groups, so no
+ * thread adds more than about √splits values in a row. Disposes `partial`.
+ *
+ * @example
+ * const dw = sumSlices(backend, partial, 512, [3, 3, 16, 16]); // 23 groups of 23, then the 23 sums
+ */
+export function sumSlices(
+  backend: tf.KernelBackend,
+  partial: tf.TensorInfo,
+  splits: number,
+  shape: number[],
+): tf.TensorInfo {
+  // One slice: the partial already is the sum; the reshape is a relabelling, as the stock Reshape does.
+  if (splits === 1) return { ...partial, shape };
+  const slice = tf.util.sizeFromShape(shape);
+  let sums = partial, count = splits;
+  if (splits > ONE_PASS_SLICES) {
+    const group = Math.ceil(Math.sqrt(splits));
+    count = ceilDiv(splits, group);
+    sums = runProgram(backend, new SumSlicesProgram([count, slice]), [partial], [splits, group, slice]);
+    backend.disposeData(partial.dataId);
+  }
+  const out = runProgram(backend, new SumSlicesProgram(shape), [sums], [count, count, slice]);
+  backend.disposeData(sums.dataId);
+  return out;
 }
 
 /**
@@ -241,10 +282,26 @@ export function filterGradTiledWebGpu(targetWorkgroups = 1024): KernelFn {
       plan.k,
       plan.kTilesPerSplit,
     ]);
-    // One slice: the partial already is dW; the reshape is a relabelling, as the stock Reshape does.
-    if (plan.splits === 1) return { ...partial, shape: filterShape };
-    const out = runProgram(backend, new SumSlicesProgram(filterShape), [partial], [plan.splits]);
-    backend.disposeData(partial.dataId);
-    return out;
+    return sumSlices(backend, partial, plan.splits, filterShape);
+  };
+}
+
+/**
+ * The webgpu `Conv2DBackpropFilter` kernel with the direct program (webgpu_filter_grad_direct.ts) where it
+ * covers the layer (stride 1, channel counts in fours, NHWC), the split-K GEMM ({@link filterGradTiledWebGpu})
+ * elsewhere.
+ */
+export function filterGradDirectWebGpu(targetWorkgroups = 1024): KernelFn {
+  const tiled = filterGradTiledWebGpu(targetWorkgroups);
+  return (args) => {
+    const { inputs, attrs = {}, backend } = args;
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const filterShape = attrs.filterShape as [number, number, number, number];
+    const c = isNhwc(attrs) ? nhwcConvInfo(x.shape, filterShape, attrs) : null;
+    const plan = c && planFilterGradDirect(c, targetWorkgroups);
+    if (!c || !plan) return tiled(args);
+    const program = new FilterGradDirectProgram(c, plan);
+    const partial = runProgram(backend, program, [x, dy], program.uniformValues());
+    return sumSlices(backend, partial, plan.splits, filterShape);
   };
 }

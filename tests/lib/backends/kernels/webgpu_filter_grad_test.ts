@@ -2,9 +2,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assertEqualJson, assertLess } from "../assert.ts";
 import { REF, relErr, runOn, seeded } from "../reference.ts";
 import {
+  filterGradDirectWebGpu,
   filterGradTiledWebGpu,
   planFilterGrad,
 } from "../../../../lib/backends/kernels/webgpu_filter_grad.ts";
+import { planFilterGradDirect } from "../../../../lib/backends/kernels/webgpu_filter_grad_direct.ts";
 import { replaceKernel, restoreKernel } from "../../../../lib/backends/kernels/kernel_registry.ts";
 import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
 import "@tensorflow/tfjs-backend-webgpu";
@@ -31,6 +33,8 @@ Deno.test("planFilterGrad splits K until the GPU is busy, never into empty slice
   const tiny = planFilterGrad(9, 4, 40); // K of two tiles: too short to split
   assertEqualJson(tiny.splits, 1, "short K");
 });
+
+type Shape4 = [number, number, number, number];
 
 interface Case {
   x: [number, number, number, number];
@@ -92,6 +96,81 @@ Deno.test({
         [true, true],
         "both paths ran",
       );
+    } finally {
+      restoreKernel("Conv2DBackpropFilter", WEBGPU_BACKEND);
+    }
+  },
+});
+
+Deno.test("planFilterGradDirect: stride 1 and channels in fours only; blocks and tiles that fit", () => {
+  const info = (x: number[], f: number[], s = 1, pad: "same" | "valid" = "same") =>
+    tf.backend_util.computeConv2DInfo(x as Shape4, f as Shape4, s, 1, pad);
+  const r16 = planFilterGradDirect(info([128, 32, 32, 16], [3, 3, 16, 16]))!;
+  assertEqualJson(
+    [r16.tileH, r16.tileW, r16.ciBlock, r16.coBlock, r16.threads, r16.tiles, r16.tilesPerSplit, r16.splits],
+    [8, 8, 16, 16, 144, 2048, 4, 512],
+    "ResNet20's 16-channel layers",
+  );
+  const cnn = planFilterGradDirect(info([128, 28, 28, 16], [3, 3, 16, 32]))!;
+  assertEqualJson([cnn.tileH, cnn.tileW, cnn.tilesW], [7, 7, 4], "28 wide: tiles of 7 (no wasted pixels)");
+  assertEqualJson(planFilterGradDirect(info([2, 8, 8, 16], [3, 3, 16, 16], 2)), null, "stride 2");
+  assertEqualJson(planFilterGradDirect(info([2, 8, 8, 3], [3, 3, 3, 16])), null, "3 channels");
+  for (
+    const [x, f] of [[[4, 9, 9, 64], [3, 3, 64, 64]], [[4, 9, 9, 64], [1, 1, 64, 64]], [[4, 9, 9, 8], [
+      5,
+      5,
+      8,
+      4,
+    ]]]
+  ) {
+    const p = planFilterGradDirect(info(x, f))!;
+    const shared = ((p.tileH + f[0] - 1) * (p.tileW + f[1] - 1) * p.ciBlock + p.tileH * p.tileW * p.coBlock) *
+      4;
+    const what = `x${x.join("x")} f${f.join("x")}`;
+    assertLess(p.threads, 257, `${what}: threads`);
+    assertLess(shared, 16385, `${what}: workgroup memory`);
+    assertLess((p.splits - 1) * p.tilesPerSplit, p.tiles, `${what}: no empty split`);
+  }
+});
+
+// Stride 1 with channels in fours: 1×1, 3×3, 5×5, 1×3; same, valid, explicit; images that 8×8 tiles cut
+// unevenly; one split, a few (one summing pass) and many (two passes: more than 32 splits).
+const DIRECT_CASES: Case[] = [
+  { x: [2, 7, 7, 4], f: [3, 3, 4, 4], s: 1, pad: "same", target: 1 },
+  { x: [3, 9, 13, 8], f: [3, 3, 8, 12], s: 1, pad: "same", target: 64 },
+  { x: [2, 10, 9, 4], f: [5, 5, 4, 8], s: 1, pad: "valid", target: 64 },
+  { x: [2, 11, 10, 8], f: [1, 3, 8, 4], s: 1, pad: 1, target: 64 },
+  { x: [4, 8, 8, 64], f: [1, 1, 64, 32], s: 1, pad: "same", target: 64 },
+  { x: [40, 16, 16, 16], f: [3, 3, 16, 16], s: 1, pad: "same", target: 1024 },
+  { x: [6, 12, 12, 32], f: [3, 3, 32, 64], s: 1, pad: "same", target: 1024 },
+];
+
+Deno.test({
+  name: "webgpu direct dW matches the stock cpu backend, with the same bits on every run (llvmpipe or a GPU)",
+  ignore: noAdapter,
+  fn: async () => {
+    const splitCounts: number[] = [];
+    try {
+      for (const [i, c] of DIRECT_CASES.entries()) {
+        replaceKernel("Conv2DBackpropFilter", WEBGPU_BACKEND, filterGradDirectWebGpu(c.target));
+        const [ref] = await runOn(REF, () => filterGrad(c, 900 + 3 * i));
+        const [got] = await runOn(WEBGPU_BACKEND, () => filterGrad(c, 900 + 3 * i));
+        const [again] = await runOn(WEBGPU_BACKEND, () => filterGrad(c, 900 + 3 * i));
+        const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad);
+        const plan = planFilterGradDirect(info, c.target)!;
+        splitCounts.push(plan.splits);
+        const what = `x${c.x.join("x")} f${c.f.join("x")} ${c.pad}, ${plan.splits} split(s)`;
+        assertLess(relErr(ref, got), 2e-6, `dW ${what}`);
+        assertEqualJson(got.some((v, k) => !Object.is(v, again[k])), false, `${what}: the same bits twice`);
+      }
+      assertEqualJson(
+        [splitCounts.includes(1), splitCounts.some((n) => n > 1 && n <= 32), splitCounts.some((n) => n > 32)],
+        [true, true, true],
+        `one split, one summing pass and two (${splitCounts})`,
+      );
+      const pipelines = Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
+      const ran = pipelines.filter((k) => k.includes("ourFilterGradDirect")).length;
+      assertLess(DIRECT_CASES.length - 1, ran, `the direct program ran for every case (${ran} pipelines)`);
     } finally {
       restoreKernel("Conv2DBackpropFilter", WEBGPU_BACKEND);
     }
