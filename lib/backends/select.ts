@@ -93,7 +93,7 @@ async function initWasm(threads: number): Promise<BackendInfo> {
     wasm.setThreadsCount(threads);
   }
   const kernels = [...registerTrainingKernels("wasm"), ...registerWasmKernels()];
-  registerReluGrad(); // uses OurReluGrad where registered (wasm), tfjs's own gradient elsewhere
+  registerReluGrad(); // uses OurReluGrad where registered (wasm, webgpu), tfjs's own gradient elsewhere
   await activate("wasm");
   const actual = wasm.getThreadsCount();
   if (initialised && actual !== threads) {
@@ -121,6 +121,7 @@ async function initWebGpu(requireHardware: boolean, dispatchCache: boolean): Pro
   await activate(WEBGPU_BACKEND);
   registerReductionGrads();
   kernels.push("SumGrad/MeanGrad:fill", ...registerWebGpuKernels());
+  registerReluGrad(); // OurReluGrad (registered just above) for Relu's gradient
   if (useQueueWriteUploads(tf.backend())) kernels.push("uploads:writeBuffer");
   if (dispatchCache) {
     useDispatchCache(tf.backend());

@@ -16,7 +16,7 @@ import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-co
 import { BATCH_NORM_KERNELS } from "./webgpu_batch_norm.ts";
 import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
 import { WASM_BATCH_NORM_KERNELS } from "./wasm_batch_norm.ts";
-import { WASM_RELU_GRAD_KERNELS } from "./relu_grad.ts";
+import { WASM_RELU_GRAD_KERNELS, WEBGPU_RELU_GRAD_KERNELS } from "./relu_grad.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
 import { filterGradDirectWebGpu, filterGradTiledWebGpu } from "./webgpu_filter_grad.ts";
 import {
@@ -230,7 +230,11 @@ export function registerTrainingKernels(
 }
 
 /** The kernels of our own names, by group, for our webgpu backend. */
-export const WEBGPU_KERNELS = { batchNorm: BATCH_NORM_KERNELS, fusedSgd: FUSED_SGD_KERNELS } as const;
+export const WEBGPU_KERNELS = {
+  batchNorm: BATCH_NORM_KERNELS,
+  fusedSgd: FUSED_SGD_KERNELS,
+  reluGrad: WEBGPU_RELU_GRAD_KERNELS,
+} as const;
 
 /**
  * The kernels of our own names, by group, for wasm (the same batch-norm kernels, over our SIMD module, and the
@@ -261,10 +265,10 @@ function unregisterGroups(table: KernelGroups, groups: readonly string[]): void 
  * kernel names.
  *
  * @example
- * registerWebGpuKernels(); // ["OurBatchNormStats", …, "OurSgdWeight"]
+ * registerWebGpuKernels(); // ["OurBatchNormStats", …, "OurSgdWeight", "OurReluGrad"]
  */
 export function registerWebGpuKernels(
-  groups: readonly (keyof typeof WEBGPU_KERNELS)[] = ["batchNorm", "fusedSgd"],
+  groups: readonly (keyof typeof WEBGPU_KERNELS)[] = ["batchNorm", "fusedSgd", "reluGrad"],
 ): string[] {
   return registerGroups(WEBGPU_KERNELS, groups);
 }

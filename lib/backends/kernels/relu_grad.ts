@@ -1,11 +1,11 @@
 /**
- * ReLU's gradient as one kernel on wasm: `OurReluGrad` computes dy · step(x) in one pass over our SIMD module
- * (`relu_grad` in lib/backends/wasm/simd/relu_grad.c) where tfjs's gradient runs Step, Cast (a copy) and
- * Multiply, three full-size passes. The bits are the stock ones, −0 and NaN included
- * (tests/lib/backends/kernels/relu_grad_test.ts).
+ * ReLU's gradient as one kernel: `OurReluGrad` computes dy · step(x) in one pass, on wasm over our SIMD module
+ * (`relu_grad` in lib/backends/wasm/simd/relu_grad.c), on webgpu as one WGSL program, where tfjs's gradient
+ * runs Step, Cast (a copy on wasm) and Multiply, two or three full-size passes. The bits are the stock ones, −0
+ * and NaN included (tests/lib/backends/kernels/relu_grad_test.ts, webgpu_relu_grad_test.ts).
  *
- * {@link reluGrad} replaces tfjs's `Relu` gradient process-wide; on a backend without `OurReluGrad` (webgpu,
- * cpu) it runs tfjs's own composition, so nothing changes there.
+ * {@link reluGrad} replaces tfjs's `Relu` gradient process-wide; on a backend without `OurReluGrad` (cpu) it
+ * runs tfjs's own composition, so nothing changes there.
  *
  * @example
  * ```ts
@@ -22,6 +22,8 @@ import "@tensorflow/tfjs-layers";
 import type { KernelFn } from "./kernel_registry.ts";
 import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
 import { heapAddress as address, type WasmHeapBackend } from "./wasm_heap.ts";
+import { ElementwiseProgram, runProgram } from "../webgpu/program.ts";
+import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
 /** The fused kernel's name. */
 export const RELU_GRAD_KERNEL = "OurReluGrad";
@@ -44,6 +46,36 @@ export const WASM_RELU_GRAD_KERNELS: readonly tf.KernelConfig[] = [
     kernelName: RELU_GRAD_KERNEL,
     backendName: "wasm",
     kernelFunc: reluGradWasm() as unknown as tf.KernelFunc,
+  },
+];
+
+/**
+ * `OurReluGrad` on webgpu: tfjs's Step shader (NaN passed through, else 1 above 0 and 0 otherwise) and its
+ * Multiply (`dy · step`, no NaN check), in one program.
+ */
+export const reluGradWebGpu: KernelFn = ({ inputs, backend }) => {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const program = new ElementwiseProgram(
+    "ourReluGrad",
+    ["x", "dy"],
+    "",
+    x.shape,
+    `let a = x[index];
+          var s = select(0.0, 1.0, a > 0.0);
+          if (isnan(a)) {
+            s = a;
+          }
+          let out = dy[index] * s;`,
+  );
+  return runProgram(backend, program, [x, dy]);
+};
+
+/** The kernel config for our webgpu backend, for lib/backends/kernels/register_kernels.ts. */
+export const WEBGPU_RELU_GRAD_KERNELS: readonly tf.KernelConfig[] = [
+  {
+    kernelName: RELU_GRAD_KERNEL,
+    backendName: WEBGPU_BACKEND,
+    kernelFunc: reluGradWebGpu as unknown as tf.KernelFunc,
   },
 ];
 
