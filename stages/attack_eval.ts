@@ -25,7 +25,7 @@ import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
-import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
+import { backendFacts, perSecond, recordRunFacts } from "./support/run_facts.ts";
 import { openRun, parseRunArgs } from "./support/run_cli.ts";
 import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { stratifiedSample } from "../lib/data/split.ts";
@@ -123,8 +123,11 @@ async function main(): Promise<void> {
     onBatch: (done, total) => console.log(`${run}: ${done}/${total} images attacked`),
     onRun: (done, total, r) => progress.update(done, total, `${r.attack} ε ${epsLabel(r.attack, r.eps)}`),
   });
-  const attackSeconds: Record<string, number> = {};
-  for (const o of ev.outcomes) attackSeconds[o.attack] = (attackSeconds[o.attack] ?? 0) + o.seconds;
+  const attackSeconds: Record<string, number> = {}, attackImages: Record<string, number> = {};
+  for (const o of ev.outcomes) {
+    attackSeconds[o.attack] = (attackSeconds[o.attack] ?? 0) + o.seconds;
+    attackImages[o.attack] = (attackImages[o.attack] ?? 0) + o.robust.length;
+  }
   const report = buildReport(ev, p.tolerance);
   for (const [name, c] of Object.entries(report.attacks)) {
     const pts = c.eps.map((e, i) =>
@@ -161,6 +164,10 @@ async function main(): Promise<void> {
     attack_tracking: tracking,
     wall_seconds: wallSeconds,
     attack_seconds: attackSeconds,
+    // Images attacked (at one radius, with the evaluation of the result) per second, by attack.
+    images_per_sec: Object.fromEntries(
+      Object.entries(attackSeconds).map(([a, seconds]) => [a, perSecond(attackImages[a], seconds)]),
+    ),
   });
   console.log(
     `${run}: clean ${report.clean_accuracy.toFixed(4)}, ${report.checks.length} checks passed, ` +

@@ -29,7 +29,7 @@ import { z } from "zod";
 import { stageParams } from "./support/params.ts";
 import { runStage } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
-import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
+import { backendFacts, perSecond, recordRunFacts } from "./support/run_facts.ts";
 import { openRun, parseRunArgs } from "./support/run_cli.ts";
 import {
   BENCHMARK_CORRUPTIONS,
@@ -158,7 +158,13 @@ async function main(): Promise<void> {
       `(clean ${clean.toFixed(4)}) -> ${outPath} in ${time.total.toFixed(1)} s ` +
       `(corrupt ${time.corrupt.toFixed(1)} s, predict ${time.predict.toFixed(1)} s, ${info.device})`,
   );
-  await recordRunFacts({ ...backendFacts(info), time_s: time });
+  // Generated sets: every (corruption, severity) cell corrupts the same subset; prediction also covers it clean.
+  const cells = Object.values(accuracy).reduce((n, row) => n + Object.keys(row ?? {}).length, 0);
+  const imagesPerSec = p.official_dir ? null : {
+    corrupt: perSecond(cells * r.images, time.corrupt),
+    predict: perSecond((cells + 1) * r.images, time.predict),
+  };
+  await recordRunFacts({ ...backendFacts(info), time_s: time, images_per_sec: imagesPerSec });
 }
 
 if (import.meta.main) await runStage(main);

@@ -39,6 +39,17 @@ export async function recordRunFacts(
   return path;
 }
 
+/**
+ * `count` items per second of `seconds`, to 0.1; null when no time was measured. The evaluation stages record
+ * their images per second with it (`images_per_sec`), the throughput to compare across backends.
+ *
+ * @example
+ * perSecond(1000, 4) // 250
+ */
+export function perSecond(count: number, seconds: number): number | null {
+  return seconds > 0 ? Math.round((count / seconds) * 10) / 10 : null;
+}
+
 /** Backend facts of a stage run, in the shape every stage records. */
 export function backendFacts(
   info: { backend: string; device: string; threads: number | null; tfjsVersion?: string },

@@ -1,7 +1,7 @@
 /**
  * Every per-network measurement stage, run twice on a tiny model: its result files are byte-identical between
- * the runs, and how each run went (backend, device, seconds) is in the run facts the runner asked for
- * (`PIPELINE_RUN_RECORD`), never in a result.
+ * the runs, and how each run went (backend, device, seconds; the evaluation stages' images per second) is in the
+ * run facts the runner asked for (`PIPELINE_RUN_RECORD`), never in a result.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -53,6 +53,14 @@ function files(dir: string, rel = ""): Map<string, Uint8Array> {
   return out;
 }
 
+/** `rate` is `count` per `seconds`, as recorded (to 0.1). */
+function assertRate(rate: number, count: number, seconds: number, what: string): void {
+  assert.ok(
+    seconds > 0 && Math.abs(rate - count / seconds) <= 0.05 + 1e-9 * rate,
+    `${what}: ${rate} vs ${count}/${seconds}`,
+  );
+}
+
 Deno.test("measurement stages: identical result bytes on a rerun, run facts only in the run record", async () => {
   await initBackend("cpu");
   const dir = await Deno.makeTempDir();
@@ -101,6 +109,17 @@ Deno.test("measurement stages: identical result bytes on a rerun, run facts only
       assert.ok(typeof seconds === "number" && seconds > 0, `${stage.script}: ${JSON.stringify(a.facts)}`);
       if (stage.script === "stages/attack_eval.ts") {
         assert.equal(a.facts.attack_tracking?.tracking, "shrink", "attack-eval records the cpu bookkeeping");
+        const attacks = Object.keys(a.facts.attack_seconds);
+        assert.deepEqual(Object.keys(a.facts.images_per_sec), attacks, "images/s for every attack");
+        // 12 images at each of 2 radii, in the attack's measured seconds.
+        for (const attack of attacks) {
+          assertRate(a.facts.images_per_sec[attack], 12 * 2, a.facts.attack_seconds[attack], attack);
+        }
+      }
+      if (stage.script === "stages/corrupt_eval.ts") {
+        // 12 images in each of 4 (corruption, severity) cells; prediction also of the 12 clean ones.
+        assertRate(a.facts.images_per_sec.corrupt, 4 * 12, a.facts.time_s.corrupt, "corrupt");
+        assertRate(a.facts.images_per_sec.predict, 5 * 12, a.facts.time_s.predict, "predict");
       }
     }
   } finally {
