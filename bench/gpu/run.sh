@@ -43,17 +43,22 @@ if [ "$LOCAL" != 1 ]; then
   GPU_TESTS="webgpu tests on this GPU (tests/lib/backends/webgpu/*_test.ts tests/lib/backends/kernels/webgpu_*_test.ts, tests/lib/train/graph_steps_test.ts): exit $?, $(grep -aE '^(ok|FAILED) \|' "$OUT/gpu_tests.log" | tail -1)"
   say "$GPU_TESTS"
 
-  # (d) PyTorch peer.
+  # (d) PyTorch peer: eager with both optimizers (OPTS=momentum: momentum only, in the next call), then the
+  # stronger peers, with the `train` stage's optimizer: the whole step as one CUDA graph, and eager with TF32 off
+  # (fp32 convolutions, as our shaders; PyTorch's default runs cuDNN in TF32). TORCH_MODES=…,compile adds
+  # torch.compile (slow to compile).
   say "torch peer"
-  timeout 200 python3 bench/gpu/torch_peer.py --batches 128,512 --steps 30 --warmup 5 --pipelined 50 \
-    > "$OUT/torch.log" 2>&1
-  say "torch exit $?"
-  # The stronger peers, with the `train` stage's optimizer: the whole step as one CUDA graph, and eager with
-  # TF32 off (fp32 convolutions, as our shaders; PyTorch's default runs cuDNN in TF32). TORCH_MODES=…,compile
-  # adds torch.compile (slow to compile).
-  timeout 200 python3 bench/gpu/torch_peer.py --batches 128,512 --optimizers momentum \
-    --modes "${TORCH_MODES:-graphs,fp32}" --steps 30 --warmup 5 --pipelined 50 >> "$OUT/torch.log" 2>&1
-  say "torch ${TORCH_MODES:-graphs,fp32} exit $?"
+  EAGER=""
+  if [ "${OPTS:-momentum sgd}" = momentum ]; then
+    EAGER="eager,"
+  else
+    timeout 200 python3 bench/gpu/torch_peer.py --batches 128,512 --steps 30 --warmup 5 --pipelined 50 \
+      > "$OUT/torch.log" 2>&1
+    say "torch exit $?"
+  fi
+  timeout 250 python3 bench/gpu/torch_peer.py --batches 128,512 --optimizers momentum \
+    --modes "$EAGER${TORCH_MODES:-graphs,fp32}" --steps 30 --warmup 5 --pipelined 50 >> "$OUT/torch.log" 2>&1
+  say "torch $EAGER${TORCH_MODES:-graphs,fp32} exit $?"
   grep '^RESULT ' "$OUT/torch.log" >> "$RES"
 fi
 
@@ -75,27 +80,34 @@ tfjs() {
 W="--steps 10 --warmup 10 --pipelined 50"
 # Step graphs (GRAPH=1: `--graph`, what the `train` stage runs on webgpu) and the same through tfjs.
 # OPTS=momentum skips the plain-SGD runs (a shorter call).
+# QUICK=1 (a short call): of the runs through tfjs only ResNet20's profile; of the variants only `directdw`, the
+# cnn's at batch 128 only.
+QUICK="${QUICK:-0}"
 for opt in ${OPTS:-momentum sgd}; do
   for model in cnn resnet20; do
     GRAPH=1 tfjs $model ours $opt $B128 $W
+    [ "$QUICK" = 1 ] && [ $model = cnn ] && continue
     tfjs $model ours $opt $B128 $W $([ $opt = momentum ] && echo --profile)
   done
 done
 GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
-tfjs cnn ours momentum $B512 $W
-tfjs resnet20 ours momentum $B512 $W
-# The previous defaults, through step graphs: our implicit-GEMM forward convolution with tfjs's dx shader
-# (`gemm`), and tfjs's shaders for both (`stockconv`); our direct forward with tfjs's dx (`directconv`). The
-# default (`ours`) runs the direct program (webgpu_conv_direct.ts) for both at stride 1; all give the same bits.
+# Variants through step graphs: `directdw`, the direct filter-gradient program (webgpu_filter_grad_direct.ts)
+# at stride 1 instead of the split-K GEMM (the default until this comparison says otherwise); `gemm`, run 13's
+# default (our implicit-GEMM forward, tfjs's dx shader).
 for model in cnn resnet20; do
   for b in $B128 $B512; do
-    GRAPH=1 TAG=gemm tfjs $model ours momentum $b $W --conv gemm --input-grad stock
-    GRAPH=1 TAG=stockconv tfjs $model ours momentum $b $W --conv stock --input-grad stock
+    [ "$QUICK" = 1 ] && [ $model = cnn ] && [ $b = $B512 ] && continue
+    GRAPH=1 TAG=directdw tfjs $model ours momentum $b $W --filter-grad direct
   done
-  GRAPH=1 TAG=directconv tfjs $model ours momentum $B128 $W --input-grad stock
+  [ "$QUICK" = 1 ] || GRAPH=1 TAG=gemm tfjs $model ours momentum $B128 $W --conv gemm --input-grad stock
 done
-TAG=gemm tfjs resnet20 ours momentum $B128 $W --conv gemm --input-grad stock --profile
+[ "$QUICK" = 1 ] || TAG=directdw tfjs resnet20 ours momentum $B128 $W --filter-grad direct --profile
+# Through tfjs at batch 512 (last: the step graphs are what training runs).
+if [ "$QUICK" != 1 ]; then
+  tfjs cnn ours momentum $B512 $W
+  tfjs resnet20 ours momentum $B512 $W
+fi
 # The slow old variants (about 2 min more): FULL=1 bash bench/gpu/run.sh
 if [ "${FULL:-0}" = 1 ]; then
   tfjs resnet20 phase2 momentum $B128 $W
@@ -111,25 +123,28 @@ fi
 
 # End to end: the prepare-data and train stages on a synthetic 28×28×1 dataset (E2E_TRAIN images, E2E_EPOCHS,
 # params.yaml's model and train settings otherwise) on webgpu; prints the images/s the train stage records.
-E2E="$(mktemp -d)"
-say "e2e: prepare-data (synthetic ${E2E_TRAIN:-16384} train images)"
-PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts prepare "$E2E/data" "${E2E_TRAIN:-16384}")" \
-  timeout 60 $DENO run --cached-only -A stages/prepare_data.ts > "$OUT/e2e_prepare.log" 2>&1 || say "  prepare exit $?"
 # Twice: with step graphs (the default on webgpu) and through tfjs (PIPELINE_STEP_GRAPHS=0).
+# E2E=0 leaves it out (a shorter call).
 E2E_LINES=""
-for graphs in 1 0; do
-  say "e2e: train on webgpu, step graphs $graphs"
-  PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts train "${E2E_EPOCHS:-3}")" PIPELINE_BACKEND=webgpu \
-    PIPELINE_STEP_GRAPHS=$graphs PIPELINE_RUN_RECORD="$E2E/facts$graphs.json" timeout "${E2E_TIMEOUT:-120}" $DENO run --cached-only -A stages/train.ts \
-    --alpha 0 --seed 1 --data "$E2E/data" --out "$E2E/models$graphs" --checkpoints "$E2E/ckpt" \
-    > "$OUT/e2e_train_graphs$graphs.log" 2>&1 || say "  train exit $?"
-  cp "$E2E/models$graphs/a0-s1.metrics.json" "$OUT/e2e_graphs$graphs.metrics.json" 2>/dev/null
-  cp "$E2E/models$graphs/a0-s1.curves.json" "$OUT/e2e_graphs$graphs.curves.json" 2>/dev/null
-  cp "$E2E/facts$graphs.json" "$OUT/e2e_graphs$graphs.facts.json" 2>/dev/null
-  line="$($DENO run --cached-only -A bench/gpu/e2e_summary.ts "$E2E/facts$graphs.json" 2>&1)"
-  say "$line"
-  E2E_LINES="$E2E_LINES$line"$'\n'
-done
+if [ "${E2E:-1}" = 1 ]; then
+  E2E_DIR="$(mktemp -d)"
+  say "e2e: prepare-data (synthetic ${E2E_TRAIN:-16384} train images)"
+  PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts prepare "$E2E_DIR/data" "${E2E_TRAIN:-16384}")" \
+    timeout 60 $DENO run --cached-only -A stages/prepare_data.ts > "$OUT/e2e_prepare.log" 2>&1 || say "  prepare exit $?"
+  for graphs in 1 0; do
+    say "e2e: train on webgpu, step graphs $graphs"
+    PIPELINE_PARAMS="$($DENO run --cached-only -A bench/gpu/e2e_params.ts train "${E2E_EPOCHS:-3}")" PIPELINE_BACKEND=webgpu \
+      PIPELINE_STEP_GRAPHS=$graphs PIPELINE_RUN_RECORD="$E2E_DIR/facts$graphs.json" timeout "${E2E_TIMEOUT:-120}" $DENO run --cached-only -A stages/train.ts \
+      --alpha 0 --seed 1 --data "$E2E_DIR/data" --out "$E2E_DIR/models$graphs" --checkpoints "$E2E_DIR/ckpt" \
+      > "$OUT/e2e_train_graphs$graphs.log" 2>&1 || say "  train exit $?"
+    cp "$E2E_DIR/models$graphs/a0-s1.metrics.json" "$OUT/e2e_graphs$graphs.metrics.json" 2>/dev/null
+    cp "$E2E_DIR/models$graphs/a0-s1.curves.json" "$OUT/e2e_graphs$graphs.curves.json" 2>/dev/null
+    cp "$E2E_DIR/facts$graphs.json" "$OUT/e2e_graphs$graphs.facts.json" 2>/dev/null
+    line="$($DENO run --cached-only -A bench/gpu/e2e_summary.ts "$E2E_DIR/facts$graphs.json" 2>&1)"
+    say "$line"
+    E2E_LINES="$E2E_LINES$line"$'\n'
+  done
+fi
 
 $DENO run --cached-only -A bench/gpu/report.ts "$RES" > "$OUT/report.md" 2> "$OUT/report.err"
 printf '\n%s' "$E2E_LINES" >> "$OUT/report.md"

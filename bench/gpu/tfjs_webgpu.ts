@@ -18,8 +18,10 @@
  *
  * `--conv stock|gemm|direct` and `--input-grad stock|gemm|direct` choose, in `ours`, tfjs's shaders, our
  * implicit-GEMM program (lib/backends/kernels/webgpu_conv2d.ts) or, at stride 1, our direct program
- * (webgpu_conv_direct.ts) for the forward convolution (`Conv2D`, `FusedConv2D`) and the input gradient; unset,
- * the default of lib/backends/kernels/register_kernels.ts.
+ * (webgpu_conv_direct.ts) for the forward convolution (`Conv2D`, `FusedConv2D`) and the input gradient;
+ * `--filter-grad stock|tiled|direct` tfjs's shader, our split-K GEMM (webgpu_filter_grad.ts) or, at stride 1,
+ * our direct program (webgpu_filter_grad_direct.ts) for `Conv2DBackpropFilter`; unset, the default of
+ * lib/backends/kernels/register_kernels.ts.
  * `--graph` runs `ours` through step graphs (lib/backends/webgpu/step_graph.ts: the step captured twice in
  * the warm-up, compared, then replayed without tfjs), as the `train` stage does on webgpu; the loss is read
  * through a readback slot. The profile (if asked) is of a step through tfjs.
@@ -80,10 +82,15 @@ const { values: a } = parseArgs({
     graph: { type: "boolean", default: false },
     conv: { type: "string" },
     "input-grad": { type: "string" },
+    "filter-grad": { type: "string" },
   },
 });
-const CHOICES = { conv: ["stock", "gemm", "direct"], "input-grad": ["stock", "gemm", "direct"] };
-for (const key of ["conv", "input-grad"] as const) {
+const CHOICES = {
+  conv: ["stock", "gemm", "direct"],
+  "input-grad": ["stock", "gemm", "direct"],
+  "filter-grad": ["stock", "tiled", "direct"],
+};
+for (const key of ["conv", "input-grad", "filter-grad"] as const) {
   if (a[key] !== undefined && !CHOICES[key].includes(a[key])) {
     throw new Error(`--${key} must be one of ${CHOICES[key].join(", ")}, got ${a[key]}`);
   }
@@ -126,20 +133,27 @@ if (variant !== "ours" && variant !== "phase2") {
 if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   const info = await initBackend("webgpu", { dispatchCache: variant === "ours" });
   setup = info.kernels;
-  // --conv, --input-grad: tfjs's, our implicit-GEMM or direct convolutions (lib/backends/kernels/webgpu_conv2d.ts).
-  if (a.conv !== undefined || a["input-grad"] !== undefined) {
+  // --conv, --input-grad, --filter-grad: tfjs's, our implicit-GEMM or direct convolutions
+  // (lib/backends/kernels/webgpu_conv2d.ts), our split-K or direct filter gradients (webgpu_filter_grad.ts).
+  if (a.conv !== undefined || a["input-grad"] !== undefined || a["filter-grad"] !== undefined) {
     const choice: Partial<TrainingKernelChoice> = {};
     if (a.conv !== undefined) choice.conv = a.conv as TrainingKernelChoice["conv"];
     if (a["input-grad"] !== undefined) {
       choice.inputGrad = a["input-grad"] as TrainingKernelChoice["inputGrad"];
     }
+    if (a["filter-grad"] !== undefined) {
+      choice.filterGrad = a["filter-grad"] as TrainingKernelChoice["filterGrad"];
+    }
     const ours = registerTrainingKernels("webgpu", choice);
     setup = [
-      ...new Set([...setup.filter((k) => !/^(Conv2D|FusedConv2D|Conv2DBackpropInput):/.test(k)), ...ours]),
+      ...new Set([
+        ...setup.filter((k) => !/^(Conv2D|FusedConv2D|Conv2DBackpropInput|Conv2DBackpropFilter):/.test(k)),
+        ...ours,
+      ]),
     ];
   }
   if (variant === "phase1") {
-    unregisterWebGpuKernels(["batchNorm", "fusedSgd"]);
+    unregisterWebGpuKernels(["batchNorm", "fusedSgd", "reluGrad"]);
     setup = setup.filter((k) => !k.startsWith("Our"));
   }
   log(`adapter: ${JSON.stringify(info.adapter)}`);
@@ -148,7 +162,9 @@ if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   const name = variant === "stock" ? "webgpu" : WEBGPU_BACKEND;
   if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend did not initialise`);
   await tf.ready();
-  if (variant !== "stock") setup = registerTrainingKernels("webgpu", { conv: "stock", inputGrad: "stock" });
+  if (variant !== "stock") {
+    setup = registerTrainingKernels("webgpu", { conv: "stock", inputGrad: "stock", filterGrad: "tiled" });
+  }
   if (variant === "dw+grads") {
     registerFastBatchNormGrad();
     registerReductionGrads();

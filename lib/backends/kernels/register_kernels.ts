@@ -86,9 +86,11 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
   // conv and inputGrad direct: the stock kernels' results bit for bit (webgpu_conv2d_test.ts, also on the GPU);
   // on an H100 ResNet20's forward convolutions took 1.24 ms a step against 2.76 for gemm, dx 1.84 against 2.62
   // for the stock shader (bench/gpu/results run 13). inputGrad gemm was slower than the stock shader (run 11).
+  // filterGrad stays tiled until direct (webgpu_filter_grad_direct.ts, checked on llvmpipe) is timed on a GPU:
+  // bench/gpu/run.sh's `directdw` variant.
   webgpu: {
     conv: "direct",
-    filterGrad: "direct",
+    filterGrad: "tiled",
     inputGrad: "direct",
     maxPoolGrad: "stock",
     matMul: "stock",
