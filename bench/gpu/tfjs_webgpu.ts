@@ -85,15 +85,20 @@ const { values: a } = parseArgs({
     "filter-grad": { type: "string" },
   },
 });
-const CHOICES = {
-  conv: ["stock", "gemm", "direct"],
-  "input-grad": ["stock", "gemm", "direct"],
-  "filter-grad": ["stock", "tiled", "direct"],
-};
-for (const key of ["conv", "input-grad", "filter-grad"] as const) {
-  if (a[key] !== undefined && !CHOICES[key].includes(a[key])) {
-    throw new Error(`--${key} must be one of ${CHOICES[key].join(", ")}, got ${a[key]}`);
+/** The kernel flags: the choice each sets (register_kernels.ts) and the values it takes on webgpu. */
+const KERNEL_FLAGS = {
+  conv: { choice: "conv", values: ["stock", "gemm", "direct"] },
+  "input-grad": { choice: "inputGrad", values: ["stock", "gemm", "direct"] },
+  "filter-grad": { choice: "filterGrad", values: ["stock", "tiled", "direct"] },
+} as const;
+const kernelChoice: Record<string, string> = {};
+for (const [flag, { choice, values }] of Object.entries(KERNEL_FLAGS)) {
+  const value = a[flag as keyof typeof KERNEL_FLAGS];
+  if (value === undefined) continue;
+  if (!(values as readonly string[]).includes(value)) {
+    throw new Error(`--${flag} must be one of ${values.join(", ")}, got ${value}`);
   }
+  kernelChoice[choice] = value;
 }
 if (a.graph && a.variant !== "ours") throw new Error("--graph needs --variant ours (the dispatch cache)");
 if (!OPTIMIZERS.includes(a.optimizer!)) {
@@ -135,16 +140,8 @@ if (variant === "ours" || variant === "phase2" || variant === "phase1") {
   setup = info.kernels;
   // --conv, --input-grad, --filter-grad: tfjs's, our implicit-GEMM or direct convolutions
   // (lib/backends/kernels/webgpu_conv2d.ts), our split-K or direct filter gradients (webgpu_filter_grad.ts).
-  if (a.conv !== undefined || a["input-grad"] !== undefined || a["filter-grad"] !== undefined) {
-    const choice: Partial<TrainingKernelChoice> = {};
-    if (a.conv !== undefined) choice.conv = a.conv as TrainingKernelChoice["conv"];
-    if (a["input-grad"] !== undefined) {
-      choice.inputGrad = a["input-grad"] as TrainingKernelChoice["inputGrad"];
-    }
-    if (a["filter-grad"] !== undefined) {
-      choice.filterGrad = a["filter-grad"] as TrainingKernelChoice["filterGrad"];
-    }
-    const ours = registerTrainingKernels("webgpu", choice);
+  if (Object.keys(kernelChoice).length > 0) {
+    const ours = registerTrainingKernels("webgpu", kernelChoice as Partial<TrainingKernelChoice>);
     setup = [
       ...new Set([
         ...setup.filter((k) => !/^(Conv2D|FusedConv2D|Conv2DBackpropInput|Conv2DBackpropFilter):/.test(k)),

@@ -79,6 +79,7 @@ export class GraphStepper {
   readonly #batchesIn: [number[], number[]] = [[], []];
   #current = 0;
   #entries = new Map<string, Entry>();
+  readonly #backend = asSelectivityWebGpu(tf.backend(), "GraphStepper");
 
   constructor(device: GPUDevice, readEvery: number, once: TrainOnce) {
     this.#once = once;
@@ -120,7 +121,7 @@ export class GraphStepper {
   async #collect(k: number): Promise<StepRow[]> {
     const batches = this.#batchesIn[k];
     // The slots bypass tfjs's reads, which check this: a step with a rejected program would give stale terms.
-    await asSelectivityWebGpu(tf.backend(), "GraphStepper").assertProgramsValid();
+    await this.#backend.assertProgramsValid();
     const values = await this.#slots[k].read(batches.length);
     this.#batchesIn[k] = [];
     return batches.map((batch, i) => ({ batch, terms: values.slice(4 * i, 4 * i + 4) }));

@@ -26,14 +26,13 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs-core";
-import { ceilDiv, type WebGpuProgram } from "../webgpu/program.ts";
+import {
+  ceilDiv,
+  MAX_WORKGROUP_THREADS,
+  type WebGpuProgram,
+  WORKGROUP_STORAGE_BYTES,
+} from "../webgpu/program.ts";
 import type { ConvGemmEpilogue, ConvGemmMode } from "./webgpu_conv_gemm.ts";
-
-/** Bytes of workgroup memory a patch may take: WebGPU's guaranteed minimum, so every adapter runs it. */
-const PATCH_BYTES = 16384;
-
-/** Most threads of a workgroup. */
-const MAX_THREADS = 256;
 
 /** The output block of one workgroup: tileH × tileW pixels of one image, tileN output channels. */
 export interface ConvDirectTile {
@@ -67,7 +66,9 @@ export function convDirectTile(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo
   for (let tileH = 8; tileH >= 1; tileH /= 2) {
     const patch = (tileH + c.filterHeight - 1) * (tileW + c.filterWidth - 1) * src[2] * 4;
     const threads = (tileH * tileW / 4) * (tileN / 4);
-    if (patch <= PATCH_BYTES && threads <= MAX_THREADS) return { tileH, tileW, tileN, threads };
+    if (patch <= WORKGROUP_STORAGE_BYTES && threads <= MAX_WORKGROUP_THREADS) {
+      return { tileH, tileW, tileN, threads };
+    }
   }
   return null;
 }

@@ -29,13 +29,12 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs-core";
-import { ceilDiv, type WebGpuProgram } from "../webgpu/program.ts";
-
-/** Bytes of workgroup memory the patch and the dy tile may take: WebGPU's guaranteed minimum. */
-const SHARED_BYTES = 16384;
-
-/** Most threads of a workgroup. */
-const MAX_THREADS = 256;
+import {
+  ceilDiv,
+  MAX_WORKGROUP_THREADS,
+  type WebGpuProgram,
+  WORKGROUP_STORAGE_BYTES,
+} from "../webgpu/program.ts";
 
 /** Channel block sizes a workgroup may take (each must divide the layer's channel count). */
 const BLOCKS = [64, 32, 16, 8, 4];
@@ -93,7 +92,7 @@ export function planFilterGradDirect(
     for (const co of BLOCKS.filter((b) => c.outChannels % b === 0)) {
       const threads = taps * (ci / 4) * (co / 4);
       const bytes = (patchPixels * ci + tileH * tileW * co) * 4;
-      if (threads > MAX_THREADS || bytes > SHARED_BYTES) continue;
+      if (threads > MAX_WORKGROUP_THREADS || bytes > WORKGROUP_STORAGE_BYTES) continue;
       const better = !best || ci * co > best.ci * best.co ||
         (ci * co === best.ci * best.co && Math.abs(ci - co) < Math.abs(best.ci - best.co));
       if (better) best = { ci, co };

@@ -248,10 +248,7 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
   /** As tfjs's, and validates the program's pipeline when it is new (pipeline_checks.ts). */
   override runWebGPUProgram(...args: Parameters<WebGPUBackend["runWebGPUProgram"]>): tf.TensorInfo {
     const output = super.runWebGPUProgram(...args);
-    const program = args[0] as {
-      pipeline?: GPUComputePipeline | Promise<GPUComputePipeline>;
-      shaderKey: string;
-    };
+    const program = args[0] as unknown as ProgramInternals & { shaderKey: string };
     this.#pipelineChecks.watch(program.pipeline, program.shaderKey);
     return output;
   }

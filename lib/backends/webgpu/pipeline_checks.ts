@@ -16,18 +16,24 @@
  * @module
  */
 
-/** A program whose pipeline the device rejected; its dispatches computed nothing. */
+/** A program the device rejected: its shader key and the validation error's message. */
+export interface RejectedProgram {
+  key: string;
+  reason: string;
+}
+
+/** Programs whose pipelines the device rejected; their dispatches computed nothing. */
 export class RejectedShaderError extends Error {
-  constructor(readonly shaderKeys: string[], reasons: string[], deviceMessages: string[]) {
+  constructor(readonly rejected: readonly RejectedProgram[], deviceMessages: string[]) {
+    const programs = rejected.map((r) => `'${r.key}'`).join(", ");
+    const reasons = rejected.map((r) => r.reason).join("; ");
     const said = deviceMessages.length > 0
       ? ` The device said: ${deviceMessages.map((m) => `"${m}"`).join(", ")}.`
       : "";
     super(
-      `WebGPU rejected the program(s) ${shaderKeys.map((k) => `'${k}'`).join(", ")} (${
-        reasons.join("; ")
-      }), so ` +
-        `their dispatches computed nothing and results read after them would be stale.${said} This is a bug in ` +
-        "the program's WGSL: print its source with tf.env().set('WEBGPU_PRINT_SHADER', '<shader key>') and fix it.",
+      `WebGPU rejected the program(s) ${programs} (${reasons}), so their dispatches computed nothing and ` +
+        `results read after them would be stale.${said} This is a bug in the program's WGSL: print its source ` +
+        "with tf.env().set('WEBGPU_PRINT_SHADER', '<shader key>') and fix it.",
     );
     this.name = "RejectedShaderError";
   }
@@ -38,8 +44,8 @@ export class PipelineChecks {
   readonly #device: GPUDevice;
   readonly #deviceMessages: () => string[];
   readonly #seen = new WeakSet<GPUComputePipeline>();
-  #pending: Promise<{ key: string; reason: string } | null>[] = [];
-  readonly #rejected: { key: string; reason: string }[] = [];
+  #pending: Promise<RejectedProgram | null>[] = [];
+  readonly #rejected: RejectedProgram[] = [];
 
   /** `deviceMessages` gives the device's uncaptured error messages, quoted in the error (they name the cause). */
   constructor(device: GPUDevice, deviceMessages: () => string[] = () => []) {
@@ -66,10 +72,6 @@ export class PipelineChecks {
       for (const rejected of await Promise.all(pending)) if (rejected) this.#rejected.push(rejected);
     }
     if (this.#rejected.length === 0) return;
-    throw new RejectedShaderError(
-      this.#rejected.map((r) => r.key),
-      this.#rejected.map((r) => r.reason),
-      this.#deviceMessages(),
-    );
+    throw new RejectedShaderError([...this.#rejected], this.#deviceMessages());
   }
 }

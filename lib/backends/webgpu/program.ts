@@ -64,6 +64,12 @@ export function runProgram(
   return b.runWebGPUProgram(program, inputs, "float32", uniforms);
 }
 
+/** Bytes of workgroup memory every WebGPU adapter offers (the spec's minimum); our programs stay within it. */
+export const WORKGROUP_STORAGE_BYTES = 16384;
+
+/** Invocations per workgroup every WebGPU adapter offers (the spec's minimum). */
+export const MAX_WORKGROUP_THREADS = 256;
+
 /** `ceil(a / b)` for positive integers. */
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
