@@ -80,6 +80,9 @@ function fusedBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, ep
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
   tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
+/** {@link run} for a kernel with several outputs. */
+const runMany = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
+  tf.engine().runKernel(name, inputs, attrs) as tf.Tensor[];
 
 /** {@link fusedBatchNormTrain} on our dedicated kernels; the statistics come back as one [2, C] tensor. */
 function kernelBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number) {
@@ -93,8 +96,7 @@ function kernelBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, e
       value: run(BN_APPLY, { x: xIn, stats, gamma: g, beta: b }, { epsilon }),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], [xS, statsS, gS]: tf.Tensor[]) => {
         const d = dy as tf.Tensor;
-        const dbeta = run(BN_GRAD_REDUCE, { dy: d }, { withX: false, epsilon });
-        const dgamma = run(BN_GRAD_REDUCE, { dy: d, x: xS, stats: statsS }, { withX: true, epsilon });
+        const [dbeta, dgamma] = runMany(BN_GRAD_REDUCE, { dy: d, x: xS, stats: statsS }, { epsilon });
         const dx = run(BN_GRAD_INPUT, { dy: d, x: xS, stats: statsS, gamma: gS, dgamma, dbeta }, { epsilon });
         return [dx, dgamma, dbeta];
       },

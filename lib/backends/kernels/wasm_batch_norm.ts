@@ -16,53 +16,56 @@ type Args = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: t
 /** Rows per chunk of a reduction: `CHUNK_ROWS` of simd/batch_norm.c. */
 const CHUNK_ROWS = 512;
 /** The `mode` values of simd/batch_norm.c's channel_partials. */
-const SUM = { shiftedSquares: 0, dy: 1, dyCentred: 2 } as const;
+const SUM = { shiftedSquares: 0, dyBoth: 1 } as const;
 
 function rowsAndChannels(x: tf.TensorInfo): { rows: number; channels: number } {
   const channels = x.shape[x.shape.length - 1];
   return { rows: tf.util.sizeFromShape(x.shape) / channels, channels };
 }
 
-/** A per-channel reduction of [rows, C] into `outShape`, through chunk partials. */
+/**
+ * A per-channel reduction of [rows, C] through chunk partials into `outShapes.length` outputs (the statistics
+ * [2, C], or dβ and dγ).
+ */
 function reduce(
   pool: SimdPool,
   backend: tf.KernelBackend,
   mode: number,
-  t: { x?: tf.TensorInfo; dy?: tf.TensorInfo; stats?: tf.TensorInfo },
-  outShape: number[],
+  t: { x: tf.TensorInfo; dy?: tf.TensorInfo; stats?: tf.TensorInfo },
+  outShapes: number[][],
   epsilon = 0,
-): tf.TensorInfo {
+): tf.TensorInfo[] {
   const b = backend as unknown as WasmHeapBackend;
-  const { rows, channels } = rowsAndChannels((t.x ?? t.dy)!);
+  const { rows, channels } = rowsAndChannels(t.x);
   const partials = b.makeOutput([Math.ceil(rows / CHUNK_ROWS), 2 * channels], "float32");
-  const out = b.makeOutput(outShape, "float32");
+  const outs = outShapes.map((shape) => b.makeOutput(shape, "float32"));
   const [x, dy, stats] = [address(b, t.x), address(b, t.dy), address(b, t.stats)];
   pool.run("channel_partials", [x, dy, stats, address(b, partials), rows, channels, mode]);
   pool.run("channel_finish", [
     address(b, partials),
     x,
     stats,
-    address(b, out),
+    address(b, outs[0]),
+    address(b, outs[1]),
     rows,
     channels,
     mode,
     epsilon,
   ]);
   b.disposeData(partials.dataId);
-  return out;
+  return outs;
 }
 
 const statsKernel = (poolOf: PoolOf) => ({ inputs, backend }: Args): tf.TensorInfo => {
   const { x } = inputs as { x: tf.TensorInfo };
-  return reduce(poolOf(backend), backend, SUM.shiftedSquares, { x }, [2, rowsAndChannels(x).channels]);
+  return reduce(poolOf(backend), backend, SUM.shiftedSquares, { x }, [[2, rowsAndChannels(x).channels]])[0];
 };
 
-const gradReduceKernel = (poolOf: PoolOf) => ({ inputs, attrs, backend }: Args): tf.TensorInfo => {
-  const { dy, x, stats } = inputs as { dy: tf.TensorInfo; x?: tf.TensorInfo; stats?: tf.TensorInfo };
-  const channels = rowsAndChannels(dy).channels;
-  return attrs!.withX
-    ? reduce(poolOf(backend), backend, SUM.dyCentred, { dy, x, stats }, [channels], attrs!.epsilon as number)
-    : reduce(poolOf(backend), backend, SUM.dy, { dy }, [channels]);
+const gradReduceKernel = (poolOf: PoolOf) => ({ inputs, attrs, backend }: Args): tf.TensorInfo[] => {
+  const { dy, x, stats } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo; stats: tf.TensorInfo };
+  const { channels } = rowsAndChannels(dy);
+  const shapes = [[channels], [channels]];
+  return reduce(poolOf(backend), backend, SUM.dyBoth, { dy, x, stats }, shapes, attrs!.epsilon as number);
 };
 
 const applyKernel = (poolOf: PoolOf) => ({ inputs, attrs, backend }: Args): tf.TensorInfo => {

@@ -6,12 +6,13 @@
  * - {@link BN_STATS}: x → stats: the sums of x − x[0, c] and of its square (shifted sums keep E[x²] − E[x]²
  *   accurate), reduced in two passes (see {@link ChannelPartialsProgram}).
  * - {@link BN_APPLY}: (x, stats, γ, β) → (x − mean)·rstd·γ + β, elementwise.
- * - {@link BN_GRAD_REDUCE}: (dy, x, stats) → dβ = Σ dy (`withX` false) or dγ = rstd·Σ dy·(x − mean) (true).
+ * - {@link BN_GRAD_REDUCE}: (dy, x, stats) → [dβ = Σ dy, dγ = rstd·Σ dy·(x − mean)], both from one pass over dy
+ *   and x (two outputs).
  * - {@link BN_GRAD_INPUT}: (dy, x, stats, γ, dγ, dβ) → dx = γ·rstd·(dy − dβ/M − (x − mean)·rstd·dγ/M).
  * - {@link MOVING_AVERAGE}: (old, stats) → old − (old − stats[row])·(1 − momentum), the Keras moving update.
  *
- * A training step's BN layer thus costs 7 kernels (10 dispatches: each reduction is two) instead of the ~40
- * small kernels of `moments()` + `FusedBatchNorm` + autodiff.
+ * A training step's BN layer thus costs 6 kernels (9 dispatches: the statistics take two, the gradient sums
+ * three) instead of the ~40 small kernels of `moments()` + `FusedBatchNorm` + autodiff.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
@@ -196,7 +197,18 @@ class ChannelFinishProgram implements WebGpuProgram {
   }
 }
 
-/** What {@link reduceChannels} runs: the two passes' WGSL snippets and their extra inputs and uniforms. */
+/** One output of {@link reduceChannels}: a second-pass program over the shared partials. */
+interface ChannelFinish {
+  key: string;
+  /** Inputs besides the partials, and their WGSL names. */
+  inputs: tf.TensorInfo[];
+  names: string[];
+  prologue: string;
+  finish: string;
+  outputShape: number[];
+}
+
+/** What {@link reduceChannels} runs: the first pass's WGSL snippets and inputs, and one finish per output. */
 interface ChannelReduction {
   key: string;
   /** Inputs of the first pass (the reduced tensor first) and their WGSL names. */
@@ -207,16 +219,11 @@ interface ChannelReduction {
   floatFields: string;
   prologue: string;
   acc: string;
-  /** Inputs of the second pass besides the partials, and their WGSL names. */
-  finishInputs: tf.TensorInfo[];
-  finishNames: string[];
-  finishPrologue: string;
-  finish: string;
-  outputShape: number[];
+  finishes: ChannelFinish[];
 }
 
-/** Runs a two-pass per-channel reduction (partials, then finish) and frees the partials. */
-function reduceChannels(backend: tf.KernelBackend, r: ChannelReduction): tf.TensorInfo {
+/** Runs a per-channel reduction (one partials pass, then each finish over them) and frees the partials. */
+function reduceChannels(backend: tf.KernelBackend, r: ChannelReduction): tf.TensorInfo[] {
   const { channels, rows } = channelsOf(r.inputs[0]);
   const first = new ChannelPartialsProgram(
     `${r.key}Partials`,
@@ -228,24 +235,26 @@ function reduceChannels(backend: tf.KernelBackend, r: ChannelReduction): tf.Tens
     r.acc,
   );
   const partials = runProgram(backend, first, r.inputs, first.ints, r.floats);
-  const second = new ChannelFinishProgram(
-    `${r.key}Finish`,
-    ["p", ...r.finishNames],
-    `channels : i32, splits : i32, rows : i32, ${r.floatFields}`,
-    r.outputShape,
-    channels,
-    r.finishPrologue,
-    r.finish,
-  );
-  const out = runProgram(
-    backend,
-    second,
-    [partials, ...r.finishInputs],
-    [channels, partials.shape[0], rows],
-    r.floats,
-  );
+  const outs = r.finishes.map((f) => {
+    const second = new ChannelFinishProgram(
+      `${f.key}Finish`,
+      ["p", ...f.names],
+      `channels : i32, splits : i32, rows : i32, ${r.floatFields}`,
+      f.outputShape,
+      channels,
+      f.prologue,
+      f.finish,
+    );
+    return runProgram(
+      backend,
+      second,
+      [partials, ...f.inputs],
+      [channels, partials.shape[0], rows],
+      r.floats,
+    );
+  });
   backend.disposeData(partials.dataId);
-  return out;
+  return outs;
 }
 
 type Inputs = Record<string, tf.TensorInfo>;
@@ -267,14 +276,17 @@ function statsKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
     floatFields: "",
     prologue: "let shift = x[c];",
     acc: "let d = x[i] - shift; a = a + d; b = fma(d, d, b);",
-    finishInputs: [x],
-    finishNames: ["x"],
-    finishPrologue: "let shift = x[c];",
-    finish: `let m = sa / f32(uniforms.rows);
-     result[c] = shift + m;
-     result[uniforms.channels + c] = max(sb / f32(uniforms.rows) - m * m, 0.0);`,
-    outputShape: [2, channels],
-  });
+    finishes: [{
+      key: "ourBatchNormStats",
+      inputs: [x],
+      names: ["x"],
+      prologue: "let shift = x[c];",
+      finish: `let m = sa / f32(uniforms.rows);
+       result[c] = shift + m;
+       result[uniforms.channels + c] = max(sb / f32(uniforms.rows) - m * m, 0.0);`,
+      outputShape: [2, channels],
+    }],
+  })[0];
 }
 
 function applyKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
@@ -292,39 +304,36 @@ function applyKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   return runProgram(backend, program, [x, stats, gamma, beta], [channels], [attrs!.epsilon as number]);
 }
 
-function gradReduceKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+function gradReduceKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { dy, x, stats } = inputs as Inputs;
   const { channels } = channelsOf(dy);
-  const epsilon = attrs!.epsilon as number;
-  return attrs!.withX
-    ? reduceChannels(backend, {
-      key: "ourBatchNormGradGamma",
-      inputs: [dy, x, stats],
-      names: ["dy", "x", "stats"],
-      floats: [epsilon],
-      floatFields: "epsilon : f32, ",
-      prologue: "let mean = stats[c];",
-      acc: "a = fma(dy[i], x[i] - mean, a);",
-      finishInputs: [stats],
-      finishNames: ["stats"],
-      finishPrologue: "",
-      finish: "result[c] = sa * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);",
-      outputShape: [channels],
-    })
-    : reduceChannels(backend, {
-      key: "ourBatchNormGradBeta",
-      inputs: [dy],
-      names: ["dy"],
-      floats: [],
-      floatFields: "",
-      prologue: "",
-      acc: "a = a + dy[i];",
-      finishInputs: [],
-      finishNames: [],
-      finishPrologue: "",
-      finish: "result[c] = sa;",
-      outputShape: [channels],
-    });
+  return reduceChannels(backend, {
+    key: "ourBatchNormGradSums",
+    inputs: [dy, x, stats],
+    names: ["dy", "x", "stats"],
+    floats: [attrs!.epsilon as number],
+    floatFields: "epsilon : f32, ",
+    prologue: "let mean = stats[c];",
+    acc: "let g = dy[i]; a = a + g; b = fma(g, x[i] - mean, b);",
+    finishes: [
+      {
+        key: "ourBatchNormGradBeta",
+        inputs: [],
+        names: [],
+        prologue: "",
+        finish: "result[c] = sa;",
+        outputShape: [channels],
+      },
+      {
+        key: "ourBatchNormGradGamma",
+        inputs: [stats],
+        names: ["stats"],
+        prologue: "",
+        finish: "result[c] = sb * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);",
+        outputShape: [channels],
+      },
+    ],
+  });
 }
 
 function gradInputKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {

@@ -5,13 +5,13 @@
 #define CHUNK_ROWS 512
 
 /* What channel_partials sums per channel c over rows r (s: the per-channel shift or mean). */
-enum { SUM_SHIFTED_SQUARES = 0, SUM_DY = 1, SUM_DY_CENTRED = 2 };
+enum { SUM_SHIFTED_SQUARES = 0, SUM_DY_BOTH = 1 };
 
 /*
  * First pass of a per-channel reduction of [rows, C] tensors: for each chunk of CHUNK_ROWS rows, partial sums
  * a[c] and b[c] into partials [chunks, 2C], rows in order. Chunks go to whichever thread asks first.
- *   SUM_SHIFTED_SQUARES: d = x − x[row 0]; a = Σ d, b = Σ d².   SUM_DY: a = Σ dy.
- *   SUM_DY_CENTRED: a = Σ dy·(x − mean), mean = stats[0..C).
+ *   SUM_SHIFTED_SQUARES: d = x − x[row 0]; a = Σ d, b = Σ d².
+ *   SUM_DY_BOTH: a = Σ dy, b = Σ dy·(x − mean), mean = stats[0..C) (one pass over dy for dβ and dγ).
  */
 EXPORT(channel_partials)
 void channel_partials(const float *x, const float *dy, const float *stats, float *partials, int rows, int C,
@@ -25,17 +25,17 @@ void channel_partials(const float *x, const float *dy, const float *stats, float
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       vf a = wasm_f32x4_splat(0.0f), b = a;
-      const vf s = mode == SUM_DY ? a : wasm_v128_load(shift + c);
+      const vf s = wasm_v128_load(shift + c);
       for (int r = r0; r < r1; r++) {
         const int at = r * C + c;
         if (mode == SUM_SHIFTED_SQUARES) {
           const vf d = wasm_f32x4_sub(wasm_v128_load(x + at), s);
           a = wasm_f32x4_add(a, d);
           b = wasm_f32x4_add(b, wasm_f32x4_mul(d, d));
-        } else if (mode == SUM_DY) {
-          a = wasm_f32x4_add(a, wasm_v128_load(dy + at));
         } else {
-          a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(dy + at), wasm_f32x4_sub(wasm_v128_load(x + at), s)));
+          const vf g = wasm_v128_load(dy + at);
+          a = wasm_f32x4_add(a, g);
+          b = wasm_f32x4_add(b, wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + at), s)));
         }
       }
       wasm_v128_store(pa + c, a);
@@ -43,17 +43,16 @@ void channel_partials(const float *x, const float *dy, const float *stats, float
     }
     for (; c < C; c++) {
       float a = 0.0f, b = 0.0f;
-      const float s = mode == SUM_DY ? 0.0f : shift[c];
+      const float s = shift[c];
       for (int r = r0; r < r1; r++) {
         const int at = r * C + c;
         if (mode == SUM_SHIFTED_SQUARES) {
           const float d = x[at] - s;
           a += d;
           b += d * d;
-        } else if (mode == SUM_DY) {
-          a += dy[at];
         } else {
-          a += dy[at] * (x[at] - s);
+          a += dy[at];
+          b += dy[at] * (x[at] - s);
         }
       }
       pa[c] = a;
@@ -65,13 +64,13 @@ void channel_partials(const float *x, const float *dy, const float *stats, float
 static inline float rsqrt(float v) { return 1.0f / __builtin_sqrtf(v); }
 
 /*
- * Second pass (thread 0 only): sums the partials chunk by chunk into out.
- *   SUM_SHIFTED_SQUARES → out [2, C] = [mean; biased variance] (shift = x row 0).
- *   SUM_DY → out [C] = Σ dy.   SUM_DY_CENTRED → out [C] = Σ dy·(x − mean) · 1/√(var + eps).
+ * Second pass (thread 0 only): sums the partials chunk by chunk.
+ *   SUM_SHIFTED_SQUARES → out [2, C] = [mean; biased variance] (shift = x row 0); out2 unused.
+ *   SUM_DY_BOTH → out [C] = Σ dy (dβ), out2 [C] = Σ dy·(x − mean) · 1/√(var + eps) (dγ).
  */
 EXPORT(channel_finish)
-void channel_finish(const float *partials, const float *x, const float *stats, float *out, int rows, int C,
-                    int mode, float eps, int tid, int nthreads) {
+void channel_finish(const float *partials, const float *x, const float *stats, float *out, float *out2, int rows,
+                    int C, int mode, float eps, int tid, int nthreads) {
   (void)nthreads;
   if (tid != 0) return;
   const int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
@@ -85,10 +84,9 @@ void channel_finish(const float *partials, const float *x, const float *stats, f
       const float m = a / (float)rows, v = b / (float)rows - m * m;
       out[c] = x[c] + m;
       out[C + c] = v > 0.0f ? v : 0.0f;
-    } else if (mode == SUM_DY) {
-      out[c] = a;
     } else {
-      out[c] = a * rsqrt(stats[C + c] + eps);
+      out[c] = a;
+      out2[c] = b * rsqrt(stats[C + c] + eps);
     }
   }
 }

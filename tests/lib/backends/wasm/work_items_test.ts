@@ -21,16 +21,27 @@ const noFallback: KernelFn = () => {
   throw new Error("fell back");
 };
 
-/** Runs `kernel` on `inputs` and returns its output's values. */
+/** Runs `kernel` on `inputs` and returns each of its outputs' values. */
+function readAll(
+  kernel: KernelFn,
+  inputs: Record<string, tf.Tensor>,
+  attrs: tf.NamedAttrMap = {},
+): Float32Array[] {
+  const result: tf.TensorInfo | tf.TensorInfo[] = kernel({ inputs, attrs, backend });
+  return (Array.isArray(result) ? result : [result]).map((out) => {
+    const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
+    backend.disposeData(out.dataId);
+    return values;
+  });
+}
+
+/** Runs a one-output `kernel` on `inputs` and returns its output's values. */
 function read(
   kernel: KernelFn,
   inputs: Record<string, tf.Tensor>,
   attrs: tf.NamedAttrMap = {},
 ): Float32Array {
-  const out = kernel({ inputs, attrs, backend });
-  const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
-  backend.disposeData(out.dataId);
-  return values;
+  return readAll(kernel, inputs, attrs)[0];
 }
 
 const tensor = (shape: number[], seed: number) =>
@@ -49,10 +60,7 @@ function everyKernel(poolOf: PoolOf): Record<string, Float32Array> {
   const rows = tensor([64, 8, 8, 16], 7), rowsDy = tensor([64, 8, 8, 16], 8);
   const gamma = tensor([16], 9), beta = tensor([16], 10);
   const stats = tf.tensor(read(kernel("OurBatchNormStats"), { x: rows }), [2, 16]);
-  const sums = [read(kernel("OurBatchNormGradReduce"), { dy: rowsDy }, { withX: false, epsilon: 1e-3 })];
-  sums.push(
-    read(kernel("OurBatchNormGradReduce"), { dy: rowsDy, x: rows, stats }, { withX: true, epsilon: 1e-3 }),
-  );
+  const sums = readAll(kernel("OurBatchNormGradReduce"), { dy: rowsDy, x: rows, stats }, { epsilon: 1e-3 });
   const [dbeta, dgamma] = sums.map((s) => tf.tensor(s));
   const pooled = tf.maxPool(x as tf.Tensor4D, 2, 2, "valid");
   const out = {
