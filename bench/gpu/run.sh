@@ -80,8 +80,8 @@ tfjs() {
 W="--steps 10 --warmup 10 --pipelined 50"
 # Step graphs (GRAPH=1: `--graph`, what the `train` stage runs on webgpu) and the same through tfjs.
 # OPTS=momentum skips the plain-SGD runs (a shorter call).
-# QUICK=1 (a short call): of the runs through tfjs only ResNet20's profile; of the variants only `directdw`, the
-# cnn's at batch 128 only.
+# QUICK=1 (a short call): of the runs through tfjs only ResNet20's two profiles (default and `directdw`); of the
+# variants only `directdw`, the cnn's at batch 128 only.
 QUICK="${QUICK:-0}"
 for opt in ${OPTS:-momentum sgd}; do
   for model in cnn resnet20; do
@@ -102,7 +102,7 @@ for model in cnn resnet20; do
   done
   [ "$QUICK" = 1 ] || GRAPH=1 TAG=gemm tfjs $model ours momentum $B128 $W --conv gemm --input-grad stock
 done
-[ "$QUICK" = 1 ] || TAG=directdw tfjs resnet20 ours momentum $B128 $W --filter-grad direct --profile
+TAG=directdw tfjs resnet20 ours momentum $B128 $W --filter-grad direct --profile
 # Through tfjs at batch 512 (last: the step graphs are what training runs).
 if [ "$QUICK" != 1 ]; then
   tfjs cnn ours momentum $B512 $W
