@@ -80,8 +80,8 @@ tfjs() {
 W="--steps 10 --warmup 10 --pipelined 50"
 # Step graphs (GRAPH=1: `--graph`, what the `train` stage runs on webgpu) and the same through tfjs.
 # OPTS=momentum skips the plain-SGD runs (a shorter call).
-# QUICK=1 (a short call): of the runs through tfjs only ResNet20's two profiles (default and `directdw`); of the
-# variants only `directdw`, the cnn's at batch 128 only.
+# QUICK=1 (a short call): of the runs through tfjs only ResNet20's two profiles (default, and `direct2`: both
+# new programs); of the variants only `directdw`, `dxT` and `direct2`, the cnn's at batch 128 only.
 QUICK="${QUICK:-0}"
 for opt in ${OPTS:-momentum sgd}; do
   for model in cnn resnet20; do
@@ -93,16 +93,20 @@ done
 GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
 # Variants through step graphs: `directdw`, the direct filter-gradient program (webgpu_filter_grad_direct.ts)
-# at stride 1 instead of the split-K GEMM (the default until this comparison says otherwise); `gemm`, run 13's
-# default (our implicit-GEMM forward, tfjs's dx shader).
+# at stride 1 instead of the split-K GEMM (the default until this comparison says otherwise); `dxT`, the direct
+# dx program reading a transposed filter (webgpu_conv_direct.ts, `hwoi`: the same bits); `direct2`, both;
+# `gemm`, run 13's default (our implicit-GEMM forward, tfjs's dx shader).
+DXT="--input-grad direct-transposed"
 for model in cnn resnet20; do
   for b in $B128 $B512; do
     [ "$QUICK" = 1 ] && [ $model = cnn ] && [ $b = $B512 ] && continue
     GRAPH=1 TAG=directdw tfjs $model ours momentum $b $W --filter-grad direct
+    GRAPH=1 TAG=dxT tfjs $model ours momentum $b $W $DXT
+    GRAPH=1 TAG=direct2 tfjs $model ours momentum $b $W --filter-grad direct $DXT
   done
   [ "$QUICK" = 1 ] || GRAPH=1 TAG=gemm tfjs $model ours momentum $B128 $W --conv gemm --input-grad stock
 done
-TAG=directdw tfjs resnet20 ours momentum $B128 $W --filter-grad direct --profile
+TAG=direct2 tfjs resnet20 ours momentum $B128 $W --filter-grad direct $DXT --profile
 # Through tfjs at batch 512 (last: the step graphs are what training runs).
 if [ "$QUICK" != 1 ]; then
   tfjs cnn ours momentum $B512 $W

@@ -16,9 +16,10 @@
  * `--env KEY=VALUE,...` sets tfjs flags first (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`,
  * `WEBGPU_CPU_FORWARD=false`); `--tag` names such a run in the report.
  *
- * `--conv stock|gemm|direct` and `--input-grad stock|gemm|direct` choose, in `ours`, tfjs's shaders, our
- * implicit-GEMM program (lib/backends/kernels/webgpu_conv2d.ts) or, at stride 1, our direct program
- * (webgpu_conv_direct.ts) for the forward convolution (`Conv2D`, `FusedConv2D`) and the input gradient;
+ * `--conv stock|gemm|direct` and `--input-grad stock|gemm|direct|direct-transposed` choose, in `ours`, tfjs's
+ * shaders, our implicit-GEMM program (lib/backends/kernels/webgpu_conv2d.ts) or, at stride 1, our direct program
+ * (webgpu_conv_direct.ts; for dx also reading a transposed filter) for the forward convolution (`Conv2D`,
+ * `FusedConv2D`) and the input gradient;
  * `--filter-grad stock|tiled|direct` tfjs's shader, our split-K GEMM (webgpu_filter_grad.ts) or, at stride 1,
  * our direct program (webgpu_filter_grad_direct.ts) for `Conv2DBackpropFilter`; unset, the default of
  * lib/backends/kernels/register_kernels.ts.
@@ -88,7 +89,7 @@ const { values: a } = parseArgs({
 /** The kernel flags: the choice each sets (register_kernels.ts) and the values it takes on webgpu. */
 const KERNEL_FLAGS = {
   conv: { choice: "conv", values: ["stock", "gemm", "direct"] },
-  "input-grad": { choice: "inputGrad", values: ["stock", "gemm", "direct"] },
+  "input-grad": { choice: "inputGrad", values: ["stock", "gemm", "direct", "direct-transposed"] },
   "filter-grad": { choice: "filterGrad", values: ["stock", "tiled", "direct"] },
 } as const;
 const kernelChoice: Record<string, string> = {};

@@ -50,12 +50,13 @@ export interface TrainingKernelChoice {
    */
   filterGrad: "tconv" | "im2col" | "simd" | "winograd" | "tiled" | "direct" | "stock";
   /**
-   * `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts) and `direct` (webgpu_conv_direct.ts at
-   * stride 1, the stock shader elsewhere) are webgpu only; `simd` (our direct
+   * `Conv2DBackpropInput`: `gemm` (implicit-GEMM WGSL, webgpu_conv2d.ts), `direct` (webgpu_conv_direct.ts at
+   * stride 1, the stock shader elsewhere) and `direct-transposed` (the same reading a transposed filter: one more
+   * dispatch, adjacent reads, the same bits) are webgpu only; `simd` (our direct
    * SIMD kernel, any stride, falling back to `xconv`) and `winograd` (as for `conv`, 3×3 stride 1, falling back
    * to `simd`) are wasm only.
    */
-  inputGrad: "xconv" | "gemm" | "direct" | "simd" | "winograd" | "stock";
+  inputGrad: "xconv" | "gemm" | "direct" | "direct-transposed" | "simd" | "winograd" | "stock";
   /** `MaxPoolGrad`: `js` exists for wasm and cpu only, `simd` (the same bits) for wasm only. */
   maxPoolGrad: "js" | "simd" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
@@ -118,6 +119,7 @@ const ONE_BACKEND: Record<string, "wasm" | "webgpu"> = {
   "conv:direct": "webgpu",
   "inputGrad:gemm": "webgpu",
   "inputGrad:direct": "webgpu",
+  "inputGrad:direct-transposed": "webgpu",
   "filterGrad:tiled": "webgpu",
   "filterGrad:direct": "webgpu",
   "conv:winograd": "wasm",
@@ -197,6 +199,7 @@ export function registerTrainingKernels(
       xconv,
       gemm: c.inputGrad === "gemm" ? inputGradGemmWebGpu() : undefined,
       direct: c.inputGrad === "direct" ? inputGradDirectWebGpu() : undefined,
+      "direct-transposed": c.inputGrad === "direct-transposed" ? inputGradDirectWebGpu("hwoi") : undefined,
       simd: inputGradDirect,
       winograd: inputGradDirect && inputGradWinograd(inputGradDirect),
       stock: undefined,

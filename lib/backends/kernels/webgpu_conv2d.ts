@@ -10,7 +10,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { runProgram } from "../webgpu/program.ts";
 import { ConvGemmProgram } from "./webgpu_conv_gemm.ts";
-import { convDirectFits, ConvDirectProgram } from "./webgpu_conv_direct.ts";
+import {
+  convDirectFits,
+  ConvDirectProgram,
+  type FilterLayout,
+  FilterTransposeProgram,
+} from "./webgpu_conv_direct.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 
 const isOne = (d: unknown) => d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
@@ -104,12 +109,13 @@ export function inputGradGemmWebGpu(): KernelFn {
 
 /**
  * The webgpu `Conv2DBackpropInput` kernel on the direct program (webgpu_conv_direct.ts) where it fits (NHWC,
- * stride 1, channels in fours); the stock kernel, whose bits it has, elsewhere.
+ * stride 1, channels in fours); the stock kernel, whose bits it has, elsewhere. With `layout` `hwoi` it first
+ * transposes the filter (one more dispatch) so that the program's filter reads are adjacent; the same bits.
  *
  * @example
- * replaceKernel("Conv2DBackpropInput", WEBGPU_BACKEND, inputGradDirectWebGpu());
+ * replaceKernel("Conv2DBackpropInput", WEBGPU_BACKEND, inputGradDirectWebGpu("hwoi"));
  */
-export function inputGradDirectWebGpu(): KernelFn {
+export function inputGradDirectWebGpu(layout: FilterLayout = "hwio"): KernelFn {
   return (args) => {
     const { inputs, attrs = {}, backend } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -118,7 +124,11 @@ export function inputGradDirectWebGpu(): KernelFn {
       const why = "only NHWC at stride 1 with channels in fours is direct";
       return stockFallback("Conv2DBackpropInput", "webgpu", why)(args);
     }
-    const program = new ConvDirectProgram("inputGrad", c);
-    return runProgram(backend, program, [dy, filter], program.uniformValues());
+    const program = new ConvDirectProgram("inputGrad", c, undefined, layout);
+    if (layout === "hwio") return runProgram(backend, program, [dy, filter], program.uniformValues());
+    const transposed = runProgram(backend, new FilterTransposeProgram(filter.shape), [filter]);
+    const out = runProgram(backend, program, [dy, transposed], program.uniformValues());
+    backend.disposeData(transposed.dataId);
+    return out;
   };
 }

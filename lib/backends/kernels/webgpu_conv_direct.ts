@@ -28,6 +28,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import {
   ceilDiv,
+  ElementwiseProgram,
   MAX_WORKGROUP_THREADS,
   type WebGpuProgram,
   WORKGROUP_STORAGE_BYTES,
@@ -82,8 +83,43 @@ export function convDirectFits(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo
 }
 
 /**
+ * How the input gradient reads its filter: `hwio` is tfjs's [kh, kw, Ci, Co], where the threads of a workgroup
+ * (side by side in dx's channels) read rows Co apart; `hwoi` is its transpose [kh, kw, Co, Ci]
+ * ({@link FilterTransposeProgram}), where they read adjacent `vec4`s. Both give the same bits.
+ */
+export type FilterLayout = "hwio" | "hwoi";
+
+/**
+ * The transpose of a filter [kh, kw, Ci, Co] to [kh, kw, Co, Ci], for the input gradient's `hwoi` reads.
+ *
+ * @example
+ * ```ts
+ * const t = new FilterTransposeProgram(filter.shape);
+ * const wT = runProgram(backend, t, [filter]);
+ * ```
+ */
+export class FilterTransposeProgram extends ElementwiseProgram {
+  /** Program for a filter of shape [kh, kw, Ci, Co]. */
+  constructor(filterShape: number[]) {
+    const [kh, kw, ci, co] = filterShape;
+    super(
+      `ourFilterTranspose_${ci}x${co}`,
+      ["w"],
+      "",
+      [kh, kw, co, ci],
+      `let tap = index / ${ci * co};
+       let rest = index - tap * ${ci * co};
+       let o = rest / ${ci};
+       let i = rest - o * ${ci};
+       let out = w[(tap * ${ci} + i) * ${co} + o];`,
+    );
+  }
+}
+
+/**
  * The output image [N, H, W, C] of `mode` of a stride-1 convolution: inputs `x` (the source image: x, or dy), `w`
- * (the filter [kh, kw, Ci, Co]) and, forward only, optionally `bias`.
+ * (the filter [kh, kw, Ci, Co], or for the input gradient in `hwoi` layout its transpose) and, forward only,
+ * optionally `bias`.
  */
 export class ConvDirectProgram implements WebGpuProgram {
   outputShape: number[];
@@ -99,21 +135,29 @@ export class ConvDirectProgram implements WebGpuProgram {
   readonly #c: tf.backend_util.Conv2DInfo;
   readonly #tile: ConvDirectTile;
   readonly #epilogue: ConvGemmEpilogue;
+  readonly #layout: FilterLayout;
 
-  /** Program for `mode` of the convolution `c` (which {@link convDirectFits}); `epilogue`: bias and ReLU. */
+  /**
+   * Program for `mode` of the convolution `c` (which {@link convDirectFits}); `epilogue`: bias and ReLU (forward
+   * only); `layout`: how the input gradient's filter is laid out (the forward pass takes `hwio`).
+   */
   constructor(
     mode: ConvGemmMode,
     c: tf.backend_util.Conv2DInfo,
     epilogue: ConvGemmEpilogue = { bias: false, relu: false },
+    layout: FilterLayout = "hwio",
   ) {
     const tile = convDirectTile(mode, c);
     if (!tile) throw new Error(`ConvDirectProgram: ${mode} does not fit (convDirectFits)`);
     if (mode === "inputGrad" && (epilogue.bias || epilogue.relu)) {
       throw new Error("ConvDirectProgram: the input gradient has no bias or activation epilogue");
     }
+    if (mode === "forward" && layout !== "hwio") {
+      throw new Error("ConvDirectProgram: the forward pass reads hwio");
+    }
     this.#tile = tile;
     const { src, dst } = images(mode, c);
-    [this.#mode, this.#c, this.#epilogue] = [mode, c, epilogue];
+    [this.#mode, this.#c, this.#epilogue, this.#layout] = [mode, c, epilogue, layout];
     this.outputShape = [c.batchSize, ...dst];
     this.workgroupSize = [tile.threads, 1, 1];
     const tiles = ceilDiv(dst[0], tile.tileH) * ceilDiv(dst[1], tile.tileW);
@@ -124,7 +168,7 @@ export class ConvDirectProgram implements WebGpuProgram {
     this.shaderKey = `ourConvDirect_${mode}_${c.filterHeight}x${c.filterWidth}_${src[2]}to${dst[2]}_` +
       `${tile.tileH}x${tile.tileW}x${tile.tileN}${epilogue.bias ? "_bias" : ""}${
         epilogue.relu ? "_relu" : ""
-      }`;
+      }${layout === "hwoi" ? "_hwoi" : ""}`;
   }
 
   /**
@@ -152,11 +196,23 @@ export class ConvDirectProgram implements WebGpuProgram {
           .join("\n                ")
       }`;
     }
-    // b_q: filter values of tap (kh−1−i, kw−1−j), dx channel 4·col4 + q, dy channels 4·c4 … 4·c4 + 3.
+    // b_q: filter values of tap (kh−1−i, kw−1−j), dx channel 4·col4 + q, dy channels 4·c4 … 4·c4 + 3. In the
+    // hwoi layout they are lane q of t_0 … t_3, the rows of dy channels 4·c4 + r (dx channels 4·col4 …).
+    const tap = `let tap = (${c.filterHeight - 1} - i) * ${c.filterWidth} + ${c.filterWidth - 1} - j;`;
+    const filterValues = this.#layout === "hwio"
+      ? `let k = tap * ${c.inChannels} + col4 * 4;
+                ${q4.map((q) => `let b${q} = w[(k + ${q}) * ${co4} + c4];`).join("\n                ")}`
+      : `let k = tap * ${c.outChannels} + c4 * 4;
+                ${
+        q4.map((r) => `let t${r} = w[(k + ${r}) * ${c.inChannels / 4} + col4];`).join("\n                ")
+      }
+                ${
+        q4.map((q) => `let b${q} = vec4<f32>(${q4.map((r) => `t${r}.${lanes[q]}`).join(", ")});`)
+          .join("\n                ")
+      }`;
     return `
-                let tap = (${c.filterHeight - 1} - i) * ${c.filterWidth} + ${c.filterWidth - 1} - j;
-                let k = tap * ${c.inChannels} + col4 * 4;
-                ${q4.map((q) => `let b${q} = w[(k + ${q}) * ${co4} + c4];`).join("\n                ")}
+                ${tap}
+                ${filterValues}
                 ${
       q4.map((p) => `acc${p} = acc${p} + vec4<f32>(${q4.map((q) => `dot(x${p}, b${q})`).join(", ")});`)
         .join("\n                ")

@@ -169,13 +169,18 @@ Deno.test({
 });
 
 Deno.test({
-  name: "webgpu implicit-GEMM and direct Conv2D, FusedConv2D and dx equal tfjs's webgpu kernels bit for bit",
+  name:
+    "webgpu implicit-GEMM and direct Conv2D, FusedConv2D and dx (filter as is or transposed) equal tfjs's webgpu kernels bit for bit",
   ignore: noAdapter,
   fn: async () => {
     const ops = [conv, fused, inputGrad];
     const ALL = [...CASES, ...LARGE, ...DIRECT];
-    const run = async (mode: "gemm" | "direct" | "stock") => {
-      registerTrainingKernels("webgpu", { conv: mode, inputGrad: mode });
+    type Mode = "gemm" | "direct" | "direct-transposed" | "stock";
+    const run = async (mode: Mode) => {
+      registerTrainingKernels("webgpu", {
+        conv: mode === "direct-transposed" ? "direct" : mode,
+        inputGrad: mode,
+      });
       const out: Float32Array[][] = [];
       for (const [i, op] of ops.entries()) {
         for (const [j, c] of ALL.entries()) {
@@ -187,7 +192,7 @@ Deno.test({
     try {
       const stock = await run("stock");
       const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-      for (const mode of ["gemm", "direct"] as const) {
+      for (const mode of ["gemm", "direct", "direct-transposed"] as const) {
         // A shader the device rejects dispatches nothing, and its output buffer, reused from the stock run, can
         // hold the stock results: so no validation error may occur.
         device.pushErrorScope("validation");
@@ -213,6 +218,8 @@ Deno.test({
         const ran = direct.filter((k) => k.includes(`_${mode}_`)).length;
         assert(ran >= 8, `the direct ${mode} program ran (${ran} pipelines)`);
       }
+      const transposed = direct.filter((k) => k.includes("_inputGrad_") && k.includes("_hwoi")).length;
+      assert(transposed >= 8, `the direct dx program read a transposed filter (${transposed} pipelines)`);
     } finally {
       registerTrainingKernels("webgpu");
     }
