@@ -48,6 +48,7 @@ if [ "$LOCAL" != 1 ]; then
   # (fp32 convolutions, as our shaders; PyTorch's default runs cuDNN in TF32). TORCH_MODES=…,compile adds
   # torch.compile (slow to compile).
   say "torch peer"
+  : > "$OUT/torch.log"
   EAGER=""
   if [ "${OPTS:-momentum sgd}" = momentum ]; then
     EAGER="eager,"
@@ -80,8 +81,8 @@ tfjs() {
 W="--steps 10 --warmup 10 --pipelined 50"
 # Step graphs (GRAPH=1: `--graph`, what the `train` stage runs on webgpu) and the same through tfjs.
 # OPTS=momentum skips the plain-SGD runs (a shorter call).
-# QUICK=1 (a short call): of the runs through tfjs only ResNet20's two profiles (default, and `direct2`: both
-# new programs); of the variants only `directdw`, `dxT` and `direct2`, the cnn's at batch 128 only.
+# QUICK=1 (a short call): of the runs through tfjs only the profiles (ResNet20 at batch 128, default and `run14`:
+# run 14's dW and dx; the cnn at 512); of the variants only `run14`, the cnn's at batch 128 only.
 QUICK="${QUICK:-0}"
 for opt in ${OPTS:-momentum sgd}; do
   for model in cnn resnet20; do
@@ -92,26 +93,24 @@ for opt in ${OPTS:-momentum sgd}; do
 done
 GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
-# Variants through step graphs: `directdw`, the direct filter-gradient program (webgpu_filter_grad_direct.ts)
-# at stride 1 instead of the split-K GEMM (the default until this comparison says otherwise); `dxT`, the direct
-# dx program reading a transposed filter (webgpu_conv_direct.ts, `hwoi`: the same bits); `direct2`, both;
-# `gemm`, run 13's default (our implicit-GEMM forward, tfjs's dx shader).
-DXT="--input-grad direct-transposed"
+# Variants through step graphs: `run14`, run 14's dW and dx (the split-K GEMM for dW, the direct dx reading tfjs's
+# filter layout); `tileddw` and `dxhwio`, each of them alone; `gemm`, run 13's default (our implicit-GEMM forward,
+# tfjs's dx shader).
+RUN14="--filter-grad tiled --input-grad direct"
 for model in cnn resnet20; do
   for b in $B128 $B512; do
     [ "$QUICK" = 1 ] && [ $model = cnn ] && [ $b = $B512 ] && continue
-    GRAPH=1 TAG=directdw tfjs $model ours momentum $b $W --filter-grad direct
-    GRAPH=1 TAG=dxT tfjs $model ours momentum $b $W $DXT
-    GRAPH=1 TAG=direct2 tfjs $model ours momentum $b $W --filter-grad direct $DXT
+    GRAPH=1 TAG=run14 tfjs $model ours momentum $b $W $RUN14
+    [ "$QUICK" = 1 ] && continue
+    GRAPH=1 TAG=tileddw tfjs $model ours momentum $b $W --filter-grad tiled
+    GRAPH=1 TAG=dxhwio tfjs $model ours momentum $b $W --input-grad direct
   done
   [ "$QUICK" = 1 ] || GRAPH=1 TAG=gemm tfjs $model ours momentum $B128 $W --conv gemm --input-grad stock
 done
-TAG=direct2 tfjs resnet20 ours momentum $B128 $W --filter-grad direct $DXT --profile
-# Through tfjs at batch 512 (last: the step graphs are what training runs).
-if [ "$QUICK" != 1 ]; then
-  tfjs cnn ours momentum $B512 $W
-  tfjs resnet20 ours momentum $B512 $W
-fi
+TAG=run14 tfjs resnet20 ours momentum $B128 $W $RUN14 --profile
+# Through tfjs at batch 512 (last: the step graphs are what training runs), the cnn's with a profile.
+tfjs cnn ours momentum $B512 $W --profile
+[ "$QUICK" = 1 ] || tfjs resnet20 ours momentum $B512 $W
 # The slow old variants (about 2 min more): FULL=1 bash bench/gpu/run.sh
 if [ "${FULL:-0}" = 1 ]; then
   tfjs resnet20 phase2 momentum $B128 $W
