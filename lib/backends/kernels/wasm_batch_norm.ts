@@ -1,7 +1,7 @@
 /**
  * The batch-norm kernels of webgpu_batch_norm.ts (same names, same definitions) for wasm, over our SIMD kernels
  * (lib/backends/wasm/simd/batch_norm.c), so that `FastBatchNormalization` takes its kernel path on wasm too: a BN
- * layer's training step reads its tensors 7 times instead of running ~20 tfjs ops.
+ * layer's training step runs 6 of them (dβ and dγ from one pass) instead of ~20 tfjs ops.
  *
  * Per-channel sums are taken in fixed chunks of rows and the chunks added in order, so results do not depend on
  * the thread count. The statistics are shifted sums (about x's first row) as on webgpu.
