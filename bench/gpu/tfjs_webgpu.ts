@@ -28,7 +28,9 @@
  * through a readback slot. The profile (if asked) is of a step through tfjs.
  *
  * `--optimizer sgd` is plain `tf.train.sgd(0.01)` (as the PyTorch peer); `momentum` is lib/train's
- * `MomentumSgd` (μ 0.9, weight decay 5e-4, as the `train` stage), on the fused kernels when registered.
+ * `MomentumSgd` (μ 0.9, weight decay 5e-4, as the `train` stage), on the fused kernels when registered: by
+ * default up to 16 variables a dispatch, in place (webgpu_sgd_in_place.ts, and the moving averages of batch
+ * norm in place too); with `--no-in-place` two kernels a variable (fused_sgd.ts) and one a moving statistic.
  *
  * Per step it measures enqueue time (until `minimize` returns) and wall time (until the loss is read back);
  * then a pipelined block that reads only the last loss; optionally one `tf.profile` step (per-kernel GPU
@@ -37,7 +39,7 @@
  *
  * Usage: deno run -A bench/gpu/tfjs_webgpu.ts --model resnet20 --variant ours --batch 128 [--steps 10]
  *        [--warmup 3] [--pipelined 10] [--max-seconds 20] [--optimizer sgd|momentum] [--profile]
- *        [--env KEY=VALUE,...] [--tag NAME]
+ *        [--env KEY=VALUE,...] [--tag NAME] [--no-in-place]
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
@@ -84,6 +86,7 @@ const { values: a } = parseArgs({
     conv: { type: "string" },
     "input-grad": { type: "string" },
     "filter-grad": { type: "string" },
+    "no-in-place": { type: "boolean", default: false },
   },
 });
 /** The kernel flags: the choice each sets (register_kernels.ts) and the values it takes on webgpu. */
@@ -149,6 +152,11 @@ if (variant === "ours" || variant === "phase2" || variant === "phase1") {
         ...ours,
       ]),
     ];
+  }
+  if (a["no-in-place"] || variant === "phase1" || variant === "phase2") {
+    // (the SGD step as two kernels a variable, the moving averages as one kernel a statistic)
+    unregisterWebGpuKernels(["inPlace"]);
+    setup = setup.filter((k) => !k.endsWith("InPlace"));
   }
   if (variant === "phase1") {
     unregisterWebGpuKernels(["batchNorm", "fusedSgd", "reluGrad"]);

@@ -7,7 +7,8 @@
  * dx = γ·rstd·(dy − S1/M − xc·rstd²·S2/M), dγ = rstd·S2, dβ = S1.
  *
  * When the active backend has our batch-norm kernels (webgpu, see webgpu_batch_norm.ts), the forward pass, the
- * backward pass and the moving-statistics update run as 7 dedicated kernels; elsewhere as tf ops.
+ * backward pass and the moving-statistics update run as our dedicated kernels (on webgpu both moving statistics
+ * are updated in place by one dispatch); elsewhere as tf ops.
  *
  * Inference, the moving-statistics formula and the saved config are the stock layer's. Only channels-last with
  * both γ and β is fused; any other configuration runs the stock layer code. The class is registered with
@@ -23,7 +24,9 @@ import {
   BN_STATS,
   hasBatchNormKernels,
   MOVING_AVERAGE,
+  MOVING_AVERAGES_IN_PLACE,
 } from "../backends/kernels/webgpu_batch_norm.ts";
+import { makeSoleOwners } from "../backends/webgpu/whole_program.ts";
 
 /** Constructor arguments: those of `tfl.layers.batchNormalization`. */
 export type FastBatchNormalizationArgs = NonNullable<Parameters<typeof tfl.layers.batchNormalization>[0]>;
@@ -126,9 +129,19 @@ export class FastBatchNormalization extends StockBatchNormalizationClass {
     if (hasBatchNormKernels()) {
       return tf.tidy(() => {
         const { y, stats } = kernelBatchNormTrain(x, gamma.read(), beta.read(), s.epsilon);
-        [s.movingMean, s.movingVariance].forEach((variable, row) => {
-          variable.write(run(MOVING_AVERAGE, { old: variable.read(), stats }, { row, momentum: s.momentum }));
-        });
+        if (tf.getKernel(MOVING_AVERAGES_IN_PLACE, tf.getBackend())) {
+          const [mean, variance] = [s.movingMean.read(), s.movingVariance.read()] as tf.Variable[];
+          makeSoleOwners([mean, variance]);
+          tf.engine().runKernel(MOVING_AVERAGES_IN_PLACE, { mean, variance, stats }, {
+            momentum: s.momentum,
+          });
+        } else {
+          [s.movingMean, s.movingVariance].forEach((variable, row) => {
+            variable.write(
+              run(MOVING_AVERAGE, { old: variable.read(), stats }, { row, momentum: s.momentum }),
+            );
+          });
+        }
         stats.dispose();
         return y;
       });

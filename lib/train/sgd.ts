@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { momentumSgdUpdate } from "../backends/kernels/fused_sgd.ts";
+import { hasSgdInPlace, momentumSgdInPlace } from "../backends/kernels/webgpu_sgd_in_place.ts";
 
 /** Hyper-parameters of {@link MomentumSgd}. */
 export interface SgdOptions {
@@ -18,8 +19,9 @@ export interface SgdOptions {
 }
 
 /**
- * Momentum SGD over a fixed list of variables (on webgpu two fused kernels per variable, see
- * lib/backends/kernels/fused_sgd.ts).
+ * Momentum SGD over a fixed list of variables: on webgpu updated in place, up to 16 variables a dispatch
+ * (lib/backends/kernels/webgpu_sgd_in_place.ts), or with two fused kernels per variable when that kernel is not
+ * registered (lib/backends/kernels/fused_sgd.ts); elsewhere as tf ops.
  *
  * @example
  * const sgd = new MomentumSgd(vars, { momentum: 0.9, weightDecay: 1e-4 });
@@ -37,7 +39,13 @@ export class MomentumSgd {
     if (names.size !== variables.length) throw new Error("MomentumSgd: variable names must be unique");
     this.variables = variables;
     this.options = options;
-    this.#velocity = variables.map((v) => tf.variable(tf.zerosLike(v), false, `${v.name}/velocity`));
+    // (each velocity the sole owner of its zeros, so that it can be updated in place)
+    this.#velocity = variables.map((v) => {
+      const zeros = tf.zerosLike(v);
+      const velocity = tf.variable(zeros, false, `${v.name}/velocity`);
+      zeros.dispose();
+      return velocity;
+    });
   }
 
   /**
@@ -46,11 +54,18 @@ export class MomentumSgd {
    */
   step(grads: tf.NamedTensorMap, lr: number | tf.Scalar): void {
     const { momentum, weightDecay } = this.options;
+    const gs = this.variables.map((w) => {
+      const g = grads[w.name];
+      if (g === undefined) throw new Error(`MomentumSgd: no gradient for variable '${w.name}'`);
+      return g;
+    });
+    if (hasSgdInPlace()) {
+      momentumSgdInPlace(this.variables, this.#velocity, gs, { lr, momentum, weightDecay });
+      return;
+    }
     tf.tidy(() => {
       this.variables.forEach((w, i) => {
-        const g0 = grads[w.name];
-        if (g0 === undefined) throw new Error(`MomentumSgd: no gradient for variable '${w.name}'`);
-        const [v, wNew] = momentumSgdUpdate(w, this.#velocity[i], g0, { lr, momentum, weightDecay });
+        const [v, wNew] = momentumSgdUpdate(w, this.#velocity[i], gs[i], { lr, momentum, weightDecay });
         this.#velocity[i].assign(v);
         w.assign(wNew);
       });

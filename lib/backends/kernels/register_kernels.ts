@@ -5,7 +5,8 @@
  * - {@link registerTrainingKernels}: the replaceable stock kernels (convolutions and their gradients, MaxPoolGrad,
  *   BatchMatMul, Sum and Mean, Identity, Slice), chosen per backend; the stock one stays callable
  *   (kernel_registry.ts).
- * - {@link registerWebGpuKernels}: kernels of our own names for our webgpu backend (batch norm, fused SGD).
+ * - {@link registerWebGpuKernels}: kernels of our own names for our webgpu backend (batch norm, fused SGD, the
+ *   in-place updates).
  * - {@link registerWasmKernels}: the same batch-norm kernels for wasm, over our SIMD module, and the fused ReLU
  *   gradient (relu_grad.ts).
  *
@@ -13,8 +14,9 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
-import { BATCH_NORM_KERNELS } from "./webgpu_batch_norm.ts";
+import { BATCH_NORM_KERNELS, MOVING_AVERAGES_IN_PLACE_KERNELS } from "./webgpu_batch_norm.ts";
 import { FUSED_SGD_KERNELS } from "./fused_sgd.ts";
+import { SGD_IN_PLACE_KERNELS } from "./webgpu_sgd_in_place.ts";
 import { WASM_BATCH_NORM_KERNELS } from "./wasm_batch_norm.ts";
 import { WASM_RELU_GRAD_KERNELS, WEBGPU_RELU_GRAD_KERNELS } from "./relu_grad.ts";
 import { filterGradIm2col, filterGradTconv, inputGradXconv } from "./conv_grad.ts";
@@ -235,11 +237,16 @@ export function registerTrainingKernels(
   return ours.filter(([, v]) => v !== "stock").map(([k, v]) => `${k}:${v}`);
 }
 
-/** The kernels of our own names, by group, for our webgpu backend. */
+/**
+ * The kernels of our own names, by group, for our webgpu backend. `inPlace` (the SGD step of many variables and
+ * the moving averages, updated in place by whole programs) takes over from `fusedSgd` and `batchNorm`'s
+ * moving-average kernel where it is registered.
+ */
 export const WEBGPU_KERNELS = {
   batchNorm: BATCH_NORM_KERNELS,
   fusedSgd: FUSED_SGD_KERNELS,
   reluGrad: WEBGPU_RELU_GRAD_KERNELS,
+  inPlace: [...SGD_IN_PLACE_KERNELS, ...MOVING_AVERAGES_IN_PLACE_KERNELS],
 } as const;
 
 /**
@@ -271,10 +278,10 @@ function unregisterGroups(table: KernelGroups, groups: readonly string[]): void 
  * kernel names.
  *
  * @example
- * registerWebGpuKernels(); // ["OurBatchNormStats", …, "OurSgdWeight", "OurReluGrad"]
+ * registerWebGpuKernels(); // ["OurBatchNormStats", …, "OurSgdWeight", "OurReluGrad", "OurSgdInPlace", …]
  */
 export function registerWebGpuKernels(
-  groups: readonly (keyof typeof WEBGPU_KERNELS)[] = ["batchNorm", "fusedSgd", "reluGrad"],
+  groups: readonly (keyof typeof WEBGPU_KERNELS)[] = ["batchNorm", "fusedSgd", "reluGrad", "inPlace"],
 ): string[] {
   return registerGroups(WEBGPU_KERNELS, groups);
 }

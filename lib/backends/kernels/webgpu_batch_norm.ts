@@ -10,6 +10,8 @@
  *   and x (two outputs).
  * - {@link BN_GRAD_INPUT}: (dy, x, stats, γ, dγ, dβ) → dx = γ·rstd·(dy − dβ/M − (x − mean)·rstd·dγ/M).
  * - {@link MOVING_AVERAGE}: (old, stats) → old − (old − stats[row])·(1 − momentum), the Keras moving update.
+ * - {@link MOVING_AVERAGES_IN_PLACE}: the same update of both moving statistics (mean: row 0, variance: row 1)
+ *   in one dispatch, written where they are (whole_program.ts; registered with the `inPlace` group); no output.
  *
  * A training step's BN layer thus costs 6 kernels (9 dispatches: the statistics take two, the gradient sums
  * three) instead of the ~40 small kernels of `moments()` + `FusedBatchNorm` + autodiff.
@@ -17,6 +19,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 import { ceilDiv, ElementwiseProgram, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
+import { runWholeProgram, wholeProgramBindings } from "../webgpu/whole_program.ts";
 
 /** Kernel names (our own; no backend ships them). */
 export const BN_STATS = "OurBatchNormStats";
@@ -24,6 +27,7 @@ export const BN_APPLY = "OurBatchNormApply";
 export const BN_GRAD_REDUCE = "OurBatchNormGradReduce";
 export const BN_GRAD_INPUT = "OurBatchNormGradInput";
 export const MOVING_AVERAGE = "OurMovingAverage";
+export const MOVING_AVERAGES_IN_PLACE = "OurMovingAveragesInPlace";
 
 const REDUCE_THREADS = 256;
 /** The channel of element `index` of a channels-last tensor, for the elementwise programs below. */
@@ -369,6 +373,40 @@ function movingAverageKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
     1 - (attrs!.momentum as number),
   ]);
 }
+
+const MOVING_THREADS = 64;
+
+/** Both moving statistics in one dispatch, in place: {@link movingAverageKernel}'s expression for each. */
+function movingAveragesInPlaceKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const { mean, variance, stats } = inputs as Inputs;
+  runWholeProgram(backend, {
+    key: "ourMovingAveragesInPlace",
+    dispatch: [ceilDiv(mean.shape[0], MOVING_THREADS), 1, 1],
+    code: () =>
+      `${wholeProgramBindings(["mean", "variance"], ["stats"], "decay : f32, ")}
+      @compute @workgroup_size(${MOVING_THREADS}, 1, 1)
+      fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+        let c = i32(id.x);
+        let channels = uniforms.meanShape;
+        if (c < channels) {
+          mean[c] = mean[c] - (mean[c] - stats[c]) * uniforms.decay;
+          variance[c] = variance[c] - (variance[c] - stats[channels + c]) * uniforms.decay;
+        }
+      }`,
+  }, {
+    written: [mean, variance],
+    read: [stats],
+    uniforms: [{ type: "float32", data: [1 - (attrs!.momentum as number)] }],
+  });
+  return [];
+}
+
+/** The in-place moving averages, for our webgpu backend (registered by register_kernels.ts, group `inPlace`). */
+export const MOVING_AVERAGES_IN_PLACE_KERNELS: readonly tf.KernelConfig[] = [{
+  kernelName: MOVING_AVERAGES_IN_PLACE,
+  backendName: WEBGPU_BACKEND,
+  kernelFunc: movingAveragesInPlaceKernel as unknown as tf.KernelFunc,
+}];
 
 /** The batch-norm kernels, for our webgpu backend (registered by register_kernels.ts). */
 export const BATCH_NORM_KERNELS: readonly tf.KernelConfig[] = ([

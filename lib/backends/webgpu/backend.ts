@@ -12,7 +12,9 @@
  * - **rejected programs caught** (pipeline_checks.ts): each new compute pipeline is validated once, and a read
  *   after a program the device rejected throws naming it, instead of returning a stale buffer's contents;
  * - **capture** (used by step_graph.ts): while capturing, every dispatch is recorded, CPU uploads are noted,
- *   buffers released to the pool are kept for the graph, and reads from the device throw.
+ *   buffers released to the pool are kept for the graph, and reads from the device throw;
+ * - **whole programs** (whole_program.ts): WGSL we write whole, bindings included, compiled and validated here;
+ *   with {@link SelectivityWebGpuBackend.isSoleOwner} to say when a tensor's data may be updated in place.
  *
  * It is registered as {@link WEBGPU_BACKEND}, next to tfjs's untouched `"webgpu"`, with a copy of every kernel
  * tfjs registers for `"webgpu"`; `initBackend("webgpu")` (select.ts) activates it. The 4.22 internals it uses
@@ -89,6 +91,9 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
   readonly #freePool: FreePoolLimit;
   readonly #deviceErrors: DeviceErrorLog;
   readonly #pipelineChecks: PipelineChecks;
+  readonly #wholePipelines = new Map<string, GPUComputePipeline>();
+  /** How many step-graph holds each dataId has (step_graph.ts): references that are not other tensors. */
+  readonly #graphHolds = new WeakMap<object, number>();
 
   constructor(device: GPUDevice, adapterInfo?: GPUAdapterInfo) {
     super(device, adapterInfo);
@@ -166,6 +171,42 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
   /** The dispatch cache's counters, or null while it is off. */
   get dispatchCacheStats(): DispatchCacheStats | null {
     return this.#cache?.stats ?? null;
+  }
+
+  /**
+   * The pipeline of a whole program (whole_program.ts): compiled from `code()` the first time `key` is asked
+   * for, and validated as tfjs's own pipelines are (a rejected one makes the next read throw).
+   */
+  wholeProgramPipeline(key: string, code: () => string): GPUComputePipeline {
+    let pipeline = this.#wholePipelines.get(key);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ code: code() });
+      pipeline = this.device.createComputePipeline({
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+      });
+      this.#wholePipelines.set(key, pipeline);
+      this.#pipelineChecks.watch(pipeline, key);
+    }
+    return pipeline;
+  }
+
+  /** Adds (+1) or removes (−1) one step graph's hold on each of `dataIds` (step_graph.ts). */
+  holdForGraph(dataIds: Iterable<object>, delta: 1 | -1): void {
+    for (const d of dataIds) this.#graphHolds.set(d, (this.#graphHolds.get(d) ?? 0) + delta);
+  }
+
+  /** Step-graph holds on `dataId`: references that only graphs have, which use its buffer as scratch. */
+  graphHolds(dataId: object): number {
+    return this.#graphHolds.get(dataId) ?? 0;
+  }
+
+  /**
+   * Whether exactly one tensor (or variable) refers to `dataId`, step graphs' holds aside: only then may a
+   * program update its buffer in place without changing some other tensor's value.
+   */
+  isSoleOwner(dataId: object): boolean {
+    return this.internals.refCount(dataId) === 1 + this.graphHolds(dataId);
   }
 
   /** Pins (+1) or unpins (−1) cached uniform buffers that a recording names (see {@link DispatchCache.pin}). */
@@ -334,7 +375,10 @@ export function useQueueWriteUploads(backend: tf.KernelBackend): boolean {
   return true;
 }
 
-/** Makes a device as tfjs-backend-webgpu's own factory does (same adapter preference, features and limits). */
+/**
+ * Makes a device as tfjs-backend-webgpu's own factory does (same adapter preference, features and limits), and
+ * with the adapter's storage-buffer bindings per shader stage.
+ */
 async function makeBackend(): Promise<SelectivityWebGpuBackend> {
   const adapter = await navigator.gpu.requestAdapter({
     powerPreference: tf.env().get("WEBGPU_USE_LOW_POWER_GPU") ? "low-power" : "high-performance",
@@ -353,6 +397,8 @@ async function makeBackend(): Promise<SelectivityWebGpuBackend> {
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      // (ours: whole programs that update several variables in one dispatch bind 3 buffers per variable)
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
     },
   });
   return new SelectivityWebGpuBackend(device, adapter.info);

@@ -60,6 +60,8 @@ export interface RecordedDispatch {
   uniform: GPUBuffer;
   output: { dataId: object; buffer: GPUBuffer };
   inputs: { dataId: object; buffer: GPUBuffer }[];
+  /** How many of the first `inputs` the dispatch writes too (a whole program's in-place updates; else 0). */
+  inputsWritten: number;
 }
 
 /** Receives every dispatch while set as {@link DispatchCache.recorder}. */
@@ -311,6 +313,7 @@ export class DispatchCache {
       uniform: uniform.buffer,
       output: { dataId: output.dataId, buffer: buffers[0] as GPUBuffer },
       inputs: inputs.map((t, i) => ({ dataId: t.dataId, buffer: buffers[i + 1] as GPUBuffer })),
+      inputsWritten: program.inputsWritten ?? 0,
     });
     if (tf.env().get("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE") as number <= b.dispatchCountInPass) {
       b.endComputePassEncoder();

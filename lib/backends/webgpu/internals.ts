@@ -29,6 +29,8 @@ export interface ProgramInternals {
   outputShape: number[];
   outputComponent?: number;
   dispatch: [number, number, number];
+  /** Ours, not tfjs's: how many of the first inputs a whole program (whole_program.ts) writes in place. */
+  inputsWritten?: number;
 }
 
 /** A tensor as `recordAndSubmit` takes it. */

@@ -16,6 +16,8 @@
  *   `assign` (loading a checkpoint, another graph, an eager step) is honoured by the next replay. The graph
  *   may share such a buffer with other graphs (each uses it as scratch), never with other tensors: when an
  *   old value is still referenced by some other tensor, the capture is marked unreplayable.
+ * - Variables updated in place (whole_program.ts: the fused SGD and moving averages) keep their buffer: the
+ *   graph reads and writes them there, and copies only when an outside `assign` moved them.
  * - New data only through the declared `inputs`: their buffers get the replay's data. Anything else the step
  *   uploads from the CPU (scalars, constants) is replayed as captured; two captures of the same step can be
  *   compared with {@link sameRecording} to find steps whose uploads or uniforms change (random masks,
@@ -31,6 +33,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { RecordedDispatch } from "./dispatch_cache.ts";
 import type { TensorData, WebGpuInternals } from "./internals.ts";
+import { makeSoleOwners } from "./whole_program.ts";
 import {
   asSelectivityWebGpu,
   type CapturedUpload,
@@ -90,13 +93,6 @@ interface StateEntry {
   size: number;
 }
 
-/** How many graph holds each dataId has: a buffer held only by graphs is scratch they may share. */
-const graphHolds = new WeakMap<object, number>();
-
-function addHolds(dataIds: readonly object[], delta: 1 | -1): void {
-  for (const d of dataIds) graphHolds.set(d, (graphHolds.get(d) ?? 0) + delta);
-}
-
 /**
  * A recorded step. Make one with {@link captureStep}; {@link replay} runs the step again on new input data;
  * {@link dispose} gives every buffer back.
@@ -139,7 +135,7 @@ export class StepGraph {
     this.#state = parts.state;
     this.#held = parts.held;
     this.#heldIds = parts.held.map((t) => t.dataId);
-    addHolds(this.#heldIds, 1);
+    this.#backend.holdForGraph(this.#heldIds, 1);
     this.#owned = parts.owned;
     this.uploads = parts.uploads;
     this.unreplayable = parts.unreplayable;
@@ -187,6 +183,14 @@ export class StepGraph {
       );
     }
     const b = this.#b;
+    // A variable the step writes whose data another tensor shares (an outside `assign`) gets its own copy, so
+    // the replay changes no other tensor. Variables assigned from the CPU are uploaded: tfjs may record either
+    // as commands in its own encoder, which the flush then submits ahead of the replay.
+    makeSoleOwners(this.#state.filter((s) => s.written).map((s) => s.variable));
+    const current = this.#state.map(({ variable }) => {
+      b.uploadToGPU(variable.dataId);
+      return gpuBuffer(b, variable.dataId, `variable '${variable.name}'`);
+    });
     flush(b);
     inputs.forEach((data, i) => {
       const { buffer, bytes } = this.#inputs[i];
@@ -198,10 +202,6 @@ export class StepGraph {
       b.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     });
     const encoder = b.device.createCommandEncoder();
-    const current = this.#state.map(({ variable }) => {
-      b.uploadToGPU(variable.dataId); // (a value assigned from the CPU)
-      return gpuBuffer(b, variable.dataId, `variable '${variable.name}'`);
-    });
     this.#state.forEach(({ read, size }, i) => {
       if (current[i] !== read) encoder.copyBufferToBuffer(current[i], 0, read, 0, size);
     });
@@ -248,7 +248,7 @@ export class StepGraph {
     this.#disposed = true;
     flush(this.#b);
     this.#backend.pinUniforms(this.#uniforms, -1);
-    addHolds(this.#heldIds, -1);
+    this.#backend.holdForGraph(this.#heldIds, -1);
     tf.dispose(this.#held);
     for (const buffer of this.#owned) this.#b.bufferManager.releaseBuffer(buffer);
   }
@@ -340,12 +340,20 @@ export function captureStep(step: () => tf.Tensor[], inputs: readonly tf.Tensor[
     if (data && data.resource === buffer) hold(dataId, data);
   }
   const usedBuffers = new Set(used.values());
+  const writtenBuffers = new Set<GPUBuffer>();
+  for (const d of dispatches) {
+    writtenBuffers.add(d.output.buffer);
+    for (const r of d.inputs.slice(0, d.inputsWritten)) writtenBuffers.add(r.buffer);
+  }
   const state: StateEntry[] = [];
   for (const [variable, was] of before) {
     const now = variable.dataId;
     const size = byteSize(variable);
     if (now === was.dataId) {
-      if (usedBuffers.has(was.buffer)) state.push({ variable, read: was.buffer, written: null, size });
+      if (usedBuffers.has(was.buffer)) {
+        const inPlace = writtenBuffers.has(was.buffer);
+        state.push({ variable, read: was.buffer, written: inPlace ? was.buffer : null, size });
+      }
       continue;
     }
     const written = gpuBuffer(b, now, `variable '${variable.name}'`);
@@ -358,7 +366,7 @@ export function captureStep(step: () => tf.Tensor[], inputs: readonly tf.Tensor[
       // The old value outlived the step: fine when only other graphs hold it (scratch to them too).
       const data = b.tensorMap.has(was.dataId) ? b.tensorMap.get(was.dataId) : undefined;
       const refs = b.refCount(was.dataId);
-      if (!data || data.resource !== was.buffer || refs !== (graphHolds.get(was.dataId) ?? 0)) {
+      if (!data || data.resource !== was.buffer || refs !== backend.graphHolds(was.dataId)) {
         problems.push(
           `variable '${variable.name}' was assigned, but its previous value is still referenced by another ` +
             `tensor (dispose that tensor before capturing)`,
