@@ -13,13 +13,19 @@
  * - {@link MOVING_AVERAGES_IN_PLACE}: the same update of both moving statistics (mean: row 0, variance: row 1)
  *   in one dispatch, written where they are (whole_program.ts; registered with the `inPlace` group); no output.
  *
- * A training step's BN layer thus costs 6 kernels (9 dispatches: the statistics take two, the gradient sums
- * three) instead of the ~40 small kernels of `moments()` + `FusedBatchNorm` + autodiff.
+ * A training step's BN layer thus costs 5 kernels and 7 dispatches (the statistics and the gradient sums take
+ * two each: partial sums, then one dispatch writing every output) instead of the ~40 small kernels of
+ * `moments()` + `FusedBatchNorm` + autodiff.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 import { ceilDiv, ElementwiseProgram, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
-import { runWholeProgram, wholeProgramBindings } from "../webgpu/whole_program.ts";
+import {
+  newOutput,
+  runWholeProgram,
+  type WholeProgram,
+  wholeProgramBindings,
+} from "../webgpu/whole_program.ts";
 
 /** Kernel names (our own; no backend ships them). */
 export const BN_STATS = "OurBatchNormStats";
@@ -140,40 +146,42 @@ class ChannelPartialsProgram implements WebGpuProgram {
 }
 
 /**
- * Second pass: one workgroup per channel sums the partials `p` ([S, 2·channels], `uniforms.splits` rows)
- * into `sa`, `sb`, then `finish` (WGSL using `c`, `sa`, `sb`, `uniforms.rows`, after `prologue`) writes the
- * result.
+ * Second pass, as one whole program (whole_program.ts) for every output: one workgroup per channel sums the
+ * partials `p` ([S, 2·channels], `uniforms.splits` rows) into `sa`, `sb`; then each finish (WGSL using `c`,
+ * `sa`, `sb`, `uniforms.rows`, after its `prologue`) writes its output, named `out` in the finish.
  */
-class ChannelFinishProgram implements WebGpuProgram {
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [REDUCE_THREADS, 1, 1];
-
-  constructor(
-    readonly shaderKey: string,
-    readonly variableNames: string[],
-    readonly uniforms: string,
-    outputShape: number[],
-    channels: number,
-    private readonly prologue: string,
-    private readonly finish: string,
-  ) {
-    this.outputShape = outputShape;
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = [channels, 1, 1];
-  }
-
-  getUserCode(): string {
-    const half = REDUCE_THREADS / 2;
-    return `
+function channelFinishProgram(
+  key: string,
+  finishes: readonly ChannelFinish[],
+  names: string[],
+  floatFields: string,
+) {
+  const half = REDUCE_THREADS / 2;
+  const outs = finishes.map((_, k) => `out${k}`);
+  const blocks = finishes.map((f, k) =>
+    `{
+            ${f.prologue}
+            ${f.finish.replaceAll("out[", `${outs[k]}[`)}
+          }`
+  ).join("\n");
+  return (channels: number): WholeProgram => ({
+    key: `${key}Finish`,
+    dispatch: [channels, 1, 1],
+    code: () =>
+      `${
+        wholeProgramBindings(
+          outs,
+          ["p", ...names],
+          `channels : i32, splits : i32, rows : i32, ${floatFields}`,
+        )
+      }
       var<workgroup> partA : array<f32, ${REDUCE_THREADS}>;
       var<workgroup> partB : array<f32, ${REDUCE_THREADS}>;
 
-      fn main(index : i32) {
+      @compute @workgroup_size(${REDUCE_THREADS}, 1, 1)
+      fn main(@builtin(local_invocation_index) localIndex : u32, @builtin(workgroup_id) workgroupId : vec3<u32>) {
         let li = i32(localIndex);
         let c = i32(workgroupId.x);
-        ${this.prologue}
         var a = 0.0;
         var b = 0.0;
         for (var r = li; r < uniforms.splits; r = r + ${REDUCE_THREADS}) {
@@ -194,25 +202,27 @@ class ChannelFinishProgram implements WebGpuProgram {
         if (li == 0) {
           let sa = partA[0];
           let sb = partB[0];
-          ${this.finish}
+          ${blocks}
         }
-      }
-    `;
-  }
+      }`,
+  });
 }
 
-/** One output of {@link reduceChannels}: a second-pass program over the shared partials. */
+/** One output of {@link reduceChannels}: what the second pass writes to it from the shared sums. */
 interface ChannelFinish {
-  key: string;
-  /** Inputs besides the partials, and their WGSL names. */
+  /** Inputs besides the partials, and their WGSL names (the same name must mean the same tensor). */
   inputs: tf.TensorInfo[];
   names: string[];
   prologue: string;
+  /** WGSL statements writing `out` (e.g. `out[c] = sa;`). */
   finish: string;
   outputShape: number[];
 }
 
-/** What {@link reduceChannels} runs: the first pass's WGSL snippets and inputs, and one finish per output. */
+/**
+ * What {@link reduceChannels} runs: the first pass's WGSL snippets and inputs, and one finish per output (all
+ * of them in one dispatch).
+ */
 interface ChannelReduction {
   key: string;
   /** Inputs of the first pass (the reduced tensor first) and their WGSL names. */
@@ -226,7 +236,7 @@ interface ChannelReduction {
   finishes: ChannelFinish[];
 }
 
-/** Runs a per-channel reduction (one partials pass, then each finish over them) and frees the partials. */
+/** Runs a per-channel reduction (the partials pass, then one dispatch writing every output) and frees the partials. */
 function reduceChannels(backend: tf.KernelBackend, r: ChannelReduction): tf.TensorInfo[] {
   const { channels, rows } = channelsOf(r.inputs[0]);
   const first = new ChannelPartialsProgram(
@@ -239,24 +249,23 @@ function reduceChannels(backend: tf.KernelBackend, r: ChannelReduction): tf.Tens
     r.acc,
   );
   const partials = runProgram(backend, first, r.inputs, first.ints, r.floats);
-  const outs = r.finishes.map((f) => {
-    const second = new ChannelFinishProgram(
-      `${f.key}Finish`,
-      ["p", ...f.names],
-      `channels : i32, splits : i32, rows : i32, ${r.floatFields}`,
-      f.outputShape,
-      channels,
-      f.prologue,
-      f.finish,
-    );
-    return runProgram(
-      backend,
-      second,
-      [partials, ...f.inputs],
-      [channels, partials.shape[0], rows],
-      r.floats,
-    );
-  });
+  const extra = new Map<string, tf.TensorInfo>();
+  for (const f of r.finishes) f.names.forEach((n, i) => extra.set(n, f.inputs[i]));
+  const outs = r.finishes.map((f) => newOutput(backend, f.outputShape));
+  runWholeProgram(
+    backend,
+    channelFinishProgram(r.key, r.finishes, [...extra.keys()], r.floatFields)(channels),
+    {
+      written: outs,
+      read: [partials, ...extra.values()],
+      uniforms: [
+        { type: "int32", data: [channels] },
+        { type: "int32", data: [partials.shape[0]] },
+        { type: "int32", data: [rows] },
+        ...r.floats.map((v) => ({ type: "float32" as const, data: [v] })),
+      ],
+    },
+  );
   backend.disposeData(partials.dataId);
   return outs;
 }
@@ -281,13 +290,12 @@ function statsKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
     prologue: "let shift = x[c];",
     acc: "let d = x[i] - shift; a = a + d; b = fma(d, d, b);",
     finishes: [{
-      key: "ourBatchNormStats",
       inputs: [x],
       names: ["x"],
       prologue: "let shift = x[c];",
       finish: `let m = sa / f32(uniforms.rows);
-       result[c] = shift + m;
-       result[uniforms.channels + c] = max(sb / f32(uniforms.rows) - m * m, 0.0);`,
+       out[c] = shift + m;
+       out[uniforms.channels + c] = max(sb / f32(uniforms.rows) - m * m, 0.0);`,
       outputShape: [2, channels],
     }],
   })[0];
@@ -321,19 +329,17 @@ function gradReduceKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
     acc: "let g = dy[i]; a = a + g; b = fma(g, x[i] - mean, b);",
     finishes: [
       {
-        key: "ourBatchNormGradBeta",
         inputs: [],
         names: [],
         prologue: "",
-        finish: "result[c] = sa;",
+        finish: "out[c] = sa;",
         outputShape: [channels],
       },
       {
-        key: "ourBatchNormGradGamma",
         inputs: [stats],
         names: ["stats"],
         prologue: "",
-        finish: "result[c] = sb * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);",
+        finish: "out[c] = sb * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);",
         outputShape: [channels],
       },
     ],

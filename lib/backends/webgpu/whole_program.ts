@@ -122,6 +122,19 @@ export function runWholeProgram(
 }
 
 /**
+ * A new float32 tensor of `shape` on our webgpu `backend`, for a whole program to write as an output (its sole
+ * owner until the kernel returns it).
+ *
+ * @example
+ * const out = newOutput(backend, [channels]);
+ * runWholeProgram(backend, program, { written: [out], read: [x] });
+ * return out;
+ */
+export function newOutput(backend: tf.KernelBackend, shape: number[]): tf.TensorInfo {
+  return asSelectivityWebGpu(backend, "newOutput").makeTensorInfo(shape, "float32");
+}
+
+/**
  * Gives each of `variables` whose data another tensor shares a copy of its own (`assign`; one dispatch each,
  * the same bits), so that a whole program may update it in place. Variables that own their data are left as
  * they are (the usual case: nothing runs).
