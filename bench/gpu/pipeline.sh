@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The pipeline (`deno task repro`) on the GPU machine, on webgpu: the stage times a GPU user gets. Run from the
-# repository root with .offline/ and .gl/ (see README.md); the log, the report and the per-network metrics go
-# to $OUT. Arguments go to `repro` (e.g. --jobs 8, --set ...). With SYNTHETIC=1 (the default) the data is a
-# synthetic 28×28×1 set of the default subsample's size (the device has no dataset package); SYNTHETIC=0 uses
-# what the arguments say (e.g. --set data.dir=.data/fashion-mnist, carried). LIMIT_S bounds the run (default
+# repository root with .offline/ and .gl/ (see README.md); the log, the report, the per-network metrics and
+# every stage's run record (`runs.txt`: wall time, the stage's seconds and images/s) go to $OUT. Arguments go
+# to `repro` (e.g. --jobs 8, --set ...). With SYNTHETIC=1 (the default) the data is a synthetic 28×28×1 set
+# of the default subsample's size (the device has no dataset package); SYNTHETIC=0 uses what the arguments say (e.g. --set data.dir=.data/fashion-mnist, carried). LIMIT_S bounds the run (default
 # 540 s); what finished is copied to $OUT either way. SETUP_ONLY=1 only unpacks Deno and the Vulkan loader
 # (they stay on a warm machine for the next call).
 set -uo pipefail
@@ -29,6 +29,8 @@ timeout "${LIMIT_S:-540}" deno task repro "${sets[@]}" "$@" > "$OUT/pipeline.log
 rc=$?
 echo "repro exit $rc in $(( $(date +%s) - start )) s" | tee -a "$OUT/pipeline.log"
 grep -aE "ran in|stages? (ran|checked)|ran, " "$OUT/pipeline.log" | sed 's/\x1b\[[0-9;]*m//g'
+# Each stage's run record (wall time, peak memory, the stage's own facts: backend, seconds, images/s).
+NO_COLOR=1 deno task metrics show --runs --last 1 > "$OUT/runs.txt" 2>&1
 mkdir -p "$OUT/report" "$OUT/metrics"
 cp outputs/report/summary.md outputs/report/verdicts.json outputs/report/table.csv outputs/report/per_alpha.csv \
   outputs/report/sensitivity.json outputs/report/index.html "$OUT/report/" 2>/dev/null
