@@ -3,9 +3,10 @@
 # repository root with .offline/ and .gl/ (see README.md); the log, the report, the per-network metrics and
 # every stage's run record (`runs.txt`: wall time, the stage's seconds and images/s) go to $OUT. Arguments go
 # to `repro` (e.g. --jobs 8, --set ...). With SYNTHETIC=1 (the default) the data is a synthetic 28×28×1 set
-# of the default subsample's size (the device has no dataset package); SYNTHETIC=0 uses what the arguments say (e.g. --set data.dir=.data/fashion-mnist, carried). LIMIT_S bounds the run (default
-# 540 s); what finished is copied to $OUT either way. SETUP_ONLY=1 only unpacks Deno and the Vulkan loader
-# (they stay on a warm machine for the next call).
+# of the default subsample's size (the device has no dataset package); SYNTHETIC=0 uses what the arguments
+# say (e.g. --set data.dir=.data/fashion-mnist, carried). LIMIT_S bounds the run (default 540 s); what
+# finished is copied to $OUT either way. SETUP_ONLY=1 only unpacks Deno and the Vulkan loader (they stay on a
+# warm machine for the next call).
 set -uo pipefail
 OUT="${OUT:-$PWD/bench-gpu-out}"
 mkdir -p "$OUT"
