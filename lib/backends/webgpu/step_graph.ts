@@ -104,6 +104,8 @@ export class StepGraph {
   readonly #inputs: { buffer: GPUBuffer; bytes: number }[];
   readonly #outputs: { buffer: GPUBuffer; bytes: number }[];
   readonly #state: StateEntry[];
+  /** The variables the step writes (in place or by `assign`): each replay makes them sole owners first. */
+  readonly #written: tf.Variable[];
   readonly #held: tf.Tensor[];
   readonly #heldIds: object[];
   readonly #owned: GPUBuffer[];
@@ -133,6 +135,7 @@ export class StepGraph {
     this.#inputs = parts.inputs;
     this.#outputs = parts.outputs;
     this.#state = parts.state;
+    this.#written = parts.state.filter((s) => s.written).map((s) => s.variable);
     this.#held = parts.held;
     this.#heldIds = parts.held.map((t) => t.dataId);
     this.#backend.holdForGraph(this.#heldIds, 1);
@@ -186,7 +189,7 @@ export class StepGraph {
     // A variable the step writes whose data another tensor shares (an outside `assign`) gets its own copy, so
     // the replay changes no other tensor. Variables assigned from the CPU are uploaded: tfjs may record either
     // as commands in its own encoder, which the flush then submits ahead of the replay.
-    makeSoleOwners(this.#state.filter((s) => s.written).map((s) => s.variable));
+    makeSoleOwners(this.#written, this.#backend);
     const current = this.#state.map(({ variable }) => {
       b.uploadToGPU(variable.dataId);
       return gpuBuffer(b, variable.dataId, `variable '${variable.name}'`);

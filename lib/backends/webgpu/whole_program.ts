@@ -135,27 +135,30 @@ export function newOutput(backend: tf.KernelBackend, shape: number[]): tf.Tensor
 }
 
 /**
- * Gives each of `variables` whose data another tensor shares a copy of its own (`assign`; one dispatch each,
- * the same bits), so that a whole program may update it in place. Variables that own their data are left as
+ * Gives each of `variables` (on our webgpu `backend`, by default the active one) whose data another tensor shares
+ * a copy of its own (`assign`; one dispatch each, the same bits), so that a whole program may update it in place. Variables that own their data are left as
  * they are (the usual case: nothing runs).
  *
  * @example
  * makeSoleOwners([movingMean, movingVariance]);
  * runWholeProgram(backend, program, { written: [movingMean, movingVariance], read: [stats] });
  */
-export function makeSoleOwners(variables: readonly tf.Variable[]): void {
-  const backend = asSelectivityWebGpu(tf.backend(), "makeSoleOwners");
+export function makeSoleOwners(
+  variables: readonly tf.Variable[],
+  backend: tf.KernelBackend = tf.backend(),
+): void {
+  const ours = asSelectivityWebGpu(backend, "makeSoleOwners");
   for (const v of variables) {
-    if (backend.isSoleOwner(v.dataId)) continue;
-    const copy = soleCopy(v);
+    if (ours.isSoleOwner(v.dataId)) continue;
+    const copy = soleCopy(v, ours);
     v.assign(copy);
     copy.dispose();
   }
 }
 
-/** A copy of `x` in a buffer of its own (one dispatch; the same bits, −0 and NaN included). */
-function soleCopy(x: tf.Tensor): tf.Tensor {
+/** A copy of `x` in a buffer of its own on `backend` (one dispatch; the same bits, −0 and NaN included). */
+function soleCopy(x: tf.Tensor, backend: tf.KernelBackend): tf.Tensor {
   if (x.dtype !== "float32") throw new Error(`soleCopy: float32 tensors only, got ${x.dtype}`);
   const program = new ElementwiseProgram("ourCopy", ["x"], "", x.shape, "let out = x[index];");
-  return tf.engine().makeTensorFromTensorInfo(runProgram(tf.backend(), program, [x]));
+  return tf.engine().makeTensorFromTensorInfo(runProgram(backend, program, [x]), backend);
 }
