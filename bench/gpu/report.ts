@@ -89,6 +89,10 @@ for (const r of rows.filter((r) => r.profile)) {
   );
   out.push("| Kernel | calls | GPU ms |", "|---|---:|---:|");
   for (const k of p.kernels.slice(0, 15)) out.push(`| ${k.name} | ${k.calls} | ${k.ms} |`);
+  if (p.shapes?.length) {
+    out.push("", "| Kernel | input shapes | calls | GPU ms |", "|---|---|---:|---:|");
+    for (const k of p.shapes) out.push(`| ${k.name} | ${k.inputShapes} | ${k.calls} | ${k.ms} |`);
+  }
 }
 const withCalls = rows.filter((r) => r.gpuCallsPerStep && Object.keys(r.gpuCallsPerStep).length);
 if (withCalls.length) {

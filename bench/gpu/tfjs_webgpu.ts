@@ -330,11 +330,24 @@ if (a.profile) {
   }
   const kernels = [...byKernel.entries()].map(([name, e]) => ({ name, calls: e.calls, ms: round(e.ms, 2) }))
     .sort((p, q) => q.ms - p.ms);
+  // The same by kernel and input shapes (which layer's kernel takes the time), the 20 longest.
+  const byShape = new Map<string, { name: string; inputShapes: string; calls: number; ms: number }>();
+  for (const k of info.kernels) {
+    const inputShapes = k.inputShapes.map((s) => `[${s?.join(",") ?? ""}]`).join(" ");
+    const key = `${k.name} ${inputShapes}`;
+    const e = byShape.get(key) ?? { name: k.name, inputShapes, calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    byShape.set(key, e);
+  }
+  const shapes = [...byShape.values()].map((e) => ({ ...e, ms: round(e.ms, 3) })).sort((p, q) => q.ms - p.ms)
+    .slice(0, 20);
   profile = {
     profiledWallMs: round(profiledWallMs),
     kernelCount: info.kernels.length,
     kernelMsSum: round(kernels.reduce((s, k) => s + k.ms, 0), 2),
     kernels,
+    shapes,
   };
   log(`profile: ${info.kernels.length} kernels, ${profile.kernelMsSum} ms GPU time summed`);
 }
