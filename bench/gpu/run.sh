@@ -81,8 +81,8 @@ tfjs() {
 W="--steps 10 --warmup 10 --pipelined 50"
 # Step graphs (GRAPH=1: `--graph`, what the `train` stage runs on webgpu) and the same through tfjs.
 # OPTS=momentum skips the plain-SGD runs (a shorter call).
-# QUICK=1 (a short call): of the runs through tfjs only the profiles (ResNet20 at batch 128, default and
-# `twosgd`; the cnn at 512); of the variants only `twosgd`.
+# QUICK=1 (a short call): of the runs through tfjs only the profiles (ResNet20 at batch 128; both models at
+# 512); of the variants only `scalar`.
 QUICK="${QUICK:-0}"
 for opt in ${OPTS:-momentum sgd}; do
   for model in cnn resnet20; do
@@ -93,25 +93,27 @@ for opt in ${OPTS:-momentum sgd}; do
 done
 GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
-# Variants through step graphs: `twosgd`, run 15's updates (SGD as two kernels a variable, the moving averages
-# as one a statistic, instead of in place: --no-in-place); `run14`, run 14's dW and dx (the split-K GEMM for dW,
-# the direct dx reading tfjs's filter layout); `tileddw` and `dxhwio`, each of them alone; `gemm`, run 13's
-# default (our implicit-GEMM forward, tfjs's dx shader).
+# Variants through step graphs: `scalar`, run 17's elementwise kernels (batch norm and the ReLU gradient over
+# scalars, tfjs's Relu and two-pass MaxPoolGrad); `twosgd`, run 15's updates (SGD as two kernels a variable, the
+# moving averages as one a statistic, instead of in place: --no-in-place); `run14`, run 14's dW and dx (the
+# split-K GEMM for dW, the direct dx reading tfjs's filter layout); `tileddw` and `dxhwio`, each of them alone;
+# `gemm`, run 13's default (our implicit-GEMM forward, tfjs's dx shader).
+SCALAR="--max-pool-grad stock --relu stock --env OUR_WEBGPU_VEC4=false"
 RUN14="--filter-grad tiled --input-grad direct"
 for model in cnn resnet20; do
   for b in $B128 $B512; do
-    GRAPH=1 TAG=twosgd tfjs $model ours momentum $b $W --no-in-place
+    GRAPH=1 TAG=scalar tfjs $model ours momentum $b $W $SCALAR
     [ "$QUICK" = 1 ] && continue
+    GRAPH=1 TAG=twosgd tfjs $model ours momentum $b $W --no-in-place
     GRAPH=1 TAG=run14 tfjs $model ours momentum $b $W $RUN14
     GRAPH=1 TAG=tileddw tfjs $model ours momentum $b $W --filter-grad tiled
     GRAPH=1 TAG=dxhwio tfjs $model ours momentum $b $W --input-grad direct
   done
   [ "$QUICK" = 1 ] || GRAPH=1 TAG=gemm tfjs $model ours momentum $B128 $W --conv gemm --input-grad stock
 done
-TAG=twosgd tfjs resnet20 ours momentum $B128 $W --no-in-place --profile
-# Through tfjs at batch 512 (last: the step graphs are what training runs), the cnn's with a profile.
+# Through tfjs at batch 512 with profiles (last: the step graphs are what training runs).
 tfjs cnn ours momentum $B512 $W --profile
-[ "$QUICK" = 1 ] || tfjs resnet20 ours momentum $B512 $W
+tfjs resnet20 ours momentum $B512 $W --profile
 # The slow old variants (about 2 min more): FULL=1 bash bench/gpu/run.sh
 if [ "${FULL:-0}" = 1 ]; then
   tfjs resnet20 phase2 momentum $B128 $W

@@ -39,7 +39,9 @@
  *
  * Usage: deno run -A bench/gpu/tfjs_webgpu.ts --model resnet20 --variant ours --batch 128 [--steps 10]
  *        [--warmup 3] [--pipelined 10] [--max-seconds 20] [--optimizer sgd|momentum] [--profile]
- *        [--env KEY=VALUE,...] [--tag NAME] [--no-in-place]
+ *        [--env KEY=VALUE,...] [--tag NAME] [--no-in-place] [--conv C] [--input-grad G] [--filter-grad F]
+ *        [--max-pool-grad stock|wgsl] [--relu stock|vec4]
+ * `--env OUR_WEBGPU_VEC4=false` runs the batch-norm and ReLU-gradient programs over scalars (lib/backends/webgpu/program.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
@@ -86,6 +88,8 @@ const { values: a } = parseArgs({
     conv: { type: "string" },
     "input-grad": { type: "string" },
     "filter-grad": { type: "string" },
+    "max-pool-grad": { type: "string" },
+    relu: { type: "string" },
     "no-in-place": { type: "boolean", default: false },
   },
 });
@@ -94,6 +98,8 @@ const KERNEL_FLAGS = {
   conv: { choice: "conv", values: ["stock", "gemm", "direct"] },
   "input-grad": { choice: "inputGrad", values: ["stock", "gemm", "direct", "direct-transposed"] },
   "filter-grad": { choice: "filterGrad", values: ["stock", "tiled", "direct"] },
+  "max-pool-grad": { choice: "maxPoolGrad", values: ["stock", "wgsl"] },
+  relu: { choice: "relu", values: ["stock", "vec4"] },
 } as const;
 const kernelChoice: Record<string, string> = {};
 for (const [flag, { choice, values }] of Object.entries(KERNEL_FLAGS)) {
@@ -148,7 +154,9 @@ if (variant === "ours" || variant === "phase2" || variant === "phase1") {
     const ours = registerTrainingKernels("webgpu", kernelChoice as Partial<TrainingKernelChoice>);
     setup = [
       ...new Set([
-        ...setup.filter((k) => !/^(Conv2D|FusedConv2D|Conv2DBackpropInput|Conv2DBackpropFilter):/.test(k)),
+        ...setup.filter((k) =>
+          !/^(Conv2D|FusedConv2D|Conv2DBackpropInput|Conv2DBackpropFilter|MaxPoolGrad|Relu):/.test(k)
+        ),
         ...ours,
       ]),
     ];

@@ -3,7 +3,7 @@
  * each kernel file exports its kernel configs or kernel functions, and this module installs them.
  *
  * - {@link registerTrainingKernels}: the replaceable stock kernels (convolutions and their gradients, MaxPoolGrad,
- *   BatchMatMul, Sum and Mean, Identity, Slice), chosen per backend; the stock one stays callable
+ *   Relu, BatchMatMul, Sum and Mean, Identity, Slice), chosen per backend; the stock one stays callable
  *   (kernel_registry.ts).
  * - {@link registerWebGpuKernels}: kernels of our own names for our webgpu backend (batch norm, fused SGD, the
  *   in-place updates).
@@ -29,6 +29,8 @@ import {
 } from "./webgpu_conv2d.ts";
 import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
+import { maxPoolGradWebGpu } from "./webgpu_max_pool_grad.ts";
+import { reluVec4WebGpu } from "./webgpu_relu.ts";
 import { filterGradSimd, inputGradSimd, maxPoolGradSimd, sliceSimd } from "./wasm_simd.ts";
 import { sharedIdentityWasm } from "./shared_identity.ts";
 import { conv2dWinograd, filterGradWinograd, inputGradWinograd } from "./wasm_winograd.ts";
@@ -59,8 +61,13 @@ export interface TrainingKernelChoice {
    * to `simd`) are wasm only.
    */
   inputGrad: "xconv" | "gemm" | "direct" | "direct-transposed" | "simd" | "winograd" | "stock";
-  /** `MaxPoolGrad`: `js` exists for wasm and cpu only, `simd` (the same bits) for wasm only. */
-  maxPoolGrad: "js" | "simd" | "stock";
+  /**
+   * `MaxPoolGrad`: `js` exists for wasm and cpu only, `simd` (the same bits) for wasm only, `wgsl` (one `vec4`
+   * pass instead of tfjs's two, the same bits as tfjs's, webgpu_max_pool_grad.ts) for webgpu only.
+   */
+  maxPoolGrad: "js" | "simd" | "wgsl" | "stock";
+  /** `Relu`: `vec4` (tfjs's expression over `vec4`s, the same bits, webgpu_relu.ts) is webgpu only. */
+  relu: "vec4" | "stock";
   /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
   matMul: "transpose" | "stock";
   /**
@@ -81,6 +88,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     filterGrad: "winograd",
     inputGrad: "winograd",
     maxPoolGrad: "simd",
+    relu: "stock",
     matMul: "transpose",
     reductions: "simd",
     identity: "share",
@@ -96,7 +104,8 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     conv: "direct",
     filterGrad: "direct",
     inputGrad: "direct-transposed",
-    maxPoolGrad: "stock",
+    maxPoolGrad: "wgsl",
+    relu: "vec4",
     matMul: "stock",
     reductions: "stock",
     identity: "stock",
@@ -107,6 +116,7 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
     filterGrad: "tconv",
     inputGrad: "xconv",
     maxPoolGrad: "js",
+    relu: "stock",
     matMul: "stock",
     reductions: "stock",
     identity: "stock",
@@ -131,6 +141,8 @@ const ONE_BACKEND: Record<string, "wasm" | "webgpu"> = {
   "filterGrad:simd": "wasm",
   "filterGrad:winograd": "wasm",
   "maxPoolGrad:simd": "wasm",
+  "maxPoolGrad:wgsl": "webgpu",
+  "relu:vec4": "webgpu",
   "reductions:js": "wasm",
   "reductions:simd": "wasm",
   "identity:share": "wasm",
@@ -211,8 +223,11 @@ export function registerTrainingKernels(
   install(
     "MaxPoolGrad",
     target,
-    { js: maxPoolGradJs[backendName], simd: maxPoolGradSimd(), stock: undefined }[c.maxPoolGrad],
+    { js: maxPoolGradJs[backendName], simd: maxPoolGradSimd(), wgsl: maxPoolGradWebGpu, stock: undefined }[
+      c.maxPoolGrad
+    ],
   );
+  install("Relu", target, c.relu === "vec4" ? reluVec4WebGpu : undefined);
   install(
     "BatchMatMul",
     target,
@@ -228,6 +243,7 @@ export function registerTrainingKernels(
     ["Conv2DBackpropFilter", c.filterGrad],
     ["Conv2DBackpropInput", c.inputGrad],
     ["MaxPoolGrad", c.maxPoolGrad],
+    ["Relu", c.relu],
     ["BatchMatMul", c.matMul],
     ["Sum", c.reductions],
     ["Mean", c.reductions],

@@ -22,7 +22,7 @@ import "@tensorflow/tfjs-layers";
 import type { KernelFn } from "./kernel_registry.ts";
 import { type PoolOf, SimdPool } from "../wasm/simd_pool.ts";
 import { heapAddress as address, type WasmHeapBackend } from "./wasm_heap.ts";
-import { ElementwiseProgram, runProgram } from "../webgpu/program.ts";
+import { ElementwiseProgram, fitsVec4, runProgram } from "../webgpu/program.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
 /** The fused kernel's name. */
@@ -51,21 +51,28 @@ export const WASM_RELU_GRAD_KERNELS: readonly tf.KernelConfig[] = [
 
 /**
  * `OurReluGrad` on webgpu: tfjs's Step shader (NaN passed through, else 1 above 0 and 0 otherwise) and its
- * Multiply (`dy · step`, no NaN check), in one program.
+ * Multiply (`dy · step`, no NaN check), in one program; over `vec4`s when the size is a multiple of 4 (the
+ * same expression per lane).
  */
 export const reluGradWebGpu: KernelFn = ({ inputs, backend }) => {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const vec4 = fitsVec4(x);
   const program = new ElementwiseProgram(
     "ourReluGrad",
     ["x", "dy"],
     "",
     x.shape,
-    `let a = x[index];
+    vec4
+      ? `let a = x[index];
+          let s = select(select(vec4<f32>(0.0), vec4<f32>(1.0), a > vec4<f32>(0.0)), a, isnanVec4(a));
+          let out = dy[index] * s;`
+      : `let a = x[index];
           var s = select(0.0, 1.0, a > 0.0);
           if (isnan(a)) {
             s = a;
           }
           let out = dy[index] * s;`,
+    vec4,
   );
   return runProgram(backend, program, [x, dy]);
 };

@@ -19,7 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
-import { ceilDiv, ElementwiseProgram, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
+import { ceilDiv, ElementwiseProgram, fitsVec4, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
 import {
   newOutput,
   runWholeProgram,
@@ -36,7 +36,12 @@ export const MOVING_AVERAGE = "OurMovingAverage";
 export const MOVING_AVERAGES_IN_PLACE = "OurMovingAveragesInPlace";
 
 const REDUCE_THREADS = 256;
-/** The channel of element `index` of a channels-last tensor, for the elementwise programs below. */
+/**
+ * The channel of element `index` of a channels-last tensor, for the elementwise programs below. When the
+ * channel count is a multiple of 4 they run as `vec4` programs (program.ts): `index` and `c` then count groups
+ * of 4 channels, `uniforms.channels` is C/4, and each lane computes the scalar expression of its channel
+ * (unless {@link fitsVec4}'s flag is off).
+ */
 const CHANNEL = "let c = index % uniforms.channels;";
 /** Rows each thread of {@link ChannelPartialsProgram} visits at least (more when the split count is capped). */
 const ROWS_PER_THREAD = 16;
@@ -304,6 +309,7 @@ function statsKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
 function applyKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x, stats, gamma, beta } = inputs as Inputs;
   const { channels } = channelsOf(x);
+  const vec4 = fitsVec4(gamma);
   const program = new ElementwiseProgram(
     "ourBatchNormApply",
     ["x", "stats", "gamma", "beta"],
@@ -312,8 +318,11 @@ function applyKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     `${CHANNEL}
      let rstd = inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
      let out = (x[index] - stats[c]) * rstd * gamma[c] + beta[c];`,
+    vec4,
   );
-  return runProgram(backend, program, [x, stats, gamma, beta], [channels], [attrs!.epsilon as number]);
+  return runProgram(backend, program, [x, stats, gamma, beta], [vec4 ? channels / 4 : channels], [
+    attrs!.epsilon as number,
+  ]);
 }
 
 function gradReduceKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
@@ -349,6 +358,7 @@ function gradReduceKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
 function gradInputKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { dy, x, stats, gamma, dgamma, dbeta } = inputs as Inputs;
   const { channels, rows } = channelsOf(x);
+  const vec4 = fitsVec4(gamma);
   const program = new ElementwiseProgram(
     "ourBatchNormGradInput",
     ["dy", "x", "stats", "gamma", "dgamma", "dbeta"],
@@ -359,11 +369,18 @@ function gradInputKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo 
      let xc = x[index] - stats[c];
      let inner = dy[index] - dbeta[c] * uniforms.invRows - xc * rstd * dgamma[c] * uniforms.invRows;
      let out = gamma[c] * rstd * inner;`,
+    vec4,
   );
-  return runProgram(backend, program, [dy, x, stats, gamma, dgamma, dbeta], [channels], [
-    1 / rows,
-    attrs!.epsilon as number,
-  ]);
+  return runProgram(
+    backend,
+    program,
+    [dy, x, stats, gamma, dgamma, dbeta],
+    [vec4 ? channels / 4 : channels],
+    [
+      1 / rows,
+      attrs!.epsilon as number,
+    ],
+  );
 }
 
 function movingAverageKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {

@@ -8,7 +8,7 @@
  * the `uniformData` given to {@link runProgram}) and helpers such as `setOutputAtIndex`. Pipelines are cached
  * by `shaderKey` plus input ranks and dtypes, so shape-dependent values must be uniforms, not WGSL constants.
  */
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 
 /** What `backend.runWebGPUProgram` needs from a program. */
 export interface WebGpuProgram {
@@ -77,6 +77,11 @@ export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
  * A flat elementwise program: one invocation per output element, `body` (WGSL statements that may read
  * `index`) must define `out`, which is written at `index`.
  *
+ * With `vec4`, every binding (the inputs and the output) is an `array<vec4<f32>>` and an invocation computes 4
+ * adjacent elements: `index` counts `vec4`s and `out` is a `vec4<f32>`. Each lane then does what the scalar
+ * body does to its element (WGSL's vector arithmetic is per component), in a quarter of the invocations and
+ * with 16-byte loads. Every input's and the output's size must be a multiple of 4 ({@link fitsVec4}).
+ *
  * @example
  * ```ts
  * const p = new ElementwiseProgram("scale", ["x"], "k : f32, ", x.shape, "let out = x[index] * uniforms.k;");
@@ -87,20 +92,34 @@ export class ElementwiseProgram implements WebGpuProgram {
   outputShape: number[];
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [ELEMENTWISE_THREADS, 1, 1];
+  workgroupSize: [number, number, number];
   size = true;
+  readonly shaderKey: string;
+  variableComponents?: number[];
+  outputComponent?: number;
 
   constructor(
-    readonly shaderKey: string,
+    shaderKey: string,
     readonly variableNames: string[],
     readonly uniforms: string,
     outputShape: number[],
     private readonly body: string,
+    vec4 = false,
   ) {
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     const elements = outputShape.reduce((a, b) => a * b, 1);
-    this.dispatch = [ceilDiv(Math.max(1, elements), ELEMENTWISE_THREADS), 1, 1];
+    if (vec4 && elements % 4 !== 0) {
+      throw new Error(`${shaderKey}: vec4 needs a size that is a multiple of 4, got [${outputShape}]`);
+    }
+    const threads = vec4 ? VEC4_THREADS : ELEMENTWISE_THREADS;
+    this.workgroupSize = [threads, 1, 1];
+    this.dispatch = [ceilDiv(Math.max(1, vec4 ? elements / 4 : elements), threads), 1, 1];
+    this.shaderKey = vec4 ? `${shaderKey}_vec4` : shaderKey;
+    if (vec4) {
+      this.variableComponents = variableNames.map(() => 4);
+      this.outputComponent = 4;
+    }
   }
 
   getUserCode(): string {
@@ -115,4 +134,24 @@ export class ElementwiseProgram implements WebGpuProgram {
   }
 }
 
+/**
+ * The tfjs flag that lets elementwise programs run over `vec4`s (default true). Benchmarks set it false to time
+ * the scalar programs (`--env OUR_WEBGPU_VEC4=false` in bench/gpu/tfjs_webgpu.ts); the results are the same.
+ */
+export const VEC4_FLAG = "OUR_WEBGPU_VEC4";
+tf.env().registerFlag(VEC4_FLAG, () => true);
+
+/**
+ * Whether an {@link ElementwiseProgram} may read these tensors as `vec4`s: every size is a multiple of 4 and
+ * {@link VEC4_FLAG} is on.
+ *
+ * @example
+ * fitsVec4(gamma); // a batch-norm layer of 32 channels: true
+ */
+export function fitsVec4(...tensors: { shape: number[] }[]): boolean {
+  return tf.env().getBool(VEC4_FLAG) && tensors.every((t) => t.shape.reduce((a, b) => a * b, 1) % 4 === 0);
+}
+
 const ELEMENTWISE_THREADS = 64;
+/** Invocations per workgroup of a `vec4` elementwise program. */
+const VEC4_THREADS = 256;
