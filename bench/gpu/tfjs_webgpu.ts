@@ -41,7 +41,8 @@
  *        [--warmup 3] [--pipelined 10] [--max-seconds 20] [--optimizer sgd|momentum] [--profile]
  *        [--env KEY=VALUE,...] [--tag NAME] [--no-in-place] [--conv C] [--input-grad G] [--filter-grad F]
  *        [--max-pool-grad stock|wgsl] [--relu stock|vec4]
- * `--env OUR_WEBGPU_VEC4=false` runs the batch-norm and ReLU-gradient programs over scalars (lib/backends/webgpu/program.ts).
+ * `--env OUR_WEBGPU_VEC4=false` runs the batch-norm and ReLU-gradient programs over scalars (lib/backends/webgpu/program.ts),
+ * `--env OUR_WEBGPU_PAD_CHANNELS=false` first layers of 1 or 3 channels on the GEMM programs (webgpu_channel_pad.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";

@@ -2,7 +2,8 @@
  * The webgpu convolutions that produce an image, on our implicit-GEMM program (webgpu_conv_gemm.ts): `Conv2D`,
  * `FusedConv2D` (what tfjs-layers' conv2d calls, with or without bias; linear or ReLU activation) and
  * `Conv2DBackpropInput`; with `direct`, the forward ones at stride 1 on the direct program
- * (webgpu_conv_direct.ts) where it fits, the same bits. {@link inputGradDirectWebGpu} runs the input gradient at
+ * (webgpu_conv_direct.ts) where it fits (a first layer's 1 or 3 input channels padded to 4, webgpu_channel_pad.ts),
+ * the same bits. {@link inputGradDirectWebGpu} runs the input gradient at
  * stride 1 on the direct program. What our programs do not cover (NCHW, dilation, other activations, PReLU
  * weights; for the direct input gradient, any stride but 1) goes to the stock kernel.
  */
@@ -17,6 +18,7 @@ import {
   FilterTransposeProgram,
 } from "./webgpu_conv_direct.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
+import { padAxisTo4, padsChannels, roundUpTo4 } from "./webgpu_channel_pad.ts";
 
 const isOne = (d: unknown) => d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
 
@@ -36,6 +38,23 @@ function forward(
   if (direct && convDirectFits("forward", c)) {
     const program = new ConvDirectProgram("forward", c, epilogue);
     return runProgram(backend, program, inputs, program.uniformValues());
+  }
+  if (direct && padsChannels(c.inChannels)) {
+    // 1 or 3 input channels (a first layer): the direct program on channels padded with zeros to 4, the same sums.
+    const ci4 = roundUpTo4(c.inChannels);
+    const c4 = nhwcConvInfo([...x.shape.slice(0, 3), ci4], [
+      c.filterHeight,
+      c.filterWidth,
+      ci4,
+      c.outChannels,
+    ], attrs);
+    if (convDirectFits("forward", c4)) {
+      const padded = [padAxisTo4(backend, x, 3), padAxisTo4(backend, filter, 2)];
+      const program = new ConvDirectProgram("forward", c4, epilogue);
+      const out = runProgram(backend, program, bias ? [...padded, bias] : padded, program.uniformValues());
+      for (const t of padded) backend.disposeData(t.dataId);
+      return out;
+    }
   }
   const program = new ConvGemmProgram("forward", c, epilogue);
   const out = runProgram(backend, program, inputs, program.uniformValues());

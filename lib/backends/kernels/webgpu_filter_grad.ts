@@ -16,6 +16,7 @@ import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { ceilDiv, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 import { FilterGradDirectProgram, planFilterGradDirect } from "./webgpu_filter_grad_direct.ts";
+import { cropAxis, padAxisTo4, padsChannels, roundUpTo4 } from "./webgpu_channel_pad.ts";
 
 /** K positions per tile. */
 const TILE_K = 32;
@@ -288,8 +289,8 @@ export function filterGradTiledWebGpu(targetWorkgroups = 1024): KernelFn {
 
 /**
  * The webgpu `Conv2DBackpropFilter` kernel with the direct program (webgpu_filter_grad_direct.ts) where it
- * covers the layer (stride 1, channel counts in fours, NHWC), the split-K GEMM ({@link filterGradTiledWebGpu})
- * elsewhere.
+ * covers the layer (stride 1, channel counts in fours, NHWC; 1 or 3 input channels are padded to 4,
+ * webgpu_channel_pad.ts), the split-K GEMM ({@link filterGradTiledWebGpu}) elsewhere.
  */
 export function filterGradDirectWebGpu(targetWorkgroups = 1024): KernelFn {
   const tiled = filterGradTiledWebGpu(targetWorkgroups);
@@ -299,9 +300,27 @@ export function filterGradDirectWebGpu(targetWorkgroups = 1024): KernelFn {
     const filterShape = attrs.filterShape as [number, number, number, number];
     const c = isNhwc(attrs) ? nhwcConvInfo(x.shape, filterShape, attrs) : null;
     const plan = c && planFilterGradDirect(c, targetWorkgroups);
-    if (!c || !plan) return tiled(args);
-    const program = new FilterGradDirectProgram(c, plan);
-    const partial = runProgram(backend, program, [x, dy], program.uniformValues());
-    return sumSlices(backend, partial, plan.splits, filterShape);
+    if (c && plan) {
+      const program = new FilterGradDirectProgram(c, plan);
+      const partial = runProgram(backend, program, [x, dy], program.uniformValues());
+      return sumSlices(backend, partial, plan.splits, filterShape);
+    }
+    if (c && padsChannels(c.inChannels)) {
+      // 1 or 3 input channels (a first layer): x padded with zero channels to 4, the padded rows of dW dropped.
+      const shape4 = [filterShape[0], filterShape[1], roundUpTo4(c.inChannels), filterShape[3]];
+      const c4 = nhwcConvInfo([...x.shape.slice(0, 3), shape4[2]], shape4, attrs);
+      const plan4 = planFilterGradDirect(c4, targetWorkgroups);
+      if (plan4) {
+        const x4 = padAxisTo4(backend, x, 3);
+        const program = new FilterGradDirectProgram(c4, plan4);
+        const partial = runProgram(backend, program, [x4, dy], program.uniformValues());
+        backend.disposeData(x4.dataId);
+        const dw4 = sumSlices(backend, partial, plan4.splits, shape4);
+        const dw = cropAxis(backend, dw4, 2, c.inChannels);
+        backend.disposeData(dw4.dataId);
+        return dw;
+      }
+    }
+    return tiled(args);
   };
 }

@@ -4,7 +4,9 @@
  * invocation computes 4 channels of one dx pixel and finds the argmax of each window that covers it itself.
  * The window's argmax is tfjs's (`Pool2DProgram` with positions: the last position whose value is ≥ the running
  * maximum, with its `mix`), and dx sums `dy · mask` over the covering windows in tfjs's order, so the result is
- * the stock kernel's, bit for bit (tests/lib/backends/kernels/webgpu_elementwise_test.ts). Channel counts that
+ * the stock kernel's, bit for bit (tests/lib/backends/kernels/webgpu_elementwise_test.ts). Windows that tile
+ * the image (stride = window, no padding: the cnn's 2×2 pools) take {@link MaxPoolGradWindowsProgram} instead:
+ * one invocation a window, which finds its argmax once and writes every pixel under it. Channel counts that
  * are not multiples of 4 and other dtypes run the stock kernel.
  *
  * @example
@@ -18,7 +20,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { poolInfo } from "./max_pool_grad.ts";
-import { ElementwiseProgram, runProgram } from "../webgpu/program.ts";
+import { ceilDiv, ElementwiseProgram, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 
 /** WGSL: the argmax (window position wR·fw + wC) of 4 channels of the window of dy pixel (idyR, idyC). */
@@ -81,14 +83,32 @@ const BODY = `
   }
 `;
 
+/** The pooling geometry, as uniforms (in the order of {@link geometry}). */
+const MAX_POOL_UNIFORMS = "inH : i32, inW : i32, outH : i32, outW : i32, channels4 : i32, strideH : i32, " +
+  "strideW : i32, top : i32, left : i32, filterH : i32, filterW : i32, ";
+
+/** {@link MAX_POOL_UNIFORMS}' values for the pooling `c`. */
+const geometry = (c: tf.backend_util.Conv2DInfo) => [
+  c.inHeight,
+  c.inWidth,
+  c.outHeight,
+  c.outWidth,
+  c.inChannels / 4,
+  c.strideHeight,
+  c.strideWidth,
+  c.padInfo.top,
+  c.padInfo.left,
+  c.effectiveFilterHeight,
+  c.effectiveFilterWidth,
+];
+
 /** A flat program with a helper function before `main`. */
 class MaxPoolGradProgram extends ElementwiseProgram {
   constructor(shape: number[]) {
     super(
       "ourMaxPoolGrad",
       ["dy", "x"],
-      "inH : i32, inW : i32, outH : i32, outW : i32, channels4 : i32, strideH : i32, strideW : i32, " +
-        "top : i32, left : i32, filterH : i32, filterW : i32, ",
+      MAX_POOL_UNIFORMS,
       shape,
       BODY,
       true,
@@ -97,6 +117,71 @@ class MaxPoolGradProgram extends ElementwiseProgram {
 
   override getUserCode(): string {
     return WINDOW_ARGMAX + super.getUserCode();
+  }
+}
+
+const WINDOWS_THREADS = 128;
+
+/**
+ * dx of a max pool whose windows tile the image (stride = window size, no padding): invocation (n, window,
+ * 4 channels) finds the window's argmax once and writes dx under the window, `0 + dy · mask` (what tfjs's
+ * backprop sums for a pixel one window covers: a −0 product becomes +0); pixels past the last whole window
+ * (when the window does not divide the size) get 0, as no window covers them.
+ */
+class MaxPoolGradWindowsProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = "ourMaxPoolGradWindows";
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [WINDOWS_THREADS, 1, 1];
+  variableNames = ["dy", "x"];
+  variableComponents = [4, 4];
+  outputComponent = 4;
+  uniforms = MAX_POOL_UNIFORMS + "windowsH : i32, windowsW : i32, windows : i32, ";
+
+  /** Program for input `shape` [N, H, W, C] and the window count along rows and columns (ceil(H / size)…). */
+  constructor(shape: number[], windowsH: number, windowsW: number) {
+    this.outputShape = shape;
+    this.dispatchLayout = { x: shape.map((_, i) => i) };
+    this.dispatch = [ceilDiv(shape[0] * windowsH * windowsW * (shape[3] / 4), WINDOWS_THREADS), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `${WINDOW_ARGMAX}
+      fn main(index : i32) {
+        if (index >= uniforms.windows) {
+          return;
+        }
+        let c4 = index % uniforms.channels4;
+        let window = index / uniforms.channels4;
+        let wc = window % uniforms.windowsW;
+        let wr = (window / uniforms.windowsW) % uniforms.windowsH;
+        let n = window / (uniforms.windowsW * uniforms.windowsH);
+        let whole = wr < uniforms.outH && wc < uniforms.outW;
+        var position = vec4<i32>(-1);
+        var dyValue = vec4<f32>(0.0);
+        if (whole) {
+          position = windowArgmax(n, wr, wc, c4);
+          dyValue = dy[((n * uniforms.outH + wr) * uniforms.outW + wc) * uniforms.channels4 + c4];
+        }
+        for (var i = 0; i < uniforms.filterH; i++) {
+          let xR = wr * uniforms.filterH + i;
+          for (var j = 0; j < uniforms.filterW; j++) {
+            let xC = wc * uniforms.filterW + j;
+            if (xR < uniforms.inH && xC < uniforms.inW) {
+              var value = vec4<f32>(0.0);
+              if (whole) {
+                let hit = position == vec4<i32>(i * uniforms.filterW + j);
+                // 0 + p, spelled out: a compiler may fold 0.0 + p to p, which keeps a −0 that the sum makes +0.
+                let p = dyValue * select(vec4<f32>(0.0), vec4<f32>(1.0), hit);
+                value = select(p, vec4<f32>(0.0), p == vec4<f32>(0.0));
+              }
+              result[((n * uniforms.inH + xR) * uniforms.inW + xC) * uniforms.channels4 + c4] = value;
+            }
+          }
+        }
+      }
+    `;
   }
 }
 
@@ -109,18 +194,14 @@ export const maxPoolGradWebGpu: KernelFn = (args) => {
   ) {
     return stockFallback("MaxPoolGrad", WEBGPU_BACKEND, "only float32 with channels in 4s is ours")(args);
   }
+  const tiles = c.strideHeight === c.effectiveFilterHeight && c.strideWidth === c.effectiveFilterWidth &&
+    c.padInfo.top === 0 && c.padInfo.left === 0;
+  if (tiles) {
+    const [windowsH, windowsW] = [ceilDiv(c.inHeight, c.strideHeight), ceilDiv(c.inWidth, c.strideWidth)];
+    const program = new MaxPoolGradWindowsProgram(input.shape, windowsH, windowsW);
+    const windows = c.batchSize * windowsH * windowsW * (c.inChannels / 4);
+    return runProgram(args.backend, program, [dy, input], [...geometry(c), windowsH, windowsW, windows]);
+  }
   const program = new MaxPoolGradProgram(input.shape);
-  return runProgram(args.backend, program, [dy, input], [
-    c.inHeight,
-    c.inWidth,
-    c.outHeight,
-    c.outWidth,
-    c.inChannels / 4,
-    c.strideHeight,
-    c.strideWidth,
-    c.padInfo.top,
-    c.padInfo.left,
-    c.effectiveFilterHeight,
-    c.effectiveFilterWidth,
-  ]);
+  return runProgram(args.backend, program, [dy, input], geometry(c));
 };

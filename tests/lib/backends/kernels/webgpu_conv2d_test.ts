@@ -55,6 +55,7 @@ const DIRECT: Case[] = [
   { x: [2, 6, 11, 12], f: [3, 3, 12, 16], s: 1, pad: 1 },
   { x: [2, 8, 8, 128], f: [3, 3, 128, 4], s: 1, pad: "same" },
   { x: [2, 5, 5, 4], f: [3, 3, 4, 96], s: 1, pad: "same" },
+  { x: [4, 28, 28, 1], f: [3, 3, 1, 16], s: 1, pad: "same" }, // the cnn's first layer: 1 channel padded to 4
 ];
 
 function conv(c: Case, seed: number): tf.Tensor[] {
@@ -218,6 +219,11 @@ Deno.test({
         const ran = direct.filter((k) => k.includes(`_${mode}_`)).length;
         assert(ran >= 8, `the direct ${mode} program ran (${ran} pipelines)`);
       }
+      // The 3-channel first layers (CASES[0], LARGE[0]) on channels padded to 4.
+      assert(
+        direct.some((k) => k.includes("_forward_3x3_4to16")),
+        `the padded first layer ran direct: ${direct}`,
+      );
       const transposed = direct.filter((k) => k.includes("_inputGrad_") && k.includes("_hwoi")).length;
       assert(transposed >= 8, `the direct dx program read a transposed filter (${transposed} pipelines)`);
     } finally {

@@ -83,16 +83,19 @@ interface PoolCase {
   pad: "valid" | "same";
 }
 
-// The cnn's 2×2 pools; overlapping 3×3 windows at stride 2 and 1 with padding; a width the stride leaves over.
+// Windows that tile the image (the cnn's 2×2 pools; sizes the window leaves over, valid and same padding), then
+// overlapping 3×3 windows at stride 2 and 1 with padding.
 const POOLS: PoolCase[] = [
   { shape: [2, 6, 6, 8], size: 2, stride: 2, pad: "valid" },
+  { shape: [3, 5, 7, 12], size: 2, stride: 2, pad: "valid" },
+  { shape: [2, 7, 5, 4], size: 2, stride: 2, pad: "same" },
   { shape: [2, 7, 7, 4], size: 3, stride: 2, pad: "same" },
   { shape: [1, 5, 6, 8], size: 3, stride: 1, pad: "same" },
-  { shape: [3, 5, 7, 12], size: 2, stride: 2, pad: "valid" },
 ];
 
 Deno.test({
-  name: "webgpu MaxPoolGrad in one vec4 pass gives tfjs's two-pass bits, ties and NaN/∞ included",
+  name:
+    "webgpu MaxPoolGrad in one vec4 pass (tiling windows, overlapping ones) gives tfjs's bits, ties and NaN/∞ included",
   ignore: noAdapter,
   fn: async () => {
     await initBackend("webgpu");
@@ -117,7 +120,9 @@ Deno.test({
       assert(sameBits(got, want), `case ${i} ${JSON.stringify(c)}: differs from tfjs's MaxPoolGrad`);
       x.dispose();
     }
-    assert(pipelines().some((k) => k.startsWith("ourMaxPoolGrad_vec4")), `ours ran: ${pipelines()}`);
+    for (const key of ["ourMaxPoolGradWindows", "ourMaxPoolGrad_vec4"]) {
+      assert(pipelines().some((k) => k.startsWith(key)), `${key} ran: ${pipelines()}`);
+    }
   },
 });
 

@@ -80,7 +80,10 @@ Deno.test({
         const [ref] = await runOn(REF, () => filterGrad(c, 700 + 3 * i));
         replaceKernel("Conv2DBackpropFilter", WEBGPU_BACKEND, filterGradTiledWebGpu(c.target));
         const [got] = await runOn(WEBGPU_BACKEND, () => filterGrad(c, 700 + 3 * i));
-        const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad);
+        // The plan of the channels as the program sees them (1 or 3 are padded to 4).
+        const ci4 = Math.ceil(c.f[2] / 4) * 4;
+        const f4: [number, number, number, number] = [c.f[0], c.f[1], ci4, c.f[3]];
+        const info = tf.backend_util.computeConv2DInfo([c.x[0], c.x[1], c.x[2], ci4], f4, c.s, 1, c.pad);
         const plan = planFilterGrad(
           c.f[0] * c.f[1] * c.f[2],
           c.f[3],
@@ -143,6 +146,9 @@ const DIRECT_CASES: Case[] = [
   { x: [4, 8, 8, 64], f: [1, 1, 64, 32], s: 1, pad: "same", target: 64 },
   { x: [40, 16, 16, 16], f: [3, 3, 16, 16], s: 1, pad: "same", target: 1024 },
   { x: [6, 12, 12, 32], f: [3, 3, 32, 64], s: 1, pad: "same", target: 1024 },
+  // First layers: 1 and 3 input channels, run on x padded with zero channels to 4.
+  { x: [8, 28, 28, 1], f: [3, 3, 1, 16], s: 1, pad: "same", target: 64 },
+  { x: [4, 32, 32, 3], f: [3, 3, 3, 16], s: 1, pad: "same", target: 256 },
 ];
 
 Deno.test({
@@ -156,7 +162,10 @@ Deno.test({
         const [ref] = await runOn(REF, () => filterGrad(c, 900 + 3 * i));
         const [got] = await runOn(WEBGPU_BACKEND, () => filterGrad(c, 900 + 3 * i));
         const [again] = await runOn(WEBGPU_BACKEND, () => filterGrad(c, 900 + 3 * i));
-        const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad);
+        // The plan of the channels as the program sees them (1 or 3 are padded to 4).
+        const ci4 = Math.ceil(c.f[2] / 4) * 4;
+        const f4: [number, number, number, number] = [c.f[0], c.f[1], ci4, c.f[3]];
+        const info = tf.backend_util.computeConv2DInfo([c.x[0], c.x[1], c.x[2], ci4], f4, c.s, 1, c.pad);
         const plan = planFilterGradDirect(info, c.target)!;
         splitCounts.push(plan.splits);
         const what = `x${c.x.join("x")} f${c.f.join("x")} ${c.pad}, ${plan.splits} split(s)`;
