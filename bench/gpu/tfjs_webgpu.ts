@@ -40,7 +40,7 @@
  * Usage: deno run -A bench/gpu/tfjs_webgpu.ts --model resnet20 --variant ours --batch 128 [--steps 10]
  *        [--warmup 3] [--pipelined 10] [--max-seconds 20] [--optimizer sgd|momentum] [--profile]
  *        [--env KEY=VALUE,...] [--tag NAME] [--no-in-place] [--conv C] [--input-grad G] [--filter-grad F]
- *        [--max-pool-grad stock|wgsl] [--relu stock|vec4]
+ *        [--max-pool-grad stock|wgsl] [--relu stock|vec4] [--mat-mul stock|small-tiles]
  * `--env OUR_WEBGPU_VEC4=false` runs the batch-norm and ReLU-gradient programs over scalars (lib/backends/webgpu/program.ts),
  * `--env OUR_WEBGPU_PAD_CHANNELS=false` first layers of 1 or 3 channels on the GEMM programs (webgpu_channel_pad.ts).
  */
@@ -91,6 +91,7 @@ const { values: a } = parseArgs({
     "filter-grad": { type: "string" },
     "max-pool-grad": { type: "string" },
     relu: { type: "string" },
+    "mat-mul": { type: "string" },
     "no-in-place": { type: "boolean", default: false },
   },
 });
@@ -101,6 +102,7 @@ const KERNEL_FLAGS = {
   "filter-grad": { choice: "filterGrad", values: ["stock", "tiled", "direct"] },
   "max-pool-grad": { choice: "maxPoolGrad", values: ["stock", "wgsl"] },
   relu: { choice: "relu", values: ["stock", "vec4"] },
+  "mat-mul": { choice: "matMul", values: ["stock", "small-tiles"] },
 } as const;
 const kernelChoice: Record<string, string> = {};
 for (const [flag, { choice, values }] of Object.entries(KERNEL_FLAGS)) {
@@ -156,7 +158,8 @@ if (variant === "ours" || variant === "phase2" || variant === "phase1") {
     setup = [
       ...new Set([
         ...setup.filter((k) =>
-          !/^(Conv2D|FusedConv2D|Conv2DBackpropInput|Conv2DBackpropFilter|MaxPoolGrad|Relu):/.test(k)
+          !/^(Conv2D|FusedConv2D|Conv2DBackpropInput|Conv2DBackpropFilter|MaxPoolGrad|Relu|BatchMatMul|_FusedMatMul):/
+            .test(k)
         ),
         ...ours,
       ]),

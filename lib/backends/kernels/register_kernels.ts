@@ -3,7 +3,7 @@
  * each kernel file exports its kernel configs or kernel functions, and this module installs them.
  *
  * - {@link registerTrainingKernels}: the replaceable stock kernels (convolutions and their gradients, MaxPoolGrad,
- *   Relu, BatchMatMul, Sum and Mean, Identity, Slice), chosen per backend; the stock one stays callable
+ *   Relu, BatchMatMul and _FusedMatMul, Sum and Mean, Identity, Slice), chosen per backend; the stock one stays callable
  *   (kernel_registry.ts).
  * - {@link registerWebGpuKernels}: kernels of our own names for our webgpu backend (batch norm, fused SGD, the
  *   in-place updates).
@@ -31,6 +31,7 @@ import { batchMatMulTransposed } from "./batch_mat_mul.ts";
 import { maxPoolGradCpu, maxPoolGradWasm } from "./max_pool_grad.ts";
 import { maxPoolGradWebGpu } from "./webgpu_max_pool_grad.ts";
 import { reluVec4WebGpu } from "./webgpu_relu.ts";
+import { matMulSmallTilesWebGpu } from "./webgpu_mat_mul.ts";
 import { filterGradSimd, inputGradSimd, maxPoolGradSimd, sliceSimd } from "./wasm_simd.ts";
 import { sharedIdentityWasm } from "./shared_identity.ts";
 import { conv2dWinograd, filterGradWinograd, inputGradWinograd } from "./wasm_winograd.ts";
@@ -68,8 +69,11 @@ export interface TrainingKernelChoice {
   maxPoolGrad: "js" | "simd" | "wgsl" | "stock";
   /** `Relu`: `vec4` (tfjs's expression over `vec4`s, the same bits, webgpu_relu.ts) is webgpu only. */
   relu: "vec4" | "stock";
-  /** `BatchMatMul` with transposes: `transpose` is meant for wasm. */
-  matMul: "transpose" | "stock";
+  /**
+   * `BatchMatMul` with transposes: `transpose` is meant for wasm. `small-tiles` (`BatchMatMul` and
+   * `_FusedMatMul`: tfjs's small-output program for thin products, webgpu_mat_mul.ts) is webgpu only.
+   */
+  matMul: "transpose" | "small-tiles" | "stock";
   /**
    * `Sum` and `Mean` over leading or middle axes (reductions.ts, bit-identical to stock): `js` (a JavaScript
    * loop) and `simd` (the same loop in our SIMD module, threaded) are wasm only.
@@ -100,13 +104,16 @@ export const DEFAULT_KERNELS: Record<"wasm" | "webgpu" | "cpu", TrainingKernelCh
   // Run 15 (H200, one call): filterGrad direct took ResNet20's dW from 2.87 to 1.32 ms a step, and dx reading a
   // transposed filter (direct-transposed, the same bits as direct) from 1.83 to 1.20 ms; with both, step-graph
   // training went from 15,763 to 21,568 img/s at batch 128 and from 20,236 to 32,381 at 512.
+  // Run 18 (H100, one call): maxPoolGrad wgsl, relu vec4, matMul small-tiles, the vec4 batch-norm programs and the
+  // padded first layers took the cnn at batch 512 from 125k to 159k img/s (170k with tfjs's small-output matmul
+  // forced), ResNet20 at 512 from 32.5k to 38.6k.
   webgpu: {
     conv: "direct",
     filterGrad: "direct",
     inputGrad: "direct-transposed",
     maxPoolGrad: "wgsl",
     relu: "vec4",
-    matMul: "stock",
+    matMul: "small-tiles",
     reductions: "stock",
     identity: "stock",
     slice: "stock",
@@ -143,6 +150,7 @@ const ONE_BACKEND: Record<string, "wasm" | "webgpu"> = {
   "maxPoolGrad:simd": "wasm",
   "maxPoolGrad:wgsl": "webgpu",
   "relu:vec4": "webgpu",
+  "matMul:small-tiles": "webgpu",
   "reductions:js": "wasm",
   "reductions:simd": "wasm",
   "identity:share": "wasm",
@@ -231,7 +239,16 @@ export function registerTrainingKernels(
   install(
     "BatchMatMul",
     target,
-    c.matMul === "transpose" ? batchMatMulTransposed(backendName) : undefined,
+    {
+      transpose: batchMatMulTransposed(backendName),
+      "small-tiles": matMulSmallTilesWebGpu("BatchMatMul"),
+      stock: undefined,
+    }[c.matMul],
+  );
+  install(
+    "_FusedMatMul",
+    target,
+    c.matMul === "small-tiles" ? matMulSmallTilesWebGpu("_FusedMatMul") : undefined,
   );
   install("Sum", target, { js: sumWasm, simd: sumWasmSimd(), stock: undefined }[c.reductions]);
   install("Mean", target, { js: meanWasm, simd: meanWasmSimd(), stock: undefined }[c.reductions]);
@@ -245,6 +262,7 @@ export function registerTrainingKernels(
     ["MaxPoolGrad", c.maxPoolGrad],
     ["Relu", c.relu],
     ["BatchMatMul", c.matMul],
+    ["_FusedMatMul", c.matMul === "small-tiles" ? c.matMul : "stock"],
     ["Sum", c.reductions],
     ["Mean", c.reductions],
     ["Identity", c.identity],
