@@ -31,33 +31,28 @@ const values = (n: number, seed: number) =>
 /** The shader keys of the pipelines the active backend compiled so far. */
 const pipelines = () => Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
 
-/** `f`'s outputs, read back, with `choice` registered (the default kernels are put back afterwards). */
-async function withKernels(
-  choice: Parameters<typeof registerTrainingKernels>[1],
-  f: () => tf.Tensor[],
-): Promise<Float32Array[]> {
-  registerTrainingKernels("webgpu", choice);
+/** `f`'s outputs, read back, disposed; `after` runs in any case (it puts back what `f` was run under). */
+async function readBack(f: () => tf.Tensor[], after: () => void): Promise<Float32Array[]> {
   try {
     const out = f();
     const data = await Promise.all(out.map((t) => t.data() as Promise<Float32Array>));
     tf.dispose(out);
     return data;
   } finally {
-    registerTrainingKernels("webgpu");
+    after();
   }
 }
 
-/** `f`'s outputs, read back, with the `vec4` programs allowed or not. */
-async function withVec4(on: boolean, f: () => tf.Tensor[]): Promise<Float32Array[]> {
+/** `f`'s outputs with `choice` registered (the default kernels are put back afterwards). */
+function withKernels(choice: Parameters<typeof registerTrainingKernels>[1], f: () => tf.Tensor[]) {
+  registerTrainingKernels("webgpu", choice);
+  return readBack(f, () => registerTrainingKernels("webgpu"));
+}
+
+/** `f`'s outputs with the `vec4` programs allowed or not. */
+function withVec4(on: boolean, f: () => tf.Tensor[]) {
   tf.env().set(VEC4_FLAG, on);
-  try {
-    const out = f();
-    const data = await Promise.all(out.map((t) => t.data() as Promise<Float32Array>));
-    tf.dispose(out);
-    return data;
-  } finally {
-    tf.env().set(VEC4_FLAG, true);
-  }
+  return readBack(f, () => tf.env().set(VEC4_FLAG, true));
 }
 
 Deno.test({
