@@ -82,7 +82,7 @@ W="--steps 10 --warmup 10 --pipelined 50"
 # Step graphs (GRAPH=1: `--graph`, what the `train` stage runs on webgpu) and the same through tfjs.
 # OPTS=momentum skips the plain-SGD runs (a shorter call).
 # QUICK=1 (a short call): of the runs through tfjs only the profiles (ResNet20 at batch 128; both models at
-# 512); of the variants only `scalar`, `nopad`, `stockmm` and `px4`.
+# 512); of the variants only `scalar`, `nopad` and `stockmm`.
 QUICK="${QUICK:-0}"
 for opt in ${OPTS:-momentum sgd}; do
   for model in cnn resnet20; do
@@ -95,13 +95,11 @@ GRAPH=1 tfjs cnn ours momentum $B512 $W
 GRAPH=1 tfjs resnet20 ours momentum $B512 $W
 # Variants through step graphs: `scalar`, run 17's kernels (batch norm and the ReLU gradient over scalars,
 # tfjs's Relu, two-pass MaxPoolGrad and matmul choice, first layers of 1 or 3 channels on the GEMM programs);
-# `nopad`, the first layers alone; `stockmm`, tfjs's matmul choice alone; `px4`, run 18's direct convolutions
-# (4 pixels a thread everywhere; now 2 where 4 leaves fewer than 128 threads); `twosgd`, run 15's updates (SGD
-# as two kernels a variable, the moving averages as one a statistic, instead of in place: --no-in-place);
-# `run14`, run 14's dW and dx (the split-K GEMM for dW, the direct dx reading tfjs's filter layout); `tileddw`
-# and `dxhwio`, each of them alone; `gemm`, run 13's default (our implicit-GEMM forward, tfjs's dx shader).
-SCALAR="--max-pool-grad stock --relu stock --mat-mul stock"
-SCALAR="$SCALAR --env OUR_WEBGPU_VEC4=false,OUR_WEBGPU_PAD_CHANNELS=false,OUR_WEBGPU_DIRECT_PIXELS=4"
+# `nopad`, the first layers alone; `stockmm`, tfjs's matmul choice alone; `twosgd`, run 15's updates (SGD as
+# two kernels a variable, the moving averages as one a statistic, instead of in place: --no-in-place); `run14`,
+# run 14's dW and dx (the split-K GEMM for dW, the direct dx reading tfjs's filter layout); `tileddw` and
+# `dxhwio`, each of them alone; `gemm`, run 13's default (our implicit-GEMM forward, tfjs's dx shader).
+SCALAR="--max-pool-grad stock --relu stock --mat-mul stock --env OUR_WEBGPU_VEC4=false,OUR_WEBGPU_PAD_CHANNELS=false"
 RUN14="--filter-grad tiled --input-grad direct"
 for model in cnn resnet20; do
   for b in $B128 $B512; do
@@ -109,7 +107,6 @@ for model in cnn resnet20; do
     GRAPH=1 TAG=nopad tfjs $model ours momentum $b $W --env OUR_WEBGPU_PAD_CHANNELS=false
     # tfjs's own choice of matmul programs for the dense layer (32×32 tiles at batch 512).
     GRAPH=1 TAG=stockmm tfjs $model ours momentum $b $W --mat-mul stock
-    GRAPH=1 TAG=px4 tfjs $model ours momentum $b $W --env OUR_WEBGPU_DIRECT_PIXELS=4
     [ "$QUICK" = 1 ] && continue
     GRAPH=1 TAG=twosgd tfjs $model ours momentum $b $W --no-in-place
     GRAPH=1 TAG=run14 tfjs $model ours momentum $b $W $RUN14

@@ -42,8 +42,7 @@
  *        [--env KEY=VALUE,...] [--tag NAME] [--no-in-place] [--conv C] [--input-grad G] [--filter-grad F]
  *        [--max-pool-grad stock|wgsl] [--relu stock|vec4] [--mat-mul stock|small-tiles]
  * `--env OUR_WEBGPU_VEC4=false` runs the batch-norm and ReLU-gradient programs over scalars (lib/backends/webgpu/program.ts),
- * `--env OUR_WEBGPU_PAD_CHANNELS=false` first layers of 1 or 3 channels on the GEMM programs (webgpu_channel_pad.ts),
- * `--env OUR_WEBGPU_DIRECT_PIXELS=4` the direct convolutions with 4 pixels a thread everywhere (webgpu_conv_direct.ts).
+ * `--env OUR_WEBGPU_PAD_CHANNELS=false` first layers of 1 or 3 channels on the GEMM programs (webgpu_channel_pad.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";

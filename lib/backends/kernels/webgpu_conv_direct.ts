@@ -5,9 +5,7 @@
  * memory once, as `vec4`s of channels, and every tap reads it there. The implicit GEMM (webgpu_conv_gemm.ts)
  * instead gathers an im2col tile per 16 values of Kd, with an address and a bounds test for each value, so most
  * of its instructions are integer ones; here a thread's 16 outputs (4 pixels × 4 channels) take 16 multiply-adds
- * per 4 patch reads and 4 filter reads, and the indices are computed once per tap. Blocks with few output
- * channels (or a patch of many source channels) would leave workgroups of fewer than 128 threads; there a thread
- * takes 2 pixels, so that twice the threads share the same patch.
+ * per 4 patch reads and 4 filter reads, and the indices are computed once per tap.
  *
  * The sums are taken in the order of tfjs's own shaders, as the GEMM program's are, so the results are theirs,
  * bit for bit (tests/lib/backends/kernels/webgpu_conv2d_test.ts):
@@ -27,7 +25,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
 import {
   ceilDiv,
   ElementwiseProgram,
@@ -43,17 +41,7 @@ export interface ConvDirectTile {
   tileW: number;
   tileN: number;
   threads: number;
-  /** Pixels of one row a thread computes (each with 4 output channels): 4, or 2 where 4 leaves small workgroups. */
-  pixels: 2 | 4;
 }
-
-/**
- * The tfjs flag that sets a direct program's pixels a thread: 0 (the default) takes 2 where 4 would leave a
- * workgroup of fewer than 128 threads, 4 always takes 4 (bench/gpu/run.sh's variant `px4`). The bits are the
- * same either way: each output adds its products in the same order.
- */
-export const DIRECT_PIXELS_FLAG = "OUR_WEBGPU_DIRECT_PIXELS";
-tf.env().registerFlag(DIRECT_PIXELS_FLAG, () => 0);
 
 /** The source and output images of `mode` of `c`: [height, width, channels] each. */
 function images(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo): { src: number[]; dst: number[] } {
@@ -64,13 +52,12 @@ function images(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo): { src: numbe
 /**
  * The block for `mode` of the convolution `c`: tileN = the output image's channels up to 64, tileW = 8 pixels
  * (two groups of 4), and tileH the most rows of 8 (at most 8) whose patch fits in 16 KiB and whose threads (one
- * per 4 pixels and 4 channels) are at most 256; where that is fewer than 128 threads, a thread takes 2 pixels
- * instead of 4 (twice the threads; {@link DIRECT_PIXELS_FLAG}). Null when the program does not cover `c`: a
- * stride or dilation other than 1, channel counts that are not multiples of 4, or not even one row that fits
- * (too many source channels).
+ * per 4 pixels and 4 channels) are at most 256. Null when the program does not cover `c`: a stride or dilation
+ * other than 1, channel counts that are not multiples of 4, or not even one row that fits (too many source
+ * channels).
  *
  * @example
- * convDirectTile("forward", c) // ResNet20's 64-channel layers: { tileH: 4, tileW: 8, tileN: 64, threads: 128, pixels: 4 }
+ * convDirectTile("forward", c) // ResNet20's 64-channel layers: { tileH: 4, tileW: 8, tileN: 64, threads: 128 }
  */
 export function convDirectTile(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo): ConvDirectTile | null {
   const unit = c.strideHeight === 1 && c.strideWidth === 1 && c.dilationHeight === 1 && c.dilationWidth === 1;
@@ -81,12 +68,7 @@ export function convDirectTile(mode: ConvGemmMode, c: tf.backend_util.Conv2DInfo
     const patch = (tileH + c.filterHeight - 1) * (tileW + c.filterWidth - 1) * src[2] * 4;
     const threads = (tileH * tileW / 4) * (tileN / 4);
     if (patch <= WORKGROUP_STORAGE_BYTES && threads <= MAX_WORKGROUP_THREADS) {
-      // Few threads (a layer with few output channels, or a large patch): two pixels a thread, twice the threads
-      // over the same patch, so that more of them share a multiprocessor's workgroup memory.
-      const pairs = threads < 128 && tf.env().getNumber(DIRECT_PIXELS_FLAG) !== 4;
-      return pairs
-        ? { tileH, tileW, tileN, threads: threads * 2, pixels: 2 }
-        : { tileH, tileW, tileN, threads, pixels: 4 };
+      return { tileH, tileW, tileN, threads };
     }
   }
   return null;
@@ -184,7 +166,7 @@ export class ConvDirectProgram implements WebGpuProgram {
     this.variableComponents = this.variableNames.map(() => 4);
     // Channel counts and the filter size are WGSL constants (the loops over them unroll); sizes are uniforms.
     this.shaderKey = `ourConvDirect_${mode}_${c.filterHeight}x${c.filterWidth}_${src[2]}to${dst[2]}_` +
-      `${tile.tileH}x${tile.tileW}x${tile.tileN}_p${tile.pixels}${epilogue.bias ? "_bias" : ""}${
+      `${tile.tileH}x${tile.tileW}x${tile.tileN}${epilogue.bias ? "_bias" : ""}${
         epilogue.relu ? "_relu" : ""
       }${layout === "hwoi" ? "_hwoi" : ""}`;
   }
@@ -201,20 +183,16 @@ export class ConvDirectProgram implements WebGpuProgram {
     return [src[0], src[1], dst[0], dst[1], top, left, ceilDiv(dst[1], this.#tile.tileW)];
   }
 
-  /**
-   * WGSL that adds tap (i, j)'s products of channels 4·c4 … 4·c4 + 3 of the patch pixels x0, x1, … to acc0,
-   * acc1, … (one of each per pixel of the thread).
-   */
+  /** WGSL that adds tap (i, j)'s products of channels 4·c4 … 4·c4 + 3 of the patch pixels x0…x3 to acc0…acc3. */
   #accumulate(): string {
     const c = this.#c, lanes = ["x", "y", "z", "w"], q4 = [0, 1, 2, 3], co4 = c.outChannels / 4;
-    const px = [...Array(this.#tile.pixels).keys()];
     if (this.#mode === "forward") {
       // b_q: the 4 output channels of filter row k + q (input channel 4·c4 + q of tap (i, j)).
       return `
                 let k = (i * ${c.filterWidth} + j) * ${c.inChannels} + c4 * 4;
                 ${q4.map((q) => `let b${q} = w[(k + ${q}) * ${co4} + col4];`).join("\n                ")}
                 ${
-        px.map((p) => lanes.map((l, q) => `acc${p} = fma(vec4<f32>(x${p}.${l}), b${q}, acc${p});`).join(" "))
+        q4.map((p) => lanes.map((l, q) => `acc${p} = fma(vec4<f32>(x${p}.${l}), b${q}, acc${p});`).join(" "))
           .join("\n                ")
       }`;
     }
@@ -236,24 +214,23 @@ export class ConvDirectProgram implements WebGpuProgram {
                 ${tap}
                 ${filterValues}
                 ${
-      px.map((p) => `acc${p} = acc${p} + vec4<f32>(${q4.map((q) => `dot(x${p}, b${q})`).join(", ")});`)
+      q4.map((p) => `acc${p} = acc${p} + vec4<f32>(${q4.map((q) => `dot(x${p}, b${q})`).join(", ")});`)
         .join("\n                ")
     }`;
   }
 
   getUserCode(): string {
-    const c = this.#c, { tileH, tileW, tileN, threads, pixels } = this.#tile;
+    const c = this.#c, { tileH, tileW, tileN, threads } = this.#tile;
     const { src, dst } = images(this.#mode, c);
     const [kh, kw, in4, out4] = [c.filterHeight, c.filterWidth, src[2] / 4, dst[2] / 4];
     const patchW = tileW + kw - 1, patchH = tileH + kh - 1;
-    const groupsW = tileW / pixels, colQuads = tileN / 4;
-    const px = [...Array(pixels).keys()];
+    const quadsW = tileW / 4, colQuads = tileN / 4;
     const bias = this.#epilogue.bias ? " + bias[col4]" : "";
     const value = (p: number) => {
       const v = `acc${p}${bias}`;
       return this.#epilogue.relu ? `select(${v}, vec4<f32>(0.0), ${v} < vec4<f32>(0.0))` : v;
     };
-    const stores = px.map((p) => `
+    const stores = [0, 1, 2, 3].map((p) => `
           if (ow0 + ${p} < uniforms.outW) {
             result[((n * uniforms.outH + oh) * uniforms.outW + ow0 + ${p}) * ${out4} + col4] = ${value(p)};
           }`).join("");
@@ -283,23 +260,25 @@ export class ConvDirectProgram implements WebGpuProgram {
           inPatch[e] = v;
         }
         workgroupBarrier();
-        // This thread: ${pixels} pixels of one row (columns ow0 … ow0 + ${
-      pixels - 1
-    }) and 4 output channels (col4).
+        // This thread: 4 pixels of one row (columns ow0 … ow0 + 3) and 4 output channels (col4).
         let colQuad = li % ${colQuads};
-        let pixelGroup = li / ${colQuads};
-        let th = pixelGroup / ${groupsW};
-        let tw = (pixelGroup - th * ${groupsW}) * ${pixels};
+        let pixelQuad = li / ${colQuads};
+        let th = pixelQuad / ${quadsW};
+        let tw = (pixelQuad - th * ${quadsW}) * 4;
         let col4 = i32(workgroupId.x) * ${colQuads} + colQuad;
-        ${px.map((p) => `var acc${p} = vec4<f32>(0.0);`).join("\n        ")}
+        var acc0 = vec4<f32>(0.0);
+        var acc1 = vec4<f32>(0.0);
+        var acc2 = vec4<f32>(0.0);
+        var acc3 = vec4<f32>(0.0);
         if (col4 < ${out4}) {
           for (var i = 0; i < ${kh}; i++) {
             for (var j = 0; j < ${kw}; j++) {
               let at = ((th + i) * ${patchW} + tw + j) * ${in4};
               for (var c4 = 0; c4 < ${in4}; c4++) {
-                ${
-      px.map((p) => `let x${p} = inPatch[at + ${p * in4} + c4];`).join("\n                ")
-    }${this.#accumulate()}
+                let x0 = inPatch[at + c4];
+                let x1 = inPatch[at + ${in4} + c4];
+                let x2 = inPatch[at + ${2 * in4} + c4];
+                let x3 = inPatch[at + ${3 * in4} + c4];${this.#accumulate()}
               }
             }
           }

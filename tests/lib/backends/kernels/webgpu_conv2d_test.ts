@@ -2,11 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEqualJson, assertLess } from "../assert.ts";
 import { REF, relErr, runOn, seeded } from "../reference.ts";
 import { convGemmTile } from "../../../../lib/backends/kernels/webgpu_conv_gemm.ts";
-import {
-  convDirectFits,
-  convDirectTile,
-  DIRECT_PIXELS_FLAG,
-} from "../../../../lib/backends/kernels/webgpu_conv_direct.ts";
+import { convDirectFits, convDirectTile } from "../../../../lib/backends/kernels/webgpu_conv_direct.ts";
 import { nhwcConvInfo } from "../../../../lib/backends/kernels/conv_info.ts";
 import { registerTrainingKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
 import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
@@ -116,11 +112,11 @@ Deno.test("convGemmTile: the narrowest of 4…64 columns, 4×4 a thread, 64 thre
   assertEqualJson(tile(16, 4 * 32 * 32), [64, 16, 64], "batch 4");
 });
 
-Deno.test("convDirectTile: rows of 8 pixels whose source patch fits 16 KiB, 128…256 threads; stride 1 only", () => {
+Deno.test("convDirectTile: rows of 8 pixels whose source patch fits 16 KiB, ≤ 256 threads; stride 1 only", () => {
   const info = (x: number[], f: number[], s = 1) => nhwcConvInfo(x, f, { strides: [s, s], pad: "same" });
   const tile = (x: number[], f: number[]) => {
     const t = convDirectTile("forward", info(x, f))!;
-    return [t.tileH, t.tileW, t.tileN, t.threads, t.pixels];
+    return [t.tileH, t.tileW, t.tileN, t.threads];
   };
   assertEqualJson(
     [
@@ -128,20 +124,13 @@ Deno.test("convDirectTile: rows of 8 pixels whose source patch fits 16 KiB, 128�
       tile([1, 16, 16, 32], [3, 3, 32, 32]),
       tile([1, 8, 8, 64], [3, 3, 64, 64]),
     ],
-    // 16 output channels: 64 threads of 4 pixels, so 128 of 2.
-    [[8, 8, 16, 128, 2], [8, 8, 32, 128, 4], [4, 8, 64, 128, 4]],
+    [[8, 8, 16, 64], [8, 8, 32, 128], [4, 8, 64, 128]],
     "ResNet20's three stages",
   );
-  assertEqualJson(tile([1, 8, 8, 128], [3, 3, 128, 4]), [1, 8, 4, 4, 2], "128 channels: one row");
+  assertEqualJson(tile([1, 8, 8, 128], [3, 3, 128, 4]), [1, 8, 4, 2], "128 channels: one row");
   // The input gradient's source is dy: 64 channels to load, 32 to write.
   const dx = convDirectTile("inputGrad", info([1, 16, 16, 32], [3, 3, 32, 64]))!;
-  assertEqualJson([dx.tileH, dx.tileW, dx.tileN, dx.threads, dx.pixels], [4, 8, 32, 128, 2], "dx of 32 → 64");
-  tf.env().set(DIRECT_PIXELS_FLAG, 4);
-  try {
-    assertEqualJson(tile([1, 32, 32, 16], [3, 3, 16, 16]), [8, 8, 16, 64, 4], "4 pixels a thread by flag");
-  } finally {
-    tf.env().set(DIRECT_PIXELS_FLAG, 0);
-  }
+  assertEqualJson([dx.tileH, dx.tileW, dx.tileN, dx.threads], [4, 8, 32, 64], "dx of 32 → 64 channels");
   assert(convDirectTile("forward", info([1, 8, 8, 256], [3, 3, 256, 4])) === null, "256 channels do not fit");
   assert(!convDirectFits("forward", info([1, 8, 8, 16], [3, 3, 16, 16], 2)), "stride 2 is not direct");
   assert(!convDirectFits("forward", info([1, 8, 8, 3], [3, 3, 3, 16])), "3 input channels are not direct");
