@@ -52,7 +52,7 @@ function forward(
       const padded = [padAxisTo4(backend, x, 3), padAxisTo4(backend, filter, 2)];
       const program = new ConvDirectProgram("forward", c4, epilogue);
       const out = runProgram(backend, program, bias ? [...padded, bias] : padded, program.uniformValues());
-      for (const t of padded) backend.disposeData(t.dataId);
+      padded.forEach((t, i) => t !== inputs[i] && backend.disposeData(t.dataId));
       return out;
     }
   }

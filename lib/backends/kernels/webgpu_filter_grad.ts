@@ -314,7 +314,7 @@ export function filterGradDirectWebGpu(targetWorkgroups = 1024): KernelFn {
         const x4 = padAxisTo4(backend, x, 3);
         const program = new FilterGradDirectProgram(c4, plan4);
         const partial = runProgram(backend, program, [x4, dy], program.uniformValues());
-        backend.disposeData(x4.dataId);
+        if (x4 !== x) backend.disposeData(x4.dataId);
         const dw4 = sumSlices(backend, partial, plan4.splits, shape4);
         const dw = cropAxis(backend, dw4, 2, c.inChannels);
         backend.disposeData(dw4.dataId);

@@ -78,7 +78,10 @@ const BODY = `
       let idyC = q / uniforms.strideW;
       let dyValue = dy[((n * uniforms.outH + idyR) * uniforms.outW + idyC) * uniforms.channels4 + c4];
       let hit = vec4<i32>(lastIndex) - windowArgmax(n, idyR, idyC, c4) == vec4<i32>(wR * uniforms.filterW + wC);
-      out += dyValue * select(vec4<f32>(0.0), vec4<f32>(1.0), hit);
+      // out + p, with its zeros +0 as IEEE's sum makes them (from +0 no sum is −0), so that a compiler that
+      // peels the loop and folds 0.0 + p to p cannot keep a −0.
+      let sum = out + dyValue * select(vec4<f32>(0.0), vec4<f32>(1.0), hit);
+      out = select(sum, vec4<f32>(0.0), sum == vec4<f32>(0.0));
     }
   }
 `;
