@@ -14,6 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { ElementwiseProgram, runProgram } from "../webgpu/program.ts";
+import { nhwcConvInfo } from "./conv_info.ts";
 
 /**
  * The tfjs flag that lets the direct programs take 1 or 3 channels padded to 4 (default true). Benchmarks set it
@@ -26,12 +27,29 @@ tf.env().registerFlag(PAD_CHANNELS_FLAG, () => true);
 export const padsChannels = (channels: number) => channels % 4 !== 0 && tf.env().getBool(PAD_CHANNELS_FLAG);
 
 /** `n` rounded up to a multiple of 4. */
-export const roundUpTo4 = (n: number) => Math.ceil(n / 4) * 4;
+const roundUpTo4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/**
+ * The convolution `c` of an input of shape `xShape` as the direct programs see it once the input channels are
+ * padded to a multiple of 4, and that padded filter's shape [kh, kw, Ci4, Co].
+ *
+ * @example
+ * const { c4, filterShape4 } = paddedConv(x.shape, c, attrs); // cnn's first layer: Ci 1 → 4, [3, 3, 4, 16]
+ */
+export function paddedConv(
+  xShape: number[],
+  c: tf.backend_util.Conv2DInfo,
+  attrs: tf.NamedAttrMap,
+): { c4: tf.backend_util.Conv2DInfo; filterShape4: number[] } {
+  const ci4 = roundUpTo4(c.inChannels);
+  const filterShape4 = [c.filterHeight, c.filterWidth, ci4, c.outChannels];
+  return { c4: nhwcConvInfo([...xShape.slice(0, 3), ci4], filterShape4, attrs), filterShape4 };
+}
 
 /** The elements of `t` with axis `axis` resized to `size` (zeros where it grows). */
 function resizeAxis(backend: tf.KernelBackend, t: tf.TensorInfo, axis: number, size: number): tf.TensorInfo {
   const from = t.shape[axis];
-  const inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const inner = tf.util.sizeFromShape(t.shape.slice(axis + 1));
   const shape = t.shape.map((d, i) => i === axis ? size : d);
   const program = new ElementwiseProgram(
     `ourResizeAxis_${from}to${size}_${inner}`,

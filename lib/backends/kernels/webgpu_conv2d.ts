@@ -18,7 +18,7 @@ import {
   FilterTransposeProgram,
 } from "./webgpu_conv_direct.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
-import { padAxisTo4, padsChannels, roundUpTo4 } from "./webgpu_channel_pad.ts";
+import { padAxisTo4, paddedConv, padsChannels } from "./webgpu_channel_pad.ts";
 
 const isOne = (d: unknown) => d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
 
@@ -41,13 +41,7 @@ function forward(
   }
   if (direct && padsChannels(c.inChannels)) {
     // 1 or 3 input channels (a first layer): the direct program on channels padded with zeros to 4, the same sums.
-    const ci4 = roundUpTo4(c.inChannels);
-    const c4 = nhwcConvInfo([...x.shape.slice(0, 3), ci4], [
-      c.filterHeight,
-      c.filterWidth,
-      ci4,
-      c.outChannels,
-    ], attrs);
+    const { c4 } = paddedConv(x.shape, c, attrs);
     if (convDirectFits("forward", c4)) {
       const padded = [padAxisTo4(backend, x, 3), padAxisTo4(backend, filter, 2)];
       const program = new ConvDirectProgram("forward", c4, epilogue);

@@ -16,7 +16,7 @@ import { type KernelFn, stockFallback } from "./kernel_registry.ts";
 import { ceilDiv, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
 import { isNhwc, nhwcConvInfo } from "./conv_info.ts";
 import { FilterGradDirectProgram, planFilterGradDirect } from "./webgpu_filter_grad_direct.ts";
-import { cropAxis, padAxisTo4, padsChannels, roundUpTo4 } from "./webgpu_channel_pad.ts";
+import { cropAxis, padAxisTo4, paddedConv, padsChannels } from "./webgpu_channel_pad.ts";
 
 /** K positions per tile. */
 const TILE_K = 32;
@@ -307,15 +307,14 @@ export function filterGradDirectWebGpu(targetWorkgroups = 1024): KernelFn {
     }
     if (c && padsChannels(c.inChannels)) {
       // 1 or 3 input channels (a first layer): x padded with zero channels to 4, the padded rows of dW dropped.
-      const shape4 = [filterShape[0], filterShape[1], roundUpTo4(c.inChannels), filterShape[3]];
-      const c4 = nhwcConvInfo([...x.shape.slice(0, 3), shape4[2]], shape4, attrs);
+      const { c4, filterShape4 } = paddedConv(x.shape, c, attrs);
       const plan4 = planFilterGradDirect(c4, targetWorkgroups);
       if (plan4) {
         const x4 = padAxisTo4(backend, x, 3);
         const program = new FilterGradDirectProgram(c4, plan4);
         const partial = runProgram(backend, program, [x4, dy], program.uniformValues());
         if (x4 !== x) backend.disposeData(x4.dataId);
-        const dw4 = sumSlices(backend, partial, plan4.splits, shape4);
+        const dw4 = sumSlices(backend, partial, plan4.splits, filterShape4);
         const dw = cropAxis(backend, dw4, 2, c.inChannels);
         backend.disposeData(dw4.dataId);
         return dw;

@@ -108,7 +108,7 @@ export class ElementwiseProgram implements WebGpuProgram {
   ) {
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    const elements = outputShape.reduce((a, b) => a * b, 1);
+    const elements = tf.util.sizeFromShape(outputShape);
     if (vec4 && elements % 4 !== 0) {
       throw new Error(`${shaderKey}: vec4 needs a size that is a multiple of 4, got [${outputShape}]`);
     }
@@ -149,7 +149,7 @@ tf.env().registerFlag(VEC4_FLAG, () => true);
  * fitsVec4(gamma); // a batch-norm layer of 32 channels: true
  */
 export function fitsVec4(...tensors: { shape: number[] }[]): boolean {
-  return tf.env().getBool(VEC4_FLAG) && tensors.every((t) => t.shape.reduce((a, b) => a * b, 1) % 4 === 0);
+  return tf.env().getBool(VEC4_FLAG) && tensors.every((t) => tf.util.sizeFromShape(t.shape) % 4 === 0);
 }
 
 const ELEMENTWISE_THREADS = 64;
