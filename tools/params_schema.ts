@@ -16,7 +16,7 @@
 import { z } from "zod";
 import { aggregateParamsSchema } from "../stages/aggregate.ts";
 import { attackParamsSchema } from "../stages/attack_eval.ts";
-import { corruptParamsSchema } from "../stages/corrupt_eval.ts";
+import { corruptParamsSchema } from "../stages/support/corrupt_params.ts";
 import { dimSchema } from "../stages/measure_dimensionality.ts";
 import { gradSchema } from "../stages/measure_gradients.ts";
 import { selectivitySchema, siSchema } from "../stages/measure_selectivity.ts";
@@ -35,7 +35,7 @@ export const SECTION_SCHEMAS: readonly (readonly [section: string, stage: string
   ["selectivity", "measure-selectivity", selectivitySchema],
   ["grad", "measure-gradients", gradSchema],
   ["dim", "measure-dimensionality", dimSchema],
-  ["corrupt", "corrupt-eval", corruptParamsSchema],
+  ["corrupt", "corrupt-data, corrupt-eval", corruptParamsSchema],
   ["attack", "attack-eval", attackParamsSchema],
   ["aggregate", "aggregate", aggregateParamsSchema],
   ["runtime", "every per-network stage (PIPELINE_BACKEND, PIPELINE_THREADS)", runtimeSchema],

@@ -1,21 +1,22 @@
 /**
  * The measurement of `corrupt-eval` (docs/method.md §4) for one trained network: clean accuracy on a seeded
- * stratified test subset, accuracy per (corruption, severity) on generated corruptions of that subset (or on
- * the official CIFAR-10-C / Tiny-ImageNet-C files), and example grids (one row per example image: clean first
- * when generated, then the severities).
+ * stratified test subset, accuracy per (corruption, severity) on the generated corruptions of that subset
+ * (made once for every network by `corrupt-data`, corrupted_sets.ts) or on the official CIFAR-10-C /
+ * Tiny-ImageNet-C files, and example grids (one row per example image: clean first when generated, then the
+ * severities).
  *
  * @module
  */
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { ImageShape } from "../data/dataset.ts";
 import type { PreparedSplit } from "../data/prepared.ts";
-import { stratifiedSample } from "../data/split.ts";
+import { sha256Hex } from "../data/digest.ts";
 import { accuracyOf, predictClasses } from "../eval/predict.ts";
 import { encodePng } from "../eval/png.ts";
-import { deriveSeed } from "../random.ts";
 import type { AccuracyTable } from "./metrics.ts";
 import { type CorruptedSet, loadCifar10C, loadTinyImagenetC } from "./official.ts";
-import { type CorruptionName, corruptionRng, corruptStored } from "./registry.ts";
+import { type CorruptedSets, corruptionSubset, subsetImages } from "./corrupted_sets.ts";
+import type { CorruptionName } from "./registry.ts";
 
 /** What to evaluate (the stage's `corrupt` params, resolved). */
 export interface CorruptionEvalConfig {
@@ -25,6 +26,8 @@ export interface CorruptionEvalConfig {
   seed: number;
   batchSize: number;
   limit: number | null | undefined;
+  /** The generated sets (stage `corrupt-data`), read when `officialDir` is not given. */
+  corrupted: CorruptedSets | null;
   officialDir: string | null | undefined;
   officialWnids: string | null | undefined;
   /** Example images per corruption in the PNG grids (0: none). */
@@ -41,20 +44,8 @@ export interface CorruptionEvaluation {
   images: number;
   /** Corruption name → PNG of its example grid (absent when `examples` is 0). */
   examplePngs: Map<string, Uint8Array>;
-  /** Seconds spent corrupting (or loading) and predicting. */
-  timing: { corrupt: number; predict: number };
-}
-
-/** Rows `indices` of a split. */
-function rows(split: PreparedSplit, indices: ArrayLike<number>): { images: Uint8Array; labels: Uint8Array } {
-  const size = split.shape[0] * split.shape[1] * split.shape[2];
-  const images = new Uint8Array(indices.length * size);
-  const labels = new Uint8Array(indices.length);
-  for (let k = 0; k < indices.length; k++) {
-    images.set(split.images.subarray(indices[k] * size, (indices[k] + 1) * size), k * size);
-    labels[k] = split.labels[indices[k]];
-  }
-  return { images, labels };
+  /** Seconds spent reading the corrupted sets (or the official files) and predicting. */
+  timing: { read: number; predict: number };
 }
 
 /** Tiles images (each h×w×c) into a grid of `rowsN` × `cols` cells, row-major. */
@@ -91,14 +82,16 @@ export async function evaluateCorruptions(
   const severities = cfg.severities;
   const [h, w, c] = shape;
   const size = h * w * c;
-  const subset = cfg.limit && cfg.limit < split.n
-    ? stratifiedSample(split.labels, cfg.limit, deriveSeed(cfg.seed, "corrupt-subset"))
-    : Uint32Array.from({ length: split.n }, (_, i) => i);
-  const test = rows(split, subset);
-  let predictMs = 0, corruptMs = 0;
+  const subset = corruptionSubset(split.labels, cfg.limit, cfg.seed);
+  const test = {
+    images: subsetImages(split, subset),
+    labels: Uint8Array.from(subset, (i) => split.labels[i]),
+  };
+  if (!cfg.officialDir) await checkCorruptedSets(cfg, test.images);
+  let predictMs = 0, readMs = 0;
   /**
-   * Starts a prediction and returns the promise of its accuracy without waiting for it: the next set is
-   * corrupted on the CPU while the GPU's answer comes back (on webgpu a read waits ≥ 10 ms). `predict` time
+   * Starts a prediction and returns the promise of its accuracy without waiting for it: the next set is read
+   * while the GPU's answer comes back (on webgpu a read waits ≥ 10 ms). `predict` time
    * counts the queueing and the waits that nothing overlapped.
    */
   const startPredict = (images: Uint8Array, labels: Uint8Array): Promise<number> => {
@@ -136,7 +129,7 @@ export async function evaluateCorruptions(
       );
       const set = await loadTinyImagenetC(dir, name, severity, wnids, h);
       if (!cfg.limit || cfg.limit >= set.n) return set;
-      const keep = stratifiedSample(set.labels, cfg.limit, deriveSeed(cfg.seed, "corrupt-subset"));
+      const keep = corruptionSubset(set.labels, cfg.limit, cfg.seed);
       const picked = { images: new Uint8Array(keep.length * size), labels: new Uint8Array(keep.length) };
       keep.forEach((i, k) => {
         picked.images.set(set.images.subarray(i * size, (i + 1) * size), k * size);
@@ -146,9 +139,7 @@ export async function evaluateCorruptions(
     }
     if (officialIndices === null) {
       const all = await loadCifar10C(dir, name, 1);
-      officialIndices = cfg.limit && cfg.limit < all.n
-        ? stratifiedSample(all.labels, cfg.limit, deriveSeed(cfg.seed, "corrupt-subset"))
-        : Uint32Array.from({ length: all.n }, (_, i) => i);
+      officialIndices = corruptionSubset(all.labels, cfg.limit, cfg.seed);
     }
     return await loadCifar10C(dir, name, severity, officialIndices);
   };
@@ -173,17 +164,9 @@ export async function evaluateCorruptions(
         }
         set = official;
       } else {
-        const images = new Uint8Array(test.images.length);
-        for (let k = 0; k < subset.length; k++) {
-          const rng = corruptionRng(cfg.seed, name, severity, subset[k]);
-          images.set(
-            corruptStored(test.images.subarray(k * size, (k + 1) * size), shape, name, severity, rng),
-            k * size,
-          );
-        }
-        set = { images, labels: test.labels };
+        set = { images: await cfg.corrupted!.read(name, severity), labels: test.labels };
       }
-      corruptMs += performance.now() - t0;
+      readMs += performance.now() - t0;
       pending.push(startPredict(set.images, set.labels));
       progress(
         i * severities.length + severities.indexOf(severity) + 1,
@@ -215,6 +198,31 @@ export async function evaluateCorruptions(
     accuracy,
     images: subset.length,
     examplePngs,
-    timing: { corrupt: corruptMs / 1000, predict: predictMs / 1000 },
+    timing: { read: readMs / 1000, predict: predictMs / 1000 },
   };
+}
+
+/**
+ * Throws unless `cfg.corrupted` holds the sets `cfg` asks for, made from these clean images: the seed, the
+ * subset size and the clean bytes must match (a folder made for other params or other data would otherwise
+ * give wrong accuracies silently).
+ */
+async function checkCorruptedSets(cfg: CorruptionEvalConfig, clean: Uint8Array): Promise<void> {
+  if (!cfg.corrupted) {
+    throw new Error("corrupt-eval: no corrupted sets given (stage corrupt-data makes them)");
+  }
+  const meta = cfg.corrupted.meta;
+  const mismatch = meta.seed !== cfg.seed
+    ? `seed ${meta.seed}, not ${cfg.seed}`
+    : (meta.limit ?? null) !== (cfg.limit ?? null)
+    ? `limit ${meta.limit}, not ${cfg.limit ?? null}`
+    : meta.clean_sha256 !== await sha256Hex(clean)
+    ? "other test images (the prepared data changed since)"
+    : null;
+  if (mismatch) {
+    throw new Error(
+      `corrupt-eval: the corrupted sets were made with ${mismatch}; rerun stage corrupt-data with the same ` +
+        `corrupt params and data`,
+    );
+  }
 }

@@ -1,8 +1,8 @@
 /**
- * A reader for NumPy `.npy` files (docs/method.md §4.7.2): magic `\x93NUMPY`, version bytes, header length
- * (uint16 LE for v1, uint32 LE for v2/v3), an ASCII dict header `{'descr': …, 'fortran_order': …,
- * 'shape': (…), }`, then C-order data. Reads a row range without loading the whole file, so one severity
- * block of a 146 MiB CIFAR-10-C array costs 30 MiB.
+ * NumPy `.npy` files (docs/method.md §4.7.2): magic `\x93NUMPY`, version bytes, header length (uint16 LE for
+ * v1, uint32 LE for v2/v3), an ASCII dict header `{'descr': …, 'fortran_order': …, 'shape': (…), }`, then
+ * C-order data. The reader takes a row range without loading the whole file, so one severity block of a
+ * 146 MiB CIFAR-10-C array costs 30 MiB; the writer makes the v1.0 header that NumPy itself writes.
  *
  * @module
  */
@@ -61,6 +61,25 @@ export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
     throw new Error(`${file}: bad shape (${shapeText})`);
   }
   return { descr: descr.replace("=", "<"), shape, dataOffset: start + len, itemSize };
+}
+
+/**
+ * The v1.0 header of a C-order array of dtype `descr` and `shape`, padded with spaces to a multiple of 64
+ * bytes as NumPy pads it; the data follows it directly.
+ *
+ * @example
+ * const header = encodeNpyHeader("|u1", [5 * 100, 28, 28, 1]);
+ */
+export function encodeNpyHeader(descr: string, shape: readonly number[]): Uint8Array {
+  if (SUPPORTED[descr] === undefined) throw new Error(`encodeNpyHeader: unsupported dtype '${descr}'`);
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const text = dict + " ".repeat(63 - ((10 + dict.length) % 64)) + "\n";
+  const out = new Uint8Array(10 + text.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, text.length, true);
+  out.set(new TextEncoder().encode(text), 10);
+  return out;
 }
 
 /** Elements per row (product of all axes but the first). */

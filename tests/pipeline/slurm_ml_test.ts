@@ -39,7 +39,7 @@ const TARGETS = [
   "attack-eval",
 ];
 /** Outputs free of timings and device names, compared by their recorded digests. */
-const EXACT = /^outputs\/(data|models\/a0-s1|corruption-examples\/.*|attack\/.*\.png)$/;
+const EXACT = /^outputs\/(data|corrupted|models\/a0-s1|corruption-examples\/.*|attack\/.*\.png)$/;
 /** Keys that hold timings or the device, not results. */
 const VOLATILE = /^(time_s|seconds|wall_seconds|train_seconds|images_per_sec|backend)$/;
 

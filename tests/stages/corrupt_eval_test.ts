@@ -13,7 +13,15 @@ import { corruptionRng, corruptStored, EXTRA_CORRUPTIONS } from "../../lib/corru
 import { stratifiedSample } from "../../lib/data/split.ts";
 import { deriveSeed } from "../../lib/random.ts";
 import { decodePng } from "../lib/eval/png_decode.ts";
-import { assertDiffer, npyUint8, pngSize, runAll, runStageScript, stageFixture } from "./stage_fixture.ts";
+import {
+  assertDiffer,
+  npyUint8,
+  pngSize,
+  runAll,
+  runCorruptData,
+  runStageScript,
+  stageFixture,
+} from "./stage_fixture.ts";
 
 const fx = await stageFixture([28, 28, 1], 40);
 const base = {
@@ -25,9 +33,14 @@ const base = {
 };
 const run = (p: Record<string, unknown>, tag: string) => async () => {
   const examples = join(fx.dir, `examples-${tag}`);
-  const r = await runStageScript(fx, "corrupt_eval.ts", { corrupt: { ...base, ...p } }, [
+  const corrupted = join(fx.dir, `corrupted-${tag}`);
+  const params = { corrupt: { ...base, ...p } };
+  await runCorruptData(fx, params, corrupted);
+  const r = await runStageScript(fx, "corrupt_eval.ts", params, [
     "--examples",
     examples,
+    "--corrupted",
+    corrupted,
   ]);
   return { ...r, examples: join(examples, "a0-s1") };
 };

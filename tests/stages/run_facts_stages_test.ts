@@ -1,7 +1,8 @@
 /**
- * Every per-network measurement stage, run twice on a tiny model: its result files are byte-identical between
- * the runs, and how each run went (backend, device, seconds; the evaluation stages' images per second) is in the
- * run facts the runner asked for (`PIPELINE_RUN_RECORD`), never in a result.
+ * Every per-network measurement stage (and corrupt-data, which makes corrupt-eval's sets), run twice on a tiny
+ * model: its result files are byte-identical between the runs, and how each run went (backend, device,
+ * seconds; the evaluation stages' images per second) is in the run facts the runner asked for
+ * (`PIPELINE_RUN_RECORD`), never in a result.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,8 +11,24 @@ import { buildModel } from "../../lib/models/registry.ts";
 import { saveModel } from "../../lib/models/io.ts";
 import { initBackend } from "../../lib/backends/select.ts";
 
-/** Stage script, its params, and its output flags (each pointed at a fresh directory per run). */
-const STAGES: { script: string; params: Record<string, unknown>; outs: string[] }[] = [
+const CORRUPT = { corruptions: ["gaussian_noise", "contrast"], severities: [1, 3], limit: 12 };
+
+/**
+ * Stage script, its params, its output flags (each pointed at a fresh directory per run) and its other
+ * arguments given the scratch folder (default: the network a0-s1 on the cpu backend and the prepared data).
+ */
+const STAGES: {
+  script: string;
+  params: Record<string, unknown>;
+  outs: string[];
+  args?: (dir: string) => string[];
+}[] = [
+  {
+    script: "stages/corrupt_data.ts",
+    params: { corrupt: CORRUPT },
+    outs: ["--out"],
+    args: (dir) => ["--data", join(dir, "data")],
+  },
   {
     script: "stages/measure_selectivity.ts",
     params: { si: {}, selectivity: { limit: 16 } },
@@ -32,8 +49,10 @@ const STAGES: { script: string; params: Record<string, unknown>; outs: string[] 
   },
   {
     script: "stages/corrupt_eval.ts",
-    params: { corrupt: { corruptions: ["gaussian_noise", "contrast"], severities: [1, 3], limit: 12 } },
+    params: { corrupt: CORRUPT },
     outs: ["--out", "--examples"],
+    // The sets of corrupt-data's first run (its entry comes first).
+    args: (dir) => [...networkArgs(dir), "--corrupted", join(dir, "stages_corrupt_data_ts-1", "out")],
   },
   {
     script: "stages/attack_eval.ts",
@@ -41,6 +60,22 @@ const STAGES: { script: string; params: Record<string, unknown>; outs: string[] 
     outs: ["--out"],
   },
 ];
+
+/** The arguments of a per-network stage on the network a0-s1 under `dir`, on the cpu backend. */
+function networkArgs(dir: string): string[] {
+  return [
+    "--alpha",
+    "0",
+    "--seed",
+    "1",
+    "--backend",
+    "cpu",
+    "--data",
+    join(dir, "data"),
+    "--models",
+    join(dir, "models"),
+  ];
+}
 
 /** Every file under `dir`: relative path → bytes. */
 function files(dir: string, rel = ""): Map<string, Uint8Array> {
@@ -76,14 +111,7 @@ Deno.test("measurement stages: identical result bytes on a rerun, run facts only
         const outArgs = stage.outs.flatMap((flag) => [flag, join(dir, tag, flag.slice(2))]);
         const facts = join(dir, `${tag}.facts.json`);
         const r = await new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            stage.script,
-            ...["--alpha", "0", "--seed", "1", "--backend", "cpu", "--data", data, "--models"],
-            join(dir, "models"),
-            ...outArgs,
-          ],
+          args: ["run", "-A", stage.script, ...(stage.args ?? networkArgs)(dir), ...outArgs],
           env: { PIPELINE_PARAMS: JSON.stringify(stage.params), PIPELINE_RUN_RECORD: facts },
         }).output();
         assert.equal(r.code, 0, `${stage.script}: ${new TextDecoder().decode(r.stderr)}`);
@@ -103,8 +131,10 @@ Deno.test("measurement stages: identical result bytes on a rerun, run facts only
           assert.ok(!text.includes(`"${volatile}`), `${stage.script}: ${path} carries '${volatile}'`);
         }
       }
-      assert.equal(a.facts.backend.name, "cpu", stage.script);
-      assert.ok(typeof a.facts.backend.device === "string", stage.script);
+      if (stage.script !== "stages/corrupt_data.ts") {
+        assert.equal(a.facts.backend.name, "cpu", stage.script);
+        assert.ok(typeof a.facts.backend.device === "string", stage.script);
+      }
       const seconds = a.facts.wall_seconds ?? a.facts.time_s?.total ?? a.facts.time_s;
       assert.ok(typeof seconds === "number" && seconds > 0, `${stage.script}: ${JSON.stringify(a.facts)}`);
       if (stage.script === "stages/attack_eval.ts") {
@@ -116,9 +146,13 @@ Deno.test("measurement stages: identical result bytes on a rerun, run facts only
           assertRate(a.facts.images_per_sec[attack], 12 * 2, a.facts.attack_seconds[attack], attack);
         }
       }
+      if (stage.script === "stages/corrupt_data.ts") {
+        // 12 images in each of 4 (corruption, severity) cells, corrupted in the stage's seconds.
+        assertRate(a.facts.images_per_sec.corrupt, 4 * 12, a.facts.time_s.total, "corrupt");
+      }
       if (stage.script === "stages/corrupt_eval.ts") {
-        // 12 images in each of 4 (corruption, severity) cells; prediction also of the 12 clean ones.
-        assertRate(a.facts.images_per_sec.corrupt, 4 * 12, a.facts.time_s.corrupt, "corrupt");
+        // 12 images in each of 4 (corruption, severity) cells read; prediction also of the 12 clean ones.
+        assertRate(a.facts.images_per_sec.read, 4 * 12, a.facts.time_s.read, "read");
         assertRate(a.facts.images_per_sec.predict, 5 * 12, a.facts.time_s.predict, "predict");
       }
     }

@@ -123,6 +123,20 @@ export async function runStageScript(
   return { json: JSON.parse(await Deno.readTextFile(join(out, "a0-s1.json"))), out };
 }
 
+/**
+ * Runs `stages/corrupt_data.ts` on the test split of `fx` with `params` (what the runner would pass), writing
+ * the corrupted sets to `out`; fails the test with the stage's stderr if it exits non-zero.
+ */
+export async function runCorruptData(fx: StageFixture, params: Record<string, unknown>, out: string) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "stages/corrupt_data.ts", "--data", fx.data, "--out", out],
+    env: { PIPELINE_PARAMS: JSON.stringify(params) },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(r.code, 0, `corrupt_data.ts failed: ${new TextDecoder().decode(r.stderr)}`);
+}
+
 /** Runs several stage invocations two at a time (the machine has two cores). */
 export async function runAll<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = new Array(jobs.length);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend } from "../../../lib/backends/select.ts";
 import { evaluateCorruptions } from "../../../lib/corruptions/evaluate.ts";
+import { openCorruptedSets, writeCorruptedSets } from "../../../lib/corruptions/corrupted_sets.ts";
 import { corruptionRng, corruptStored } from "../../../lib/corruptions/registry.ts";
 import { accuracyOf, predictClasses } from "../../../lib/eval/predict.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
@@ -15,12 +16,19 @@ Deno.test("evaluateCorruptions: accuracies equal an independent corrupt-then-pre
   const images = Uint8Array.from({ length: n * size }, () => rng.int(256));
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
   const { model } = buildModel("cnn", { inputShape: [...shape], numClasses: 3, seed: 4 });
-  const r = await evaluateCorruptions(model, { images, labels, n, shape }, shape, {
-    corruptions: ["contrast", "gaussian_noise"],
+  const split = { images, labels, n, shape };
+  const dir = await Deno.makeTempDir();
+  const sets = {
+    corruptions: ["contrast", "gaussian_noise"] as const,
     severities: [1, 5],
     seed: 3,
-    batchSize: 10,
     limit: null,
+  };
+  await writeCorruptedSets(dir, split, sets);
+  const r = await evaluateCorruptions(model, split, shape, {
+    ...sets,
+    batchSize: 10,
+    corrupted: await openCorruptedSets(dir),
     officialDir: null,
     officialWnids: null,
     examples: 2,
@@ -47,4 +55,5 @@ Deno.test("evaluateCorruptions: accuracies equal an independent corrupt-then-pre
     const view = new DataView(png.buffer, png.byteOffset);
     assert.deepEqual([view.getUint32(16), view.getUint32(20)], [84, 56]);
   }
+  await Deno.remove(dir, { recursive: true });
 });
