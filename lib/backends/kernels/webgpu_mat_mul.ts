@@ -1,11 +1,17 @@
 /**
- * `BatchMatMul` and `_FusedMatMul` on webgpu with a better choice among tfjs's own matmul programs for thin
- * products. tfjs takes its 32×32-tile program unless the product has at most 8 such tiles; a dense layer of 10
- * outputs at batch 512 ([512, 64]·[64, 10] and its two gradients) has 16, so it ran 16 workgroups, and 0.26 ms
- * of the cnn's 3.5 ms step at batch 512 on an H100. With up to 128 tiles and a short reduction (K < 2000)
- * these kernels ask tfjs for its small-output program (16×8 tiles, one output a thread, the K loop in order):
- * the cnn trained 7 % faster at batch 512 (bench/gpu/results, run 18). Longer reductions keep tfjs's choice (its
- * split-K program adds with atomics, in no fixed order), as do products with more tiles.
+ * `BatchMatMul` and `_FusedMatMul` on webgpu with a better choice among tfjs's own matmul programs, for two
+ * kinds of product:
+ * - thin products: tfjs takes its 32×32-tile program unless the product has at most 8 such tiles; a dense layer
+ *   of 10 outputs at batch 512 ([512, 64]·[64, 10] and its two gradients) has 16, so it ran 16 workgroups, and
+ *   0.26 ms of the cnn's 3.5 ms step at batch 512 on an H100. With up to 128 tiles and a short reduction
+ *   (K < 2000) these kernels ask tfjs for its small-output program (16×8 tiles, one output a thread, the K loop
+ *   in order): the cnn trained 7 % faster at batch 512 (bench/gpu/results, run 18);
+ * - small outputs of long reductions (K ≥ 2000, e.g. PCA's Gram matrix of 32 samples): tfjs takes its split-K
+ *   program, which adds partial sums with atomics in no fixed order, so the same product gave different last
+ *   bits from run to run (measure-dimensionality's results on webgpu were not reproducible). They take the
+ *   small-output program too, whose sums run in order.
+ *
+ * Other products keep tfjs's choice.
  *
  * @example
  * ```ts
@@ -18,6 +24,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, requireStockKernel } from "./kernel_registry.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
+import type { SelectivityWebGpuBackend } from "../webgpu/backend.ts";
 
 /** tfjs's flag that forces a matmul program, and the value of its small-output program. */
 const PROGRAM_FLAG = "WEBGPU_MATMUL_PROGRAM_TYPE";
@@ -41,7 +48,25 @@ export function prefersSmallTiles(batch: number, m: number, n: number, k: number
   return tiles > 8 && tiles <= MAX_TILES && k < MAX_INNER;
 }
 
-/** `kernelName` (`BatchMatMul` or `_FusedMatMul`) on webgpu: tfjs's kernel, its small-output program for thin products. */
+/**
+ * Whether tfjs 4.22 would run this product on its split-K program (atomic adds, no fixed order), by its own
+ * rule: few workgroups (at most `threshold` 32×32 tiles, or twice that when m ≤ 8), more than 128 outputs, one
+ * matrix, and k ≥ 2000. `threshold` is the backend's `thresholdToIncreaseWorkgroups` (8; 16 on recent Intel).
+ *
+ * @example
+ * wouldSplitK(1, 32, 32, 12544, 8); // true: PCA's Gram matrix of 32 samples
+ * wouldSplitK(1, 300, 300, 12544, 8); // false: 100 tiles take the 32×32 program
+ */
+export function wouldSplitK(batch: number, m: number, n: number, k: number, threshold: number): boolean {
+  const tiles = batch * Math.ceil(m / 32) * Math.ceil(n / 32);
+  const few = tiles <= threshold || (m <= 8 && tiles <= 2 * threshold);
+  return few && batch * m * n > 128 && batch === 1 && k >= MAX_INNER;
+}
+
+/**
+ * `kernelName` (`BatchMatMul` or `_FusedMatMul`) on webgpu: tfjs's kernel, on its small-output program for thin
+ * products and for those tfjs would split along k.
+ */
 export function matMulSmallTilesWebGpu(kernelName: "BatchMatMul" | "_FusedMatMul"): KernelFn {
   return (args) => {
     const stock = requireStockKernel(kernelName, WEBGPU_BACKEND);
@@ -56,7 +81,9 @@ export function matMulSmallTilesWebGpu(kernelName: "BatchMatMul" | "_FusedMatMul
       tf.util.sizeFromShape(b.shape.slice(0, -2)),
     );
     const env = tf.env();
-    if (!prefersSmallTiles(batch, m, n, k) || env.getNumber(PROGRAM_FLAG) >= 0) return stock(args);
+    const threshold = (args.backend as SelectivityWebGpuBackend).internals.thresholdToIncreaseWorkgroups;
+    const smallOutput = prefersSmallTiles(batch, m, n, k) || wouldSplitK(batch, m, n, k, threshold);
+    if (!smallOutput || env.getNumber(PROGRAM_FLAG) >= 0) return stock(args);
     env.set(PROGRAM_FLAG, SMALL_OUTPUT_PROGRAM);
     try {
       return stock(args);

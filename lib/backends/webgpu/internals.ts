@@ -93,6 +93,8 @@ export interface WebGpuInternals {
   copyBuffer(buffer: GPUBuffer): unknown;
   incRef(dataId: object): void;
   refCount(dataId: object): number;
+  /** tfjs's matmul program choice: products of at most this many 32×32 tiles count as few workgroups. */
+  thresholdToIncreaseWorkgroups: number;
 }
 
 const METHODS = [
@@ -115,6 +117,7 @@ const FIELDS = [
   "uniformPendingDisposal",
   "computePassEncoder",
   "dispatchCountInPass",
+  "thresholdToIncreaseWorkgroups",
 ] as const;
 
 /**

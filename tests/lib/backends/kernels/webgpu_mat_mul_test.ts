@@ -1,12 +1,13 @@
 /**
  * `BatchMatMul` and `_FusedMatMul` on webgpu (lib/backends/kernels/webgpu_mat_mul.ts): which products take
- * tfjs's small-output program, and a dense layer's forward and gradients through it against the cpu backend,
- * on a real WebGPU device (llvmpipe in CI).
+ * tfjs's small-output program, a dense layer's forward and gradients through it against the cpu backend, and
+ * a Gram matrix of a long reduction kept off tfjs's split-K program (atomic adds), on a real WebGPU device
+ * (llvmpipe in CI).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEqualJson, assertLess } from "../assert.ts";
 import { REF, relErr, runOn, seeded } from "../reference.ts";
-import { prefersSmallTiles } from "../../../../lib/backends/kernels/webgpu_mat_mul.ts";
+import { prefersSmallTiles, wouldSplitK } from "../../../../lib/backends/kernels/webgpu_mat_mul.ts";
 import { registerTrainingKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
 import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
 import { WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
@@ -27,6 +28,41 @@ Deno.test("prefersSmallTiles: thin products with 9…128 tiles of 32×32 and sho
     [true, false, false, false, false, true],
     "which products take the small-output program",
   );
+});
+
+Deno.test("wouldSplitK: tfjs 4.22's own rule for its split-K program", () => {
+  assertEqualJson(
+    [
+      wouldSplitK(1, 32, 32, 12544, 8), // PCA's Gram matrix of 32 samples: 1 tile, a long reduction
+      wouldSplitK(1, 300, 300, 12544, 8), // of 300 samples: 100 tiles
+      wouldSplitK(1, 32, 32, 1999, 8), // a short reduction
+      wouldSplitK(1, 8, 8, 5000, 8), // 64 outputs: tfjs's reduce program
+      wouldSplitK(2, 32, 32, 5000, 8), // two matrices
+      wouldSplitK(1, 4, 500, 5000, 8), // m ≤ 8: 16 tiles still count as few
+      wouldSplitK(1, 64, 160, 5000, 8), // 10 tiles
+      wouldSplitK(1, 64, 160, 5000, 16), // 10 tiles on a recent Intel GPU
+    ],
+    [true, false, false, false, false, true, false, true],
+    "which products tfjs would split along k",
+  );
+});
+
+Deno.test({
+  name: "webgpu Gram matrix of a long reduction: the same bits on every run, off tfjs's split-K program",
+  ignore: noAdapter,
+  fn: async () => {
+    registerTrainingKernels("webgpu");
+    const gram = () => {
+      const x = tf.tensor2d(seeded(32 * 4096, 5), [32, 4096]);
+      return [tf.matMul(x, x, false, true)];
+    };
+    const ref = await runOn(REF, gram);
+    const runs = [await runOn(WEBGPU_BACKEND, gram), await runOn(WEBGPU_BACKEND, gram)];
+    assertLess(relErr(ref[0], runs[0][0]), 1e-5, "Gram matrix against the cpu backend (k = 4096)");
+    assertEqualJson(Array.from(runs[1][0]), Array.from(runs[0][0]), "the same bits on a second run");
+    const pipelines = Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
+    assert(!pipelines.some((p) => p.startsWith("matMulSplitK")), `no split-K program ran: ${pipelines}`);
+  },
 });
 
 /** A dense layer's output (bias and ReLU fused) and the gradients of Σ y·r with respect to x, w and b. */
