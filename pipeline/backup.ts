@@ -120,9 +120,13 @@ export class OutputBackup {
     }
   }
 
-  /** Journal what the executor reports about the spawned processes (merged into `running`). */
+  /**
+   * Journal what the executor reports about the spawned processes (merged into `running`); its `runId`, when
+   * given, replaces the stage's own: the id in the environment of processes that outlive one stage (a
+   * persistent stage host started by an earlier stage).
+   */
   async recordSpawned(info: Readonly<Record<string, unknown>>): Promise<void> {
-    this.#journal.running = runningSchema.parse({ ...info, runId: this.#journal.running!.runId });
+    this.#journal.running = runningSchema.parse({ runId: this.#journal.running!.runId, ...info });
     await this.#writeJournal();
   }
 

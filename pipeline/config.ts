@@ -74,7 +74,7 @@ const RemoteSection = z.strictObject({
 /** What either config file may hold: one section per concern. Unknown keys are errors. */
 export const configSchema = z.strictObject({
   /** Which executor runs stages when `--executor` is not given. */
-  executor: z.enum(["local", "slurm"]).optional(),
+  executor: z.enum(["local", "persistent", "slurm"]).optional(),
   /** Slurm site settings, the defaults of every stage's job. */
   slurm: slurmSettingsSchema.optional(),
   /** Where objects and the run-cache live, and whether the group shares them. */

@@ -1,7 +1,7 @@
 /**
  * How a stage's command is run: the runner hands an executor a job (commands, environment, working directory,
- * resource claim, log file) and gets back an exit status. Local processes (`executors/local.ts`) and Slurm jobs
- * (`executors/slurm.ts`). An executor whose work outlives the runner reports a handle through `onStarted`, which
+ * resource claim, log file) and gets back an exit status. Local processes (`executors/local.ts`), local
+ * persistent stage hosts (`executors/persistent.ts`) and Slurm jobs (`executors/slurm.ts`). An executor whose work outlives the runner reports a handle through `onStarted`, which
  * the runner journals, and can later `resume` waiting on that handle or cancel it.
  *
  * @module
@@ -75,4 +75,6 @@ export interface Executor {
   run(job: Job): Promise<JobResult>;
   /** Stop the work behind a journaled handle and wait until it has stopped. */
   cancel?(handle: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Release what the executor keeps between jobs (persistent stage hosts), once the run is over. */
+  close?(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
  * Which executor a `repro` uses and how many stages it runs at once: `--executor` or the project config's
- * `executor:` (default local); for Slurm, the config's site settings, `--slurm key=value` overrides, `--retries`
+ * `executor:` (default local; `persistent` runs `deno run -A` stages in long-lived hosts, one per job slot); for Slurm, the config's site settings, `--slurm key=value` overrides, `--retries`
  * and a jobs bound of `--jobs` or the config's `slurm.max_jobs` (default 256) instead of the core count.
  *
  * @example
@@ -14,6 +14,7 @@ import { loadConfig } from "./config.ts";
 import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import { LocalExecutor } from "./executors/local.ts";
+import { PersistentExecutor } from "./executors/persistent.ts";
 import { SlurmExecutor } from "./executors/slurm.ts";
 import { slurmVersion } from "./executors/slurm_cli.ts";
 import { DEFAULT_MAX_JOBS, parseSlurmOverrides } from "./executors/slurm_settings.ts";
@@ -42,6 +43,13 @@ export async function chooseExecutor(
     }
     return { executor: new LocalExecutor(), jobs: jobs ?? (navigator.hardwareConcurrency || 1) };
   }
+  if (name === "persistent") {
+    if (opts.slurm?.length || opts.retries !== undefined) {
+      throw new PipelineError("--slurm and --retries apply to --executor slurm only");
+    }
+    const n = jobs ?? (navigator.hardwareConcurrency || 1);
+    return { executor: new PersistentExecutor(n), jobs: n };
+  }
   if (name === "slurm") {
     await slurmVersion(); // fails early, naming what to install, when this host has no Slurm client
     const settings = config.slurm ?? {};
@@ -51,7 +59,7 @@ export async function chooseExecutor(
       jobs: jobs ?? settings.max_jobs ?? DEFAULT_MAX_JOBS,
     };
   }
-  throw new PipelineError(`--executor '${name}': expected local or slurm`);
+  throw new PipelineError(`--executor '${name}': expected local, persistent or slurm`);
 }
 
 function wholeNumber(flag: string, text: string, min: number): number {

@@ -31,7 +31,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { parseStageArgs } from "./support/stage_command.ts";
 import { fillMissing, mergeRecords, type NetworkRecord } from "../lib/report/records.ts";
 import {
@@ -446,16 +446,17 @@ export function terminalSummary(content: ReportContent, out: string): string {
     `(also summary.md, table.csv, verdicts.json)\n`;
 }
 
-if (import.meta.main) {
-  await runStage(async () => {
-    const args = parseAggregateArgs(Deno.args);
-    const content = await aggregate(args, stageParams());
-    console.log(verdictTable(content.claims));
-    for (const c of content.claims.filter((c) => c.note)) console.log(`aggregate: claim ${c.id}: ${c.note}`);
-    for (const n of content.notes.slice(1)) console.log(`aggregate: note: ${n}`);
-    console.log(
-      `aggregate: ${content.networks.rows.length} networks, ${content.figures.length} figures -> ` +
-        `${join(args.out, "index.html")} (and summary.md, table.csv, verdicts.json)`,
-    );
-  });
-}
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
+  const args = parseAggregateArgs(argv);
+  const content = await aggregate(args, stageParams());
+  console.log(verdictTable(content.claims));
+  for (const c of content.claims.filter((c) => c.note)) console.log(`aggregate: claim ${c.id}: ${c.note}`);
+  for (const n of content.notes.slice(1)) console.log(`aggregate: note: ${n}`);
+  console.log(
+    `aggregate: ${content.networks.rows.length} networks, ${content.figures.length} figures -> ` +
+      `${join(args.out, "index.html")} (and summary.md, table.csv, verdicts.json)`,
+  );
+});
+
+if (import.meta.main) await runStage(main);

@@ -23,7 +23,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
 import { backendFacts, perSecond, recordRunFacts } from "./support/run_facts.ts";
 import { openRun, parseRunArgs } from "./support/run_cli.ts";
@@ -99,9 +99,10 @@ export function parseAttackArgs(args: string[], env: { get(k: string): string | 
   }, env);
 }
 
-async function main(): Promise<void> {
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
   const started = performance.now();
-  const args = parseAttackArgs(Deno.args);
+  const args = parseAttackArgs(argv);
   const p = parseAttackParams(stageParams());
   const run = args.run;
   const { info: backend, data, model } = await openRun(args);
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
     `${run}: clean ${report.clean_accuracy.toFixed(4)}, ${report.checks.length} checks passed, ` +
       `${wallSeconds.toFixed(1)} s -> ${join(args.out, `${run}.json`)}`,
   );
-}
+});
 
 /** ε as shown: L∞ radii in 1/255 units, L2 radii as they are. */
 function epsLabel(attack: string, eps: number): string {

@@ -17,7 +17,7 @@ import { loadPrepared } from "../lib/data/prepared.ts";
 import { CORRUPTED_META, writeCorruptedSets } from "../lib/corruptions/corrupted_sets.ts";
 import { parseCorruptParams, selectedCorruptions } from "./support/corrupt_params.ts";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
 import { perSecond, recordRunFacts } from "./support/run_facts.ts";
 import { parseStageArgs } from "./support/stage_command.ts";
@@ -38,9 +38,10 @@ export function parseCorruptDataArgs(argv: readonly string[]): { data: string; o
   return { data: values.data!, out: values.out! };
 }
 
-async function main(): Promise<void> {
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
   const started = performance.now();
-  const args = parseCorruptDataArgs(Deno.args);
+  const args = parseCorruptDataArgs(argv);
   const p = parseCorruptParams(STAGE, stageParams());
   if (p.official_dir) {
     await Deno.remove(args.out, { recursive: true }).catch(() => {});
@@ -68,6 +69,6 @@ async function main(): Promise<void> {
     time_s: { total: seconds },
     images_per_sec: { corrupt: perSecond(images, seconds) },
   });
-}
+});
 
 if (import.meta.main) await runStage(main);

@@ -28,7 +28,7 @@
  */
 import { join } from "node:path";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
 import { backendFacts, perSecond, recordRunFacts } from "./support/run_facts.ts";
 import { openRun, parseRunArgs } from "./support/run_cli.ts";
@@ -49,9 +49,10 @@ export function parseCorruptArgs(argv: string[], env: { get(k: string): string |
   }, env);
 }
 
-async function main(): Promise<void> {
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
   const started = performance.now();
-  const args = parseCorruptArgs(Deno.args);
+  const args = parseCorruptArgs(argv);
   const p = parseCorruptParams("corrupt-eval", stageParams());
   const { info, data, model } = await openRun(args);
   const run = args.run;
@@ -121,6 +122,6 @@ async function main(): Promise<void> {
     predict: perSecond((cells + 1) * r.images, time.predict),
   };
   await recordRunFacts({ ...backendFacts(info), time_s: time, images_per_sec: imagesPerSec });
-}
+});
 
 if (import.meta.main) await runStage(main);

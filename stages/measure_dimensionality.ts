@@ -33,7 +33,7 @@ import { type DimAttack, measureDimensionality } from "../lib/dimensionality/eva
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
 import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
@@ -83,9 +83,10 @@ export function dimAttacks(attacks: DimParams["attacks"]): DimAttack[] {
   });
 }
 
-async function main(): Promise<void> {
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
   const started = performance.now();
-  const args = parseRunArgs(STAGE, Deno.args, {
+  const args = parseRunArgs(STAGE, argv, {
     data: "outputs/data",
     models: "outputs/models",
     out: "outputs/dimensionality",
@@ -126,6 +127,6 @@ async function main(): Promise<void> {
   });
   await recordRunFacts({ ...backendFacts(info), time_s: { total: seconds, ...timing } });
   console.log(`${STAGE} ${args.run}: -> ${path} in ${seconds.toFixed(1)} s (${info.device})`);
-}
+});
 
 if (import.meta.main) await runStage(main);

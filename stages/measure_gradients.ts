@@ -25,7 +25,7 @@ import { deriveSeed } from "../lib/random.ts";
 import { makeBatch } from "../lib/data/batches.ts";
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
 import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
@@ -39,9 +39,10 @@ export const gradSchema = z.strictObject({
   max_batch: z.number().int().positive().default(512),
 });
 
-async function main(): Promise<void> {
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
   const started = performance.now();
-  const args = parseRunArgs(STAGE, Deno.args, {
+  const args = parseRunArgs(STAGE, argv, {
     data: "outputs/data",
     models: "outputs/models",
     out: "outputs/gradients",
@@ -97,6 +98,6 @@ async function main(): Promise<void> {
   });
   await recordRunFacts({ ...backendFacts(info), time_s: { total: seconds, layers: layerSeconds } });
   console.log(`${STAGE} ${args.run}: -> ${path} in ${seconds.toFixed(1)} s (${info.device})`);
-}
+});
 
 if (import.meta.main) await runStage(main);

@@ -22,7 +22,7 @@ import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
 import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 
 const STAGE = "measure-selectivity";
@@ -41,9 +41,10 @@ export const selectivitySchema = z.strictObject({
   histogram_bins: z.number().int().min(1).max(1000).default(20),
 });
 
-async function main(): Promise<void> {
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
   const started = performance.now();
-  const args = parseRunArgs(STAGE, Deno.args, {
+  const args = parseRunArgs(STAGE, argv, {
     data: "outputs/data",
     models: "outputs/models",
     out: "outputs/selectivity",
@@ -83,6 +84,6 @@ async function main(): Promise<void> {
     `${STAGE} ${args.run}: μ_SI ${report.network_mean_si.toFixed(4)} on ${report.n_images} test images ` +
       `(accuracy ${report.accuracy.toFixed(4)}); ${perLayer} -> ${path} in ${seconds.toFixed(1)} s`,
   );
-}
+});
 
 if (import.meta.main) await runStage(main);

@@ -21,7 +21,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { parseStageArgs } from "./support/stage_command.ts";
 import { deriveSeed } from "../lib/random.ts";
 import {
@@ -197,15 +197,16 @@ export async function prepareData(p: DataParams): Promise<{ meta: PreparedMeta; 
   return { meta, summary };
 }
 
-if (import.meta.main) {
-  await runStage(async () => {
-    parseStageArgs(
-      "prepare-data",
-      "raw dataset -> prepared train/val/test; params (section data) from the runner",
-      [],
-      Deno.args,
-    );
-    const { summary } = await prepareData(parseDataParams(stageParams()));
-    console.log(summary);
-  });
-}
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
+  parseStageArgs(
+    "prepare-data",
+    "raw dataset -> prepared train/val/test; params (section data) from the runner",
+    [],
+    argv,
+  );
+  const { summary } = await prepareData(parseDataParams(stageParams()));
+  console.log(summary);
+});
+
+if (import.meta.main) await runStage(main);

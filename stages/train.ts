@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import Progress from "cli-progress";
 import { stageParams } from "./support/params.ts";
-import { runStage } from "./support/entry.ts";
+import { runStage, stageEntry } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
 import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 import { parseRunArgs } from "./support/run_cli.ts";
@@ -427,14 +427,15 @@ export async function runTrain(
   return { metrics, facts };
 }
 
-if (import.meta.main) {
-  await runStage(async () => {
-    const args = parseTrainArgs(Deno.args);
-    const { metrics: m, facts } = await runTrain(parseTrainParams(stageParams()), args);
-    console.log(
-      `train ${m.run}: test acc ${m.test.acc.toFixed(4)}, test mean SI ${m.test.mean_si.toFixed(4)}, ` +
-        `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${facts.images_per_sec.toFixed(0)} img/s, ` +
-        `${facts.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
-    );
-  });
-}
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
+export const main = stageEntry(async (argv) => {
+  const args = parseTrainArgs(argv);
+  const { metrics: m, facts } = await runTrain(parseTrainParams(stageParams()), args);
+  console.log(
+    `train ${m.run}: test acc ${m.test.acc.toFixed(4)}, test mean SI ${m.test.mean_si.toFixed(4)}, ` +
+      `val acc ${m.val.acc?.toFixed(4) ?? "-"}; ${facts.images_per_sec.toFixed(0)} img/s, ` +
+      `${facts.wall_seconds.toFixed(1)} s -> ${join(args.out, m.run)}`,
+  );
+});
+
+if (import.meta.main) await runStage(main);

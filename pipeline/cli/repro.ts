@@ -74,7 +74,11 @@ export function register(program: Command, ctx: CliContext): void {
       new Option("--resources <name=N>", "resource pool size, e.g. gpu=2 (repeatable)").argParser(collect),
     )
     .option("--sandbox", "run every stage in the bwrap sandbox, as if each had 'sandbox: true'")
-    .option("--executor <name>", "local or slurm (default: `executor:` of pipeline.config.yaml, else local)")
+    .option(
+      "--executor <name>",
+      "local, persistent (deno stages in long-lived hosts) or slurm (default: `executor:` of " +
+        "pipeline.config.yaml, else local)",
+    )
     .addOption(
       new Option("--slurm <key=value>", "a Slurm setting for this run, e.g. partition=gpu (repeatable)")
         .argParser(collect),
@@ -157,6 +161,7 @@ async function runRepro(root: string, targets: string[], opts: ReproCliOptions):
       if (controller.signal.aborted) return 130;
       return report.ok ? 0 : 1;
     } finally {
+      await executor.close?.();
       await remote?.remote.close();
       reporter.close();
       for (const s of signals) Deno.removeSignalListener(s, onSignal);

@@ -27,21 +27,13 @@ export class LocalExecutor implements Executor {
     let maxRssKb: number | undefined; // the largest over the job's commands
     const memory = () => (maxRssKb === undefined ? {} : { maxRssKb });
     using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
-    const slots = Object.fromEntries(
-      Object.entries(job.resources).map((
-        [name, ids],
-      ) => [`PIPELINE_${name.toUpperCase()}_SLOTS`, ids.join(",")]),
-    );
-    const gpu: Record<string, string> = job.resources.gpu
-      ? { CUDA_VISIBLE_DEVICES: job.resources.gpu.join(",") }
-      : {};
     for (const cmd of job.cmd) {
       await writeAll(log, new TextEncoder().encode(`$ ${cmd}\n`));
       job.onLine(`$ ${cmd}`);
       const child = new Deno.Command("setsid", {
         args: [...(job.wrapper ?? []), "bash", "--noprofile", "--norc", "-o", "pipefail", "-c", cmd],
         cwd: job.cwd,
-        env: { ...job.env, ...slots, ...gpu },
+        env: { ...job.env, ...slotEnv(job.resources) },
         clearEnv: job.clearEnv ?? false,
         stdin: "null",
         stdout: "piped",
@@ -83,6 +75,18 @@ export class LocalExecutor implements Executor {
   }
 }
 
+/**
+ * The variables a job's resource slots give its commands: `PIPELINE_<NAME>_SLOTS` with the slot indices, and
+ * `CUDA_VISIBLE_DEVICES` for `gpu`.
+ */
+export function slotEnv(resources: Job["resources"]): Record<string, string> {
+  const env: Record<string, string> = Object.fromEntries(
+    Object.entries(resources).map(([name, ids]) => [`PIPELINE_${name.toUpperCase()}_SLOTS`, ids.join(",")]),
+  );
+  if (resources.gpu) env.CUDA_VISIBLE_DEVICES = resources.gpu.join(",");
+  return env;
+}
+
 async function pump(stream: ReadableStream<Uint8Array>, log: Deno.FsFile, onLine: (line: string) => void) {
   const decoder = new TextDecoder();
   let pending = "";
@@ -96,11 +100,13 @@ async function pump(stream: ReadableStream<Uint8Array>, log: Deno.FsFile, onLine
   if (pending.trim()) onLine(pending);
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array) {
+/** Writes all of `bytes` to `file`. */
+export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let n = 0;
   while (n < bytes.length) n += await file.write(bytes.subarray(n));
 }
 
-function signalNumber(signal: Deno.Signal): number {
+/** The number of a termination signal, for the shell's 128 + n exit status. */
+export function signalNumber(signal: Deno.Signal): number {
   return { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 }[signal as string] ?? 0;
 }

@@ -1,7 +1,7 @@
 /**
  * End to end on the real pipeline, shrunk with `--set`, in a fresh clone of HEAD: after a run is committed,
- * rerunning every stage (`repro --force`) leaves every tracked file byte-identical (`git status` clean, the
- * lock included), `tools/diff.ts` reports no change, and `verify` finds every output reproduced. Needs the
+ * rerunning every stage (`repro --force`, in persistent stage hosts this time) leaves every tracked file
+ * byte-identical (`git status` clean, the lock included), `tools/diff.ts` reports no change, and `verify` finds every output reproduced. Needs the
  * Fashion-MNIST IDX files of Debian's dataset-fashion-mnist (.ci/run installs it); skipped loudly without
  * them, failed in CI.
  */
@@ -76,9 +76,12 @@ Deno.test({
       assert.equal((await sh(repo, "git", ["add", "-A"])).code, 0);
       assert.equal((await sh(repo, "git", ["commit", "-qm", "small run"])).code, 0);
 
-      const again = await cli("repro", "--force", ...SMALL);
+      // The rerun in persistent stage hosts (pipeline/executors/persistent.ts): one process runs stage after
+      // stage, and every result must still be the fresh processes' byte for byte.
+      const again = await cli("repro", "--force", "--executor", "persistent", "--jobs", "2", ...SMALL);
       assert.equal(again.code, 0, again.out);
-      assert.match(again.out, /20 ran, 0 restored/);
+      assert.match(again.out, /21 ran, 0 restored/);
+      assert.match(again.out, /in stage host \d+, its request [2-9]/, "hosts ran several stages each");
       assert.equal(
         (await sh(repo, "git", ["status", "--porcelain"])).out,
         "",
@@ -99,7 +102,7 @@ Deno.test({
 
       const verified = await cli("verify", ...SMALL);
       assert.equal(verified.code, 0, verified.out);
-      assert.match(verified.out, /All \d+ outputs of 20 stages reproduced\./);
+      assert.match(verified.out, /All \d+ outputs of 21 stages reproduced\./);
 
       // The run facts went to the run records instead.
       const runs = JSON.parse((await cli("metrics", "show", "--runs", "train", "--json")).out);

@@ -1,0 +1,307 @@
+/**
+ * The persistent executor (`repro --executor persistent`): local, as executors/local.ts, but a stage whose
+ * command is `deno run -A <module> <args>` runs in a long-lived stage host (stage_host.ts) that runs such
+ * commands in-process, one at a time, as Bazel's persistent workers do. The stages of one run share at most
+ * `--jobs` hosts, so process start-up, module compilation and a module's per-process set-up (a GPU device and
+ * its compiled shaders) are paid once per host instead of once per stage.
+ *
+ * What runs in a host and what does not:
+ * - a command with anything else (another program, other Deno flags, shell syntax, several commands), a job
+ *   in the sandbox, and a module that exports no `main` run as processes through the local executor;
+ * - hosts are shared only by jobs of the same working directory and environment, apart from the variables the
+ *   runner sets per stage ({@link PER_STAGE_ENV}), which each request sets;
+ * - a stage that ends its host (`Deno.exit`, a crash) fails with the host's exit status unless that is 0,
+ *   and the next job gets a new host; an interrupt ends the host.
+ *
+ * Hosts end with the run ({@link PersistentExecutor.close}), when their input closes, or through the same
+ * watchdog as local stages if the runner dies.
+ *
+ * @example
+ * ```ts
+ * const executor = new PersistentExecutor(8);
+ * try {
+ *   await executor.run(job);
+ * } finally {
+ *   await executor.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+import { isAbsolute, join } from "node:path";
+import type { Executor, Job, JobResult } from "../executor.ts";
+import { RssSampler } from "../rss.ts";
+import { INELIGIBLE, type StageHostRequest } from "../stage_host.ts";
+import { type GroupWatchdog, guardProcessGroup } from "./group_watchdog.ts";
+import { LocalExecutor, signalNumber, slotEnv, writeAll } from "./local.ts";
+
+/**
+ * Variables the runner sets per stage (stage_run.ts): a request sets them; the rest must match to share a
+ * host. A host is started with its first job's `PIPELINE_RUN_ID`, which it keeps in its environment: the id by
+ * which a later runner finds its processes after a crash (run_processes.ts), reported with each job's
+ * `onSpawned`.
+ */
+export const PER_STAGE_ENV = [
+  "PIPELINE_RUN_ID",
+  "PIPELINE_STAGE",
+  "PIPELINE_STAGE_KEY",
+  "PIPELINE_PARAMS",
+  "PIPELINE_RUN_RECORD",
+  "PIPELINE_PROGRESS",
+  "PIPELINE_SCRATCH",
+] as const;
+
+/** A command a host can run: `deno run -A <module> <args>`, each word free of shell syntax. */
+export interface DenoRunCommand {
+  readonly module: string;
+  readonly argv: readonly string[];
+}
+
+const PLAIN_WORD = /^[A-Za-z0-9_.\/=:,+@%^-]+$/;
+
+/**
+ * The module and arguments of `cmd` when it is exactly `deno run -A|--allow-all <module> [args]` with plain
+ * words (no quotes, variables, globs or redirections), the module a `.ts`/`.js` file relative to `cwd` or
+ * absolute; otherwise null (the command runs as a process).
+ *
+ * @example
+ * ```ts
+ * parseDenoRun("deno run -A stages/train.ts --alpha -0.3 --seed 1", "/proj");
+ * // { module: "/proj/stages/train.ts", argv: ["--alpha", "-0.3", "--seed", "1"] }
+ * ```
+ */
+export function parseDenoRun(cmd: string, cwd: string): DenoRunCommand | null {
+  const words = cmd.trim().split(/ +/);
+  if (!words.every((w) => PLAIN_WORD.test(w))) return null;
+  const [deno, run, flag, module, ...argv] = words;
+  if (deno !== "deno" || run !== "run" || (flag !== "-A" && flag !== "--allow-all")) return null;
+  if (!module || !/\.(ts|js|mjs)$/.test(module)) return null;
+  return { module: isAbsolute(module) ? module : join(cwd, module), argv };
+}
+
+/** One stage host process and the job it is running, if any. */
+class StageHost {
+  readonly #child: Deno.ChildProcess;
+  readonly #watchdog: GroupWatchdog;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #marker = `\u001epipeline-stage-host-${crypto.randomUUID()}`;
+  /** The running job's sink: where lines go and how the end is signalled. */
+  #sink: { log: Deno.FsFile; onLine: (line: string) => void; ended: Set<string>; done: () => void } | null =
+    null;
+  #status: string | null = null;
+  readonly exited: Promise<Deno.CommandStatus>;
+  readonly pumps: Promise<void>;
+  busy = false;
+  /** Requests sent so far. */
+  requests = 0;
+
+  constructor(
+    readonly key: string,
+    cwd: string,
+    env: Record<string, string>,
+    /** The `PIPELINE_RUN_ID` in the host's environment (its first job's). */
+    readonly runId: string | undefined,
+  ) {
+    const script = new URL("../stage_host.ts", import.meta.url).pathname;
+    this.#child = new Deno.Command("setsid", {
+      args: ["bash", "--noprofile", "--norc", "-c", 'exec deno run -A "$0" "$1"', script, this.#marker],
+      cwd,
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#watchdog = guardProcessGroup(this.#child.pid);
+    this.#writer = this.#child.stdin.getWriter();
+    this.exited = this.#child.status;
+    this.pumps = Promise.all([this.#pump(this.#child.stdout, "out"), this.#pump(this.#child.stderr, "err")])
+      .then(() => {});
+    this.exited.finally(() => this.#watchdog.release());
+  }
+
+  /** The host's process id (also its process group and session). */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /**
+   * Runs one request, copying the host's output to `log` and `onLine` until the end marker has come on both
+   * streams; resolves with the status word, or null when the host ended first.
+   */
+  async request(
+    request: StageHostRequest,
+    log: Deno.FsFile,
+    onLine: (line: string) => void,
+  ): Promise<string | null> {
+    const done = Promise.withResolvers<void>();
+    this.#status = null;
+    this.#sink = { log, onLine, ended: new Set(), done: done.resolve };
+    try {
+      await this.#writer.write(new TextEncoder().encode(JSON.stringify(request) + "\n"));
+      await Promise.race([done.promise, this.exited]);
+      if (this.#sink?.ended.size !== 2) await this.pumps; // the host ended: take the rest of its output
+      return this.#sink?.ended.size === 2 ? this.#status : null;
+    } catch {
+      return null; // its input closed: the host is gone
+    } finally {
+      this.#sink = null;
+    }
+  }
+
+  /** Ends the host: closes its input, then its process group after a grace period. */
+  async stop(graceMs = 3000): Promise<Deno.CommandStatus> {
+    await this.#writer.close().catch(() => {});
+    const timer = setTimeout(() => this.kill("SIGKILL"), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends `signal` to the host's process group. */
+  kill(signal: Deno.Signal): void {
+    try {
+      Deno.kill(-this.#child.pid, signal);
+    } catch { /* already gone */ }
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, name: string): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = "";
+    const take = async (line: string, newline: boolean) => {
+      const sink = this.#sink;
+      if (!sink) return; // between jobs: nothing runs, so nothing to keep
+      // The marker ends the request; output the stage left without a newline precedes it on its line.
+      const at = line.indexOf(this.#marker + " ");
+      const text = at >= 0 ? line.slice(0, at) : line;
+      if (text || at < 0) {
+        await writeAll(sink.log, new TextEncoder().encode(newline || at >= 0 ? text + "\n" : text));
+        if (text.trim()) sink.onLine(text.replace(/\r$/, ""));
+      }
+      if (at >= 0) {
+        this.#status = line.slice(at + this.#marker.length + 1);
+        sink.ended.add(name);
+        if (sink.ended.size === 2) sink.done();
+      }
+    };
+    for await (const chunk of stream) {
+      pending += decoder.decode(chunk, { stream: true });
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) await take(line, true);
+    }
+    if (pending) await take(pending, false);
+  }
+}
+
+/** Runs `deno run -A` stages in persistent hosts and everything else as the local executor does. */
+export class PersistentExecutor implements Executor {
+  /** The executor's name. */
+  readonly name = "persistent";
+  readonly #local = new LocalExecutor();
+  readonly #hosts = new Set<StageHost>();
+  /** Modules that export no `main`: their commands run as processes. */
+  readonly #ineligible = new Set<string>();
+
+  /** `maxHosts`: hosts alive at once (the run's `--jobs`). */
+  constructor(readonly maxHosts: number) {}
+
+  /** Run the job in a host when its command allows, else as a local process. */
+  async run(job: Job): Promise<JobResult> {
+    const command = job.cmd.length === 1 && !job.wrapper && !job.clearEnv
+      ? parseDenoRun(job.cmd[0], job.cwd)
+      : null;
+    if (!command || this.#ineligible.has(command.module)) return await this.#local.run(job);
+    const started = performance.now();
+    const perStage: Record<string, string> = {};
+    const shared: Record<string, string> = { ...job.env, ...slotEnv(job.resources) };
+    for (const key of PER_STAGE_ENV) {
+      if (key in shared) {
+        perStage[key] = shared[key];
+        delete shared[key];
+      }
+    }
+    const key = JSON.stringify([job.cwd, Object.entries(shared).sort(([a], [b]) => a.localeCompare(b))]);
+    const host = this.#acquire(key, job.cwd, shared, perStage.PIPELINE_RUN_ID);
+    using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
+    const line = `$ ${job.cmd[0]}  # in stage host ${host.pid}, its request ${++host.requests}`;
+    await writeAll(log, new TextEncoder().encode(`${line}\n`));
+    job.onLine(line);
+    await job.onSpawned?.({
+      executor: "persistent",
+      pid: host.pid,
+      pgid: host.pid,
+      ...(host.runId ? { runId: host.runId } : {}),
+    });
+    const rss = new RssSampler(host.pid);
+    const abort = () => {
+      host.kill("SIGTERM");
+      setTimeout(() => host.kill("SIGKILL"), 3000);
+    };
+    if (job.signal.aborted) abort();
+    job.signal.addEventListener("abort", abort);
+    let status: string | null;
+    try {
+      status = await host.request(
+        { module: command.module, argv: command.argv, cwd: job.cwd, env: perStage },
+        log,
+        job.onLine,
+      );
+    } finally {
+      job.signal.removeEventListener("abort", abort);
+    }
+    const maxRssKb = rss.stop();
+    const memory = maxRssKb === undefined ? {} : { maxRssKb };
+    const ms = () => performance.now() - started;
+    if (status === INELIGIBLE) {
+      this.#ineligible.add(command.module);
+      host.busy = false;
+      return await this.#local.run(job);
+    }
+    if (status === null) {
+      this.#hosts.delete(host);
+      const exit = await host.exited;
+      if (job.signal.aborted) return { code: 130, signal: "SIGINT", ms: ms(), ...memory };
+      const code = exit.signal ? 128 + signalNumber(exit.signal) : exit.code;
+      return {
+        code,
+        ...(exit.signal ? { signal: exit.signal } : {}),
+        ms: ms(),
+        ...memory,
+        detail: `its stage host (pid ${host.pid}) ended during the stage with ${
+          exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`
+        }`,
+      };
+    }
+    host.busy = false;
+    return { code: Number(status), ms: ms(), ...memory };
+  }
+
+  /** Ends every host (they also end on their own when the runner exits). */
+  async close(): Promise<void> {
+    const hosts = [...this.#hosts];
+    this.#hosts.clear();
+    await Promise.all(hosts.map(async (h) => {
+      await h.stop();
+      await h.pumps;
+    }));
+  }
+
+  /** An idle host of `key`, else a new one (ending an idle host of another key when at the limit). */
+  #acquire(key: string, cwd: string, env: Record<string, string>, runId: string | undefined): StageHost {
+    const idle = [...this.#hosts].filter((h) => !h.busy);
+    let host = idle.find((h) => h.key === key);
+    if (!host) {
+      if (this.#hosts.size >= this.maxHosts && idle.length > 0) {
+        this.#hosts.delete(idle[0]);
+        idle[0].stop().catch(() => {});
+      }
+      host = new StageHost(key, cwd, runId ? { ...env, PIPELINE_RUN_ID: runId } : env, runId);
+      this.#hosts.add(host);
+      host.exited.then(() => this.#hosts.delete(host!));
+    }
+    host.busy = true;
+    return host;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A persistent stage host: one long-lived Deno process that runs stage commands of the form
+ * `deno run -A <module> <args>` one after another, in-process, for the persistent executor
+ * (executors/persistent.ts). A stage that runs here skips process start-up, module compilation and whatever
+ * its module set up once per process before (a GPU device, compiled shaders): the same work a fresh process
+ * would do, done once per host.
+ *
+ * Protocol (started as `deno run -A pipeline/stage_host.ts <marker>`; one request at a time):
+ * - a request is one JSON line on stdin: `{"module": "<absolute path>", "argv": [...], "cwd": "<dir>",
+ *   "env": {...}}`; `env` is set for the request only (what the previous request set and this one lacks is
+ *   removed), and the host changes to `cwd`;
+ * - the module is imported (once per host) and its exported `main(argv)` called; it returns the exit code (a
+ *   number; nothing means 0), and a throw is reported on stderr and counts as 1;
+ * - the end of the request is the line `<marker> <status>` written to stdout and then to stderr (so that the
+ *   executor has every line of both streams before it): the exit code, or `ineligible` when the module exports
+ *   no `main` function (the executor then runs the command as a process);
+ * - end of stdin ends the host.
+ *
+ * A module that runs here must leave nothing behind that changes the next request: stages/support/entry.ts
+ * does that for this project's stages. The host knows nothing of what the stages do.
+ *
+ * @example
+ * ```ts
+ * // executors/persistent.ts starts it and writes, e.g.:
+ * // {"module":"/proj/stages/train.ts","argv":["--alpha","0","--seed","1"],"cwd":"/proj","env":{"PIPELINE_PARAMS":"{}"}}
+ * ```
+ *
+ * @module
+ */
+import { pathToFileURL } from "node:url";
+
+/** One request of the protocol. */
+export interface StageHostRequest {
+  readonly module: string;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The status word of a module that exports no `main` function. */
+export const INELIGIBLE = "ineligible";
+
+type StageModule = { main?: unknown };
+
+async function serve(marker: string): Promise<void> {
+  const modules = new Map<string, Promise<StageModule>>();
+  let requestEnv: string[] = [];
+  const encoder = new TextEncoder();
+  const finish = (status: string) => {
+    const line = encoder.encode(`${marker} ${status}\n`);
+    Deno.stdout.writeSync(line);
+    Deno.stderr.writeSync(line);
+  };
+  let pending = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of Deno.stdin.readable) {
+    pending += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (!line.trim()) continue;
+      const request = JSON.parse(line) as StageHostRequest;
+      for (const key of requestEnv) if (!(key in request.env)) Deno.env.delete(key);
+      for (const [key, value] of Object.entries(request.env)) Deno.env.set(key, value);
+      requestEnv = Object.keys(request.env);
+      Deno.chdir(request.cwd);
+      let status: string;
+      try {
+        if (!modules.has(request.module)) {
+          modules.set(request.module, import(pathToFileURL(request.module).href));
+        }
+        const main = (await modules.get(request.module)!).main;
+        if (typeof main !== "function") {
+          status = INELIGIBLE;
+        } else {
+          const code = await main([...request.argv]);
+          status = String(typeof code === "number" ? code : 0);
+        }
+      } catch (e) {
+        console.error(e instanceof Error ? e.message : String(e));
+        status = "1";
+      }
+      finish(status);
+    }
+  }
+}
+
+if (import.meta.main) {
+  const marker = Deno.args[0];
+  if (!marker) {
+    console.error(
+      "stage_host.ts: the end-of-request marker is required (executors/persistent.ts starts this)",
+    );
+    Deno.exit(2);
+  }
+  await serve(marker);
+  Deno.exit(0);
+}

@@ -1,0 +1,172 @@
+/**
+ * `repro --executor persistent` on toy projects through the real CLI: `deno run -A` stages share long-lived
+ * stage hosts (one process for all with `--jobs 1`), each stage with its own params and environment; a stage
+ * that throws fails alone and the host goes on; a stage that ends its host fails with the host's exit code and
+ * the next stage gets a new host; other commands and modules without `main` run as processes; hosts end with
+ * the run, with an interrupt, and with a runner killed by SIGKILL.
+ */
+import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
+import { parseDenoRun } from "../../pipeline/executors/persistent.ts";
+import { makeToy, spawnCli } from "./helpers.ts";
+
+/**
+ * A stage module as the project's stages are written: `main(argv)` exported for hosts, and run as the process
+ * when it is the main module. argv `name mode`; writes `name.pid`, then `name.json` (its pid, params, stage
+ * and working directory).
+ */
+const STAGE_MODULE = `
+export async function main(argv: string[]): Promise<number> {
+  const [name, mode] = argv;
+  const record = {
+    pid: Deno.pid,
+    params: JSON.parse(Deno.env.get("PIPELINE_PARAMS") ?? "null"),
+    stage: Deno.env.get("PIPELINE_STAGE"),
+    cwd: Deno.cwd(),
+  };
+  await Deno.writeTextFile(name + ".pid", String(Deno.pid));
+  if (mode === "fail") throw new Error("stage " + name + " failed on purpose");
+  if (mode === "exit") Deno.exit(3);
+  if (mode === "sleep") await new Promise((resolve) => setTimeout(resolve, 60000));
+  await Deno.writeTextFile(name + ".json", JSON.stringify(record));
+  console.log("stage " + name + " done");
+  Deno.stdout.writeSync(new TextEncoder().encode("no newline after this")); // the host's marker follows it
+  return mode === "code" ? 4 : 0;
+}
+if (import.meta.main) Deno.exit(await main(Deno.args));
+`;
+
+/** A script without `main`: runs only as a process. */
+const SCRIPT_MODULE = `
+if (import.meta.main) await Deno.writeTextFile("script.json", JSON.stringify({ pid: Deno.pid }));
+`;
+
+function stage(name: string, mode = "ok", deps: string[] = []) {
+  return { cmd: `deno run -A stage.ts ${name} ${mode}`, deps: ["stage.ts", ...deps], params: [name] };
+}
+
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 20000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test("parseDenoRun: only `deno run -A <module> <plain words>` runs in a host", () => {
+  assertEquals(parseDenoRun("deno run -A stages/train.ts --alpha -0.3 --seed 1", "/p"), {
+    module: "/p/stages/train.ts",
+    argv: ["--alpha", "-0.3", "--seed", "1"],
+  });
+  assertEquals(parseDenoRun("deno run --allow-all /abs/s.ts", "/p"), { module: "/abs/s.ts", argv: [] });
+  for (
+    const cmd of [
+      "deno run -A s.ts > log.txt", // a redirection
+      "deno run -A s.ts $HOME", // a variable
+      "deno run -A s.ts 'a b'", // quoting
+      "deno run -A s.ts && echo hi", // a second command
+      "deno run --allow-read s.ts", // other permissions
+      "deno run -A --v8-flags=--prof s.ts", // other flags
+      "deno test -A s.ts",
+      "python3 s.py",
+      "deno run -A data.json",
+    ]
+  ) {
+    assertEquals(parseDenoRun(cmd, "/p"), null, cmd);
+  }
+});
+
+Deno.test("persistent: stages share one host, each with its own params, and the host ends with the run", async () => {
+  await using toy = await makeToy({
+    stages: {
+      a: stage("a"),
+      b: stage("b", "ok", ["a.json"]),
+      c: stage("c", "ok", ["b.json"]),
+    },
+  }, { a: 1, b: 2, c: 3 });
+  toy.write("stage.ts", STAGE_MODULE);
+  const r = await toy.cli("repro", "--executor", "persistent", "--jobs", "1");
+  assertEquals(r.code, 0, r.out);
+  const records = ["a", "b", "c"].map((n) => JSON.parse(toy.read(`${n}.json`)));
+  assertEquals(new Set(records.map((x) => x.pid)).size, 1, "one host ran all three");
+  assertEquals(records.map((x) => x.params), [{ a: 1 }, { b: 2 }, { c: 3 }], "each its own params");
+  assertEquals(records.map((x) => x.stage), ["a", "b", "c"]);
+  assert(records.every((x) => x.cwd === Deno.realPathSync(toy.dir)), "in the project root");
+  assertMatch(r.out, /\$ deno run -A stage\.ts c ok {2}# in stage host \d+, its request 3/);
+  assertMatch(r.out, /c │ no newline after this\n/, "output without a newline is kept, the marker is not");
+  assert(!alive(records[0].pid), "the host ended with the run");
+
+  // The same project on the local executor: a process per stage, and the same results.
+  toy.write("params.yaml", "a: 1\nb: 2\nc: 4\n");
+  const local = await toy.cli("repro", "--executor", "local");
+  assertEquals(local.code, 0, local.out);
+  assert(JSON.parse(toy.read("c.json")).pid !== records[0].pid);
+});
+
+Deno.test("persistent: a failing stage fails alone; a stage that ends its host fails with its code", async () => {
+  await using toy = await makeToy({
+    stages: {
+      first: stage("first"),
+      bad: stage("bad", "fail", ["first.json"]),
+      code: stage("code", "code", ["first.json"]),
+      ender: stage("ender", "exit", ["first.json"]),
+      after: stage("after", "ok", ["first.json"]),
+    },
+  }, { first: 1, bad: 1, code: 1, ender: 1, after: 1 });
+  toy.write("stage.ts", STAGE_MODULE);
+  const r = await toy.cli("repro", "--executor", "persistent", "--jobs", "1", "--keep-going");
+  assertEquals(r.code, 1, r.out);
+  assertMatch(r.out, /stage bad failed on purpose/);
+  assertMatch(r.out, /✗ bad: command exited with code 1/);
+  assertMatch(r.out, /✗ code: command exited with code 4/);
+  assertMatch(r.out, /✗ ender: its stage host \(pid \d+\) ended during the stage with exit code 3/);
+  assert(toy.exists("after.json") && !toy.exists("bad.json") && !toy.exists("ender.json"));
+  const pid = (name: string) => Number(toy.read(`${name}.pid`));
+  assertEquals(pid("bad"), pid("first"), "a throw leaves the host running");
+  assertEquals(pid("code"), pid("first"), "an exit code leaves the host running");
+  assertEquals(pid("ender"), pid("first"), "the host ran ender");
+  assert(!alive(pid("ender")));
+  // `after` ran either before `ender` (in the first host) or after it (in a new one), never in a dead host.
+  assert(toy.read("after.json").length > 0);
+});
+
+Deno.test("persistent: shell commands and modules without main run as processes", async () => {
+  await using toy = await makeToy({
+    stages: {
+      hosted: stage("hosted"),
+      script: { cmd: "deno run -A script.ts", deps: ["script.ts"], outs: ["script.json"] },
+      shell: { cmd: "echo $$ > shell.pid", outs: ["shell.pid"] },
+    },
+  }, { hosted: 1 });
+  toy.write("stage.ts", STAGE_MODULE);
+  toy.write("script.ts", SCRIPT_MODULE);
+  const r = await toy.cli("repro", "--executor", "persistent", "--jobs", "1");
+  assertEquals(r.code, 0, r.out);
+  const hostPid = JSON.parse(toy.read("hosted.json")).pid;
+  assert(JSON.parse(toy.read("script.json")).pid !== hostPid, "the script ran in a process of its own");
+  assert(Number(toy.read("shell.pid")) !== hostPid);
+  assertMatch(r.out, /script │ \$ deno run -A script\.ts\n/, "no host named for the script's command");
+});
+
+Deno.test("persistent: an interrupt ends the host; so does a runner killed with SIGKILL", async () => {
+  for (const signal of ["SIGINT", "SIGKILL"] as const) {
+    await using toy = await makeToy({ stages: { nap: stage("nap", "sleep") } }, { nap: 1 });
+    toy.write("stage.ts", STAGE_MODULE);
+    const child = spawnCli(toy.dir, ["repro", "--executor", "persistent"]);
+    await waitFor("the stage to start", () => toy.exists("nap.pid"));
+    const hostPid = Number(toy.read("nap.pid"));
+    assert(alive(hostPid));
+    child.kill(signal);
+    const status = await child.output();
+    if (signal === "SIGINT") assertEquals(status.code, 130, new TextDecoder().decode(status.stderr));
+    await waitFor(`the host to end after ${signal}`, () => !alive(hostPid));
+  }
+});
