@@ -7,9 +7,9 @@
 # VARIANTS: space-separated name=repro-args, `,` for spaces in the args; default
 #   "local=--jobs,8 persistent=--jobs,8,--executor,persistent persistent2=… local2=…" (ABBA).
 # OLD_TREE: a tar.gz of another revision (e.g. `git archive --format=tar.gz HEAD~3`); when set, variant `old`
-#   runs it first with `--jobs 8`.
-# A warm-up run of the whole pipeline comes first (not reported): the driver's shader cache and node_modules
-# are then as warm for the first variant as for the last.
+#   runs it first, with OLD_ARGS (default --jobs,8).
+# A warm-up run of the whole pipeline comes first (WARMUP_ARGS, default --jobs,8; not reported): the driver's
+# shader cache and node_modules are then as warm for the first variant as for the last.
 # $OUT gets summary.txt (wall per variant, stage means, digest comparisons) and ab.tgz (every variant's log and
 # run records).
 set -uo pipefail
@@ -21,15 +21,22 @@ SETUP_ONLY=1 bash bench/gpu/pipeline.sh > /dev/null
 export DENO_DIR="$BASE/.offline-denodir" PATH="/tmp/bin:$PATH" DENO_NO_UPDATE_CHECK=1
 work=/tmp/pipeline-ab
 rm -rf "$work" && mkdir -p "$work/logs"
-OUT="$work/logs/warmup" LIMIT_S=300 bash bench/gpu/pipeline.sh --jobs 8 > /dev/null 2>&1
+cp pipeline.lock "$work/pipeline.lock.orig"
+warmup="${WARMUP_ARGS:---jobs,8}"
+OUT="$work/logs/warmup" LIMIT_S=300 bash bench/gpu/pipeline.sh ${warmup//,/ } > /dev/null 2>&1
+echo "warm-up: $(grep -a 'repro exit' "$work/logs/warmup/pipeline.log")"
 
-# A copy of the base tree without its outputs and run state; node_modules shared.
+# A copy of the source tree without outputs or run state, with its own lock as committed; the unpacked deps
+# and node_modules are shared.
 fresh_copy() {
   local dir="$1" src="$2"
   rm -rf "$dir" && mkdir -p "$dir"
-  tar -C "$src" --exclude=./node_modules --exclude=./outputs --exclude=./.pipeline --exclude=./.git -cf - . |
-    tar -C "$dir" -xf -
+  tar -C "$src" --exclude=./node_modules --exclude=./outputs --exclude=./.pipeline --exclude=./.git \
+    --exclude=./.offline-denodir -cf - . | tar -C "$dir" -xf -
   ln -s "$BASE/node_modules" "$dir/node_modules"
+  ln -s "$DENO_DIR" "$dir/.offline-denodir"
+  [ "$src" = "$BASE" ] && cp "$work/pipeline.lock.orig" "$dir/pipeline.lock"
+  return 0
 }
 
 run_variant() {
@@ -46,8 +53,7 @@ names=()
 if [ -n "${OLD_TREE:-}" ]; then
   mkdir -p "$work/old-src" && tar -C "$work/old-src" -xzf "$OLD_TREE"
   cp -r .offline .gl "$work/old-src/" 2> /dev/null
-  ln -s "$DENO_DIR" "$work/old-src/.offline-denodir"
-  run_variant old "--jobs,8" "$work/old-src"
+  run_variant old "${OLD_ARGS:---jobs,8}" "$work/old-src"
   names+=(old)
 fi
 for spec in $VARIANTS; do
@@ -57,11 +63,12 @@ done
 
 {
   echo
-  echo "Stage wall seconds, mean over a stage's runs (run records):"
+  echo "Stage wall seconds, mean over the runs of each stage (run records; matrix items together):"
   for name in "${names[@]}"; do
     echo "## $name"
-    awk '/^[a-z-]+(@|$)/ { print }' "$work/logs/$name/runs.txt" | head -0
-    grep -aE '^\s*(train|measure|corrupt|attack|aggregate|prepare)' "$work/logs/$name/runs.txt" | head -80
+    awk 'NR > 1 && $4 ~ /s$/ { split($1, a, "@"); w = $4; sub("s$", "", w); s[a[1]] += w; n[a[1]]++ }
+      END { for (k in s) printf "  %-32s %6.2f s  (n = %d)\n", k, s[k] / n[k], n[k] }' \
+      "$work/logs/$name/runs.txt" | sort
   done
   echo
   echo "Result digests against the first variant (${names[0]}):"
