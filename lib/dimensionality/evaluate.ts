@@ -21,12 +21,8 @@ import { withSelectivityOutputs } from "../models/multi_output.ts";
 import { selectivityLayersOf } from "../models/registry.ts";
 import { deriveSeed } from "../random.ts";
 import { featureSpec, type Representation } from "./features.ts";
-import {
-  dimensionalitiesOf,
-  type PerturbationDimensionality,
-  perturbationDimensionality,
-} from "./measure.ts";
-import { layerRepresentations } from "./representations.ts";
+import { dimensionalitiesOf, perturbationDimensionality } from "./measure.ts";
+import { layerRepresentations, type Representations } from "./representations.ts";
 import type { SpectrumDimensionality } from "./spectrum.ts";
 
 /** One attack condition: `eps` in pixel units, `label` as it appears in condition ids (e.g. "4/255"). */
@@ -104,18 +100,7 @@ export interface DimensionalityResult {
   rows: Record<string, unknown>[];
 }
 
-/** A condition whose reads are in and whose PCA is done, before it becomes a {@link DimCondition}. */
-interface MeasuredCondition {
-  condition: Omit<DimCondition, "accuracy" | "layers" | "input_norm">;
-  inputNorm: InputNorm;
-  predictions: Int32Array;
-  dims: PerturbationDimensionality[];
-}
-
-/**
- * Seconds spent per phase: `forward` queueing the forward passes and moments of every condition, `pca` waiting
- * for their reads and solving the eigenproblems, `corrupt` corrupting on the CPU, `attack` attacking.
- */
+/** Seconds spent per phase. */
 export interface DimTiming {
   forward: number;
   pca: number;
@@ -216,52 +201,71 @@ export async function measureDimensionality(
       cfg.seed,
     )
   );
-  // Every condition is queued on the backend at once and read later: on webgpu each wait costs ≥ 10 ms and
-  // waits behind the other stages' work on the GPU, so the reads of all conditions are awaited together.
-  // `forward` counts the queueing, `pca` the waits and the eigensolvers at the end.
-  const queued = <T>(f: () => T): T => {
-    const t0 = performance.now();
-    try {
-      return f();
-    } finally {
-      timing.forward += (performance.now() - t0) / 1000;
-    }
-  };
+  const forward = (x: tf.Tensor4D): Promise<Representations> =>
+    clock("forward", () => layerRepresentations(tap, x, specs, cfg.batchSize));
+
   const xClean = imageTensor(cleanBytes, shape);
-  const clean = queued(() => layerRepresentations(tap, xClean, specs, cfg.batchSize));
-  const cleanDimsPending = queued(() => dimensionalitiesOf(clean.features, cfg.varianceThreshold));
+  const clean = await forward(xClean);
+  const cleanDims: DimRecord[] =
+    (await clock("pca", () => dimensionalitiesOf(clean.features, cfg.varianceThreshold)))
+      .map(record);
+  const plotRows: Record<string, unknown>[] = selectivityLayers.map((layer, l) => ({
+    condition: "clean",
+    kind: "clean",
+    measure: "clean",
+    layer,
+    layer_index: l,
+    ...cleanDims[l],
+  }));
+  log(`clean components ${cleanDims.map((d) => d.components).join(" ")}`);
+
+  const conditions: DimCondition[] = [];
+  const measure = async (
+    condition: Omit<DimCondition, "accuracy" | "layers" | "input_norm">,
+    x: tf.Tensor4D,
+  ) => {
+    const norm = await inputNorm(x, xClean);
+    const reps = await forward(x);
+    const perLayer = await clock(
+      "pca",
+      () =>
+        perturbationDimensionality(clean.features, reps.features, cfg.varianceThreshold, cfg.perturbedDims),
+    );
+    tf.dispose(reps.features);
+    const layers = perLayer.map((d, l) => ({
+      name: selectivityLayers[l],
+      delta: record(d.delta),
+      ...(d.perturbed
+        ? {
+          perturbed: record(d.perturbed),
+          perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
+        }
+        : {}),
+    }));
+    conditions.push({ ...condition, input_norm: norm, accuracy: accuracy(reps.predictions, labels), layers });
+    progress(conditions.length, nConditions, condition.id);
+    for (const [l, layer] of layers.entries()) {
+      for (const m of ["delta", "perturbed"] as const) {
+        if (!layer[m]) continue;
+        plotRows.push({
+          condition: condition.id,
+          kind: condition.kind,
+          measure: m,
+          layer: layer.name,
+          layer_index: l,
+          ...layer[m],
+        });
+      }
+    }
+    log(
+      `${condition.id} (input L2 ${norm.l2.toFixed(3)}) ΔX components ${
+        layers.map((l) => l.delta.components).join(" ")
+      }`,
+    );
+  };
 
   const nCorruptions = cfg.corruptions.length * new Set(cfg.severities).size;
   const nConditions = cfg.attacks.length + nCorruptions * (cfg.matchNorm && cfg.attacks.length > 0 ? 2 : 1);
-  let measuredCount = 0;
-  /** One condition queued: its input norm, predictions and PCA of ΔX (and X_pert), read in the background. */
-  const measure = (
-    condition: Omit<DimCondition, "accuracy" | "layers" | "input_norm">,
-    x: tf.Tensor4D,
-  ): Promise<MeasuredCondition> => {
-    const [norm, reps, perLayer] = queued(() => {
-      const norm = inputNorm(x, xClean);
-      const reps = layerRepresentations(tap, x, specs, cfg.batchSize);
-      const perLayer = perturbationDimensionality(
-        clean.features,
-        reps.features,
-        cfg.varianceThreshold,
-        cfg.perturbedDims,
-      );
-      tf.dispose(reps.features); // their moments are queued already
-      return [norm, reps, perLayer] as const;
-    });
-    const measured = Promise.all([norm, reps.predictions, perLayer]).then(
-      ([inputNorm, predictions, dims]) => {
-        progress(++measuredCount, nConditions, condition.id);
-        return { condition, inputNorm, predictions, dims };
-      },
-    );
-    measured.catch(() => {}); // awaited with the others below; until then a failure must not count as unhandled
-    return measured;
-  };
-  const pending: Promise<MeasuredCondition>[] = [];
-
   // Attacks first: the matched corruptions take their per-image sizes from the first attack.
   const f = inferenceLogits(model);
   let reference: { id: string; l2: Float64Array } | null = null;
@@ -281,7 +285,7 @@ export async function measureDimensionality(
     });
     const id = `${name}-${label}`;
     if (reference === null) reference = { id, l2: await perImageL2(xAdv, xClean) };
-    pending.push(measure({ id, kind: "attack", name, eps }, xAdv));
+    await measure({ id, kind: "attack", name, eps }, xAdv);
     xAdv.dispose();
   }
 
@@ -299,83 +303,29 @@ export async function measureDimensionality(
         return Promise.resolve(out);
       });
       const x = imageTensor(bytes, shape);
-      pending.push(measure({ id: `${name}-${severity}`, kind: "corruption", name, severity }, x));
+      await measure({ id: `${name}-${severity}`, kind: "corruption", name, severity }, x);
       if (cfg.matchNorm && reference !== null) {
-        const matchedTo = reference;
-        const matchedCondition = {
-          id: `${name}-${severity}@${matchedTo.id}`,
-          kind: "corruption_matched" as const,
-          name,
-          severity,
-          matched_to: matchedTo.id,
-        };
-        // The rescaling needs this corruption's per-image norms: a read, so its condition is queued after it.
-        const matched = rescalePerImage(x, xClean, matchedTo.l2).then((xMatched) => {
-          try {
-            return measure(matchedCondition, xMatched);
-          } finally {
-            xMatched.dispose();
-          }
-        }).finally(() => x.dispose());
-        matched.catch(() => {});
-        pending.push(matched);
-      } else {
-        x.dispose();
+        const matched = await rescalePerImage(x, xClean, reference.l2);
+        await measure(
+          {
+            id: `${name}-${severity}@${reference.id}`,
+            kind: "corruption_matched",
+            name,
+            severity,
+            matched_to: reference.id,
+          },
+          matched,
+        );
+        matched.dispose();
       }
+      x.dispose();
     }
-  }
-
-  const [cleanDimsRaw, cleanPredictions, measured] = await clock(
-    "pca",
-    () => Promise.all([cleanDimsPending, clean.predictions, Promise.all(pending)]),
-  );
-  const cleanDims: DimRecord[] = cleanDimsRaw.map(record);
-  const plotRows: Record<string, unknown>[] = selectivityLayers.map((layer, l) => ({
-    condition: "clean",
-    kind: "clean",
-    measure: "clean",
-    layer,
-    layer_index: l,
-    ...cleanDims[l],
-  }));
-  log(`clean components ${cleanDims.map((d) => d.components).join(" ")}`);
-  const conditions: DimCondition[] = [];
-  for (const { condition, inputNorm: norm, predictions, dims } of measured) {
-    const layers = dims.map((d, l) => ({
-      name: selectivityLayers[l],
-      delta: record(d.delta),
-      ...(d.perturbed
-        ? {
-          perturbed: record(d.perturbed),
-          perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
-        }
-        : {}),
-    }));
-    conditions.push({ ...condition, input_norm: norm, accuracy: accuracy(predictions, labels), layers });
-    for (const [l, layer] of layers.entries()) {
-      for (const m of ["delta", "perturbed"] as const) {
-        if (!layer[m]) continue;
-        plotRows.push({
-          condition: condition.id,
-          kind: condition.kind,
-          measure: m,
-          layer: layer.name,
-          layer_index: l,
-          ...layer[m],
-        });
-      }
-    }
-    log(
-      `${condition.id} (input L2 ${norm.l2.toFixed(3)}) ΔX components ${
-        layers.map((l) => l.delta.components).join(" ")
-      }`,
-    );
   }
   tf.dispose([xClean, ...clean.features]);
   return {
     result: {
       n_samples: n,
-      clean_accuracy: accuracy(cleanPredictions, labels),
+      clean_accuracy: accuracy(clean.predictions, labels),
       layers: selectivityLayers.map((name, l) => {
         const used = specs[l].subset?.length ?? specs[l].features;
         return {

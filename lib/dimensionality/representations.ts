@@ -10,29 +10,26 @@ import { type FeatureSpec, layerFeatures } from "./features.ts";
 
 /** What {@link layerRepresentations} returns; the caller disposes `features`. */
 export interface Representations {
-  /** Per layer (in the tap's order) [N, D'], queued on the backend. */
+  /** Per layer (in the tap's order) [N, D']. */
   features: tf.Tensor2D[];
-  /** Argmax of the logits, per sample: a read already started, not yet awaited. */
-  predictions: Promise<Int32Array>;
+  /** Argmax of the logits, per sample. */
+  predictions: Int32Array;
 }
 
 /**
  * Runs `tap` (outputs `[logits, ...layer activations]`, lib/models `withSelectivityOutputs`) over `x`
  * [N, H, W, C] in batches of `batchSize` and collects each layer's features under `specs` (one per layer).
- * Returns at once: the features are queued, the predicted classes are read in the background (on webgpu every
- * wait costs ≥ 10 ms, bench/gpu/eval_reads.ts, so callers queue more work before they await). `x` may be
- * disposed when it returns.
+ * Does not dispose `x`.
  *
  * @example
- * const { features, predictions } = layerRepresentations(tap, x, specs, 128);
- * const classes = await predictions;
+ * const { features, predictions } = await layerRepresentations(tap, x, specs, 128);
  */
-export function layerRepresentations(
+export async function layerRepresentations(
   tap: tfl.LayersModel,
   x: tf.Tensor4D,
   specs: FeatureSpec[],
   batchSize: number,
-): Representations {
+): Promise<Representations> {
   if (tap.outputs.length !== specs.length + 1) {
     throw new Error(
       `layerRepresentations: the tap has ${tap.outputs.length - 1} layers but ${specs.length} specs`,
@@ -50,6 +47,7 @@ export function layerRepresentations(
       }) as tf.Tensor[];
       return [tf.argMax(logits, 1), ...acts.map((a, l) => layerFeatures(a, specs[l]))];
     });
+    // Read later, together: on webgpu each wait costs ≥ 10 ms (bench/gpu/eval_reads.ts).
     reads.push(
       classes.data().then((v: tf.TypedArray) => predictions.set(v as Int32Array, s0)).finally(() =>
         classes.dispose()
@@ -57,10 +55,11 @@ export function layerRepresentations(
     );
     feats.forEach((f, l) => parts[l].push(f as tf.Tensor2D));
   }
+  await Promise.all(reads);
   const features = parts.map((p) => {
     const joined = p.length === 1 ? p[0] : tf.concat(p, 0);
     if (p.length > 1) tf.dispose(p);
     return joined;
   });
-  return { features, predictions: Promise.all(reads).then(() => predictions) };
+  return { features, predictions };
 }

@@ -28,14 +28,13 @@ Deno.test("layer representations: batched = one pass, for batch sizes 3, 7 and 1
   const expectedClasses = Array.from(await tf.argMax(logits, 1).data());
   for (const batchSize of [3, 7, 10]) {
     const before = tf.memory().numTensors;
-    const r = layerRepresentations(tap, x, specs, batchSize);
-    const predictions = await r.predictions;
+    const r = await layerRepresentations(tap, x, specs, batchSize);
     assert.equal(
       tf.memory().numTensors,
       before + specs.length,
       `batch ${batchSize}: only the features remain`,
     );
-    assert.deepEqual(Array.from(predictions), expectedClasses, `batch ${batchSize}: predictions`);
+    assert.deepEqual(Array.from(r.predictions), expectedClasses, `batch ${batchSize}: predictions`);
     for (const [l, f] of r.features.entries()) {
       assert.deepEqual(f.shape, [n, specs[l].subset?.length ?? specs[l].features]);
       const got = await f.array();
