@@ -10,6 +10,8 @@
 #   runs it first, with OLD_ARGS (default --jobs,8).
 # A warm-up run of the whole pipeline comes first (WARMUP_ARGS, default --jobs,8; not reported): the driver's
 # shader cache and node_modules are then as warm for the first variant as for the last.
+# MONITOR=1 samples the GPU's utilization (`nvidia-smi dmon -s u`) and the CPUs (`vmstat`) once a second
+# during each variant, into its logs.
 # $OUT gets summary.txt (wall per variant, stage means, digest comparisons) and ab.tgz (every variant's log and
 # run records).
 set -uo pipefail
@@ -42,7 +44,16 @@ fresh_copy() {
 run_variant() {
   local name="$1" args="$2" src="$3"
   fresh_copy "$work/$name" "$src"
+  mkdir -p "$work/logs/$name"
+  local monitors=()
+  if [ "${MONITOR:-0}" = 1 ]; then
+    nvidia-smi dmon -s u -d 1 > "$work/logs/$name/gpu_util.txt" 2>&1 &
+    monitors+=($!)
+    vmstat -n 1 > "$work/logs/$name/vmstat.txt" 2>&1 &
+    monitors+=($!)
+  fi
   (cd "$work/$name" && OUT="$work/logs/$name" LIMIT_S=300 bash bench/gpu/pipeline.sh ${args//,/ } > /dev/null 2>&1)
+  [ ${#monitors[@]} -gt 0 ] && kill "${monitors[@]}" 2> /dev/null
   rm -rf "$work/logs/$name/report" "$work/logs/$name/metrics.tgz"
   deno run -A bench/gpu/lock_digests.ts "$work/$name/pipeline.lock" > "$work/logs/$name/digests.txt" 2> /dev/null
   echo "$name: $(grep -a 'repro exit' "$work/logs/$name/pipeline.log")  [$args]" | tee -a "$OUT/summary.txt"
@@ -70,6 +81,15 @@ done
       END { for (k in s) printf "  %-32s %6.2f s  (n = %d)\n", k, s[k] / n[k], n[k] }' \
       "$work/logs/$name/runs.txt" | sort
   done
+  if [ "${MONITOR:-0}" = 1 ]; then
+    echo
+    echo "Mean GPU SM utilization (nvidia-smi dmon, %) and CPU user+system (vmstat, %) during each variant:"
+    for name in "${names[@]}"; do
+      sm=$(awk '$1 !~ /^#/ && NF > 2 { s += $2; n++ } END { if (n) printf "%.0f", s / n }' "$work/logs/$name/gpu_util.txt")
+      cpu=$(awk 'NR > 2 { s += $13 + $14; n++ } END { if (n) printf "%.0f", s / n }' "$work/logs/$name/vmstat.txt")
+      echo "  $name: GPU SM ${sm:-?} %, CPU ${cpu:-?} %"
+    done
+  fi
   echo
   echo "Result digests against the first variant (${names[0]}):"
   for name in "${names[@]:1}"; do
