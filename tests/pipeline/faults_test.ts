@@ -3,26 +3,9 @@
  * runner's files, a journal that names them, and a runner killed (SIGKILL, SIGHUP) while its stage runs.
  */
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
-import { counted, makeToy, spawnCli } from "./helpers.ts";
+import { alive, counted, makeToy, spawnCli, waitFor } from "./helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 15000): Promise<void> {
-  for (let t = 0; t < ms; t += 100) {
-    if (cond()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function reap(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {
   const status = await child.status;

@@ -99,3 +99,22 @@ export async function git(dir: string, ...args: string[]): Promise<void> {
   }).output();
   if (!r.success) throw new Error(`git ${args.join(" ")} failed in ${dir}`);
 }
+
+/** Whether process `pid` is alive (a zombie counts as dead). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `cond` every 100 ms until it holds; throws naming `what` after `ms`. */
+export async function waitFor(what: string, cond: () => boolean, ms = 15000): Promise<void> {
+  for (let t = 0; t < ms; t += 100) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

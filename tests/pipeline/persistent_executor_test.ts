@@ -7,7 +7,7 @@
  */
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
 import { parseDenoRun } from "../../pipeline/executors/persistent.ts";
-import { makeToy, spawnCli } from "./helpers.ts";
+import { alive, makeToy, spawnCli, waitFor } from "./helpers.ts";
 
 /**
  * A stage module as the project's stages are written: `main(argv)` exported for hosts, and run as the process
@@ -42,23 +42,6 @@ if (import.meta.main) await Deno.writeTextFile("script.json", JSON.stringify({ p
 
 function stage(name: string, mode = "ok", deps: string[] = []) {
   return { cmd: `deno run -A stage.ts ${name} ${mode}`, deps: ["stage.ts", ...deps], params: [name] };
-}
-
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 Deno.test("parseDenoRun: only `deno run -A <module> <plain words>` runs in a host", () => {
