@@ -8,6 +8,7 @@
 import { OutputBackup } from "./backup.ts";
 import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
+import { expectedSeconds, launchOrder } from "./launch_order.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
 import { type LockEntry, removeStaleLockTemps, writeLock } from "./lock.ts";
 import { decide, type Decision, forceRun, planAll } from "./plan.ts";
@@ -89,7 +90,8 @@ export async function repro(
 
   const decisions = new Map<string, Decision>();
   const outcomes = new Map<string, StageOutcome>();
-  const pending = new Set(names);
+  // Ready stages start longest remaining path first (launch_order.ts), not in file order.
+  const pending = new Set(launchOrder(project.graph, names, await expectedSeconds(project.dir)));
   const skipped = new Set<string>();
   const running = new Map<string, Promise<void>>();
   let stopLaunching = false;
