@@ -8,7 +8,7 @@
  * 1 s when none is known, so a first run ranks by the length of the chains. Ties keep pipeline.yaml's order.
  * The order changes when stages start, never what they compute.
  *
- * Measured on the default pipeline on an H100 (bench/gpu/results/2026-12-07-h100-run21-23.md): in file order
+ * Measured on the default pipeline on an H100 (bench/gpu/results/2026-12-07-h100-run21-22.md): in file order
  * the two robustness-training variants started after every other network's measurements, at 20 of 26 s.
  *
  * @example
