@@ -10,7 +10,8 @@
  *   "env": {...}}`; `env` is set for the request only (what the previous request set and this one lacks is
  *   removed), and the host changes to `cwd`;
  * - the module is imported (once per host) and its exported `main(argv)` called; it returns the exit code (a
- *   number; nothing means 0), and a throw is reported on stderr and counts as 1;
+ *   number; nothing means 0), and a throw is reported on stderr and counts as 1, as does a rejection nobody
+ *   handles or an error thrown in a timer while the request runs (either would end a process of its own);
  * - the end of the request is the line `<marker> <status>` written to stdout and then to stderr (so that the
  *   executor has every line of both streams before it): the exit code, or `ineligible` when the module exports
  *   no `main` function (the executor then runs the command as a process);
@@ -44,6 +45,16 @@ type StageModule = { main?: unknown };
 
 async function serve(marker: string): Promise<void> {
   const modules = new Map<string, Promise<StageModule>>();
+  // What would end a stage's own process (a rejection nobody handles, an error thrown in a timer) fails the
+  // request it happens in, instead of ending the host and, with it, whatever stage runs next.
+  let stray: string | null = null;
+  const onStray = (event: Event, reason: unknown) => {
+    event.preventDefault();
+    stray ??= reason instanceof Error ? reason.message : String(reason);
+    console.error(`error: uncaught: ${stray}`);
+  };
+  globalThis.addEventListener("unhandledrejection", (e) => onStray(e, e.reason));
+  globalThis.addEventListener("error", (e) => onStray(e, e.error));
   let requestEnv: string[] = [];
   const encoder = new TextEncoder();
   const finish = (status: string) => {
@@ -65,6 +76,7 @@ async function serve(marker: string): Promise<void> {
       for (const [key, value] of Object.entries(request.env)) Deno.env.set(key, value);
       requestEnv = Object.keys(request.env);
       Deno.chdir(request.cwd);
+      stray = null;
       let status: string;
       try {
         if (!modules.has(request.module)) {
@@ -81,6 +93,9 @@ async function serve(marker: string): Promise<void> {
         console.error(e instanceof Error ? e.message : String(e));
         status = "1";
       }
+      // Let a rejection of the stage's last moments surface (Deno reports them after a macrotask turn).
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (stray !== null && status !== INELIGIBLE) status = "1";
       finish(status);
     }
   }

@@ -1,7 +1,7 @@
 /**
  * `repro --executor persistent` on toy projects through the real CLI: `deno run -A` stages share long-lived
  * stage hosts (one process for all with `--jobs 1`), each stage with its own params and environment; a stage
- * that throws fails alone and the host goes on; a stage that ends its host fails with the host's exit code and
+ * that throws, or leaves a rejection nobody handles, fails alone and the host goes on; a stage that ends its host fails with the host's exit code and
  * the next stage gets a new host; other commands and modules without `main` run as processes; hosts end with
  * the run, with an interrupt, and with a runner killed by SIGKILL.
  */
@@ -26,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   await Deno.writeTextFile(name + ".pid", String(Deno.pid));
   if (mode === "fail") throw new Error("stage " + name + " failed on purpose");
   if (mode === "exit") Deno.exit(3);
+  if (mode === "stray") Promise.reject(new Error("stage " + name + " left a rejection behind"));
   if (mode === "sleep") await new Promise((resolve) => setTimeout(resolve, 60000));
   await Deno.writeTextFile(name + ".json", JSON.stringify(record));
   console.log("stage " + name + " done");
@@ -100,21 +101,26 @@ Deno.test("persistent: a failing stage fails alone; a stage that ends its host f
       first: stage("first"),
       bad: stage("bad", "fail", ["first.json"]),
       code: stage("code", "code", ["first.json"]),
+      stray: stage("stray", "stray", ["first.json"]),
       ender: stage("ender", "exit", ["first.json"]),
       after: stage("after", "ok", ["first.json"]),
     },
-  }, { first: 1, bad: 1, code: 1, ender: 1, after: 1 });
+  }, { first: 1, bad: 1, code: 1, ender: 1, stray: 1, after: 1 });
   toy.write("stage.ts", STAGE_MODULE);
   const r = await toy.cli("repro", "--executor", "persistent", "--jobs", "1", "--keep-going");
   assertEquals(r.code, 1, r.out);
   assertMatch(r.out, /stage bad failed on purpose/);
   assertMatch(r.out, /✗ bad: command exited with code 1/);
   assertMatch(r.out, /✗ code: command exited with code 4/);
+  // A rejection nobody handles fails its stage (its own process would have died of it), not the next one.
+  assertMatch(r.out, /stray │ error: uncaught: stage stray left a rejection behind/);
+  assertMatch(r.out, /✗ stray: command exited with code 1/);
   assertMatch(r.out, /✗ ender: its stage host \(pid \d+\) ended during the stage with exit code 3/);
   assert(toy.exists("after.json") && !toy.exists("bad.json") && !toy.exists("ender.json"));
   const pid = (name: string) => Number(toy.read(`${name}.pid`));
   assertEquals(pid("bad"), pid("first"), "a throw leaves the host running");
   assertEquals(pid("code"), pid("first"), "an exit code leaves the host running");
+  assertEquals(pid("stray"), pid("first"), "so does a stray rejection");
   assertEquals(pid("ender"), pid("first"), "the host ran ender");
   assert(!alive(pid("ender")));
   // `after` ran either before `ender` (in the first host) or after it (in a new one), never in a dead host.
