@@ -38,7 +38,7 @@ export function launchOrder(
   const below = new Map<string, string[]>();
   for (const name of names) {
     for (const up of graph.upstream.get(name) ?? []) {
-      if (selected.has(up)) below.set(up, [...(below.get(up) ?? []), name]);
+      if (selected.has(up)) below.set(up, (below.get(up) ?? []).concat(name));
     }
   }
   const rank = new Map<string, number>();

@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { loadPrepared } from "../lib/data/prepared.ts";
 import { CORRUPTED_META, writeCorruptedSets } from "../lib/corruptions/corrupted_sets.ts";
-import { parseCorruptParams, selectedCorruptions } from "./support/corrupt_params.ts";
+import { parseCorruptParams, selectedCorruptions, selectedSeverities } from "./support/corrupt_params.ts";
 import { stageParams } from "./support/params.ts";
 import { runStage, stageEntry } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
@@ -55,7 +55,7 @@ export const main = stageEntry(async (argv) => {
   const progress = stageProgress();
   const meta = await writeCorruptedSets(args.out, test, {
     corruptions: selectedCorruptions(p.corruptions),
-    severities: [...new Set(p.severities)].sort(),
+    severities: selectedSeverities(p.severities),
     seed: p.seed,
     limit: p.limit,
   }, (done, total, name) => progress.update(done, total, name));

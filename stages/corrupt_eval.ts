@@ -19,8 +19,8 @@
  *
  * Reads `{data}` (prepared data, default outputs/data), the model `{models}/a{A}-s{S}/` (default
  * outputs/models) and, unless `official_dir` is set, the corrupted sets `{corrupted}` (default
- * outputs/corrupted, lib/corruptions/corrupted_sets.ts). Writes `{out}/a{A}-s{S}.json` (default outputs/corruption) and, if `examples` > 0,
- * `{examples}/a{A}-s{S}/<corruption>.png` (default outputs/corruption-examples): one row per example image,
+ * outputs/corrupted, lib/corruptions/corrupted_sets.ts). Writes `{out}/a{A}-s{S}.json` (default
+ * outputs/corruption) and, if `examples` > 0, `{examples}/a{A}-s{S}/<corruption>.png` (default outputs/corruption-examples): one row per example image,
  * clean first, then the severities. Backend/threads: `--backend`/`PIPELINE_BACKEND` and
  * `--threads`/`PIPELINE_THREADS` (default auto); they are not params, so they do not change the fingerprint.
  *
@@ -32,7 +32,7 @@ import { runStage, stageEntry } from "./support/entry.ts";
 import { stageProgress } from "./support/progress.ts";
 import { backendFacts, perSecond, recordRunFacts } from "./support/run_facts.ts";
 import { openRun, parseRunArgs } from "./support/run_cli.ts";
-import { parseCorruptParams, selectedCorruptions } from "./support/corrupt_params.ts";
+import { parseCorruptParams, selectedCorruptions, selectedSeverities } from "./support/corrupt_params.ts";
 import { tableForSide } from "../lib/corruptions/params.ts";
 import { summarizeCorruptions } from "../lib/corruptions/metrics.ts";
 import { evaluateCorruptions } from "../lib/corruptions/evaluate.ts";
@@ -65,7 +65,7 @@ export const main = stageEntry(async (argv) => {
     shape,
     {
       corruptions: selectedCorruptions(p.corruptions),
-      severities: [...new Set(p.severities)].sort(),
+      severities: selectedSeverities(p.severities),
       seed: p.seed,
       batchSize: p.batch_size,
       limit: p.limit,

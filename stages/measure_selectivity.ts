@@ -20,8 +20,8 @@ import { stratifiedSample } from "../lib/data/split.ts";
 import { measureSelectivity } from "../lib/measure/selectivity.ts";
 import { selectivityLayersOf } from "../lib/models/registry.ts";
 import { deriveSeed } from "../lib/random.ts";
-import { openRun, parseRunArgs, parseSection, writeJson } from "./support/run_cli.ts";
-import { stageParams } from "./support/params.ts";
+import { openRun, parseRunArgs, writeJson } from "./support/run_cli.ts";
+import { parseSection, stageParams } from "./support/params.ts";
 import { runStage, stageEntry } from "./support/entry.ts";
 import { backendFacts, recordRunFacts } from "./support/run_facts.ts";
 

@@ -72,14 +72,19 @@ export function corruptionSubset(
     : Uint32Array.from({ length: labels.length }, (_, i) => i);
 }
 
-/** The uint8 images of rows `indices` of `split`, concatenated. */
-export function subsetImages(split: PreparedSplit, indices: ArrayLike<number>): Uint8Array {
+/** Rows `indices` of `split`: their uint8 images concatenated, and their labels. */
+export function subsetRows(
+  split: PreparedSplit,
+  indices: ArrayLike<number>,
+): { images: Uint8Array; labels: Uint8Array } {
   const size = split.shape[0] * split.shape[1] * split.shape[2];
   const images = new Uint8Array(indices.length * size);
+  const labels = new Uint8Array(indices.length);
   for (let k = 0; k < indices.length; k++) {
     images.set(split.images.subarray(indices[k] * size, (indices[k] + 1) * size), k * size);
+    labels[k] = split.labels[indices[k]];
   }
-  return images;
+  return { images, labels };
 }
 
 /**
@@ -95,7 +100,7 @@ export async function writeCorruptedSets(
   const shape = split.shape;
   const size = shape[0] * shape[1] * shape[2];
   const subset = corruptionSubset(split.labels, cfg.limit, cfg.seed);
-  const clean = subsetImages(split, subset);
+  const clean = subsetRows(split, subset).images;
   await Deno.remove(dir, { recursive: true }).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });

@@ -15,7 +15,7 @@ import { accuracyOf, predictClasses } from "../eval/predict.ts";
 import { encodePng } from "../eval/png.ts";
 import type { AccuracyTable } from "./metrics.ts";
 import { type CorruptedSet, loadCifar10C, loadTinyImagenetC } from "./official.ts";
-import { type CorruptedSets, corruptionSubset, subsetImages } from "./corrupted_sets.ts";
+import { type CorruptedSets, corruptionSubset, subsetRows } from "./corrupted_sets.ts";
 import type { CorruptionName } from "./registry.ts";
 
 /** What to evaluate (the stage's `corrupt` params, resolved). */
@@ -83,10 +83,7 @@ export async function evaluateCorruptions(
   const [h, w, c] = shape;
   const size = h * w * c;
   const subset = corruptionSubset(split.labels, cfg.limit, cfg.seed);
-  const test = {
-    images: subsetImages(split, subset),
-    labels: Uint8Array.from(subset, (i) => split.labels[i]),
-  };
+  const test = subsetRows(split, subset);
   if (!cfg.officialDir) await checkCorruptedSets(cfg, test.images);
   let predictMs = 0, readMs = 0;
   /**
@@ -130,12 +127,7 @@ export async function evaluateCorruptions(
       const set = await loadTinyImagenetC(dir, name, severity, wnids, h);
       if (!cfg.limit || cfg.limit >= set.n) return set;
       const keep = corruptionSubset(set.labels, cfg.limit, cfg.seed);
-      const picked = { images: new Uint8Array(keep.length * size), labels: new Uint8Array(keep.length) };
-      keep.forEach((i, k) => {
-        picked.images.set(set.images.subarray(i * size, (i + 1) * size), k * size);
-        picked.labels[k] = set.labels[i];
-      });
-      return { ...picked, n: keep.length, shape: set.shape };
+      return { ...subsetRows(set, keep), n: keep.length, shape: set.shape };
     }
     if (officialIndices === null) {
       const all = await loadCifar10C(dir, name, 1);

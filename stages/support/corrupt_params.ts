@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { parseSection } from "./params.ts";
 import {
   BENCHMARK_CORRUPTIONS,
   type CorruptionName,
@@ -44,14 +45,7 @@ export type CorruptParams = z.infer<typeof corruptParamsSchema>;
  * ```
  */
 export function parseCorruptParams(stage: string, params: Record<string, unknown>): CorruptParams {
-  const parsed = corruptParamsSchema.safeParse(params.corrupt ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) =>
-      `corrupt${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`
-    );
-    throw new Error(`${stage}: invalid params: ${issues.join("; ")}`);
-  }
-  return parsed.data;
+  return parseSection(stage, params, "corrupt", corruptParamsSchema);
 }
 
 /** The corruption names a `corruptions` param selects, in canonical order. */
@@ -60,4 +54,9 @@ export function selectedCorruptions(choice: CorruptParams["corruptions"]): Corru
   if (choice === "benchmark") return [...BENCHMARK_CORRUPTIONS];
   if (choice === "extra") return [...EXTRA_CORRUPTIONS];
   return CORRUPTIONS.filter((n) => (choice as string[]).includes(n));
+}
+
+/** The severities a `severities` param selects: each once, ascending. */
+export function selectedSeverities(severities: readonly number[]): number[] {
+  return [...new Set(severities)].sort((a, b) => a - b);
 }

@@ -7,11 +7,13 @@
  *
  * JSON has no NaN or infinities, so the runner writes YAML's `.nan`, `.inf` and `-.inf` as
  * `{"$numberDouble": "NaN" | "Infinity" | "-Infinity"}` (pipeline/canonical.ts); they arrive here as numbers
- * again, so each stage's schema decides whether such a value is meaningful.
+ * again, so each stage's schema decides whether such a value is meaningful. {@link parseSection} validates one
+ * section with the stage's zod schema, naming each bad key.
  *
  * @module
  */
 import { parse } from "yaml";
+import type { z } from "zod";
 
 /** Environment variable through which the runner hands a stage its declared params as JSON. */
 export const PARAMS_ENV = "PIPELINE_PARAMS";
@@ -47,4 +49,24 @@ function reviveNonFinite(_key: string, value: unknown): unknown {
   const tag = (value as Record<string, unknown>)["$numberDouble"];
   if (keys.length === 1 && (tag === "NaN" || tag === "Infinity" || tag === "-Infinity")) return Number(tag);
   return value;
+}
+
+/**
+ * Validates `params[section]` (missing → `{}`, so defaults apply) with `schema`; errors name each bad key as
+ * `section.key`.
+ */
+export function parseSection<S extends z.ZodType>(
+  stage: string,
+  params: Record<string, unknown>,
+  section: string,
+  schema: S,
+): z.infer<S> {
+  const parsed = schema.safeParse(params[section] ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) =>
+      `${section}${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`
+    );
+    throw new Error(`${stage}: invalid params: ${issues.join("; ")}`);
+  }
+  return parsed.data;
 }

@@ -5,8 +5,7 @@
  * `standard` (docs/method.md §8) names it `a{A}-s{S}-{M}`; directory flags with stage-specific defaults;
  * `--backend`/`PIPELINE_BACKEND` and
  * `--threads`/`PIPELINE_THREADS` pick the hardware (not params, so they do not change a stage's fingerprint;
- * pipeline.yaml exports them from params.yaml's `runtime` section). Also: zod validation of a params section
- * with errors naming the key, and atomic JSON writing.
+ * pipeline.yaml exports them from params.yaml's `runtime` section). Also: atomic JSON writing.
  *
  * @module
  */
@@ -140,26 +139,6 @@ export async function openRun(args: RunArgs<{ data: string; models: string }>) {
   const data = await loadPrepared(args.data);
   const model = await loadModel(join(args.models, args.run));
   return { info, data, model };
-}
-
-/**
- * Validates `params[section]` (missing → `{}`, so defaults apply) with `schema`; errors name each bad key as
- * `section.key`.
- */
-export function parseSection<S extends z.ZodType>(
-  stage: string,
-  params: Record<string, unknown>,
-  section: string,
-  schema: S,
-): z.infer<S> {
-  const parsed = schema.safeParse(params[section] ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) =>
-      `${section}${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`
-    );
-    throw new Error(`${stage}: invalid params: ${issues.join("; ")}`);
-  }
-  return parsed.data;
 }
 
 /** Writes `value` as indented JSON to `dir/name` atomically (temporary file, then rename). Returns the path. */
