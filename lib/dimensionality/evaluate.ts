@@ -100,10 +100,14 @@ export interface DimensionalityResult {
   rows: Record<string, unknown>[];
 }
 
-/** Seconds spent per phase. */
+/**
+ * Seconds spent per phase: `gram` and `eigen` split the PCA into forming and reading the moment matrices and
+ * the float64 eigensolves (pca.ts).
+ */
 export interface DimTiming {
   forward: number;
-  pca: number;
+  gram: number;
+  eigen: number;
   corrupt: number;
   attack: number;
 }
@@ -175,8 +179,8 @@ export async function measureDimensionality(
   log: (line: string) => void = () => {},
   progress: (done: number, total: number, label: string) => void = () => {},
 ): Promise<{ result: DimensionalityResult; timing: DimTiming }> {
-  const timing: DimTiming = { forward: 0, pca: 0, corrupt: 0, attack: 0 };
-  const clock = async <T>(phase: keyof DimTiming, f: () => Promise<T>): Promise<T> => {
+  const timing: DimTiming = { forward: 0, gram: 0, eigen: 0, corrupt: 0, attack: 0 };
+  const clock = async <T>(phase: "forward" | "corrupt" | "attack", f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     try {
       return await f();
@@ -206,9 +210,8 @@ export async function measureDimensionality(
 
   const xClean = imageTensor(cleanBytes, shape);
   const clean = await forward(xClean);
-  const cleanDims: DimRecord[] =
-    (await clock("pca", () => dimensionalitiesOf(clean.features, cfg.varianceThreshold)))
-      .map(record);
+  const cleanDims: DimRecord[] = (await dimensionalitiesOf(clean.features, cfg.varianceThreshold, timing))
+    .map(record);
   const plotRows: Record<string, unknown>[] = selectivityLayers.map((layer, l) => ({
     condition: "clean",
     kind: "clean",
@@ -226,10 +229,12 @@ export async function measureDimensionality(
   ) => {
     const norm = await inputNorm(x, xClean);
     const reps = await forward(x);
-    const perLayer = await clock(
-      "pca",
-      () =>
-        perturbationDimensionality(clean.features, reps.features, cfg.varianceThreshold, cfg.perturbedDims),
+    const perLayer = await perturbationDimensionality(
+      clean.features,
+      reps.features,
+      cfg.varianceThreshold,
+      cfg.perturbedDims,
+      timing,
     );
     tf.dispose(reps.features);
     const layers = perLayer.map((d, l) => ({

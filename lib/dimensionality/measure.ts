@@ -6,15 +6,19 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { pcaEigenvaluesOfEach } from "./pca.ts";
+import { pcaEigenvaluesOfEach, type PcaTiming } from "./pca.ts";
 import { type SpectrumDimensionality, spectrumDimensionality } from "./spectrum.ts";
 
-/** Dimensionality of each sample matrix [N, D], read from the device together (pca.ts). Disposes nothing. */
+/**
+ * Dimensionality of each sample matrix [N, D], read from the device together (pca.ts); `timing` as there.
+ * Disposes nothing.
+ */
 export async function dimensionalitiesOf(
   xs: readonly tf.Tensor2D[],
   threshold: number,
+  timing?: PcaTiming,
 ): Promise<SpectrumDimensionality[]> {
-  return (await pcaEigenvaluesOfEach(xs)).map((lambda) => spectrumDimensionality(lambda, threshold));
+  return (await pcaEigenvaluesOfEach(xs, timing)).map((lambda) => spectrumDimensionality(lambda, threshold));
 }
 
 /** One layer under one perturbation. */
@@ -27,7 +31,7 @@ export interface PerturbationDimensionality {
 
 /**
  * Per layer, the dimensionality of ΔX and of X_pert, for representations `clean[l]` and `perturbed[l]` of the
- * same samples in the same order. Disposes nothing.
+ * same samples in the same order; `timing` as in pca.ts. Disposes nothing.
  *
  * @example
  * const perLayer = await perturbationDimensionality(clean.features, noisy.features, 0.95);
@@ -37,6 +41,7 @@ export async function perturbationDimensionality(
   perturbed: tf.Tensor2D[],
   threshold: number,
   withPerturbed = true,
+  timing?: PcaTiming,
 ): Promise<PerturbationDimensionality[]> {
   if (clean.length !== perturbed.length) {
     throw new Error(
@@ -45,7 +50,11 @@ export async function perturbationDimensionality(
   }
   const deltas = clean.map((c, l) => tf.sub(perturbed[l], c) as tf.Tensor2D);
   try {
-    const dims = await dimensionalitiesOf(withPerturbed ? [...deltas, ...perturbed] : deltas, threshold);
+    const dims = await dimensionalitiesOf(
+      withPerturbed ? [...deltas, ...perturbed] : deltas,
+      threshold,
+      timing,
+    );
     return deltas.map((_, l) => ({
       delta: dims[l],
       ...(withPerturbed ? { perturbed: dims[deltas.length + l] } : {}),

@@ -21,13 +21,28 @@ export async function pcaEigenvalues(x: tf.Tensor2D): Promise<Float64Array> {
 }
 
 /**
+ * Seconds spent in {@link pcaEigenvaluesOfEach}, added up over calls: `gram`, forming and reading the moment
+ * matrices (on webgpu, the wait for the device); `eigen`, the float64 eigensolves on the CPU.
+ */
+export interface PcaTiming {
+  gram: number;
+  eigen: number;
+}
+
+/**
  * {@link pcaEigenvalues} of each matrix, with every moment matrix computed before any is read: on webgpu a
- * read waits at least 10 ms (bench/gpu/eval_reads.ts), and reads started together share the wait.
+ * read waits at least 10 ms (bench/gpu/eval_reads.ts), and reads started together share the wait. When
+ * `timing` is given, the seconds of each part are added to it.
  *
  * @example
- * const [a, b] = await pcaEigenvaluesOfEach([xClean, xNoisy]);
+ * const timing = { gram: 0, eigen: 0 };
+ * const [a, b] = await pcaEigenvaluesOfEach([xClean, xNoisy], timing);
  */
-export async function pcaEigenvaluesOfEach(xs: readonly tf.Tensor2D[]): Promise<Float64Array[]> {
+export async function pcaEigenvaluesOfEach(
+  xs: readonly tf.Tensor2D[],
+  timing?: PcaTiming,
+): Promise<Float64Array[]> {
+  const t0 = performance.now();
   for (const x of xs) {
     if (x.shape[0] < 2) throw new Error(`PCA needs at least 2 samples, got ${x.shape[0]}`);
   }
@@ -42,11 +57,17 @@ export async function pcaEigenvaluesOfEach(xs: readonly tf.Tensor2D[]): Promise<
   );
   try {
     const scatters = await Promise.all(moments.map((m) => m.data()));
-    return xs.map((x, i) => {
+    const t1 = performance.now();
+    const eigenvalues = xs.map((x, i) => {
       const [n, d] = x.shape;
       // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact.
       return symmetricEigenvalues(Float64Array.from(scatters[i], (v) => v / (n - 1)), Math.min(n, d));
     });
+    if (timing) {
+      timing.gram += (t1 - t0) / 1000;
+      timing.eigen += (performance.now() - t1) / 1000;
+    }
+    return eigenvalues;
   } finally {
     tf.dispose(moments);
   }
