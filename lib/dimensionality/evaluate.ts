@@ -21,7 +21,9 @@ import { withSelectivityOutputs } from "../models/multi_output.ts";
 import { selectivityLayersOf } from "../models/registry.ts";
 import { deriveSeed } from "../random.ts";
 import { featureSpec, type Representation } from "./features.ts";
-import { dimensionalitiesOf, perturbationDimensionality } from "./measure.ts";
+import { defaultEigenWorkers, EigenPool } from "../linalg/eigen_pool.ts";
+import { dimensionalitiesOfMoments, perturbationDimensionalityOf, perturbationMoments } from "./measure.ts";
+import { momentMatrices } from "./pca.ts";
 import { layerRepresentations, type Representations } from "./representations.ts";
 import type { SpectrumDimensionality } from "./spectrum.ts";
 
@@ -101,13 +103,15 @@ export interface DimensionalityResult {
 }
 
 /**
- * Seconds spent per phase: `gram` and `eigen` split the PCA into forming and reading the moment matrices and
- * the float64 eigensolves (pca.ts).
+ * Seconds spent per phase. The PCA's two parts: `gram`, forming and reading the moment matrices; the float64
+ * eigensolves, on workers meanwhile, `eigen_cpu` summed over workers, and `eigen_wait` the main thread's wait
+ * for the last of them once all device work was done.
  */
 export interface DimTiming {
   forward: number;
   gram: number;
-  eigen: number;
+  eigen_wait: number;
+  eigen_cpu: number;
   corrupt: number;
   attack: number;
 }
@@ -163,7 +167,9 @@ export async function rescalePerImage(
 }
 
 /**
- * Measures one network (see the module doc). `log` receives one line per condition.
+ * Measures one network (see the module doc). `log` receives one line per condition, in order. The eigensolves
+ * run on worker threads (lib/linalg/eigen_pool.ts, `eigenWorkers` of them) while the next condition's
+ * forward pass and moment matrices are queued on the device; results are the same bits as on the main thread.
  *
  * @example
  * ```ts
@@ -178,9 +184,30 @@ export async function measureDimensionality(
   cfg: DimensionalityConfig,
   log: (line: string) => void = () => {},
   progress: (done: number, total: number, label: string) => void = () => {},
+  eigenWorkers = defaultEigenWorkers(),
 ): Promise<{ result: DimensionalityResult; timing: DimTiming }> {
-  const timing: DimTiming = { forward: 0, gram: 0, eigen: 0, corrupt: 0, attack: 0 };
-  const clock = async <T>(phase: "forward" | "corrupt" | "attack", f: () => Promise<T>): Promise<T> => {
+  const pool = new EigenPool(eigenWorkers);
+  try {
+    return await measureWithPool(model, test, shape, cfg, log, progress, pool);
+  } finally {
+    pool.close();
+  }
+}
+
+async function measureWithPool(
+  model: tfl.LayersModel,
+  test: PreparedSplit,
+  shape: ImageShape,
+  cfg: DimensionalityConfig,
+  log: (line: string) => void,
+  progress: (done: number, total: number, label: string) => void,
+  pool: EigenPool,
+): Promise<{ result: DimensionalityResult; timing: DimTiming }> {
+  const timing: DimTiming = { forward: 0, gram: 0, eigen_wait: 0, eigen_cpu: 0, corrupt: 0, attack: 0 };
+  const clock = async <T>(
+    phase: "forward" | "gram" | "eigen_wait" | "corrupt" | "attack",
+    f: () => Promise<T>,
+  ): Promise<T> => {
     const t0 = performance.now();
     try {
       return await f();
@@ -210,17 +237,23 @@ export async function measureDimensionality(
 
   const xClean = imageTensor(cleanBytes, shape);
   const clean = await forward(xClean);
-  const cleanDims: DimRecord[] = (await dimensionalitiesOf(clean.features, cfg.varianceThreshold, timing))
-    .map(record);
-  const plotRows: Record<string, unknown>[] = selectivityLayers.map((layer, l) => ({
-    condition: "clean",
-    kind: "clean",
-    measure: "clean",
-    layer,
-    layer_index: l,
-    ...cleanDims[l],
-  }));
-  log(`clean components ${cleanDims.map((d) => d.components).join(" ")}`);
+  const plotRows: Record<string, unknown>[] = [];
+  const cleanMoments = await clock("gram", () => momentMatrices(clean.features));
+  const cleanDims: Promise<DimRecord[]> = dimensionalitiesOfMoments(cleanMoments, cfg.varianceThreshold, pool)
+    .then((dims) => dims.map(record));
+  // Each condition's results are booked in order, as its eigenvalues arrive, after the previous one's.
+  let booked: Promise<unknown> = cleanDims.then((dims) => {
+    plotRows.push(...selectivityLayers.map((layer, l) => ({
+      condition: "clean",
+      kind: "clean",
+      measure: "clean",
+      layer,
+      layer_index: l,
+      ...dims[l],
+    })));
+    log(`clean components ${dims.map((d) => d.components).join(" ")}`);
+  });
+  booked.catch(() => {}); // awaited at the end; meanwhile a failure must not count as unhandled
 
   const conditions: DimCondition[] = [];
   const measure = async (
@@ -229,44 +262,52 @@ export async function measureDimensionality(
   ) => {
     const norm = await inputNorm(x, xClean);
     const reps = await forward(x);
-    const perLayer = await perturbationDimensionality(
-      clean.features,
-      reps.features,
-      cfg.varianceThreshold,
-      cfg.perturbedDims,
-      timing,
-    );
-    tf.dispose(reps.features);
-    const layers = perLayer.map((d, l) => ({
-      name: selectivityLayers[l],
-      delta: record(d.delta),
-      ...(d.perturbed
-        ? {
-          perturbed: record(d.perturbed),
-          perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
-        }
-        : {}),
-    }));
-    conditions.push({ ...condition, input_norm: norm, accuracy: accuracy(reps.predictions, labels), layers });
-    progress(conditions.length, nConditions, condition.id);
-    for (const [l, layer] of layers.entries()) {
-      for (const m of ["delta", "perturbed"] as const) {
-        if (!layer[m]) continue;
-        plotRows.push({
-          condition: condition.id,
-          kind: condition.kind,
-          measure: m,
-          layer: layer.name,
-          layer_index: l,
-          ...layer[m],
-        });
+    const pending = await clock("gram", async () => {
+      try {
+        return await perturbationMoments(clean.features, reps.features, cfg.perturbedDims);
+      } finally {
+        tf.dispose(reps.features);
       }
-    }
-    log(
-      `${condition.id} (input L2 ${norm.l2.toFixed(3)}) ΔX components ${
-        layers.map((l) => l.delta.components).join(" ")
-      }`,
-    );
+    });
+    const perLayer = perturbationDimensionalityOf(pending, cfg.varianceThreshold, pool);
+    booked = Promise.all([booked, perLayer, cleanDims]).then(([, perLayer, cleanDims]) => {
+      const layers = perLayer.map((d, l) => ({
+        name: selectivityLayers[l],
+        delta: record(d.delta),
+        ...(d.perturbed
+          ? {
+            perturbed: record(d.perturbed),
+            perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
+          }
+          : {}),
+      }));
+      conditions.push({
+        ...condition,
+        input_norm: norm,
+        accuracy: accuracy(reps.predictions, labels),
+        layers,
+      });
+      progress(conditions.length, nConditions, condition.id);
+      for (const [l, layer] of layers.entries()) {
+        for (const m of ["delta", "perturbed"] as const) {
+          if (!layer[m]) continue;
+          plotRows.push({
+            condition: condition.id,
+            kind: condition.kind,
+            measure: m,
+            layer: layer.name,
+            layer_index: l,
+            ...layer[m],
+          });
+        }
+      }
+      log(
+        `${condition.id} (input L2 ${norm.l2.toFixed(3)}) ΔX components ${
+          layers.map((l) => l.delta.components).join(" ")
+        }`,
+      );
+    });
+    booked.catch(() => {});
   };
 
   const nCorruptions = cfg.corruptions.length * new Set(cfg.severities).size;
@@ -327,6 +368,9 @@ export async function measureDimensionality(
     }
   }
   tf.dispose([xClean, ...clean.features]);
+  await clock("eigen_wait", () => booked);
+  timing.eigen_cpu = pool.solveSeconds;
+  const cleanRecords = await cleanDims;
   return {
     result: {
       n_samples: n,
@@ -338,7 +382,7 @@ export async function measureDimensionality(
           features: specs[l].features,
           features_used: used,
           rank_ceiling: Math.min(n - 1, used),
-          clean: cleanDims[l],
+          clean: cleanRecords[l],
         };
       }),
       conditions,

@@ -1,11 +1,14 @@
 /**
  * PCA eigenvalues of a sample matrix X (N samples × D features, docs/method.md §6 step 3): center the columns,
  * form the covariance XᵀX/(N−1) (D×D) or, when N < D, the Gram matrix XXᵀ/(N−1) (N×N, same non-zero
- * eigenvalues), both with tfjs (float32), then take the eigenvalues in float64 (lib/linalg).
+ * eigenvalues), both with tfjs (float32), then take the eigenvalues in float64 (lib/linalg). The two phases are
+ * separate functions too ({@link momentMatrices} on the device, {@link momentEigenvalues} on the CPU, on worker
+ * threads when given an {@link EigenPool}), so a caller can queue more device work while the CPU solves.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { EigenPool } from "../linalg/eigen_pool.ts";
 import { symmetricEigenvalues } from "../linalg/symmetric_eigen.ts";
 
 /**
@@ -20,29 +23,22 @@ export async function pcaEigenvalues(x: tf.Tensor2D): Promise<Float64Array> {
   return (await pcaEigenvaluesOfEach([x]))[0];
 }
 
-/**
- * Seconds spent in {@link pcaEigenvaluesOfEach}, added up over calls: `gram`, forming and reading the moment
- * matrices (on webgpu, the wait for the device); `eigen`, the float64 eigensolves on the CPU.
- */
-export interface PcaTiming {
-  gram: number;
-  eigen: number;
+/** A moment matrix read from the device: row-major `order×order`, float64, already divided by N − 1. */
+export interface MomentMatrix {
+  values: Float64Array;
+  order: number;
 }
 
 /**
- * {@link pcaEigenvalues} of each matrix, with every moment matrix computed before any is read: on webgpu a
- * read waits at least 10 ms (bench/gpu/eval_reads.ts), and reads started together share the wait. When
- * `timing` is given, the seconds of each part are added to it.
+ * The moment matrix of each sample matrix (Gram when N < D, else covariance; see the module doc), every one
+ * computed before any is read: on webgpu a read waits at least 10 ms (bench/gpu/eval_reads.ts), and reads
+ * started together share the wait. Does not dispose `xs`.
  *
  * @example
- * const timing = { gram: 0, eigen: 0 };
- * const [a, b] = await pcaEigenvaluesOfEach([xClean, xNoisy], timing);
+ * const [m] = await momentMatrices([tf.tensor2d([[1, 7], [2, 9], [3, 11]])]);
+ * m.order; // 2 (covariance: N = 3 > D = 2)
  */
-export async function pcaEigenvaluesOfEach(
-  xs: readonly tf.Tensor2D[],
-  timing?: PcaTiming,
-): Promise<Float64Array[]> {
-  const t0 = performance.now();
+export async function momentMatrices(xs: readonly tf.Tensor2D[]): Promise<MomentMatrix[]> {
   for (const x of xs) {
     if (x.shape[0] < 2) throw new Error(`PCA needs at least 2 samples, got ${x.shape[0]}`);
   }
@@ -57,18 +53,34 @@ export async function pcaEigenvaluesOfEach(
   );
   try {
     const scatters = await Promise.all(moments.map((m) => m.data()));
-    const t1 = performance.now();
-    const eigenvalues = xs.map((x, i) => {
+    return xs.map((x, i) => {
       const [n, d] = x.shape;
       // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact.
-      return symmetricEigenvalues(Float64Array.from(scatters[i], (v) => v / (n - 1)), Math.min(n, d));
+      return { values: Float64Array.from(scatters[i], (v) => v / (n - 1)), order: Math.min(n, d) };
     });
-    if (timing) {
-      timing.gram += (t1 - t0) / 1000;
-      timing.eigen += (performance.now() - t1) / 1000;
-    }
-    return eigenvalues;
   } finally {
     tf.dispose(moments);
   }
+}
+
+/**
+ * The eigenvalues (descending) of each moment matrix: on `pool`'s workers when given (the matrices are handed
+ * over), else here. The same function either way, so the same bits.
+ *
+ * @example
+ * const lambdas = await momentEigenvalues(await momentMatrices([x]), pool);
+ */
+export function momentEigenvalues(ms: readonly MomentMatrix[], pool?: EigenPool): Promise<Float64Array[]> {
+  if (pool) return Promise.all(ms.map((m) => pool.eigenvalues(m.values, m.order)));
+  return Promise.resolve().then(() => ms.map((m) => symmetricEigenvalues(m.values, m.order)));
+}
+
+/**
+ * {@link pcaEigenvalues} of each matrix, their moment matrices read together.
+ *
+ * @example
+ * const [a, b] = await pcaEigenvaluesOfEach([xClean, xNoisy]);
+ */
+export async function pcaEigenvaluesOfEach(xs: readonly tf.Tensor2D[]): Promise<Float64Array[]> {
+  return await momentEigenvalues(await momentMatrices(xs));
 }
