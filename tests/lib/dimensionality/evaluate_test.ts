@@ -1,7 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { initBackend } from "../../../lib/backends/select.ts";
-import { measureDimensionality, rescalePerImage } from "../../../lib/dimensionality/evaluate.ts";
+import {
+  type DimensionalityConfig,
+  measureDimensionality,
+  rescalePerImage,
+} from "../../../lib/dimensionality/evaluate.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
 import { Rng } from "../../../lib/random.ts";
 import { dimAttacks } from "../../../stages/measure_dimensionality.ts";
@@ -26,7 +30,7 @@ Deno.test("measureDimensionality: rank ceiling, input norms, matched corruptions
   const images = Uint8Array.from({ length: n * size }, () => rng.int(256));
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 4);
   const { model } = buildModel("cnn", { inputShape: [...shape], numClasses: 4, seed: 1 });
-  const { result } = await measureDimensionality(model, { images, labels, n, shape }, shape, {
+  const config: DimensionalityConfig = {
     nSamples: 24,
     seed: 0,
     representation: "flatten",
@@ -43,7 +47,23 @@ Deno.test("measureDimensionality: rank ceiling, input norms, matched corruptions
       seed: 0,
     },
     batchSize: 16,
-  });
+  };
+  const lines: string[] = [];
+  const split = { images, labels, n, shape };
+  const { result } = await measureDimensionality(
+    model,
+    split,
+    shape,
+    config,
+    (l) => lines.push(l),
+    undefined,
+    1,
+  );
+  // Eigensolves run on workers while the next condition is queued; results and log lines keep their order,
+  // and do not depend on how many workers there are.
+  assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["clean", ...result.conditions.map((c) => c.id)]);
+  const { result: again } = await measureDimensionality(model, split, shape, config, undefined, undefined, 4);
+  assert.deepEqual(again, result);
   assert.equal(result.n_samples, 24);
   // block1 has 28·28·16 features: the ceiling is N − 1 = 23, and no measurement exceeds it.
   assert.equal(result.layers[0].rank_ceiling, 23);
