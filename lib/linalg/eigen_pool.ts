@@ -1,8 +1,13 @@
 /**
  * Eigenvalues of many symmetric matrices on worker threads: {@link symmetricEigenvalues} of each matrix, the
  * same function and so the same bits as on the main thread, while the main thread goes on (measure-
- * dimensionality queues the next condition's GPU work meanwhile). Workers start on first use, at most `size`;
- * {@link EigenPool.close} stops them.
+ * dimensionality queues the next condition's device work meanwhile).
+ *
+ * Workers start when the pool is made, and each job is posted at once to the worker with the fewest jobs
+ * outstanding, which works through its own queue. Nothing then waits for the main thread: with
+ * `node:worker_threads` under Deno a worker boots, and a job held back in the pool would be handed over, only
+ * when the main thread's event loop turns, and the wasm backend's kernels keep it busy for seconds at a time.
+ * {@link EigenPool.close} stops the workers.
  *
  * @example
  * ```ts
@@ -21,11 +26,9 @@ import { Worker } from "node:worker_threads";
 import { symmetricEigenvalues } from "./symmetric_eigen.ts";
 
 interface Job {
-  id: number;
-  matrix: Float64Array;
-  n: number;
   resolve: (eigenvalues: Float64Array) => void;
   reject: (error: Error) => void;
+  worker: Worker;
 }
 
 type Reply = { id: number; eigenvalues: Float64Array; seconds: number } | { id: number; error: string };
@@ -35,24 +38,22 @@ export function defaultEigenWorkers(): number {
   return Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
 }
 
-/** Symmetric eigensolves on up to `size` worker threads (see the module doc). */
+/** Symmetric eigensolves on `size` worker threads (see the module doc). */
 export class EigenPool {
-  readonly #size: number;
-  #idle: Worker[] = [];
-  #all: Worker[] = [];
-  #queue: Job[] = [];
-  #running = new Map<Worker, Job>();
+  #workers: Worker[] = [];
+  #outstanding = new Map<Worker, number>();
+  #jobs = new Map<number, Job>();
   #nextId = 0;
   #closed = false;
   /** Seconds the workers spent solving, summed over workers. */
   solveSeconds = 0;
 
-  /** A pool of at most `size` workers (default {@link defaultEigenWorkers}). */
+  /** A pool of `size` workers (default {@link defaultEigenWorkers}), started now. */
   constructor(size = defaultEigenWorkers()) {
     if (!Number.isInteger(size) || size < 1) {
       throw new Error(`EigenPool: size must be a positive integer, got ${size}`);
     }
-    this.#size = size;
+    for (let i = 0; i < size; i++) this.#spawn();
   }
 
   /**
@@ -61,65 +62,58 @@ export class EigenPool {
    */
   eigenvalues(matrix: Float64Array, n: number): Promise<Float64Array> {
     if (this.#closed) return Promise.reject(new Error("EigenPool: used after close()"));
-    if (matrix.length !== n * n) {
-      // The same message as on the main thread, at once.
+    if (matrix.length !== n * n || this.#workers.length === 0) {
+      // A malformed matrix gets the solver's own message at once; with every worker lost, the main thread solves.
       return Promise.resolve().then(() => symmetricEigenvalues(matrix, n));
     }
+    const worker = this.#workers.reduce((
+      a,
+      b,
+    ) => (this.#outstanding.get(b)! < this.#outstanding.get(a)! ? b : a));
+    const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, matrix, n, resolve, reject });
-      this.#pump();
+      this.#jobs.set(id, { resolve, reject, worker });
+      this.#outstanding.set(worker, this.#outstanding.get(worker)! + 1);
+      worker.postMessage({ id, matrix, n }, [matrix.buffer as ArrayBuffer]);
     });
   }
 
   /** Stop every worker; jobs not yet finished are rejected. */
   close(): void {
     this.#closed = true;
-    for (const w of this.#all) w.terminate();
+    for (const w of this.#workers) w.terminate();
     const error = new Error("EigenPool: closed before the eigensolve finished");
-    for (const job of [...this.#running.values(), ...this.#queue]) job.reject(error);
-    this.#all = [];
-    this.#idle = [];
-    this.#queue = [];
-    this.#running.clear();
+    for (const job of this.#jobs.values()) job.reject(error);
+    this.#workers = [];
+    this.#jobs.clear();
   }
 
-  #pump(): void {
-    while (this.#queue.length > 0) {
-      const worker = this.#idle.pop() ?? (this.#all.length < this.#size ? this.#spawn() : undefined);
-      if (!worker) return;
-      const job = this.#queue.shift()!;
-      this.#running.set(worker, job);
-      worker.postMessage({ id: job.id, matrix: job.matrix, n: job.n }, [job.matrix.buffer as ArrayBuffer]);
-    }
-  }
-
-  #spawn(): Worker {
+  #spawn(): void {
     // node:worker_threads, as lib/backends/wasm/simd_pool.ts: in a stage process the global `Worker` can be
     // Node's (the wasm backend's threads), and one API serves both cases.
     const worker = new Worker(new URL("./eigen_worker.ts", import.meta.url));
     worker.on("message", (reply: Reply) => {
-      const job = this.#running.get(worker);
-      this.#running.delete(worker);
-      this.#idle.push(worker);
-      if (job && job.id === reply.id) {
-        if ("error" in reply) job.reject(new Error(reply.error));
-        else {
-          this.solveSeconds += reply.seconds;
-          job.resolve(reply.eigenvalues);
-        }
+      const job = this.#jobs.get(reply.id);
+      if (!job) return;
+      this.#jobs.delete(reply.id);
+      this.#outstanding.set(worker, this.#outstanding.get(worker)! - 1);
+      if ("error" in reply) job.reject(new Error(reply.error));
+      else {
+        this.solveSeconds += reply.seconds;
+        job.resolve(reply.eigenvalues);
       }
-      this.#pump();
     });
     worker.on("error", (e: Error) => {
-      const job = this.#running.get(worker);
-      this.#running.delete(worker);
-      this.#all = this.#all.filter((w) => w !== worker);
-      this.#idle = this.#idle.filter((w) => w !== worker);
+      // The worker is gone with its queue: its jobs fail, later ones go to the others.
+      this.#workers = this.#workers.filter((w) => w !== worker);
       worker.terminate();
-      job?.reject(new Error(`EigenPool: a worker failed: ${e.message}`));
-      this.#pump();
+      for (const [id, job] of this.#jobs) {
+        if (job.worker !== worker) continue;
+        this.#jobs.delete(id);
+        job.reject(new Error(`EigenPool: a worker failed: ${e.message}`));
+      }
     });
-    this.#all.push(worker);
-    return worker;
+    this.#workers.push(worker);
+    this.#outstanding.set(worker, 0);
   }
 }
