@@ -20,7 +20,7 @@ import { symmetricEigenvalues } from "../linalg/symmetric_eigen.ts";
  * // covariance diag(4/3, 4/3) → [4/3, 4/3]
  */
 export async function pcaEigenvalues(x: tf.Tensor2D): Promise<Float64Array> {
-  return (await pcaEigenvaluesOfEach([x]))[0];
+  return (await momentEigenvalues(await momentMatrices([x])))[0];
 }
 
 /** A moment matrix read from the device: row-major `order×order`, float64, already divided by N − 1. */
@@ -73,14 +73,4 @@ export async function momentMatrices(xs: readonly tf.Tensor2D[]): Promise<Moment
 export function momentEigenvalues(ms: readonly MomentMatrix[], pool?: EigenPool): Promise<Float64Array[]> {
   if (pool) return Promise.all(ms.map((m) => pool.eigenvalues(m.values, m.order)));
   return Promise.resolve().then(() => ms.map((m) => symmetricEigenvalues(m.values, m.order)));
-}
-
-/**
- * {@link pcaEigenvalues} of each matrix, their moment matrices read together.
- *
- * @example
- * const [a, b] = await pcaEigenvaluesOfEach([xClean, xNoisy]);
- */
-export async function pcaEigenvaluesOfEach(xs: readonly tf.Tensor2D[]): Promise<Float64Array[]> {
-  return await momentEigenvalues(await momentMatrices(xs));
 }

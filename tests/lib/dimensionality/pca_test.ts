@@ -2,7 +2,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { initBackend } from "../../../lib/backends/select.ts";
 import { pcaEigenvalues } from "../../../lib/dimensionality/pca.ts";
-import { dimensionalitiesOf, perturbationDimensionality } from "../../../lib/dimensionality/measure.ts";
+import {
+  dimensionalitiesOf,
+  perturbationDimensionality,
+  perturbationDimensionalityOf,
+  perturbationMoments,
+} from "../../../lib/dimensionality/measure.ts";
+import { EigenPool } from "../../../lib/linalg/eigen_pool.ts";
 import { spectrumDimensionality } from "../../../lib/dimensionality/spectrum.ts";
 import { Rng } from "../../../lib/random.ts";
 
@@ -82,5 +88,15 @@ Deno.test("perturbationDimensionality: ΔX of a rank-2 perturbation has 2 compon
   const [layer] = await perturbationDimensionality([clean], [pert], 1 - 1e-9);
   assert.equal(layer.delta.components, 2);
   assert.deepEqual(layer.perturbed, spectrumDimensionality(await pcaEigenvalues(pert), 1 - 1e-9));
+  // In two phases, the eigensolves on workers: the same records.
+  const pool = new EigenPool(2);
+  try {
+    const pending = await perturbationMoments([clean, pert], [pert, clean], true);
+    const twoPhase = await perturbationDimensionalityOf(pending, 1 - 1e-9, pool);
+    assert.deepEqual(twoPhase, await perturbationDimensionality([clean, pert], [pert, clean], 1 - 1e-9));
+    assert.deepEqual(twoPhase[0], layer);
+  } finally {
+    pool.close();
+  }
   tf.dispose([clean, delta, pert]);
 });
