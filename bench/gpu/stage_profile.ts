@@ -18,6 +18,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import type { StageMain } from "../../stages/support/entry.ts";
+import { diff, installGpuCounters, snapshot } from "./gpu_counters.ts";
 
 /** GPU milliseconds and calls summed per key. */
 interface Totals {
@@ -41,21 +42,8 @@ if (typeof mod.main !== "function") {
 }
 const main = mod.main;
 
-let reads = 0;
-let readMs = 0;
-const bufferProto = (globalThis as { GPUBuffer?: { prototype: GPUBuffer } }).GPUBuffer?.prototype;
-if (bufferProto) {
-  const original = bufferProto.mapAsync;
-  bufferProto.mapAsync = async function (this: GPUBuffer, ...a: Parameters<GPUBuffer["mapAsync"]>) {
-    reads++;
-    const t0 = performance.now();
-    try {
-      return await original.apply(this, a);
-    } finally {
-      readMs += performance.now() - t0;
-    }
-  };
-}
+installGpuCounters();
+const before = snapshot();
 
 let code = -1;
 const t0 = performance.now();
@@ -64,6 +52,7 @@ const info = await tf.profile(async () => {
   return [];
 });
 const wallMs = performance.now() - t0;
+const maps = diff(before, snapshot())["buffer.mapAsync"] ?? { calls: 0, ms: 0 };
 
 const byName = new Map<string, Totals>();
 const byShape = new Map<string, Totals>();
@@ -88,7 +77,7 @@ const table = (title: string, map: Map<string, Totals>) => {
 console.log(
   `\n${modulePath} ${stageArgs.join(" ")}: exit ${code}, wall ${(wallMs / 1000).toFixed(2)} s, ` +
     `${info.kernels.length} kernels through tfjs, GPU ${gpuMs.toFixed(1)} ms summed, ` +
-    `${reads} reads (mapAsync) awaited ${(readMs / 1000).toFixed(2)} s in all`,
+    `${maps.calls} reads (mapAsync) awaited ${(maps.ms / 1000).toFixed(2)} s in all`,
 );
 table("kernel", byName);
 table("kernel and input shapes", byShape);
