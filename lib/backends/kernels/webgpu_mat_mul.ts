@@ -6,10 +6,12 @@
  *   0.26 ms of the cnn's 3.5 ms step at batch 512 on an H100. With up to 128 tiles and a short reduction
  *   (K < 2000) these kernels ask tfjs for its small-output program (16×8 tiles, one output a thread, the K loop
  *   in order): the cnn trained 7 % faster at batch 512 (bench/gpu/results, run 18);
- * - small outputs of long reductions (K ≥ 2000, e.g. PCA's Gram matrix of 32 samples): tfjs takes its split-K
- *   program, which adds partial sums with atomics in no fixed order, so the same product gave different last
- *   bits from run to run (measure-dimensionality's results on webgpu were not reproducible). They take the
- *   small-output program too, whose sums run in order.
+ * - small outputs of long reductions (K ≥ 2000, e.g. PCA's Gram matrices of 32 or 300 samples): tfjs takes its
+ *   split-K program for the smallest, which adds partial sums with atomics in no fixed order (measure-
+ *   dimensionality's results on webgpu were not reproducible), and its 32×32-tile program, one workgroup a tile
+ *   walking all of K, for the others (52 ms for the Gram matrix of 300 samples on an H100). `BatchMatMul` of one
+ *   float32 pair with fewer than 1024 tiles runs our split-K program, summed in a fixed order
+ *   (webgpu_split_k_mat_mul.ts); `_FusedMatMul` takes tfjs's small-output program, whose sums run in order.
  *
  * Other products keep tfjs's choice.
  *
@@ -25,6 +27,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type KernelFn, requireStockKernel } from "./kernel_registry.ts";
 import { WEBGPU_BACKEND } from "../webgpu/name.ts";
 import type { SelectivityWebGpuBackend } from "../webgpu/backend.ts";
+import { splitKMatMul } from "./webgpu_split_k_mat_mul.ts";
 
 /** tfjs's flag that forces a matmul program, and the value of its small-output program. */
 const PROGRAM_FLAG = "WEBGPU_MATMUL_PROGRAM_TYPE";
@@ -32,7 +35,7 @@ const SMALL_OUTPUT_PROGRAM = 2;
 
 /** Most 32×32 output tiles for which the small-output program is chosen (tfjs's own limit is 8). */
 const MAX_TILES = 128;
-/** Reductions this long or longer keep tfjs's choice. */
+/** Reductions this long or longer: tfjs's choice, or our split-K program ({@link prefersSplitK}). */
 const MAX_INNER = 2000;
 
 /**
@@ -63,9 +66,25 @@ export function wouldSplitK(batch: number, m: number, n: number, k: number, thre
   return few && batch * m * n > 128 && batch === 1 && k >= MAX_INNER;
 }
 
+/** Most 32×32 output tiles of a long reduction that our split-K program takes. */
+const MAX_SPLIT_K_TILES = 1024;
+
+/**
+ * Whether a product of `batch` [m, k]·[k, n] matrices runs on our fixed-order split-K program
+ * (webgpu_split_k_mat_mul.ts): one float32 pair, k ≥ 2000 and fewer than 1024 tiles of 32×32.
+ *
+ * @example
+ * prefersSplitK(1, 300, 300, 25088, "float32"); // true: PCA's Gram matrix
+ * prefersSplitK(1, 512, 10, 64, "float32"); // false: a short reduction
+ */
+export function prefersSplitK(batch: number, m: number, n: number, k: number, dtype: tf.DataType): boolean {
+  const tiles = Math.ceil(m / 32) * Math.ceil(n / 32);
+  return batch === 1 && dtype === "float32" && k >= MAX_INNER && tiles < MAX_SPLIT_K_TILES;
+}
+
 /**
  * `kernelName` (`BatchMatMul` or `_FusedMatMul`) on webgpu: tfjs's kernel, on its small-output program for thin
- * products and for those tfjs would split along k.
+ * products and for those tfjs would split along k; `BatchMatMul` of a long reduction on our split-K program.
  */
 export function matMulSmallTilesWebGpu(kernelName: "BatchMatMul" | "_FusedMatMul"): KernelFn {
   return (args) => {
@@ -80,6 +99,10 @@ export function matMulSmallTilesWebGpu(kernelName: "BatchMatMul" | "_FusedMatMul
       tf.util.sizeFromShape(a.shape.slice(0, -2)),
       tf.util.sizeFromShape(b.shape.slice(0, -2)),
     );
+    if (kernelName === "BatchMatMul" && prefersSplitK(batch, m, n, k, a.dtype) && b.dtype === "float32") {
+      const outShape = [...Array(Math.max(ra, rb) - 2).fill(1), m, n];
+      return splitKMatMul(args.backend, a, b, !!transposeA, !!transposeB, outShape);
+    }
     const env = tf.env();
     const threshold = (args.backend as SelectivityWebGpuBackend).internals.thresholdToIncreaseWorkgroups;
     const smallOutput = prefersSmallTiles(batch, m, n, k) || wouldSplitK(batch, m, n, k, threshold);

@@ -1,13 +1,18 @@
 /**
  * `BatchMatMul` and `_FusedMatMul` on webgpu (lib/backends/kernels/webgpu_mat_mul.ts): which products take
  * tfjs's small-output program, a dense layer's forward and gradients through it against the cpu backend, and
- * a Gram matrix of a long reduction kept off tfjs's split-K program (atomic adds), on a real WebGPU device
- * (llvmpipe in CI).
+ * products of long reductions on our fixed-order split-K program (webgpu_split_k_mat_mul.ts) against a float64
+ * computation, off tfjs's split-K program (atomic adds), on a real WebGPU device (llvmpipe in CI).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEqualJson, assertLess } from "../assert.ts";
 import { REF, relErr, runOn, seeded } from "../reference.ts";
-import { prefersSmallTiles, wouldSplitK } from "../../../../lib/backends/kernels/webgpu_mat_mul.ts";
+import {
+  prefersSmallTiles,
+  prefersSplitK,
+  wouldSplitK,
+} from "../../../../lib/backends/kernels/webgpu_mat_mul.ts";
+import { planSplitK } from "../../../../lib/backends/kernels/webgpu_split_k_mat_mul.ts";
 import { registerTrainingKernels } from "../../../../lib/backends/kernels/register_kernels.ts";
 import { probeWebGpuAdapter } from "../../../../lib/backends/webgpu/adapter.ts";
 import { WEBGPU_BACKEND } from "../../../../lib/backends/webgpu/backend.ts";
@@ -47,21 +52,92 @@ Deno.test("wouldSplitK: tfjs 4.22's own rule for its split-K program", () => {
   );
 });
 
+Deno.test("prefersSplitK and planSplitK: long reductions of one float32 pair, about 1024 workgroups", () => {
+  assertEqualJson(
+    [
+      prefersSplitK(1, 300, 300, 25088, "float32"), // PCA's Gram matrix of 300 samples: 100 tiles
+      prefersSplitK(1, 32, 32, 4096, "float32"), // of 32 samples
+      prefersSplitK(1, 300, 300, 1999, "float32"), // a short reduction
+      prefersSplitK(2, 300, 300, 25088, "float32"), // two pairs
+      prefersSplitK(1, 300, 300, 25088, "int32"),
+      prefersSplitK(1, 1024, 1024, 4096, "float32"), // 1024 tiles fill the GPU already
+    ],
+    [true, true, false, false, false, false],
+    "which products take our split-K program",
+  );
+  const gram = planSplitK(300, 300, 25088);
+  assertEqualJson(
+    [gram.tilesM, gram.tilesN, gram.splits, gram.kTilesPerSplit],
+    [10, 10, 11, 72],
+    "300 samples of 25,088 features: 11 slices of 72 steps of 32",
+  );
+  const small = planSplitK(32, 32, 4096);
+  assertEqualJson([small.splits, small.kTilesPerSplit], [16, 8], "at least 8 steps a slice");
+  const short = planSplitK(40, 40, 2000);
+  assert(short.splits * short.kTilesPerSplit * 32 >= 2000, "the slices cover k");
+  assert((short.splits - 1) * short.kTilesPerSplit * 32 < 2000, "no slice starts past k");
+});
+
+/** op(A)·op(B) in float64 from the float32 inputs as stored (A [m, k] or, transposed, [k, m]; B likewise). */
+function productF64(
+  a: Float32Array,
+  b: Float32Array,
+  [m, k, n]: number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        s += a[transposeA ? p * m + i : i * k + p] * b[transposeB ? j * k + p : p * n + j];
+      }
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
 Deno.test({
-  name: "webgpu Gram matrix of a long reduction: the same bits on every run, off tfjs's split-K program",
+  name:
+    "webgpu products of long reductions: our split-K program, against float64, the same bits on every run",
   ignore: noAdapter,
   fn: async () => {
     registerTrainingKernels("webgpu");
-    const gram = () => {
-      const x = tf.tensor2d(seeded(32 * 4096, 5), [32, 4096]);
-      return [tf.matMul(x, x, false, true)];
-    };
-    const ref = await runOn(REF, gram);
-    const runs = [await runOn(WEBGPU_BACKEND, gram), await runOn(WEBGPU_BACKEND, gram)];
-    assertLess(relErr(ref[0], runs[0][0]), 1e-5, "Gram matrix against the cpu backend (k = 4096)");
-    assertEqualJson(Array.from(runs[1][0]), Array.from(runs[0][0]), "the same bits on a second run");
+    // [m, k, n, transposeA, transposeB]: a Gram matrix (A·Aᵀ) of sizes that are not multiples of 32, a
+    // covariance (Aᵀ·A), a plain product and both transposed; k from just over 2000 to several slices.
+    const cases: [number, number, number, boolean, boolean][] = [
+      [70, 4099, 70, false, true],
+      [40, 2100, 33, true, false],
+      [33, 2050, 65, false, false],
+      [65, 3000, 31, true, true],
+    ];
+    for (const [m, k, n, ta, tb] of cases) {
+      const a = seeded(m * k, m + k);
+      const b = seeded(k * n, n + k + 1);
+      const product = () => {
+        const ta2 = tf.tensor2d(a, ta ? [k, m] : [m, k]);
+        const tb2 = tf.tensor2d(b, tb ? [n, k] : [k, n]);
+        return [tf.matMul(ta2, tb2, ta, tb)];
+      };
+      const runs = [await runOn(WEBGPU_BACKEND, product), await runOn(WEBGPU_BACKEND, product)];
+      const what = `[${m}, ${k}]·[${k}, ${n}] (transposeA ${ta}, transposeB ${tb})`;
+      assertLess(relErr(productF64(a, b, [m, k, n], ta, tb), runs[0][0]), 1e-5, `${what} against float64`);
+      assertEqualJson(
+        Array.from(runs[1][0]),
+        Array.from(runs[0][0]),
+        `${what}: the same bits on a second run`,
+      );
+    }
     const pipelines = Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
-    assert(!pipelines.some((p) => p.startsWith("matMulSplitK")), `no split-K program ran: ${pipelines}`);
+    assert(!pipelines.some((p) => p.startsWith("matMulSplitK")), `no tfjs split-K program ran: ${pipelines}`);
+    for (const variant of ["false_true", "true_false", "false_false", "true_true"]) {
+      assert(
+        pipelines.some((p) => p.startsWith(`ourMatMulSplitKFixedOrder_${variant}`)),
+        `our split-K program ran for transposes ${variant}: ${pipelines}`,
+      );
+    }
   },
 });
 
