@@ -1,7 +1,7 @@
 /**
  * Corrupted copies of the test subset, made once for every network (stage `corrupt-data`) and read by each
  * `corrupt-eval` (docs/corruptions.md). A corrupted image depends only on the clean image, the corruption, the
- * severity and the seed ({@link corruptionRng}), never on the network, so generating the sets in every
+ * severity and the seed (`corruptionRng`, registry.ts), never on the network, so generating the sets in every
  * `corrupt-eval` repeated the same CPU work once per network. The folder holds:
  * - `meta.json`: the seed, the corruptions, the severities (in file order), the test-set indices of the subset,
  *   the image shape, the parameter table and the SHA-256 of the clean subset's bytes (so a reader can tell
@@ -26,7 +26,10 @@ import { stratifiedSample } from "../data/split.ts";
 import { deriveSeed } from "../random.ts";
 import { encodeNpyHeader, readNpyRows } from "./npy.ts";
 import { tableForSide } from "./params.ts";
-import { type CorruptionName, corruptionRng, corruptStored, isCorruptionName } from "./registry.ts";
+import { type CorruptionName, isCorruptionName } from "./registry.ts";
+import { corruptedRows } from "./corrupted_rows.ts";
+import type { CorruptRequest } from "./corrupt_worker.ts";
+import { ThreadPool } from "../parallel/thread_pool.ts";
 
 /** The file that describes a folder of corrupted sets; written last, so its presence marks a complete folder. */
 export const CORRUPTED_META = "meta.json";
@@ -87,38 +90,61 @@ export function subsetRows(
   return { images, labels };
 }
 
+/** The default number of corruption threads: one per core, at most 8. */
+export function defaultCorruptWorkers(): number {
+  return Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+}
+
 /**
  * Corrupts the test subset of `split` under every corruption × severity of `cfg` and writes the folder `dir`
- * (replacing what was there); `progress` hears of each corruption done. Returns the folder's meta.
+ * (replacing what was there); `progress` hears of each corruption done. The corruptions are made on `workers`
+ * threads (default {@link defaultCorruptWorkers}; 0: on this thread), the same bytes either way
+ * (corrupted_rows.ts). Returns the folder's meta.
  */
 export async function writeCorruptedSets(
   dir: string,
   split: PreparedSplit,
   cfg: CorruptedSetsConfig,
   progress: (done: number, total: number, label: string) => void = () => {},
+  workers = defaultCorruptWorkers(),
 ): Promise<CorruptedMeta> {
   const shape = split.shape;
-  const size = shape[0] * shape[1] * shape[2];
   const subset = corruptionSubset(split.labels, cfg.limit, cfg.seed);
   const clean = subsetRows(split, subset).images;
   await Deno.remove(dir, { recursive: true }).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
   await Deno.mkdir(dir, { recursive: true });
-  const n = subset.length;
-  for (const [i, name] of cfg.corruptions.entries()) {
-    const header = encodeNpyHeader("|u1", [cfg.severities.length * n, ...shape]);
-    const file = new Uint8Array(header.length + cfg.severities.length * n * size);
+  const header = encodeNpyHeader("|u1", [cfg.severities.length * subset.length, ...shape]);
+  const size = workers > 0 ? Math.min(workers, cfg.corruptions.length) : 0;
+  const pool = size > 0
+    ? new ThreadPool<CorruptRequest, Uint8Array>(
+      "corrupt-data",
+      new URL("./corrupt_worker.ts", import.meta.url),
+      size,
+    )
+    : null;
+  let done = 0;
+  const write = async (name: CorruptionName, rows: Uint8Array) => {
+    const file = new Uint8Array(header.length + rows.length);
     file.set(header);
-    for (const [s, severity] of cfg.severities.entries()) {
-      for (let k = 0; k < n; k++) {
-        const rng = corruptionRng(cfg.seed, name, severity, subset[k]);
-        const image = corruptStored(clean.subarray(k * size, (k + 1) * size), shape, name, severity, rng);
-        file.set(image, header.length + (s * n + k) * size);
-      }
-    }
+    file.set(rows, header.length);
     await Deno.writeFile(join(dir, `${name}.npy`), file);
-    progress(i + 1, cfg.corruptions.length, name);
+    progress(++done, cfg.corruptions.length, name);
+  };
+  if (!pool) {
+    for (const name of cfg.corruptions) {
+      await write(name, corruptedRows(clean, shape, subset, name, cfg.severities, cfg.seed));
+    }
+  } else {
+    try {
+      await Promise.all(cfg.corruptions.map(async (name) => {
+        const request = { clean, shape, subset, name, severities: [...cfg.severities], seed: cfg.seed };
+        await write(name, await pool.run(request));
+      }));
+    } finally {
+      pool.close();
+    }
   }
   const meta: CorruptedMeta = {
     format: FORMAT,

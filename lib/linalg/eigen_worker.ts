@@ -1,21 +1,29 @@
 /**
- * Worker of {@link EigenPool} (eigen_pool.ts): computes {@link symmetricEigenvalues} off the main thread.
- * Started through `node:worker_threads`; receives `{ id, matrix, n }`, answers `{ id, eigenvalues, seconds }`
- * (the array transferred back) or `{ id, error }`.
+ * Worker of {@link EigenPool} (eigen_pool.ts): computes {@link symmetricEigenvalues} off the main thread and
+ * hands the eigenvalues back with the seconds the solve took. eigen_pool.ts imports only its types.
  *
  * @module
  */
-import { parentPort } from "node:worker_threads";
+import { serveThreadPool } from "../parallel/thread_worker.ts";
 import { symmetricEigenvalues } from "./symmetric_eigen.ts";
 
-const port = parentPort!;
-port.on("message", ({ id, matrix, n }: { id: number; matrix: Float64Array; n: number }) => {
-  try {
-    const t0 = performance.now();
-    const eigenvalues = symmetricEigenvalues(matrix, n);
-    const seconds = (performance.now() - t0) / 1000;
-    port.postMessage({ id, eigenvalues, seconds }, [eigenvalues.buffer as ArrayBuffer]);
-  } catch (err) {
-    port.postMessage({ id, error: String((err as Error).message ?? err) });
-  }
+/** One eigenproblem: a row-major `n×n` symmetric matrix. */
+export interface EigenRequest {
+  matrix: Float64Array;
+  n: number;
+}
+
+/** Its eigenvalues (descending) and the solve's seconds. */
+export interface EigenReply {
+  eigenvalues: Float64Array;
+  seconds: number;
+}
+
+serveThreadPool<EigenRequest, EigenReply>(({ matrix, n }) => {
+  const t0 = performance.now();
+  const eigenvalues = symmetricEigenvalues(matrix, n);
+  return {
+    result: { eigenvalues, seconds: (performance.now() - t0) / 1000 },
+    transfer: [eigenvalues.buffer as ArrayBuffer],
+  };
 });

@@ -29,7 +29,7 @@ const cfg = { corruptions: ["fog", "shot_noise"] as const, severities: [2, 4], s
 
 Deno.test("corrupted sets: each (corruption, severity) block is the subset corrupted image by image", async () => {
   const dir = await Deno.makeTempDir();
-  const meta = await writeCorruptedSets(dir, split, cfg);
+  const meta = await writeCorruptedSets(dir, split, cfg, undefined, 2); // on two worker threads
   const subset = stratifiedSample(split.labels, 12, deriveSeed(7, "corrupt-subset"));
   assert.deepEqual(meta.subset, Array.from(subset));
   const sets = await openCorruptedSets(dir);
@@ -58,6 +58,34 @@ Deno.test("corrupted sets: each (corruption, severity) block is the subset corru
   assert.equal(py.code, 0, new TextDecoder().decode(py.stderr));
   assert.equal(new TextDecoder().decode(py.stdout).trim(), `uint8 (24, 28, 28, 1) ${await sha256Hex(fog4)}`);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("corrupted sets: the same files on this thread and on 1 or 3 worker threads; progress hears each", async () => {
+  const many = { ...cfg, corruptions: ["frost", "spatter", "glass_blur", "gaussian_noise"] as const };
+  const files = async (workers: number) => {
+    const dir = await Deno.makeTempDir();
+    const heard: string[] = [];
+    await writeCorruptedSets(
+      dir,
+      split,
+      many,
+      (done, total, name) => heard.push(`${done}/${total} ${name}`),
+      workers,
+    );
+    const bytes = await Promise.all(
+      [...many.corruptions.map((c) => `${c}.npy`), "meta.json"].map((f) => Deno.readFile(join(dir, f))),
+    );
+    await Deno.remove(dir, { recursive: true });
+    return { bytes, heard };
+  };
+  const here = await files(0);
+  assert.deepEqual(here.heard, ["1/4 frost", "2/4 spatter", "3/4 glass_blur", "4/4 gaussian_noise"]);
+  for (const workers of [1, 3]) {
+    const got = await files(workers);
+    assert.deepEqual(got.bytes, here.bytes, `${workers} workers`);
+    assert.deepEqual(got.heard.map((h) => h.split(" ")[0]), ["1/4", "2/4", "3/4", "4/4"]);
+    assert.deepEqual(got.heard.map((h) => h.split(" ")[1]).sort(), [...many.corruptions].sort());
+  }
 });
 
 Deno.test("corrupted sets: a folder that does not fit the evaluation is refused, naming the fix", async () => {

@@ -58,7 +58,7 @@ Deno.test("EigenPool: close() fails the jobs not yet done, and later calls", asy
     pool.eigenvalues(randomGram(50, 5, rng), 50),
   ];
   pool.close();
-  for (const p of pending) await assert.rejects(p, /closed before the eigensolve finished/);
+  for (const p of pending) await assert.rejects(p, /closed before the work finished/);
   await assert.rejects(pool.eigenvalues(Float64Array.of(1), 1), /used after close/);
   assert.throws(() => new EigenPool(0), /positive integer/);
 });
