@@ -37,7 +37,8 @@ export async function predictClasses(
     const b = Math.min(batchSize, n - start);
     const pixels = floatPixels(images.subarray(start * size, (start + b) * size), [h, w, c]);
     const classes = tf.tidy(() => {
-      const logits = model.predict(tf.tensor4d(pixels, [b, h, w, c])) as tf.Tensor;
+      // The whole batch in one pass: `predict` alone would cut it into tfjs-layers' default 32 and concatenate.
+      const logits = model.predict(tf.tensor4d(pixels, [b, h, w, c]), { batchSize: b }) as tf.Tensor;
       return tf.argMax(logits, -1);
     });
     reads.push(classes.data().then((v) => out.set(v as Int32Array, start)).finally(() => classes.dispose()));

@@ -49,3 +49,15 @@ Deno.test("predictClasses: batched argmax equals a per-image computation; accura
   assert.equal(accuracyOf(pred, [0, 2, 0, 3, 1]), 0.6);
   await assert.rejects(() => predictClasses(model, images.subarray(0, 5), [2, 2, 1], 2), /whole number/);
 });
+
+Deno.test("predictClasses: each batch of batchSize images runs the model once (not in tfjs-layers' 32s)", async () => {
+  await tf.setBackend("cpu");
+  const model = tfl.sequential({
+    layers: [tfl.layers.flatten({ inputShape: [2, 2, 1] }), tfl.layers.dense({ units: 4, useBias: false })],
+  });
+  model.layers[1].setWeights([tf.eye(4)]);
+  const images = Uint8Array.from({ length: 4 * 90 }, (_, i) => (i * 37) % 256);
+  const info = await tf.profile(() => predictClasses(model, images, [2, 2, 1], 50));
+  const products = info.kernels.filter((k) => k.name === "BatchMatMul" || k.name === "_FusedMatMul");
+  assert.deepStrictEqual(products.map((k) => k.outputShapes[0]), [[1, 50, 4], [1, 40, 4]]);
+});
