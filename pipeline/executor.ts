@@ -65,6 +65,12 @@ export interface JobResult {
   readonly detail?: string;
 }
 
+/**
+ * A job the run is about to start, as far as it is known before the stage's turn (no log, no run id, no
+ * per-run variables): what {@link Executor.warm} prepares for.
+ */
+export type JobPreview = Pick<Job, "stage" | "cmd" | "cwd" | "env" | "resources">;
+
 /** Runs jobs. */
 export interface Executor {
   /** Its name, as on the command line (`local`, `slurm`); journal records carry it. */
@@ -75,6 +81,12 @@ export interface Executor {
   run(job: Job): Promise<JobResult>;
   /** Stop the work behind a journaled handle and wait until it has stopped. */
   cancel?(handle: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Prepare for the jobs of this run, ahead of their turn, without waiting (persistent: start the hosts and
+   * load their modules while the first stages run). A preparation that fails costs nothing but time: the job
+   * itself then does the work and reports what goes wrong.
+   */
+  warm?(jobs: readonly JobPreview[]): void;
   /** Release what the executor keeps between jobs (persistent stage hosts), once the run is over. */
   close?(): Promise<void>;
 }

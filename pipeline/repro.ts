@@ -16,7 +16,7 @@ import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
 import { endRunProcesses, runProcesses } from "./run_processes.ts";
 import { RunningJournal, type RunningRecord } from "./running.ts";
-import { carryOut, type StageOutcome } from "./stage_run.ts";
+import { carryOut, jobPreview, type StageOutcome } from "./stage_run.ts";
 
 /** Options of one `repro`. */
 export interface ReproOptions {
@@ -97,6 +97,20 @@ export async function repro(
   let stopLaunching = false;
   let failed = false;
 
+  // When the first stage runs, the executor may prepare for the rest (persistent: start and warm its hosts).
+  // Not before: a run where everything is up to date starts nothing.
+  let warmed = false;
+  const warmFor = (name: string) => {
+    if (warmed || !executor.warm || opts.sandbox) return;
+    warmed = true;
+    const stages = [name, ...pending].map((n) => project.graph.stages.get(n)!);
+    executor.warm(
+      stages.filter((s) => !s.sandbox && Object.keys(s.resources).length === 0).map((s) =>
+        jobPreview(project, s)
+      ),
+    );
+  };
+
   const ready = (name: string) =>
     (project.graph.upstream.get(name) ?? []).every((u) => !pending.has(u) && !running.has(u));
 
@@ -135,6 +149,7 @@ export async function repro(
       decisions.set(name, decision);
       if (decision.action === "up-to-date" || decision.action === "frozen") return reporter.settle(name);
       const action = decision.action === "restore" ? "restore" : "run";
+      if (action === "run") warmFor(name);
       reporter.start(
         name,
         action,

@@ -12,6 +12,9 @@
  * - the module is imported (once per host) and its exported `main(argv)` called; it returns the exit code (a
  *   number; nothing means 0), and a throw is reported on stderr and counts as 1, as does a rejection nobody
  *   handles or an error thrown in a timer while the request runs (either would end a process of its own);
+ * - a request with `"warm": true` only imports the module and calls its exported `warm()` if it has one (the
+ *   set-up every run of the module begins with, such as a GPU device), ahead of the stages that will need it;
+ *   the executor sends these before a host's first stage (executors/persistent.ts, `warm`);
  * - the end of the request is the line `<marker> <status>` written to stdout and then to stderr (so that the
  *   executor has every line of both streams before it): the exit code, or `ineligible` when the module exports
  *   no `main` function (the executor then runs the command as a process);
@@ -36,12 +39,14 @@ export interface StageHostRequest {
   readonly argv: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Import the module and call its `warm()` (if exported) instead of `main`. */
+  readonly warm?: boolean;
 }
 
 /** The status word of a module that exports no `main` function. */
 export const INELIGIBLE = "ineligible";
 
-type StageModule = { main?: unknown };
+type StageModule = { main?: unknown; warm?: unknown };
 
 async function serve(marker: string): Promise<void> {
   const modules = new Map<string, Promise<StageModule>>();
@@ -82,8 +87,11 @@ async function serve(marker: string): Promise<void> {
         if (!modules.has(request.module)) {
           modules.set(request.module, import(pathToFileURL(request.module).href));
         }
-        const main = (await modules.get(request.module)!).main;
-        if (typeof main !== "function") {
+        const { main, warm } = await modules.get(request.module)!;
+        if (request.warm) {
+          if (typeof warm === "function") await warm();
+          status = "0";
+        } else if (typeof main !== "function") {
           status = INELIGIBLE;
         } else {
           const code = await main([...request.argv]);

@@ -9,7 +9,7 @@ import { OutputBackup } from "./backup.ts";
 import { encodeNonFinite } from "./canonical.ts";
 import { DamagedObjectError, type Digested } from "./cache.ts";
 import { PipelineError } from "./errors.ts";
-import type { Executor } from "./executor.ts";
+import type { Executor, JobPreview } from "./executor.ts";
 import { SandboxedExecutor } from "./executors/sandbox.ts";
 import type { DepRecord, LockEntry } from "./lock.ts";
 import { runCacheable } from "./plan.ts";
@@ -139,7 +139,7 @@ async function runCommand(
     result = await executor.run({
       stage: stage.name,
       cmd: stage.cmd,
-      cwd: stage.wdir ? `${project.root}/${stage.wdir}` : project.root,
+      cwd: stageCwd(project, stage),
       env: {
         ...stageEnv(project, stage, decision),
         [RUN_RECORD_ENV]: runRecord.facts,
@@ -302,6 +302,25 @@ async function depsChangedDuringRun(
     }
   }
   return warnings;
+}
+
+/**
+ * A preview of the job that {@link carryOut} gives the executor for `stage` (its command, working directory
+ * and the environment every stage shares), for {@link Executor.warm} before the stage's turn.
+ */
+export function jobPreview(project: Project, stage: StageSpec): JobPreview {
+  return {
+    stage: stage.name,
+    cmd: stage.cmd,
+    cwd: stageCwd(project, stage),
+    env: { ...project.spec.env, PIPELINE_ROOT: project.root },
+    resources: {},
+  };
+}
+
+/** The directory a stage's command runs in: its `wdir` under the project root, or the root. */
+function stageCwd(project: Project, stage: StageSpec): string {
+  return stage.wdir ? `${project.root}/${stage.wdir}` : project.root;
 }
 
 /**

@@ -16,6 +16,11 @@
  * Hosts end with the run ({@link PersistentExecutor.close}), when their input closes, or through the same
  * watchdog as local stages if the runner dies.
  *
+ * {@link PersistentExecutor.warm} starts the hosts before their first stage: as the runner's first stage
+ * starts, every host the run may use is started and imports the modules of the stages to come, calling each
+ * one's `warm()` if it exports one (stage_host.ts), so that hosts are ready when those stages' turn comes. A
+ * stage sent to a host that is still warming waits behind it, in order.
+ *
  * @example
  * ```ts
  * const executor = new PersistentExecutor(8);
@@ -29,7 +34,7 @@
  * @module
  */
 import { isAbsolute, join } from "node:path";
-import type { Executor, Job, JobResult } from "../executor.ts";
+import type { Executor, Job, JobPreview, JobResult } from "../executor.ts";
 import { RssSampler } from "../rss.ts";
 import { INELIGIBLE, type StageHostRequest } from "../stage_host.ts";
 import { type GroupWatchdog, guardProcessGroup } from "./group_watchdog.ts";
@@ -86,8 +91,11 @@ class StageHost {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #marker = `\u001epipeline-stage-host-${crypto.randomUUID()}`;
   /** The running job's sink: where lines go and how the end is signalled. */
-  #sink: { log: Deno.FsFile; onLine: (line: string) => void; ended: Set<string>; done: () => void } | null =
-    null;
+  #sink:
+    | { log: Deno.FsFile | null; onLine: (line: string) => void; ended: Set<string>; done: () => void }
+    | null = null;
+  /** The last request sent: the next one is written after it has ended, so each has the streams to itself. */
+  #last: Promise<unknown> = Promise.resolve();
   #status: string | null = null;
   readonly exited: Promise<Deno.CommandStatus>;
   readonly pumps: Promise<void>;
@@ -125,12 +133,23 @@ class StageHost {
   }
 
   /**
-   * Runs one request, copying the host's output to `log` and `onLine` until the end marker has come on both
-   * streams; resolves with the status word, or null when the host ended first.
+   * Runs one request after those sent before it, copying the host's output to `log` (none: dropped) and
+   * `onLine` until the end marker has come on both streams; resolves with the status word, or null when the
+   * host ended first.
    */
-  async request(
+  request(
     request: StageHostRequest,
-    log: Deno.FsFile,
+    log: Deno.FsFile | null,
+    onLine: (line: string) => void,
+  ): Promise<string | null> {
+    const result = this.#last.then(() => this.#send(request, log, onLine));
+    this.#last = result;
+    return result;
+  }
+
+  async #send(
+    request: StageHostRequest,
+    log: Deno.FsFile | null,
     onLine: (line: string) => void,
   ): Promise<string | null> {
     const done = Promise.withResolvers<void>();
@@ -176,7 +195,9 @@ class StageHost {
       const at = line.indexOf(this.#marker + " ");
       const text = at >= 0 ? line.slice(0, at) : line;
       if (text || at < 0) {
-        await writeAll(sink.log, new TextEncoder().encode(newline || at >= 0 ? text + "\n" : text));
+        if (sink.log) {
+          await writeAll(sink.log, new TextEncoder().encode(newline || at >= 0 ? text + "\n" : text));
+        }
         if (text.trim()) sink.onLine(text.replace(/\r$/, ""));
       }
       if (at >= 0) {
@@ -209,20 +230,10 @@ export class PersistentExecutor implements Executor {
 
   /** Run the job in a host when its command allows, else as a local process. */
   async run(job: Job): Promise<JobResult> {
-    const command = job.cmd.length === 1 && !job.wrapper && !job.clearEnv
-      ? parseDenoRun(job.cmd[0], job.cwd)
-      : null;
-    if (!command || this.#ineligible.has(command.module)) return await this.#local.run(job);
+    const route = job.wrapper || job.clearEnv ? null : this.#route(job);
+    if (!route) return await this.#local.run(job);
+    const { command, key, shared, perStage } = route;
     const started = performance.now();
-    const perStage: Record<string, string> = {};
-    const shared: Record<string, string> = { ...job.env, ...slotEnv(job.resources) };
-    for (const key of PER_STAGE_ENV) {
-      if (key in shared) {
-        perStage[key] = shared[key];
-        delete shared[key];
-      }
-    }
-    const key = JSON.stringify([job.cwd, Object.entries(shared).sort(([a], [b]) => a.localeCompare(b))]);
     const host = this.#acquire(key, job.cwd, shared, perStage.PIPELINE_RUN_ID);
     using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
     const line = `$ ${job.cmd[0]}  # in stage host ${host.pid}, its request ${++host.requests}`;
@@ -278,6 +289,32 @@ export class PersistentExecutor implements Executor {
     return { code: Number(status), ms: ms(), ...memory };
   }
 
+  /**
+   * Starts the hosts the run may use (up to `maxHosts`, for the environment most of `jobs` share) and has each
+   * import the modules of `jobs` that run in hosts, in the order given, calling their `warm()` (see the module
+   * doc). Returns at once; the stages that come later wait for a host's warming, not for all of it.
+   */
+  warm(jobs: readonly JobPreview[]): void {
+    const groups = new Map<string, { cwd: string; shared: Record<string, string>; modules: string[] }>();
+    for (const job of jobs) {
+      const route = this.#route(job);
+      if (!route) continue;
+      const group = groups.get(route.key) ?? { cwd: job.cwd, shared: route.shared, modules: [] };
+      if (!group.modules.includes(route.command.module)) group.modules.push(route.command.module);
+      groups.set(route.key, group);
+    }
+    const [key, group] = [...groups.entries()].sort((a, b) => b[1].modules.length - a[1].modules.length)[0] ??
+      [];
+    if (!key || !group) return;
+    while (this.#hosts.size < this.maxHosts) {
+      // A run id of its own, as a job's would be: how a later runner finds the host if this one is killed.
+      const host = this.#start(key, group.cwd, group.shared, crypto.randomUUID());
+      for (const module of group.modules) {
+        host.request({ module, argv: [], cwd: group.cwd, env: {}, warm: true }, null, () => {});
+      }
+    }
+  }
+
   /** Ends every host (they also end on their own when the runner exits). */
   async close(): Promise<void> {
     const hosts = [...this.#hosts];
@@ -286,6 +323,26 @@ export class PersistentExecutor implements Executor {
       await h.stop();
       await h.pumps;
     }));
+  }
+
+  /**
+   * Where a job runs: in a host when its command is `deno run -A <module> …` of a module known to export
+   * `main`, with the host's key (working directory and shared environment) and the per-stage variables; else
+   * null (a process).
+   */
+  #route(job: JobPreview) {
+    const command = job.cmd.length === 1 ? parseDenoRun(job.cmd[0], job.cwd) : null;
+    if (!command || this.#ineligible.has(command.module)) return null;
+    const perStage: Record<string, string> = {};
+    const shared: Record<string, string> = { ...job.env, ...slotEnv(job.resources) };
+    for (const key of PER_STAGE_ENV) {
+      if (key in shared) {
+        perStage[key] = shared[key];
+        delete shared[key];
+      }
+    }
+    const key = JSON.stringify([job.cwd, Object.entries(shared).sort(([a], [b]) => a.localeCompare(b))]);
+    return { command, key, shared, perStage };
   }
 
   /** An idle host of `key`, else a new one (ending an idle host of another key when at the limit). */
@@ -297,11 +354,17 @@ export class PersistentExecutor implements Executor {
         this.#hosts.delete(idle[0]);
         idle[0].stop().catch(() => {});
       }
-      host = new StageHost(key, cwd, runId ? { ...env, PIPELINE_RUN_ID: runId } : env, runId);
-      this.#hosts.add(host);
-      host.exited.then(() => this.#hosts.delete(host!));
+      host = this.#start(key, cwd, env, runId);
     }
     host.busy = true;
+    return host;
+  }
+
+  /** A new host of `key`, with `runId` in its environment when given. */
+  #start(key: string, cwd: string, env: Record<string, string>, runId: string | undefined): StageHost {
+    const host = new StageHost(key, cwd, runId ? { ...env, PIPELINE_RUN_ID: runId } : env, runId);
+    this.#hosts.add(host);
+    host.exited.then(() => this.#hosts.delete(host));
     return host;
   }
 }

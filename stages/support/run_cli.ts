@@ -141,6 +141,22 @@ export async function openRun(args: RunArgs<{ data: string; models: string }>) {
   return { info, data, model };
 }
 
+/**
+ * The `warm` a stage module exports for the runner's stage hosts (pipeline/stage_host.ts calls it before the
+ * host's first stage): when `PIPELINE_BACKEND` is `webgpu`, the WebGPU backend is initialised as the stage's
+ * own start would (the adapter, the device, our kernels), and the stage then finds it ready. Other backends are
+ * left to the stage: wasm's thread count is fixed by its first initialisation in a process, which a stage's
+ * `--threads` may set otherwise.
+ *
+ * @example
+ * ```ts
+ * export { warmBackend as warm } from "./support/run_cli.ts";
+ * ```
+ */
+export async function warmBackend(env: { get(key: string): string | undefined } = Deno.env): Promise<void> {
+  if (env.get("PIPELINE_BACKEND") === "webgpu") await initBackend("webgpu");
+}
+
 /** Writes `value` as indented JSON to `dir/name` atomically (temporary file, then rename). Returns the path. */
 export async function writeJson(dir: string, name: string, value: unknown): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });

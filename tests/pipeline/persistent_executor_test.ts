@@ -2,8 +2,9 @@
  * `repro --executor persistent` on toy projects through the real CLI: `deno run -A` stages share long-lived
  * stage hosts (one process for all with `--jobs 1`), each stage with its own params and environment; a stage
  * that throws, or leaves a rejection nobody handles, fails alone and the host goes on; a stage that ends its host fails with the host's exit code and
- * the next stage gets a new host; other commands and modules without `main` run as processes; hosts end with
- * the run, with an interrupt, and with a runner killed by SIGKILL.
+ * the next stage gets a new host; other commands and modules without `main` run as processes; hosts start and
+ * call the modules' `warm()` when the first stage runs (not when nothing does); hosts end with the run, with an
+ * interrupt, and with a runner killed by SIGKILL.
  */
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
 import { parseDenoRun } from "../../pipeline/executors/persistent.ts";
@@ -125,6 +126,55 @@ Deno.test("persistent: a failing stage fails alone; a stage that ends its host f
   assert(!alive(pid("ender")));
   // `after` ran either before `ender` (in the first host) or after it (in a new one), never in a dead host.
   assert(toy.read("after.json").length > 0);
+});
+
+/**
+ * A stage module with a slow `warm()` that writes `warm-<pid>.txt` (the shared PIPELINE_ROOT it saw); `main`
+ * records whether its host had warmed before it ran, and in which process.
+ */
+const WARM_MODULE = `
+let warmed = false;
+export async function warm(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await Deno.writeTextFile("warm-" + Deno.pid + ".txt", Deno.env.get("PIPELINE_ROOT") ?? "none");
+  warmed = true;
+}
+export async function main(argv: string[]): Promise<number> {
+  const record = { pid: Deno.pid, warmed, stage: Deno.env.get("PIPELINE_STAGE") };
+  await Deno.writeTextFile(argv[0] + ".json", JSON.stringify(record));
+  return 0;
+}
+`;
+
+Deno.test("persistent: when the first stage runs, every host starts and warms; an up-to-date run starts none", async () => {
+  await using toy = await makeToy({
+    stages: {
+      first: { ...stage("first"), cmd: "deno run -A warm.ts first", deps: ["warm.ts"], outs: ["first.json"] },
+      b: { ...stage("b"), cmd: "deno run -A warm.ts b", deps: ["warm.ts", "first.json"], outs: ["b.json"] },
+      c: { ...stage("c"), cmd: "deno run -A warm.ts c", deps: ["warm.ts", "first.json"], outs: ["c.json"] },
+      d: { ...stage("d"), cmd: "deno run -A warm.ts d", deps: ["warm.ts", "first.json"], outs: ["d.json"] },
+    },
+  }, { first: 1, b: 1, c: 1, d: 1 });
+  toy.write("warm.ts", WARM_MODULE);
+  const warmFiles = () =>
+    [...Deno.readDirSync(toy.dir)].map((e) => e.name).filter((n) => n.startsWith("warm-"));
+  const r = await toy.cli("repro", "--executor", "persistent", "--jobs", "3");
+  assertEquals(r.code, 0, r.out);
+  const warmPids = warmFiles().map((n) => Number(n.slice(5, -4)));
+  assertEquals(warmPids.length, 3, `three hosts (--jobs 3) warmed: ${warmFiles()}`);
+  for (const name of warmFiles()) {
+    assertEquals(toy.read(name), Deno.realPathSync(toy.dir), "warm() saw the environment stages share");
+  }
+  const records = ["first", "b", "c", "d"].map((n) => JSON.parse(toy.read(`${n}.json`)));
+  assertEquals(records.map((x) => x.stage), ["first", "b", "c", "d"]);
+  assert(records.every((x) => x.warmed), "every stage ran after its host had warmed");
+  assert(records.every((x) => warmPids.includes(x.pid)), "in the warmed hosts");
+  assert(warmPids.every((pid) => !alive(pid)), "the hosts ended with the run");
+
+  for (const name of warmFiles()) Deno.removeSync(`${toy.dir}/${name}`);
+  const again = await toy.cli("repro", "--executor", "persistent", "--jobs", "3");
+  assertEquals(again.code, 0, again.out);
+  assertEquals(warmFiles(), [], "nothing ran, so no host started");
 });
 
 Deno.test("persistent: shell commands and modules without main run as processes", async () => {
