@@ -19,7 +19,8 @@
  * {@link PersistentExecutor.warm} starts the hosts before their first stage: as the runner's first stage
  * starts, every host the run may use is started and imports the modules of the stages to come, calling each
  * one's `warm()` if it exports one (stage_host.ts), so that hosts are ready when those stages' turn comes. A
- * stage sent to a host that is still warming waits behind it, in order.
+ * stage sent to a host that is still warming waits for the warm step under way only; the host's other warm
+ * steps are dropped.
  *
  * @example
  * ```ts
@@ -96,6 +97,8 @@ class StageHost {
     | null = null;
   /** The last request sent: the next one is written after it has ended, so each has the streams to itself. */
   #last: Promise<unknown> = Promise.resolve();
+  /** Set when a stage is queued: warm requests not yet sent are then dropped, so the stage waits for at most one. */
+  #preempted = false;
   #status: string | null = null;
   readonly exited: Promise<Deno.CommandStatus>;
   readonly pumps: Promise<void>;
@@ -135,14 +138,17 @@ class StageHost {
   /**
    * Runs one request after those sent before it, copying the host's output to `log` (none: dropped) and
    * `onLine` until the end marker has come on both streams; resolves with the status word, or null when the
-   * host ended first.
+   * host ended first. A warm request whose turn comes after a stage was queued is not sent (status `skipped`).
    */
   request(
     request: StageHostRequest,
     log: Deno.FsFile | null,
     onLine: (line: string) => void,
   ): Promise<string | null> {
-    const result = this.#last.then(() => this.#send(request, log, onLine));
+    if (!request.warm) this.#preempted = true;
+    const result = this.#last.then(() =>
+      request.warm && this.#preempted ? "skipped" : this.#send(request, log, onLine)
+    );
     this.#last = result;
     return result;
   }
@@ -292,7 +298,7 @@ export class PersistentExecutor implements Executor {
   /**
    * Starts the hosts the run may use (up to `maxHosts`, for the environment most of `jobs` share) and has each
    * import the modules of `jobs` that run in hosts, in the order given, calling their `warm()` (see the module
-   * doc). Returns at once; the stages that come later wait for a host's warming, not for all of it.
+   * doc). Returns at once.
    */
   warm(jobs: readonly JobPreview[]): void {
     const groups = new Map<string, { cwd: string; shared: Record<string, string>; modules: string[] }>();
