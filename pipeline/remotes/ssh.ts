@@ -48,13 +48,13 @@ const MAX_CHANNELS = 8;
  */
 export class SshRemote implements Remote {
   readonly url: string;
-  readonly #conn: Client;
+  readonly #conn: InstanceType<typeof Client>;
   readonly #channels: SFTPWrapper[];
   readonly #dir: string;
   readonly #made = new Map<string, Promise<void>>();
   #next = 0;
 
-  private constructor(url: string, conn: Client, channels: SFTPWrapper[], dir: string) {
+  private constructor(url: string, conn: InstanceType<typeof Client>, channels: SFTPWrapper[], dir: string) {
     this.url = url;
     this.#conn = conn;
     this.#channels = channels;

@@ -27,7 +27,8 @@ async function importClosure(script: string): Promise<string[]> {
     .map((m) => m.specifier)
     .filter((s) => s.startsWith("file://"))
     .map((s) => relative(ROOT, fromFileUrl(s)))
-    .filter((p) => !p.startsWith(".."))
+    // npm packages (files under node_modules with `"nodeModulesDir": "manual"`) are pinned by deno.lock.
+    .filter((p) => !p.startsWith("..") && !p.startsWith("node_modules/"))
     .sort();
 }
 
