@@ -53,10 +53,27 @@ export function planFilterGrad(
 ): FilterGradPlan {
   const [tileM, tileN] = co <= 16 ? [64, 16] : [32, 32];
   const tilesM = ceilDiv(m, tileM), tilesN = ceilDiv(co, tileN);
-  const kTiles = ceilDiv(k, TILE_K);
-  const wanted = Math.min(ceilDiv(targetWorkgroups, tilesM * tilesN), Math.floor(kTiles / minKTiles));
+  const slices = planSlices(ceilDiv(k, TILE_K), tilesM * tilesN, targetWorkgroups, minKTiles);
+  return { m, k, tileM, tileN, tilesM, tilesN, ...slices };
+}
+
+/**
+ * How `kTiles` steps of K are cut into slices for `outputTiles` workgroups a slice: about `targetWorkgroups`
+ * workgroups in all, each slice at least `minKTiles` steps long (the last may be shorter). Shared with
+ * webgpu_split_k_mat_mul.ts.
+ *
+ * @example
+ * planSlices(784, 100, 1024, 8); // { splits: 11, kTilesPerSplit: 72 }
+ */
+export function planSlices(
+  kTiles: number,
+  outputTiles: number,
+  targetWorkgroups: number,
+  minKTiles: number,
+): { splits: number; kTilesPerSplit: number } {
+  const wanted = Math.min(ceilDiv(targetWorkgroups, outputTiles), Math.floor(kTiles / minKTiles));
   const kTilesPerSplit = ceilDiv(kTiles, Math.max(1, wanted));
-  return { m, k, tileM, tileN, tilesM, tilesN, splits: ceilDiv(kTiles, kTilesPerSplit), kTilesPerSplit };
+  return { splits: ceilDiv(kTiles, kTilesPerSplit), kTilesPerSplit };
 }
 
 const GEMM_UNIFORMS = "inH : i32, inW : i32, ci : i32, outH : i32, outW : i32, co : i32, kw : i32, " +
@@ -157,16 +174,7 @@ class FilterGradGemmProgram implements WebGpuProgram {
             tileB[kk * ${tn} + laneB] = bv;
           }
           workgroupBarrier();
-          for (var kk = 0; kk < ${TILE_K}; kk++) {
-            let a0 = tileA[kk * ${tm} + ty];
-            let a1 = tileA[kk * ${tm} + ty + ${halfM}];
-            let b0 = tileB[kk * ${tn} + tx];
-            let b1 = tileB[kk * ${tn} + tx + ${halfN}];
-            acc00 = fma(a0, b0, acc00);
-            acc01 = fma(a0, b1, acc01);
-            acc10 = fma(a1, b0, acc10);
-            acc11 = fma(a1, b1, acc11);
-          }
+          ${accumulate2x2(TILE_K, tm, tn, halfM, halfN)}
           workgroupBarrier();
         }
         let base = split * uniforms.m * uniforms.co;
@@ -181,6 +189,30 @@ class FilterGradGemmProgram implements WebGpuProgram {
       }
     `;
   }
+}
+
+/**
+ * WGSL: one staged K tile (`tileK` deep) multiplied into a thread's 2×2 accumulators `acc00`…`acc11`, in K order:
+ * rows `ty` and `ty + halfM` of `tileA` (`tileA[kk·strideA + row]`), columns `tx` and `tx + halfN` of `tileB`.
+ * Shared by the split-K products here and in webgpu_split_k_mat_mul.ts.
+ */
+export function accumulate2x2(
+  tileK: number,
+  strideA: number,
+  strideB: number,
+  halfM: number,
+  halfN: number,
+): string {
+  return `for (var kk = 0; kk < ${tileK}; kk++) {
+            let a0 = tileA[kk * ${strideA} + ty];
+            let a1 = tileA[kk * ${strideA} + ty + ${halfM}];
+            let b0 = tileB[kk * ${strideB} + tx];
+            let b1 = tileB[kk * ${strideB} + tx + ${halfN}];
+            acc00 = fma(a0, b0, acc00);
+            acc01 = fma(a0, b1, acc01);
+            acc10 = fma(a1, b0, acc10);
+            acc11 = fma(a1, b1, acc11);
+          }`;
 }
 
 /**

@@ -7,7 +7,7 @@
  * 52 ms (4.5 GFLOP; 95 % of measure-dimensionality's GPU time, bench/gpu/results run 24). tfjs's own split-K
  * program adds its partial sums with atomics, in no fixed order. Here K is cut into `splits` slices of whole
  * 32-deep tiles, each workgroup computes one 32×32 block of one slice's partial product (2×2 values a thread,
- * the K loop in order, as webgpu_filter_grad.ts), and {@link sumSlices} adds the slices in a fixed order: the
+ * the K loop in order, webgpu_filter_grad.ts's `accumulate2x2`), and {@link sumSlices} adds the slices in a fixed order: the
  * same bits on every run.
  *
  * @example
@@ -20,7 +20,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { ceilDiv, runProgram, type WebGpuProgram } from "../webgpu/program.ts";
-import { sumSlices } from "./webgpu_filter_grad.ts";
+import { accumulate2x2, planSlices, sumSlices } from "./webgpu_filter_grad.ts";
 
 /** Output block of one workgroup (TILE × TILE) and K positions staged per step. */
 const TILE = 32;
@@ -56,10 +56,14 @@ export function planSplitK(
   minKTiles = 8,
 ): SplitKPlan {
   const tilesM = ceilDiv(m, TILE), tilesN = ceilDiv(n, TILE);
-  const kTiles = ceilDiv(k, TILE);
-  const wanted = Math.min(ceilDiv(targetWorkgroups, tilesM * tilesN), Math.floor(kTiles / minKTiles));
-  const kTilesPerSplit = ceilDiv(kTiles, Math.max(1, wanted));
-  return { m, n, k, tilesM, tilesN, splits: ceilDiv(kTiles, kTilesPerSplit), kTilesPerSplit };
+  return {
+    m,
+    n,
+    k,
+    tilesM,
+    tilesN,
+    ...planSlices(ceilDiv(k, TILE), tilesM * tilesN, targetWorkgroups, minKTiles),
+  };
 }
 
 /**
@@ -126,16 +130,7 @@ class SplitKMatMulProgram implements WebGpuProgram {
           ${stageTile("matA", "tileA", !this.transposeA, "row0", "uniforms.m")}
           ${stageTile("matB", "tileB", this.transposeB, "col0", "uniforms.n")}
           workgroupBarrier();
-          for (var kk = 0; kk < ${TILE}; kk++) {
-            let a0 = tileA[kk * ${STRIDE} + ty];
-            let a1 = tileA[kk * ${STRIDE} + ty + 16];
-            let b0 = tileB[kk * ${STRIDE} + tx];
-            let b1 = tileB[kk * ${STRIDE} + tx + 16];
-            acc00 = fma(a0, b0, acc00);
-            acc01 = fma(a0, b1, acc01);
-            acc10 = fma(a1, b0, acc10);
-            acc11 = fma(a1, b1, acc11);
-          }
+          ${accumulate2x2(TILE, STRIDE, STRIDE, TILE / 2, TILE / 2)}
           workgroupBarrier();
         }
         let base = split * uniforms.m * uniforms.n;
