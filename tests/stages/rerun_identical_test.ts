@@ -67,6 +67,9 @@ Deno.test({
       assert.equal((await sh(dir, "git", ["clone", "-q", REPO, "repo"])).code, 0);
       const repo = `${dir}/repo`;
       assert.equal((await sh(repo, "git", ["checkout", "-q", head])).code, 0);
+      // node_modules is written by `deno install` only (deno.json: "nodeModulesDir": "manual"), as `./run` does.
+      const install = await sh(repo, Deno.execPath(), ["install"]);
+      assert.equal(install.code, 0, install.out);
       const cli = (...args: string[]) => sh(repo, Deno.execPath(), ["run", "-A", "pipeline/cli.ts", ...args]);
 
       const first = await cli("repro", ...SMALL);
