@@ -296,23 +296,28 @@ export class PersistentExecutor implements Executor {
   }
 
   /**
-   * Starts the hosts the run may use (up to `maxHosts`, for the environment most of `jobs` share) and has each
-   * import the modules of `jobs` that run in hosts, in the order given, calling their `warm()` (see the module
-   * doc). Returns at once.
+   * Starts the hosts the run may use (up to `maxHosts` and no more than the jobs, for the environment most of
+   * `jobs` share) and has each import the modules of `jobs` that run in hosts, in the order given, calling
+   * their `warm()` (see the module doc). Returns at once.
    */
   warm(jobs: readonly JobPreview[]): void {
-    const groups = new Map<string, { cwd: string; shared: Record<string, string>; modules: string[] }>();
+    const groups = new Map<
+      string,
+      { cwd: string; shared: Record<string, string>; modules: string[]; jobs: number }
+    >();
     for (const job of jobs) {
       const route = this.#route(job);
       if (!route) continue;
-      const group = groups.get(route.key) ?? { cwd: job.cwd, shared: route.shared, modules: [] };
+      const group = groups.get(route.key) ?? { cwd: job.cwd, shared: route.shared, modules: [], jobs: 0 };
       if (!group.modules.includes(route.command.module)) group.modules.push(route.command.module);
+      group.jobs++;
       groups.set(route.key, group);
     }
-    const [key, group] = [...groups.entries()].sort((a, b) => b[1].modules.length - a[1].modules.length)[0] ??
-      [];
+    const [key, group] = [...groups.entries()].sort((a, b) => b[1].jobs - a[1].jobs)[0] ?? [];
     if (!key || !group) return;
-    while (this.#hosts.size < this.maxHosts) {
+    // No more hosts than the jobs could use at once.
+    const hosts = Math.min(this.maxHosts, this.#hosts.size + group.jobs);
+    while (this.#hosts.size < hosts) {
       // A run id of its own, as a job's would be: how a later runner finds the host if this one is killed.
       const host = this.#start(key, group.cwd, group.shared, crypto.randomUUID());
       for (const module of group.modules) {

@@ -171,10 +171,10 @@ Deno.test("persistent: when the first stage runs, the hosts start and warm; it w
   toy.write("warm.ts", WARM_MODULE);
   const warmFiles = () =>
     [...Deno.readDirSync(toy.dir)].map((e) => e.name).filter((n) => n.startsWith("warm-"));
-  const r = await toy.cli("repro", "--executor", "persistent", "--jobs", "3");
+  const r = await toy.cli("repro", "--executor", "persistent", "--jobs", "8");
   assertEquals(r.code, 0, r.out);
-  // Each of the 3 hosts imports first.ts, then warm.ts and calls its warm(); in the host that takes `first`,
-  // first.ts's import is under way when the stage comes, and its warm.ts step is dropped.
+  // 3 hosts for 3 stages (not 8). Each imports first.ts, then warm.ts and calls its warm(); in the host that
+  // takes `first`, first.ts's import is under way when the stage comes, and its warm.ts step is dropped.
   const warmPids = warmFiles().map((n) => Number(n.slice(5, -4)));
   assertEquals(warmPids.length, 2, `two of the three hosts warmed: ${warmFiles()}`);
   for (const name of warmFiles()) {
@@ -191,7 +191,7 @@ Deno.test("persistent: when the first stage runs, the hosts start and warm; it w
   assert(warmPids.every((pid) => !alive(pid)), "the hosts ended with the run");
 
   for (const name of warmFiles()) Deno.removeSync(`${toy.dir}/${name}`);
-  const again = await toy.cli("repro", "--executor", "persistent", "--jobs", "3");
+  const again = await toy.cli("repro", "--executor", "persistent", "--jobs", "8");
   assertEquals(again.code, 0, again.out);
   assertEquals(warmFiles(), [], "nothing ran, so no host started");
 });
