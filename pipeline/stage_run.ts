@@ -313,9 +313,14 @@ export function jobPreview(project: Project, stage: StageSpec): JobPreview {
     stage: stage.name,
     cmd: stage.cmd,
     cwd: stageCwd(project, stage),
-    env: { ...project.spec.env, PIPELINE_ROOT: project.root },
+    env: sharedStageEnv(project, project.root),
     resources: {},
   };
+}
+
+/** The part of {@link stageEnv} every stage shares: the pipeline's `env` and the project root. */
+function sharedStageEnv(project: Project, root: string): Record<string, string> {
+  return { ...project.spec.env, PIPELINE_ROOT: root };
 }
 
 /** The directory a stage's command runs in: its `wdir` under the project root, or the root. */
@@ -334,8 +339,7 @@ export function stageEnv(
   root: string = project.root,
 ): Record<string, string> {
   return {
-    ...project.spec.env,
-    PIPELINE_ROOT: root,
+    ...sharedStageEnv(project, root),
     PIPELINE_STAGE: stage.name,
     PIPELINE_STAGE_KEY: decision.key!,
     PIPELINE_PARAMS: JSON.stringify(encodeNonFinite(nestParams(decision.fingerprint!.params))),

@@ -83,10 +83,10 @@ export function dimAttacks(attacks: DimParams["attacks"]): DimAttack[] {
   });
 }
 
-/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
 /** Readies the backend in a stage host before the stage (stages/support/run_cli.ts). */
 export { warmBackend as warm } from "./support/run_cli.ts";
 
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
 export const main = stageEntry(async (argv) => {
   const started = performance.now();
   const args = parseRunArgs(STAGE, argv, {

@@ -427,10 +427,10 @@ export async function runTrain(
   return { metrics, facts };
 }
 
-/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
 /** Readies the backend in a stage host before the stage (stages/support/run_cli.ts). */
 export { warmBackend as warm } from "./support/run_cli.ts";
 
+/** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
 export const main = stageEntry(async (argv) => {
   const args = parseTrainArgs(argv);
   const { metrics: m, facts } = await runTrain(parseTrainParams(stageParams()), args);

@@ -116,12 +116,12 @@ export async function writeCorruptedSets(
   });
   await Deno.mkdir(dir, { recursive: true });
   const header = encodeNpyHeader("|u1", [cfg.severities.length * subset.length, ...shape]);
-  const size = workers > 0 ? Math.min(workers, cfg.corruptions.length) : 0;
-  const pool = size > 0
+  const threads = workers > 0 ? Math.min(workers, cfg.corruptions.length) : 0;
+  const pool = threads > 0
     ? new ThreadPool<CorruptRequest, Uint8Array>(
       "corrupt-data",
       new URL("./corrupt_worker.ts", import.meta.url),
-      size,
+      threads,
     )
     : null;
   let done = 0;
