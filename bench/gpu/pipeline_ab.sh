@@ -10,6 +10,9 @@
 #   runs it first, with OLD_ARGS (default --jobs,8).
 # A warm-up run of the whole pipeline comes first (WARMUP_ARGS, default --jobs,8; not reported): the driver's
 # shader cache and node_modules are then as warm for the first variant as for the last.
+# PIPELINE_GPU_COUNTERS=1 (exported) makes every stage record its WebGPU calls; each variant's stage costs
+# (bench/gpu/stage_costs.ts: wall, CPU seconds, pipelines compiled, reads, submits per stage group) go into
+# summary.txt either way.
 # MONITOR=1 samples the GPU's utilization (`nvidia-smi dmon -s u`) and the CPUs (`vmstat`) once a second
 # during each variant, into its logs.
 # $OUT gets summary.txt (wall per variant, stage means, digest comparisons) and ab.tgz (every variant's log and
@@ -56,6 +59,7 @@ run_variant() {
   [ ${#monitors[@]} -gt 0 ] && kill "${monitors[@]}" 2> /dev/null
   rm -rf "$work/logs/$name/report" "$work/logs/$name/metrics.tgz"
   deno run -A bench/gpu/lock_digests.ts "$work/$name/pipeline.lock" > "$work/logs/$name/digests.txt" 2> /dev/null
+  deno run -A bench/gpu/stage_costs.ts "$work/$name/.pipeline" > "$work/logs/$name/costs.md" 2> /dev/null
   echo "$name: $(grep -a 'repro exit' "$work/logs/$name/pipeline.log")  [$args]" | tee -a "$OUT/summary.txt"
 }
 
@@ -88,9 +92,16 @@ done
       sm=$(awk '$1 !~ /^#/ && NF > 2 { s += $2; n++ } END { if (n) printf "%.0f", s / n }' "$work/logs/$name/gpu_util.txt")
       cpu=$(awk 'NR > 2 { s += $13 + $14; n++ } END { if (n) printf "%.0f", s / n }' "$work/logs/$name/vmstat.txt")
       echo "  $name: GPU SM ${sm:-?} %, CPU ${cpu:-?} %"
+      echo "    GPU per second: $(awk '$1 !~ /^#/ && NF > 2 { printf "%s ", $2 }' "$work/logs/$name/gpu_util.txt")"
+      echo "    CPU per second: $(awk 'NR > 2 { printf "%d ", $13 + $14 }' "$work/logs/$name/vmstat.txt")"
     done
   fi
   echo
+  for name in "${names[@]}"; do
+    echo "## Stage costs, $name (bench/gpu/stage_costs.ts)"
+    cat "$work/logs/$name/costs.md"
+    echo
+  done
   echo "Result digests against the first variant (${names[0]}):"
   for name in "${names[@]:1}"; do
     n=$(diff "$work/logs/${names[0]}/digests.txt" "$work/logs/$name/digests.txt" | grep -c '^>')

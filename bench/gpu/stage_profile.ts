@@ -18,7 +18,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import type { StageMain } from "../../stages/support/entry.ts";
-import { diff, installGpuCounters, snapshot } from "./gpu_counters.ts";
+import { diff, installGpuCounters, snapshot } from "../../lib/backends/webgpu/api_counters.ts";
 
 /** GPU milliseconds and calls summed per key. */
 interface Totals {

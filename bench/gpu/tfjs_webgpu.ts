@@ -47,7 +47,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-webgpu";
 import { parseArgs } from "node:util";
-import { diff, installGpuCounters, snapshot } from "./gpu_counters.ts";
+import { diff, installGpuCounters, snapshot } from "../../lib/backends/webgpu/api_counters.ts";
 import { initBackend } from "../../lib/backends/select.ts";
 import {
   registerTrainingKernels,

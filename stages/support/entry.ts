@@ -11,6 +11,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { HelpShown } from "./stage_command.ts";
+import { recordRunFacts } from "./run_facts.ts";
+import { startStageCosts } from "./stage_costs.ts";
 
 /** A stage's `main` as processes and stage hosts call it: the arguments in, the exit code out. */
 export type StageMain = (argv: string[]) => Promise<number>;
@@ -18,7 +20,8 @@ export type StageMain = (argv: string[]) => Promise<number>;
 /**
  * The stage's exported `main` from its work `run`. Tensors and variables made during `run` are disposed when
  * it ends, so a stage host's next stage starts with the memory the first one had (the backend itself, its
- * compiled programs included, stays: that is what a host saves).
+ * compiled programs included, stays: that is what a host saves). What the run cost the process (CPU seconds,
+ * and WebGPU calls when asked: stage_costs.ts) goes into its run record when a runner asked for one.
  *
  * @example
  * ```ts
@@ -31,9 +34,11 @@ export type StageMain = (argv: string[]) => Promise<number>;
  */
 export function stageEntry(run: (argv: string[]) => Promise<void>): StageMain {
   return async (argv) => {
+    const costs = startStageCosts();
     tf.engine().startScope();
     try {
       await run(argv);
+      await recordRunFacts(costs.facts());
       return 0;
     } catch (e) {
       if (e instanceof HelpShown) {

@@ -1,8 +1,19 @@
 /**
  * Counts WebGPU API calls and the wall time spent inside them, by wrapping the prototypes of Deno's
- * `GPUDevice`, `GPUQueue` and `GPUBuffer`. Call {@link installGpuCounters} before the webgpu backend creates its
- * device; {@link snapshot} / {@link diff} give per-step figures (buffers created, bytes, submits, pipelines
- * compiled, readbacks and the time awaited on them).
+ * `GPUDevice`, `GPUQueue` and `GPUBuffer`. {@link installGpuCounters} wraps them (objects made before count
+ * too: the methods live on the prototypes); {@link snapshot} / {@link diff} give per-step figures (buffers
+ * created, bytes, submits, pipelines compiled, readbacks and the time awaited on them). Used by the bench tools
+ * (bench/gpu/stage_profile.ts) and by every stage when `PIPELINE_GPU_COUNTERS=1` (stages/support/stage_costs.ts).
+ *
+ * @example
+ * ```ts
+ * installGpuCounters();
+ * const before = snapshot();
+ * await work();
+ * diff(before, snapshot())["buffer.mapAsync"]; // { calls, ms, bytes } of the reads `work` made
+ * ```
+ *
+ * @module
  */
 
 /** Calls and milliseconds (plus bytes where it applies) per wrapped method. */
