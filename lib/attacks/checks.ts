@@ -51,21 +51,41 @@ export interface PerturbationStats {
   samples: number;
 }
 
-/** Stats of one batch. */
+/**
+ * Stats of one batch, queued on the device as [max ‖δ‖, min pixel, max pixel, NaN samples] and left unread
+ * ({@link perturbationStatsOf} turns the values into stats), so that a caller reads it with other results.
+ */
+export function queuePerturbationStats(x: tf.Tensor4D, xAdv: tf.Tensor4D, norm: Norm): tf.Tensor1D {
+  return tf.tidy(() => {
+    const nan = tf.any(tf.isNaN(xAdv), [1, 2, 3]);
+    const clean = tf.where(tf.isNaN(xAdv), x, xAdv);
+    const norms = tf.reshape(sampleNorm(tf.sub(clean, x) as tf.Tensor4D, norm), [-1]);
+    return tf.stack([
+      tf.max(norms),
+      tf.min(clean),
+      tf.max(clean),
+      tf.sum(tf.cast(nan, "float32")),
+    ]) as tf.Tensor1D;
+  });
+}
+
+/** The stats of `samples` samples from the values of {@link queuePerturbationStats}. */
+export function perturbationStatsOf(values: ArrayLike<number>, samples: number): PerturbationStats {
+  return { maxNorm: values[0], min: values[1], max: values[2], nanSamples: values[3], samples };
+}
+
+/** Stats of one batch, read. */
 export async function perturbationStats(
   x: tf.Tensor4D,
   xAdv: tf.Tensor4D,
   norm: Norm,
 ): Promise<PerturbationStats> {
-  const t = tf.tidy(() => {
-    const nan = tf.any(tf.isNaN(xAdv), [1, 2, 3]);
-    const clean = tf.where(tf.isNaN(xAdv), x, xAdv);
-    const norms = tf.reshape(sampleNorm(tf.sub(clean, x) as tf.Tensor4D, norm), [-1]);
-    return tf.stack([tf.max(norms), tf.min(clean), tf.max(clean), tf.sum(tf.cast(nan, "float32"))]);
-  });
-  const [maxNorm, min, max, nanSamples] = await t.data();
-  t.dispose();
-  return { maxNorm, min, max, nanSamples, samples: x.shape[0] };
+  const t = queuePerturbationStats(x, xAdv, norm);
+  try {
+    return perturbationStatsOf(await t.data(), x.shape[0]);
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Stats of two sample sets together. */

@@ -11,7 +11,8 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import type { ImageShape } from "../data/dataset.ts";
 import type { PreparedSplit } from "../data/prepared.ts";
 import { sha256Hex } from "../data/digest.ts";
-import { accuracyOf, predictClasses } from "../eval/predict.ts";
+import * as tf from "@tensorflow/tfjs-core";
+import { accuracyOf, predictClassesOnBackend } from "../eval/predict.ts";
 import { encodePng } from "../eval/png.ts";
 import type { AccuracyTable } from "./metrics.ts";
 import { type CorruptedSet, loadCifar10C, loadTinyImagenetC } from "./official.ts";
@@ -87,32 +88,18 @@ export async function evaluateCorruptions(
   if (!cfg.officialDir) await checkCorruptedSets(cfg, test.images);
   let predictMs = 0, readMs = 0;
   /**
-   * Starts a prediction and returns the promise of its accuracy without waiting for it: the next set is read
-   * while the GPU's answer comes back (on webgpu a read waits ≥ 10 ms). `predict` time
-   * counts the queueing and the waits that nothing overlapped.
+   * The predictions of every set, in the order they were queued (clean first), left on the backend: one read
+   * takes them all at the end, so the dispatch of a set never waits for the GPU to finish the one before
+   * (lib/eval/predict.ts). `predict` time counts the queueing and that read.
    */
-  const startPredict = (images: Uint8Array, labels: Uint8Array): Promise<number> => {
+  const queued: { classes: tf.Tensor1D; labels: Uint8Array }[] = [];
+  const queuePredict = (images: Uint8Array, labels: Uint8Array): number => {
     const t0 = performance.now();
-    const accuracy = predictClasses(model, images, shape, cfg.batchSize).then((p) => accuracyOf(p, labels));
-    accuracy.catch(() => {}); // handled where it is awaited; until then a failure must not count as unhandled
+    queued.push({ classes: predictClassesOnBackend(model, images, shape, cfg.batchSize), labels });
     predictMs += performance.now() - t0;
-    return accuracy;
+    return queued.length - 1;
   };
-  const timedWait = async <T>(pending: Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const value = await pending;
-    predictMs += performance.now() - t0;
-    return value;
-  };
-  const cleanPending = startPredict(test.images, test.labels);
-  let clean: number | null = null;
-  const cleanAccuracy = async (): Promise<number> => {
-    if (clean === null) {
-      clean = await timedWait(cleanPending);
-      log(`clean accuracy ${clean.toFixed(4)} on ${subset.length} test images`);
-    }
-    return clean;
-  };
+  queuePredict(test.images, test.labels);
 
   let officialIndices: Uint32Array | null = null;
   const officialSet = async (name: CorruptionName, severity: number): Promise<CorruptedSet> => {
@@ -136,11 +123,12 @@ export async function evaluateCorruptions(
     return await loadCifar10C(dir, name, severity, officialIndices);
   };
 
-  const accuracy: AccuracyTable = {};
   const nExamples = Math.min(cfg.examples, subset.length);
   const examplePngs = new Map<string, Uint8Array>();
+  const setOf = new Map<CorruptionName, number[]>();
   for (const [i, name] of names.entries()) {
-    const pending: Promise<number>[] = [];
+    const sets: number[] = [];
+    setOf.set(name, sets);
     const exampleCells: Uint8Array[][] = Array.from({ length: nExamples }, () => []);
     for (const severity of severities) {
       const t0 = performance.now();
@@ -159,7 +147,7 @@ export async function evaluateCorruptions(
         set = { images: await cfg.corrupted!.read(name, severity), labels: test.labels };
       }
       readMs += performance.now() - t0;
-      pending.push(startPredict(set.images, set.labels));
+      sets.push(queuePredict(set.images, set.labels));
       progress(
         i * severities.length + severities.indexOf(severity) + 1,
         names.length * severities.length,
@@ -172,26 +160,55 @@ export async function evaluateCorruptions(
         exampleCells[k].push(set.images.subarray(k * size, (k + 1) * size));
       }
     }
-    await cleanAccuracy();
-    const accuracies = await timedWait(Promise.all(pending));
-    const bySeverity = Object.fromEntries(severities.map((s, k) => [String(s), accuracies[k]]));
-    accuracy[name] = bySeverity;
     if (nExamples > 0) {
       const cols = severities.length + (cfg.officialDir ? 0 : 1);
       const pixels = grid(exampleCells.flat(), nExamples, cols, h, w, c);
       examplePngs.set(name, encodePng(pixels, nExamples * h, cols * w, c as 1 | 3));
     }
-    const accs = Object.values(bySeverity).map((a) => a.toFixed(3)).join(" ");
-    log(`${name} ${accs}`);
+  }
+
+  const accuracies = await readAccuracies(queued, (ms) => predictMs += ms);
+  const clean = accuracies[0];
+  log(`clean accuracy ${clean.toFixed(4)} on ${subset.length} test images`);
+  const accuracy: AccuracyTable = {};
+  for (const [name, sets] of setOf) {
+    accuracy[name] = Object.fromEntries(severities.map((s, k) => [String(s), accuracies[sets[k]]]));
+    log(`${name} ${sets.map((k) => accuracies[k].toFixed(3)).join(" ")}`);
   }
 
   return {
-    clean: await cleanAccuracy(),
+    clean,
     accuracy,
     images: subset.length,
     examplePngs,
     timing: { read: readMs / 1000, predict: predictMs / 1000 },
   };
+}
+
+/**
+ * The accuracy of each queued set: their predicted classes concatenated and read at once (then disposed);
+ * `spent` receives the milliseconds the read took.
+ */
+async function readAccuracies(
+  queued: readonly { classes: tf.Tensor1D; labels: Uint8Array }[],
+  spent: (ms: number) => void,
+): Promise<number[]> {
+  const t0 = performance.now();
+  const all = queued.length === 1 ? queued[0].classes : tf.concat(queued.map((q) => q.classes));
+  let classes: Int32Array;
+  try {
+    classes = await all.data() as Int32Array;
+  } finally {
+    all.dispose();
+    tf.dispose(queued.map((q) => q.classes));
+  }
+  spent(performance.now() - t0);
+  let offset = 0;
+  return queued.map((q) => {
+    const predicted = classes.subarray(offset, offset + q.labels.length);
+    offset += q.labels.length;
+    return accuracyOf(predicted, q.labels);
+  });
 }
 
 /**

@@ -22,9 +22,13 @@ import { selectivityLayersOf } from "../models/registry.ts";
 import { deriveSeed } from "../random.ts";
 import { featureSpec, type Representation } from "./features.ts";
 import { defaultEigenWorkers, EigenPool } from "../linalg/eigen_pool.ts";
-import { dimensionalitiesOfMoments, perturbationDimensionalityOf, perturbationMoments } from "./measure.ts";
-import { momentMatrices } from "./pca.ts";
-import { layerRepresentations, type Representations } from "./representations.ts";
+import {
+  dimensionalitiesOfMoments,
+  perturbationDimensionalityOf,
+  queuePerturbationMoments,
+} from "./measure.ts";
+import { queueMomentMatrices } from "./pca.ts";
+import { type QueuedRepresentations, queueLayerRepresentations } from "./representations.ts";
 import type { SpectrumDimensionality } from "./spectrum.ts";
 
 /** One attack condition: `eps` in pixel units, `label` as it appears in condition ids (e.g. "4/255"). */
@@ -138,12 +142,23 @@ async function perImageL2(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<Float64Array
   return out;
 }
 
-async function inputNorm(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<InputNorm> {
-  const linf = tf.tidy(() => tf.max(tf.abs(tf.sub(x, x0)), [1, 2, 3]));
-  const [l2, li] = await Promise.all([perImageL2(x, x0), linf.data()]); // one wait on webgpu
-  linf.dispose();
+/** The mean per-image L2 and L∞ sizes of x − x0, queued on the backend; `read` takes them. */
+function queueInputNorm(x: tf.Tensor4D, x0: tf.Tensor4D): { read(): Promise<InputNorm> } {
+  const [l2, linf] = tf.tidy(() => {
+    const d = tf.sub(x, x0);
+    return [tf.sqrt(tf.sum(tf.square(d), [1, 2, 3])), tf.max(tf.abs(d), [1, 2, 3])];
+  });
   const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, a) => s + a, 0) / v.length;
-  return { l2: mean(l2), linf: mean(li) };
+  return {
+    async read() {
+      try {
+        const [l2s, lis] = await Promise.all([l2.data(), linf.data()]);
+        return { l2: mean(Float64Array.from(l2s)), linf: mean(lis) };
+      } finally {
+        tf.dispose([l2, linf]);
+      }
+    },
+  };
 }
 
 /**
@@ -215,6 +230,14 @@ async function measureWithPool(
       timing[phase] += (performance.now() - t0) / 1000;
     }
   };
+  const clockSync = <T>(phase: "forward" | "gram", f: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return f();
+    } finally {
+      timing[phase] += (performance.now() - t0) / 1000;
+    }
+  };
   const { selectivityLayers } = selectivityLayersOf(model);
   const tap = withSelectivityOutputs(model, selectivityLayers);
   const size = shape[0] * shape[1] * shape[2];
@@ -232,13 +255,20 @@ async function measureWithPool(
       cfg.seed,
     )
   );
-  const forward = (x: tf.Tensor4D): Promise<Representations> =>
-    clock("forward", () => layerRepresentations(tap, x, specs, cfg.batchSize));
+  // Each condition queues its forward pass, its moment matrices and its input norms on the device, then reads
+  // them in one go: on webgpu every read waits for the GPU to finish what is queued, then 10 ms more.
+  const forward = (x: tf.Tensor4D): QueuedRepresentations =>
+    clockSync("forward", () => queueLayerRepresentations(tap, x, specs, cfg.batchSize));
 
   const xClean = imageTensor(cleanBytes, shape);
-  const clean = await forward(xClean);
+  const cleanQueued = forward(xClean);
+  const cleanMomentsQueued = clockSync("gram", () => queueMomentMatrices(cleanQueued.features));
+  const [cleanPredictions, cleanMoments] = await clock(
+    "gram",
+    () => Promise.all([cleanQueued.readPredictions(), cleanMomentsQueued.read()]),
+  );
+  const clean = { features: cleanQueued.features, predictions: cleanPredictions };
   const plotRows: Record<string, unknown>[] = [];
-  const cleanMoments = await clock("gram", () => momentMatrices(clean.features));
   const cleanDims: Promise<DimRecord[]> = dimensionalitiesOfMoments(cleanMoments, cfg.varianceThreshold, pool)
     .then((dims) => dims.map(record));
   // Each condition's results are booked in order, as its eigenvalues arrive, after the previous one's.
@@ -260,15 +290,19 @@ async function measureWithPool(
     condition: Omit<DimCondition, "accuracy" | "layers" | "input_norm">,
     x: tf.Tensor4D,
   ) => {
-    const norm = await inputNorm(x, xClean);
-    const reps = await forward(x);
-    const pending = await clock("gram", async () => {
+    const normQueued = queueInputNorm(x, xClean);
+    const reps = forward(x);
+    const momentsQueued = clockSync("gram", () => {
       try {
-        return await perturbationMoments(clean.features, reps.features, cfg.perturbedDims);
+        return queuePerturbationMoments(clean.features, reps.features, cfg.perturbedDims);
       } finally {
         tf.dispose(reps.features);
       }
     });
+    const [norm, predictions, pending] = await clock(
+      "gram",
+      () => Promise.all([normQueued.read(), reps.readPredictions(), momentsQueued.read()]),
+    );
     const perLayer = perturbationDimensionalityOf(pending, cfg.varianceThreshold, pool);
     booked = Promise.all([booked, perLayer, cleanDims]).then(([, perLayer, cleanDims]) => {
       const layers = perLayer.map((d, l) => ({
@@ -284,7 +318,7 @@ async function measureWithPool(
       conditions.push({
         ...condition,
         input_norm: norm,
-        accuracy: accuracy(reps.predictions, labels),
+        accuracy: accuracy(predictions, labels),
         layers,
       });
       progress(conditions.length, nConditions, condition.id);

@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { EigenPool } from "../linalg/eigen_pool.ts";
-import { momentEigenvalues, momentMatrices, type MomentMatrix } from "./pca.ts";
+import { momentEigenvalues, momentMatrices, type MomentMatrix, queueMomentMatrices } from "./pca.ts";
 import { type SpectrumDimensionality, spectrumDimensionality } from "./spectrum.ts";
 
 /**
@@ -51,18 +51,19 @@ export interface PerturbationMoments {
 
 /**
  * The moment matrices of ΔX per layer (and of X_pert when `withPerturbed`), for representations `clean[l]` and
- * `perturbed[l]` of the same samples in the same order. Disposes nothing.
+ * `perturbed[l]` of the same samples in the same order, queued on the backend; `read` takes them (pca.ts
+ * {@link queueMomentMatrices}). Disposes nothing; the representations may be disposed once this returns.
  *
  * @example
- * const pending = await perturbationMoments(clean.features, noisy.features, false);
- * tf.dispose(noisy.features); // the device's part is done
- * const perLayer = await perturbationDimensionalityOf(pending, 0.95, pool);
+ * const queued = queuePerturbationMoments(clean.features, noisy.features, false);
+ * tf.dispose(noisy.features); // the device's part is queued
+ * const perLayer = await perturbationDimensionalityOf(await queued.read(), 0.95, pool);
  */
-export async function perturbationMoments(
+export function queuePerturbationMoments(
   clean: tf.Tensor2D[],
   perturbed: tf.Tensor2D[],
   withPerturbed: boolean,
-): Promise<PerturbationMoments> {
+): { read(): Promise<PerturbationMoments> } {
   if (clean.length !== perturbed.length) {
     throw new Error(
       `perturbationDimensionality: ${clean.length} clean layers vs ${perturbed.length} perturbed`,
@@ -70,13 +71,27 @@ export async function perturbationMoments(
   }
   const deltas = clean.map((c, l) => tf.sub(perturbed[l], c) as tf.Tensor2D);
   try {
-    return {
-      moments: await momentMatrices(withPerturbed ? [...deltas, ...perturbed] : deltas),
-      withPerturbed,
-    };
+    const queued = queueMomentMatrices(withPerturbed ? [...deltas, ...perturbed] : deltas);
+    return { read: async () => ({ moments: await queued.read(), withPerturbed }) };
   } finally {
     tf.dispose(deltas);
   }
+}
+
+/**
+ * {@link queuePerturbationMoments}, read. Disposes nothing.
+ *
+ * @example
+ * const pending = await perturbationMoments(clean.features, noisy.features, false);
+ * tf.dispose(noisy.features); // the device's part is done
+ * const perLayer = await perturbationDimensionalityOf(pending, 0.95, pool);
+ */
+export function perturbationMoments(
+  clean: tf.Tensor2D[],
+  perturbed: tf.Tensor2D[],
+  withPerturbed: boolean,
+): Promise<PerturbationMoments> {
+  return queuePerturbationMoments(clean, perturbed, withPerturbed).read();
 }
 
 /** The CPU phase of {@link perturbationDimensionality}, on `pool`'s workers when given. */

@@ -29,19 +29,29 @@ export interface MomentMatrix {
   order: number;
 }
 
+/** Moment matrices computed on the backend and not yet read ({@link queueMomentMatrices}). */
+export interface QueuedMoments {
+  /** Reads them all at once, then disposes them. */
+  read(): Promise<MomentMatrix[]>;
+}
+
 /**
- * The moment matrix of each sample matrix (Gram when N < D, else covariance; see the module doc), every one
- * computed before any is read: on webgpu a read waits at least 10 ms (bench/gpu/eval_reads.ts), and reads
- * started together share the wait. Does not dispose `xs`.
+ * The moment matrix of each sample matrix (Gram when N < D, else covariance; see the module doc), queued on
+ * the backend and left unread, so that a caller can queue more work before the one read that takes it all: on
+ * webgpu a read first waits for the GPU to finish everything queued, then at least 10 ms more
+ * (bench/gpu/eval_reads.ts), and reads started together share the wait. Does not dispose `xs` (they may be
+ * disposed once this returns).
  *
  * @example
- * const [m] = await momentMatrices([tf.tensor2d([[1, 7], [2, 9], [3, 11]])]);
- * m.order; // 2 (covariance: N = 3 > D = 2)
+ * const queued = queueMomentMatrices([x]);
+ * x.dispose();
+ * const [m] = await queued.read();
  */
-export async function momentMatrices(xs: readonly tf.Tensor2D[]): Promise<MomentMatrix[]> {
+export function queueMomentMatrices(xs: readonly tf.Tensor2D[]): QueuedMoments {
   for (const x of xs) {
     if (x.shape[0] < 2) throw new Error(`PCA needs at least 2 samples, got ${x.shape[0]}`);
   }
+  const shapes = xs.map((x) => x.shape);
   const moments = xs.map((x) =>
     tf.tidy(() => {
       const n = x.shape[0], d = x.shape[1];
@@ -51,16 +61,30 @@ export async function momentMatrices(xs: readonly tf.Tensor2D[]): Promise<Moment
         : tf.matMul(centered, centered, true, false); // D×D scatter
     })
   );
-  try {
-    const scatters = await Promise.all(moments.map((m) => m.data()));
-    return xs.map((x, i) => {
-      const [n, d] = x.shape;
-      // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact.
-      return { values: Float64Array.from(scatters[i], (v) => v / (n - 1)), order: Math.min(n, d) };
-    });
-  } finally {
-    tf.dispose(moments);
-  }
+  return {
+    async read() {
+      try {
+        const scatters = await Promise.all(moments.map((m) => m.data()));
+        return shapes.map(([n, d], i) => (
+          // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact.
+          { values: Float64Array.from(scatters[i], (v) => v / (n - 1)), order: Math.min(n, d) }
+        ));
+      } finally {
+        tf.dispose(moments);
+      }
+    },
+  };
+}
+
+/**
+ * The moment matrix of each sample matrix ({@link queueMomentMatrices}), read. Does not dispose `xs`.
+ *
+ * @example
+ * const [m] = await momentMatrices([tf.tensor2d([[1, 7], [2, 9], [3, 11]])]);
+ * m.order; // 2 (covariance: N = 3 > D = 2)
+ */
+export function momentMatrices(xs: readonly tf.Tensor2D[]): Promise<MomentMatrix[]> {
+  return queueMomentMatrices(xs).read();
 }
 
 /**

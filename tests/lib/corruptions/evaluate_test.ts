@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../../lib/backends/select.ts";
 import { evaluateCorruptions } from "../../../lib/corruptions/evaluate.ts";
 import { openCorruptedSets, writeCorruptedSets } from "../../../lib/corruptions/corrupted_sets.ts";
@@ -25,6 +26,13 @@ Deno.test("evaluateCorruptions: accuracies equal an independent corrupt-then-pre
     limit: null,
   };
   await writeCorruptedSets(dir, split, sets);
+  // Every set's predictions are read from the backend at once (a read per set would stall the GPU each time).
+  const data = tf.Tensor.prototype.data;
+  let reads = 0;
+  tf.Tensor.prototype.data = function (this: tf.Tensor) {
+    reads++;
+    return data.call(this);
+  } as typeof data;
   const r = await evaluateCorruptions(model, split, shape, {
     ...sets,
     batchSize: 10,
@@ -34,6 +42,8 @@ Deno.test("evaluateCorruptions: accuracies equal an independent corrupt-then-pre
     examples: 2,
     dataset: "fashion-mnist",
   });
+  tf.Tensor.prototype.data = data;
+  assert.equal(reads, 1, "one read for the clean set and the 4 corrupted ones");
   assert.equal(r.images, n);
   assert.equal(r.clean, accuracyOf(await predictClasses(model, images, shape, 7), labels));
   for (const name of ["contrast", "gaussian_noise"] as const) {
