@@ -5,6 +5,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { unitActivations } from "./minibatch.ts";
 
+/** One batch's per-class sums, queued on the backend ({@link ClassMeanAccumulator.queue}). */
+export interface QueuedBatchSums {
+  labels: readonly number[];
+  /** Per layer, [numClasses, U]; disposed by {@link ClassMeanAccumulator.addQueued}. */
+  sums: tf.Tensor[];
+}
+
 /**
  * Accumulates per-class sums of unit activations for several layers.
  *
@@ -38,6 +45,15 @@ export class ClassMeanAccumulator {
    * [B, H, W, U] (averaged over H, W) or [B, U]. Does not dispose the activations.
    */
   async add(labels: ArrayLike<number>, activations: tf.Tensor[]): Promise<void> {
+    await this.addQueued([this.queue(labels, activations)]);
+  }
+
+  /**
+   * One batch's per-class sums (as {@link add} takes it), computed on the backend and left unread, so that
+   * several batches are read at once by {@link addQueued}: on webgpu every read waits for the GPU to finish
+   * what is queued, then 10 ms more. The activations may be disposed once this returns.
+   */
+  queue(labels: ArrayLike<number>, activations: tf.Tensor[]): QueuedBatchSums {
     if (activations.length !== this.layerNames.length) {
       throw new Error(`expected activations of ${this.layerNames.length} layers, got ${activations.length}`);
     }
@@ -54,26 +70,39 @@ export class ClassMeanAccumulator {
         );
       }
     });
-    const batchSums = tf.tidy(() => {
+    const sums = tf.tidy(() => {
       const onehot = tf.cast(tf.oneHot(tf.tensor1d(Array.from(labels), "int32"), this.numClasses), "float32");
       return activations.map((a) => tf.matMul(onehot, unitActivations(a), true, false));
     });
-    const data = await Promise.all(batchSums.map((t) => t.data()));
-    tf.dispose(batchSums);
-    if (this.#sums === null) {
-      this.#numUnits = batchSums.map((t) => t.shape[1]!);
-      this.#sums = this.#numUnits.map((u) => new Float64Array(this.numClasses * u));
+    return { labels: Array.from(labels), sums };
+  }
+
+  /** Reads the queued batches at once and adds them in their order (the same sums as {@link add} one by one). */
+  async addQueued(batches: readonly QueuedBatchSums[]): Promise<void> {
+    let data: tf.TypedArray[][];
+    try {
+      data = await Promise.all(batches.map((b) => Promise.all(b.sums.map((t) => t.data()))));
+    } finally {
+      for (const b of batches) tf.dispose(b.sums);
     }
-    data.forEach((d, l) => {
-      if (batchSums[l].shape[1] !== this.#numUnits[l]) {
-        throw new Error(
-          `layer '${this.layerNames[l]}' changed from ${this.#numUnits[l]} to ${batchSums[l].shape[1]} units`,
-        );
+    batches.forEach((batch, k) => {
+      if (this.#sums === null) {
+        this.#numUnits = batch.sums.map((t) => t.shape[1]!);
+        this.#sums = this.#numUnits.map((u) => new Float64Array(this.numClasses * u));
       }
-      const sums = this.#sums![l];
-      for (let i = 0; i < d.length; i++) sums[i] += d[i];
+      data[k].forEach((d, l) => {
+        if (batch.sums[l].shape[1] !== this.#numUnits[l]) {
+          throw new Error(
+            `layer '${this.layerNames[l]}' changed from ${this.#numUnits[l]} to ${
+              batch.sums[l].shape[1]
+            } units`,
+          );
+        }
+        const sums = this.#sums![l];
+        for (let i = 0; i < d.length; i++) sums[i] += d[i];
+      });
+      for (const c of batch.labels) this.#counts[c]++;
     });
-    for (let i = 0; i < labels.length; i++) this.#counts[labels[i]]++;
   }
 
   /** Samples seen per class. */

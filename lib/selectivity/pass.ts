@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { PreparedSplit } from "../data/prepared.ts";
 import { batchIndices, makeBatch } from "../data/batches.ts";
-import { ClassMeanAccumulator } from "./accumulate.ts";
+import { ClassMeanAccumulator, type QueuedBatchSums } from "./accumulate.ts";
 import { type LayerGrouping, type SelectivitySummary, summarizeSelectivity } from "./si.ts";
 
 /** Options of {@link selectivityPass}. */
@@ -59,29 +59,43 @@ export async function selectivityPass(
   const acc = new ClassMeanAccumulator(options.layers, options.numClasses);
   let correct = 0;
   let lossSum = 0;
-  for (const indices of batchIndices(rows, options.batchSize)) {
-    const batch = makeBatch(split, indices);
-    const outs = tf.tidy(() =>
-      tap.apply(tf.tensor4d(batch.x, batch.shape), { training: false }) as tf.Tensor[]
-    );
-    const [logits, ...acts] = outs;
-    const stats = tf.tidy(() => {
-      const labels = tf.tensor1d(batch.labels, "int32");
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
-      const ce = tf.losses.softmaxCrossEntropy(
-        tf.oneHot(labels, options.numClasses),
-        logits,
-        undefined,
-        undefined,
-        tf.Reduction.SUM,
+  // Every batch is queued before anything is read, and one read takes all their results (on webgpu each read
+  // waits for the GPU to finish what is queued, then 10 ms more); they are summed in batch order.
+  const stats: tf.Tensor[] = [];
+  const sums: QueuedBatchSums[] = [];
+  try {
+    for (const indices of batchIndices(rows, options.batchSize)) {
+      const batch = makeBatch(split, indices);
+      const outs = tf.tidy(() =>
+        tap.apply(tf.tensor4d(batch.x, batch.shape), { training: false }) as tf.Tensor[]
       );
-      return tf.stack([hits, ce]);
-    });
-    const [hits, ce] = await stats.data();
-    correct += hits;
-    lossSum += ce;
-    await acc.add(batch.labels, acts);
-    tf.dispose([...outs, stats]);
+      const [logits, ...acts] = outs;
+      stats.push(tf.tidy(() => {
+        const labels = tf.tensor1d(batch.labels, "int32");
+        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
+        const ce = tf.losses.softmaxCrossEntropy(
+          tf.oneHot(labels, options.numClasses),
+          logits,
+          undefined,
+          undefined,
+          tf.Reduction.SUM,
+        );
+        return tf.stack([hits, ce]);
+      }));
+      try {
+        sums.push(acc.queue(batch.labels, acts));
+      } finally {
+        tf.dispose(outs);
+      }
+    }
+    const [values] = await Promise.all([Promise.all(stats.map((t) => t.data())), acc.addQueued(sums)]);
+    for (const [hits, ce] of values) {
+      correct += hits;
+      lossSum += ce;
+    }
+  } finally {
+    tf.dispose(stats);
+    for (const b of sums) tf.dispose(b.sums);
   }
   const means = acc.classMeans();
   const counts = acc.counts();

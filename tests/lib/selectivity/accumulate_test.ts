@@ -46,3 +46,24 @@ Deno.test("accumulator rejects bad labels and mismatched batches", async () => {
   await assert.rejects(acc.add([0, 1], []), /activations of 1 layers, got 0/);
   assert.throws(() => acc.classMeans(), /no batch was added/);
 });
+
+Deno.test("queued batches read at once give the same sums, bit for bit, as adding them one by one", async () => {
+  const numClasses = 3;
+  const { model, selectivityLayers } = buildModel("cnn", { inputShape: [6, 6, 1], numClasses, seed: 5 });
+  const tap = withSelectivityOutputs(model, selectivityLayers);
+  const labels = [0, 1, 2, 0, 1, 0, 2, 2, 1, 0, 2];
+  const x = tf.randomUniform([labels.length, 6, 6, 1], 0, 1, "float32", 4);
+  const [, ...acts] = tap.predict(x) as tf.Tensor[];
+  const parts = [[0, 3], [3, 7], [7, 11]];
+  const oneByOne = new ClassMeanAccumulator(selectivityLayers, numClasses);
+  for (const [s, e] of parts) await oneByOne.add(labels.slice(s, e), acts.map((a) => tf.slice(a, s, e - s)));
+  const queued = new ClassMeanAccumulator(selectivityLayers, numClasses);
+  const before = tf.memory().numTensors;
+  const batches = parts.map(([s, e]) =>
+    queued.queue(labels.slice(s, e), acts.map((a) => tf.slice(a, s, e - s)))
+  );
+  await queued.addQueued(batches);
+  assert.ok(tf.memory().numTensors <= before + acts.length * parts.length, "the queued sums are disposed");
+  assert.deepEqual(queued.counts(), oneByOne.counts());
+  assert.deepEqual(queued.classMeans(), oneByOne.classMeans());
+});
