@@ -46,28 +46,37 @@ export async function unitGradientNorms(
   const out = Array.from({ length: units }, () => new Float64Array(n));
   const sampleChunk = Math.min(n, options.maxBatch);
   const unitChunk = Math.max(1, Math.floor(options.maxBatch / sampleChunk));
-  for (let s0 = 0; s0 < n; s0 += sampleChunk) {
-    const b = Math.min(sampleChunk, n - s0);
-    const xs = tf.slice(x, [s0, 0, 0, 0], [b, -1, -1, -1]);
-    for (let u0 = 0; u0 < units; u0 += unitChunk) {
-      const k = Math.min(unitChunk, units - u0);
-      const norms = tf.tidy(() => {
-        // Row j·b + i of the tiled batch is sample i, differentiated through unit u0 + j.
-        const tiled = tf.tile(xs, [k, 1, 1, 1]);
-        const select = tf.buffer([k * b, units], "float32");
-        for (let j = 0; j < k; j++) for (let i = 0; i < b; i++) select.set(1, j * b + i, u0 + j);
-        const mask = select.toTensor();
-        const grad = tf.grad((xi: tf.Tensor) =>
-          tf.sum(tf.mul(unitActivations(sub.apply(xi, { training: false }) as tf.Tensor), mask))
-        )(tiled);
-        const flat = tf.reshape(grad, [k, b, -1]);
-        return options.norm === "l2" ? tf.sqrt(tf.sum(tf.square(flat), 2)) : tf.sum(tf.abs(flat), 2);
-      });
-      const values = await norms.data();
-      norms.dispose();
-      for (let j = 0; j < k; j++) out[u0 + j].set(values.subarray(j * b, (j + 1) * b), s0);
+  // Every chunk is queued before any is read, and one read takes them all: on webgpu each read waits for the
+  // GPU to finish what is queued, then 10 ms more.
+  const chunks: { s0: number; b: number; u0: number; k: number; norms: tf.Tensor }[] = [];
+  try {
+    for (let s0 = 0; s0 < n; s0 += sampleChunk) {
+      const b = Math.min(sampleChunk, n - s0);
+      const xs = tf.slice(x, [s0, 0, 0, 0], [b, -1, -1, -1]);
+      for (let u0 = 0; u0 < units; u0 += unitChunk) {
+        const k = Math.min(unitChunk, units - u0);
+        const norms = tf.tidy(() => {
+          // Row j·b + i of the tiled batch is sample i, differentiated through unit u0 + j.
+          const tiled = tf.tile(xs, [k, 1, 1, 1]);
+          const select = tf.buffer([k * b, units], "float32");
+          for (let j = 0; j < k; j++) for (let i = 0; i < b; i++) select.set(1, j * b + i, u0 + j);
+          const mask = select.toTensor();
+          const grad = tf.grad((xi: tf.Tensor) =>
+            tf.sum(tf.mul(unitActivations(sub.apply(xi, { training: false }) as tf.Tensor), mask))
+          )(tiled);
+          const flat = tf.reshape(grad, [k, b, -1]);
+          return options.norm === "l2" ? tf.sqrt(tf.sum(tf.square(flat), 2)) : tf.sum(tf.abs(flat), 2);
+        });
+        chunks.push({ s0, b, u0, k, norms });
+      }
+      xs.dispose();
     }
-    xs.dispose();
+    const values = await Promise.all(chunks.map((c) => c.norms.data()));
+    chunks.forEach(({ s0, b, u0, k }, c) => {
+      for (let j = 0; j < k; j++) out[u0 + j].set(values[c].subarray(j * b, (j + 1) * b), s0);
+    });
+  } finally {
+    tf.dispose(chunks.map((c) => c.norms));
   }
   return out;
 }
