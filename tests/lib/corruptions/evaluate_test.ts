@@ -33,16 +33,20 @@ Deno.test("evaluateCorruptions: accuracies equal an independent corrupt-then-pre
     reads++;
     return data.call(this);
   } as typeof data;
-  const r = await evaluateCorruptions(model, split, shape, {
-    ...sets,
-    batchSize: 10,
-    corrupted: await openCorruptedSets(dir),
-    officialDir: null,
-    officialWnids: null,
-    examples: 2,
-    dataset: "fashion-mnist",
-  });
-  tf.Tensor.prototype.data = data;
+  let r: Awaited<ReturnType<typeof evaluateCorruptions>>;
+  try {
+    r = await evaluateCorruptions(model, split, shape, {
+      ...sets,
+      batchSize: 10,
+      corrupted: await openCorruptedSets(dir),
+      officialDir: null,
+      officialWnids: null,
+      examples: 2,
+      dataset: "fashion-mnist",
+    });
+  } finally {
+    tf.Tensor.prototype.data = data;
+  }
   assert.equal(reads, 1, "one read for the clean set and the 4 corrupted ones");
   assert.equal(r.images, n);
   assert.equal(r.clean, accuracyOf(await predictClasses(model, images, shape, 7), labels));
