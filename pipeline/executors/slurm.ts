@@ -4,8 +4,8 @@
  * exit status to `<log base>.<job id>.exit` atomically; the runner polls every job in flight with one `squeue`
  * call per tick, tails the job's log (sbatch `--output`) for the live display, and on the job's end reads the
  * exit file, falling back on `scontrol show job` for Slurm's own verdict (TIMEOUT, OUT_OF_MEMORY, NODE_FAIL,
- * CANCELLED, FAILED with exit code). Jobs that fail for a node-level reason (NODE_FAIL, PREEMPTED, BOOT_FAIL)
- * are resubmitted up to `retries` times. The job handle is reported through `onStarted` before and after sbatch,
+ * CANCELLED, FAILED with exit code). Jobs that fail for a node-level reason (NODE_FAIL, PREEMPTED, BOOT_FAIL,
+ * or FAILED with reason JobLaunchFailure and no exit file) are resubmitted up to `retries` times. The job handle is reported through `onStarted` before and after sbatch,
  * so a runner killed outright can be followed by one that reattaches (`resume`) or cancels.
  *
  * @example
@@ -241,10 +241,11 @@ async function conclude(handle: SlurmHandle, q: QueuedJob | undefined): Promise<
       };
     case "FAILED": {
       const code = rec?.exitCode || (rec?.exitSignal ? 128 + rec.exitSignal : 1);
-      return {
-        code,
-        detail: `Slurm job ${id} FAILED with exit code ${rec?.exitCode}:${rec?.exitSignal}${reason}${where}`,
-      };
+      const detail =
+        `Slurm job ${id} FAILED with exit code ${rec?.exitCode}:${rec?.exitSignal}${reason}${where}`;
+      // No exit file and JobLaunchFailure: the node could not start the script, or lost it (a node stopping
+      // kills the step with signal 9), so the stage never ran to its end: node-level, like NODE_FAIL.
+      return rec?.reason === "JobLaunchFailure" ? { code, nodeLevel: true, detail } : { code, detail };
     }
   }
   if (state && NODE_LEVEL.has(state)) {
