@@ -30,7 +30,8 @@ import { z } from "zod";
 import { ATTACK_NAMES, parseAttackName } from "../lib/attacks/registry.ts";
 import { CORRUPTIONS } from "../lib/corruptions/registry.ts";
 import { type DimAttack, measureDimensionality } from "../lib/dimensionality/evaluate.ts";
-import { openRun, parseRunArgs, writeJson } from "./support/run_cli.ts";
+import { openRun, parseRunArgs, warmBackend, writeJson } from "./support/run_cli.ts";
+import { sharedEigenPool } from "../lib/linalg/eigen_pool.ts";
 import { apgdParams, attackSettings, pgdParams } from "./support/attack_params.ts";
 import { parseSection, stageParams } from "./support/params.ts";
 import { runStage, stageEntry } from "./support/entry.ts";
@@ -83,8 +84,14 @@ export function dimAttacks(attacks: DimParams["attacks"]): DimAttack[] {
   });
 }
 
-/** Readies the backend in a stage host before the stage (stages/support/run_cli.ts). */
-export { warmBackend as warm } from "./support/run_cli.ts";
+/**
+ * Readies a stage host before the stage: the backend (stages/support/run_cli.ts) and the eigensolvers' worker
+ * threads (lib/linalg/eigen_pool.ts), which then serve every network the host measures.
+ */
+export async function warm(): Promise<void> {
+  sharedEigenPool();
+  await warmBackend();
+}
 
 /** The stage's entry point (stages/support/entry.ts): argv in, exit code out. */
 export const main = stageEntry(async (argv) => {
@@ -118,6 +125,7 @@ export const main = stageEntry(async (argv) => {
     },
     (line) => console.log(`${STAGE} ${args.run}: ${line}`),
     (done, total, label) => progress.update(done, total, label),
+    sharedEigenPool(), // kept for the next network in a stage host: starting workers costs the main thread
   );
   const seconds = (performance.now() - started) / 1000;
   const path = await writeJson(args.out, `${args.run}.json`, {

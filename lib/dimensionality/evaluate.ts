@@ -183,8 +183,9 @@ export async function rescalePerImage(
 
 /**
  * Measures one network (see the module doc). `log` receives one line per condition, in order. The eigensolves
- * run on worker threads (lib/linalg/eigen_pool.ts, `eigenWorkers` of them) while the next condition's
- * forward pass and moment matrices are queued on the device; results are the same bits as on the main thread.
+ * run on worker threads (lib/linalg/eigen_pool.ts) while the next condition's forward pass and moment matrices
+ * are queued on the device; results are the same bits as on the main thread. `eigen` is the pool to use (kept
+ * open, e.g. the process's `sharedEigenPool()`) or the number of workers of a pool made and closed here.
  *
  * @example
  * ```ts
@@ -199,9 +200,10 @@ export async function measureDimensionality(
   cfg: DimensionalityConfig,
   log: (line: string) => void = () => {},
   progress: (done: number, total: number, label: string) => void = () => {},
-  eigenWorkers = defaultEigenWorkers(),
+  eigen: EigenPool | number = defaultEigenWorkers(),
 ): Promise<{ result: DimensionalityResult; timing: DimTiming }> {
-  const pool = new EigenPool(eigenWorkers);
+  if (eigen instanceof EigenPool) return await measureWithPool(model, test, shape, cfg, log, progress, eigen);
+  const pool = new EigenPool(eigen);
   try {
     return await measureWithPool(model, test, shape, cfg, log, progress, pool);
   } finally {
@@ -219,6 +221,7 @@ async function measureWithPool(
   pool: EigenPool,
 ): Promise<{ result: DimensionalityResult; timing: DimTiming }> {
   const timing: DimTiming = { forward: 0, gram: 0, eigen_wait: 0, eigen_cpu: 0, corrupt: 0, attack: 0 };
+  const solvedBefore = pool.solveSeconds; // a shared pool has solved other networks' matrices before
   const clock = async <T>(
     phase: "forward" | "gram" | "eigen_wait" | "corrupt" | "attack",
     f: () => Promise<T>,
@@ -403,7 +406,7 @@ async function measureWithPool(
   }
   tf.dispose([xClean, ...clean.features]);
   await clock("eigen_wait", () => booked);
-  timing.eigen_cpu = pool.solveSeconds;
+  timing.eigen_cpu = pool.solveSeconds - solvedBefore;
   const cleanRecords = await cleanDims;
   return {
     result: {

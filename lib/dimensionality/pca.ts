@@ -65,10 +65,13 @@ export function queueMomentMatrices(xs: readonly tf.Tensor2D[]): QueuedMoments {
     async read() {
       try {
         const scatters = await Promise.all(moments.map((m) => m.data()));
-        return shapes.map(([n, d], i) => (
-          // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact.
-          { values: Float64Array.from(scatters[i], (v) => v / (n - 1)), order: Math.min(n, d) }
-        ));
+        return shapes.map(([n, d], i) => {
+          // Scaled in float64, so that exact float32 scatter entries (e.g. of integer data) stay exact; a plain
+          // loop, as `Float64Array.from(xs, f)` walks the iterator protocol.
+          const scatter = scatters[i], values = new Float64Array(scatter.length);
+          for (let k = 0; k < scatter.length; k++) values[k] = scatter[k] / (n - 1);
+          return { values, order: Math.min(n, d) };
+        });
       } finally {
         tf.dispose(moments);
       }

@@ -144,3 +144,27 @@ Deno.test("measure-dimensionality: every declared param reaches the measurement"
     });
   }
 });
+
+Deno.test("measure-dimensionality's warm() starts the shared eigensolver workers that its runs then use", async () => {
+  const { warm } = await import("../../stages/measure_dimensionality.ts");
+  const { closeSharedEigenPool, defaultEigenWorkers, sharedEigenPool } = await import(
+    "../../lib/linalg/eigen_pool.ts"
+  );
+  const threads = () => [...Deno.readDirSync("/proc/self/task")].length;
+  closeSharedEigenPool();
+  const before = threads();
+  try {
+    await warm(); // PIPELINE_BACKEND is not webgpu here: only the workers start
+    assert.ok(
+      threads() >= before + defaultEigenWorkers(),
+      "the worker threads run before any network is measured",
+    );
+    const pool = sharedEigenPool();
+    const after = threads();
+    assert.equal(pool.alive, defaultEigenWorkers());
+    assert.equal(sharedEigenPool(), pool);
+    assert.equal(threads(), after, "the stage's run starts no more");
+  } finally {
+    closeSharedEigenPool();
+  }
+});

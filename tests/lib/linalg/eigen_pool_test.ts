@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { EigenPool } from "../../../lib/linalg/eigen_pool.ts";
+import { closeSharedEigenPool, EigenPool, sharedEigenPool } from "../../../lib/linalg/eigen_pool.ts";
 import { symmetricEigenvalues } from "../../../lib/linalg/symmetric_eigen.ts";
 import { Rng } from "../../../lib/random.ts";
 
@@ -61,4 +61,25 @@ Deno.test("EigenPool: close() fails the jobs not yet done, and later calls", asy
   for (const p of pending) await assert.rejects(p, /closed before the work finished/);
   await assert.rejects(pool.eigenvalues(Float64Array.of(1), 1), /used after close/);
   assert.throws(() => new EigenPool(0), /positive integer/);
+});
+
+Deno.test("sharedEigenPool: one pool for the process, its workers kept between uses, renewed after a close", async () => {
+  const rng = new Rng(8);
+  const m = randomGram(30, 10, rng);
+  const pool = sharedEigenPool();
+  try {
+    assert.equal(sharedEigenPool(), pool, "a second call finds the same pool");
+    assert.deepEqual(await pool.eigenvalues(m.slice(), 30), symmetricEigenvalues(m.slice(), 30));
+    const alive = pool.alive;
+    assert.ok(alive >= 1);
+    assert.deepEqual(await sharedEigenPool().eigenvalues(m.slice(), 30), symmetricEigenvalues(m.slice(), 30));
+    assert.equal(pool.alive, alive, "the workers stay between uses");
+    pool.close();
+    const renewed = sharedEigenPool();
+    assert.notEqual(renewed, pool, "a closed pool is replaced");
+    assert.deepEqual(await renewed.eigenvalues(m.slice(), 30), symmetricEigenvalues(m.slice(), 30));
+  } finally {
+    closeSharedEigenPool();
+  }
+  assert.equal(pool.closed, true);
 });
