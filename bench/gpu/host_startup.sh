@@ -8,10 +8,7 @@ OUT="${OUT:-$PWD/bench-gpu-out}"
 mkdir -p "$OUT"
 dir="${1:-/tmp/pipeline-ab/new}"
 n="${N:-8}"
-SETUP_ONLY=1 bash bench/gpu/pipeline.sh > /dev/null
-export DENO_DIR="$PWD/.offline-denodir" PATH="/tmp/bin:$PATH" DENO_NO_UPDATE_CHECK=1
-export VK_DRIVER_FILES="${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}"
-export XDG_RUNTIME_DIR="$(mktemp -d)" PIPELINE_BACKEND="${PIPELINE_BACKEND:-webgpu}"
+source bench/gpu/device_env.sh
 cp bench/gpu/host_startup.ts "$dir/bench/gpu/host_startup.ts"
 probe() { (cd "$dir" && /usr/bin/time -f "wall %e s" deno run -A bench/gpu/host_startup.ts "$@" 2>&1 | grep -v Download); }
 {

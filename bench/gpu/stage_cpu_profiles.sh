@@ -11,10 +11,7 @@ set -uo pipefail
 OUT="${OUT:-$PWD/bench-gpu-out}"
 mkdir -p "$OUT"
 dir="${1:-/tmp/pipeline-ab/new}"
-SETUP_ONLY=1 bash bench/gpu/pipeline.sh > /dev/null
-export DENO_DIR="$PWD/.offline-denodir" PATH="/tmp/bin:$PATH" DENO_NO_UPDATE_CHECK=1
-export VK_DRIVER_FILES="${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}"
-export XDG_RUNTIME_DIR="$(mktemp -d)" PIPELINE_BACKEND=webgpu
+source bench/gpu/device_env.sh
 net="--alpha,0,--seed,1"
 PROFILES="${PROFILES:-stages/corrupt_eval.ts:$net stages/attack_eval.ts:$net stages/measure_dimensionality.ts:$net stages/train.ts:$net}"
 for spec in $PROFILES; do
