@@ -10,9 +10,9 @@
 #   runs it first, with OLD_ARGS (default --jobs,8).
 # A warm-up run of the whole pipeline comes first (WARMUP_ARGS, default --jobs,8; not reported): the driver's
 # shader cache and node_modules are then as warm for the first variant as for the last.
-# PIPELINE_GPU_COUNTERS=1 (exported) makes every stage record its WebGPU calls; each variant's stage costs
-# (bench/gpu/stage_costs.ts: wall, CPU seconds, pipelines compiled, reads, submits per stage group) go into
-# summary.txt either way.
+# Each variant's stage costs (bench/gpu/stage_costs.ts: mean wall with its fastest and slowest run, CPU
+# seconds, and with PIPELINE_GPU_COUNTERS=1 exported the pipelines compiled, reads and submits, per stage group)
+# go into summary.txt.
 # MONITOR=1 samples the GPU's utilization (`nvidia-smi dmon -s u`) and the CPUs (`vmstat`) once a second
 # during each variant, into its logs.
 # $OUT gets summary.txt (wall per variant, stage means, digest comparisons) and ab.tgz (every variant's log and
@@ -77,14 +77,6 @@ for spec in $VARIANTS; do
 done
 
 {
-  echo
-  echo "Stage wall seconds, mean over the runs of each stage (run records; matrix items together):"
-  for name in "${names[@]}"; do
-    echo "## $name"
-    awk 'NR > 1 && $4 ~ /s$/ { split($1, a, "@"); w = $4; sub("s$", "", w); s[a[1]] += w; n[a[1]]++ }
-      END { for (k in s) printf "  %-32s %6.2f s  (n = %d)\n", k, s[k] / n[k], n[k] }' \
-      "$work/logs/$name/runs.txt" | sort
-  done
   if [ "${MONITOR:-0}" = 1 ]; then
     echo
     echo "Mean GPU SM utilization (nvidia-smi dmon, %) and CPU user+system (vmstat, %) during each variant:"

@@ -144,7 +144,13 @@ export async function evaluateAttacks(
       // Each run's predictions, perturbation stats and example pixels stay on the device until every run of the
       // batch is queued, then one read takes them all: on webgpu a read waits for the GPU to finish what is
       // queued, then 10 ms more.
-      const queued: { r: number; predicted: tf.Tensor; stats: tf.Tensor; pixels: tf.Tensor4D | null }[] = [];
+      const queued: {
+        r: number;
+        predicted: tf.Tensor;
+        stats: tf.Tensor;
+        /** The adversarial batch, kept for the example grid of `example`. */
+        pixels: { example: (typeof largest)[number]; xAdv: tf.Tensor4D } | null;
+      }[] = [];
       try {
         for (let r = 0; r < runs.length; r++) {
           const { attack, eps } = runs[r];
@@ -156,7 +162,7 @@ export async function evaluateAttacks(
             r,
             predicted: tf.tidy(() => tf.argMax(f(xAdv), 1)),
             stats: queuePerturbationStats(x, xAdv, parseAttackName(attack).norm),
-            pixels: wantPixels ? xAdv : null,
+            pixels: wantPixels ? { example: ex!, xAdv } : null,
           });
           if (!wantPixels) xAdv.dispose();
           seconds[r] += (performance.now() - t0) / 1000;
@@ -167,22 +173,21 @@ export async function evaluateAttacks(
           );
         }
         const values = await Promise.all(
-          queued.map((q) => Promise.all([q.predicted.data(), q.stats.data(), q.pixels?.data() ?? null])),
+          queued.map((q) => Promise.all([q.predicted.data(), q.stats.data(), q.pixels?.xAdv.data() ?? null])),
         );
-        for (const [k, { r }] of queued.entries()) {
+        for (const [k, { r, pixels: kept }] of queued.entries()) {
           const [p, t, pixels] = values[k];
           const a = maskOf(p as Int32Array, y);
           for (let i = 0; i < rows.length; i++) robust[r][start + i] = c.correct[i] & a.correct[i];
           const s = perturbationStatsOf(t as Float32Array, rows.length);
           stats[r] = stats[r] ? mergeStats(stats[r]!, s) : s;
-          const ex = largest.find((l) => l.attack === runs[r].attack && l.eps === runs[r].eps);
-          if (ex && pixels) {
-            ex.pixels.set(pixels.subarray(0, take * size), start * size);
-            ex.predictions.push(...a.predictions.subarray(0, take));
+          if (kept && pixels) {
+            kept.example.pixels.set(pixels.subarray(0, take * size), start * size);
+            kept.example.predictions.push(...a.predictions.subarray(0, take));
           }
         }
       } finally {
-        for (const q of queued) tf.dispose([q.predicted, q.stats, ...(q.pixels ? [q.pixels] : [])]);
+        for (const q of queued) tf.dispose([q.predicted, q.stats, ...(q.pixels ? [q.pixels.xAdv] : [])]);
       }
     } finally {
       tf.dispose([x, labels]);

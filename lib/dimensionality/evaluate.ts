@@ -134,9 +134,14 @@ function accuracy(pred: Int32Array, labels: Uint8Array): number {
   return hits / labels.length;
 }
 
+/** Per-image L2 norms of x − x0, on the backend. */
+function l2Norms(x: tf.Tensor4D, x0: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.sub(x, x0)), [1, 2, 3])));
+}
+
 /** Per-image L2 norms of x − x0 (float64). */
 async function perImageL2(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<Float64Array> {
-  const norms = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.sub(x, x0)), [1, 2, 3])));
+  const norms = l2Norms(x, x0);
   const out = Float64Array.from(await norms.data());
   norms.dispose();
   return out;
@@ -144,10 +149,8 @@ async function perImageL2(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<Float64Array
 
 /** The mean per-image L2 and L∞ sizes of x − x0, queued on the backend; `read` takes them. */
 function queueInputNorm(x: tf.Tensor4D, x0: tf.Tensor4D): { read(): Promise<InputNorm> } {
-  const [l2, linf] = tf.tidy(() => {
-    const d = tf.sub(x, x0);
-    return [tf.sqrt(tf.sum(tf.square(d), [1, 2, 3])), tf.max(tf.abs(d), [1, 2, 3])];
-  });
+  const l2 = l2Norms(x, x0);
+  const linf = tf.tidy(() => tf.max(tf.abs(tf.sub(x, x0)), [1, 2, 3]));
   const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, a) => s + a, 0) / v.length;
   return {
     async read() {
@@ -222,24 +225,22 @@ async function measureWithPool(
 ): Promise<{ result: DimensionalityResult; timing: DimTiming }> {
   const timing: DimTiming = { forward: 0, gram: 0, eigen_wait: 0, eigen_cpu: 0, corrupt: 0, attack: 0 };
   const solvedBefore = pool.solveSeconds; // a shared pool has solved other networks' matrices before
-  const clock = async <T>(
-    phase: "forward" | "gram" | "eigen_wait" | "corrupt" | "attack",
-    f: () => Promise<T>,
-  ): Promise<T> => {
+  /** Adds the time `f` takes to `phase`: until its promise settles when it returns one. */
+  const clock = <T>(phase: "forward" | "gram" | "eigen_wait" | "corrupt" | "attack", f: () => T): T => {
     const t0 = performance.now();
-    try {
-      return await f();
-    } finally {
+    const add = () => {
       timing[phase] += (performance.now() - t0) / 1000;
-    }
-  };
-  const clockSync = <T>(phase: "forward" | "gram", f: () => T): T => {
-    const t0 = performance.now();
+    };
+    let out: T;
     try {
-      return f();
-    } finally {
-      timing[phase] += (performance.now() - t0) / 1000;
+      out = f();
+    } catch (e) {
+      add();
+      throw e;
     }
+    if (out instanceof Promise) return out.finally(add) as T;
+    add();
+    return out;
   };
   const { selectivityLayers } = selectivityLayersOf(model);
   const tap = withSelectivityOutputs(model, selectivityLayers);
@@ -261,11 +262,11 @@ async function measureWithPool(
   // Each condition queues its forward pass, its moment matrices and its input norms on the device, then reads
   // them in one go: on webgpu every read waits for the GPU to finish what is queued, then 10 ms more.
   const forward = (x: tf.Tensor4D): QueuedRepresentations =>
-    clockSync("forward", () => queueLayerRepresentations(tap, x, specs, cfg.batchSize));
+    clock("forward", () => queueLayerRepresentations(tap, x, specs, cfg.batchSize));
 
   const xClean = imageTensor(cleanBytes, shape);
   const cleanQueued = forward(xClean);
-  const cleanMomentsQueued = clockSync("gram", () => queueMomentMatrices(cleanQueued.features));
+  const cleanMomentsQueued = clock("gram", () => queueMomentMatrices(cleanQueued.features));
   const [cleanPredictions, cleanMoments] = await clock(
     "gram",
     () => Promise.all([cleanQueued.readPredictions(), cleanMomentsQueued.read()]),
@@ -295,7 +296,7 @@ async function measureWithPool(
   ) => {
     const normQueued = queueInputNorm(x, xClean);
     const reps = forward(x);
-    const momentsQueued = clockSync("gram", () => {
+    const momentsQueued = clock("gram", () => {
       try {
         return queuePerturbationMoments(clean.features, reps.features, cfg.perturbedDims);
       } finally {

@@ -5,8 +5,9 @@
  * call per tick, tails the job's log (sbatch `--output`) for the live display, and on the job's end reads the
  * exit file, falling back on `scontrol show job` for Slurm's own verdict (TIMEOUT, OUT_OF_MEMORY, NODE_FAIL,
  * CANCELLED, FAILED with exit code). Jobs that fail for a node-level reason (NODE_FAIL, PREEMPTED, BOOT_FAIL,
- * or FAILED with reason JobLaunchFailure and no exit file) are resubmitted up to `retries` times. The job handle is reported through `onStarted` before and after sbatch,
- * so a runner killed outright can be followed by one that reattaches (`resume`) or cancels.
+ * or FAILED with reason JobLaunchFailure and no exit file) are resubmitted up to `retries` times. The job
+ * handle is reported through `onStarted` before and after sbatch, so a runner killed outright can be followed
+ * by one that reattaches (`resume`) or cancels.
  *
  * @example
  * ```ts
@@ -48,6 +49,11 @@ export interface SlurmExecutorOptions {
 
 /** Job states that say the node, not the stage, failed. */
 const NODE_LEVEL = new Set(["NODE_FAIL", "PREEMPTED", "BOOT_FAIL"]);
+/**
+ * Reasons that make a FAILED job without an exit file node-level: the node could not start the script, or lost
+ * it (a node stopping kills the step with signal 9), so the stage never ran to its end there.
+ */
+const NODE_LEVEL_FAILED_REASONS = new Set(["JobLaunchFailure"]);
 /** Polls in a row that may miss a job before it counts as gone (a controller restart, a slow shared FS). */
 const MISSES_BEFORE_GONE = 3;
 
@@ -243,9 +249,11 @@ async function conclude(handle: SlurmHandle, q: QueuedJob | undefined): Promise<
       const code = rec?.exitCode || (rec?.exitSignal ? 128 + rec.exitSignal : 1);
       const detail =
         `Slurm job ${id} FAILED with exit code ${rec?.exitCode}:${rec?.exitSignal}${reason}${where}`;
-      // No exit file and JobLaunchFailure: the node could not start the script, or lost it (a node stopping
-      // kills the step with signal 9), so the stage never ran to its end: node-level, like NODE_FAIL.
-      return rec?.reason === "JobLaunchFailure" ? { code, nodeLevel: true, detail } : { code, detail };
+      return {
+        code,
+        detail,
+        ...(NODE_LEVEL_FAILED_REASONS.has(rec?.reason ?? "") ? { nodeLevel: true } : {}),
+      };
     }
   }
   if (state && NODE_LEVEL.has(state)) {
