@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { pearson, spearman } from "./correlation.ts";
+import { pearson, spearmanStatistic } from "./correlation.ts";
 import type { Numbers } from "./descriptive.ts";
 import { linearFit } from "./linear_fit.ts";
 import { bootstrapCI, permutationPValue } from "./resampling.ts";
@@ -55,7 +55,7 @@ export function checkAssociation(
   y: Numbers,
   options: AssociationOptions,
 ): AssociationCheck {
-  const boot = bootstrapCI(x, y, spearman, {
+  const boot = bootstrapCI(x, y, spearmanStatistic(), {
     seed: deriveSeed(options.seed, "bootstrap"),
     resamples: options.resamples,
     level: options.level,

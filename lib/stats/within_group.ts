@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { pearson, spearman } from "./correlation.ts";
+import { pearson, spearman, spearmanStatistic } from "./correlation.ts";
 import { type Numbers, quantileSorted } from "./descriptive.ts";
 import { averageRanks } from "./ranks.ts";
 import { deriveSeed, Rng } from "../random.ts";
@@ -109,9 +109,10 @@ export function withinGroupAssociation(
   const level = options.level ?? 0.95;
   const boot = new Rng(deriveSeed(options.seed, "stratified-bootstrap"));
   const values: number[] = [];
+  const rhoOf = spearmanStatistic();
   for (let b = 0; b < resamples; b++) {
     const drawn = idx.map((g) => g.map(() => g[boot.int(g.length)]));
-    const s = spearman(residuals(x, drawn), residuals(y, drawn));
+    const s = rhoOf(residuals(x, drawn), residuals(y, drawn));
     if (!Number.isNaN(s)) values.push(s);
   }
   values.sort((a, b) => a - b);

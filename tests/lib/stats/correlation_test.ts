@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { pearson, spearman } from "../../../lib/stats/correlation.ts";
-import { averageRanks } from "../../../lib/stats/ranks.ts";
+import { pearson, spearman, spearmanStatistic } from "../../../lib/stats/correlation.ts";
+import { averageRanks, fillAverageRanks } from "../../../lib/stats/ranks.ts";
+import { Rng } from "../../../lib/random.ts";
 import { linearFit } from "../../../lib/stats/linear_fit.ts";
 
 const close = (a: number, b: number, tol: number, msg?: string) =>
@@ -9,6 +10,39 @@ const close = (a: number, b: number, tol: number, msg?: string) =>
 Deno.test("average ranks share tied positions", () => {
   assert.deepEqual([...averageRanks([10, 20, 20, 5])], [2, 3.5, 3.5, 1]);
   assert.deepEqual([...averageRanks([7, 7, 7])], [2, 2, 2]);
+});
+
+/** Average ranks by counting: (values below) + (values equal, itself included, + 1) / 2. */
+function ranksByCounting(xs: number[]): number[] {
+  return xs.map((x) => {
+    const below = xs.filter((y) => y < x).length, equal = xs.filter((y) => y === x).length;
+    return below + (equal + 1) / 2;
+  });
+}
+
+Deno.test("average ranks equal the counted ones, by insertion sort (n ≤ 32) and by sort (n > 32), with ties", () => {
+  const rng = new Rng(5);
+  for (const n of [1, 2, 9, 32, 33, 200]) {
+    // Values from a few levels, so that most are tied.
+    const xs = Array.from({ length: n }, () => rng.int(Math.max(2, n >> 2)) - 3);
+    assert.deepEqual([...averageRanks(xs)], ranksByCounting(xs), `n = ${n}`);
+    const ranks = new Float64Array(n), order = new Int32Array(n);
+    assert.equal(fillAverageRanks(xs, ranks, order), ranks);
+    assert.deepEqual([...ranks], ranksByCounting(xs), `fill, n = ${n}`);
+  }
+  assert.throws(() => fillAverageRanks([1, 2], new Float64Array(3), new Int32Array(2)), /buffers of 3 and 2/);
+});
+
+Deno.test("spearmanStatistic equals spearman to the bit, across calls of different lengths", () => {
+  const rng = new Rng(9);
+  const rho = spearmanStatistic();
+  for (const n of [10, 10, 4, 40, 10]) {
+    const x = Array.from({ length: n }, () => rng.int(6));
+    const y = Array.from({ length: n }, () => rng.normal());
+    assert.ok(Object.is(rho(x, y), spearman(x, y)), `n = ${n}`);
+  }
+  assert.ok(Number.isNaN(rho([1, 1, 1], [1, 2, 3])), "constant x: undefined");
+  assert.throws(() => rho([1, 2, NaN], [1, 2, 3]), /spearman \(x\): value 2 is NaN/);
 });
 
 Deno.test("Spearman with ties equals the hand-worked value 11/38", () => {
