@@ -1,68 +1,16 @@
 /**
- * Eigenvalues of a real symmetric matrix in float64 JavaScript (tfjs has no eigendecomposition): Householder
- * reduction to tridiagonal form, then the implicit QL algorithm with Wilkinson-type shifts on the tridiagonal
- * matrix (Golub & Van Loan, Matrix Computations, §8.3; Wilkinson & Reinsch, Handbook, II/2 and II/4).
- * Eigenvalues only, no eigenvectors: O(4/3·n³) for the reduction plus O(n²) for QL.
+ * Eigenvalues of a real symmetric matrix in float64 (tfjs has no eigendecomposition): Householder reduction to
+ * tridiagonal form (in WebAssembly, lib/linalg/wasm_tridiagonal.ts), then the implicit QL algorithm with
+ * Wilkinson-type shifts on the tridiagonal matrix, here (Golub & Van Loan, Matrix Computations, §8.3;
+ * Wilkinson & Reinsch, Handbook, II/2 and II/4). Eigenvalues only, no eigenvectors: O(4/3·n³) for the
+ * reduction plus O(n²) for QL.
  *
  * @module
  */
+import { tridiagonalInput, tridiagonalizeLoaded } from "./wasm_tridiagonal.ts";
 
 /** Most QL sweeps spent on one eigenvalue before giving up (convergence is normally 2–3 per eigenvalue). */
 const MAX_SWEEPS = 64;
-
-/**
- * Reduces the symmetric `n×n` row-major matrix `a` (overwritten) to tridiagonal form by Householder
- * reflections. Returns the diagonal `d` (length n) and the off-diagonal `e` (length n; `e[i]` couples `d[i]` and
- * `d[i+1]`, `e[n-1]` = 0).
- */
-function tridiagonalize(a: Float64Array, n: number): { d: Float64Array; e: Float64Array } {
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  const v = new Float64Array(n);
-  const w = new Float64Array(n);
-  for (let k = 0; k < n - 2; k++) {
-    // Reflect x = a[k+1.., k] onto α·e₁ with H = I − 2vvᵀ, v = (x − α·e₁)/‖x − α·e₁‖, α = −sign(x₀)‖x‖.
-    let norm2 = 0;
-    for (let i = k + 1; i < n; i++) norm2 += a[i * n + k] ** 2;
-    const x0 = a[(k + 1) * n + k];
-    const alpha = x0 > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
-    d[k] = a[k * n + k];
-    const vNorm2 = norm2 - x0 * x0 + (x0 - alpha) ** 2;
-    if (vNorm2 === 0) {
-      e[k] = x0; // the column is already reduced
-      continue;
-    }
-    e[k] = alpha;
-    const scale = 1 / Math.sqrt(vNorm2);
-    for (let i = k + 1; i < n; i++) v[i] = a[i * n + k] * scale;
-    v[k + 1] = (x0 - alpha) * scale;
-    // Trailing block B ← HBH = B − 2(v·wᵀ + w·vᵀ) with p = Bv, w = p − (vᵀp)·v.
-    let vp = 0;
-    for (let i = k + 1; i < n; i++) {
-      let s = 0;
-      const row = i * n;
-      for (let j = k + 1; j < n; j++) s += a[row + j] * v[j];
-      w[i] = s;
-      vp += v[i] * s;
-    }
-    for (let i = k + 1; i < n; i++) w[i] -= vp * v[i];
-    for (let i = k + 1; i < n; i++) {
-      const row = i * n;
-      const vi = 2 * v[i], wi = 2 * w[i];
-      for (let j = k + 1; j <= i; j++) {
-        const x = a[row + j] - vi * w[j] - wi * v[j];
-        a[row + j] = x;
-        a[j * n + i] = x;
-      }
-    }
-  }
-  if (n >= 2) {
-    d[n - 2] = a[(n - 2) * n + n - 2];
-    e[n - 2] = a[(n - 1) * n + n - 2];
-  }
-  if (n >= 1) d[n - 1] = a[n * n - 1];
-  return { d, e };
-}
 
 /**
  * Implicit QL with shifts on the tridiagonal matrix (d, e); `d` ends up holding the eigenvalues (unsorted).
@@ -133,15 +81,18 @@ export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Ar
   if (!Number.isInteger(n) || n < 0 || a.length !== n * n) {
     throw new Error(`symmetricEigenvalues: need an n×n matrix, got ${a.length} entries for n = ${n}`);
   }
-  const work = new Float64Array(n * n);
+  const work = tridiagonalInput(n); // the reduction reads the lower triangle only
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j <= i; j++) {
       const x = (a[i * n + j] + a[j * n + i]) / 2;
-      if (!Number.isFinite(x)) throw new Error(`symmetricEigenvalues: entry (${i}, ${j}) is ${a[i * n + j]}`);
+      if (!Number.isFinite(x)) {
+        const [r, c] = Number.isFinite(a[i * n + j]) ? [j, i] : [i, j];
+        throw new Error(`symmetricEigenvalues: entry (${r}, ${c}) is ${a[r * n + c]}`);
+      }
       work[i * n + j] = x;
     }
   }
-  const { d, e } = tridiagonalize(work, n);
+  const { d, e } = tridiagonalizeLoaded(n);
   tridiagonalQL(d, e);
   return d.sort().reverse();
 }

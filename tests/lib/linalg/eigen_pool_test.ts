@@ -39,7 +39,7 @@ Deno.test("EigenPool: a bad matrix fails its own job with the solver's message; 
   const pool = new EigenPool(1);
   try {
     const bad = Float64Array.of(1, NaN, NaN, 1);
-    await assert.rejects(pool.eigenvalues(bad, 2), /entry \(0, 1\) is NaN/);
+    await assert.rejects(pool.eigenvalues(bad, 2), /entry \(1, 0\) is NaN/);
     await assert.rejects(pool.eigenvalues(new Float64Array(3), 2), /need an n×n matrix, got 3 entries/);
     assert.deepEqual(
       await pool.eigenvalues(Float64Array.of(2, 1, 1, 2), 2),
