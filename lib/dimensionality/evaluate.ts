@@ -107,9 +107,9 @@ export interface DimensionalityResult {
 }
 
 /**
- * Seconds spent per phase. The PCA's two parts: `gram`, forming and reading the moment matrices; the float64
- * eigensolves, on workers meanwhile, `eigen_cpu` summed over workers, and `eigen_wait` the main thread's wait
- * for the last of them once all device work was done.
+ * Seconds spent per phase. The PCA's two parts: `gram`, queueing the moment matrices (and reading the clean
+ * ones); the float64 eigensolves, on workers meanwhile, `eigen_cpu` summed over workers, and `eigen_wait` the
+ * main thread's wait, once every condition was queued, for the last reads and solves.
  */
 export interface DimTiming {
   forward: number;
@@ -135,16 +135,8 @@ function accuracy(pred: Int32Array, labels: Uint8Array): number {
 }
 
 /** Per-image L2 norms of x − x0, on the backend. */
-function l2Norms(x: tf.Tensor4D, x0: tf.Tensor4D): tf.Tensor1D {
+export function l2Norms(x: tf.Tensor4D, x0: tf.Tensor4D): tf.Tensor1D {
   return tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.sub(x, x0)), [1, 2, 3])));
-}
-
-/** Per-image L2 norms of x − x0 (float64). */
-async function perImageL2(x: tf.Tensor4D, x0: tf.Tensor4D): Promise<Float64Array> {
-  const norms = l2Norms(x, x0);
-  const out = Float64Array.from(await norms.data());
-  norms.dispose();
-  return out;
 }
 
 /** The mean per-image L2 and L∞ sizes of x − x0, queued on the backend; `read` takes them. */
@@ -166,28 +158,33 @@ function queueInputNorm(x: tf.Tensor4D, x0: tf.Tensor4D): { read(): Promise<Inpu
 
 /**
  * x0 + (x − x0)·target_i/‖x − x0‖₂ per image i, clipped to [0, 1]; an image with no perturbation stays x0.
+ * All on the backend, nothing read: `target` [B] is a tensor of norms (e.g. another perturbation's
+ * {@link l2Norms}). Each scale is the float32 quotient of two float32 norms, which is the float32 rounding of
+ * their float64 quotient (a correctly rounded division rounded twice is rounded once, as 53 ≥ 2·24 + 2); on the
+ * CPU backends that is the scale the float64 version of this function computed, to the bit.
  *
  * @example
  * ```ts
- * const matched = await rescalePerImage(xFog, xClean, adversarialL2); // fog's direction, PGD's size
+ * const matched = rescalePerImage(xFog, xClean, l2Norms(xAdv, xClean)); // fog's direction, PGD's size
  * ```
  */
-export async function rescalePerImage(
-  x: tf.Tensor4D,
-  x0: tf.Tensor4D,
-  target: Float64Array,
-): Promise<tf.Tensor4D> {
-  const own = await perImageL2(x, x0);
-  const scale = Float32Array.from(own, (v, i) => (v > 0 ? target[i] / v : 0));
-  return tf.tidy(() =>
-    tf.clipByValue(tf.add(x0, tf.mul(tf.sub(x, x0), tf.tensor4d(scale, [scale.length, 1, 1, 1]))), 0, 1)
-  );
+export function rescalePerImage(x: tf.Tensor4D, x0: tf.Tensor4D, target: tf.Tensor1D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const own = l2Norms(x, x0);
+    const scale = tf.where(tf.greater(own, 0), tf.div(target, own), tf.zerosLike(own));
+    return tf.clipByValue(
+      tf.add(x0, tf.mul(tf.sub(x, x0), tf.reshape(scale, [x.shape[0], 1, 1, 1]))),
+      0,
+      1,
+    ) as tf.Tensor4D;
+  });
 }
 
 /**
- * Measures one network (see the module doc). `log` receives one line per condition, in order. The eigensolves
- * run on worker threads (lib/linalg/eigen_pool.ts) while the next condition's forward pass and moment matrices
- * are queued on the device; results are the same bits as on the main thread. `eigen` is the pool to use (kept
+ * Measures one network (see the module doc). `log` receives one line per condition, in order. Each condition
+ * is queued on the device and its reads started without waiting for them, so only the attacks wait for the
+ * device before the end; the eigensolves run on worker threads (lib/linalg/eigen_pool.ts) as each condition's
+ * moment matrices arrive, with the same bits as on the main thread. `eigen` is the pool to use (kept
  * open, e.g. the process's `sharedEigenPool()`) or the number of workers of a pool made and closed here.
  *
  * @example
@@ -290,10 +287,10 @@ async function measureWithPool(
   booked.catch(() => {}); // awaited at the end; meanwhile a failure must not count as unhandled
 
   const conditions: DimCondition[] = [];
-  const measure = async (
+  const measure = (
     condition: Omit<DimCondition, "accuracy" | "layers" | "input_norm">,
     x: tf.Tensor4D,
-  ) => {
+  ): void => {
     const normQueued = queueInputNorm(x, xClean);
     const reps = forward(x);
     const momentsQueued = clock("gram", () => {
@@ -303,48 +300,55 @@ async function measureWithPool(
         tf.dispose(reps.features);
       }
     });
-    const [norm, predictions, pending] = await clock(
-      "gram",
-      () => Promise.all([normQueued.read(), reps.readPredictions(), momentsQueued.read()]),
+    // The reads start now and are not waited for: the next condition is queued meanwhile (on webgpu a read
+    // resolves only once the GPU has drained the queue, so reads waited for one by one leave it idle).
+    const reads = Promise.all([normQueued.read(), reps.readPredictions(), momentsQueued.read()]);
+    const solved = reads.then(([norm, predictions, pending]) =>
+      perturbationDimensionalityOf(pending, cfg.varianceThreshold, pool).then((perLayer) => ({
+        norm,
+        predictions,
+        perLayer,
+      }))
     );
-    const perLayer = perturbationDimensionalityOf(pending, cfg.varianceThreshold, pool);
-    booked = Promise.all([booked, perLayer, cleanDims]).then(([, perLayer, cleanDims]) => {
-      const layers = perLayer.map((d, l) => ({
-        name: selectivityLayers[l],
-        delta: record(d.delta),
-        ...(d.perturbed
-          ? {
-            perturbed: record(d.perturbed),
-            perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
+    booked = Promise.all([booked, solved, cleanDims]).then(
+      ([, { norm, predictions, perLayer }, cleanDims]) => {
+        const layers = perLayer.map((d, l) => ({
+          name: selectivityLayers[l],
+          delta: record(d.delta),
+          ...(d.perturbed
+            ? {
+              perturbed: record(d.perturbed),
+              perturbed_minus_clean_components: d.perturbed.components - cleanDims[l].components,
+            }
+            : {}),
+        }));
+        conditions.push({
+          ...condition,
+          input_norm: norm,
+          accuracy: accuracy(predictions, labels),
+          layers,
+        });
+        progress(conditions.length, nConditions, condition.id);
+        for (const [l, layer] of layers.entries()) {
+          for (const m of ["delta", "perturbed"] as const) {
+            if (!layer[m]) continue;
+            plotRows.push({
+              condition: condition.id,
+              kind: condition.kind,
+              measure: m,
+              layer: layer.name,
+              layer_index: l,
+              ...layer[m],
+            });
           }
-          : {}),
-      }));
-      conditions.push({
-        ...condition,
-        input_norm: norm,
-        accuracy: accuracy(predictions, labels),
-        layers,
-      });
-      progress(conditions.length, nConditions, condition.id);
-      for (const [l, layer] of layers.entries()) {
-        for (const m of ["delta", "perturbed"] as const) {
-          if (!layer[m]) continue;
-          plotRows.push({
-            condition: condition.id,
-            kind: condition.kind,
-            measure: m,
-            layer: layer.name,
-            layer_index: l,
-            ...layer[m],
-          });
         }
-      }
-      log(
-        `${condition.id} (input L2 ${norm.l2.toFixed(3)}) ΔX components ${
-          layers.map((l) => l.delta.components).join(" ")
-        }`,
-      );
-    });
+        log(
+          `${condition.id} (input L2 ${norm.l2.toFixed(3)}) ΔX components ${
+            layers.map((l) => l.delta.components).join(" ")
+          }`,
+        );
+      },
+    );
     booked.catch(() => {});
   };
 
@@ -352,7 +356,7 @@ async function measureWithPool(
   const nConditions = cfg.attacks.length + nCorruptions * (cfg.matchNorm && cfg.attacks.length > 0 ? 2 : 1);
   // Attacks first: the matched corruptions take their per-image sizes from the first attack.
   const f = inferenceLogits(model);
-  let reference: { id: string; l2: Float64Array } | null = null;
+  let reference: { id: string; l2: tf.Tensor1D } | null = null;
   for (const { name, eps, label } of cfg.attacks) {
     const xAdv = await clock("attack", async () => {
       const parts: tf.Tensor4D[] = [];
@@ -368,8 +372,8 @@ async function measureWithPool(
       return joined;
     });
     const id = `${name}-${label}`;
-    if (reference === null) reference = { id, l2: await perImageL2(xAdv, xClean) };
-    await measure({ id, kind: "attack", name, eps }, xAdv);
+    if (reference === null) reference = { id, l2: l2Norms(xAdv, xClean) };
+    measure({ id, kind: "attack", name, eps }, xAdv);
     xAdv.dispose();
   }
 
@@ -387,10 +391,10 @@ async function measureWithPool(
         return Promise.resolve(out);
       });
       const x = imageTensor(bytes, shape);
-      await measure({ id: `${name}-${severity}`, kind: "corruption", name, severity }, x);
+      measure({ id: `${name}-${severity}`, kind: "corruption", name, severity }, x);
       if (cfg.matchNorm && reference !== null) {
-        const matched = await rescalePerImage(x, xClean, reference.l2);
-        await measure(
+        const matched = rescalePerImage(x, xClean, reference.l2);
+        measure(
           {
             id: `${name}-${severity}@${reference.id}`,
             kind: "corruption_matched",
@@ -406,6 +410,7 @@ async function measureWithPool(
     }
   }
   tf.dispose([xClean, ...clean.features]);
+  reference?.l2.dispose();
   await clock("eigen_wait", () => booked);
   timing.eigen_cpu = pool.solveSeconds - solvedBefore;
   const cleanRecords = await cleanDims;

@@ -15,12 +15,13 @@ await initBackend("cpu");
 Deno.test("rescalePerImage: each image's perturbation gets the target L2 norm, direction kept", async () => {
   const x0 = tf.tensor4d([0.5, 0.5, 0.5, 0.5, 0.2, 0.2, 0.2, 0.2], [2, 2, 2, 1]);
   const x = tf.tensor4d([0.6, 0.5, 0.5, 0.5, 0.2, 0.2, 0.2, 0.2], [2, 2, 2, 1]);
-  const out = await rescalePerImage(x, x0, Float64Array.of(0.3, 0.7));
+  const target = tf.tensor1d([0.3, 0.7]);
+  const out = rescalePerImage(x, x0, target);
   const v = await out.data();
   // Image 0: δ = (0.1, 0, 0, 0) scaled to norm 0.3 → 0.5 + 0.3; image 1 has no perturbation and stays put.
   assert.ok(Math.abs(v[0] - 0.8) < 1e-6 && v[1] === 0.5);
   assert.deepEqual(Array.from(v.slice(4)), [0.2, 0.2, 0.2, 0.2].map(Math.fround));
-  tf.dispose([x0, x, out]);
+  tf.dispose([x0, x, out, target]);
 });
 
 Deno.test("measureDimensionality: rank ceiling, input norms, matched corruptions at the attack's L2 size", async () => {
@@ -89,6 +90,57 @@ Deno.test("measureDimensionality: rank ceiling, input norms, matched corruptions
     raw.input_norm.l2 > 2 * adv.input_norm.l2,
     "contrast 5 is a much larger perturbation than FGSM 8/255",
   );
+});
+
+Deno.test("measureDimensionality queues every condition before any of their reads is waited for", async () => {
+  const shape: [number, number, number] = [28, 28, 1];
+  const n = 30, size = 28 * 28;
+  const rng = new Rng(4);
+  const images = Uint8Array.from({ length: n * size }, () => rng.int(256));
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
+  const { model } = buildModel("cnn", { inputShape: [...shape], numClasses: 3, seed: 2 });
+  const config: DimensionalityConfig = {
+    nSamples: 18,
+    seed: 0,
+    representation: "flatten",
+    maxFeatures: null,
+    varianceThreshold: 0.95,
+    corruptions: ["contrast", "fog"],
+    severities: [2, 4],
+    attacks: dimAttacks([{ name: "fgsm-linf", eps_linf_255: 8 }]),
+    matchNorm: true,
+    perturbedDims: false,
+    attack: {
+      pgd: { steps: 2, stepFactor: 2.5, restarts: 1, randomStart: true },
+      apgd: { steps: 4 },
+      seed: 0,
+    },
+    batchSize: 16,
+  };
+  // Every read resolves a macrotask late (as a GPU read does), and each read notes how many reads had
+  // resolved when it started. A flow that waited for each condition's reads would start each condition's
+  // reads after more had resolved; queued together, all reads after the attack's start at one count.
+  const data = tf.Tensor.prototype.data;
+  let resolved = 0;
+  const seenAtStart: number[] = [];
+  tf.Tensor.prototype.data = function (this: tf.Tensor) {
+    seenAtStart.push(resolved);
+    const read = data.call(this);
+    return new Promise((done) => setTimeout(() => done(read), 0)).finally(() => resolved++);
+  } as typeof data;
+  try {
+    const { result } = await measureDimensionality(model, { images, labels, n, shape }, shape, config);
+    assert.equal(result.conditions.length, 1 + 4 + 4);
+  } finally {
+    tf.Tensor.prototype.data = data;
+  }
+  // The clean condition's reads, waited for; then the reads of all 9 conditions (at least 3 each: input norms,
+  // predictions, moments), every one started before any of them resolved.
+  const counts = [...new Set(seenAtStart)];
+  assert.equal(counts.length, 2, `reads started per count of resolved reads: ${seenAtStart.join(",")}`);
+  const clean = seenAtStart.filter((v) => v === counts[0]).length;
+  assert.equal(counts[1], clean, "the clean reads resolved before the conditions were queued");
+  assert.ok(seenAtStart.length - clean >= 9 * 3, `${seenAtStart.length - clean} condition reads`);
 });
 
 Deno.test("dimAttacks: one ε unit per norm, and a clear error for the wrong one", () => {
