@@ -26,6 +26,8 @@ import { type Norm, project, steepestDirection } from "./norms.ts";
 import { randomStart } from "./starts.ts";
 import { gatherRows, selectRows } from "./tracker.ts";
 import { newTracker, type Tracking, trackingFor } from "./tracking.ts";
+import { DeviceTracker } from "./device_tracker.ts";
+import { IterationGraph, iterationGraphsFor, ownCopy, stateVariable } from "./iteration_graph.ts";
 
 /** Options of {@link apgd}. */
 export interface ApgdOptions {
@@ -38,6 +40,11 @@ export interface ApgdOptions {
   ids?: ArrayLike<number>;
   /** The bookkeeping (tracking.ts); default: the one for the active backend. */
   tracking?: Tracking;
+  /**
+   * With device bookkeeping, run the iterations through step graphs (iteration_graph.ts); default: where the
+   * backend can. The results are the same bits either way.
+   */
+  graphs?: boolean;
 }
 
 /** The iterations after which APGD checks progress (1-based step counts), for N steps. */
@@ -86,8 +93,10 @@ export async function apgd(
   }
   const ids = options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i);
   const checkpoints = new Set(apgdCheckpoints(steps));
+  const tracking = options.tracking ?? trackingFor(tf.getBackend()).tracking;
+  if (tracking === "device") return await apgdOnDevice(f, x, labels, { ...options, ids }, checkpoints);
   const b = x.shape[0];
-  const tracker = newTracker(x, options.tracking ?? trackingFor(tf.getBackend()).tracking);
+  const tracker = newTracker(x, tracking);
   // Every per-sample tensor of the attack, the standing rows' clean images and labels included (tracker.ts).
   const s = new State();
   const shrink = (keep: Int32Array | null) => {
@@ -181,5 +190,117 @@ export async function apgd(
     return await tracker.finish(tracker.done ? null : s.t.xBest as tf.Tensor4D);
   } finally {
     s.dispose();
+  }
+}
+
+/**
+ * {@link apgd} with device bookkeeping (device_tracker.ts): the batch stays whole and the per-sample state lives
+ * in variables, so that iterations 2 … N — a momentum step, the input gradient, the best-point bookkeeping —
+ * are one {@link IterationGraph}, replayed on webgpu from its third run on. Iteration 1 (no momentum) and the
+ * checkpoints run through tfjs and assign the variables, which a replay then reads. The same tensors as
+ * {@link apgd}'s other path, computed by the same kernels: the same bits.
+ */
+async function apgdOnDevice(
+  f: LogitsFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  options: ApgdOptions & { ids: ArrayLike<number> },
+  checkpoints: ReadonlySet<number>,
+): Promise<tf.Tensor4D> {
+  const { eps, norm, steps, seed, ids } = options;
+  const b = x.shape[0];
+  const tracker = new DeviceTracker(x);
+  const x0 = tf.tidy(() =>
+    project(
+      x,
+      randomStart(x, eps, norm, "apgd", { seed, ids, restart: 0, purpose: `apgd-${norm}` }),
+      eps,
+      norm,
+    )
+  );
+  const first = lossGradient(f, x0, labels);
+  tracker.recordOnDevice(x0, first.logits, labels);
+  tracker.poll();
+  first.logits.dispose();
+  // Every variable owns its data (ownCopy), as a replay needs.
+  const v = {
+    xPrev: stateVariable(ownCopy(x0)),
+    xBest: stateVariable(ownCopy(x0)),
+    gradBest: stateVariable(ownCopy(first.grad)),
+    lossBest: stateVariable(ownCopy(first.loss)),
+    lossBestAtCheck: stateVariable(ownCopy(first.loss)),
+    xk: stateVariable(x0),
+    grad: stateVariable(first.grad),
+    loss: stateVariable(first.loss),
+    halvedAtCheck: stateVariable(tf.zeros([b], "bool")),
+    rises: stateVariable(tf.zeros([b])),
+    eta: stateVariable(tf.fill([b, 1, 1, 1], 2 * eps)),
+  };
+  /** Iteration with momentum weight `a` (1 at the first, then 0.75): new values from old, then assigned. */
+  const iterate = (a: number) =>
+    tf.tidy(() => {
+      const xk = v.xk as tf.Tensor4D;
+      const z = project(
+        x,
+        tf.add(xk, tf.mul(steepestDirection(v.grad as tf.Tensor4D, norm), v.eta)) as tf.Tensor4D,
+        eps,
+        norm,
+      );
+      const moved = tf.add(tf.add(xk, tf.mul(tf.sub(z, xk), a)), tf.mul(tf.sub(xk, v.xPrev), 1 - a));
+      const xNew = project(x, moved as tf.Tensor4D, eps, norm);
+      const { grad, logits, loss } = lossGradient(f, xNew, labels);
+      try {
+        tracker.recordOnDevice(xNew, logits, labels);
+        const improved = tf.greater(loss, v.lossBest) as tf.Tensor1D;
+        const next = {
+          rises: tf.add(v.rises, tf.cast(tf.greater(loss, v.loss), "float32")),
+          xBest: selectRows(improved, xNew, v.xBest),
+          gradBest: selectRows(improved, grad, v.gradBest),
+          lossBest: tf.where(improved, loss, v.lossBest as tf.Tensor1D),
+          xPrev: ownCopy(xk),
+        };
+        for (const [k, t] of Object.entries(next)) v[k as keyof typeof next].assign(t);
+        v.xk.assign(xNew);
+        v.grad.assign(grad);
+        v.loss.assign(loss);
+      } finally {
+        tf.dispose([grad, logits, loss]);
+      }
+    });
+  const later = new IterationGraph(
+    () => iterate(0.75),
+    options.graphs ?? iterationGraphsFor(tf.backend(), steps - 1).graphs,
+  );
+  try {
+    let lastCheck = 0;
+    for (let i = 1; i <= steps && !tracker.done; i++) {
+      if (i === 1) iterate(1);
+      else later.run();
+      tracker.poll();
+      if (checkpoints.has(i)) {
+        const k = i - lastCheck;
+        lastCheck = i;
+        tf.tidy(() => {
+          const reset = tf.logicalOr(
+            tf.lessEqual(v.rises, 0.75 * k),
+            tf.logicalAnd(tf.logicalNot(v.halvedAtCheck), tf.greaterEqual(v.lossBestAtCheck, v.lossBest)),
+          ) as tf.Tensor1D;
+          const next = {
+            eta: selectRows(reset, tf.div(v.eta, 2), v.eta),
+            xk: selectRows(reset, v.xBest, v.xk),
+            grad: selectRows(reset, v.gradBest, v.grad),
+            lossBestAtCheck: ownCopy(v.lossBest),
+            rises: tf.zerosLike(v.rises),
+            halvedAtCheck: reset,
+          };
+          for (const [key, t] of Object.entries(next)) v[key as keyof typeof next].assign(t);
+        });
+      }
+      await Promise.resolve(); // lets a read that came back set `done`
+    }
+    return await tracker.finish(tracker.done ? null : v.xBest as tf.Tensor4D);
+  } finally {
+    later.dispose();
+    tf.dispose(Object.values(v));
   }
 }

@@ -25,22 +25,26 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { misclassified } from "./model.ts";
 import { type AttackTracker, selectRows } from "./tracker.ts";
+import { stateVariable } from "./iteration_graph.ts";
 
 /** Keeps each sample's first misclassified iterate on the device; see the module doc. */
 export class DeviceTracker implements AttackTracker {
   /** Row i: the first misclassified iterate of sample i (zeros while it stands). */
-  #best: tf.Tensor4D;
+  readonly #best: tf.Variable;
   /** Row i: whether sample i has been misclassified at some iterate. */
-  #broken: tf.Tensor1D;
+  readonly #broken: tf.Variable;
   #done = false;
   #read: Promise<void> | null = null;
   /** A background read that failed: thrown by the next record or finish. */
   #failure: unknown = null;
 
-  /** Starts with every row of `x` standing; `x` fixes the shapes. */
+  /**
+   * Starts with every row of `x` standing; `x` fixes the shapes. The bookkeeping lives in variables, so an
+   * iteration that records on the device can be captured and replayed (iteration_graph.ts).
+   */
   constructor(x: tf.Tensor4D) {
-    this.#best = tf.zerosLike(x);
-    this.#broken = tf.zeros([x.shape[0]], "bool");
+    this.#best = stateVariable(tf.zerosLike(x));
+    this.#broken = stateVariable(tf.zeros([x.shape[0]], "bool"));
   }
 
   /** Whether a background read found every sample broken. */
@@ -50,35 +54,49 @@ export class DeviceTracker implements AttackTracker {
 
   /** Records iterate `xk` of the whole batch (no read); always null, the batch stays whole. */
   record(xk: tf.Tensor4D, logits: tf.Tensor2D, labels: tf.Tensor1D): Promise<null> {
+    this.recordOnDevice(xk, logits, labels);
+    this.poll();
+    return Promise.resolve(null);
+  }
+
+  /**
+   * Records iterate `xk` on the device only: no read is started, so an iteration graph can capture it. Call
+   * {@link poll} outside the capture.
+   */
+  recordOnDevice(xk: tf.Tensor4D, logits: tf.Tensor2D, labels: tf.Tensor1D): void {
     this.#throwFailure();
     if (xk.shape[0] !== this.#best.shape[0]) {
       throw new Error(`DeviceTracker: iterate of ${xk.shape[0]} rows, the batch has ${this.#best.shape[0]}`);
     }
-    const [best, broken] = tf.tidy(() => {
+    tf.tidy(() => {
       const wrong = misclassified(logits, labels);
       const newly = tf.logicalAnd(wrong, tf.logicalNot(this.#broken)) as tf.Tensor1D;
-      return [
-        selectRows(newly, xk, this.#best) as tf.Tensor4D,
-        tf.logicalOr(this.#broken, wrong) as tf.Tensor1D,
-      ];
+      this.#best.assign(selectRows(newly, xk, this.#best));
+      this.#broken.assign(tf.logicalOr(this.#broken, wrong));
     });
-    tf.dispose([this.#best, this.#broken]);
-    this.#best = best;
-    this.#broken = broken;
-    if (this.#read === null && !this.#done) this.#startRead();
-    return Promise.resolve(null);
   }
 
-  /** The result, assembled on the device; `rest` (the last iterate) may be null only once {@link done}. */
-  async finish(rest: tf.Tensor4D | null): Promise<tf.Tensor4D> {
-    await this.#read;
+  /** Starts a background read of whether every sample is broken, unless one is in flight or all are. */
+  poll(): void {
+    if (this.#read === null && !this.#done) this.#startRead();
+  }
+
+  /**
+   * The result, assembled on the device; `rest` (the last iterate) may be null only once {@link done}. A read
+   * still in flight is not waited for (it could only stop the attack early, and the attack has ended), so the
+   * caller can queue its next work at once; should that read fail, the device is lost and the caller's own
+   * next read fails too.
+   */
+  finish(rest: tf.Tensor4D | null): Promise<tf.Tensor4D> {
     try {
       this.#throwFailure();
       if (rest === null) {
         if (!this.#done) throw new Error("DeviceTracker.finish: no last iterate while samples still stand");
-        return tf.clone(this.#best);
+        return Promise.resolve(tf.clone(this.#best) as tf.Tensor4D);
       }
-      return selectRows(this.#broken, this.#best, rest) as tf.Tensor4D;
+      return Promise.resolve(selectRows(this.#broken as tf.Tensor1D, this.#best, rest) as tf.Tensor4D);
+    } catch (e) {
+      return Promise.reject(e);
     } finally {
       tf.dispose([this.#best, this.#broken]);
     }

@@ -28,7 +28,10 @@ export interface AttackOutcome {
   /** 1 where the sample is correct clean and under the attack. */
   robust: Uint8Array;
   stats: PerturbationStats;
-  /** Wall time of the attack and its evaluation over all batches. */
+  /**
+   * Wall time of the attack over all batches; on webgpu, where the attack's reads are not waited for
+   * (device_tracker.ts), the time to queue its iterations.
+   */
   seconds: number;
 }
 

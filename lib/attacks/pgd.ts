@@ -15,6 +15,8 @@ import { type Norm, project, steepestDirection } from "./norms.ts";
 import { randomStart } from "./starts.ts";
 import { gatherRows } from "./tracker.ts";
 import { newTracker, type Tracking, trackingFor } from "./tracking.ts";
+import { DeviceTracker } from "./device_tracker.ts";
+import { IterationGraph, iterationGraphsFor, stateVariable } from "./iteration_graph.ts";
 
 /** Options of {@link pgd}. */
 export interface PgdOptions {
@@ -32,6 +34,11 @@ export interface PgdOptions {
   ids?: ArrayLike<number>;
   /** The bookkeeping (tracking.ts); default: the one for the active backend. */
   tracking?: Tracking;
+  /**
+   * With device bookkeeping, run the iterations through step graphs (iteration_graph.ts); default: where the
+   * backend can ({@link iterationGraphsFor}). The results are the same bits either way.
+   */
+  graphs?: boolean;
 }
 
 function checkOptions(o: PgdOptions): void {
@@ -64,8 +71,10 @@ export async function pgd(
   options: PgdOptions,
 ): Promise<tf.Tensor4D> {
   checkOptions(options);
+  const tracking = options.tracking ?? trackingFor(tf.getBackend()).tracking;
+  if (tracking === "device") return await pgdOnDevice(f, x, labels, options);
   const { eps, norm, steps, stepSize, seed } = options;
-  const tracker = newTracker(x, options.tracking ?? trackingFor(tf.getBackend()).tracking);
+  const tracker = newTracker(x, tracking);
   // The standing rows' clean images, labels and ids, and their current iterate (see tracker.ts).
   let rows = {
     x: tf.clone(x),
@@ -130,5 +139,70 @@ export async function pgd(
   } finally {
     tf.dispose([rows.x, rows.labels]);
     xk?.dispose();
+  }
+}
+
+/**
+ * {@link pgd} with device bookkeeping (device_tracker.ts): the batch stays whole, the iterate is a variable, and
+ * each iteration — input gradient, step, projection, bookkeeping — is one {@link IterationGraph} run, replayed
+ * on webgpu from its third run on. Starts and the last iterate's check run through tfjs and assign the
+ * variables, which a replay then reads.
+ */
+async function pgdOnDevice(
+  f: LogitsFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  options: PgdOptions,
+): Promise<tf.Tensor4D> {
+  const { eps, norm, steps, stepSize, seed } = options;
+  const ids = Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i));
+  const tracker = new DeviceTracker(x);
+  const xk = stateVariable(tf.zerosLike(x));
+  const iteration = new IterationGraph(() =>
+    tf.tidy(() => {
+      const { grad, logits, loss } = lossGradient(f, xk as tf.Tensor4D, labels);
+      try {
+        const next = project(
+          x,
+          tf.add(xk, tf.mul(steepestDirection(grad, norm), stepSize)) as tf.Tensor4D,
+          eps,
+          norm,
+        );
+        tracker.recordOnDevice(xk as tf.Tensor4D, logits, labels);
+        xk.assign(next);
+      } finally {
+        tf.dispose([grad, logits, loss]);
+      }
+    }), options.graphs ?? iterationGraphsFor(tf.backend(), steps).graphs);
+  try {
+    for (let r = 0; r < options.restarts && !tracker.done; r++) {
+      const start = options.randomStart
+        ? tf.tidy(() =>
+          project(
+            x,
+            randomStart(x, eps, norm, "ball", { seed, ids, restart: r, purpose: `pgd-${norm}` }),
+            eps,
+            norm,
+          )
+        )
+        : tf.clone(x);
+      xk.assign(start);
+      start.dispose(); // the variable is the data's only owner, as a replay needs
+      for (let k = 0; k < steps && !tracker.done; k++) {
+        iteration.run();
+        tracker.poll();
+        await Promise.resolve(); // lets a read that came back set `done`
+      }
+      if (tracker.done) break;
+      // The last iterate is checked on a forward pass alone.
+      const logits = tf.tidy(() => f(xk as tf.Tensor4D));
+      tracker.recordOnDevice(xk as tf.Tensor4D, logits, labels);
+      logits.dispose();
+      tracker.poll();
+    }
+    return await tracker.finish(xk as tf.Tensor4D);
+  } finally {
+    iteration.dispose();
+    xk.dispose();
   }
 }

@@ -12,6 +12,8 @@ import { pgd } from "../../../lib/attacks/pgd.ts";
 import { type Tracking, trackingFor } from "../../../lib/attacks/tracking.ts";
 import { type BackendName, initBackend } from "../../../lib/backends/select.ts";
 import { probeWebGpuAdapter } from "../../../lib/backends/webgpu/adapter.ts";
+import { dispatchCacheStats } from "../../../lib/backends/webgpu/backend.ts";
+import { iterationGraphsFor, MIN_GRAPH_ITERATIONS } from "../../../lib/attacks/iteration_graph.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
 import { Rng } from "../../../lib/random.ts";
 
@@ -72,5 +74,63 @@ Deno.test({
   async fn() {
     await checkOn("webgpu");
     assert.equal(trackingFor(tf.getBackend()).tracking, "device");
+  },
+});
+
+Deno.test({
+  name:
+    "cnn on webgpu: PGD's and APGD's iterations through step graphs give tfjs's bits with far fewer dispatches",
+  ignore: noAdapter,
+  async fn() {
+    await initBackend("webgpu");
+    const { model } = buildModel("cnn", { inputShape: [12, 12, 1], numClasses: 4, seed: 5 });
+    const f = inferenceLogits(model);
+    const rng = new Rng(8);
+    const x = tf.tensor4d(Float32Array.from({ length: 16 * 144 }, () => rng.uniform()), [16, 12, 12, 1]);
+    const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 4), "int32");
+    const stats = dispatchCacheStats(tf.backend())!;
+    assert.equal(iterationGraphsFor(tf.backend(), MIN_GRAPH_ITERATIONS).graphs, true);
+    assert.match(iterationGraphsFor(tf.backend(), 3).reason, /3 iterations: too few/);
+    const attacks: [string, (graphs: boolean) => Promise<tf.Tensor4D>][] = [
+      ["pgd", (graphs) =>
+        pgd(f, x, labels, {
+          eps: 0.03,
+          norm: "linf",
+          steps: 10,
+          stepSize: 0.01,
+          randomStart: true,
+          restarts: 1,
+          seed: 2,
+          tracking: "device",
+          graphs,
+        })],
+      [
+        "apgd",
+        (graphs) =>
+          apgd(f, x, labels, { eps: 0.03, norm: "linf", steps: 12, seed: 2, tracking: "device", graphs }),
+      ],
+    ];
+    for (const [name, attack] of attacks) {
+      const run = async (graphs: boolean) => {
+        const before = stats.dispatches;
+        const out = await attack(graphs);
+        return { out, dispatches: stats.dispatches - before };
+      };
+      const eager = await run(false), graphed = await run(true);
+      assert.deepEqual(
+        await graphed.out.data(),
+        await eager.out.data(),
+        `${name}: graphs changed the examples`,
+      );
+      // PGD: 10 iterations, 2 captured through tfjs and 8 replayed; APGD: iteration 1 and 2 captures through
+      // tfjs, 9 replays (the checkpoints' few kernels go through tfjs).
+      assert.ok(
+        graphed.dispatches < 0.5 * eager.dispatches,
+        `${name}: ${graphed.dispatches} tfjs dispatches with graphs, ${eager.dispatches} without`,
+      );
+      tf.dispose([eager.out, graphed.out]);
+    }
+    tf.dispose([x, labels]);
+    model.dispose();
   },
 });

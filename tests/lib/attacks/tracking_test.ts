@@ -9,6 +9,8 @@ import { misclassified } from "../../../lib/attacks/model.ts";
 import { apgd } from "../../../lib/attacks/apgd.ts";
 import { pgd } from "../../../lib/attacks/pgd.ts";
 import { type Tracking, trackingFor } from "../../../lib/attacks/tracking.ts";
+import { DeviceTracker } from "../../../lib/attacks/device_tracker.ts";
+import { iterationGraphsFor } from "../../../lib/attacks/iteration_graph.ts";
 import { WEBGPU_BACKEND } from "../../../lib/backends/webgpu/name.ts";
 import { bumpyModel, useCpu } from "./helpers.ts";
 
@@ -90,8 +92,35 @@ Deno.test("device bookkeeping stops soon after every sample is broken", async ()
   tf.dispose([wrong, out, shrunk]);
 });
 
+Deno.test("device bookkeeping: finish does not wait for the background read in flight", async () => {
+  // Reads that never resolve, as a GPU read behind a long queue: finish must still hand the result over.
+  const data = tf.Tensor.prototype.data;
+  let reads = 0;
+  tf.Tensor.prototype.data = function () {
+    reads++;
+    return new Promise<never>(() => {});
+  } as typeof data;
+  try {
+    const tracker = new DeviceTracker(x);
+    const logits = bumpy(x);
+    await tracker.record(x, logits, labels);
+    assert.equal(reads, 1, "record started a background read");
+    const timeout = new Promise<"timed out">((done) => setTimeout(() => done("timed out"), 2000));
+    const out = await Promise.race([tracker.finish(x), timeout]);
+    assert.notEqual(out, "timed out", "finish waited for the read");
+    tf.dispose([logits, out as tf.Tensor]);
+  } finally {
+    tf.Tensor.prototype.data = data;
+  }
+});
+
 Deno.test("trackingFor: device bookkeeping where reads wait for a GPU, shrinking elsewhere", () => {
   for (const b of [WEBGPU_BACKEND, "webgpu", "webgl"]) assert.equal(trackingFor(b).tracking, "device", b);
   for (const b of ["wasm", "cpu", "tensorflow"]) assert.equal(trackingFor(b).tracking, "shrink", b);
   assert.match(trackingFor("wasm").reason, /copies in memory/);
+  // Step graphs need our webgpu backend: on the cpu backend the iterations always run through tfjs.
+  assert.deepEqual(iterationGraphsFor(tf.backend(), 100), {
+    graphs: false,
+    reason: "not our webgpu backend with its dispatch cache: iterations run through tfjs",
+  });
 });
