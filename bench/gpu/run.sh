@@ -39,8 +39,8 @@ if [ "$LOCAL" != 1 ]; then
   # against training through tfjs, bit for bit.
   say "webgpu tests on the GPU"
   NO_COLOR=1 timeout 300 $DENO test --cached-only -A tests/lib/backends/webgpu/*_test.ts tests/lib/backends/kernels/webgpu_*_test.ts \
-    tests/lib/train/graph_steps_test.ts > "$OUT/gpu_tests.log" 2>&1
-  GPU_TESTS="webgpu tests on this GPU (tests/lib/backends/webgpu/*_test.ts tests/lib/backends/kernels/webgpu_*_test.ts, tests/lib/train/graph_steps_test.ts): exit $?, $(grep -aE '^(ok|FAILED) \|' "$OUT/gpu_tests.log" | tail -1)"
+    tests/lib/train/graph_steps_test.ts tests/lib/attacks/tracking_models_test.ts > "$OUT/gpu_tests.log" 2>&1
+  GPU_TESTS="webgpu tests on this GPU (tests/lib/backends/webgpu/*_test.ts tests/lib/backends/kernels/webgpu_*_test.ts, tests/lib/train/graph_steps_test.ts, tests/lib/attacks/tracking_models_test.ts): exit $?, $(grep -aE '^(ok|FAILED) \|' "$OUT/gpu_tests.log" | tail -1)"
   say "$GPU_TESTS"
 
   # (d) PyTorch peer: eager with both optimizers (OPTS=momentum: momentum only, in the next call), then the
