@@ -36,6 +36,7 @@ import { inferenceLogits } from "../lib/attacks/model.ts";
 import { ATTACK_NAMES, parseAttackName } from "../lib/attacks/registry.ts";
 import { buildReport } from "../lib/attacks/report.ts";
 import { trackingFor } from "../lib/attacks/tracking.ts";
+import { iterationGraphTally } from "../lib/attacks/iteration_graph.ts";
 
 const epsGrid = z.array(z.number().min(0)).refine(
   (a) => new Set(a).size === a.length,
@@ -118,6 +119,7 @@ export const main = stageEntry(async (argv) => {
   const tracking = trackingFor(tf.getBackend());
   console.log(`${run}: ${tracking.tracking} bookkeeping (${tracking.reason})`);
   const progress = stageProgress();
+  const graphsBefore = iterationGraphTally();
   const ev = await evaluateAttacks(inferenceLogits(model), { ...test, indices }, {
     attacks: p.attacks,
     eps,
@@ -166,6 +168,8 @@ export const main = stageEntry(async (argv) => {
   await recordRunFacts({
     ...backendFacts(backend),
     attack_tracking: tracking,
+    // PGD's and APGD's iterations: captured, replayed (step graphs, webgpu) and run through tfjs.
+    attack_graphs: iterationGraphTally(graphsBefore),
     wall_seconds: wallSeconds,
     attack_seconds: attackSeconds,
     // Images attacked (at one radius, with the evaluation of the result) per second, by attack.

@@ -6,7 +6,7 @@
  * buffer, without tfjs's CPU cost per kernel (~17,800 kernels made most of an H100 host's attack-eval CPU time).
  * A replay runs the captured kernels on the same shapes, so the results are the eager ones, bit for bit. An
  * iteration that cannot be replayed (recordings that differ, a read inside) runs through tfjs, and
- * {@link IterationGraph.unreplayable} says why.
+ * {@link iterationGraphTally} says why.
  *
  * @example
  * ```ts
@@ -81,6 +81,36 @@ export function ownCopy<T extends tf.Tensor>(t: T): T {
   });
 }
 
+/** What the iteration graphs of this process did: runs captured, replayed and run eagerly, and why not replayed. */
+export interface IterationGraphTally {
+  captured: number;
+  replayed: number;
+  /** Runs through tfjs without capture (graphs not asked for, or refused). */
+  eager: number;
+  /** The first reason an iteration asked to be replayed could not be, or null. */
+  unreplayable: string | null;
+}
+
+const tally: IterationGraphTally = { captured: 0, replayed: 0, eager: 0, unreplayable: null };
+
+/**
+ * The runs of every {@link IterationGraph} since the `before` snapshot (or since the process started), for a
+ * stage's run record.
+ *
+ * @example
+ * const before = iterationGraphTally();
+ * await evaluateAttacks(f, set, options);
+ * iterationGraphTally(before); // { captured: 30, replayed: 240, eager: 15, unreplayable: null }
+ */
+export function iterationGraphTally(before?: IterationGraphTally): IterationGraphTally {
+  return {
+    captured: tally.captured - (before?.captured ?? 0),
+    replayed: tally.replayed - (before?.replayed ?? 0),
+    eager: tally.eager - (before?.eager ?? 0),
+    unreplayable: tally.unreplayable,
+  };
+}
+
 /** Runs one iteration body, captured and replayed when `graphs` (see the module doc). */
 export class IterationGraph {
   readonly #body: () => void;
@@ -88,10 +118,6 @@ export class IterationGraph {
   #graph: StepGraph | null = null;
   #pending: Recording | null = null;
   #mismatches = 0;
-  /** Why the iteration runs through tfjs although graphs were asked for, or null. */
-  unreplayable: string | null = null;
-  /** Runs captured, and runs replayed. */
-  readonly stats = { captures: 0, replays: 0 };
 
   /**
    * `body` must read and assign only variables and fixed tensors, and read nothing back from the device;
@@ -106,18 +132,19 @@ export class IterationGraph {
   run(): void {
     if (this.#graph?.isCurrent()) {
       this.#graph.replay([]);
-      this.stats.replays++;
+      tally.replayed++;
       return;
     }
     if (!this.#graphs) {
       this.#body();
+      tally.eager++;
       return;
     }
     const graph = captureStep(() => {
       this.#body();
       return [];
     }, []);
-    this.stats.captures++;
+    tally.captured++;
     if (graph.unreplayable !== null) {
       this.#refuse(graph.unreplayable);
     } else if (this.#pending === null) {
@@ -144,6 +171,6 @@ export class IterationGraph {
 
   #refuse(why: string): void {
     this.#graphs = false;
-    this.unreplayable = why;
+    tally.unreplayable ??= why;
   }
 }

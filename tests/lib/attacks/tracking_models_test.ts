@@ -13,7 +13,11 @@ import { type Tracking, trackingFor } from "../../../lib/attacks/tracking.ts";
 import { type BackendName, initBackend } from "../../../lib/backends/select.ts";
 import { probeWebGpuAdapter } from "../../../lib/backends/webgpu/adapter.ts";
 import { dispatchCacheStats } from "../../../lib/backends/webgpu/backend.ts";
-import { iterationGraphsFor, MIN_GRAPH_ITERATIONS } from "../../../lib/attacks/iteration_graph.ts";
+import {
+  iterationGraphsFor,
+  iterationGraphTally,
+  MIN_GRAPH_ITERATIONS,
+} from "../../../lib/attacks/iteration_graph.ts";
 import { buildModel } from "../../../lib/models/registry.ts";
 import { Rng } from "../../../lib/random.ts";
 
@@ -110,13 +114,18 @@ Deno.test({
           apgd(f, x, labels, { eps: 0.03, norm: "linf", steps: 12, seed: 2, tracking: "device", graphs }),
       ],
     ];
+    // Runs through IterationGraph: PGD's 10 iterations; APGD's 11 after its first (which always goes through tfjs).
+    const iterations: Record<string, number> = { pgd: 10, apgd: 11 };
     for (const [name, attack] of attacks) {
       const run = async (graphs: boolean) => {
-        const before = stats.dispatches;
+        const before = stats.dispatches, tallied = iterationGraphTally();
         const out = await attack(graphs);
-        return { out, dispatches: stats.dispatches - before };
+        return { out, dispatches: stats.dispatches - before, tally: iterationGraphTally(tallied) };
       };
       const eager = await run(false), graphed = await run(true);
+      const n = iterations[name];
+      assert.deepEqual(eager.tally, { captured: 0, replayed: 0, eager: n, unreplayable: null }, name);
+      assert.deepEqual(graphed.tally, { captured: 2, replayed: n - 2, eager: 0, unreplayable: null }, name);
       assert.deepEqual(
         await graphed.out.data(),
         await eager.out.data(),
