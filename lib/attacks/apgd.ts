@@ -16,7 +16,8 @@
  * Differences from AutoAttack: the first step's "rise" compares with the loss at x₀ (AutoAttack compares with
  * a zero-initialised history row); for samples never misclassified the highest-loss point x_best is returned
  * (AutoAttack returns x₀). As in the other attacks, a broken sample returns its first misclassified iterate
- * and leaves the batch (tracker.ts), or on webgpu stays in it with its result frozen (device_tracker.ts).
+ * and leaves the batch (tracker.ts), or on webgpu stays in it with its result frozen (device_tracker.ts), the
+ * iterations then replayed as step graphs (iteration_graph.ts).
  *
  * @module
  */

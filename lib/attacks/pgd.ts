@@ -4,8 +4,8 @@
  * projection of lib/attacks/norms.ts. With several restarts (each from a fresh seeded start), a sample counts
  * as broken if any restart breaks it; per sample the first misclassified iterate is returned (tracker.ts), else
  * the last iterate of the last restart. A broken sample leaves the batch (tracker.ts), or on webgpu stays in it
- * with its result frozen (device_tracker.ts; tracking.ts chooses); the attack stops once every sample is
- * broken.
+ * with its result frozen (device_tracker.ts; tracking.ts chooses), its iterations then replayed as step graphs
+ * (iteration_graph.ts); the attack stops once every sample is broken.
  *
  * @module
  */
@@ -16,7 +16,7 @@ import { randomStart } from "./starts.ts";
 import { gatherRows } from "./tracker.ts";
 import { newTracker, type Tracking, trackingFor } from "./tracking.ts";
 import { DeviceTracker } from "./device_tracker.ts";
-import { IterationGraph, iterationGraphsFor, stateVariable } from "./iteration_graph.ts";
+import { IterationGraph, iterationGraphsFor, ownCopy, stateVariable } from "./iteration_graph.ts";
 
 /** Options of {@link pgd}. */
 export interface PgdOptions {
@@ -185,7 +185,7 @@ async function pgdOnDevice(
             norm,
           )
         )
-        : tf.clone(x);
+        : ownCopy(x); // not tf.clone: the variable must not share the caller's data
       xk.assign(start);
       start.dispose(); // the variable is the data's only owner, as a replay needs
       for (let k = 0; k < steps && !tracker.done; k++) {

@@ -108,14 +108,27 @@ Deno.test({
           tracking: "device",
           graphs,
         })],
+      // From x itself: the iterate variable must own a copy, or no capture could be replayed.
+      ["pgd from x", (graphs) =>
+        pgd(f, x, labels, {
+          eps: 0.03,
+          norm: "linf",
+          steps: 6,
+          stepSize: 0.01,
+          randomStart: false,
+          restarts: 1,
+          seed: 2,
+          tracking: "device",
+          graphs,
+        })],
       [
         "apgd",
         (graphs) =>
           apgd(f, x, labels, { eps: 0.03, norm: "linf", steps: 12, seed: 2, tracking: "device", graphs }),
       ],
     ];
-    // Runs through IterationGraph: PGD's 10 iterations; APGD's 11 after its first (which always goes through tfjs).
-    const iterations: Record<string, number> = { pgd: 10, apgd: 11 };
+    // Runs through IterationGraph: PGD's iterations; APGD's 11 after its first (which always goes through tfjs).
+    const iterations: Record<string, number> = { pgd: 10, "pgd from x": 6, apgd: 11 };
     for (const [name, attack] of attacks) {
       const run = async (graphs: boolean) => {
         const before = stats.dispatches, tallied = iterationGraphTally();
