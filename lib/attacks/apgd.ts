@@ -61,6 +61,81 @@ export function apgdCheckpoints(steps: number): number[] {
   return out;
 }
 
+/** The per-sample tensors APGD's steps read (its state, as tensors or variables). */
+type ApgdTensors = Record<
+  | "xk"
+  | "xPrev"
+  | "grad"
+  | "loss"
+  | "xBest"
+  | "gradBest"
+  | "lossBest"
+  | "lossBestAtCheck"
+  | "halvedAtCheck"
+  | "rises"
+  | "eta",
+  tf.Tensor
+>;
+
+/** Step 1 of the module doc: the start x₀ = P(x + ε·t/‖t‖). */
+function apgdStart(x: tf.Tensor4D, o: ApgdOptions & { ids: ArrayLike<number> }): tf.Tensor4D {
+  return tf.tidy(() =>
+    project(
+      x,
+      randomStart(x, o.eps, o.norm, "apgd", {
+        seed: o.seed,
+        ids: o.ids,
+        restart: 0,
+        purpose: `apgd-${o.norm}`,
+      }),
+      o.eps,
+      o.norm,
+    )
+  );
+}
+
+/** Step 2: the next iterate from the state, with momentum weight `a` (1 at the first step, then 0.75). */
+function apgdMove(x: tf.Tensor4D, t: ApgdTensors, a: number, o: ApgdOptions): tf.Tensor4D {
+  const xk = t.xk as tf.Tensor4D;
+  const z = project(
+    x,
+    tf.add(xk, tf.mul(steepestDirection(t.grad as tf.Tensor4D, o.norm), t.eta)) as tf.Tensor4D,
+    o.eps,
+    o.norm,
+  );
+  const moved = tf.add(tf.add(xk, tf.mul(tf.sub(z, xk), a)), tf.mul(tf.sub(xk, t.xPrev), 1 - a));
+  return project(x, moved as tf.Tensor4D, o.eps, o.norm);
+}
+
+/** Step 3: the rises and the best point after iterate `xNew` with its gradient and loss. */
+function apgdBest(t: ApgdTensors, xNew: tf.Tensor4D, grad: tf.Tensor4D, loss: tf.Tensor1D) {
+  const improved = tf.greater(loss, t.lossBest) as tf.Tensor1D;
+  return {
+    rises: tf.add(t.rises, tf.cast(tf.greater(loss, t.loss), "float32")),
+    xBest: selectRows(improved, xNew, t.xBest),
+    gradBest: selectRows(improved, grad, t.gradBest),
+    lossBest: tf.where(improved, loss, t.lossBest as tf.Tensor1D),
+  };
+}
+
+/** Step 4: the state after a checkpoint ending an interval of `k` steps. */
+function apgdCheckpoint(t: ApgdTensors, k: number) {
+  const oscillating = tf.lessEqual(t.rises, 0.75 * k);
+  const stalled = tf.logicalAnd(
+    tf.logicalNot(t.halvedAtCheck),
+    tf.greaterEqual(t.lossBestAtCheck, t.lossBest),
+  );
+  const reset = tf.logicalOr(oscillating, stalled) as tf.Tensor1D;
+  return {
+    eta: selectRows(reset, tf.div(t.eta, 2), t.eta),
+    xk: selectRows(reset, t.xBest, t.xk),
+    grad: selectRows(reset, t.gradBest, t.grad),
+    lossBestAtCheck: ownCopy(t.lossBest),
+    rises: tf.zerosLike(t.rises),
+    halvedAtCheck: reset,
+  };
+}
+
 /** Mutable per-sample state; every field is owned here and replaced with {@link State.set}. */
 class State {
   t: Record<string, tf.Tensor> = {};
@@ -87,7 +162,7 @@ export async function apgd(
   labels: tf.Tensor1D,
   options: ApgdOptions,
 ): Promise<tf.Tensor4D> {
-  const { eps, norm, steps, seed } = options;
+  const { eps, steps } = options;
   if (!(eps >= 0)) throw new Error(`apgd: eps must be ≥ 0, got ${eps}`);
   if (!Number.isInteger(steps) || steps < 1) {
     throw new Error(`apgd: steps must be an integer ≥ 1, got ${steps}`);
@@ -106,14 +181,7 @@ export async function apgd(
     }
   };
   try {
-    const x0 = tf.tidy(() =>
-      project(
-        x,
-        randomStart(x, eps, norm, "apgd", { seed, ids, restart: 0, purpose: `apgd-${norm}` }),
-        eps,
-        norm,
-      )
-    );
+    const x0 = apgdStart(x, { ...options, ids });
     const first = lossGradient(f, x0, labels);
     const keep0 = await tracker.record(x0, first.logits, labels);
     first.logits.dispose();
@@ -138,29 +206,11 @@ export async function apgd(
       const t = s.t;
       const xc = t.x as tf.Tensor4D;
       const a = i === 1 ? 1 : 0.75;
-      const xNew = tf.tidy(() => {
-        const xk = t.xk as tf.Tensor4D;
-        const z = project(
-          xc,
-          tf.add(xk, tf.mul(steepestDirection(t.grad as tf.Tensor4D, norm), t.eta)) as tf.Tensor4D,
-          eps,
-          norm,
-        );
-        const moved = tf.add(tf.add(xk, tf.mul(tf.sub(z, xk), a)), tf.mul(tf.sub(xk, t.xPrev), 1 - a));
-        return project(xc, moved as tf.Tensor4D, eps, norm);
-      });
+      const xNew = tf.tidy(() => apgdMove(xc, t as ApgdTensors, a, options));
       const { grad, logits, loss } = lossGradient(f, xNew, t.labels as tf.Tensor1D);
       const keep = await tracker.record(xNew, logits, t.labels as tf.Tensor1D);
       logits.dispose();
-      const updated = tf.tidy(() => {
-        const improved = tf.greater(loss, t.lossBest) as tf.Tensor1D;
-        return {
-          rises: tf.add(t.rises, tf.cast(tf.greater(loss, t.loss), "float32")),
-          xBest: selectRows(improved, xNew, t.xBest),
-          gradBest: selectRows(improved, grad, t.gradBest),
-          lossBest: tf.where(improved, loss, t.lossBest),
-        };
-      });
+      const updated = tf.tidy(() => apgdBest(t as ApgdTensors, xNew, grad, loss));
       // The old iterate becomes xPrev (moved, not copied); the old xPrev is freed.
       const oldXk = t.xk;
       delete t.xk;
@@ -168,23 +218,7 @@ export async function apgd(
       if (checkpoints.has(i)) {
         const k = i - lastCheck;
         lastCheck = i;
-        const c = s.t;
-        const reset = tf.tidy(() => {
-          const oscillating = tf.lessEqual(c.rises, 0.75 * k);
-          const stalled = tf.logicalAnd(
-            tf.logicalNot(c.halvedAtCheck),
-            tf.greaterEqual(c.lossBestAtCheck, c.lossBest),
-          );
-          return tf.logicalOr(oscillating, stalled) as tf.Tensor1D;
-        });
-        const next = tf.tidy(() => ({
-          eta: selectRows(reset, tf.div(c.eta, 2), c.eta),
-          xk: selectRows(reset, c.xBest, c.xk),
-          grad: selectRows(reset, c.gradBest, c.grad),
-          lossBestAtCheck: tf.clone(c.lossBest),
-          rises: tf.zerosLike(c.rises),
-        }));
-        s.set({ ...next, halvedAtCheck: reset });
+        s.set(tf.tidy(() => apgdCheckpoint(s.t as ApgdTensors, k)));
       }
       shrink(keep);
     }
@@ -208,17 +242,10 @@ async function apgdOnDevice(
   options: ApgdOptions & { ids: ArrayLike<number> },
   checkpoints: ReadonlySet<number>,
 ): Promise<tf.Tensor4D> {
-  const { eps, norm, steps, seed, ids } = options;
+  const { eps, steps } = options;
   const b = x.shape[0];
   const tracker = new DeviceTracker(x);
-  const x0 = tf.tidy(() =>
-    project(
-      x,
-      randomStart(x, eps, norm, "apgd", { seed, ids, restart: 0, purpose: `apgd-${norm}` }),
-      eps,
-      norm,
-    )
-  );
+  const x0 = apgdStart(x, options);
   const first = lossGradient(f, x0, labels);
   tracker.recordOnDevice(x0, first.logits, labels);
   tracker.poll();
@@ -240,26 +267,11 @@ async function apgdOnDevice(
   /** Iteration with momentum weight `a` (1 at the first, then 0.75): new values from old, then assigned. */
   const iterate = (a: number) =>
     tf.tidy(() => {
-      const xk = v.xk as tf.Tensor4D;
-      const z = project(
-        x,
-        tf.add(xk, tf.mul(steepestDirection(v.grad as tf.Tensor4D, norm), v.eta)) as tf.Tensor4D,
-        eps,
-        norm,
-      );
-      const moved = tf.add(tf.add(xk, tf.mul(tf.sub(z, xk), a)), tf.mul(tf.sub(xk, v.xPrev), 1 - a));
-      const xNew = project(x, moved as tf.Tensor4D, eps, norm);
+      const xNew = apgdMove(x, v, a, options);
       const { grad, logits, loss } = lossGradient(f, xNew, labels);
       try {
         tracker.recordOnDevice(xNew, logits, labels);
-        const improved = tf.greater(loss, v.lossBest) as tf.Tensor1D;
-        const next = {
-          rises: tf.add(v.rises, tf.cast(tf.greater(loss, v.loss), "float32")),
-          xBest: selectRows(improved, xNew, v.xBest),
-          gradBest: selectRows(improved, grad, v.gradBest),
-          lossBest: tf.where(improved, loss, v.lossBest as tf.Tensor1D),
-          xPrev: ownCopy(xk),
-        };
+        const next = { ...apgdBest(v, xNew, grad, loss), xPrev: ownCopy(v.xk) };
         for (const [k, t] of Object.entries(next)) v[k as keyof typeof next].assign(t);
         v.xk.assign(xNew);
         v.grad.assign(grad);
@@ -282,18 +294,7 @@ async function apgdOnDevice(
         const k = i - lastCheck;
         lastCheck = i;
         tf.tidy(() => {
-          const reset = tf.logicalOr(
-            tf.lessEqual(v.rises, 0.75 * k),
-            tf.logicalAnd(tf.logicalNot(v.halvedAtCheck), tf.greaterEqual(v.lossBestAtCheck, v.lossBest)),
-          ) as tf.Tensor1D;
-          const next = {
-            eta: selectRows(reset, tf.div(v.eta, 2), v.eta),
-            xk: selectRows(reset, v.xBest, v.xk),
-            grad: selectRows(reset, v.gradBest, v.grad),
-            lossBestAtCheck: ownCopy(v.lossBest),
-            rises: tf.zerosLike(v.rises),
-            halvedAtCheck: reset,
-          };
+          const next = apgdCheckpoint(v, k);
           for (const [key, t] of Object.entries(next)) v[key as keyof typeof next].assign(t);
         });
       }

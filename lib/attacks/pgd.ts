@@ -41,6 +41,26 @@ export interface PgdOptions {
   graphs?: boolean;
 }
 
+/** Restart `r`'s start: a seeded uniform point of the ε-ball around `x`, or `x` itself (a copy of its own). */
+function pgdStart(x: tf.Tensor4D, o: PgdOptions, ids: ArrayLike<number>, r: number): tf.Tensor4D {
+  if (!o.randomStart) return ownCopy(x);
+  return tf.tidy(() =>
+    project(
+      x,
+      randomStart(x, o.eps, o.norm, "ball", { seed: o.seed, ids, restart: r, purpose: `pgd-${o.norm}` }),
+      o.eps,
+      o.norm,
+    )
+  );
+}
+
+/** One step from `xk` with its input gradient: P(xk + α·d(∇)) in the ε-ball around `x`. */
+function pgdStep(x: tf.Tensor4D, xk: tf.Tensor4D, grad: tf.Tensor4D, o: PgdOptions): tf.Tensor4D {
+  return tf.tidy(() =>
+    project(x, tf.add(xk, tf.mul(steepestDirection(grad, o.norm), o.stepSize)) as tf.Tensor4D, o.eps, o.norm)
+  );
+}
+
 function checkOptions(o: PgdOptions): void {
   const bad = (msg: string) => {
     throw new Error(`pgd: ${msg}`);
@@ -73,7 +93,7 @@ export async function pgd(
   checkOptions(options);
   const tracking = options.tracking ?? trackingFor(tf.getBackend()).tracking;
   if (tracking === "device") return await pgdOnDevice(f, x, labels, options);
-  const { eps, norm, steps, stepSize, seed } = options;
+  const { steps } = options;
   const tracker = newTracker(x, tracking);
   // The standing rows' clean images, labels and ids, and their current iterate (see tracker.ts).
   let rows = {
@@ -96,21 +116,7 @@ export async function pgd(
   try {
     for (let r = 0; r < options.restarts && !tracker.done; r++) {
       xk?.dispose();
-      xk = options.randomStart
-        ? tf.tidy(() =>
-          project(
-            rows.x,
-            randomStart(rows.x, eps, norm, "ball", {
-              seed,
-              ids: rows.ids,
-              restart: r,
-              purpose: `pgd-${norm}`,
-            }),
-            eps,
-            norm,
-          )
-        )
-        : tf.clone(rows.x);
+      xk = pgdStart(rows.x, options, rows.ids, r);
       for (let k = 0; k <= steps && !tracker.done; k++) {
         // Step k's iterate is checked on the forward pass of its gradient; the last one on a forward pass alone.
         if (k === steps) {
@@ -121,14 +127,7 @@ export async function pgd(
           break;
         }
         const { grad, logits, loss } = lossGradient(f, xk, rows.labels);
-        const next: tf.Tensor4D = tf.tidy(() =>
-          project(
-            rows.x,
-            tf.add(xk!, tf.mul(steepestDirection(grad, norm), stepSize)) as tf.Tensor4D,
-            eps,
-            norm,
-          )
-        );
+        const next = pgdStep(rows.x, xk, grad, options);
         const keep = await tracker.record(xk, logits, rows.labels);
         tf.dispose([grad, logits, loss, xk]);
         xk = next;
@@ -154,7 +153,7 @@ async function pgdOnDevice(
   labels: tf.Tensor1D,
   options: PgdOptions,
 ): Promise<tf.Tensor4D> {
-  const { eps, norm, steps, stepSize, seed } = options;
+  const { steps } = options;
   const ids = Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i));
   const tracker = new DeviceTracker(x);
   const xk = stateVariable(tf.zerosLike(x));
@@ -162,12 +161,7 @@ async function pgdOnDevice(
     tf.tidy(() => {
       const { grad, logits, loss } = lossGradient(f, xk as tf.Tensor4D, labels);
       try {
-        const next = project(
-          x,
-          tf.add(xk, tf.mul(steepestDirection(grad, norm), stepSize)) as tf.Tensor4D,
-          eps,
-          norm,
-        );
+        const next = pgdStep(x, xk as tf.Tensor4D, grad, options);
         tracker.recordOnDevice(xk as tf.Tensor4D, logits, labels);
         xk.assign(next);
       } finally {
@@ -176,16 +170,7 @@ async function pgdOnDevice(
     }), options.graphs ?? iterationGraphsFor(tf.backend(), steps).graphs);
   try {
     for (let r = 0; r < options.restarts && !tracker.done; r++) {
-      const start = options.randomStart
-        ? tf.tidy(() =>
-          project(
-            x,
-            randomStart(x, eps, norm, "ball", { seed, ids, restart: r, purpose: `pgd-${norm}` }),
-            eps,
-            norm,
-          )
-        )
-        : ownCopy(x); // not tf.clone: the variable must not share the caller's data
+      const start = pgdStart(x, options, ids, r);
       xk.assign(start);
       start.dispose(); // the variable is the data's only owner, as a replay needs
       for (let k = 0; k < steps && !tracker.done; k++) {
