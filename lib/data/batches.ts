@@ -36,6 +36,17 @@ export interface Batch {
   shape: [number, number, number, number];
 }
 
+/**
+ * A batch whose images are already a tensor on the backend (a training method made them there: PGD's
+ * examples on webgpu, which step graphs take without a read); whoever holds it disposes `x`.
+ */
+export interface DeviceBatch {
+  x: tf.Tensor4D;
+  labels: Int32Array;
+  /** [B, H, W, C]. */
+  shape: [number, number, number, number];
+}
+
 /** The seeded order of the training split in `epoch`. */
 export function epochOrder(n: number, seed: number, epoch: number): Uint32Array {
   return new Rng(deriveSeed(seed, "shuffle", epoch)).permutation(n);
@@ -124,11 +135,13 @@ export function channelStats(split: PreparedSplit): { mean: number[]; std: numbe
 }
 
 /**
- * The images and int32 labels of a batch as tensors (the caller disposes them).
+ * The images and int32 labels of a batch as tensors (the caller disposes them; a device batch's images are a
+ * new reference to its tensor).
  *
  * @example
  * const [x, labels] = batchTensors(makeBatch(data.test, [0, 1, 2]));
  */
-export function batchTensors(batch: Batch): [tf.Tensor4D, tf.Tensor1D] {
-  return [tf.tensor4d(batch.x, batch.shape), tf.tensor1d(batch.labels, "int32")];
+export function batchTensors(batch: Batch | DeviceBatch): [tf.Tensor4D, tf.Tensor1D] {
+  const x = batch.x instanceof tf.Tensor ? tf.clone(batch.x) : tf.tensor4d(batch.x, batch.shape);
+  return [x, tf.tensor1d(batch.labels, "int32")];
 }

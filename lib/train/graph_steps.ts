@@ -16,7 +16,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { captureStep, type Recording, sameRecording, type StepGraph } from "../backends/webgpu/step_graph.ts";
 import { ReadbackSlots } from "../backends/webgpu/readback.ts";
 import { asSelectivityWebGpu } from "../backends/webgpu/backend.ts";
-import { type Batch, batchTensors } from "../data/batches.ts";
+import { type Batch, batchTensors, type DeviceBatch } from "../data/batches.ts";
 
 /** What a {@link GraphStepper} did. */
 export interface GraphStepStats {
@@ -90,10 +90,11 @@ export class GraphStepper {
   }
 
   /**
-   * Queues one step on `batch` (index `index` in the epoch). Returns the rows of an earlier group of steps
-   * once it has been read, else an empty list.
+   * Queues one step on `batch` (index `index` in the epoch; its images on the CPU, or a tensor on this device,
+   * which a replay copies on the GPU). Returns the rows of an earlier group of steps once it has been read,
+   * else an empty list.
    */
-  async step(batch: Batch, lr: number, index: number): Promise<StepRow[]> {
+  async step(batch: Batch | DeviceBatch, lr: number, index: number): Promise<StepRow[]> {
     const slots = this.#slots[this.#current];
     const sink = slots.sink(this.#batchesIn[this.#current].length);
     this.#run(batch, lr, sink);
@@ -134,7 +135,7 @@ export class GraphStepper {
     this.#entries.clear();
   }
 
-  #run(batch: Batch, lr: number, sink: { buffer: GPUBuffer; offset: number }): void {
+  #run(batch: Batch | DeviceBatch, lr: number, sink: { buffer: GPUBuffer; offset: number }): void {
     const key = batch.shape.join("x");
     let entry = this.#entries.get(key);
     if (!entry) {

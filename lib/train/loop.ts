@@ -238,22 +238,28 @@ export async function trainModel(
       for (let b = 0; b < batches.length; b++) {
         // The batch's preparation counts: a PGD-trained network's attack steps are most of its training time.
         const t0 = performance.now();
-        const batch = await applyMethod(
-          makeBatch(data.train, batches[b], config.augmentation, augmentRng),
-          config.method ?? { kind: "standard" },
-          { seed: config.seed, epoch: e, batch: b },
-          model,
-        );
+        const made = makeBatch(data.train, batches[b], config.augmentation, augmentRng);
+        const method = config.method ?? { kind: "standard" };
+        const at = { seed: config.seed, epoch: e, batch: b };
         if (stepper) {
-          for (const row of await stepper.step(batch, lr, b)) check(row.batch, row.terms);
+          // Step graphs take a method's images where it made them (PGD's, on the GPU): no read per batch.
+          const batch = await applyMethod(made, method, at, model, { keepOnDevice: true });
+          try {
+            for (const row of await stepper.step(batch, lr, b)) check(row.batch, row.terms);
+          } finally {
+            if (batch.x instanceof tf.Tensor) batch.x.dispose();
+          }
           if (b === batches.length - 1) {
             for (const row of await stepper.drain()) check(row.batch, row.terms);
           }
-        } else if (readEvery === 1) {
-          addStep(b, await trainStep(ctx, batch, lr, { epoch: e + 1, batch: b + 1 }));
         } else {
-          queued.push({ batch: b, terms: queueStep(ctx, batch, lr) });
-          if (queued.length >= readEvery || b === batches.length - 1) await readQueued();
+          const batch = await applyMethod(made, method, at, model);
+          if (readEvery === 1) {
+            addStep(b, await trainStep(ctx, batch, lr, { epoch: e + 1, batch: b + 1 }));
+          } else {
+            queued.push({ batch: b, terms: queueStep(ctx, batch, lr) });
+            if (queued.length >= readEvery || b === batches.length - 1) await readQueued();
+          }
         }
         seconds += (performance.now() - t0) / 1000;
       }

@@ -20,7 +20,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { inferenceLogits } from "../attacks/model.ts";
 import { pgdLastIterate } from "./adversarial_examples.ts";
 import { deriveSeed, Rng } from "../random.ts";
-import type { Batch } from "../data/batches.ts";
+import type { Batch, DeviceBatch } from "../data/batches.ts";
 
 /** A training method and its parameters. */
 export type TrainMethod =
@@ -142,6 +142,8 @@ export function augmixImage(
 
 /**
  * The batch as `method` trains on it (a new batch; the input is not changed). `model` is needed by `pgd` only.
+ * With `keepOnDevice`, `pgd`'s examples stay a tensor on the backend (a {@link DeviceBatch}, for a consumer
+ * that takes one: step graphs) instead of being read back, which on webgpu waits for the GPU every batch.
  *
  * @example
  * ```ts
@@ -153,7 +155,21 @@ export async function applyMethod(
   method: TrainMethod,
   at: BatchPosition,
   model?: tfl.LayersModel,
-): Promise<Batch> {
+): Promise<Batch>;
+export async function applyMethod(
+  batch: Batch,
+  method: TrainMethod,
+  at: BatchPosition,
+  model: tfl.LayersModel | undefined,
+  options: { keepOnDevice: boolean },
+): Promise<Batch | DeviceBatch>;
+export async function applyMethod(
+  batch: Batch,
+  method: TrainMethod,
+  at: BatchPosition,
+  model?: tfl.LayersModel,
+  options: { keepOnDevice: boolean } = { keepOnDevice: false },
+): Promise<Batch | DeviceBatch> {
   if (method.kind === "standard") return batch;
   const rng = new Rng(deriveSeed(at.seed, "method", at.epoch, at.batch));
   const [n, h, w, c] = batch.shape;
@@ -181,6 +197,7 @@ export async function applyMethod(
       stepSize: method.stepFactor * eps / method.steps,
       seed: rng.nextUint32(),
     });
+    if (options.keepOnDevice) return { ...batch, x: adv };
     const x = Float32Array.from(await adv.data());
     adv.dispose();
     return { ...batch, x };

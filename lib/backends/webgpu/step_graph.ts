@@ -167,14 +167,18 @@ export class StepGraph {
   }
 
   /**
-   * Runs the step again: writes `inputs` (one typed array per captured input, same byte size) into the
-   * input buffers and submits every recorded dispatch in one command buffer; with `sink`, the outputs are
-   * then copied there (at `offset`, one after another). Throws unless {@link isCurrent}.
+   * Runs the step again: writes `inputs` (one per captured input, same byte size: a typed array, written from
+   * the CPU, or a tensor already on this device, copied there on the GPU) into the input buffers and submits
+   * every recorded dispatch in one command buffer; with `sink`, the outputs are then copied there (at
+   * `offset`, one after another). Throws unless {@link isCurrent}.
    *
    * @example
    * graph.replay([batch.x, batch.labels], { buffer: ring.buffer, offset: ring.offsetOf(k) });
    */
-  replay(inputs: readonly ArrayBufferView[], sink?: { buffer: GPUBuffer; offset: number }): void {
+  replay(
+    inputs: readonly (ArrayBufferView | tf.Tensor)[],
+    sink?: { buffer: GPUBuffer; offset: number },
+  ): void {
     if (!this.isCurrent()) {
       throw new Error(
         `StepGraph.replay: ${this.unreplayable ?? "the graph or a variable it uses is disposed"}`,
@@ -194,17 +198,26 @@ export class StepGraph {
       b.uploadToGPU(variable.dataId);
       return gpuBuffer(b, variable.dataId, `variable '${variable.name}'`);
     });
+    const onDevice = inputs.map((data, i) => {
+      if (!(data instanceof tf.Tensor)) return null;
+      b.uploadToGPU(data.dataId);
+      return gpuBuffer(b, data.dataId, `input ${i}`);
+    });
     flush(b);
+    const encoder = b.device.createCommandEncoder();
     inputs.forEach((data, i) => {
       const { buffer, bytes } = this.#inputs[i];
-      if (data.byteLength !== bytes) {
-        throw new Error(
-          `StepGraph.replay: input ${i} has ${data.byteLength} bytes, the captured one ${bytes}`,
-        );
+      const given = data instanceof tf.Tensor ? byteSize(data) : data.byteLength;
+      if (given !== bytes) {
+        throw new Error(`StepGraph.replay: input ${i} has ${given} bytes, the captured one ${bytes}`);
       }
-      b.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+      const source = onDevice[i];
+      if (source) encoder.copyBufferToBuffer(source, 0, buffer, 0, bytes);
+      else {
+        const view = data as ArrayBufferView;
+        b.queue.writeBuffer(buffer, 0, view.buffer as ArrayBuffer, view.byteOffset, view.byteLength);
+      }
     });
-    const encoder = b.device.createCommandEncoder();
     this.#state.forEach(({ read, size }, i) => {
       if (current[i] !== read) encoder.copyBufferToBuffer(current[i], 0, read, 0, size);
     });

@@ -80,6 +80,45 @@ Deno.test({
 });
 
 Deno.test({
+  name: "PGD adversarial training: its examples stay on the GPU for the step graphs, bit for bit with tfjs",
+  ignore: noAdapter,
+  fn: async () => {
+    const pgd = { method: { kind: "pgd" as const, epsLinf255: 8, steps: 3, stepFactor: 2.5 }, epochs: 2 };
+    const eager = build(), graphed = build();
+    const reads = countReads();
+    const rg = await trainModel(graphed, data, config({ ...pgd, stepGraphs: true }));
+    const graphedReads = reads.stop();
+    const re = await trainModel(eager, data, config(pgd));
+    assert.equal(rg.stepGraphs!.unreplayable, null);
+    assert.ok(rg.stepGraphs!.replays >= 6, `replays: ${JSON.stringify(rg.stepGraphs)}`);
+    // No read per batch: the terms every lossReadEvery steps, validation and the last drain only.
+    assert.ok(graphedReads < 2 * 7, `${graphedReads} reads for 14 batches`);
+    assert.deepEqual(withoutSpeed(rg.history), withoutSpeed(re.history), "history");
+    const weights = (m: ReturnType<typeof build>) => Promise.all(m.model.getWeights().map((w) => w.data()));
+    const [we, wg] = [await weights(eager), await weights(graphed)];
+    we.forEach((w, i) => assert.deepEqual(Array.from(wg[i]), Array.from(w), `weight ${i}`));
+    eager.model.dispose();
+    graphed.model.dispose();
+  },
+});
+
+/** Counts tfjs reads (`data()`) until `stop`. */
+function countReads(): { stop(): number } {
+  const data = tf.Tensor.prototype.data;
+  let n = 0;
+  tf.Tensor.prototype.data = function (this: tf.Tensor) {
+    n++;
+    return data.call(this);
+  } as typeof data;
+  return {
+    stop() {
+      tf.Tensor.prototype.data = data;
+      return n;
+    },
+  };
+}
+
+Deno.test({
   name:
     "step graphs: a cosine schedule recaptures nothing (the rate is a graph input), bit for bit with tfjs",
   ignore: noAdapter,
