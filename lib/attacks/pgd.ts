@@ -155,7 +155,8 @@ async function pgdOnDevice(
 ): Promise<tf.Tensor4D> {
   const { steps } = options;
   const ids = Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i));
-  const tracker = new DeviceTracker(x);
+  const graphs = options.graphs ?? iterationGraphsFor(tf.backend(), steps).graphs;
+  const tracker = new DeviceTracker(x, { readInBackground: !graphs });
   const xk = stateVariable(tf.zerosLike(x));
   const iteration = new IterationGraph(() =>
     tf.tidy(() => {
@@ -167,7 +168,7 @@ async function pgdOnDevice(
       } finally {
         tf.dispose([grad, logits, loss]);
       }
-    }), options.graphs ?? iterationGraphsFor(tf.backend(), steps).graphs);
+    }), graphs);
   try {
     for (let r = 0; r < options.restarts && !tracker.done; r++) {
       const start = pgdStart(x, options, ids, r);
