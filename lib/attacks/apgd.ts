@@ -244,8 +244,7 @@ async function apgdOnDevice(
 ): Promise<tf.Tensor4D> {
   const { eps, steps } = options;
   const b = x.shape[0];
-  const graphs = options.graphs ?? iterationGraphsFor(tf.backend(), steps - 1).graphs;
-  const tracker = new DeviceTracker(x, { readInBackground: !graphs });
+  const tracker = new DeviceTracker(x);
   const x0 = apgdStart(x, options);
   const first = lossGradient(f, x0, labels);
   tracker.recordOnDevice(x0, first.logits, labels);
@@ -281,7 +280,10 @@ async function apgdOnDevice(
         tf.dispose([grad, logits, loss]);
       }
     });
-  const later = new IterationGraph(() => iterate(0.75), graphs);
+  const later = new IterationGraph(
+    () => iterate(0.75),
+    options.graphs ?? iterationGraphsFor(tf.backend(), steps - 1).graphs,
+  );
   try {
     let lastCheck = 0;
     for (let i = 1; i <= steps && !tracker.done; i++) {

@@ -38,19 +38,13 @@ export class DeviceTracker implements AttackTracker {
   /** A background read that failed: thrown by the next record or finish. */
   #failure: unknown = null;
 
-  readonly #readInBackground: boolean;
-
   /**
    * Starts with every row of `x` standing; `x` fixes the shapes. The bookkeeping lives in variables, so an
-   * iteration that records on the device can be captured and replayed (iteration_graph.ts). Without
-   * `readInBackground`, {@link poll} starts no read and the attack runs all its iterations: an attack whose
-   * iterations are replayed queues them all in a few milliseconds without turning the event loop, which a
-   * WebGPU read needs to come back, so its reads could not stop it early and would only cost copies and waits.
+   * iteration that records on the device can be captured and replayed (iteration_graph.ts).
    */
-  constructor(x: tf.Tensor4D, options: { readInBackground: boolean } = { readInBackground: true }) {
+  constructor(x: tf.Tensor4D) {
     this.#best = stateVariable(tf.zerosLike(x));
     this.#broken = stateVariable(tf.zeros([x.shape[0]], "bool"));
-    this.#readInBackground = options.readInBackground;
   }
 
   /** Whether a background read found every sample broken. */
@@ -82,12 +76,9 @@ export class DeviceTracker implements AttackTracker {
     });
   }
 
-  /**
-   * Starts a background read of whether every sample is broken, unless one is in flight, all are, or reads
-   * in the background are off.
-   */
+  /** Starts a background read of whether every sample is broken, unless one is in flight or all are. */
   poll(): void {
-    if (this.#readInBackground && this.#read === null && !this.#done) this.#startRead();
+    if (this.#read === null && !this.#done) this.#startRead();
   }
 
   /**

@@ -155,8 +155,7 @@ async function pgdOnDevice(
 ): Promise<tf.Tensor4D> {
   const { steps } = options;
   const ids = Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i));
-  const graphs = options.graphs ?? iterationGraphsFor(tf.backend(), steps).graphs;
-  const tracker = new DeviceTracker(x, { readInBackground: !graphs });
+  const tracker = new DeviceTracker(x);
   const xk = stateVariable(tf.zerosLike(x));
   const iteration = new IterationGraph(() =>
     tf.tidy(() => {
@@ -168,7 +167,7 @@ async function pgdOnDevice(
       } finally {
         tf.dispose([grad, logits, loss]);
       }
-    }), graphs);
+    }), options.graphs ?? iterationGraphsFor(tf.backend(), steps).graphs);
   try {
     for (let r = 0; r < options.restarts && !tracker.done; r++) {
       const start = pgdStart(x, options, ids, r);
