@@ -31,6 +31,12 @@ import { queueMomentMatrices } from "./pca.ts";
 import { type QueuedRepresentations, queueLayerRepresentations } from "./representations.ts";
 import type { SpectrumDimensionality } from "./spectrum.ts";
 
+/**
+ * Conditions queued on the device whose reads are not yet waited for, at most: each holds its moment matrices
+ * (layers × N² floats: 48 MB for the cnn at N = 2,000) until read. The default run's 9 conditions all fit.
+ */
+export const MAX_CONDITIONS_IN_FLIGHT = 16;
+
 /** One attack condition: `eps` in pixel units, `label` as it appears in condition ids (e.g. "4/255"). */
 export interface DimAttack {
   name: AttackName;
@@ -108,7 +114,7 @@ export interface DimensionalityResult {
 
 /**
  * Seconds spent per phase. The PCA's two parts: `gram`, queueing the moment matrices (and reading the clean
- * ones); the float64 eigensolves, on workers meanwhile, `eigen_cpu` summed over workers, and `eigen_wait` the
+ * ones, and the oldest condition's when {@link MAX_CONDITIONS_IN_FLIGHT} are queued); the float64 eigensolves, on workers meanwhile, `eigen_cpu` summed over workers, and `eigen_wait` the
  * main thread's wait, once every condition was queued, for the last reads and solves.
  */
 export interface DimTiming {
@@ -287,10 +293,15 @@ async function measureWithPool(
   booked.catch(() => {}); // awaited at the end; meanwhile a failure must not count as unhandled
 
   const conditions: DimCondition[] = [];
-  const measure = (
+  /** The reads of the conditions queued and not yet read, oldest first (at most MAX_CONDITIONS_IN_FLIGHT). */
+  const inFlight: Promise<unknown>[] = [];
+  const measure = async (
     condition: Omit<DimCondition, "accuracy" | "layers" | "input_norm">,
     x: tf.Tensor4D,
-  ): void => {
+  ): Promise<void> => {
+    // Each queued condition holds its moment matrices on the device until read: bound them (the paper's N and
+    // corruption grid would hold gigabytes).
+    if (inFlight.length >= MAX_CONDITIONS_IN_FLIGHT) await clock("gram", () => inFlight.shift()!);
     const normQueued = queueInputNorm(x, xClean);
     const reps = forward(x);
     const momentsQueued = clock("gram", () => {
@@ -303,6 +314,7 @@ async function measureWithPool(
     // The reads start now and are not waited for: the next condition is queued meanwhile (on webgpu a read
     // resolves only once the GPU has drained the queue, so reads waited for one by one leave it idle).
     const reads = Promise.all([normQueued.read(), reps.readPredictions(), momentsQueued.read()]);
+    inFlight.push(reads.catch(() => {})); // a failed read fails `booked`, awaited at the end
     const solved = reads.then(([norm, predictions, pending]) =>
       perturbationDimensionalityOf(pending, cfg.varianceThreshold, pool).then((perLayer) => ({
         norm,
@@ -373,7 +385,7 @@ async function measureWithPool(
     });
     const id = `${name}-${label}`;
     if (reference === null) reference = { id, l2: l2Norms(xAdv, xClean) };
-    measure({ id, kind: "attack", name, eps }, xAdv);
+    await measure({ id, kind: "attack", name, eps }, xAdv);
     xAdv.dispose();
   }
 
@@ -391,10 +403,10 @@ async function measureWithPool(
         return Promise.resolve(out);
       });
       const x = imageTensor(bytes, shape);
-      measure({ id: `${name}-${severity}`, kind: "corruption", name, severity }, x);
+      await measure({ id: `${name}-${severity}`, kind: "corruption", name, severity }, x);
       if (cfg.matchNorm && reference !== null) {
         const matched = rescalePerImage(x, xClean, reference.l2);
-        measure(
+        await measure(
           {
             id: `${name}-${severity}@${reference.id}`,
             kind: "corruption_matched",

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../../lib/backends/select.ts";
 import {
   type DimensionalityConfig,
+  MAX_CONDITIONS_IN_FLIGHT,
   measureDimensionality,
   rescalePerImage,
 } from "../../../lib/dimensionality/evaluate.ts";
@@ -141,6 +142,56 @@ Deno.test("measureDimensionality queues every condition before any of their read
   const clean = seenAtStart.filter((v) => v === counts[0]).length;
   assert.equal(counts[1], clean, "the clean reads resolved before the conditions were queued");
   assert.ok(seenAtStart.length - clean >= 9 * 3, `${seenAtStart.length - clean} condition reads`);
+});
+
+Deno.test("measureDimensionality keeps at most MAX_CONDITIONS_IN_FLIGHT conditions queued and unread", async () => {
+  const shape: [number, number, number] = [28, 28, 1];
+  const n = 30, size = 28 * 28;
+  const rng = new Rng(5);
+  const images = Uint8Array.from({ length: n * size }, () => rng.int(256));
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
+  const { model } = buildModel("cnn", { inputShape: [...shape], numClasses: 3, seed: 2 });
+  // 1 attack + 4 corruptions × 2 severities × (raw + matched) = 17 conditions, one more than the bound.
+  const config: DimensionalityConfig = {
+    nSamples: 18,
+    seed: 0,
+    representation: "flatten",
+    maxFeatures: null,
+    varianceThreshold: 0.95,
+    corruptions: ["contrast", "fog", "gaussian_noise", "brightness"],
+    severities: [2, 4],
+    attacks: dimAttacks([{ name: "fgsm-linf", eps_linf_255: 8 }]),
+    matchNorm: true,
+    perturbedDims: false,
+    attack: {
+      pgd: { steps: 2, stepFactor: 2.5, restarts: 1, randomStart: true },
+      apgd: { steps: 4 },
+      seed: 0,
+    },
+    batchSize: 16,
+  };
+  assert.equal(MAX_CONDITIONS_IN_FLIGHT, 16);
+  const data = tf.Tensor.prototype.data;
+  let resolved = 0;
+  const seenAtStart: number[] = [];
+  tf.Tensor.prototype.data = function (this: tf.Tensor) {
+    seenAtStart.push(resolved);
+    const read = data.call(this);
+    return new Promise((done) => setTimeout(() => done(read), 0)).finally(() => resolved++);
+  } as typeof data;
+  let result;
+  try {
+    ({ result } = await measureDimensionality(model, { images, labels, n, shape }, shape, config));
+  } finally {
+    tf.Tensor.prototype.data = data;
+  }
+  assert.equal(result.conditions.length, 17);
+  // The clean reads; then 16 conditions' reads together; the 17th condition's only after the first one's
+  // reads came back.
+  const counts = [...new Set(seenAtStart)];
+  assert.equal(counts.length, 3, `reads started per count of resolved reads: ${seenAtStart.join(",")}`);
+  const perCount = counts.map((c) => seenAtStart.filter((v) => v === c).length);
+  assert.equal(perCount[1], 16 * perCount[2], `16 conditions, then 1: ${perCount.join(", ")}`);
 });
 
 Deno.test("dimAttacks: one ε unit per norm, and a clear error for the wrong one", () => {
