@@ -91,15 +91,16 @@ export async function pgd(
   options: PgdOptions,
 ): Promise<tf.Tensor4D> {
   checkOptions(options);
+  const ids = Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i));
   const tracking = options.tracking ?? trackingFor(tf.getBackend()).tracking;
-  if (tracking === "device") return await pgdOnDevice(f, x, labels, options);
+  if (tracking === "device") return await pgdOnDevice(f, x, labels, options, ids);
   const { steps } = options;
   const tracker = newTracker(x, tracking);
   // The standing rows' clean images, labels and ids, and their current iterate (see tracker.ts).
   let rows = {
     x: tf.clone(x),
     labels: tf.clone(labels),
-    ids: Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i)),
+    ids,
   };
   let xk: tf.Tensor4D | null = null;
   const shrink = (keep: Int32Array) => {
@@ -152,9 +153,9 @@ async function pgdOnDevice(
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
   options: PgdOptions,
+  ids: readonly number[],
 ): Promise<tf.Tensor4D> {
   const { steps } = options;
-  const ids = Array.from(options.ids ?? Array.from({ length: x.shape[0] }, (_, i) => i));
   const tracker = new DeviceTracker(x);
   const xk = stateVariable(tf.zerosLike(x));
   const iteration = new IterationGraph(() =>

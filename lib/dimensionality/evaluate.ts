@@ -114,8 +114,9 @@ export interface DimensionalityResult {
 
 /**
  * Seconds spent per phase. The PCA's two parts: `gram`, queueing the moment matrices (and reading the clean
- * ones, and the oldest condition's when {@link MAX_CONDITIONS_IN_FLIGHT} are queued); the float64 eigensolves, on workers meanwhile, `eigen_cpu` summed over workers, and `eigen_wait` the
- * main thread's wait, once every condition was queued, for the last reads and solves.
+ * ones, and the oldest condition's when {@link MAX_CONDITIONS_IN_FLIGHT} are queued); the float64
+ * eigensolves, on workers meanwhile, `eigen_cpu` summed over workers, and `eigen_wait` the main thread's wait,
+ * once every condition was queued, for the last reads and solves.
  */
 export interface DimTiming {
   forward: number;

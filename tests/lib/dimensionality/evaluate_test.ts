@@ -93,10 +93,19 @@ Deno.test("measureDimensionality: rank ceiling, input norms, matched corruptions
   );
 });
 
-Deno.test("measureDimensionality queues every condition before any of their reads is waited for", async () => {
+/**
+ * Measures an untrained cnn on 30 random images with one FGSM condition and `corruptions` at severities 2 and 4
+ * (each also matched), while every read resolves a macrotask late (as a GPU read does) and notes how many
+ * reads had resolved when it started. A flow that waited for each condition's reads would start each
+ * condition's reads after more had resolved; reads queued together all start at one count.
+ */
+async function measureWithLateReads(
+  corruptions: DimensionalityConfig["corruptions"],
+  seed: number,
+): Promise<{ conditions: number; seenAtStart: number[] }> {
   const shape: [number, number, number] = [28, 28, 1];
   const n = 30, size = 28 * 28;
-  const rng = new Rng(4);
+  const rng = new Rng(seed);
   const images = Uint8Array.from({ length: n * size }, () => rng.int(256));
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
   const { model } = buildModel("cnn", { inputShape: [...shape], numClasses: 3, seed: 2 });
@@ -106,7 +115,7 @@ Deno.test("measureDimensionality queues every condition before any of their read
     representation: "flatten",
     maxFeatures: null,
     varianceThreshold: 0.95,
-    corruptions: ["contrast", "fog"],
+    corruptions,
     severities: [2, 4],
     attacks: dimAttacks([{ name: "fgsm-linf", eps_linf_255: 8 }]),
     matchNorm: true,
@@ -118,9 +127,6 @@ Deno.test("measureDimensionality queues every condition before any of their read
     },
     batchSize: 16,
   };
-  // Every read resolves a macrotask late (as a GPU read does), and each read notes how many reads had
-  // resolved when it started. A flow that waited for each condition's reads would start each condition's
-  // reads after more had resolved; queued together, all reads after the attack's start at one count.
   const data = tf.Tensor.prototype.data;
   let resolved = 0;
   const seenAtStart: number[] = [];
@@ -131,10 +137,15 @@ Deno.test("measureDimensionality queues every condition before any of their read
   } as typeof data;
   try {
     const { result } = await measureDimensionality(model, { images, labels, n, shape }, shape, config);
-    assert.equal(result.conditions.length, 1 + 4 + 4);
+    return { conditions: result.conditions.length, seenAtStart };
   } finally {
     tf.Tensor.prototype.data = data;
   }
+}
+
+Deno.test("measureDimensionality queues every condition before any of their reads is waited for", async () => {
+  const { conditions, seenAtStart } = await measureWithLateReads(["contrast", "fog"], 4);
+  assert.equal(conditions, 1 + 4 + 4);
   // The clean condition's reads, waited for; then the reads of all 9 conditions (at least 3 each: input norms,
   // predictions, moments), every one started before any of them resolved.
   const counts = [...new Set(seenAtStart)];
@@ -145,47 +156,13 @@ Deno.test("measureDimensionality queues every condition before any of their read
 });
 
 Deno.test("measureDimensionality keeps at most MAX_CONDITIONS_IN_FLIGHT conditions queued and unread", async () => {
-  const shape: [number, number, number] = [28, 28, 1];
-  const n = 30, size = 28 * 28;
-  const rng = new Rng(5);
-  const images = Uint8Array.from({ length: n * size }, () => rng.int(256));
-  const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
-  const { model } = buildModel("cnn", { inputShape: [...shape], numClasses: 3, seed: 2 });
-  // 1 attack + 4 corruptions × 2 severities × (raw + matched) = 17 conditions, one more than the bound.
-  const config: DimensionalityConfig = {
-    nSamples: 18,
-    seed: 0,
-    representation: "flatten",
-    maxFeatures: null,
-    varianceThreshold: 0.95,
-    corruptions: ["contrast", "fog", "gaussian_noise", "brightness"],
-    severities: [2, 4],
-    attacks: dimAttacks([{ name: "fgsm-linf", eps_linf_255: 8 }]),
-    matchNorm: true,
-    perturbedDims: false,
-    attack: {
-      pgd: { steps: 2, stepFactor: 2.5, restarts: 1, randomStart: true },
-      apgd: { steps: 4 },
-      seed: 0,
-    },
-    batchSize: 16,
-  };
   assert.equal(MAX_CONDITIONS_IN_FLIGHT, 16);
-  const data = tf.Tensor.prototype.data;
-  let resolved = 0;
-  const seenAtStart: number[] = [];
-  tf.Tensor.prototype.data = function (this: tf.Tensor) {
-    seenAtStart.push(resolved);
-    const read = data.call(this);
-    return new Promise((done) => setTimeout(() => done(read), 0)).finally(() => resolved++);
-  } as typeof data;
-  let result;
-  try {
-    ({ result } = await measureDimensionality(model, { images, labels, n, shape }, shape, config));
-  } finally {
-    tf.Tensor.prototype.data = data;
-  }
-  assert.equal(result.conditions.length, 17);
+  // 1 attack + 4 corruptions × 2 severities × (raw + matched) = 17 conditions, one more than the bound.
+  const { conditions, seenAtStart } = await measureWithLateReads(
+    ["contrast", "fog", "gaussian_noise", "brightness"],
+    5,
+  );
+  assert.equal(conditions, 17);
   // The clean reads; then 16 conditions' reads together; the 17th condition's only after the first one's
   // reads came back.
   const counts = [...new Set(seenAtStart)];
