@@ -4,10 +4,12 @@
 # results are the same bytes (pipeline.lock digests, bench/gpu/lock_digests.ts). Run from the repository root
 # with .offline/ and .gl/ carried (see README.md).
 #
-# VARIANTS: space-separated name=repro-args, `,` for spaces in the args; default
+# VARIANTS: space-separated name=repro-args, `,` for spaces in the args (a name containing `counters` runs with
+#   PIPELINE_GPU_COUNTERS=1, as every variant does when it is exported); default
 #   "local=--jobs,8 persistent=--jobs,8,--executor,persistent persistent2=… local2=…" (ABBA).
 # OLD_TREE: a tar.gz of another revision (e.g. `git archive --format=tar.gz HEAD~3`); when set, variant `old`
-#   runs it first, with OLD_ARGS (default --jobs,8).
+#   runs it first, with OLD_ARGS (default --jobs,8), and so does every variant of VARIANTS named old… (for
+#   ABAB orders).
 # A warm-up run of the whole pipeline comes first (WARMUP_ARGS, default --jobs,8; not reported): the driver's
 # shader cache and node_modules are then as warm for the first variant as for the last.
 # Each variant's stage costs (bench/gpu/stage_costs.ts: mean wall with its fastest and slowest run, CPU
@@ -15,6 +17,8 @@
 # go into summary.txt.
 # MONITOR=1 samples the GPU's utilization (`nvidia-smi dmon -s u`) and the CPUs (`vmstat`) once a second
 # during each variant, into its logs.
+# Each variant's timeline (bench/gpu/stage_timeline.ts: the launch to the first stage, the last stage's end to
+# the runner's exit, stages in flight) and the time of an up-to-date rerun go into summary.txt too.
 # $OUT gets summary.txt (wall per variant, stage means, digest comparisons) and ab.tgz (every variant's log and
 # run records).
 set -uo pipefail
@@ -55,12 +59,21 @@ run_variant() {
     vmstat -n 1 > "$work/logs/$name/vmstat.txt" 2>&1 &
     monitors+=($!)
   fi
-  (cd "$work/$name" && OUT="$work/logs/$name" LIMIT_S=300 bash bench/gpu/pipeline.sh ${args//,/ } > /dev/null 2>&1)
+  local counters="${PIPELINE_GPU_COUNTERS:-}"
+  [[ "$name" == *counters* ]] && counters=1
+  # This tree's pipeline.sh, whatever the variant's tree has, so that every variant is timed alike.
+  (cd "$work/$name" && PIPELINE_GPU_COUNTERS="$counters" OUT="$work/logs/$name" LIMIT_S=300 \
+    bash "$BASE/bench/gpu/pipeline.sh" ${args//,/ } > /dev/null 2>&1)
   [ ${#monitors[@]} -gt 0 ] && kill "${monitors[@]}" 2> /dev/null
   rm -rf "$work/logs/$name/report" "$work/logs/$name/metrics.tgz"
   deno run -A bench/gpu/lock_digests.ts "$work/$name/pipeline.lock" > "$work/logs/$name/digests.txt" 2> /dev/null
   deno run -A bench/gpu/stage_costs.ts "$work/$name/.pipeline" > "$work/logs/$name/costs.md" 2> /dev/null
+  local times
+  times=$(grep -aoE "launch [0-9]+, exit [0-9]+" "$work/logs/$name/pipeline.log" | grep -oE "[0-9]+" | tr '\n' ' ')
+  deno run -A bench/gpu/stage_timeline.ts "$work/$name/.pipeline" $times > "$work/logs/$name/timeline.md" 2> /dev/null
   echo "$name: $(grep -a 'repro exit' "$work/logs/$name/pipeline.log")  [$args]" | tee -a "$OUT/summary.txt"
+  grep -a "up-to-date rerun" "$work/logs/$name/pipeline.log" | sed 's/^/  /' | tee -a "$OUT/summary.txt"
+  head -4 "$work/logs/$name/timeline.md" | sed 's/^/  /' | tee -a "$OUT/summary.txt"
 }
 
 : > "$OUT/summary.txt"
@@ -72,8 +85,10 @@ if [ -n "${OLD_TREE:-}" ]; then
   names+=(old)
 fi
 for spec in $VARIANTS; do
-  run_variant "${spec%%=*}" "${spec#*=}" "$BASE"
-  names+=("${spec%%=*}")
+  name="${spec%%=*}" src="$BASE"
+  [[ -n "${OLD_TREE:-}" && "$name" == old* ]] && src="$work/old-src"
+  run_variant "$name" "${spec#*=}" "$src"
+  names+=("$name")
 done
 
 {
