@@ -1,5 +1,6 @@
 /**
- * Our WebGPU backend: tfjs-backend-webgpu 4.22's `WebGPUBackend` with three modes, each off until asked for —
+ * Our WebGPU backend: tfjs-backend-webgpu 4.22's `WebGPUBackend` with these changes (the modes among them off
+ * until asked for) —
  *
  * - **uploads through `queue.writeBuffer`** (uploads.ts): no staging buffer per CPU→GPU upload;
  * - **the dispatch cache** (dispatch_cache.ts): uniform buffers cached by content, bind groups by
@@ -9,6 +10,8 @@
  *   bound under attacks whose batches shrink;
  * - **device errors in words** (device_errors.ts): a failed read-back names the device's own error messages,
  *   the process's GPU memory and what to do, not only "validation error occurred";
+ * - **shader modules without unused helpers** (wgsl_prune.ts): every module is made without the functions its
+ *   entry point never calls, about a third of the parsing and validation tfjs's modules cost;
  * - **rejected programs caught** (pipeline_checks.ts): each new compute pipeline is validated once, and a read
  *   after a program the device rejected throws naming it, instead of returning a stale buffer's contents;
  * - **capture** (used by step_graph.ts): while capturing, every dispatch is recorded, CPU uploads are noted,
@@ -45,6 +48,7 @@ import { DeviceErrorLog } from "./device_errors.ts";
 import { PipelineChecks } from "./pipeline_checks.ts";
 import { FreePoolLimit, type FreePoolStats } from "./free_pool.ts";
 import { writeBufferUpload } from "./uploads.ts";
+import { pruneWgsl } from "./wgsl_prune.ts";
 import { WEBGPU_BACKEND } from "./name.ts";
 
 export { WEBGPU_BACKEND };
@@ -101,6 +105,14 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
     this.internals = b;
     this.#deviceErrors = new DeviceErrorLog(device);
     this.#pipelineChecks = new PipelineChecks(device, () => this.#deviceErrors.messages);
+    // tfjs makes its shader modules through this device: each loses the helpers it never calls first
+    // (wgsl_prune.ts). The method is looked up on the prototype at each call, so wrappers installed there
+    // later (api_counters.ts) still see every module.
+    device.createShaderModule = (descriptor: GPUShaderModuleDescriptor) =>
+      (Object.getPrototypeOf(device) as GPUDevice).createShaderModule.call(device, {
+        ...descriptor,
+        code: pruneWgsl(descriptor.code),
+      });
     // Private in the package's declarations, so replaced on the instance rather than overridden.
     const stockRecord = b.recordAndSubmit.bind(this);
     b.recordAndSubmit = (
