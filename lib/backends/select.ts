@@ -17,7 +17,12 @@ import {
 } from "./kernels/register_kernels.ts";
 import { registerReductionGrads } from "./kernels/reduction_grads.ts";
 import { registerReluGrad } from "./kernels/relu_grad.ts";
-import { useDispatchCache, useQueueWriteUploads, WEBGPU_BACKEND } from "./webgpu/backend.ts";
+import {
+  useDispatchCache,
+  usePrunedShaders,
+  useQueueWriteUploads,
+  WEBGPU_BACKEND,
+} from "./webgpu/backend.ts";
 import { loadTfjsNode } from "./tfjs_node.ts";
 import { type AdapterSummary, probeWebGpuAdapter } from "./webgpu/adapter.ts";
 import { enableWasmThreads } from "./wasm_threads.ts";
@@ -36,6 +41,8 @@ export interface BackendOptions {
   threads?: number;
   /** webgpu: cache uniform buffers and bind groups across dispatches (default true; webgpu/dispatch_cache.ts). */
   dispatchCache?: boolean;
+  /** webgpu: make shader modules without the functions they never call (default true; webgpu/wgsl_prune.ts). */
+  prunedShaders?: boolean;
 }
 
 /** What was initialised, for metrics files and logs. */
@@ -107,7 +114,11 @@ async function initWasm(threads: number): Promise<BackendInfo> {
   return { ...info, threads: actual, simd };
 }
 
-async function initWebGpu(requireHardware: boolean, dispatchCache: boolean): Promise<BackendInfo> {
+async function initWebGpu(
+  requireHardware: boolean,
+  dispatchCache: boolean,
+  prunedShaders: boolean,
+): Promise<BackendInfo> {
   const adapter = await probeWebGpuAdapter();
   if (!adapter) {
     throw new Error(
@@ -123,6 +134,7 @@ async function initWebGpu(requireHardware: boolean, dispatchCache: boolean): Pro
   kernels.push("SumGrad/MeanGrad:fill", ...registerWebGpuKernels());
   registerReluGrad(); // OurReluGrad (registered just above) for Relu's gradient
   if (useQueueWriteUploads(tf.backend())) kernels.push("uploads:writeBuffer");
+  if (prunedShaders && usePrunedShaders(tf.backend())) kernels.push("shaders:pruned");
   if (dispatchCache) {
     useDispatchCache(tf.backend());
     kernels.push("dispatch:cached-uniforms+bind-groups");
@@ -139,7 +151,7 @@ async function initOne(name: BackendName, opts: BackendOptions, auto: boolean): 
       return baseInfo("tensorflow", `libtensorflow via ${pkg}`, []);
     }
     case "webgpu":
-      return await initWebGpu(auto, opts.dispatchCache ?? true);
+      return await initWebGpu(auto, opts.dispatchCache ?? true, opts.prunedShaders ?? true);
     case "wasm":
       return await initWasm(opts.threads ?? navigator.hardwareConcurrency);
     case "cpu": {

@@ -91,6 +91,7 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
   readonly internals: WebGpuInternals;
   #cache: DispatchCache | null = null;
   #writeBufferUploads = false;
+  #prunedShaders = false;
   #capture: Capture | null = null;
   readonly #freePool: FreePoolLimit;
   readonly #deviceErrors: DeviceErrorLog;
@@ -105,14 +106,14 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
     this.internals = b;
     this.#deviceErrors = new DeviceErrorLog(device);
     this.#pipelineChecks = new PipelineChecks(device, () => this.#deviceErrors.messages);
-    // tfjs makes its shader modules through this device: each loses the helpers it never calls first
-    // (wgsl_prune.ts). The method is looked up on the prototype at each call, so wrappers installed there
-    // later (api_counters.ts) still see every module.
+    // tfjs makes its shader modules through this device: with pruning on, each loses the helpers it never
+    // calls first (wgsl_prune.ts). The method is looked up on the prototype at each call, so wrappers installed
+    // there later (api_counters.ts) still see every module.
     device.createShaderModule = (descriptor: GPUShaderModuleDescriptor) =>
-      (Object.getPrototypeOf(device) as GPUDevice).createShaderModule.call(device, {
-        ...descriptor,
-        code: pruneWgsl(descriptor.code),
-      });
+      (Object.getPrototypeOf(device) as GPUDevice).createShaderModule.call(
+        device,
+        this.#prunedShaders ? { ...descriptor, code: pruneWgsl(descriptor.code) } : descriptor,
+      );
     // Private in the package's declarations, so replaced on the instance rather than overridden.
     const stockRecord = b.recordAndSubmit.bind(this);
     b.recordAndSubmit = (
@@ -167,6 +168,11 @@ export class SelectivityWebGpuBackend extends WebGPUBackend {
   limitFreePool(bytes: number): FreePoolStats {
     this.#freePool.limit = bytes;
     return this.#freePool.stats;
+  }
+
+  /** Makes every shader module from here on without the functions it never calls (wgsl_prune.ts); idempotent. */
+  usePrunedShaders(): void {
+    this.#prunedShaders = true;
   }
 
   /** Turns on uploads through `queue.writeBuffer`; idempotent. */
@@ -384,6 +390,13 @@ export function dispatchCacheStats(backend: tf.KernelBackend): DispatchCacheStat
 export function useQueueWriteUploads(backend: tf.KernelBackend): boolean {
   if (!(backend instanceof SelectivityWebGpuBackend)) return false;
   backend.useWriteBufferUploads();
+  return true;
+}
+
+/** Turns on pruned shader modules when `backend` is ours (see {@link SelectivityWebGpuBackend}); else false. */
+export function usePrunedShaders(backend: tf.KernelBackend): boolean {
+  if (!(backend instanceof SelectivityWebGpuBackend)) return false;
+  backend.usePrunedShaders();
   return true;
 }
 
