@@ -87,6 +87,13 @@ export interface Executor {
    * itself then does the work and reports what goes wrong.
    */
   warm?(jobs: readonly JobPreview[]): void;
+  /**
+   * No job will be started after those running now (the runner has launched every stage), of which `upcoming`
+   * were launched just now and may not have reached {@link run} yet: release, without waiting, what no job will
+   * use (persistent: idle hosts but `upcoming` end now, busy ones after their job), so that it ends while the
+   * last stages run rather than after them. A job that comes all the same still runs.
+   */
+  drain?(upcoming: number): void;
   /** Release what the executor keeps between jobs (persistent stage hosts), once the run is over. */
   close?(): Promise<void>;
 }

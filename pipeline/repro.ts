@@ -96,6 +96,7 @@ export async function repro(
   const running = new Map<string, Promise<void>>();
   let stopLaunching = false;
   let failed = false;
+  let drained = false;
 
   // When the first stage runs, the executor may prepare for the rest (persistent: start and warm its hosts).
   // Not before: a run where everything is up to date starts nothing.
@@ -196,12 +197,19 @@ export async function repro(
   while (pending.size > 0 || running.size > 0) {
     if (signal.aborted) stopLaunching = true;
     if (!stopLaunching) {
+      let launched = 0;
       for (const name of [...pending]) {
         if (running.size >= opts.jobs) break;
         if (!ready(name)) continue;
         if (!executor.schedulesResources && !pool.fits(project.graph.stages.get(name)!)) continue;
         pending.delete(name);
         launch(name);
+        launched++;
+      }
+      // Every stage has started: what no stage will use can end while these run.
+      if (pending.size === 0 && !drained) {
+        drained = true;
+        executor.drain?.(launched);
       }
     }
     if (running.size === 0) break;

@@ -14,7 +14,9 @@
  *   and the next job gets a new host; an interrupt ends the host.
  *
  * Hosts end with the run ({@link PersistentExecutor.close}), when their input closes, or through the same
- * watchdog as local stages if the runner dies.
+ * watchdog as local stages if the runner dies; once the runner has started every stage
+ * ({@link PersistentExecutor.drain}), idle hosts end at once and busy ones after their stage, while the last
+ * stages run.
  *
  * {@link PersistentExecutor.warm} starts the hosts before their first stage: as the runner's first stage
  * starts, every host the run may use is started and imports the modules of the stages to come, calling each
@@ -230,6 +232,10 @@ export class PersistentExecutor implements Executor {
   readonly #hosts = new Set<StageHost>();
   /** Modules that export no `main`: their commands run as processes. */
   readonly #ineligible = new Set<string>();
+  /** Set by {@link drain}: a host that becomes idle ends. */
+  #draining = false;
+  /** Hosts ending since {@link drain}: {@link close} waits for them. */
+  readonly #ending: Promise<unknown>[] = [];
 
   /** `maxHosts`: hosts alive at once (the run's `--jobs`). */
   constructor(readonly maxHosts: number) {}
@@ -274,6 +280,7 @@ export class PersistentExecutor implements Executor {
     if (status === INELIGIBLE) {
       this.#ineligible.add(command.module);
       host.busy = false;
+      if (this.#draining) this.#end(host);
       return await this.#local.run(job);
     }
     if (status === null) {
@@ -292,7 +299,25 @@ export class PersistentExecutor implements Executor {
       };
     }
     host.busy = false;
+    // Draining: the jobs still to come are on their way and have hosts kept for them.
+    if (this.#draining) this.#end(host);
     return { code: Number(status), ms: ms(), ...memory };
+  }
+
+  /**
+   * Ends idle hosts now, but `upcoming` for the jobs on their way, and the others as their jobs end (see
+   * {@link Executor.drain}).
+   */
+  drain(upcoming: number): void {
+    this.#draining = true;
+    const idle = [...this.#hosts].filter((h) => !h.busy);
+    for (const host of idle.slice(upcoming)) this.#end(host);
+  }
+
+  /** Takes `host` out of use and ends it in the background; {@link close} waits for it. */
+  #end(host: StageHost): void {
+    this.#hosts.delete(host);
+    this.#ending.push(host.stop().then(() => host.pumps).catch(() => {}));
   }
 
   /**
@@ -330,10 +355,13 @@ export class PersistentExecutor implements Executor {
   async close(): Promise<void> {
     const hosts = [...this.#hosts];
     this.#hosts.clear();
-    await Promise.all(hosts.map(async (h) => {
-      await h.stop();
-      await h.pumps;
-    }));
+    await Promise.all([
+      ...this.#ending,
+      ...hosts.map(async (h) => {
+        await h.stop();
+        await h.pumps;
+      }),
+    ]);
   }
 
   /**

@@ -3,8 +3,9 @@
  * stage hosts (one process for all with `--jobs 1`), each stage with its own params and environment; a stage
  * that throws, or leaves a rejection nobody handles, fails alone and the host goes on; a stage that ends its host fails with the host's exit code and
  * the next stage gets a new host; other commands and modules without `main` run as processes; hosts start and
- * call the modules' `warm()` when the first stage runs (not when nothing does); hosts end with the run, with an
- * interrupt, and with a runner killed by SIGKILL.
+ * call the modules' `warm()` when the first stage runs (not when nothing does); hosts end with the run (those
+ * with nothing left to run as soon as every stage has started), with an interrupt, and with a runner killed by
+ * SIGKILL.
  */
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
 import { parseDenoRun } from "../../pipeline/executors/persistent.ts";
@@ -29,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
   if (mode === "exit") Deno.exit(3);
   if (mode === "stray") Promise.reject(new Error("stage " + name + " left a rejection behind"));
   if (mode === "sleep") await new Promise((resolve) => setTimeout(resolve, 60000));
+  // "hold": until the test writes the file go.
+  while (mode === "hold" && !(await Deno.stat("go").then(() => true, () => false))) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await Deno.writeTextFile(name + ".json", JSON.stringify(record));
   console.log("stage " + name + " done");
   Deno.stdout.writeSync(new TextEncoder().encode("no newline after this")); // the host's marker follows it
@@ -126,6 +131,29 @@ Deno.test("persistent: a failing stage fails alone; a stage that ends its host f
   assert(!alive(pid("ender")));
   // `after` ran either before `ender` (in the first host) or after it (in a new one), never in a dead host.
   assert(toy.read("after.json").length > 0);
+});
+
+Deno.test("persistent: once every stage has started, a host with nothing left to run ends before the run", async () => {
+  await using toy = await makeToy({
+    stages: {
+      quick: stage("quick"),
+      held: stage("held", "hold"),
+      after: stage("after", "ok", ["quick.json"]),
+    },
+  }, { quick: 1, held: 1, after: 1 });
+  toy.write("stage.ts", STAGE_MODULE);
+  const run = spawnCli(toy.dir, ["repro", "--executor", "persistent", "--jobs", "2"]).output();
+  const pid = (name: string) => Number(toy.read(`${name}.pid`));
+  try {
+    await waitFor("after.json", () => toy.exists("after.json"));
+    await waitFor("after's host to end", () => !alive(pid("after")));
+    assert(!toy.exists("held.json") && alive(pid("held")), "held still runs in its host");
+  } finally {
+    toy.write("go", "");
+  }
+  const out = await run;
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert(toy.exists("held.json") && !alive(pid("held")), "held's host ended with the run");
 });
 
 /**
