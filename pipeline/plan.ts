@@ -142,31 +142,6 @@ async function outsDiffer(project: Project, entry: LockEntry): Promise<string[]>
   return out;
 }
 
-/**
- * Hashes, one after another, the deps of `stages` that no stage writes (their code and sources), so that their
- * decisions later find the digests in the state cache instead of hashing while the stages they wait for have
- * just ended. Only a cache is filled: a dep that is missing or unreadable is left for the decision to report.
- *
- * @example
- * ```ts
- * void hashSourceDeps(project, pendingStages); // while the first stage runs
- * ```
- */
-export async function hashSourceDeps(project: Project, stages: readonly StageSpec[]): Promise<void> {
-  const written = project.spec.stages.flatMap((s) => s.outs.map((o) => o.path));
-  const seen = new Set<string>();
-  for (const dep of stages.flatMap((s) => s.deps)) {
-    if (seen.has(dep) || written.some((out) => isWithin(dep, out) || isWithin(out, dep))) continue;
-    seen.add(dep);
-    try {
-      if (isGlob(dep)) await project.hasher.glob(dep);
-      else await project.hasher.node(dep);
-    } catch {
-      // The decision hashes it again and says what is wrong.
-    }
-  }
-}
-
 async function workspaceDep(project: Project, stage: StageSpec, dep: string): Promise<DepRecord> {
   if (isGlob(dep)) {
     const g = await project.hasher.glob(dep);

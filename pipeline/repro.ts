@@ -11,7 +11,7 @@ import type { Executor } from "./executor.ts";
 import { expectedSeconds, launchOrder } from "./launch_order.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
 import { type LockEntry, removeStaleLockTemps, writeLock } from "./lock.ts";
-import { decide, type Decision, forceRun, hashSourceDeps, planAll } from "./plan.ts";
+import { decide, type Decision, forceRun, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
 import { endRunProcesses, runProcesses } from "./run_processes.ts";
@@ -112,13 +112,6 @@ export async function repro(
     );
   };
 
-  // Likewise the runner hashes the code and sources of the stages to come while the first one runs, so that
-  // their decisions do not hash them after the stages they wait for (plan.ts, hashSourceDeps).
-  let hashedAhead: Promise<void> | null = null;
-  const hashAhead = () => {
-    hashedAhead ??= hashSourceDeps(project, [...pending].map((n) => project.graph.stages.get(n)!));
-  };
-
   const ready = (name: string) =>
     (project.graph.upstream.get(name) ?? []).every((u) => !pending.has(u) && !running.has(u));
 
@@ -157,10 +150,7 @@ export async function repro(
       decisions.set(name, decision);
       if (decision.action === "up-to-date" || decision.action === "frozen") return reporter.settle(name);
       const action = decision.action === "restore" ? "restore" : "run";
-      if (action === "run") {
-        warmFor(name);
-        hashAhead();
-      }
+      if (action === "run") warmFor(name);
       reporter.start(
         name,
         action,
@@ -226,7 +216,6 @@ export async function repro(
     await Promise.race(running.values());
   }
   await lockWrites.catch(() => {}); // already reported as the failure of the stage that wrote it
-  await hashedAhead;
   for (const name of pending) skipped.add(name);
   return { ok: !failed && !signal.aborted, decisions, outcomes, skipped: [...skipped] };
 }
