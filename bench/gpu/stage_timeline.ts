@@ -75,16 +75,18 @@ if (import.meta.main) {
   );
   const lastEnd = Math.max(...spans.map((s) => s.end));
   const sum = spans.reduce((t, s) => t + s.end - s.start, 0);
-  console.log(`launch → first stage: ${spans[0]?.start.toFixed(2)} s`);
-  console.log(`last stage ends: ${lastEnd.toFixed(2)} s; stage seconds in all: ${sum.toFixed(1)}`);
+  console.log(`- launch → first stage: ${spans[0]?.start.toFixed(2)} s`);
+  console.log(`- last stage ends: ${lastEnd.toFixed(2)} s; stage seconds in all: ${sum.toFixed(1)}`);
   if (exit) {
     console.log(
-      `last stage's end → runner's exit: ${((Number(exit) - Number(launch)) / 1000 - lastEnd).toFixed(2)} s`,
+      `- last stage's end → runner's exit: ${
+        ((Number(exit) - Number(launch)) / 1000 - lastEnd).toFixed(2)
+      } s`,
     );
   }
   const flight = inFlight(spans);
   console.log(
-    `stages in flight per ${flight.step.toFixed(1)} s: ${flight.counts.map((n) => n.toFixed(1)).join(" ")}`,
+    `- stages in flight per ${flight.step.toFixed(1)} s: ${flight.counts.map((n) => n.toFixed(1)).join(" ")}`,
   );
   console.log("\n| stage | start | end | wall |\n| --- | ---: | ---: | ---: |");
   for (const s of spans) {
