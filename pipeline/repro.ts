@@ -11,6 +11,7 @@ import type { Executor } from "./executor.ts";
 import { expectedSeconds, launchOrder } from "./launch_order.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
 import { type LockEntry, removeStaleLockTemps, writeLock } from "./lock.ts";
+import { LockRecorder } from "./lock_recorder.ts";
 import { decide, type Decision, forceRun, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
 import type { Reporter } from "./progress.ts";
@@ -79,14 +80,9 @@ export async function repro(
     for (const name of names) pool.check(project.graph.stages.get(name)!);
   }
 
-  let lockWrites = Promise.resolve();
-  const recordLock = (name: string, entry: LockEntry) => {
-    project.lock[name] = entry;
-    // A failed write is reported by the stage that asked for it; it must not fail the writes after it.
-    const write = lockWrites.catch(() => {}).then(() => writeLock(project.root, project.lock));
-    lockWrites = write;
-    return write;
-  };
+  // Stages that end together share one rewrite of the lock (lock_recorder.ts).
+  const recorder = new LockRecorder(project.lock, (lock) => writeLock(project.root, lock));
+  const recordLock = (name: string, entry: LockEntry) => recorder.record(name, entry);
 
   const decisions = new Map<string, Decision>();
   const outcomes = new Map<string, StageOutcome>();
@@ -215,7 +211,7 @@ export async function repro(
     if (running.size === 0) break;
     await Promise.race(running.values());
   }
-  await lockWrites.catch(() => {}); // already reported as the failure of the stage that wrote it
+  await recorder.settled(); // a failed rewrite is already reported as the failure of the stages it held
   for (const name of pending) skipped.add(name);
   return { ok: !failed && !signal.aborted, decisions, outcomes, skipped: [...skipped] };
 }
