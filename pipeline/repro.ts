@@ -10,7 +10,7 @@ import { PipelineError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import { expectedSeconds, launchOrder } from "./launch_order.ts";
 import { downstreamOf, selectStages } from "./graph.ts";
-import { type LockEntry, removeStaleLockTemps, writeLock } from "./lock.ts";
+import { removeStaleLockTemps, writeLock } from "./lock.ts";
 import { LockRecorder } from "./lock_recorder.ts";
 import { decide, type Decision, forceRun, planAll } from "./plan.ts";
 import type { Project } from "./project.ts";
@@ -82,7 +82,6 @@ export async function repro(
 
   // Stages that end together share one rewrite of the lock (lock_recorder.ts).
   const recorder = new LockRecorder(project.lock, (lock) => writeLock(project.root, lock));
-  const recordLock = (name: string, entry: LockEntry) => recorder.record(name, entry);
 
   const decisions = new Map<string, Decision>();
   const outcomes = new Map<string, StageOutcome>();
@@ -159,7 +158,7 @@ export async function repro(
         onLine: (line) => reporter.line(name, line),
         onProgress: (update) => reporter.progress(name, update),
         onStatus: (status) => reporter.status?.(name, status),
-        recordLock,
+        recordLock: (stageName, entry) => recorder.record(stageName, entry),
         sandbox: opts.sandbox,
         resume,
       });

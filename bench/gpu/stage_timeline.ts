@@ -68,7 +68,7 @@ if (import.meta.main) {
     console.error("usage: deno run -A bench/gpu/stage_timeline.ts <project>/.pipeline [LAUNCH_MS [EXIT_MS]]");
     Deno.exit(2);
   }
-  const records = await readRunRecords(dir);
+  const records = await readRunRecords(dir, { last: 1 });
   const spans = timeline(
     records,
     launch ? Number(launch) : Math.min(...records.map((r) => Date.parse(r.started))),

@@ -114,11 +114,7 @@ async function initWasm(threads: number): Promise<BackendInfo> {
   return { ...info, threads: actual, simd };
 }
 
-async function initWebGpu(
-  requireHardware: boolean,
-  dispatchCache: boolean,
-  prunedShaders: boolean,
-): Promise<BackendInfo> {
+async function initWebGpu(requireHardware: boolean, opts: BackendOptions): Promise<BackendInfo> {
   const adapter = await probeWebGpuAdapter();
   if (!adapter) {
     throw new Error(
@@ -134,8 +130,8 @@ async function initWebGpu(
   kernels.push("SumGrad/MeanGrad:fill", ...registerWebGpuKernels());
   registerReluGrad(); // OurReluGrad (registered just above) for Relu's gradient
   if (useQueueWriteUploads(tf.backend())) kernels.push("uploads:writeBuffer");
-  if (prunedShaders && usePrunedShaders(tf.backend())) kernels.push("shaders:pruned");
-  if (dispatchCache) {
+  if ((opts.prunedShaders ?? true) && usePrunedShaders(tf.backend())) kernels.push("shaders:pruned");
+  if (opts.dispatchCache ?? true) {
     useDispatchCache(tf.backend());
     kernels.push("dispatch:cached-uniforms+bind-groups");
   }
@@ -151,7 +147,7 @@ async function initOne(name: BackendName, opts: BackendOptions, auto: boolean): 
       return baseInfo("tensorflow", `libtensorflow via ${pkg}`, []);
     }
     case "webgpu":
-      return await initWebGpu(auto, opts.dispatchCache ?? true, opts.prunedShaders ?? true);
+      return await initWebGpu(auto, opts);
     case "wasm":
       return await initWasm(opts.threads ?? navigator.hardwareConcurrency);
     case "cpu": {

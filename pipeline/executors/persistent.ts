@@ -279,8 +279,7 @@ export class PersistentExecutor implements Executor {
     const ms = () => performance.now() - started;
     if (status === INELIGIBLE) {
       this.#ineligible.add(command.module);
-      host.busy = false;
-      if (this.#draining) this.#end(host);
+      this.#release(host);
       return await this.#local.run(job);
     }
     if (status === null) {
@@ -298,9 +297,7 @@ export class PersistentExecutor implements Executor {
         }`,
       };
     }
-    host.busy = false;
-    // Draining: the jobs still to come are on their way and have hosts kept for them.
-    if (this.#draining) this.#end(host);
+    this.#release(host);
     return { code: Number(status), ms: ms(), ...memory };
   }
 
@@ -312,6 +309,15 @@ export class PersistentExecutor implements Executor {
     this.#draining = true;
     const idle = [...this.#hosts].filter((h) => !h.busy);
     for (const host of idle.slice(upcoming)) this.#end(host);
+  }
+
+  /**
+   * Marks `host` idle after a job; while draining it ends instead (the jobs still to come are on their way and
+   * have hosts kept for them).
+   */
+  #release(host: StageHost): void {
+    host.busy = false;
+    if (this.#draining) this.#end(host);
   }
 
   /** Takes `host` out of use and ends it in the background; {@link close} waits for it. */

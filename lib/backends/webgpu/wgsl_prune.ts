@@ -117,21 +117,11 @@ export function pruneWgsl(code: string): string {
     }
   };
   for (const s of spans) if (s.entry) keep(s.name);
-  // Names used outside every function (none in tfjs's shaders) keep their functions too.
-  let outside = "", pos = 0;
-  for (const s of spans) {
-    outside += text.slice(pos, s.start) + " ";
-    pos = s.end;
-  }
-  outside += text.slice(pos);
-  for (const id of outside.match(IDENTIFIER) ?? []) if (byName.has(id)) keep(id);
+  // The text between functions; names used there (none in tfjs's shaders) keep their functions too.
+  const gaps = spans.map((s, i) => text.slice(i === 0 ? 0 : spans[i - 1].end, s.start));
+  gaps.push(text.slice(spans.at(-1)!.end));
+  for (const id of gaps.join(" ").match(IDENTIFIER) ?? []) if (byName.has(id)) keep(id);
   if (kept.size === spans.length) return text;
-  let out = "";
-  pos = 0;
-  for (const s of spans) {
-    out += text.slice(pos, s.start);
-    if (kept.has(s.name)) out += text.slice(s.start, s.end);
-    pos = s.end;
-  }
-  return out + text.slice(pos);
+  return spans.map((s, i) => gaps[i] + (kept.has(s.name) ? text.slice(s.start, s.end) : "")).join("") +
+    gaps.at(-1);
 }
